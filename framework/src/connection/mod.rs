@@ -1,0 +1,9 @@
+//! The game connection: one per WebSocket, the [`crate::transport::Endpoint`]
+//! that decodes envelopes with the negotiated codec and routes them to rooms,
+//! and the [`Outbox`] rooms write to.
+
+mod endpoint;
+mod outbox;
+
+pub use endpoint::{ConnectionShared, GameConnection, ERROR_NOT_IN_ROOM, ERROR_RESUME_UNAVAILABLE, ERROR_ROOM_BUSY};
+pub use outbox::{ConnEvent, Drained, OutItem, Outbox, OutboxLimits, Push, RoomId};

@@ -1,0 +1,382 @@
+//! A connection's outgoing queue, shared by the rooms that write to it and
+//! the connection actor that drains it to the socket.
+//!
+//! Three classes (design §6): events and reliable frames keep their order in
+//! one bounded queue; state frames are latest-wins per room (a newer state
+//! replaces an unsent older one, which is counted as dropped). A connection
+//! that leaves anything unsent for longer than the stall timeout, or lets the
+//! reliable queue overflow, is reported `Stalled` to the writer, who closes
+//! it with 4008. Memory per connection is therefore bounded by the limits,
+//! whether or not the actor is being polled (actix-web#2441).
+//!
+//! The lock is held only to push or swap buffers: never across an await or
+//! a socket write.
+
+use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
+use crate::protocol::CloseCode;
+use crate::room::ClientId;
+use crate::transport::KillSwitch;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A room id (short, random, URL-safe).
+pub type RoomId = Arc<str>;
+
+/// Limits of one outbox.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxLimits {
+    /// Most reliable items (events and messages) waiting to be written.
+    pub max_reliable: usize,
+    /// Most bytes of reliable frames waiting to be written.
+    pub max_reliable_bytes: usize,
+    /// Longest time anything may wait unsent before the reader counts as
+    /// stalled (closed with 4008).
+    pub stall_timeout: Duration,
+}
+
+impl Default for OutboxLimits {
+    fn default() -> Self {
+        OutboxLimits { max_reliable: 1024, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// A per-connection event from a room, encoded by the connection itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnEvent {
+    /// A join request was accepted.
+    Joined {
+        /// The client's join request id.
+        request: u32,
+        /// The room.
+        room: RoomId,
+        /// The client's id in the room.
+        client: ClientId,
+    },
+    /// A join request was refused by the room.
+    JoinFailed {
+        /// The client's join request id.
+        request: u32,
+        /// Why.
+        code: JoinErrorCode,
+        /// For people.
+        reason: String,
+    },
+    /// The room removed the client.
+    Left {
+        /// The room.
+        room: RoomId,
+        /// Why.
+        reason: WireLeaveReason,
+        /// For people.
+        detail: String,
+    },
+    /// Close the connection.
+    Close {
+        /// The close code.
+        code: CloseCode,
+        /// For people.
+        reason: String,
+    },
+}
+
+/// One item of the reliable queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutItem {
+    /// An event to encode.
+    Event(ConnEvent),
+    /// A frame encoded by a room (shared with the rest of its group).
+    Frame(Bytes),
+}
+
+/// What happened to a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Push {
+    /// Queued.
+    Queued,
+    /// Queued, replacing an unsent older state of the same room.
+    Replaced,
+    /// The reader is stalled: the writer should close it with 4008.
+    Stalled,
+    /// The connection is closed; nothing was queued.
+    Closed,
+}
+
+/// Everything that was waiting, taken by the connection actor.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Events and reliable frames, in order.
+    pub reliable: VecDeque<OutItem>,
+    /// The latest state frame of each room.
+    pub states: Vec<Bytes>,
+}
+
+#[derive(Default)]
+struct Inner {
+    reliable: VecDeque<OutItem>,
+    reliable_bytes: usize,
+    states: Vec<(RoomId, Bytes)>,
+    pending_since: Option<Instant>,
+    closed: bool,
+}
+
+type WakeFn = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// The outgoing queue of one connection.
+pub struct Outbox {
+    id: u64,
+    inner: Mutex<Inner>,
+    limits: OutboxLimits,
+    wake_pending: AtomicBool,
+    waker: OnceLock<WakeFn>,
+    kill: Option<KillSwitch>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    /// A new outbox for connection `id`.
+    pub fn new(id: u64, limits: OutboxLimits, kill: Option<KillSwitch>) -> Self {
+        Outbox {
+            id,
+            inner: Mutex::new(Inner::default()),
+            limits,
+            wake_pending: AtomicBool::new(false),
+            waker: OnceLock::new(),
+            kill,
+        }
+    }
+
+    /// The connection id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sets how to wake the connection actor (returns false if it could not).
+    pub fn set_waker(&self, wake: impl Fn() -> bool + Send + Sync + 'static) {
+        let _ = self.waker.set(Box::new(wake));
+    }
+
+    fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            let ok = self.waker.get().is_some_and(|w| w());
+            if !ok {
+                self.wake_pending.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    fn stalled(&self, inner: &Inner, now: Instant) -> bool {
+        inner.reliable.len() >= self.limits.max_reliable
+            || inner.reliable_bytes >= self.limits.max_reliable_bytes
+            || inner.pending_since.is_some_and(|t| now.saturating_duration_since(t) >= self.limits.stall_timeout)
+    }
+
+    /// Queues a reliable frame.
+    pub fn push_frame(&self, frame: Bytes, now: Instant) -> Push {
+        self.push_reliable(OutItem::Frame(frame), now)
+    }
+
+    /// Queues an event (join results, leaves, close).
+    pub fn push_event(&self, event: ConnEvent, now: Instant) -> Push {
+        self.push_reliable(OutItem::Event(event), now)
+    }
+
+    fn push_reliable(&self, item: OutItem, now: Instant) -> Push {
+        {
+            let mut inner = self.inner.lock();
+            if inner.closed {
+                return Push::Closed;
+            }
+            if self.stalled(&inner, now) {
+                return Push::Stalled;
+            }
+            if let OutItem::Frame(f) = &item {
+                inner.reliable_bytes += f.len();
+            }
+            inner.reliable.push_back(item);
+            inner.pending_since.get_or_insert(now);
+        }
+        self.wake();
+        Push::Queued
+    }
+
+    /// Queues the latest state of `room`, replacing an unsent older one.
+    pub fn push_state(&self, room: &RoomId, frame: Bytes, now: Instant) -> Push {
+        let outcome = {
+            let mut inner = self.inner.lock();
+            if inner.closed {
+                return Push::Closed;
+            }
+            if self.stalled(&inner, now) {
+                return Push::Stalled;
+            }
+            inner.pending_since.get_or_insert(now);
+            match inner.states.iter_mut().find(|(r, _)| r == room) {
+                Some(slot) => {
+                    slot.1 = frame;
+                    Push::Replaced
+                }
+                None => {
+                    inner.states.push((room.clone(), frame));
+                    Push::Queued
+                }
+            }
+        };
+        self.wake();
+        outcome
+    }
+
+    /// Takes everything waiting (called by the connection actor).
+    pub fn drain(&self) -> Drained {
+        self.wake_pending.store(false, Ordering::Release);
+        let mut inner = self.inner.lock();
+        inner.pending_since = None;
+        inner.reliable_bytes = 0;
+        Drained {
+            reliable: std::mem::take(&mut inner.reliable),
+            states: inner.states.drain(..).map(|(_, f)| f).collect(),
+        }
+    }
+
+    /// Marks the connection closed: later pushes return [`Push::Closed`].
+    pub fn close(&self) {
+        let mut inner = self.inner.lock();
+        inner.closed = true;
+        inner.reliable.clear();
+        inner.states.clear();
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().closed
+    }
+
+    /// Closes a connection from outside its actor: queues a close frame (in
+    /// case the actor still runs), then shuts the socket down, because a
+    /// stalled reader would never read the close frame and its actor may be
+    /// frozen (actix-web#2441).
+    pub fn kill(&self, code: CloseCode, reason: &str) {
+        {
+            let mut inner = self.inner.lock();
+            if inner.closed {
+                return;
+            }
+            inner.reliable.clear();
+            inner.states.clear();
+            inner.reliable.push_back(OutItem::Event(ConnEvent::Close { code, reason: reason.to_string() }));
+            inner.closed = true;
+        }
+        self.wake();
+        if let Some(k) = &self.kill {
+            k.kill();
+        }
+    }
+
+    /// Queues a close (e.g. 1011 when a room crashes) for the actor to send
+    /// with a proper close handshake; the socket is left to the actor.
+    pub fn close_with(&self, code: CloseCode, reason: &str, now: Instant) {
+        if self.push_event(ConnEvent::Close { code, reason: reason.to_string() }, now) == Push::Stalled {
+            self.kill(code, reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn outbox(limits: OutboxLimits) -> (Arc<Outbox>, Arc<AtomicUsize>) {
+        let o = Arc::new(Outbox::new(1, limits, None));
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let w = wakes.clone();
+        o.set_waker(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+            true
+        });
+        (o, wakes)
+    }
+
+    #[test]
+    fn a_newer_state_replaces_an_unsent_older_one() {
+        let (o, _) = outbox(OutboxLimits::default());
+        let now = Instant::now();
+        let room: RoomId = "r".into();
+        assert_eq!(o.push_state(&room, Bytes::from_static(b"1"), now), Push::Queued);
+        assert_eq!(o.push_state(&room, Bytes::from_static(b"2"), now), Push::Replaced);
+        assert_eq!(o.push_state(&"other".into(), Bytes::from_static(b"x"), now), Push::Queued);
+        assert_eq!(o.drain().states, vec![Bytes::from_static(b"2"), Bytes::from_static(b"x")]);
+    }
+
+    #[test]
+    fn reliable_items_keep_their_order() {
+        let (o, _) = outbox(OutboxLimits::default());
+        let now = Instant::now();
+        o.push_frame(Bytes::from_static(b"a"), now);
+        o.push_event(ConnEvent::Close { code: CloseCode::Normal, reason: String::new() }, now);
+        o.push_frame(Bytes::from_static(b"b"), now);
+        let d = o.drain();
+        assert_eq!(d.reliable.len(), 3);
+        assert_eq!(d.reliable[2], OutItem::Frame(Bytes::from_static(b"b")));
+    }
+
+    #[test]
+    fn one_wake_until_drained() {
+        let (o, wakes) = outbox(OutboxLimits::default());
+        let now = Instant::now();
+        for _ in 0..10 {
+            o.push_frame(Bytes::from_static(b"a"), now);
+        }
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        o.drain();
+        o.push_frame(Bytes::from_static(b"a"), now);
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_reader_that_drains_nothing_for_the_stall_timeout_is_stalled() {
+        let limits = OutboxLimits { stall_timeout: Duration::from_secs(2), ..Default::default() };
+        let (o, _) = outbox(limits);
+        let t0 = Instant::now();
+        let room: RoomId = "r".into();
+        o.push_state(&room, Bytes::from_static(b"1"), t0);
+        assert_eq!(o.push_state(&room, Bytes::from_static(b"2"), t0 + Duration::from_secs(1)), Push::Replaced);
+        assert_eq!(o.push_state(&room, Bytes::from_static(b"3"), t0 + Duration::from_secs(2)), Push::Stalled);
+        o.drain();
+        assert_eq!(o.push_state(&room, Bytes::from_static(b"4"), t0 + Duration::from_secs(3)), Push::Queued);
+    }
+
+    #[test]
+    fn reliable_overflow_is_a_stall_and_memory_stays_bounded() {
+        let limits = OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
+        let (o, _) = outbox(limits);
+        let now = Instant::now();
+        let results: Vec<Push> = (0..6).map(|_| o.push_frame(Bytes::from_static(b"m"), now)).collect();
+        assert_eq!(&results[..4], &[Push::Queued; 4]);
+        assert_eq!(&results[4..], &[Push::Stalled; 2]);
+        let limits = OutboxLimits { max_reliable: 100, max_reliable_bytes: 10, stall_timeout: Duration::from_secs(60) };
+        let (o, _) = outbox(limits);
+        assert_eq!(o.push_frame(Bytes::from(vec![0; 10]), now), Push::Queued);
+        assert_eq!(o.push_frame(Bytes::from(vec![0; 1]), now), Push::Stalled);
+    }
+
+    #[test]
+    fn kill_leaves_only_the_close_and_refuses_later_pushes() {
+        let (o, _) = outbox(OutboxLimits::default());
+        let now = Instant::now();
+        o.push_frame(Bytes::from_static(b"a"), now);
+        o.kill(CloseCode::TooSlow, "too slow");
+        assert_eq!(o.push_frame(Bytes::from_static(b"b"), now), Push::Closed);
+        let d = o.drain();
+        assert_eq!(d.reliable.len(), 1);
+        assert!(matches!(&d.reliable[0], OutItem::Event(ConnEvent::Close { code: CloseCode::TooSlow, .. })));
+    }
+}

@@ -1,0 +1,31 @@
+//! # Playhouse
+//!
+//! An actor-based realtime game server framework. A studio writes a
+//! [`room::Room`] — a plain struct with a handful of callbacks — registers it
+//! with a [`server::Server`], and players connect over WebSocket, negotiate a
+//! schema version and codec (MessagePack or Protobuf) through the
+//! subprotocol, join rooms that tick at a fixed rate, and exchange binary
+//! messages with an authoritative simulation.
+//!
+//! The data path is one straight line, one module per step:
+//! [`transport`] (frames → whole messages) → [`connection`] (decode once,
+//! route) → [`room`] (inbox → tick → encode once per group) → back through
+//! each connection's bounded [`connection::Outbox`].
+//!
+//! See the README for a complete room in a few dozen lines and
+//! `docs/protocol.md` for the wire protocol.
+
+pub mod connection;
+pub mod metrics;
+pub mod protocol;
+pub mod registry;
+pub mod room;
+pub mod server;
+pub mod transport;
+
+/// The names a studio needs to write and serve a room.
+pub mod prelude {
+    pub use crate::protocol::{Codec, Schema};
+    pub use crate::room::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomContext, RoomType};
+    pub use crate::server::{BoundServer, RunningServer, Server, ServerConfig};
+}

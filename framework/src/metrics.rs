@@ -1,0 +1,194 @@
+//! `/metrics`: one Prometheus (OpenMetrics text) registry per server, so
+//! several servers in one process (tests, benches) never mix their figures.
+//!
+//! Hot paths never look up a label: each room actor resolves its room
+//! type's metrics once ([`RoomTypeMetrics`]) and then only touches atomics.
+
+use crate::transport::TransportObserver;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RoomTypeLabel {
+    room_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+type HistogramFamily = Family<RoomTypeLabel, Histogram, fn() -> Histogram>;
+
+fn tick_buckets() -> Histogram {
+    // 50 µs .. ~1.6 s
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// Every metric a server exposes.
+pub struct Metrics {
+    registry: Registry,
+    /// Open WebSocket connections.
+    pub connections_open: Gauge,
+    /// Connections accepted since start.
+    pub connections_total: Counter,
+    /// Upgrades refused before the handshake, by HTTP status.
+    handshake_refused: Family<StatusLabel, Counter>,
+    /// Messages received (whole messages).
+    pub messages_in: Counter,
+    /// Frames sent.
+    pub messages_out: Counter,
+    /// Payload bytes received.
+    pub bytes_in: Counter,
+    /// Payload bytes sent.
+    pub bytes_out: Counter,
+    closes: Family<CodeLabel, Counter>,
+    rooms: Family<RoomTypeLabel, Gauge>,
+    tick_duration: HistogramFamily,
+    tick_lateness: HistogramFamily,
+    ticks: Family<RoomTypeLabel, Counter>,
+    ticks_skipped: Family<RoomTypeLabel, Counter>,
+    encodes: Family<RoomTypeLabel, Counter>,
+    state_frames_dropped: Family<RoomTypeLabel, Counter>,
+    inputs_dropped: Family<RoomTypeLabel, Counter>,
+    room_panics: Family<RoomTypeLabel, Counter>,
+    slow_clients: Family<RoomTypeLabel, Counter>,
+}
+
+/// The metrics of one room type, resolved once per room.
+#[derive(Clone, Debug)]
+pub struct RoomTypeMetrics {
+    /// Rooms of this type alive.
+    pub rooms: Gauge,
+    /// Time spent in inputs + `on_tick`, seconds.
+    pub tick_duration: Histogram,
+    /// How late each tick started, seconds.
+    pub tick_lateness: Histogram,
+    /// Ticks run.
+    pub ticks: Counter,
+    /// Ticks skipped (more than a period late).
+    pub ticks_skipped: Counter,
+    /// Payload encodes (one per group per broadcast).
+    pub encodes: Counter,
+    /// Unsent state frames replaced by newer ones.
+    pub state_frames_dropped: Counter,
+    /// Inputs dropped because the room's inbox was full.
+    pub inputs_dropped: Counter,
+    /// Panics in room code.
+    pub panics: Counter,
+    /// Clients closed with 4008.
+    pub slow_clients: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered under `playhouse_`.
+    pub fn new() -> Self {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("playhouse"),
+            connections_open: Gauge::default(),
+            connections_total: Counter::default(),
+            handshake_refused: Family::default(),
+            messages_in: Counter::default(),
+            messages_out: Counter::default(),
+            bytes_in: Counter::default(),
+            bytes_out: Counter::default(),
+            closes: Family::default(),
+            rooms: Family::default(),
+            tick_duration: Family::new_with_constructor(tick_buckets),
+            tick_lateness: Family::new_with_constructor(tick_buckets),
+            ticks: Family::default(),
+            ticks_skipped: Family::default(),
+            encodes: Family::default(),
+            state_frames_dropped: Family::default(),
+            inputs_dropped: Family::default(),
+            room_panics: Family::default(),
+            slow_clients: Family::default(),
+        };
+        let r = &mut m.registry;
+        r.register("connections_open", "Open WebSocket connections", m.connections_open.clone());
+        r.register("connections", "WebSocket connections accepted", m.connections_total.clone());
+        r.register("handshakes_refused", "Upgrades refused before the handshake, by HTTP status", m.handshake_refused.clone());
+        r.register("messages_in", "Whole messages received", m.messages_in.clone());
+        r.register("messages_out", "Frames sent", m.messages_out.clone());
+        r.register("bytes_in", "Payload bytes received", m.bytes_in.clone());
+        r.register("bytes_out", "Payload bytes sent", m.bytes_out.clone());
+        r.register("closes", "Connections closed by the server, by close code", m.closes.clone());
+        r.register("rooms", "Rooms alive, by type", m.rooms.clone());
+        r.register("tick_duration_seconds", "Time spent running a tick (inputs + on_tick)", m.tick_duration.clone());
+        r.register("tick_lateness_seconds", "How late a tick started after its due time", m.tick_lateness.clone());
+        r.register("ticks", "Ticks run", m.ticks.clone());
+        r.register("ticks_skipped", "Ticks skipped for being more than one period late", m.ticks_skipped.clone());
+        r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
+        r.register("state_frames_dropped", "Unsent state frames replaced by a newer state", m.state_frames_dropped.clone());
+        r.register("inputs_dropped", "Inputs dropped because a room's inbox was full", m.inputs_dropped.clone());
+        r.register("room_panics", "Panics in room code", m.room_panics.clone());
+        r.register("slow_clients", "Clients disconnected as stalled readers (4008)", m.slow_clients.clone());
+        m
+    }
+
+    /// The metrics of one room type.
+    pub fn room_type(&self, name: &str) -> RoomTypeMetrics {
+        let l = RoomTypeLabel { room_type: name.to_string() };
+        RoomTypeMetrics {
+            rooms: self.rooms.get_or_create(&l).clone(),
+            tick_duration: self.tick_duration.get_or_create(&l).clone(),
+            tick_lateness: self.tick_lateness.get_or_create(&l).clone(),
+            ticks: self.ticks.get_or_create(&l).clone(),
+            ticks_skipped: self.ticks_skipped.get_or_create(&l).clone(),
+            encodes: self.encodes.get_or_create(&l).clone(),
+            state_frames_dropped: self.state_frames_dropped.get_or_create(&l).clone(),
+            inputs_dropped: self.inputs_dropped.get_or_create(&l).clone(),
+            panics: self.room_panics.get_or_create(&l).clone(),
+            slow_clients: self.slow_clients.get_or_create(&l).clone(),
+        }
+    }
+
+    /// Counts an upgrade refused with HTTP `status`.
+    pub fn handshake_refused(&self, status: u16) {
+        self.handshake_refused.get_or_create(&StatusLabel { status }).inc();
+    }
+
+    /// How many connections the server closed with `code`.
+    pub fn closes_with(&self, code: u16) -> u64 {
+        self.closes.get_or_create(&CodeLabel { code }).get()
+    }
+
+    /// The registry rendered as OpenMetrics text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl TransportObserver for Metrics {
+    fn message_in(&self, bytes: usize) {
+        self.messages_in.inc();
+        self.bytes_in.inc_by(bytes as u64);
+    }
+
+    fn message_out(&self, bytes: usize) {
+        self.messages_out.inc();
+        self.bytes_out.inc_by(bytes as u64);
+    }
+
+    fn closed(&self, code: u16) {
+        self.closes.get_or_create(&CodeLabel { code }).inc();
+    }
+}

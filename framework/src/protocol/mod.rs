@@ -1,0 +1,18 @@
+//! The wire protocol: codecs, subprotocol negotiation, close codes and the
+//! envelope types (re-exported from `playhouse-proto`).
+//!
+//! Everything here is a pure function or a plain type: no sockets, no actors.
+//! `docs/protocol.md` is the specification these types implement.
+
+mod close;
+mod codec;
+mod negotiate;
+mod schema;
+
+pub use close::CloseCode;
+pub use codec::{Codec, CodecError, WireMessage};
+pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
+pub use schema::{Schema, SchemaError};
+
+/// The envelope types (`proto/schemas/playhouse/envelope.proto`).
+pub use playhouse_proto::envelope;

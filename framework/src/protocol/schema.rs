@@ -1,0 +1,137 @@
+//! A game's schema across versions: how a connection of version N turns
+//! wire bytes into the room's one current `Input` type, and the room's
+//! `Output` into wire bytes of version N.
+//!
+//! Room code sees only the current types; each older version is served by an
+//! adapter at the edge (convert on decode, convert on encode), so supporting
+//! v1 beside v2 costs one pair of conversion functions, not a second room.
+
+use super::{Codec, CodecError, WireMessage};
+use std::sync::Arc;
+
+type DecodeFn<I> = dyn Fn(Codec, &[u8]) -> Result<I, CodecError> + Send + Sync;
+type EncodeFn<O> = dyn Fn(Codec, &O, &mut Vec<u8>) -> Result<(), CodecError> + Send + Sync;
+
+struct Adapter<I, O> {
+    version: u32,
+    decode: Box<DecodeFn<I>>,
+    encode: Box<EncodeFn<O>>,
+}
+
+/// An error building a schema.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// The same version was added twice.
+    #[error("schema version v{0} is defined twice")]
+    DuplicateVersion(u32),
+    /// A schema needs at least one version.
+    #[error("a schema needs at least one version")]
+    Empty,
+}
+
+/// The versions of a game's schema, from wire types to the room's `I`/`O`.
+///
+/// ```
+/// use playhouse::protocol::{Codec, Schema};
+/// use playhouse_proto::arena::{v1, v2};
+///
+/// let schema = Schema::<v2::Input, v2::Output>::new()
+///     .current(2)
+///     .version(1,
+///         |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, sprint: false },
+///         |o: &v2::Output| v1::Output::default())
+///     .unwrap();
+/// assert_eq!(schema.versions(), vec![2, 1]);
+/// let bytes = Codec::Proto.encode_to_vec(&v1::Input { move_x: 1, move_y: 0 }).unwrap();
+/// let input = schema.decode_input(1, Codec::Proto, &bytes).unwrap();
+/// assert_eq!(input.move_x, 1);
+/// ```
+pub struct Schema<I, O> {
+    adapters: Vec<Adapter<I, O>>,
+}
+
+impl<I, O> Default for Schema<I, O> {
+    fn default() -> Self {
+        Schema { adapters: Vec::new() }
+    }
+}
+
+impl<I: 'static, O: 'static> Schema<I, O> {
+    /// An empty schema; add versions with [`Schema::current`] and [`Schema::version`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds version `v` whose wire types are `I` and `O` themselves.
+    pub fn current(mut self, v: u32) -> Self
+    where
+        I: WireMessage,
+        O: WireMessage,
+    {
+        self.push(Adapter {
+            version: v,
+            decode: Box::new(|codec, bytes| codec.decode::<I>(bytes)),
+            encode: Box::new(|codec, out, buf| codec.encode(out, buf)),
+        });
+        self
+    }
+
+    /// Adds version `v` with wire types `WI`/`WO` and conversions to and from
+    /// the current types. Fails if `v` is already defined.
+    pub fn version<WI: WireMessage, WO: WireMessage>(
+        mut self,
+        v: u32,
+        input: impl Fn(WI) -> I + Send + Sync + 'static,
+        output: impl Fn(&O) -> WO + Send + Sync + 'static,
+    ) -> Result<Self, SchemaError> {
+        if self.adapters.iter().any(|a| a.version == v) {
+            return Err(SchemaError::DuplicateVersion(v));
+        }
+        self.push(Adapter {
+            version: v,
+            decode: Box::new(move |codec, bytes| codec.decode::<WI>(bytes).map(&input)),
+            encode: Box::new(move |codec, out, buf| codec.encode(&output(out), buf)),
+        });
+        Ok(self)
+    }
+
+    fn push(&mut self, a: Adapter<I, O>) {
+        self.adapters.retain(|x| x.version != a.version);
+        self.adapters.push(a);
+        self.adapters.sort_by(|a, b| b.version.cmp(&a.version));
+    }
+
+    /// The versions served, highest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.adapters.iter().map(|a| a.version).collect()
+    }
+
+    fn adapter(&self, v: u32) -> Option<&Adapter<I, O>> {
+        self.adapters.iter().find(|a| a.version == v)
+    }
+
+    /// Decodes a payload of version `v`. An unknown version is a decode error
+    /// (the negotiator never lets one through).
+    pub fn decode_input(&self, v: u32, codec: Codec, bytes: &[u8]) -> Result<I, CodecError> {
+        match self.adapter(v) {
+            Some(a) => (a.decode)(codec, bytes),
+            None => Err(CodecError::UnknownVersion(v)),
+        }
+    }
+
+    /// Appends the encoding of `out` in version `v` to `buf`.
+    pub fn encode_output(&self, v: u32, codec: Codec, out: &O, buf: &mut Vec<u8>) -> Result<(), CodecError> {
+        match self.adapter(v) {
+            Some(a) => (a.encode)(codec, out, buf),
+            None => Err(CodecError::UnknownVersion(v)),
+        }
+    }
+
+    /// Wraps the schema for sharing between the registry and room actors.
+    pub fn shared(self) -> Result<Arc<Self>, SchemaError> {
+        if self.adapters.is_empty() {
+            return Err(SchemaError::Empty);
+        }
+        Ok(Arc::new(self))
+    }
+}

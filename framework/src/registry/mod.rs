@@ -1,0 +1,251 @@
+//! The registry: room types by name, live rooms by id, create / join by id /
+//! join-or-create / list, and placement of rooms on arbiters (one per core;
+//! a room stays on its arbiter for life).
+
+mod handle;
+
+pub use handle::{InputError, RoomHandle};
+
+use crate::connection::RoomId;
+use crate::metrics::Metrics;
+use crate::protocol::envelope::JoinErrorCode;
+use crate::protocol::Schema;
+use crate::room::{CreateError, Options, Room, RoomActor, RoomCore, RoomType};
+use actix::{Actor, ArbiterHandle};
+use dashmap::DashMap;
+use handle::TypedPort;
+use rand::Rng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Why a room could not be found, joined or created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// No room type of that name is registered.
+    #[error("unknown room type {0:?}")]
+    UnknownRoomType(String),
+    /// `on_create` refused or panicked.
+    #[error(transparent)]
+    Create(#[from] CreateError),
+    /// A seat could not be reserved.
+    #[error("{}", seat_reason(*.0))]
+    Seat(JoinErrorCode),
+}
+
+fn seat_reason(code: JoinErrorCode) -> &'static str {
+    match code {
+        JoinErrorCode::RoomFull => "room full",
+        JoinErrorCode::RoomLocked => "room is locked",
+        JoinErrorCode::RoomNotFound => "room not found",
+        _ => "cannot join",
+    }
+}
+
+impl RegistryError {
+    /// The `JoinError` code a client sees.
+    pub fn code(&self) -> JoinErrorCode {
+        match self {
+            RegistryError::UnknownRoomType(_) => JoinErrorCode::UnknownRoomType,
+            RegistryError::Create(CreateError::Rejected(_)) => JoinErrorCode::Rejected,
+            RegistryError::Create(CreateError::Panicked(_)) => JoinErrorCode::Internal,
+            RegistryError::Seat(c) => *c,
+        }
+    }
+}
+
+/// A room type as listed in `/info`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomTypeInfo {
+    /// Name.
+    pub name: String,
+    /// Ticks per second.
+    pub tick_hz: u32,
+    /// Most clients per room.
+    pub max_clients: usize,
+    /// Empty timeout in seconds.
+    pub empty_timeout_secs: f64,
+    /// Schema versions served.
+    pub versions: Vec<u32>,
+}
+
+/// A live room as listed in `/rooms`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomInfo {
+    /// Room id.
+    pub id: String,
+    /// Room type.
+    pub room_type: String,
+    /// Clients now.
+    pub clients: usize,
+    /// Most clients.
+    pub max_clients: usize,
+    /// Whether joins are refused.
+    pub locked: bool,
+}
+
+trait RoomFactory: Send + Sync {
+    fn spec(&self) -> &RoomType;
+    fn versions(&self) -> Vec<u32>;
+    fn spawn(&self, reg: &Arc<Registry>, id: RoomId, options: &Options, arbiter: &ArbiterHandle) -> Result<Arc<RoomHandle>, CreateError>;
+}
+
+struct Factory<R: Room> {
+    spec: RoomType,
+    schema: Arc<Schema<R::Input, R::Output>>,
+}
+
+impl<R: Room> RoomFactory for Factory<R> {
+    fn spec(&self) -> &RoomType {
+        &self.spec
+    }
+
+    fn versions(&self) -> Vec<u32> {
+        self.schema.versions()
+    }
+
+    fn spawn(&self, reg: &Arc<Registry>, id: RoomId, options: &Options, arbiter: &ArbiterHandle) -> Result<Arc<RoomHandle>, CreateError> {
+        // on_create runs here, on the caller's thread, so its verdict can be
+        // answered at once; the finished core then moves to its arbiter.
+        let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
+        let handle = Arc::new(RoomHandle::new(
+            id,
+            self.spec.name.as_str().into(),
+            self.spec.tick_hz,
+            self.spec.max_clients,
+            self.spec.inbox_capacity,
+        ));
+        let metrics = reg.metrics.room_type(&self.spec.name);
+        let (h, weak) = (handle.clone(), Arc::downgrade(reg));
+        let addr = RoomActor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
+        handle.set_port(Box::new(TypedPort::<R> { addr, schema: self.schema.clone() }));
+        Ok(handle)
+    }
+}
+
+/// Builds a [`Registry`] (done by the server builder).
+#[derive(Default)]
+pub struct RegistryBuilder {
+    types: BTreeMap<String, Arc<dyn RoomFactory>>,
+}
+
+impl RegistryBuilder {
+    /// Registers room type `R` under `spec.name` (a later registration of the
+    /// same name replaces the earlier one).
+    pub fn register<R: Room>(&mut self, spec: RoomType, schema: Arc<Schema<R::Input, R::Output>>) {
+        self.types.insert(spec.name.clone(), Arc::new(Factory::<R> { spec, schema }));
+    }
+
+    /// The schema versions every registered room type serves.
+    pub fn common_versions(&self) -> Vec<u32> {
+        let mut it = self.types.values().map(|f| f.versions());
+        let Some(mut common) = it.next() else { return Vec::new() };
+        for v in it {
+            common.retain(|x| v.contains(x));
+        }
+        common
+    }
+
+    /// Finishes the registry; rooms are placed round-robin on `arbiters`.
+    pub fn build(self, arbiters: Vec<ArbiterHandle>, metrics: Arc<Metrics>) -> Arc<Registry> {
+        assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
+        Arc::new(Registry { types: self.types, rooms: DashMap::new(), arbiters, next: AtomicUsize::new(0), metrics })
+    }
+}
+
+/// Live rooms and the room types they are made from.
+pub struct Registry {
+    types: BTreeMap<String, Arc<dyn RoomFactory>>,
+    rooms: DashMap<RoomId, Arc<RoomHandle>>,
+    arbiters: Vec<ArbiterHandle>,
+    next: AtomicUsize,
+    metrics: Arc<Metrics>,
+}
+
+fn new_room_id() -> RoomId {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let id: String = (0..10).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    id.into()
+}
+
+impl Registry {
+    /// A room by id.
+    pub fn get(&self, id: &str) -> Option<Arc<RoomHandle>> {
+        self.rooms.get(id).map(|r| r.clone())
+    }
+
+    /// Creates a room of `room_type` with one seat reserved for the caller.
+    pub fn create(self: &Arc<Self>, room_type: &str, options: &Options) -> Result<Arc<RoomHandle>, RegistryError> {
+        let factory = self.types.get(room_type).ok_or_else(|| RegistryError::UnknownRoomType(room_type.to_string()))?;
+        let arbiter = &self.arbiters[self.next.fetch_add(1, Ordering::Relaxed) % self.arbiters.len()];
+        let handle = factory.spawn(self, new_room_id(), options, arbiter)?;
+        handle.reserve().map_err(RegistryError::Seat)?;
+        self.rooms.insert(handle.id.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    /// Reserves a seat in an open room of `room_type`, or creates one.
+    pub fn join_or_create(self: &Arc<Self>, room_type: &str, options: &Options) -> Result<Arc<RoomHandle>, RegistryError> {
+        if !self.types.contains_key(room_type) {
+            return Err(RegistryError::UnknownRoomType(room_type.to_string()));
+        }
+        let found = self
+            .rooms
+            .iter()
+            .filter(|r| &*r.room_type == room_type)
+            .find(|r| r.reserve().is_ok())
+            .map(|r| r.clone());
+        match found {
+            Some(h) => Ok(h),
+            None => self.create(room_type, options),
+        }
+    }
+
+    /// Live rooms, optionally of one type.
+    pub fn list(&self, room_type: Option<&str>) -> Vec<RoomInfo> {
+        let mut rooms: Vec<RoomInfo> = self
+            .rooms
+            .iter()
+            .filter(|r| room_type.is_none_or(|t| &*r.room_type == t))
+            .map(|r| {
+                let (clients, locked) = r.occupancy();
+                RoomInfo { id: r.id.to_string(), room_type: r.room_type.to_string(), clients, max_clients: r.max_clients, locked }
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.id.cmp(&b.id));
+        rooms
+    }
+
+    /// The registered room types.
+    pub fn room_types(&self) -> Vec<RoomTypeInfo> {
+        self.types
+            .values()
+            .map(|f| {
+                let s = f.spec();
+                RoomTypeInfo {
+                    name: s.name.clone(),
+                    tick_hz: s.tick_hz,
+                    max_clients: s.max_clients,
+                    empty_timeout_secs: s.empty_timeout.as_secs_f64(),
+                    versions: f.versions(),
+                }
+            })
+            .collect()
+    }
+
+    /// Asks every room to dispose (server shutdown).
+    pub fn dispose_all(&self) {
+        for r in self.rooms.iter() {
+            if let Some(p) = r.port() {
+                p.dispose();
+            }
+        }
+    }
+
+    pub(crate) fn remove(&self, id: &RoomId) {
+        self.rooms.remove(id);
+    }
+}

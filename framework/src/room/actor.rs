@@ -1,0 +1,166 @@
+//! [`RoomActor`]: the actix shell around a [`RoomCore`]. It schedules the
+//! next tick, feeds messages in, publishes counters, and on a panic closes
+//! the room's clients with 1011 and stops. It holds no game logic.
+
+use super::api::{ClientId, LeaveReason, Room};
+use super::context::RoomStats;
+use super::core::{JoinRequest, RoomCore};
+use crate::protocol::CloseCode;
+use crate::registry::{Registry, RoomHandle};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+pub use crate::metrics::RoomTypeMetrics as RoomMetrics;
+
+/// A join request for the room.
+pub(crate) struct JoinMsg(pub JoinRequest);
+impl Message for JoinMsg {
+    type Result = ();
+}
+
+/// A decoded input for the room.
+pub(crate) struct InputMsg<I> {
+    pub client: ClientId,
+    pub seq: u32,
+    pub input: I,
+}
+impl<I: Send + 'static> Message for InputMsg<I> {
+    type Result = ();
+}
+
+/// A connection leaves the room.
+pub(crate) struct LeaveMsg {
+    pub conn: u64,
+    pub why: LeaveReason,
+}
+impl Message for LeaveMsg {
+    type Result = ();
+}
+
+/// Dispose the room now (server shutdown).
+pub(crate) struct DisposeMsg;
+impl Message for DisposeMsg {
+    type Result = ();
+}
+
+/// The actor that runs one room.
+pub struct RoomActor<R: Room> {
+    core: Box<RoomCore<R>>, // boxed: actix actors must be Unpin, studio types need not be
+    handle: Arc<RoomHandle>,
+    registry: Weak<Registry>,
+    metrics: RoomMetrics,
+    published: RoomStats,
+}
+
+impl<R: Room> RoomActor<R> {
+    pub(crate) fn new(core: RoomCore<R>, handle: Arc<RoomHandle>, registry: Weak<Registry>, metrics: RoomMetrics) -> Self {
+        RoomActor { core: Box::new(core), handle, registry, metrics, published: RoomStats::default() }
+    }
+
+    fn schedule(&self, ctx: &mut Context<Self>) {
+        let wait = self.core.next_due().saturating_duration_since(Instant::now());
+        ctx.run_later(wait, |act, ctx| act.on_timer(ctx));
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        if let Some(r) = self.core.poll(now) {
+            self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
+            self.metrics.tick_duration.observe(r.duration.as_secs_f64());
+        }
+        if !self.after_step(ctx) {
+            return;
+        }
+        if self.core.idle_expired(now) && self.handle.begin_dispose(false) {
+            self.dispose(ctx);
+            return;
+        }
+        self.schedule(ctx);
+    }
+
+    /// Publishes counters and syncs seats; on a crash, closes everything.
+    /// Returns false if the actor is stopping.
+    fn after_step(&mut self, ctx: &mut Context<Self>) -> bool {
+        let s = self.core.stats();
+        let p = std::mem::replace(&mut self.published, s);
+        self.metrics.ticks.inc_by(s.ticks - p.ticks);
+        self.metrics.ticks_skipped.inc_by(s.ticks_skipped - p.ticks_skipped);
+        self.metrics.encodes.inc_by(s.encodes - p.encodes);
+        self.metrics.state_frames_dropped.inc_by(s.states_replaced - p.states_replaced);
+        self.metrics.inputs_dropped.inc_by(s.inputs_dropped - p.inputs_dropped);
+        self.metrics.slow_clients.inc_by(s.slow_clients - p.slow_clients);
+        if self.core.crashed().is_some() {
+            self.metrics.panics.inc();
+            self.handle.begin_dispose(true);
+            self.core.close_all(CloseCode::Internal, "room crashed", Instant::now());
+            self.deregister();
+            ctx.stop();
+            return false;
+        }
+        self.handle.sync(self.core.client_count(), self.core.is_locked());
+        true
+    }
+
+    fn dispose(&mut self, ctx: &mut Context<Self>) {
+        self.core.dispose(Instant::now());
+        self.deregister();
+        ctx.stop();
+    }
+
+    fn deregister(&self) {
+        if let Some(reg) = self.registry.upgrade() {
+            reg.remove(&self.handle.id);
+        }
+    }
+}
+
+impl<R: Room> Actor for RoomActor<R> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.handle.inbox_capacity);
+        self.metrics.rooms.inc();
+        self.schedule(ctx);
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.metrics.rooms.dec();
+    }
+}
+
+impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, msg: JoinMsg, ctx: &mut Self::Context) {
+        self.core.join(msg.0, Instant::now());
+        self.handle.join_decided();
+        self.after_step(ctx);
+    }
+}
+
+impl<R: Room> Handler<InputMsg<R::Input>> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, msg: InputMsg<R::Input>, _ctx: &mut Self::Context) {
+        self.core.input(msg.client, msg.seq, msg.input);
+    }
+}
+
+impl<R: Room> Handler<LeaveMsg> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, msg: LeaveMsg, ctx: &mut Self::Context) {
+        self.core.leave_connection(msg.conn, msg.why, Instant::now());
+        self.after_step(ctx);
+    }
+}
+
+impl<R: Room> Handler<DisposeMsg> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, _: DisposeMsg, ctx: &mut Self::Context) {
+        self.handle.begin_dispose(true);
+        self.dispose(ctx);
+    }
+}

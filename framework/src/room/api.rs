@@ -1,0 +1,176 @@
+//! The studio-facing room API: the [`Room`] trait and the small types its
+//! callbacks receive.
+
+use super::RoomContext;
+use crate::protocol::Codec;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A client's id inside one room (dense, starts at 1, never reused in a room).
+pub type ClientId = u32;
+
+/// Options a client passes with join / create (`map<string,string>` on the wire).
+pub type Options = HashMap<String, String>;
+
+/// A client as the room sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Id inside this room.
+    pub id: ClientId,
+    /// The session id the client got in `Welcome`.
+    pub session: String,
+    /// The schema version the client negotiated.
+    pub version: u32,
+    /// The codec the client negotiated.
+    pub codec: Codec,
+}
+
+/// A refusal from `on_create` or `on_join`, with a reason the client sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Reject {
+    /// Shown to the client in `JoinError.reason`.
+    pub reason: String,
+}
+
+impl Reject {
+    /// A refusal with `reason`.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Reject { reason: reason.into() }
+    }
+}
+
+/// Why a client left a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeaveReason {
+    /// The client sent `Leave`.
+    Left,
+    /// The connection closed or dropped.
+    Disconnected,
+    /// The room called [`RoomContext::kick`].
+    Kicked,
+    /// The client stopped reading and was disconnected (close 4008).
+    TooSlow,
+    /// The room is being disposed.
+    Disposed,
+}
+
+/// A room type: the studio's authoritative simulation.
+///
+/// Each callback gets the [`RoomContext`] to broadcast, send, kick and read
+/// the clients and the tick number. Every call runs under `catch_unwind`:
+/// a panic ends this room (its clients are closed with 1011), never the
+/// process or other rooms.
+///
+/// ```
+/// use playhouse::room::{ClientId, Options, Reject, Room, RoomContext};
+/// use playhouse_proto::arena::v2;
+/// use std::time::Duration;
+///
+/// /// Counts inputs and tells everyone the total every tick.
+/// struct Counter { total: i32 }
+///
+/// impl Room for Counter {
+///     type Input = v2::Input;
+///     type Output = v2::Output;
+///
+///     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
+///         Ok(Counter { total: 0 })
+///     }
+///     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, input: v2::Input) {
+///         self.total += input.move_x;
+///     }
+///     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
+///         let player = v2::Player { score: self.total, ..Default::default() };
+///         let state = v2::State { players: vec![player] };
+///         ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(state)) });
+///     }
+/// }
+/// ```
+pub trait Room: Sized + Send + 'static {
+    /// The decoded client input (the current schema version's type).
+    type Input: Send + 'static;
+    /// What the room sends: state snapshots and reliable messages.
+    type Output: Send + 'static;
+
+    /// Creates the room; `Err` refuses the create (the client gets a `JoinError`).
+    fn on_create(ctx: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject>;
+
+    /// A client asks to join; `Err` refuses with a reason. The client is in
+    /// [`RoomContext::clients`] only after this returns `Ok`.
+    fn on_join(&mut self, _ctx: &mut RoomContext<Self>, _client: &Client, _options: &Options) -> Result<(), Reject> {
+        Ok(())
+    }
+
+    /// One input, in arrival order, before the tick that follows it.
+    fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: Self::Input);
+
+    /// One fixed step; `dt` is always the tick period.
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration);
+
+    /// A client left (it is no longer in [`RoomContext::clients`]).
+    fn on_leave(&mut self, _ctx: &mut RoomContext<Self>, _client: ClientId, _why: LeaveReason) {}
+
+    /// The room is going away (empty timeout, or server shutdown).
+    fn on_dispose(&mut self, _ctx: &mut RoomContext<Self>) {}
+}
+
+/// How a room type runs: registered once with the server.
+///
+/// ```
+/// use playhouse::room::RoomType;
+/// use std::time::Duration;
+///
+/// let t = RoomType::new("arena", 30).max_clients(16).empty_timeout(Duration::from_secs(30));
+/// assert_eq!(t.period(), Duration::from_nanos(33_333_333));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RoomType {
+    /// The name clients use in `JoinOrCreate` / `Create`.
+    pub name: String,
+    /// Ticks per second, 1 to 120.
+    pub tick_hz: u32,
+    /// Most clients at once.
+    pub max_clients: usize,
+    /// Dispose the room after it has been empty this long.
+    pub empty_timeout: Duration,
+    /// Most inputs waiting for the next tick (the room's mailbox bound);
+    /// past it, inputs are dropped and the sender gets an `Error`.
+    pub inbox_capacity: usize,
+}
+
+impl RoomType {
+    /// A room type ticking at `tick_hz` (clamped to 1..=120).
+    pub fn new(name: impl Into<String>, tick_hz: u32) -> Self {
+        RoomType {
+            name: name.into(),
+            tick_hz: tick_hz.clamp(1, 120),
+            max_clients: 64,
+            empty_timeout: Duration::from_secs(30),
+            inbox_capacity: 4096,
+        }
+    }
+
+    /// Sets the most clients at once.
+    pub fn max_clients(mut self, n: usize) -> Self {
+        self.max_clients = n.max(1);
+        self
+    }
+
+    /// Sets how long an empty room lives.
+    pub fn empty_timeout(mut self, d: Duration) -> Self {
+        self.empty_timeout = d;
+        self
+    }
+
+    /// Sets the inbox bound.
+    pub fn inbox_capacity(mut self, n: usize) -> Self {
+        self.inbox_capacity = n.max(1);
+        self
+    }
+
+    /// The tick period.
+    pub fn period(&self) -> Duration {
+        Duration::from_nanos(1_000_000_000 / u64::from(self.tick_hz))
+    }
+}

@@ -1,0 +1,135 @@
+//! The tick clock: tick k is due at `start + k·period`, so ticks never drift.
+//! A late tick runs at once and reports its lateness; a tick more than one
+//! period late is skipped (counted), never bunched with the next.
+
+use std::time::{Duration, Instant};
+
+/// The outcome of polling the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockPoll {
+    /// The tick to run now and how late it is, if one is due.
+    pub run: Option<(u64, Duration)>,
+    /// Ticks skipped because they were more than a period late.
+    pub skipped: u64,
+    /// When the next tick is due.
+    pub next_due: Instant,
+}
+
+/// A fixed-rate clock.
+///
+/// ```
+/// use playhouse::room::TickClock;
+/// use std::time::{Duration, Instant};
+///
+/// let t0 = Instant::now();
+/// let mut c = TickClock::new(t0, Duration::from_millis(10));
+/// assert_eq!(c.poll(t0).run, Some((0, Duration::ZERO)));
+/// // 35 ms later: ticks 1 and 2 are more than a period late and skipped
+/// let p = c.poll(t0 + Duration::from_millis(35));
+/// assert_eq!((p.run, p.skipped), (Some((3, Duration::from_millis(5))), 2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TickClock {
+    start: Instant,
+    period: Duration,
+    next: u64,
+}
+
+impl TickClock {
+    /// Tick 0 is due at `start`.
+    pub fn new(start: Instant, period: Duration) -> Self {
+        assert!(!period.is_zero(), "tick period must be positive");
+        TickClock { start, period, next: 0 }
+    }
+
+    /// When tick `k` is due.
+    pub fn due(&self, k: u64) -> Instant {
+        let nanos = self.period.as_nanos() as u64 * k;
+        self.start + Duration::from_nanos(nanos)
+    }
+
+    /// The next tick to run.
+    pub fn next_tick(&self) -> u64 {
+        self.next
+    }
+
+    /// The timer fired at `now`: which tick runs, and what was skipped.
+    pub fn poll(&mut self, now: Instant) -> ClockPoll {
+        let due = self.due(self.next);
+        if now < due {
+            return ClockPoll { run: None, skipped: 0, next_due: due };
+        }
+        let period = self.period.as_nanos() as u64;
+        let late = (now - due).as_nanos() as u64;
+        // Skip every tick that is more than one period late, in one step.
+        let skipped = if late > period { (late - 1) / period } else { 0 };
+        let k = self.next + skipped;
+        let lateness = now - self.due(k);
+        self.next = k + 1;
+        ClockPoll { run: Some((k, lateness)), skipped, next_due: self.due(self.next) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn on_time_ticks_never_drift() {
+        let t0 = Instant::now();
+        let p = Duration::from_nanos(33_333_333);
+        let mut c = TickClock::new(t0, p);
+        for k in 0..3000u64 {
+            let poll = c.poll(c.due(k) + Duration::from_micros(300));
+            assert_eq!(poll.run, Some((k, Duration::from_micros(300))));
+        }
+        // tick 3000 is due exactly 100 s (±rounding of one period) after start
+        assert!(c.due(3000) - t0 <= Duration::from_secs(100));
+        assert!(c.due(3000) - t0 > Duration::from_millis(99_999));
+    }
+
+    #[test]
+    fn early_wakeups_run_nothing() {
+        let t0 = Instant::now();
+        let mut c = TickClock::new(t0, Duration::from_millis(10));
+        c.poll(t0);
+        let p = c.poll(t0 + Duration::from_millis(9));
+        assert_eq!(p.run, None);
+        assert_eq!(p.next_due, t0 + Duration::from_millis(10));
+    }
+
+    #[test]
+    fn exactly_one_period_late_still_runs() {
+        let t0 = Instant::now();
+        let mut c = TickClock::new(t0, Duration::from_millis(10));
+        assert_eq!(c.poll(t0 + Duration::from_millis(10)), ClockPoll {
+            run: Some((0, Duration::from_millis(10))), skipped: 0, next_due: t0 + Duration::from_millis(10) });
+    }
+
+    proptest! {
+        #[test]
+        fn lateness_never_exceeds_a_period_and_ticks_only_increase(gaps in proptest::collection::vec(0u64..100_000, 1..200)) {
+            let t0 = Instant::now();
+            let period = Duration::from_millis(16);
+            let mut c = TickClock::new(t0, period);
+            let mut now = t0;
+            let mut last: Option<u64> = None;
+            let mut accounted = 0u64;
+            for g in gaps {
+                now += Duration::from_micros(g);
+                let p = c.poll(now);
+                if let Some((k, late)) = p.run {
+                    prop_assert!(late <= period);
+                    if let Some(l) = last { prop_assert!(k > l); }
+                    prop_assert_eq!(k, accounted + p.skipped);
+                    accounted = k + 1;
+                    last = Some(k);
+                } else {
+                    prop_assert_eq!(p.skipped, 0);
+                }
+                prop_assert!(p.next_due >= now || p.run.is_none());
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! [`RoomContext`]: what a room's callbacks use to talk to clients.
+//!
+//! A broadcast is encoded once per group — the clients sharing a (schema
+//! version, codec) — into one `Bytes`, and every client of the group gets a
+//! clone of that handle: no per-client encoding, no per-client copy.
+
+use super::api::{Client, ClientId, LeaveReason, Room};
+use crate::connection::{Outbox, Push, RoomId};
+use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg, State};
+use crate::protocol::{Codec, Schema};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Counters a room keeps about itself (published to `/metrics` by the actor).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RoomStats {
+    /// Payload encodes (one per group per broadcast).
+    pub encodes: u64,
+    /// Frames handed to connections.
+    pub frames: u64,
+    /// Unsent state frames replaced by a newer one.
+    pub states_replaced: u64,
+    /// Outputs that failed to encode (a bug in the studio's conversion).
+    pub encode_errors: u64,
+    /// Clients disconnected as stalled readers (4008).
+    pub slow_clients: u64,
+    /// Inputs dropped because the inbox was full.
+    pub inputs_dropped: u64,
+    /// Ticks run.
+    pub ticks: u64,
+    /// Ticks skipped for being more than a period late.
+    pub ticks_skipped: u64,
+}
+
+pub(crate) struct Member {
+    pub(crate) client: Client,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) last_input_seq: u32,
+}
+
+type GroupKey = (u32, Codec);
+
+/// The room's view of its clients, passed to every [`Room`] callback.
+pub struct RoomContext<R: Room> {
+    pub(crate) id: RoomId,
+    pub(crate) room_type: Arc<str>,
+    pub(crate) schema: Arc<Schema<R::Input, R::Output>>,
+    pub(crate) members: BTreeMap<ClientId, Member>,
+    pub(crate) tick: u64,
+    pub(crate) locked: bool,
+    pub(crate) msg_seq: u64,
+    pub(crate) now: Instant,
+    pub(crate) removals: Vec<(ClientId, LeaveReason, String)>,
+    pub(crate) stats: RoomStats,
+    payload_buf: Vec<u8>,
+}
+
+impl<R: Room> RoomContext<R> {
+    pub(crate) fn new(id: RoomId, room_type: Arc<str>, schema: Arc<Schema<R::Input, R::Output>>, now: Instant) -> Self {
+        RoomContext {
+            id,
+            room_type,
+            schema,
+            members: BTreeMap::new(),
+            tick: 0,
+            locked: false,
+            msg_seq: 0,
+            now,
+            removals: Vec::new(),
+            stats: RoomStats::default(),
+            payload_buf: Vec::with_capacity(1024),
+        }
+    }
+
+    /// This room's id.
+    pub fn room_id(&self) -> &str {
+        &self.id
+    }
+
+    /// This room's type name.
+    pub fn room_type(&self) -> &str {
+        &self.room_type
+    }
+
+    /// The current tick number (the one being run, in `on_tick`).
+    pub fn tick(&self) -> u64 {
+        self.tick
+    }
+
+    /// The clients in the room, by id.
+    pub fn clients(&self) -> impl Iterator<Item = &Client> + '_ {
+        self.members.values().map(|m| &m.client)
+    }
+
+    /// One client, if it is in the room.
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.members.get(&id).map(|m| &m.client)
+    }
+
+    /// How many clients are in the room.
+    pub fn client_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The last input seq processed for `client`.
+    pub fn last_input_seq(&self, client: ClientId) -> Option<u32> {
+        self.members.get(&client).map(|m| m.last_input_seq)
+    }
+
+    /// Stops new joins (join-or-create skips the room; joins by id get ROOM_LOCKED).
+    pub fn lock(&mut self) {
+        self.locked = true;
+    }
+
+    /// Accepts joins again.
+    pub fn unlock(&mut self) {
+        self.locked = false;
+    }
+
+    /// Whether the room is locked.
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    /// Removes a client: it gets close 4005 with `reason`.
+    pub fn kick(&mut self, client: ClientId, reason: impl Into<String>) {
+        self.removals.push((client, LeaveReason::Kicked, reason.into()));
+    }
+
+    /// Sends a reliable message to every client (encoded once per group).
+    pub fn broadcast(&mut self, out: &R::Output) {
+        self.msg_seq += 1;
+        let seq = self.msg_seq;
+        let room = self.id.to_string();
+        self.fan_out(out, None, false, |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }));
+    }
+
+    /// Sends a reliable message to one client.
+    pub fn send(&mut self, client: ClientId, out: &R::Output) {
+        if !self.members.contains_key(&client) {
+            return;
+        }
+        self.msg_seq += 1;
+        let seq = self.msg_seq;
+        let room = self.id.to_string();
+        self.fan_out(out, Some(client), false, |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }));
+    }
+
+    /// Sends a state snapshot to every client: latest wins, and each group's
+    /// frame carries the last processed input seq of each of its clients.
+    pub fn broadcast_state(&mut self, out: &R::Output) {
+        let room = self.id.to_string();
+        let tick = self.tick;
+        self.fan_out(out, None, true, |payload, acks| Kind::State(State { room: room.clone(), tick, acks, payload }));
+    }
+
+    /// Encodes `out` once per group of the addressed clients and queues the
+    /// frame for each; `is_state` selects latest-wins delivery and acks.
+    fn fan_out(&mut self, out: &R::Output, only: Option<ClientId>, is_state: bool, wrap: impl Fn(Bytes, Vec<InputAck>) -> Kind) {
+        let mut keys: Vec<GroupKey> = Vec::with_capacity(4);
+        for (id, m) in &self.members {
+            let key = (m.client.version, m.client.codec);
+            if only.is_none_or(|o| o == *id) && !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        for (version, codec) in keys {
+            self.payload_buf.clear();
+            self.stats.encodes += 1;
+            if self.schema.encode_output(version, codec, out, &mut self.payload_buf).is_err() {
+                self.stats.encode_errors += 1;
+                continue;
+            }
+            let payload = Bytes::copy_from_slice(&self.payload_buf);
+            let in_group = |(id, m): &(&ClientId, &Member)| {
+                m.client.version == version && m.client.codec == codec && only.is_none_or(|o| o == **id)
+            };
+            let acks = if is_state {
+                self.members.iter().filter(in_group).map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq }).collect()
+            } else {
+                Vec::new()
+            };
+            let msg = ServerMsg { kind: Some(wrap(payload, acks)) };
+            let Ok(frame) = codec.encode_to_vec(&msg) else {
+                self.stats.encode_errors += 1;
+                continue;
+            };
+            let frame = Bytes::from(frame);
+            let now = self.now;
+            for (id, m) in self.members.iter().filter(in_group) {
+                let pushed = if is_state {
+                    m.outbox.push_state(&self.id, frame.clone(), now)
+                } else {
+                    m.outbox.push_frame(frame.clone(), now)
+                };
+                self.stats.frames += 1;
+                match pushed {
+                    Push::Queued => {}
+                    Push::Replaced => self.stats.states_replaced += 1,
+                    Push::Stalled => self.removals.push((*id, LeaveReason::TooSlow, String::new())),
+                    Push::Closed => self.removals.push((*id, LeaveReason::Disconnected, String::new())),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! [`RoomCore`]: one room as a plain struct — clients, inbox, tick clock and
+//! the studio's `Room` value. The actor only feeds it messages and timer
+//! wake-ups; tests drive it by hand with made-up instants.
+//!
+//! Every call into studio code goes through `RoomCore::call`, which catches
+//! panics: a panicking room is marked crashed and never called again.
+
+use super::api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
+use super::clock::TickClock;
+use super::context::{Member, RoomContext, RoomStats};
+use crate::connection::{ConnEvent, Outbox, RoomId};
+use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
+use crate::protocol::{Codec, CloseCode, Schema};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a room could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// `on_create` refused.
+    #[error("room refused to be created: {0}")]
+    Rejected(Reject),
+    /// `on_create` panicked.
+    #[error("room panicked while being created: {0}")]
+    Panicked(String),
+}
+
+/// A request to join, as the room receives it.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    /// The client's request id (echoed in Joined / JoinError).
+    pub request: u32,
+    /// The session id.
+    pub session: String,
+    /// Negotiated schema version.
+    pub version: u32,
+    /// Negotiated codec.
+    pub codec: Codec,
+    /// Where to send the client's frames.
+    pub outbox: Arc<Outbox>,
+    /// Join options.
+    pub options: Options,
+}
+
+/// What one poll of the clock did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickReport {
+    /// The tick that ran.
+    pub tick: u64,
+    /// How late it started.
+    pub lateness: Duration,
+    /// How long the inputs and `on_tick` took.
+    pub duration: Duration,
+    /// Ticks skipped before it.
+    pub skipped: u64,
+}
+
+struct Pending<I> {
+    client: ClientId,
+    seq: u32,
+    input: I,
+}
+
+/// One room, without any actor.
+pub struct RoomCore<R: Room> {
+    room: Option<R>,
+    ctx: RoomContext<R>,
+    clock: TickClock,
+    period: Duration,
+    max_clients: usize,
+    empty_timeout: Duration,
+    inbox_capacity: usize,
+    inbox: VecDeque<Pending<R::Input>>,
+    next_client: ClientId,
+    empty_since: Option<Instant>,
+    crashed: Option<String>,
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+impl<R: Room> RoomCore<R> {
+    /// Creates the room (runs `on_create`); tick 0 is due at `now`.
+    pub fn create(
+        id: RoomId,
+        spec: &RoomType,
+        schema: Arc<Schema<R::Input, R::Output>>,
+        options: &Options,
+        now: Instant,
+    ) -> Result<Self, CreateError> {
+        let mut ctx = RoomContext::new(id, spec.name.as_str().into(), schema, now);
+        let room = match catch_unwind(AssertUnwindSafe(|| R::on_create(&mut ctx, options))) {
+            Ok(Ok(room)) => room,
+            Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
+            Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
+        };
+        Ok(RoomCore {
+            room: Some(room),
+            ctx,
+            clock: TickClock::new(now, spec.period()),
+            period: spec.period(),
+            max_clients: spec.max_clients,
+            empty_timeout: spec.empty_timeout,
+            inbox_capacity: spec.inbox_capacity,
+            inbox: VecDeque::new(),
+            next_client: 1,
+            empty_since: Some(now),
+            crashed: None,
+        })
+    }
+
+    /// Runs studio code under `catch_unwind`, then applies the kicks and
+    /// stalls it caused. `None` if the room is (or just became) crashed.
+    fn call<T>(&mut self, f: impl FnOnce(&mut R, &mut RoomContext<R>) -> T) -> Option<T> {
+        let room = self.room.as_mut()?;
+        match catch_unwind(AssertUnwindSafe(|| f(room, &mut self.ctx))) {
+            Ok(v) => {
+                self.apply_removals();
+                Some(v)
+            }
+            Err(p) => {
+                let msg = panic_message(p.as_ref());
+                tracing::error!(room = %self.ctx.id, room_type = %self.ctx.room_type, panic = %msg, "room panicked");
+                self.room = None;
+                self.crashed = Some(msg);
+                None
+            }
+        }
+    }
+
+    fn apply_removals(&mut self) {
+        // on_leave may kick more clients; each pass removes at least one.
+        while !self.ctx.removals.is_empty() {
+            let removals = std::mem::take(&mut self.ctx.removals);
+            for (client, why, detail) in removals {
+                let Some(m) = self.ctx.members.remove(&client) else { continue };
+                match why {
+                    LeaveReason::TooSlow => {
+                        self.ctx.stats.slow_clients += 1;
+                        m.outbox.kill(CloseCode::TooSlow, "client stopped reading");
+                    }
+                    LeaveReason::Kicked => m.outbox.close_with(CloseCode::Kicked, &detail, self.ctx.now),
+                    _ => {}
+                }
+                self.left(client, why);
+            }
+        }
+    }
+
+    fn left(&mut self, client: ClientId, why: LeaveReason) {
+        if self.ctx.members.is_empty() {
+            self.empty_since = Some(self.ctx.now);
+        }
+        if let Some(room) = self.room.as_mut() {
+            if catch_unwind(AssertUnwindSafe(|| room.on_leave(&mut self.ctx, client, why))).is_err() {
+                self.room = None;
+                self.crashed = Some("panic in on_leave".to_string());
+            }
+        }
+    }
+
+    /// A client asks to join. Answers it through its outbox (Joined or
+    /// JoinError) and returns its id if accepted.
+    pub fn join(&mut self, req: JoinRequest, now: Instant) -> Option<ClientId> {
+        self.ctx.now = now;
+        let refuse = |code: JoinErrorCode, reason: String| ConnEvent::JoinFailed { request: req.request, code, reason };
+        let refusal = if self.crashed.is_some() {
+            Some(refuse(JoinErrorCode::Internal, "room crashed".into()))
+        } else if self.ctx.locked {
+            Some(refuse(JoinErrorCode::RoomLocked, "room is locked".into()))
+        } else if self.ctx.members.len() >= self.max_clients {
+            Some(refuse(JoinErrorCode::RoomFull, "room full".into()))
+        } else if self.ctx.members.values().any(|m| m.outbox.id() == req.outbox.id()) {
+            Some(refuse(JoinErrorCode::AlreadyJoined, "already in this room".into()))
+        } else {
+            None
+        };
+        if let Some(ev) = refusal {
+            req.outbox.push_event(ev, now);
+            return None;
+        }
+        let client = Client { id: self.next_client, session: req.session.clone(), version: req.version, codec: req.codec };
+        let verdict = self.call(|room, ctx| room.on_join(ctx, &client, &req.options));
+        match verdict {
+            Some(Ok(())) => {}
+            Some(Err(reject)) => {
+                req.outbox.push_event(refuse(JoinErrorCode::Rejected, reject.reason), now);
+                return None;
+            }
+            None => {
+                req.outbox.push_event(refuse(JoinErrorCode::Internal, "room crashed".into()), now);
+                return None;
+            }
+        }
+        let id = client.id;
+        self.next_client += 1;
+        let joined = ConnEvent::Joined { request: req.request, room: self.ctx.id.clone(), client: id };
+        if req.outbox.push_event(joined, now) != crate::connection::Push::Queued {
+            // The connection went away while the room was deciding.
+            self.left(id, LeaveReason::Disconnected);
+            return None;
+        }
+        self.ctx.members.insert(id, Member { client, outbox: req.outbox, last_input_seq: 0 });
+        self.empty_since = None;
+        Some(id)
+    }
+
+    /// Queues an input for the next tick; false if dropped (inbox full or not a member).
+    pub fn input(&mut self, client: ClientId, seq: u32, input: R::Input) -> bool {
+        if !self.ctx.members.contains_key(&client) {
+            return false;
+        }
+        if self.inbox.len() >= self.inbox_capacity {
+            self.ctx.stats.inputs_dropped += 1;
+            return false;
+        }
+        self.inbox.push_back(Pending { client, seq, input });
+        true
+    }
+
+    /// The connection with outbox id `conn` leaves (or dropped).
+    pub fn leave_connection(&mut self, conn: u64, why: LeaveReason, now: Instant) {
+        self.ctx.now = now;
+        let ids: Vec<ClientId> = self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == conn).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.ctx.members.remove(&id);
+            self.left(id, why);
+        }
+        self.apply_removals();
+    }
+
+    /// The timer fired: runs at most one tick (inputs first, in arrival
+    /// order, then `on_tick`). `None` if no tick was due.
+    pub fn poll(&mut self, now: Instant) -> Option<TickReport> {
+        self.ctx.now = now;
+        let p = self.clock.poll(now);
+        self.ctx.stats.ticks_skipped += p.skipped;
+        let (tick, lateness) = p.run?;
+        self.ctx.tick = tick;
+        let started = Instant::now();
+        while let Some(Pending { client, seq, input }) = self.inbox.pop_front() {
+            if let Some(m) = self.ctx.members.get_mut(&client) {
+                m.last_input_seq = m.last_input_seq.max(seq);
+            } else {
+                continue;
+            }
+            self.call(|room, ctx| room.on_input(ctx, client, seq, input))?;
+        }
+        let dt = self.period;
+        self.call(|room, ctx| room.on_tick(ctx, dt))?;
+        self.ctx.stats.ticks += 1;
+        Some(TickReport { tick, lateness, duration: started.elapsed(), skipped: p.skipped })
+    }
+
+    /// When the next tick is due.
+    pub fn next_due(&self) -> Instant {
+        self.clock.due(self.clock.next_tick())
+    }
+
+    /// Whether the room has been empty for its empty timeout.
+    pub fn idle_expired(&self, now: Instant) -> bool {
+        self.ctx.members.is_empty()
+            && self.empty_since.is_some_and(|t| now.saturating_duration_since(t) >= self.empty_timeout)
+    }
+
+    /// Disposes the room: `on_dispose`, then every client gets `Left`.
+    pub fn dispose(&mut self, now: Instant) {
+        self.ctx.now = now;
+        self.call(|room, ctx| room.on_dispose(ctx));
+        for (_, m) in std::mem::take(&mut self.ctx.members) {
+            let ev = ConnEvent::Left { room: self.ctx.id.clone(), reason: WireLeave::Disposed, detail: String::new() };
+            m.outbox.push_event(ev, now);
+        }
+        self.room = None;
+    }
+
+    /// Closes every client's connection (used when the room crashed).
+    pub fn close_all(&mut self, code: CloseCode, reason: &str, now: Instant) {
+        for (_, m) in std::mem::take(&mut self.ctx.members) {
+            m.outbox.close_with(code, reason, now);
+        }
+    }
+
+    /// The panic message, if studio code panicked.
+    pub fn crashed(&self) -> Option<&str> {
+        self.crashed.as_deref()
+    }
+
+    /// The room's counters.
+    pub fn stats(&self) -> RoomStats {
+        self.ctx.stats
+    }
+
+    /// The room id.
+    pub fn id(&self) -> &RoomId {
+        &self.ctx.id
+    }
+
+    /// The number of clients.
+    pub fn client_count(&self) -> usize {
+        self.ctx.members.len()
+    }
+
+    /// Whether the room accepts joins.
+    pub fn is_locked(&self) -> bool {
+        self.ctx.locked
+    }
+
+    /// The studio's room value (for tests and snapshots).
+    pub fn room(&self) -> Option<&R> {
+        self.room.as_ref()
+    }
+}

@@ -1,0 +1,310 @@
+//! RoomCore driven by hand: no actors, no sockets, made-up instants.
+
+use super::*;
+use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
+use crate::protocol::envelope::{server_msg::Kind, JoinErrorCode, ServerMsg};
+use crate::protocol::{Codec, CloseCode, Schema};
+use playhouse_proto::arena::{v1, v2};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A test room: records inputs, broadcasts a state of the sum every tick,
+/// and does what the options of its first client ask (panic on a tick...).
+#[derive(Default)]
+struct Probe {
+    inputs: Vec<(ClientId, u32, i32)>,
+    ticks: Vec<u64>,
+    left: Vec<(ClientId, LeaveReason)>,
+    panic_on_tick: Option<u64>,
+    kick_on_tick: Option<(u64, ClientId)>,
+}
+
+fn state(sum: i32) -> v2::Output {
+    let players = vec![v2::Player { id: 1, score: sum, name: "p".into(), ..Default::default() }];
+    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
+}
+
+impl Room for Probe {
+    type Input = v2::Input;
+    type Output = v2::Output;
+
+    fn on_create(_: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject> {
+        if options.contains_key("refuse") {
+            return Err(Reject::new("refused by options"));
+        }
+        if options.contains_key("panic_create") {
+            panic!("boom in on_create");
+        }
+        Ok(Probe { panic_on_tick: options.get("panic_on_tick").and_then(|t| t.parse().ok()), ..Default::default() })
+    }
+
+    fn on_join(&mut self, _: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
+        if let Some(k) = options.get("kick_on_tick") {
+            self.kick_on_tick = Some((k.parse().unwrap_or(0), client.id));
+        }
+        if options.contains_key("deny") {
+            return Err(Reject::new("no entry"));
+        }
+        Ok(())
+    }
+
+    fn on_input(&mut self, _: &mut RoomContext<Self>, client: ClientId, seq: u32, input: v2::Input) {
+        self.inputs.push((client, seq, input.move_x));
+    }
+
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
+        let tick = ctx.tick();
+        self.ticks.push(tick);
+        if self.panic_on_tick == Some(tick) {
+            panic!("boom on tick {tick}");
+        }
+        if let Some((t, c)) = self.kick_on_tick {
+            if t == tick {
+                ctx.kick(c, "bye");
+            }
+        }
+        let sum = self.inputs.iter().map(|i| i.2).sum();
+        ctx.broadcast_state(&state(sum));
+    }
+
+    fn on_leave(&mut self, _: &mut RoomContext<Self>, client: ClientId, why: LeaveReason) {
+        self.left.push((client, why));
+    }
+}
+
+/// A schema that counts its encodes, serving v2 and a v1 adapter.
+fn schema(encodes: Arc<AtomicUsize>) -> Arc<Schema<v2::Input, v2::Output>> {
+    let e1 = encodes.clone();
+    Schema::<v2::Input, v2::Output>::new()
+        .version(
+            2,
+            |i: v2::Input| i,
+            move |o: &v2::Output| {
+                encodes.fetch_add(1, Ordering::SeqCst);
+                o.clone()
+            },
+        )
+        .unwrap()
+        .version(
+            1,
+            |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, sprint: false },
+            move |_: &v2::Output| {
+                e1.fetch_add(1, Ordering::SeqCst);
+                v1::Output::default()
+            },
+        )
+        .unwrap()
+        .shared()
+        .unwrap()
+}
+
+struct Fixture {
+    core: RoomCore<Probe>,
+    t0: Instant,
+    encodes: Arc<AtomicUsize>,
+    next_conn: u64,
+}
+
+fn fixture(spec: RoomType, options: &[(&str, &str)]) -> Fixture {
+    let encodes = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let options: Options = options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let core = RoomCore::create("room1".into(), &spec, schema(encodes.clone()), &options, t0).unwrap();
+    Fixture { core, t0, encodes, next_conn: 1 }
+}
+
+impl Fixture {
+    fn join(&mut self, version: u32, codec: Codec, options: &[(&str, &str)]) -> (Option<ClientId>, Arc<Outbox>) {
+        let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default(), None));
+        self.next_conn += 1;
+        let req = JoinRequest {
+            request: 7,
+            session: "s".into(),
+            version,
+            codec,
+            outbox: outbox.clone(),
+            options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        (self.core.join(req, self.t0), outbox)
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.t0 + Duration::from_millis(ms)
+    }
+}
+
+fn states(o: &Outbox, codec: Codec) -> Vec<crate::protocol::envelope::State> {
+    o.drain()
+        .states
+        .iter()
+        .map(|f| match codec.decode::<ServerMsg>(f).unwrap().kind {
+            Some(Kind::State(s)) => s,
+            other => panic!("not a state: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn ticks_run_on_schedule_and_inputs_arrive_in_order_before_the_tick() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (a, _) = f.join(2, Codec::Proto, &[]);
+    let (b, _) = f.join(2, Codec::Proto, &[]);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(f.core.poll(f.at(0)).is_some());
+    assert!(f.core.poll(f.at(50)).is_none(), "tick 1 is due at 100 ms");
+    f.core.input(b, 1, v2::Input { move_x: 5, ..Default::default() });
+    f.core.input(a, 1, v2::Input { move_x: 1, ..Default::default() });
+    f.core.input(b, 2, v2::Input { move_x: 7, ..Default::default() });
+    let r = f.core.poll(f.at(101)).unwrap();
+    assert_eq!((r.tick, r.lateness, r.skipped), (1, Duration::from_millis(1), 0));
+    let room = f.core.room().unwrap();
+    assert_eq!(room.inputs, vec![(b, 1, 5), (a, 1, 1), (b, 2, 7)]);
+    assert_eq!(room.ticks, vec![0, 1]);
+}
+
+#[test]
+fn late_ticks_are_skipped_not_bunched() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    f.core.poll(f.at(0));
+    let r = f.core.poll(f.at(350)).unwrap();
+    assert_eq!((r.tick, r.skipped), (3, 2));
+    assert!(f.core.poll(f.at(351)).is_none());
+    assert_eq!(f.core.stats().ticks_skipped, 2);
+}
+
+#[test]
+fn a_broadcast_is_encoded_once_per_version_and_codec_group() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let groups = [(2, Codec::Proto), (2, Codec::MsgPack), (1, Codec::Proto), (1, Codec::MsgPack)];
+    let mut boxes = Vec::new();
+    for _ in 0..5 {
+        for (v, c) in groups {
+            boxes.push((f.join(v, c, &[]).1, c));
+        }
+    }
+    f.encodes.store(0, Ordering::SeqCst);
+    f.core.poll(f.at(0));
+    assert_eq!(f.encodes.load(Ordering::SeqCst), 4, "20 clients in 4 groups: 4 encodes");
+    assert_eq!(f.core.stats().encodes, 4);
+    // clients of one group share the very same bytes
+    let d1 = boxes[0].0.drain().states;
+    let d2 = boxes[4].0.drain().states;
+    assert_eq!(d1[0].as_ptr(), d2[0].as_ptr());
+}
+
+#[test]
+fn state_carries_the_tick_and_each_clients_last_processed_seq() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (a, oa) = f.join(2, Codec::MsgPack, &[]);
+    let (b, _) = f.join(2, Codec::MsgPack, &[]);
+    f.core.input(a.unwrap(), 41, v2::Input::default());
+    f.core.input(a.unwrap(), 42, v2::Input::default());
+    f.core.poll(f.at(0));
+    let s = states(&oa, Codec::MsgPack);
+    assert_eq!(s[0].tick, 0);
+    let acks: Vec<(u32, u32)> = s[0].acks.iter().map(|a| (a.client, a.seq)).collect();
+    assert_eq!(acks, vec![(a.unwrap(), 42), (b.unwrap(), 0)]);
+}
+
+#[test]
+fn full_locked_and_refusing_rooms_answer_with_join_errors() {
+    let mut f = fixture(RoomType::new("probe", 10).max_clients(1), &[]);
+    assert!(f.join(2, Codec::Proto, &[]).0.is_some());
+    let (none, o) = f.join(2, Codec::Proto, &[]);
+    assert!(none.is_none());
+    let d = o.drain();
+    assert!(matches!(&d.reliable[0], OutItem::Event(ConnEvent::JoinFailed { code: JoinErrorCode::RoomFull, .. })));
+
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (none, o) = f.join(2, Codec::Proto, &[("deny", "1")]);
+    assert!(none.is_none());
+    match &o.drain().reliable[0] {
+        OutItem::Event(ConnEvent::JoinFailed { code, reason, .. }) => {
+            assert_eq!((*code, reason.as_str()), (JoinErrorCode::Rejected, "no entry"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn create_can_be_refused_and_a_panicking_create_is_caught() {
+    let spec = RoomType::new("probe", 10);
+    let s = schema(Arc::default());
+    let opts = |k: &str| Options::from([(k.to_string(), "1".to_string())]);
+    let now = Instant::now();
+    assert!(matches!(RoomCore::<Probe>::create("r".into(), &spec, s.clone(), &opts("refuse"), now), Err(CreateError::Rejected(_))));
+    match RoomCore::<Probe>::create("r".into(), &spec, s, &opts("panic_create"), now) {
+        Err(CreateError::Panicked(m)) => assert!(m.contains("boom in on_create")),
+        _ => panic!("expected a caught panic"),
+    }
+}
+
+#[test]
+fn a_panic_in_on_tick_marks_the_room_crashed_and_clients_get_1011() {
+    let mut f = fixture(RoomType::new("probe", 10), &[("panic_on_tick", "2")]);
+    let (_, o) = f.join(2, Codec::Proto, &[]);
+    f.core.poll(f.at(0));
+    f.core.poll(f.at(100));
+    assert!(f.core.crashed().is_none());
+    assert!(f.core.poll(f.at(200)).is_none());
+    assert!(f.core.crashed().unwrap().contains("boom on tick 2"));
+    f.core.close_all(CloseCode::Internal, "room crashed", f.at(200));
+    let last = o.drain().reliable.pop_back().unwrap();
+    assert!(matches!(last, OutItem::Event(ConnEvent::Close { code: CloseCode::Internal, .. })));
+    assert!(f.core.poll(f.at(300)).is_none(), "a crashed room never runs again");
+}
+
+#[test]
+fn kick_closes_with_4005_and_calls_on_leave() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (a, o) = f.join(2, Codec::Proto, &[("kick_on_tick", "1")]);
+    f.core.poll(f.at(0));
+    f.core.poll(f.at(100));
+    assert_eq!(f.core.client_count(), 0);
+    assert_eq!(f.core.room().unwrap().left, vec![(a.unwrap(), LeaveReason::Kicked)]);
+    let items = o.drain().reliable;
+    assert!(items.iter().any(|i| matches!(i, OutItem::Event(ConnEvent::Close { code: CloseCode::Kicked, reason }) if reason == "bye")));
+}
+
+#[test]
+fn a_stalled_reader_is_dropped_and_the_others_keep_receiving() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let limits = OutboxLimits { stall_timeout: Duration::from_millis(250), ..Default::default() };
+    let slow = Arc::new(Outbox::new(99, limits, None));
+    let req = JoinRequest { request: 1, session: "slow".into(), version: 2, codec: Codec::Proto, outbox: slow.clone(), options: Options::new() };
+    let slow_id = f.core.join(req, f.t0).unwrap();
+    let (_, good) = f.join(2, Codec::Proto, &[]);
+    let mut received = 0;
+    for k in 0..6u64 {
+        f.core.poll(f.at(k * 100));
+        received += good.drain().states.len(); // the good client reads every tick; the slow one never
+    }
+    assert_eq!(received, 6);
+    assert!(f.core.room().unwrap().left.contains(&(slow_id, LeaveReason::TooSlow)));
+    assert_eq!(f.core.stats().slow_clients, 1);
+    assert!(slow.is_closed());
+}
+
+#[test]
+fn the_room_expires_after_its_empty_timeout_and_dispose_tells_clients() {
+    let mut f = fixture(RoomType::new("probe", 10).empty_timeout(Duration::from_secs(1)), &[]);
+    assert!(!f.core.idle_expired(f.at(500)));
+    assert!(f.core.idle_expired(f.at(1000)));
+    let (_, o) = f.join(2, Codec::Proto, &[]);
+    assert!(!f.core.idle_expired(f.at(5000)));
+    f.core.dispose(f.at(5000));
+    assert!(o.drain().reliable.iter().any(|i| matches!(i, OutItem::Event(ConnEvent::Left { .. }))));
+    f.core.leave_connection(o.id(), LeaveReason::Disconnected, f.at(5000));
+}
+
+#[test]
+fn leaving_removes_the_client_and_starts_the_empty_clock() {
+    let mut f = fixture(RoomType::new("probe", 10).empty_timeout(Duration::from_secs(1)), &[]);
+    let (a, o) = f.join(2, Codec::Proto, &[]);
+    f.core.leave_connection(o.id(), LeaveReason::Left, f.at(2000));
+    assert_eq!(f.core.room().unwrap().left, vec![(a.unwrap(), LeaveReason::Left)]);
+    assert!(!f.core.idle_expired(f.at(2500)));
+    assert!(f.core.idle_expired(f.at(3000)));
+    assert!(!f.core.input(a.unwrap(), 1, v2::Input::default()), "inputs of non-members are refused");
+}

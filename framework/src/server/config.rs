@@ -1,0 +1,65 @@
+//! Server configuration: every knob, its default, and what it bounds.
+//! (README "Configuration" lists the same keys.)
+
+use crate::connection::OutboxLimits;
+use crate::protocol::Codec;
+use crate::transport::{SocketOptions, TransportConfig};
+use std::time::Duration;
+
+/// Everything a server can be told.
+///
+/// ```
+/// use playhouse::server::ServerConfig;
+/// use std::time::Duration;
+///
+/// let mut config = ServerConfig::new("arena");
+/// config.transport.max_message_size = 16 * 1024;
+/// config.outbox.stall_timeout = Duration::from_secs(10);
+/// config.max_connections = 5_000;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The app name in subprotocol tokens (`<app>.v<N>.<codec>`).
+    pub app: String,
+    /// Message size limit, heartbeat, idle and close timeouts.
+    pub transport: TransportConfig,
+    /// Per-connection send queue bounds and the stalled-reader timeout.
+    pub outbox: OutboxLimits,
+    /// TCP options (nodelay, `TCP_USER_TIMEOUT`).
+    pub socket: SocketOptions,
+    /// Most open WebSocket connections; past it upgrades get HTTP 503.
+    pub max_connections: usize,
+    /// Most rooms one connection may be in at once.
+    pub max_rooms_per_connection: usize,
+    /// Codec preference, best first (the client's offer decides among equals
+    /// only through this order).
+    pub codecs: Vec<Codec>,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+    /// Room arbiters (0: one per core).
+    pub arbiters: usize,
+    /// How long a stopping server waits for connections to finish.
+    pub shutdown_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Defaults for `app`.
+    pub fn new(app: impl Into<String>) -> Self {
+        ServerConfig {
+            app: app.into(),
+            transport: TransportConfig::default(),
+            outbox: OutboxLimits::default(),
+            socket: SocketOptions::default(),
+            max_connections: 10_000,
+            max_rooms_per_connection: 8,
+            codecs: Codec::ALL.to_vec(),
+            workers: 0,
+            arbiters: 0,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}

@@ -1,0 +1,302 @@
+//! The server: wires rooms, connections and the HTTP routes to actix-web.
+//!
+//! ```no_run
+//! use playhouse::prelude::*;
+//! # use playhouse_proto::arena::v2;
+//! # struct Arena;
+//! # impl Room for Arena {
+//! #     type Input = v2::Input; type Output = v2::Output;
+//! #     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> { Ok(Arena) }
+//! #     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: v2::Input) {}
+//! #     fn on_tick(&mut self, _: &mut RoomContext<Self>, _: std::time::Duration) {}
+//! # }
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let schema = Schema::<v2::Input, v2::Output>::new().current(2);
+//!     Server::new(ServerConfig::new("arena"))
+//!         .room::<Arena>(RoomType::new("arena", 30).max_clients(16), schema)
+//!         .bind("127.0.0.1:8080")?
+//!         .run()
+//!         .await
+//! }
+//! ```
+
+mod config;
+mod routes;
+
+pub use config::ServerConfig;
+
+use crate::connection::ConnectionShared;
+use crate::metrics::Metrics;
+use crate::protocol::{Negotiator, Schema};
+use crate::registry::{RegistryBuilder, RoomTypeInfo};
+use crate::room::{Room, RoomType};
+use crate::transport;
+use actix::Arbiter;
+use actix_web::{web, App, HttpServer};
+use serde::Serialize;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::Arc;
+
+pub(crate) struct AppState {
+    config: ServerConfig,
+    negotiator: Negotiator,
+    conn: Arc<ConnectionShared>,
+    metrics: Arc<Metrics>,
+    next_conn: AtomicU64,
+    draining: AtomicBool,
+}
+
+/// `GET /info`: what a client needs to explain a refusal to a person.
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    /// The app name.
+    pub app: String,
+    /// Subprotocol tokens, best first.
+    pub protocols: Vec<String>,
+    /// Schema versions served.
+    pub versions: Vec<u32>,
+    /// Room types.
+    pub room_types: Vec<RoomTypeInfo>,
+    /// Limits a client runs into.
+    pub limits: Limits,
+}
+
+/// The limits listed in `/info`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    /// Largest message, bytes.
+    pub max_message_size: usize,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Most rooms per connection.
+    pub max_rooms_per_connection: usize,
+    /// Server ping interval, seconds.
+    pub heartbeat_interval_secs: f64,
+    /// Idle timeout, seconds.
+    pub idle_timeout_secs: f64,
+    /// Stalled-reader timeout, seconds.
+    pub stall_timeout_secs: f64,
+}
+
+impl AppState {
+    fn info(&self) -> Info {
+        let c = &self.config;
+        Info {
+            app: c.app.clone(),
+            protocols: self.negotiator.supported().iter().map(ToString::to_string).collect(),
+            versions: {
+                let mut v: Vec<u32> = self.negotiator.supported().iter().map(|t| t.version).collect();
+                v.dedup();
+                v
+            },
+            room_types: self.conn.registry.room_types(),
+            limits: Limits {
+                max_message_size: c.transport.max_message_size,
+                max_connections: c.max_connections,
+                max_rooms_per_connection: c.max_rooms_per_connection,
+                heartbeat_interval_secs: c.transport.heartbeat_interval.as_secs_f64(),
+                idle_timeout_secs: c.transport.idle_timeout.as_secs_f64(),
+                stall_timeout_secs: c.outbox.stall_timeout.as_secs_f64(),
+            },
+        }
+    }
+}
+
+/// Builds a server: configuration plus room types.
+pub struct Server {
+    config: ServerConfig,
+    registry: RegistryBuilder,
+    errors: Vec<String>,
+}
+
+impl Server {
+    /// A server with `config` and no room types yet.
+    pub fn new(config: ServerConfig) -> Self {
+        Server { config, registry: RegistryBuilder::default(), errors: Vec::new() }
+    }
+
+    /// Registers room type `R`, served in every version of `schema`.
+    pub fn room<R: Room>(mut self, spec: RoomType, schema: Schema<R::Input, R::Output>) -> Self {
+        match schema.shared() {
+            Ok(s) => self.registry.register::<R>(spec, s),
+            Err(e) => self.errors.push(format!("room type {}: {e}", spec.name)),
+        }
+        self
+    }
+
+    /// Binds the listener and starts the HTTP workers and room arbiters.
+    /// Must be called inside an actix system (as in `#[actix_web::main]`).
+    /// SIGINT / SIGTERM stop the server.
+    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<BoundServer> {
+        self.bind_inner(addr, true)
+    }
+
+    /// Like [`Server::bind`], but leaves signals alone (tests, embedding).
+    pub fn bind_without_signals(self, addr: impl ToSocketAddrs) -> io::Result<BoundServer> {
+        self.bind_inner(addr, false)
+    }
+
+    fn bind_inner(self, addr: impl ToSocketAddrs, signals: bool) -> io::Result<BoundServer> {
+        if !self.errors.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, self.errors.join("; ")));
+        }
+        let versions = self.registry.common_versions();
+        if versions.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no room types, or no schema version that all room types serve"));
+        }
+        let config = self.config;
+        let negotiator = Negotiator::new(config.app.clone(), versions, config.codecs.clone());
+        let n_arbiters = if config.arbiters == 0 { config::cores() } else { config.arbiters };
+        let arbiters: Vec<Arbiter> = (0..n_arbiters).map(|_| Arbiter::new()).collect();
+        let metrics = Arc::new(Metrics::new());
+        let registry = self.registry.build(arbiters.iter().map(|a| a.handle()).collect(), metrics.clone());
+        let conn = Arc::new(ConnectionShared {
+            registry,
+            metrics: metrics.clone(),
+            max_rooms_per_connection: config.max_rooms_per_connection,
+            open: AtomicUsize::new(0),
+        });
+        let state = web::Data::new(AppState {
+            negotiator,
+            conn,
+            metrics,
+            next_conn: AtomicU64::new(1),
+            draining: AtomicBool::new(false),
+            config: config.clone(),
+        });
+        let socket = config.socket;
+        let app_state = state.clone();
+        let mut http = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .route("/ws", web::get().to(routes::ws))
+                .route("/info", web::get().to(routes::info))
+                .route("/healthz", web::get().to(routes::healthz))
+                .route("/readyz", web::get().to(routes::readyz))
+                .route("/metrics", web::get().to(routes::metrics))
+                .route("/rooms", web::get().to(routes::rooms))
+        })
+        .on_connect(move |c, ext| transport::on_connect(c, ext, socket))
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .workers(if config.workers == 0 { config::cores() } else { config.workers });
+        if !signals {
+            http = http.disable_signals();
+        }
+        http = http.bind(addr)?;
+        let addrs = http.addrs();
+        let server = http.run();
+        Ok(BoundServer { server, addrs, state, arbiters })
+    }
+}
+
+/// A bound, running server; `run` waits for it to stop.
+pub struct BoundServer {
+    server: actix_web::dev::Server,
+    addrs: Vec<SocketAddr>,
+    state: web::Data<AppState>,
+    arbiters: Vec<Arbiter>,
+}
+
+impl BoundServer {
+    /// The first bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Every bound address.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.state.metrics.clone()
+    }
+
+    /// Runs until the server is stopped (by its handle or a signal), then
+    /// stops the room arbiters.
+    pub async fn run(self) -> io::Result<()> {
+        let result = self.server.await;
+        self.state.conn.registry.dispose_all();
+        for a in &self.arbiters {
+            a.stop();
+        }
+        result
+    }
+
+    /// Starts a server on its own thread with its own actix system; for
+    /// tests, benches and embedding in a non-actix program. `build` runs on
+    /// that thread and returns the configured [`Server`].
+    pub fn spawn(build: impl FnOnce() -> Server + Send + 'static, addr: SocketAddr) -> io::Result<RunningServer> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new().name("playhouse-server".into()).spawn(move || {
+            let sys = actix_rt::System::new();
+            sys.block_on(async move {
+                match build().bind_without_signals(addr) {
+                    Ok(b) => {
+                        let _ = tx.send(Ok((b.local_addr(), b.handle(), b.metrics())));
+                        b.run().await
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        Ok(())
+                    }
+                }
+            })
+        })?;
+        let (addr, handle, metrics) = rx
+            .recv()
+            .map_err(|_| io::Error::other("server thread ended before binding"))??;
+        Ok(RunningServer { addr, handle, metrics, thread: Some(thread) })
+    }
+}
+
+/// A server running on its own thread (see [`BoundServer::spawn`]); stopped
+/// when dropped.
+pub struct RunningServer {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    metrics: Arc<Metrics>,
+    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Stops the server (connections are dropped) and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let h = self.handle.clone();
+            std::thread::spawn(move || actix_rt::System::new().block_on(h.stop(false)))
+                .join()
+                .ok();
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

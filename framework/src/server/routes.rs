@@ -1,0 +1,88 @@
+//! HTTP routes: the WebSocket upgrade (`/ws`) and the plain endpoints.
+//! Refusals before the upgrade are HTTP statuses with a plain-text body a
+//! person can read: 400 (no shared subprotocol), 503 (server full).
+
+use super::AppState;
+use crate::connection::{GameConnection, Outbox};
+use crate::protocol::NegotiationError;
+use crate::transport::{accept, KillSwitch, Transport};
+use actix_web::http::header::{self, ContentType};
+use actix_web::{web, HttpRequest, HttpResponse};
+use rand::Rng;
+use serde::Deserialize;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+fn session_id() -> String {
+    let mut rng = rand::rng();
+    (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+}
+
+pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let offered = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok());
+    let token = match state.negotiator.negotiate(offered) {
+        Ok(t) => t,
+        Err(e) => {
+            state.metrics.handshake_refused(400);
+            let body = match &e {
+                NegotiationError::NoHeader { .. } | NegotiationError::NoSharedToken { .. } => e.to_string(),
+            };
+            return HttpResponse::BadRequest().content_type(ContentType::plaintext()).body(body + "\n");
+        }
+    };
+    let open = &state.conn.open;
+    if open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < state.config.max_connections).then_some(n + 1)).is_err() {
+        state.metrics.handshake_refused(503);
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .content_type(ContentType::plaintext())
+            .body(format!("server full: {} connections open; try again later\n", state.config.max_connections));
+    }
+    let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
+    let outbox = Arc::new(Outbox::new(id, state.config.outbox, req.conn_data::<KillSwitch>().cloned()));
+    let conn = GameConnection::new(state.conn.clone(), token.clone(), session_id(), outbox);
+    let transport = Transport::new(conn, state.config.transport.clone(), state.metrics.clone());
+    match accept(transport, &req, stream, Some(&token.to_string())) {
+        Ok((_, resp)) => resp,
+        Err(e) => {
+            open.fetch_sub(1, Ordering::AcqRel);
+            state.metrics.handshake_refused(400);
+            e.error_response()
+        }
+    }
+}
+
+pub(super) async fn info(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.info())
+}
+
+pub(super) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::plaintext()).body("ok\n")
+}
+
+pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(Ordering::Acquire) {
+        HttpResponse::ServiceUnavailable().content_type(ContentType::plaintext()).body("draining\n")
+    } else {
+        HttpResponse::Ok().content_type(ContentType::plaintext()).body("ready\n")
+    }
+}
+
+pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+#[derive(Deserialize)]
+pub(super) struct RoomsQuery {
+    #[serde(rename = "type")]
+    room_type: Option<String>,
+}
+
+pub(super) async fn rooms(q: web::Query<RoomsQuery>, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.conn.registry.list(q.room_type.as_deref()))
+}

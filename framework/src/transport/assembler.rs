@@ -1,0 +1,228 @@
+//! Turns WebSocket frames into whole messages: reassembles `Continuation`
+//! items, caps the message size, validates UTF-8 of text after reassembly.
+
+use actix_http::ws::Item;
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
+
+/// One whole WebSocket message, after reassembly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WholeMessage {
+    /// A binary message.
+    Binary(Bytes),
+    /// A text message (valid UTF-8).
+    Text(ByteString),
+}
+
+impl WholeMessage {
+    /// The payload length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            WholeMessage::Binary(b) => b.len(),
+            WholeMessage::Text(t) => t.len(),
+        }
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a message could not be assembled; each maps to one close code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssembleError {
+    /// The message exceeds the configured maximum (close 1009).
+    #[error("message of {size}+ bytes exceeds the limit of {max} bytes")]
+    TooBig {
+        /// Bytes received so far for this message.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A text message is not valid UTF-8 (close 1007).
+    #[error("text message is not valid UTF-8")]
+    InvalidUtf8,
+    /// A continuation arrived with no message started (close 1002).
+    #[error("continuation frame without a started message")]
+    NotStarted,
+    /// A new message started before the previous one finished (close 1002).
+    #[error("new message started before the previous one finished")]
+    AlreadyStarted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Binary,
+}
+
+/// Reassembles fragmented messages.
+///
+/// ```
+/// use actix_http::ws::Item;
+/// use playhouse::transport::{MessageAssembler, WholeMessage};
+///
+/// let mut a = MessageAssembler::new(1024);
+/// assert_eq!(a.push(Item::FirstText("hel".into())), Ok(None));
+/// assert_eq!(a.push(Item::Continue("l".into())), Ok(None));
+/// assert_eq!(a.push(Item::Last("o".into())), Ok(Some(WholeMessage::Text("hello".into()))));
+/// ```
+#[derive(Debug)]
+pub struct MessageAssembler {
+    max: usize,
+    kind: Option<Kind>,
+    buf: BytesMut,
+}
+
+impl MessageAssembler {
+    /// An assembler that accepts messages of at most `max` bytes.
+    pub fn new(max: usize) -> Self {
+        MessageAssembler { max, kind: None, buf: BytesMut::new() }
+    }
+
+    /// The size limit.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether a fragmented message is in progress.
+    pub fn in_progress(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// Checks an unfragmented message against the limit.
+    pub fn single(&self, msg: WholeMessage) -> Result<WholeMessage, AssembleError> {
+        if self.kind.is_some() {
+            return Err(AssembleError::AlreadyStarted);
+        }
+        if msg.len() > self.max {
+            return Err(AssembleError::TooBig { size: msg.len(), max: self.max });
+        }
+        Ok(msg)
+    }
+
+    /// Feeds one continuation item; returns the whole message on the last one.
+    pub fn push(&mut self, item: Item) -> Result<Option<WholeMessage>, AssembleError> {
+        let (start, data, last) = match item {
+            Item::FirstText(d) => (Some(Kind::Text), d, false),
+            Item::FirstBinary(d) => (Some(Kind::Binary), d, false),
+            Item::Continue(d) => (None, d, false),
+            Item::Last(d) => (None, d, true),
+        };
+        match (start, self.kind) {
+            (Some(_), Some(_)) => return Err(AssembleError::AlreadyStarted),
+            (None, None) => return Err(AssembleError::NotStarted),
+            (Some(k), None) => self.kind = Some(k),
+            (None, Some(_)) => {}
+        }
+        let size = self.buf.len() + data.len();
+        if size > self.max {
+            self.reset();
+            return Err(AssembleError::TooBig { size, max: self.max });
+        }
+        self.buf.extend_from_slice(&data);
+        if !last {
+            return Ok(None);
+        }
+        let kind = self.kind.take();
+        let bytes = std::mem::take(&mut self.buf).freeze();
+        match kind {
+            Some(Kind::Binary) => Ok(Some(WholeMessage::Binary(bytes))),
+            _ => ByteString::try_from(bytes)
+                .map(|t| Some(WholeMessage::Text(t)))
+                .map_err(|_| AssembleError::InvalidUtf8),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.kind = None;
+        self.buf = BytesMut::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn binary_fragments_reassemble_in_order() {
+        let mut a = MessageAssembler::new(10);
+        assert_eq!(a.push(Item::FirstBinary(Bytes::from_static(b"ab"))), Ok(None));
+        assert!(a.in_progress());
+        assert_eq!(
+            a.push(Item::Last(Bytes::from_static(b"cd"))),
+            Ok(Some(WholeMessage::Binary(Bytes::from_static(b"abcd"))))
+        );
+        assert!(!a.in_progress());
+    }
+
+    #[test]
+    fn size_limit_counts_the_whole_message() {
+        let mut a = MessageAssembler::new(4);
+        a.push(Item::FirstBinary(Bytes::from_static(b"abc"))).unwrap();
+        assert!(matches!(a.push(Item::Last(Bytes::from_static(b"de"))), Err(AssembleError::TooBig { size: 5, max: 4 })));
+        assert!(matches!(a.single(WholeMessage::Binary(Bytes::from_static(b"12345"))), Err(AssembleError::TooBig { .. })));
+        assert!(a.single(WholeMessage::Binary(Bytes::from_static(b"1234"))).is_ok());
+    }
+
+    #[test]
+    fn utf8_is_checked_after_reassembly_so_split_code_points_are_fine() {
+        let euro = "€".as_bytes(); // 3 bytes
+        let mut a = MessageAssembler::new(16);
+        a.push(Item::FirstText(Bytes::copy_from_slice(&euro[..1]))).unwrap();
+        a.push(Item::Continue(Bytes::copy_from_slice(&euro[1..2]))).unwrap();
+        assert_eq!(a.push(Item::Last(Bytes::copy_from_slice(&euro[2..]))), Ok(Some(WholeMessage::Text("€".into()))));
+        a.push(Item::FirstText(Bytes::from_static(b"\xff"))).unwrap();
+        assert_eq!(a.push(Item::Last(Bytes::new())), Err(AssembleError::InvalidUtf8));
+    }
+
+    #[test]
+    fn continuation_order_is_enforced() {
+        let mut a = MessageAssembler::new(16);
+        assert_eq!(a.push(Item::Continue(Bytes::new())), Err(AssembleError::NotStarted));
+        assert_eq!(a.push(Item::Last(Bytes::new())), Err(AssembleError::NotStarted));
+        a.push(Item::FirstBinary(Bytes::new())).unwrap();
+        assert_eq!(a.push(Item::FirstText(Bytes::new())), Err(AssembleError::AlreadyStarted));
+        assert_eq!(a.single(WholeMessage::Binary(Bytes::new())), Err(AssembleError::AlreadyStarted));
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_reassembles_to_the_original(data in proptest::collection::vec(any::<u8>(), 1..200), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6)) {
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(data.len())).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut pieces = Vec::new();
+            let mut prev = 0;
+            for p in points { pieces.push(&data[prev..p]); prev = p; }
+            pieces.push(&data[prev..]);
+            let mut a = MessageAssembler::new(200);
+            let n = pieces.len();
+            let mut out = None;
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let b = Bytes::copy_from_slice(piece);
+                let item = if i == 0 && n > 1 { Item::FirstBinary(b) } else if i == 0 { a.push(Item::FirstBinary(Bytes::new())).unwrap(); Item::Last(b) } else if i + 1 == n { Item::Last(b) } else { Item::Continue(b) };
+                out = a.push(item).unwrap();
+            }
+            prop_assert_eq!(out, Some(WholeMessage::Binary(Bytes::from(data))));
+        }
+
+        #[test]
+        fn never_exceeds_the_limit(sizes in proptest::collection::vec(0usize..64, 1..10), max in 0usize..200) {
+            let mut a = MessageAssembler::new(max);
+            let n = sizes.len();
+            for (i, s) in sizes.iter().enumerate() {
+                let b = Bytes::from(vec![0u8; *s]);
+                let item = if i == 0 { Item::FirstBinary(b) } else if i + 1 == n { Item::Last(b) } else { Item::Continue(b) };
+                match a.push(item) {
+                    Ok(Some(m)) => prop_assert!(m.len() <= max),
+                    Ok(None) => {}
+                    Err(AssembleError::TooBig { .. }) => break,
+                    Err(e) => return Err(TestCaseError::fail(e.to_string())),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Generates the wire types from `schemas/` with prost-build, parsing the
+//! `.proto` files with protox (pure Rust), so no system `protoc` is needed.
+//!
+//! Every generated type also derives serde, camelCase like protobufjs, so the
+//! MessagePack codec and the protobuf codec share one source of truth.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "schemas/playhouse/envelope.proto",
+        "schemas/arena/v1.proto",
+        "schemas/arena/v2.proto",
+        "schemas/bench/v1.proto",
+    ];
+    for f in files {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    let fds = protox::compile(files, ["schemas"])?;
+    prost_build::Config::new()
+        .bytes(["."])
+        .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
+        .type_attribute(".", "#[serde(rename_all = \"camelCase\")]")
+        .message_attribute(".", "#[serde(default)]")
+        .compile_fds(fds)?;
+    Ok(())
+}
