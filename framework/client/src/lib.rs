@@ -1,0 +1,339 @@
+//! # playhouse-client
+//!
+//! A Rust client for Playhouse servers, on tokio-tungstenite. It offers a
+//! list of subprotocol tokens, reads the one the server chose, and then
+//! speaks the envelope in that token's codec; game payloads are encoded and
+//! decoded with the same codec through [`Client::send_input`] and
+//! [`Client::decode`].
+//!
+//! ```no_run
+//! use playhouse_client::{Client, Event};
+//! use playhouse_proto::arena::v2;
+//!
+//! # async fn run() -> Result<(), playhouse_client::ClientError> {
+//! let mut client = Client::connect("ws://127.0.0.1:8080/ws", &["arena.v2.proto", "arena.v2.msgpack"]).await?;
+//! let joined = client.join_or_create("arena", Default::default()).await?;
+//! client.send_input(&joined.room, 1, &v2::Input { move_x: 1, move_y: 0, sprint: false }).await?;
+//! loop {
+//!     if let Event::State(s) = client.next_event().await? {
+//!         let out: v2::Output = client.decode(&s.payload)?;
+//!         println!("tick {}: {:?}", s.tick, out);
+//!         break;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+use futures_util::{SinkExt, StreamExt};
+use playhouse::protocol::envelope::{
+    client_msg::Kind as C, server_msg::Kind as S, ClientMsg, Create, Input, Join, JoinError, JoinOrCreate, Joined,
+    Leave, Left, Message, Ping, Pong, ServerMsg, State, Welcome,
+};
+use playhouse::protocol::{Codec, CodecError, Token, WireMessage};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use playhouse::protocol::envelope;
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused the upgrade with an HTTP status (400: no shared
+    /// subprotocol, 503: full). `body` says why, in words.
+    #[error("server refused the connection with HTTP {status}: {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The plain-text explanation.
+        body: String,
+    },
+    /// The server accepted but echoed no token, or one we did not offer.
+    #[error("server chose subprotocol {0:?}, which this client did not offer")]
+    BadProtocol(Option<String>),
+    /// A token given to `connect` is malformed.
+    #[error("invalid token {0:?}: {1}")]
+    BadToken(String, playhouse::protocol::TokenParseError),
+    /// WebSocket or I/O failure.
+    #[error("websocket: {0}")]
+    Ws(#[from] tungstenite::Error),
+    /// A message did not decode or encode.
+    #[error("codec: {0}")]
+    Codec(#[from] CodecError),
+    /// The server closed the connection.
+    #[error("closed by server: {}", match .0 { Some(f) => format!("{} {}", u16::from(f.code), f.reason), None => "no close frame".into() })]
+    Closed(Option<CloseFrame>),
+    /// A join was refused.
+    #[error("join refused: {} ({})", .0.reason, .0.code)]
+    Join(JoinError),
+    /// The server sent something the protocol does not allow here.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+}
+
+/// A server message, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Joined a room.
+    Joined(Joined),
+    /// A join failed.
+    JoinError(JoinError),
+    /// A reliable room message.
+    Message(Message),
+    /// A state snapshot.
+    State(State),
+    /// Answer to a ping.
+    Pong(Pong),
+    /// A non-fatal error.
+    Error(envelope::Error),
+    /// The server is shutting down.
+    Shutdown(envelope::Shutdown),
+    /// Left a room.
+    Left(Left),
+    /// Another welcome (never sent twice by a correct server).
+    Welcome(Welcome),
+}
+
+impl From<S> for Event {
+    fn from(k: S) -> Self {
+        match k {
+            S::Welcome(w) => Event::Welcome(w),
+            S::Joined(j) => Event::Joined(j),
+            S::JoinError(e) => Event::JoinError(e),
+            S::Message(m) => Event::Message(m),
+            S::State(s) => Event::State(s),
+            S::Pong(p) => Event::Pong(p),
+            S::Error(e) => Event::Error(e),
+            S::Shutdown(s) => Event::Shutdown(s),
+            S::Left(l) => Event::Left(l),
+        }
+    }
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A connection to a Playhouse server.
+pub struct Client {
+    ws: Ws,
+    token: Token,
+    welcome: Welcome,
+    next_request: u32,
+    backlog: VecDeque<Event>,
+    rooms: HashMap<String, u32>,
+    timeout: Duration,
+}
+
+fn unix_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+impl Client {
+    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
+    /// best first, and waits for the server's `Welcome`.
+    pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
+        for t in tokens {
+            t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
+        }
+        let mut req = url.into_client_request()?;
+        if !tokens.is_empty() {
+            let value = tokens.join(", ").parse().map_err(|_| ClientError::Protocol("token list is not a valid header".into()))?;
+            req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        let (ws, resp) = match tokio_tungstenite::connect_async(req).await {
+            Ok(ok) => ok,
+            Err(tungstenite::Error::Http(resp)) => {
+                let status = resp.status().as_u16();
+                let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+                return Err(ClientError::Refused { status, body });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let chosen = resp.headers().get(SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let token = match chosen.as_deref() {
+            Some(c) if tokens.contains(&c) => c.parse::<Token>().map_err(|e| ClientError::BadToken(c.to_string(), e))?,
+            _ => return Err(ClientError::BadProtocol(chosen)),
+        };
+        let mut client = Client {
+            ws,
+            token,
+            welcome: Welcome::default(),
+            next_request: 1,
+            backlog: VecDeque::new(),
+            rooms: HashMap::new(),
+            timeout: Duration::from_secs(10),
+        };
+        match client.read_event().await? {
+            Event::Welcome(w) => client.welcome = w,
+            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+        }
+        Ok(client)
+    }
+
+    /// The negotiated token.
+    pub fn protocol(&self) -> &Token {
+        &self.token
+    }
+
+    /// The negotiated codec.
+    pub fn codec(&self) -> Codec {
+        self.token.codec
+    }
+
+    /// The server's welcome (session id, server time).
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    /// How long request/response helpers wait (default 10 s).
+    pub fn set_timeout(&mut self, t: Duration) {
+        self.timeout = t;
+    }
+
+    /// Sends one envelope.
+    pub async fn send(&mut self, kind: C) -> Result<(), ClientError> {
+        let bytes = self.token.codec.encode_to_vec(&ClientMsg { kind: Some(kind) })?;
+        self.ws.send(WsMessage::Binary(bytes.into())).await?;
+        Ok(())
+    }
+
+    /// Sends raw bytes as one binary message (tests of bad input use it).
+    pub async fn send_raw(&mut self, msg: WsMessage) -> Result<(), ClientError> {
+        self.ws.send(msg).await?;
+        Ok(())
+    }
+
+    /// Sends a game input for `room`, encoded with the negotiated codec.
+    pub async fn send_input<T: WireMessage>(&mut self, room: &str, seq: u32, input: &T) -> Result<(), ClientError> {
+        let payload = self.token.codec.encode_to_vec(input)?;
+        self.send(C::Input(Input { room: room.to_string(), seq, payload: payload.into() })).await
+    }
+
+    /// Decodes a game payload with the negotiated codec.
+    pub fn decode<T: WireMessage>(&self, payload: &[u8]) -> Result<T, ClientError> {
+        Ok(self.token.codec.decode(payload)?)
+    }
+
+    async fn read_event(&mut self) -> Result<Event, ClientError> {
+        loop {
+            let Some(msg) = self.ws.next().await else { return Err(ClientError::Closed(None)) };
+            match msg? {
+                WsMessage::Binary(b) => {
+                    let m: ServerMsg = self.token.codec.decode(&b)?;
+                    match m.kind {
+                        Some(k) => return Ok(k.into()),
+                        None => return Err(ClientError::Protocol("server message without kind".into())),
+                    }
+                }
+                WsMessage::Close(f) => return Err(ClientError::Closed(f)),
+                WsMessage::Text(t) => return Err(ClientError::Protocol(format!("unexpected text frame: {t}"))),
+                _ => {} // ping/pong: tungstenite answers pings itself
+            }
+        }
+    }
+
+    /// The next server message (buffered ones first).
+    pub async fn next_event(&mut self) -> Result<Event, ClientError> {
+        if let Some(e) = self.backlog.pop_front() {
+            return Ok(e);
+        }
+        self.read_event().await
+    }
+
+    /// Waits up to `t` for the next message.
+    pub async fn next_event_timeout(&mut self, t: Duration) -> Result<Event, ClientError> {
+        tokio::time::timeout(t, self.next_event()).await.map_err(|_| ClientError::Timeout)?
+    }
+
+    /// Reads until `pick` accepts a message; others are kept for `next_event`.
+    async fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> Result<T, ClientError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = tokio::time::timeout(left, self.read_event()).await.map_err(|_| ClientError::Timeout)??;
+            if let Some(v) = pick(&ev) {
+                return Ok(v);
+            }
+            self.backlog.push_back(ev);
+        }
+    }
+
+    async fn join_request(&mut self, kind: impl FnOnce(u32) -> C) -> Result<Joined, ClientError> {
+        let request = self.next_request;
+        self.next_request += 1;
+        self.send(kind(request)).await?;
+        let answer = self
+            .wait_for(|e| match e {
+                Event::Joined(j) if j.request == request => Some(Ok(j.clone())),
+                Event::JoinError(j) if j.request == request => Some(Err(j.clone())),
+                _ => None,
+            })
+            .await?;
+        let joined = answer.map_err(ClientError::Join)?;
+        self.rooms.insert(joined.room.clone(), joined.client);
+        Ok(joined)
+    }
+
+    /// Joins any open room of `room_type`, or creates one.
+    pub async fn join_or_create(&mut self, room_type: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
+        let room_type = room_type.to_string();
+        self.join_request(|request| C::JoinOrCreate(JoinOrCreate { request, room_type, options })).await
+    }
+
+    /// Creates a new room of `room_type` and joins it.
+    pub async fn create(&mut self, room_type: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
+        let room_type = room_type.to_string();
+        self.join_request(|request| C::Create(Create { request, room_type, options })).await
+    }
+
+    /// Joins the room with id `room`.
+    pub async fn join(&mut self, room: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
+        let room = room.to_string();
+        self.join_request(|request| C::Join(Join { request, room, options })).await
+    }
+
+    /// Leaves `room` and waits for the server's `Left`.
+    pub async fn leave(&mut self, room: &str) -> Result<Left, ClientError> {
+        self.send(C::Leave(Leave { room: room.to_string() })).await?;
+        self.rooms.remove(room);
+        let room = room.to_string();
+        self.wait_for(|e| match e {
+            Event::Left(l) if l.room == room => Some(l.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// This client's id in `room`, if joined.
+    pub fn client_id(&self, room: &str) -> Option<u32> {
+        self.rooms.get(room).copied()
+    }
+
+    /// Measures the round-trip time with an envelope `Ping`.
+    pub async fn ping(&mut self) -> Result<Duration, ClientError> {
+        let sent = unix_micros();
+        let started = Instant::now();
+        self.send(C::Ping(Ping { client_time: sent })).await?;
+        self.wait_for(|e| matches!(e, Event::Pong(p) if p.client_time == sent).then_some(())).await?;
+        Ok(started.elapsed())
+    }
+
+    /// Closes the connection normally (1000).
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        self.ws.close(None).await?;
+        while let Some(Ok(_)) = self.ws.next().await {}
+        Ok(())
+    }
+
+    /// The underlying WebSocket, for tests that need raw access.
+    pub fn socket(&mut self) -> &mut WebSocketStream<MaybeTlsStream<TcpStream>> {
+        &mut self.ws
+    }
+}

@@ -1,0 +1,46 @@
+//! Runs the `arena` sample game server.
+//!
+//! ```text
+//! cargo run --release -p arena                     # serves 127.0.0.1:8080
+//! cargo run --release -p arena -- --addr 0.0.0.0:9000
+//! ```
+//!
+//! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
+//! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
+
+use clap::Parser;
+use playhouse::server::ServerConfig;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(about = "The Playhouse sample game server")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Largest client message, bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_message_size: usize,
+    /// Most open connections (HTTP 503 past it).
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds a client may stop reading before it is closed with 4008.
+    #[arg(long, default_value_t = 30)]
+    stall_timeout: u64,
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let mut config = ServerConfig::new("arena");
+    config.transport.max_message_size = args.max_message_size;
+    config.max_connections = args.max_connections;
+    config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
+    let server = arena::server(config).bind(&args.addr)?;
+    tracing::info!(addr = %server.local_addr(), "arena listening; ws://{}/ws", server.local_addr());
+    println!("LISTENING {}", server.local_addr());
+    server.run().await
+}

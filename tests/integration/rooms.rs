@@ -1,0 +1,194 @@
+//! Rooms over real sockets: join / leave / broadcast, v1 and v2 clients in
+//! one room each getting their own encoding (encoded once per group), tick
+//! rate, input acks, join errors that leave the connection open.
+
+use playhouse_client::{envelope::JoinErrorCode, Client, ClientError, Event};
+use playhouse_proto::arena::{v1, v2};
+use playhouse_tests::{http_get, metric, start, ws_url};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+async fn next_state(c: &mut Client) -> playhouse_client::envelope::State {
+    loop {
+        if let Event::State(s) = c.next_event_timeout(Duration::from_secs(5)).await.unwrap() {
+            return s;
+        }
+    }
+}
+
+fn opts(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[tokio::test]
+async fn v1_msgpack_and_v2_proto_clients_share_a_room_each_in_their_own_encoding() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut old = Client::connect(&url, &["arena.v1.msgpack"]).await.unwrap();
+    let mut new = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    let j1 = old.join_or_create("arena", opts(&[("name", "oldie")])).await.unwrap();
+    let j2 = new.join_or_create("arena", opts(&[("name", "newbie")])).await.unwrap();
+    assert_eq!(j1.room, j2.room, "join-or-create fills the open room");
+    assert_eq!((j2.room_type.as_str(), j2.tick_hz), ("arena", 30));
+
+    new.send_input(&j2.room, 1, &v2::Input { move_x: 1, move_y: 0, sprint: true }).await.unwrap();
+    old.send_input(&j1.room, 1, &v1::Input { move_x: -1, move_y: 0 }).await.unwrap();
+
+    // Wait until both inputs are acknowledged in a state, then check the
+    // v2 client sees sprint velocity and names, the v1 client the v1 shape.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        assert!(Instant::now() < deadline, "inputs never acknowledged");
+        let s = next_state(&mut new).await;
+        let acked = |c: u32| s.acks.iter().any(|a| a.client == c && a.seq == 1);
+        if acked(j2.client) {
+            let out: v2::Output = new.decode(&s.payload).unwrap();
+            let Some(v2::output::Kind::State(st)) = out.kind else { panic!("not a state") };
+            let me = st.players.iter().find(|p| p.id == j2.client).unwrap();
+            assert_eq!(me.name, "newbie");
+            if me.vx == arena::SPRINT_SPEED {
+                assert!(st.players.iter().any(|p| p.name == "oldie"));
+                break;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        assert!(Instant::now() < deadline, "v1 client never saw its input applied");
+        let s = next_state(&mut old).await;
+        assert!(s.acks.iter().all(|a| a.client == j1.client), "acks travel per group: v1/msgpack has only this client");
+        let out: v1::Output = old.decode(&s.payload).unwrap();
+        let Some(v1::output::Kind::State(st)) = out.kind else { panic!("not a state") };
+        if s.acks.iter().any(|a| a.seq == 1) {
+            assert_eq!(st.players.len(), 2);
+            break;
+        }
+    }
+    // v2/proto bytes do not decode as v1/msgpack and vice versa: the two
+    // clients really were sent different encodings.
+    let s = next_state(&mut new).await;
+    assert!(playhouse::protocol::Codec::MsgPack.decode::<v1::Output>(&s.payload).is_err());
+}
+
+#[tokio::test]
+async fn a_broadcast_is_encoded_once_per_group_not_per_client() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut clients = Vec::new();
+    let mut room: Option<String> = None;
+    // 6 clients in 2 groups (v2/proto ×3, v1/msgpack ×3).
+    for token in ["arena.v2.proto", "arena.v1.msgpack"].into_iter().cycle().take(6) {
+        let mut c = Client::connect(&url, &[token]).await.unwrap();
+        let j = match &room {
+            None => c.create("probe30", HashMap::new()).await.unwrap(),
+            Some(r) => c.join(r, HashMap::new()).await.unwrap(),
+        };
+        room = Some(j.room);
+        clients.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = |t: &str| (metric(t, "playhouse_encodes_total"), metric(t, "playhouse_ticks_total"));
+    let (e0, t0) = m(&http_get(server.addr(), "/metrics").1);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (e1, t1) = m(&http_get(server.addr(), "/metrics").1);
+    let (encodes, ticks) = (e1 - e0, t1 - t0);
+    assert!(ticks >= 20.0, "ticks {ticks}");
+    // Each tick broadcasts one state: 2 groups → 2 encodes per tick (allow
+    // one tick of skew between the two reads of the counters).
+    assert!((encodes - 2.0 * ticks).abs() <= 2.0, "encodes {encodes} for {ticks} ticks");
+    drop(clients);
+}
+
+#[tokio::test]
+async fn a_room_ticks_at_its_rate_within_two_percent() {
+    let server = start(|_| {});
+    let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();
+    c.create("arena", HashMap::new()).await.unwrap();
+    let first = next_state(&mut c).await.tick;
+    let started = Instant::now();
+    let mut last = first;
+    while started.elapsed() < Duration::from_millis(2500) {
+        last = next_state(&mut c).await.tick;
+    }
+    let rate = (last - first) as f64 / started.elapsed().as_secs_f64();
+    assert!((rate - 30.0).abs() <= 0.6, "measured {rate:.2} Hz over {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn join_leave_and_messages_reach_everyone_in_the_room() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut a = Client::connect(&url, &["arena.v2.msgpack"]).await.unwrap();
+    let mut b = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    let j = a.create("probe30", HashMap::new()).await.unwrap();
+    b.join(&j.room, HashMap::new()).await.unwrap();
+    a.send_input(&j.room, 9, &v2::Input { move_x: 42, ..Default::default() }).await.unwrap();
+    for c in [&mut a, &mut b] {
+        let text = loop {
+            if let Event::Message(m) = c.next_event_timeout(Duration::from_secs(5)).await.unwrap() {
+                let out: v2::Output = c.decode(&m.payload).unwrap();
+                if let Some(v2::output::Kind::Event(e)) = out.kind {
+                    break e.text;
+                }
+            }
+        };
+        assert_eq!(text, format!("input {} 9 42", j.client));
+    }
+    let left = b.leave(&j.room).await.unwrap();
+    assert_eq!(left.room, j.room);
+    let rooms = http_get(server.addr(), "/rooms?type=probe30").1;
+    assert!(rooms.contains(&j.room), "{rooms}");
+}
+
+#[tokio::test]
+async fn unknown_and_full_rooms_get_a_join_error_and_the_connection_stays_open() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut c = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    match c.join("nosuchroom", HashMap::new()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::RoomNotFound as i32),
+        other => panic!("{other:?}"),
+    }
+    match c.join_or_create("nosuchtype", HashMap::new()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::UnknownRoomType as i32),
+        other => panic!("{other:?}"),
+    }
+    c.ping().await.expect("still connected after join errors");
+
+    // probe rooms hold 4
+    let j = c.create("probe", HashMap::new()).await.unwrap();
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        let mut o = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+        o.join(&j.room, HashMap::new()).await.unwrap();
+        others.push(o);
+    }
+    let mut late = Client::connect(&url, &["arena.v1.proto"]).await.unwrap();
+    match late.join(&j.room, HashMap::new()).await {
+        Err(ClientError::Join(e)) => {
+            assert_eq!(e.code, JoinErrorCode::RoomFull as i32);
+            assert_eq!(e.reason, "room full");
+        }
+        other => panic!("{other:?}"),
+    }
+    match late.join(&j.room, [("deny".to_string(), "1".to_string())].into()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::RoomFull as i32),
+        other => panic!("{other:?}"),
+    }
+    late.ping().await.expect("still connected");
+    // a refusal by the room's own on_join carries its reason
+    let mut d = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    let fresh = d.create("probe30", HashMap::new()).await.unwrap();
+    match late.join(&fresh.room, [("deny".to_string(), "1".to_string())].into()).await {
+        Err(ClientError::Join(e)) => assert_eq!((e.code, e.reason.as_str()), (JoinErrorCode::Rejected as i32, "denied by test")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn ping_measures_a_round_trip() {
+    let server = start(|_| {});
+    let mut c = Client::connect(&ws_url(server.addr()), &["arena.v1.msgpack"]).await.unwrap();
+    let rtt = c.ping().await.unwrap();
+    assert!(rtt < Duration::from_secs(1));
+}

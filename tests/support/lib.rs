@@ -1,0 +1,119 @@
+//! Support for the integration tests: start real servers on ephemeral
+//! ports, a test room with knobs, and raw socket helpers for the tests that
+//! must misbehave on the wire.
+
+pub mod raw;
+
+use playhouse::prelude::*;
+use playhouse::server::BoundServer;
+use playhouse_proto::arena::v2;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// A test room. Options: `state_bytes=N` pads each state to about N bytes;
+/// `panic_on_tick=K` panics on tick K; `kick=1` kicks the joining client on
+/// the next tick; `deny=1` refuses the join. Echoes each input's move_x as a
+/// reliable event `"input <client> <seq> <move_x>"`.
+#[derive(Default)]
+pub struct Probe {
+    filler: String,
+    panic_on_tick: Option<u64>,
+    to_kick: Vec<ClientId>,
+}
+
+impl Room for Probe {
+    type Input = v2::Input;
+    type Output = v2::Output;
+
+    fn on_create(_: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject> {
+        let n = options.get("state_bytes").and_then(|v| v.parse().ok()).unwrap_or(0usize);
+        Ok(Probe {
+            filler: "x".repeat(n),
+            panic_on_tick: options.get("panic_on_tick").and_then(|v| v.parse().ok()),
+            to_kick: Vec::new(),
+        })
+    }
+
+    fn on_join(&mut self, _: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
+        if options.contains_key("deny") {
+            return Err(Reject::new("denied by test"));
+        }
+        if options.contains_key("kick") {
+            self.to_kick.push(client.id);
+        }
+        Ok(())
+    }
+
+    fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: v2::Input) {
+        let text = format!("input {client} {seq} {}", input.move_x);
+        ctx.broadcast(&v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text })) });
+    }
+
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
+        if self.panic_on_tick == Some(ctx.tick()) {
+            panic!("probe panics on tick {}", ctx.tick());
+        }
+        for c in std::mem::take(&mut self.to_kick) {
+            ctx.kick(c, "kicked by test");
+        }
+        let players = vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }];
+        ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) });
+    }
+}
+
+/// Every token of the arena app.
+pub const ALL_TOKENS: [&str; 4] = ["arena.v2.proto", "arena.v2.msgpack", "arena.v1.proto", "arena.v1.msgpack"];
+
+/// A config with short timeouts suitable for tests.
+pub fn test_config() -> ServerConfig {
+    let mut c = ServerConfig::new("arena");
+    c.workers = 2;
+    c.arbiters = 2;
+    c.shutdown_timeout = Duration::from_secs(1);
+    c
+}
+
+/// Starts the arena server plus the `probe` (60 Hz) and `probe30` room
+/// types on 127.0.0.1:0, configured by `tweak`.
+pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningServer {
+    let build = move || {
+        let mut c = test_config();
+        tweak(&mut c);
+        arena::server(c)
+            .room::<Probe>(RoomType::new("probe", 60).max_clients(4), arena::schema())
+            .room::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
+    };
+    BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
+}
+
+/// `ws://addr/ws`.
+pub fn ws_url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/ws")
+}
+
+/// A blocking HTTP/1.1 GET; returns (status, headers+body as text).
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http_request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+}
+
+/// Sends a raw HTTP request and reads the whole response.
+pub fn http_request(addr: SocketAddr, request: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.write_all(request.as_bytes()).expect("write");
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// Reads one metric's value (summing every label set) from `/metrics` text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.split(['{', ' ']).next() == Some(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
