@@ -122,7 +122,11 @@ impl Metrics {
         let r = &mut m.registry;
         r.register("connections_open", "Open WebSocket connections", m.connections_open.clone());
         r.register("connections", "WebSocket connections accepted", m.connections_total.clone());
-        r.register("handshakes_refused", "Upgrades refused before the handshake, by HTTP status", m.handshake_refused.clone());
+        r.register(
+            "handshakes_refused",
+            "Upgrades refused before the handshake, by HTTP status",
+            m.handshake_refused.clone(),
+        );
         r.register("messages_in", "Whole messages received", m.messages_in.clone());
         r.register("messages_out", "Frames sent", m.messages_out.clone());
         r.register("bytes_in", "Payload bytes received", m.bytes_in.clone());
@@ -134,7 +138,11 @@ impl Metrics {
         r.register("ticks", "Ticks run", m.ticks.clone());
         r.register("ticks_skipped", "Ticks skipped for being more than one period late", m.ticks_skipped.clone());
         r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
-        r.register("state_frames_dropped", "Unsent state frames replaced by a newer state", m.state_frames_dropped.clone());
+        r.register(
+            "state_frames_dropped",
+            "Unsent state frames replaced by a newer state",
+            m.state_frames_dropped.clone(),
+        );
         r.register("inputs_dropped", "Inputs dropped because a room's inbox was full", m.inputs_dropped.clone());
         r.register("room_panics", "Panics in room code", m.room_panics.clone());
         r.register("slow_clients", "Clients disconnected as stalled readers (4008)", m.slow_clients.clone());

@@ -48,7 +48,15 @@ impl Arena {
         let players = self
             .players
             .iter()
-            .map(|(id, p)| v2::Player { id: *id, x: p.x, y: p.y, score: p.score, vx: p.vx, vy: p.vy, name: p.name.clone() })
+            .map(|(id, p)| v2::Player {
+                id: *id,
+                x: p.x,
+                y: p.y,
+                score: p.score,
+                vx: p.vx,
+                vy: p.vy,
+                name: p.name.clone(),
+            })
             .collect();
         v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
     }
@@ -145,7 +153,8 @@ mod tests {
     #[test]
     fn v1_adapter_drops_the_new_fields() {
         let mut a = Arena::default();
-        a.players.insert(3, Player { name: "n".into(), x: 1.0, y: 2.0, vx: 3.0, vy: 4.0, intent: (0, 0, false), score: 5 });
+        a.players
+            .insert(3, Player { name: "n".into(), x: 1.0, y: 2.0, vx: 3.0, vy: 4.0, intent: (0, 0, false), score: 5 });
         let v1 = to_v1(&a.state());
         let Some(v1::output::Kind::State(s)) = v1.kind else { panic!() };
         assert_eq!(s.players, vec![v1::Player { id: 3, x: 1.0, y: 2.0, score: 5 }]);

@@ -20,7 +20,9 @@ async fn the_highest_shared_version_wins_whatever_the_client_order() {
     let server = start(|_| {});
     let c = Client::connect(&ws_url(server.addr()), &["arena.v1.msgpack", "arena.v2.msgpack"]).await.unwrap();
     assert_eq!(c.protocol().to_string(), "arena.v2.msgpack");
-    let c = Client::connect(&ws_url(server.addr()), &["arena.v1.proto", "arena.v2.msgpack", "arena.v9.proto"]).await.unwrap();
+    let c = Client::connect(&ws_url(server.addr()), &["arena.v1.proto", "arena.v2.msgpack", "arena.v9.proto"])
+        .await
+        .unwrap();
     assert_eq!(c.protocol().to_string(), "arena.v2.msgpack");
 }
 
@@ -29,7 +31,8 @@ async fn the_server_codec_preference_decides_within_a_version() {
     let server = start(|_| {});
     let c = Client::connect(&ws_url(server.addr()), &["arena.v2.msgpack", "arena.v2.proto"]).await.unwrap();
     assert_eq!(c.protocol().to_string(), "arena.v2.proto", "default preference: proto first");
-    let msgpack_first = start(|c| c.codecs = vec![playhouse::protocol::Codec::MsgPack, playhouse::protocol::Codec::Proto]);
+    let msgpack_first =
+        start(|c| c.codecs = vec![playhouse::protocol::Codec::MsgPack, playhouse::protocol::Codec::Proto]);
     let c = Client::connect(&ws_url(msgpack_first.addr()), &["arena.v2.proto", "arena.v2.msgpack"]).await.unwrap();
     assert_eq!(c.protocol().to_string(), "arena.v2.msgpack");
 }

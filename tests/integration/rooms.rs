@@ -180,7 +180,9 @@ async fn unknown_and_full_rooms_get_a_join_error_and_the_connection_stays_open()
     let mut d = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
     let fresh = d.create("probe30", HashMap::new()).await.unwrap();
     match late.join(&fresh.room, [("deny".to_string(), "1".to_string())].into()).await {
-        Err(ClientError::Join(e)) => assert_eq!((e.code, e.reason.as_str()), (JoinErrorCode::Rejected as i32, "denied by test")),
+        Err(ClientError::Join(e)) => {
+            assert_eq!((e.code, e.reason.as_str()), (JoinErrorCode::Rejected as i32, "denied by test"))
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -144,21 +144,27 @@ impl Client {
         }
         let mut req = url.into_client_request()?;
         if !tokens.is_empty() {
-            let value = tokens.join(", ").parse().map_err(|_| ClientError::Protocol("token list is not a valid header".into()))?;
+            let value = tokens
+                .join(", ")
+                .parse()
+                .map_err(|_| ClientError::Protocol("token list is not a valid header".into()))?;
             req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
         let (ws, resp) = match tokio_tungstenite::connect_async(req).await {
             Ok(ok) => ok,
             Err(tungstenite::Error::Http(resp)) => {
                 let status = resp.status().as_u16();
-                let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+                let body =
+                    resp.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
                 return Err(ClientError::Refused { status, body });
             }
             Err(e) => return Err(e.into()),
         };
         let chosen = resp.headers().get(SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok()).map(str::to_string);
         let token = match chosen.as_deref() {
-            Some(c) if tokens.contains(&c) => c.parse::<Token>().map_err(|e| ClientError::BadToken(c.to_string(), e))?,
+            Some(c) if tokens.contains(&c) => {
+                c.parse::<Token>().map_err(|e| ClientError::BadToken(c.to_string(), e))?
+            }
             _ => return Err(ClientError::BadProtocol(chosen)),
         };
         let mut client = Client {
@@ -282,7 +288,11 @@ impl Client {
     }
 
     /// Joins any open room of `room_type`, or creates one.
-    pub async fn join_or_create(&mut self, room_type: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
+    pub async fn join_or_create(
+        &mut self,
+        room_type: &str,
+        options: HashMap<String, String>,
+    ) -> Result<Joined, ClientError> {
         let room_type = room_type.to_string();
         self.join_request(|request| C::JoinOrCreate(JoinOrCreate { request, room_type, options })).await
     }
@@ -337,3 +347,8 @@ impl Client {
         &mut self.ws
     }
 }
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -9,8 +9,8 @@
 use super::{ConnEvent, OutItem, Outbox, RoomId};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
-    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined, Left,
-    LeaveReason as WireLeave, Pong, ServerMsg, Welcome,
+    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
+    LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
 use crate::protocol::{CloseCode, Token};
 use crate::registry::{InputError, Registry, RegistryError, RoomHandle};
@@ -111,7 +111,13 @@ impl GameConnection {
         true
     }
 
-    fn handle_reserved(&mut self, link: &mut Link<'_, Self>, request: u32, r: Result<Arc<RoomHandle>, RegistryError>, options: Options) {
+    fn handle_reserved(
+        &mut self,
+        link: &mut Link<'_, Self>,
+        request: u32,
+        r: Result<Arc<RoomHandle>, RegistryError>,
+        options: Options,
+    ) {
         match r {
             Ok(h) => self.request_join(link, request, h, options),
             Err(e) => self.join_error(link, request, e.code(), e.to_string()),
@@ -121,13 +127,20 @@ impl GameConnection {
     fn on_envelope(&mut self, kind: In, link: &mut Link<'_, Self>) {
         match kind {
             In::Hello(_) | In::Ack(_) => {}
-            In::Resume(_) => self.error(link, ERROR_RESUME_UNAVAILABLE, "session resume is not available on this server"),
+            In::Resume(_) => {
+                self.error(link, ERROR_RESUME_UNAVAILABLE, "session resume is not available on this server")
+            }
             In::Join(j) => {
                 if !self.may_join(link, j.request, Some(&j.room)) {
                     return;
                 }
                 let Some(h) = self.shared.registry.get(&j.room) else {
-                    return self.join_error(link, j.request, JoinErrorCode::RoomNotFound, format!("no room {:?}", j.room));
+                    return self.join_error(
+                        link,
+                        j.request,
+                        JoinErrorCode::RoomNotFound,
+                        format!("no room {:?}", j.room),
+                    );
                 };
                 let r = h.reserve().map(|_| h).map_err(RegistryError::Seat);
                 self.handle_reserved(link, j.request, r, j.options);
@@ -149,7 +162,10 @@ impl GameConnection {
                     if let Some(p) = h.port() {
                         p.leave(self.outbox.id(), LeaveReason::Left);
                     }
-                    self.send(link, Out::Left(Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() }));
+                    self.send(
+                        link,
+                        Out::Left(Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() }),
+                    );
                 } else {
                     self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", l.room));
                 }

@@ -356,7 +356,8 @@ mod tests {
 
     #[test]
     fn reliable_overflow_is_a_stall_and_memory_stays_bounded() {
-        let limits = OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
+        let limits =
+            OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
         let (o, _) = outbox(limits);
         let now = Instant::now();
         let results: Vec<Push> = (0..6).map(|_| o.push_frame(Bytes::from_static(b"m"), now)).collect();

@@ -120,12 +120,13 @@ mod tests {
     fn any_client_msg() -> impl Strategy<Value = ClientMsg> {
         use crate::protocol::envelope::*;
         prop_oneof![
-            (any::<u32>(), ".{0,12}", proptest::collection::vec(any::<u8>(), 0..64)).prop_map(
-                |(seq, room, payload)| C::Input(Input { room, seq, payload: payload.into() })
-            ),
-            (any::<u32>(), ".{0,12}").prop_map(|(request, room_type)| C::JoinOrCreate(
-                JoinOrCreate { request, room_type, options: [("k".to_string(), "v".to_string())].into() }
-            )),
+            (any::<u32>(), ".{0,12}", proptest::collection::vec(any::<u8>(), 0..64))
+                .prop_map(|(seq, room, payload)| C::Input(Input { room, seq, payload: payload.into() })),
+            (any::<u32>(), ".{0,12}").prop_map(|(request, room_type)| C::JoinOrCreate(JoinOrCreate {
+                request,
+                room_type,
+                options: [("k".to_string(), "v".to_string())].into()
+            })),
             any::<u64>().prop_map(|client_time| C::Ping(Ping { client_time })),
             ".{0,12}".prop_map(|room| C::Leave(Leave { room })),
         ]

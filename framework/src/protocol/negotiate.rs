@@ -50,15 +50,11 @@ impl FromStr for Token {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split('.');
-        let (Some(app), Some(ver), Some(codec), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(app), Some(ver), Some(codec), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(TokenParseError::Shape);
         };
         if app.is_empty()
-            || !app
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            || !app.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
             return Err(TokenParseError::App);
         }
@@ -124,7 +120,7 @@ impl Negotiator {
         codecs: impl IntoIterator<Item = Codec>,
     ) -> Self {
         let mut versions: Vec<u32> = versions.into_iter().collect();
-        versions.sort_unstable_by(|a, b| b.cmp(a));
+        versions.sort_unstable_by_key(|v| std::cmp::Reverse(*v));
         versions.dedup();
         let mut unique: Vec<Codec> = Vec::new();
         for c in codecs {
@@ -144,9 +140,7 @@ impl Negotiator {
     pub fn supported(&self) -> Vec<Token> {
         self.versions
             .iter()
-            .flat_map(|&version| {
-                self.codecs.iter().map(move |&codec| Token { app: self.app.clone(), version, codec })
-            })
+            .flat_map(|&version| self.codecs.iter().map(move |&codec| Token { app: self.app.clone(), version, codec }))
             .collect()
     }
 
@@ -156,10 +150,7 @@ impl Negotiator {
 
     /// Chooses a token from the values of the `Sec-WebSocket-Protocol`
     /// headers (each a comma-separated list). Unparsable tokens are ignored.
-    pub fn negotiate<'a>(
-        &self,
-        headers: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Token, NegotiationError> {
+    pub fn negotiate<'a>(&self, headers: impl IntoIterator<Item = &'a str>) -> Result<Token, NegotiationError> {
         let mut offered_raw = Vec::new();
         let mut offered = Vec::new();
         for value in headers {
@@ -182,10 +173,7 @@ impl Negotiator {
                 }
             }
         }
-        Err(NegotiationError::NoSharedToken {
-            offered: offered_raw.join(", "),
-            supported: self.supported_list(),
-        })
+        Err(NegotiationError::NoSharedToken { offered: offered_raw.join(", "), supported: self.supported_list() })
     }
 }
 
@@ -235,8 +223,18 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_rejected() {
-        for bad in ["", "arena", "arena.v2", "arena.2.proto", "arena.v0.proto", "Arena.v1.proto",
-                    "arena.v1.proto.x", "arena.v.proto", "arena.v1.json", "arena.v99999999999.proto"] {
+        for bad in [
+            "",
+            "arena",
+            "arena.v2",
+            "arena.2.proto",
+            "arena.v0.proto",
+            "Arena.v1.proto",
+            "arena.v1.proto.x",
+            "arena.v.proto",
+            "arena.v1.json",
+            "arena.v99999999999.proto",
+        ] {
             assert!(bad.parse::<Token>().is_err(), "{bad}");
         }
     }

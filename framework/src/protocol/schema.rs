@@ -98,7 +98,7 @@ impl<I: 'static, O: 'static> Schema<I, O> {
     fn push(&mut self, a: Adapter<I, O>) {
         self.adapters.retain(|x| x.version != a.version);
         self.adapters.push(a);
-        self.adapters.sort_by(|a, b| b.version.cmp(&a.version));
+        self.adapters.sort_by_key(|a| std::cmp::Reverse(a.version));
     }
 
     /// The versions served, highest first.

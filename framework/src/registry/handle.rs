@@ -97,8 +97,22 @@ impl std::fmt::Debug for RoomHandle {
 }
 
 impl RoomHandle {
-    pub(crate) fn new(id: RoomId, room_type: Arc<str>, tick_hz: u32, max_clients: usize, inbox_capacity: usize) -> Self {
-        RoomHandle { id, room_type, tick_hz, max_clients, inbox_capacity, seats: Mutex::new(Seats::default()), port: OnceLock::new() }
+    pub(crate) fn new(
+        id: RoomId,
+        room_type: Arc<str>,
+        tick_hz: u32,
+        max_clients: usize,
+        inbox_capacity: usize,
+    ) -> Self {
+        RoomHandle {
+            id,
+            room_type,
+            tick_hz,
+            max_clients,
+            inbox_capacity,
+            seats: Mutex::new(Seats::default()),
+            port: OnceLock::new(),
+        }
     }
 
     pub(crate) fn set_port(&self, port: Box<dyn RoomPort>) {

@@ -89,7 +89,13 @@ pub struct RoomInfo {
 trait RoomFactory: Send + Sync {
     fn spec(&self) -> &RoomType;
     fn versions(&self) -> Vec<u32>;
-    fn spawn(&self, reg: &Arc<Registry>, id: RoomId, options: &Options, arbiter: &ArbiterHandle) -> Result<Arc<RoomHandle>, CreateError>;
+    fn spawn(
+        &self,
+        reg: &Arc<Registry>,
+        id: RoomId,
+        options: &Options,
+        arbiter: &ArbiterHandle,
+    ) -> Result<Arc<RoomHandle>, CreateError>;
 }
 
 struct Factory<R: Room> {
@@ -106,7 +112,13 @@ impl<R: Room> RoomFactory for Factory<R> {
         self.schema.versions()
     }
 
-    fn spawn(&self, reg: &Arc<Registry>, id: RoomId, options: &Options, arbiter: &ArbiterHandle) -> Result<Arc<RoomHandle>, CreateError> {
+    fn spawn(
+        &self,
+        reg: &Arc<Registry>,
+        id: RoomId,
+        options: &Options,
+        arbiter: &ArbiterHandle,
+    ) -> Result<Arc<RoomHandle>, CreateError> {
         // on_create runs here, on the caller's thread, so its verdict can be
         // answered at once; the finished core then moves to its arbiter.
         let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
@@ -188,16 +200,16 @@ impl Registry {
     }
 
     /// Reserves a seat in an open room of `room_type`, or creates one.
-    pub fn join_or_create(self: &Arc<Self>, room_type: &str, options: &Options) -> Result<Arc<RoomHandle>, RegistryError> {
+    pub fn join_or_create(
+        self: &Arc<Self>,
+        room_type: &str,
+        options: &Options,
+    ) -> Result<Arc<RoomHandle>, RegistryError> {
         if !self.types.contains_key(room_type) {
             return Err(RegistryError::UnknownRoomType(room_type.to_string()));
         }
-        let found = self
-            .rooms
-            .iter()
-            .filter(|r| &*r.room_type == room_type)
-            .find(|r| r.reserve().is_ok())
-            .map(|r| r.clone());
+        let found =
+            self.rooms.iter().filter(|r| &*r.room_type == room_type).find(|r| r.reserve().is_ok()).map(|r| r.clone());
         match found {
             Some(h) => Ok(h),
             None => self.create(room_type, options),
@@ -212,7 +224,13 @@ impl Registry {
             .filter(|r| room_type.is_none_or(|t| &*r.room_type == t))
             .map(|r| {
                 let (clients, locked) = r.occupancy();
-                RoomInfo { id: r.id.to_string(), room_type: r.room_type.to_string(), clients, max_clients: r.max_clients, locked }
+                RoomInfo {
+                    id: r.id.to_string(),
+                    room_type: r.room_type.to_string(),
+                    clients,
+                    max_clients: r.max_clients,
+                    locked,
+                }
             })
             .collect();
         rooms.sort_by(|a, b| a.id.cmp(&b.id));

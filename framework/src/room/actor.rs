@@ -54,7 +54,12 @@ pub struct RoomActor<R: Room> {
 }
 
 impl<R: Room> RoomActor<R> {
-    pub(crate) fn new(core: RoomCore<R>, handle: Arc<RoomHandle>, registry: Weak<Registry>, metrics: RoomMetrics) -> Self {
+    pub(crate) fn new(
+        core: RoomCore<R>,
+        handle: Arc<RoomHandle>,
+        registry: Weak<Registry>,
+        metrics: RoomMetrics,
+    ) -> Self {
         RoomActor { core: Box::new(core), handle, registry, metrics, published: RoomStats::default() }
     }
 

@@ -103,8 +103,14 @@ mod tests {
     fn exactly_one_period_late_still_runs() {
         let t0 = Instant::now();
         let mut c = TickClock::new(t0, Duration::from_millis(10));
-        assert_eq!(c.poll(t0 + Duration::from_millis(10)), ClockPoll {
-            run: Some((0, Duration::from_millis(10))), skipped: 0, next_due: t0 + Duration::from_millis(10) });
+        assert_eq!(
+            c.poll(t0 + Duration::from_millis(10)),
+            ClockPoll {
+                run: Some((0, Duration::from_millis(10))),
+                skipped: 0,
+                next_due: t0 + Duration::from_millis(10)
+            }
+        );
     }
 
     proptest! {

@@ -145,7 +145,9 @@ impl<R: Room> RoomContext<R> {
         self.msg_seq += 1;
         let seq = self.msg_seq;
         let room = self.id.to_string();
-        self.fan_out(out, Some(client), false, |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }));
+        self.fan_out(out, Some(client), false, |payload, _| {
+            Kind::Message(Message { room: room.clone(), seq, payload })
+        });
     }
 
     /// Sends a state snapshot to every client: latest wins, and each group's
@@ -158,7 +160,13 @@ impl<R: Room> RoomContext<R> {
 
     /// Encodes `out` once per group of the addressed clients and queues the
     /// frame for each; `is_state` selects latest-wins delivery and acks.
-    fn fan_out(&mut self, out: &R::Output, only: Option<ClientId>, is_state: bool, wrap: impl Fn(Bytes, Vec<InputAck>) -> Kind) {
+    fn fan_out(
+        &mut self,
+        out: &R::Output,
+        only: Option<ClientId>,
+        is_state: bool,
+        wrap: impl Fn(Bytes, Vec<InputAck>) -> Kind,
+    ) {
         let mut keys: Vec<GroupKey> = Vec::with_capacity(4);
         for (id, m) in &self.members {
             let key = (m.client.version, m.client.codec);
@@ -178,7 +186,11 @@ impl<R: Room> RoomContext<R> {
                 m.client.version == version && m.client.codec == codec && only.is_none_or(|o| o == **id)
             };
             let acks = if is_state {
-                self.members.iter().filter(in_group).map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq }).collect()
+                self.members
+                    .iter()
+                    .filter(in_group)
+                    .map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq })
+                    .collect()
             } else {
                 Vec::new()
             };

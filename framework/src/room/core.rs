@@ -10,7 +10,7 @@ use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
 use crate::connection::{ConnEvent, Outbox, RoomId};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
-use crate::protocol::{Codec, CloseCode, Schema};
+use crate::protocol::{CloseCode, Codec, Schema};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -185,7 +185,8 @@ impl<R: Room> RoomCore<R> {
             req.outbox.push_event(ev, now);
             return None;
         }
-        let client = Client { id: self.next_client, session: req.session.clone(), version: req.version, codec: req.codec };
+        let client =
+            Client { id: self.next_client, session: req.session.clone(), version: req.version, codec: req.codec };
         let verdict = self.call(|room, ctx| room.on_join(ctx, &client, &req.options));
         match verdict {
             Some(Ok(())) => {}
@@ -227,7 +228,8 @@ impl<R: Room> RoomCore<R> {
     /// The connection with outbox id `conn` leaves (or dropped).
     pub fn leave_connection(&mut self, conn: u64, why: LeaveReason, now: Instant) {
         self.ctx.now = now;
-        let ids: Vec<ClientId> = self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == conn).map(|(id, _)| *id).collect();
+        let ids: Vec<ClientId> =
+            self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == conn).map(|(id, _)| *id).collect();
         for id in ids {
             self.ctx.members.remove(&id);
             self.left(id, why);

@@ -10,8 +10,8 @@ mod core;
 #[cfg(test)]
 mod tests;
 
-pub use actor::{RoomActor, RoomMetrics};
 pub(crate) use actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg};
+pub use actor::{RoomActor, RoomMetrics};
 pub use api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};

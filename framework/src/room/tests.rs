@@ -3,7 +3,7 @@
 use super::*;
 use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
 use crate::protocol::envelope::{server_msg::Kind, JoinErrorCode, ServerMsg};
-use crate::protocol::{Codec, CloseCode, Schema};
+use crate::protocol::{CloseCode, Codec, Schema};
 use playhouse_proto::arena::{v1, v2};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -233,7 +233,10 @@ fn create_can_be_refused_and_a_panicking_create_is_caught() {
     let s = schema(Arc::default());
     let opts = |k: &str| Options::from([(k.to_string(), "1".to_string())]);
     let now = Instant::now();
-    assert!(matches!(RoomCore::<Probe>::create("r".into(), &spec, s.clone(), &opts("refuse"), now), Err(CreateError::Rejected(_))));
+    assert!(matches!(
+        RoomCore::<Probe>::create("r".into(), &spec, s.clone(), &opts("refuse"), now),
+        Err(CreateError::Rejected(_))
+    ));
     match RoomCore::<Probe>::create("r".into(), &spec, s, &opts("panic_create"), now) {
         Err(CreateError::Panicked(m)) => assert!(m.contains("boom in on_create")),
         _ => panic!("expected a caught panic"),
@@ -264,7 +267,9 @@ fn kick_closes_with_4005_and_calls_on_leave() {
     assert_eq!(f.core.client_count(), 0);
     assert_eq!(f.core.room().unwrap().left, vec![(a.unwrap(), LeaveReason::Kicked)]);
     let items = o.drain().reliable;
-    assert!(items.iter().any(|i| matches!(i, OutItem::Event(ConnEvent::Close { code: CloseCode::Kicked, reason }) if reason == "bye")));
+    assert!(items
+        .iter()
+        .any(|i| matches!(i, OutItem::Event(ConnEvent::Close { code: CloseCode::Kicked, reason }) if reason == "bye")));
 }
 
 #[test]
@@ -272,7 +277,14 @@ fn a_stalled_reader_is_dropped_and_the_others_keep_receiving() {
     let mut f = fixture(RoomType::new("probe", 10), &[]);
     let limits = OutboxLimits { stall_timeout: Duration::from_millis(250), ..Default::default() };
     let slow = Arc::new(Outbox::new(99, limits, None));
-    let req = JoinRequest { request: 1, session: "slow".into(), version: 2, codec: Codec::Proto, outbox: slow.clone(), options: Options::new() };
+    let req = JoinRequest {
+        request: 1,
+        session: "slow".into(),
+        version: 2,
+        codec: Codec::Proto,
+        outbox: slow.clone(),
+        options: Options::new(),
+    };
     let slow_id = f.core.join(req, f.t0).unwrap();
     let (_, good) = f.join(2, Codec::Proto, &[]);
     let mut received = 0;

@@ -145,7 +145,10 @@ impl Server {
         }
         let versions = self.registry.common_versions();
         if versions.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no room types, or no schema version that all room types serve"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no room types, or no schema version that all room types serve",
+            ));
         }
         let config = self.config;
         let negotiator = Negotiator::new(config.app.clone(), versions, config.codecs.clone());
@@ -252,9 +255,8 @@ impl BoundServer {
                 }
             })
         })?;
-        let (addr, handle, metrics) = rx
-            .recv()
-            .map_err(|_| io::Error::other("server thread ended before binding"))??;
+        let (addr, handle, metrics) =
+            rx.recv().map_err(|_| io::Error::other("server thread ended before binding"))??;
         Ok(RunningServer { addr, handle, metrics, thread: Some(thread) })
     }
 }
@@ -287,9 +289,7 @@ impl RunningServer {
     fn shutdown(&mut self) {
         if let Some(t) = self.thread.take() {
             let h = self.handle.clone();
-            std::thread::spawn(move || actix_rt::System::new().block_on(h.stop(false)))
-                .join()
-                .ok();
+            std::thread::spawn(move || actix_rt::System::new().block_on(h.stop(false))).join().ok();
             let _ = t.join();
         }
     }

@@ -19,10 +19,7 @@ fn session_id() -> String {
 }
 
 pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let offered = req
-        .headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .filter_map(|v| v.to_str().ok());
+    let offered = req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).filter_map(|v| v.to_str().ok());
     let token = match state.negotiator.negotiate(offered) {
         Ok(t) => t,
         Err(e) => {
@@ -34,7 +31,10 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
         }
     };
     let open = &state.conn.open;
-    if open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < state.config.max_connections).then_some(n + 1)).is_err() {
+    if open
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < state.config.max_connections).then_some(n + 1))
+        .is_err()
+    {
         state.metrics.handshake_refused(503);
         return HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
