@@ -91,3 +91,27 @@ async fn health_and_readiness_answer() {
     assert_eq!(status, 200);
     assert!(text.contains("playhouse_connections_open"), "{text}");
 }
+
+#[tokio::test]
+async fn a_token_offered_on_a_second_header_line_is_echoed() {
+    let server = start(|_| {});
+    let addr = server.addr();
+    let req = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: chess.v1.proto\r\nSec-WebSocket-Protocol: arena.v1.msgpack\r\n\r\n"
+    );
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        std::io::Write::write_all(&mut s, req.as_bytes()).unwrap();
+        let mut buf = [0u8; 2048];
+        let n = std::io::Read::read(&mut s, &mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        (text.split_whitespace().nth(1).unwrap_or("").to_string(), text)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, "101", "{text}");
+    assert!(text.to_ascii_lowercase().contains("sec-websocket-protocol: arena.v1.msgpack"), "{text}");
+}

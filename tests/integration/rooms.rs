@@ -194,3 +194,12 @@ async fn ping_measures_a_round_trip() {
     let rtt = c.ping().await.unwrap();
     assert!(rtt < Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn join_or_create_skips_a_room_the_connection_is_already_in() {
+    let server = start(|_| {});
+    let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();
+    let first = c.join_or_create("probe30", HashMap::new()).await.unwrap();
+    let second = c.join_or_create("probe30", HashMap::new()).await.unwrap();
+    assert_ne!(first.room, second.room);
+}

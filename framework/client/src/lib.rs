@@ -233,9 +233,9 @@ impl Client {
             match msg? {
                 WsMessage::Binary(b) => {
                     let m: ServerMsg = self.token.codec.decode(&b)?;
-                    match m.kind {
-                        Some(k) => return Ok(k.into()),
-                        None => return Err(ClientError::Protocol("server message without kind".into())),
+                    // A kind this client does not know (a newer server): skip it.
+                    if let Some(k) = m.kind {
+                        return Ok(k.into());
                     }
                 }
                 WsMessage::Close(f) => return Err(ClientError::Closed(f)),

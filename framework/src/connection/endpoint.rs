@@ -48,6 +48,8 @@ pub struct GameConnection {
 pub const ERROR_NOT_IN_ROOM: u32 = 4004;
 /// Error code in `Error` for an input dropped because the room is busy.
 pub const ERROR_ROOM_BUSY: u32 = 1013;
+/// Error code in `Error` for a message kind this server does not know.
+pub const ERROR_UNKNOWN_KIND: u32 = 1003;
 /// Error code in `Error` for a resume this server cannot honour.
 pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
@@ -147,7 +149,8 @@ impl GameConnection {
             }
             In::JoinOrCreate(j) => {
                 if self.may_join(link, j.request, None) {
-                    let r = self.shared.registry.join_or_create(&j.room_type, &j.options);
+                    let mine = |id: &str| self.rooms.contains_key(id) || self.pending.values().any(|h| &*h.id == id);
+                    let r = self.shared.registry.join_or_create(&j.room_type, &j.options, mine);
                     self.handle_reserved(link, j.request, r, j.options);
                 }
             }
@@ -217,6 +220,7 @@ impl Endpoint for GameConnection {
     fn started(&mut self, link: &mut Link<'_, Self>) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
+        tracing::debug!(conn = self.outbox.id(), session = %self.session, protocol = %self.token, "connection open");
         let addr = link.address();
         self.outbox.set_waker(move || addr.try_send(Wake).is_ok());
         let welcome = Welcome {
@@ -239,7 +243,10 @@ impl Endpoint for GameConnection {
         match self.token.codec.decode::<crate::protocol::envelope::ClientMsg>(&bytes) {
             Ok(msg) => match msg.kind {
                 Some(kind) => self.on_envelope(kind, link),
-                None => link.close(CloseCode::InvalidPayload, "message has no kind"),
+                // A kind this server does not know (protobuf decodes an unknown
+                // oneof case as none): answer, don't close, so newer clients
+                // degrade gracefully against older servers.
+                None => self.error(link, ERROR_UNKNOWN_KIND, "unknown or empty message kind"),
             },
             Err(e) => {
                 let reason = format!("message does not decode as {}: {e}", self.token.codec);
@@ -265,6 +272,7 @@ impl Endpoint for GameConnection {
         self.outbox.close();
         self.shared.metrics.connections_open.dec();
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
+        tracing::debug!(conn = self.outbox.id(), session = %self.session, rooms = self.rooms.len(), "connection closed");
         let conn = self.outbox.id();
         for (h, _) in self.rooms.values() {
             if let Some(p) = h.port() {

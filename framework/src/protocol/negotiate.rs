@@ -60,7 +60,9 @@ impl FromStr for Token {
         }
         let version = ver
             .strip_prefix('v')
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            // canonical decimal only: the token is echoed back and must match
+            // the offer byte for byte, so `v02` would be a different token
+            .filter(|n| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|n| n.parse::<u32>().ok())
             .filter(|&n| n >= 1)
             .ok_or(TokenParseError::Version)?;
@@ -213,6 +215,12 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("arena.v2.proto, arena.v2.msgpack, arena.v1.proto, arena.v1.msgpack"), "{text}");
         assert!(matches!(err, NegotiationError::NoSharedToken { .. }));
+    }
+
+    #[test]
+    fn tokens_split_over_several_header_lines_are_all_considered() {
+        let t = server().negotiate(["chess.v1.proto", "arena.v1.msgpack", "arena.v2.msgpack"]).unwrap();
+        assert_eq!(t.to_string(), "arena.v2.msgpack");
     }
 
     #[test]

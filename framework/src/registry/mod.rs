@@ -200,16 +200,23 @@ impl Registry {
     }
 
     /// Reserves a seat in an open room of `room_type`, or creates one.
+    ///
+    /// `skip` names rooms to pass over (the caller's own rooms).
     pub fn join_or_create(
         self: &Arc<Self>,
         room_type: &str,
         options: &Options,
+        skip: impl Fn(&str) -> bool,
     ) -> Result<Arc<RoomHandle>, RegistryError> {
         if !self.types.contains_key(room_type) {
             return Err(RegistryError::UnknownRoomType(room_type.to_string()));
         }
-        let found =
-            self.rooms.iter().filter(|r| &*r.room_type == room_type).find(|r| r.reserve().is_ok()).map(|r| r.clone());
+        let found = self
+            .rooms
+            .iter()
+            .filter(|r| &*r.room_type == room_type && !skip(&r.id))
+            .find(|r| r.reserve().is_ok())
+            .map(|r| r.clone());
         match found {
             Some(h) => Ok(h),
             None => self.create(room_type, options),

@@ -126,11 +126,13 @@ impl<R: Room> Actor for RoomActor<R> {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.handle.inbox_capacity);
         self.metrics.rooms.inc();
+        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, "room started");
         self.schedule(ctx);
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         self.metrics.rooms.dec();
+        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, crashed = self.core.crashed().is_some(), "room stopped");
     }
 }
 

@@ -45,8 +45,15 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
     let outbox = Arc::new(Outbox::new(id, state.config.outbox, req.conn_data::<KillSwitch>().cloned()));
     let conn = GameConnection::new(state.conn.clone(), token.clone(), session_id(), outbox);
     let transport = Transport::new(conn, state.config.transport.clone(), state.metrics.clone());
-    match accept(transport, &req, stream, Some(&token.to_string())) {
-        Ok((_, resp)) => resp,
+    // The token is echoed by us, not by actix's handshake: actix only reads
+    // the first Sec-WebSocket-Protocol line, while an offer may span several.
+    match accept(transport, &req, stream, None) {
+        Ok((_, mut resp)) => {
+            if let Ok(v) = header::HeaderValue::from_str(&token.to_string()) {
+                resp.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+            }
+            resp
+        }
         Err(e) => {
             open.fetch_sub(1, Ordering::AcqRel);
             state.metrics.handshake_refused(400);
