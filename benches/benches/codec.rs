@@ -1,0 +1,104 @@
+//! Codec micro-benchmarks: what one broadcast of a realistic arena state
+//! costs in each codec.
+//!
+//! The message is the sample game's `arena.v2.Output::State` with 20
+//! players (positions, velocities, names, scores), wrapped as the server
+//! sends it: `ServerMsg::State { room, tick, acks (20 InputAck), payload }`.
+//!
+//! - `arena_state_20/encode/<codec>`: the server's per-group work — encode
+//!   the game payload, build the envelope (room id, 20 acks), encode it.
+//! - `arena_state_20/decode/<codec>`: the client's work — decode the
+//!   envelope, then the game payload.
+//!
+//! Run: `cargo bench -p playhouse-benches --bench codec` (about 20 s). The
+//! encoded sizes are printed once on stderr.
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use playhouse::protocol::Codec;
+use playhouse_proto::arena::v2::{output::Kind, Output, Player, State as ArenaState};
+use playhouse_proto::envelope::{server_msg, InputAck, ServerMsg, State};
+use std::hint::black_box;
+use std::time::Duration;
+
+const NAMES: [&str; 20] = [
+    "Aria", "Bjorn", "Chidi", "Dana", "Elif", "Farid", "Gwen", "Hiro", "Ines", "Jonas", "Kenji", "Lena", "Mateo",
+    "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sven", "Tomasz",
+];
+const ROOM: &str = "arena-7f3a9c1e";
+const TICK: u64 = 48_213;
+
+/// 20 players spread over a 1000×1000 arena, moving, with scores.
+fn arena_output() -> Output {
+    let players = (0..20u32)
+        .map(|i| {
+            let f = i as f32;
+            Player {
+                id: i + 1,
+                x: 37.25 + f * 47.913,
+                y: 912.5 - f * 41.377,
+                score: (i as i32 * 173 + 41) % 2400,
+                vx: (f * 0.7).sin() * 180.0,
+                vy: (f * 1.3).cos() * 180.0,
+                name: format!("{}#{:04}", NAMES[i as usize], 1000 + i * 137),
+            }
+        })
+        .collect();
+    Output { kind: Some(Kind::State(ArenaState { players })) }
+}
+
+fn acks() -> Vec<InputAck> {
+    (0..20u32).map(|i| InputAck { client: i + 1, seq: 1_400 + i * 13 }).collect()
+}
+
+/// The server's per-group encode: payload, envelope, envelope bytes.
+fn encode(codec: Codec, out: &Output, acks: &[InputAck], buf: &mut Vec<u8>) {
+    let payload = codec.encode_to_vec(out).expect("encode payload");
+    let msg = ServerMsg {
+        kind: Some(server_msg::Kind::State(State {
+            room: ROOM.to_string(),
+            tick: TICK,
+            acks: acks.to_vec(),
+            payload: Bytes::from(payload),
+        })),
+    };
+    buf.clear();
+    codec.encode(&msg, buf).expect("encode envelope");
+}
+
+/// The client's decode: envelope, then payload.
+fn decode(codec: Codec, bytes: &[u8]) -> Output {
+    let msg: ServerMsg = codec.decode(bytes).expect("decode envelope");
+    match msg.kind {
+        Some(server_msg::Kind::State(s)) => codec.decode(&s.payload).expect("decode payload"),
+        other => panic!("not a state: {other:?}"),
+    }
+}
+
+fn bench_arena_state(c: &mut Criterion) {
+    let out = arena_output();
+    let acks = acks();
+    let mut group = c.benchmark_group("arena_state_20");
+    group.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
+    for codec in [Codec::MsgPack, Codec::Proto] {
+        let mut wire = Vec::new();
+        encode(codec, &out, &acks, &mut wire);
+        let payload_len = codec.encode_to_vec(&out).expect("encode payload").len();
+        eprintln!("arena_state_20 {codec}: envelope {} bytes (game payload {payload_len} bytes)", wire.len());
+        assert_eq!(decode(codec, &wire), out, "{codec} round trip");
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+
+        let mut buf = Vec::with_capacity(wire.len());
+        group.bench_function(format!("encode/{codec}"), |b| {
+            b.iter(|| {
+                encode(codec, black_box(&out), black_box(&acks), &mut buf);
+                black_box(buf.len())
+            })
+        });
+        group.bench_function(format!("decode/{codec}"), |b| b.iter(|| decode(codec, black_box(&wire))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_arena_state);
+criterion_main!(benches);

@@ -1,0 +1,76 @@
+//! `fanout_playhouse`: the fan-out benchmark scenario served by Playhouse.
+//!
+//! A `fanout` room type whose `on_tick` broadcasts one state per tick — a
+//! `bench.v1.Tick` stamped with the wall clock and padded to
+//! `--state-bytes` — encoded once per (version, codec) group by the
+//! framework and shared by every client. Same CLI and wire contract as
+//! `fanout_peer` (see `playhouse_benches::fanout`), so `loadgen` drives both
+//! in one invocation:
+//!
+//! ```text
+//! cargo run --release -p playhouse-benches --bin fanout_playhouse -- --room-size 20 --hz 30 --state-bytes 256
+//! ```
+//!
+//! It prints `LISTENING <ip:port>` on stdout once bound.
+
+use bytes::Bytes;
+use clap::Parser;
+use playhouse::prelude::*;
+use playhouse_benches::fanout::{self, Input, Tick, ROOM_TYPE};
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(about = "The fan-out benchmark scenario served by Playhouse")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// Clients per room.
+    #[arg(long, default_value_t = 20)]
+    room_size: usize,
+    /// Ticks per second (1..=120).
+    #[arg(long, default_value_t = 30)]
+    hz: u32,
+    /// Filler bytes in each state.
+    #[arg(long, default_value_t = 256)]
+    state_bytes: usize,
+}
+
+/// The scenario's room: no game, just a stamped state every tick.
+struct Fanout {
+    filler: Bytes,
+}
+
+/// The filler size, set once from the command line before rooms exist.
+static STATE_BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+impl Room for Fanout {
+    type Input = Input;
+    type Output = Tick;
+
+    fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
+        Ok(Fanout { filler: fanout::filler(STATE_BYTES.get().copied().unwrap_or(0)) })
+    }
+
+    fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: Input) {}
+
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
+        let tick = Tick { sent_at_us: fanout::now_us(), tick: ctx.tick(), filler: self.filler.clone() };
+        ctx.broadcast_state(&tick);
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let _ = STATE_BYTES.set(args.state_bytes);
+    let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size);
+    let server = Server::new(ServerConfig::new("fanout"))
+        .room::<Fanout>(spec, Schema::<Input, Tick>::new().current(1))
+        .bind(&args.addr)?;
+    let mut out = std::io::stdout();
+    writeln!(out, "{} {}", fanout::LISTENING, server.local_addr())?;
+    out.flush()?;
+    server.run().await
+}

@@ -1,0 +1,340 @@
+//! `loadgen`: the Playhouse load generator.
+//!
+//! Scenario `fanout`: R rooms × P clients, each room ticking at T Hz and
+//! broadcasting a state of S bytes, measured for D seconds after a warm-up.
+//! For each target it starts the target's server binary from the release
+//! directory (`fanout_playhouse` or `fanout_peer`, with
+//! `--room-size P --hz T --state-bytes S`), reads `LISTENING <addr>` from
+//! its stdout, reads its RSS, connects R×P WebSocket clients (subprotocol
+//! `fanout.v1.proto`, bounded concurrency), each of which joins a `fanout`
+//! room and then records the tick→receipt latency of every `State`. After
+//! the warm-up the statistics are reset; after the measurement the RSS is
+//! read again with everyone connected, `/metrics` is scraped (playhouse
+//! only: tick lateness) and the server is killed.
+//!
+//! ```text
+//! cargo build --release -p playhouse-benches --bins
+//! target/release/loadgen fanout --targets playhouse,peer --rooms 10 --room-size 20 \
+//!     --hz 30 --state-bytes 256 --duration 10 --warmup 2 --release-dir target/release
+//! ```
+//!
+//! Prints one JSON object on stdout (progress and errors go to stderr):
+//! `{"scenario", "params", "machine", "results": {"playhouse": {...},
+//! "peer": {...}}, "ratio": {"deliveries_per_sec", "latency_p99"}}`, where
+//! each result has `deliveries_per_sec`, `expected_deliveries_per_sec`
+//! (R·P·T), `latency_us` {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or
+//! null, `rss_per_connection_kib` and `errors`; a target that could not be
+//! run has `{"error": "..."}` instead, and the exit code is 1. Ratios are
+//! playhouse / peer. Every step is bounded in time, so it always ends.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use playhouse_benches::loadgen::client::{self, Stats};
+use playhouse_benches::loadgen::prom::{self, Buckets};
+use playhouse_benches::loadgen::report::{
+    Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
+};
+use playhouse_benches::loadgen::server::Server;
+use playhouse_benches::loadgen::{LoadgenError, Result};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+
+/// The Prometheus histogram of tick lateness the playhouse server exports.
+const LATENESS_METRIC: &str = "playhouse_tick_lateness_seconds";
+
+#[derive(Parser, Debug)]
+#[command(about = "Load generator for Playhouse and its comparison peer")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand, Debug)]
+enum Scenario {
+    /// R rooms × P clients at T Hz with states of S bytes.
+    Fanout(FanoutArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct FanoutArgs {
+    /// Servers to measure, in order.
+    #[arg(long, value_delimiter = ',', default_value = "playhouse,peer")]
+    targets: Vec<Target>,
+    /// Rooms (R).
+    #[arg(long, default_value_t = 10)]
+    rooms: usize,
+    /// Clients per room (P).
+    #[arg(long, default_value_t = 20)]
+    room_size: usize,
+    /// Ticks per second of every room (T).
+    #[arg(long, default_value_t = 30)]
+    hz: u32,
+    /// Filler bytes in every state (S).
+    #[arg(long, default_value_t = 256)]
+    state_bytes: usize,
+    /// Measured seconds (D).
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds of warm-up after everyone joined, not measured.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Where the server binaries are.
+    #[arg(long, default_value = "target/release")]
+    release_dir: PathBuf,
+    /// Clients connecting at the same time.
+    #[arg(long, default_value_t = 32)]
+    connect_concurrency: usize,
+    /// WebSocket path on the server.
+    #[arg(long, default_value = "/ws")]
+    path: String,
+    /// Budget in seconds for one client to connect and join.
+    #[arg(long, default_value_t = 10.0)]
+    join_timeout: f64,
+    /// Budget in seconds for one whole target (default: warm-up + duration + 60).
+    #[arg(long)]
+    target_timeout: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Target {
+    Playhouse,
+    Peer,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Playhouse => "playhouse",
+            Target::Peer => "peer",
+        }
+    }
+    fn binary(self) -> &'static str {
+        match self {
+            Target::Playhouse => "fanout_playhouse",
+            Target::Peer => "fanout_peer",
+        }
+    }
+}
+
+fn main() {
+    let Cli { scenario: Scenario::Fanout(args) } = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the tokio runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    let (report, ok) = runtime.block_on(fanout(args));
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match serde_json::to_string_pretty(&report) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("loadgen: cannot print the report: {e}"),
+    }
+    if !ok {
+        std::process::exit(1);
+    }
+}
+
+/// Runs the scenario against every target; returns the report and whether
+/// every target ran.
+async fn fanout(args: FanoutArgs) -> (Report, bool) {
+    let mut results = Results::default();
+    let mut ok = true;
+    for &target in &args.targets {
+        let budget = args.target_timeout.unwrap_or(args.warmup + args.duration + 60.0);
+        eprintln!("loadgen: {} ...", target.name());
+        let outcome = match tokio::time::timeout(secs(budget), run_target(&args, target)).await {
+            Ok(Ok(m)) => Outcome::Measured(m),
+            Ok(Err(e)) => Outcome::Failed { error: e.to_string() },
+            Err(_) => Outcome::Failed {
+                error: LoadgenError::Timeout(format!("{} within {budget} s", target.name())).to_string(),
+            },
+        };
+        if let Outcome::Failed { error } = &outcome {
+            eprintln!("loadgen: {}: {error}", target.name());
+            ok = false;
+        }
+        match target {
+            Target::Playhouse => results.playhouse = Some(outcome),
+            Target::Peer => results.peer = Some(outcome),
+        }
+    }
+    let ratio = Ratio::of(
+        results.playhouse.as_ref().and_then(Outcome::measured),
+        results.peer.as_ref().and_then(Outcome::measured),
+    );
+    let report = Report {
+        scenario: "fanout",
+        params: Params {
+            rooms: args.rooms,
+            room_size: args.room_size,
+            clients: args.rooms * args.room_size,
+            hz: args.hz,
+            state_bytes: args.state_bytes,
+            duration_s: args.duration,
+            warmup_s: args.warmup,
+            codec: "proto",
+            subprotocol: playhouse_benches::fanout::TOKEN,
+            connect_concurrency: args.connect_concurrency,
+        },
+        machine: Machine::current(),
+        results,
+        ratio,
+    };
+    (report, ok)
+}
+
+/// One target: start, connect, warm up, measure, scrape, stop.
+async fn run_target(args: &FanoutArgs, target: Target) -> Result<Measured> {
+    let bin = args.release_dir.join(target.binary());
+    let server_args = vec![
+        "--room-size".to_string(),
+        args.room_size.to_string(),
+        "--hz".to_string(),
+        args.hz.to_string(),
+        "--state-bytes".to_string(),
+        args.state_bytes.to_string(),
+    ];
+    let server = Server::spawn(&bin, &server_args, Duration::from_secs(15)).await?;
+    let result = measure(args, target, &server).await;
+    server.stop().await;
+    result
+}
+
+async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<Measured> {
+    let clients = args.rooms * args.room_size;
+    let rss_before = server.rss_kib()?;
+    let url = format!("ws://{}{}", server.addr, args.path);
+    let stats = Arc::new(Stats::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (joined_tx, mut joined_rx) = mpsc::channel::<bool>(clients.max(1));
+    let permits = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
+    let join_timeout = secs(args.join_timeout);
+
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for i in 0..clients {
+        let (url, stats, stop, permits, joined) =
+            (url.clone(), stats.clone(), stop_rx.clone(), permits.clone(), joined_tx.clone());
+        tasks.spawn(async move {
+            let ws = {
+                let Ok(_permit) = permits.acquire().await else {
+                    return;
+                };
+                client::connect_and_join(&url, i as u32 + 1, join_timeout).await
+            };
+            match ws {
+                Ok((ws, _joined)) => {
+                    let _ = joined.send(true).await;
+                    client::read_states(ws, &stats, stop).await;
+                }
+                Err(e) => {
+                    stats.error("connect/join", &e);
+                    let _ = joined.send(false).await;
+                }
+            }
+        });
+    }
+    drop(joined_tx);
+    let mut joined = 0usize;
+    let mut settled = 0usize;
+    let connect_budget = join_timeout * (clients / args.connect_concurrency.max(1) + 2) as u32;
+    let waited = tokio::time::timeout(connect_budget, async {
+        while let Some(ok) = joined_rx.recv().await {
+            settled += 1;
+            joined += usize::from(ok);
+            if settled == clients {
+                break;
+            }
+        }
+    })
+    .await;
+    if waited.is_err() {
+        return Err(LoadgenError::Timeout(format!("{joined} of {clients} clients joined within {connect_budget:?}")));
+    }
+    if joined == 0 {
+        return Err(LoadgenError::Protocol(format!("none of the {clients} clients could join (see stderr)")));
+    }
+    eprintln!(
+        "loadgen: {}: {joined}/{clients} clients joined in {:.2} s",
+        target.name(),
+        started.elapsed().as_secs_f64()
+    );
+
+    tokio::time::sleep(secs(args.warmup)).await;
+    let lateness_before = lateness(target, server).await;
+    stats.reset();
+    let t0 = Instant::now();
+    tokio::time::sleep(secs(args.duration)).await;
+    let (hist, deliveries) = stats.snapshot();
+    let measured = t0.elapsed().as_secs_f64();
+    let rss_after = server.rss_kib()?;
+    let lateness_after = lateness(target, server).await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+
+    let latency_us = (!hist.is_empty()).then(|| Latency {
+        p50: hist.value_at_quantile(0.50),
+        p99: hist.value_at_quantile(0.99),
+        p999: hist.value_at_quantile(0.999),
+        max: hist.max(),
+        mean: hist.mean(),
+    });
+    // Lateness over the measurement window only: the difference of two
+    // scrapes, as the server's histogram counts since it started (falls
+    // back to the whole run when the first scrape failed).
+    let window = match (lateness_before, lateness_after) {
+        (Some(before), Some(after)) => Some(after.since(&before)),
+        (None, after) => after,
+        (Some(_), None) => None,
+    };
+    let tick_lateness_ms = window.map(|w| Lateness {
+        p50: w.quantile(0.50).map(|s| s * 1000.0),
+        p99: w.quantile(0.99).map(|s| s * 1000.0),
+        ticks: w.count(),
+    });
+    Ok(Measured {
+        deliveries_per_sec: deliveries as f64 / measured,
+        expected_deliveries_per_sec: (clients as u64) * u64::from(args.hz),
+        latency_us,
+        tick_lateness_ms,
+        rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,
+        errors: stats.errors.load(Ordering::Relaxed),
+        clients_joined: joined,
+        measured_s: measured,
+        rss_before_kib: rss_before,
+        rss_after_kib: rss_after,
+    })
+}
+
+/// The tick lateness histogram from `/metrics` (playhouse only; `None` for
+/// the peer, which exports none, or when the scrape fails).
+async fn lateness(target: Target, server: &Server) -> Option<Buckets> {
+    if target != Target::Playhouse {
+        return None;
+    }
+    match prom::http_get(server.addr, "/metrics", Duration::from_secs(5)).await {
+        Ok(text) => {
+            let b = Buckets::parse(&text, LATENESS_METRIC);
+            if b.0.is_empty() {
+                eprintln!("loadgen: /metrics has no {LATENESS_METRIC}_bucket lines");
+                None
+            } else {
+                Some(b)
+            }
+        }
+        Err(e) => {
+            eprintln!("loadgen: GET /metrics: {e}");
+            None
+        }
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}

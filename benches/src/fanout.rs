@@ -1,0 +1,85 @@
+//! The fan-out scenario's wire contract.
+//!
+//! A client connects offering the subprotocol [`TOKEN`], sends
+//! `ClientMsg::JoinOrCreate { room_type: "fanout" }`, gets `ServerMsg::Joined`,
+//! then receives one `ServerMsg::State` per room tick whose payload is a
+//! protobuf-encoded [`Tick`]. Both servers (`fanout_peer` and
+//! `fanout_playhouse`) follow this contract and the same CLI
+//! (`--addr --room-size --hz --state-bytes`, print `LISTENING <addr>`).
+
+use bytes::Bytes;
+use playhouse::protocol::{Codec, CodecError};
+use playhouse_proto::envelope::{server_msg, ServerMsg, State};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use playhouse_proto::bench::v1::{Input, Tick};
+
+/// The subprotocol token of the scenario (protobuf codec).
+pub const TOKEN: &str = "fanout.v1.proto";
+/// The msgpack token `fanout_playhouse` also offers (the load generator
+/// does not use it).
+pub const TOKEN_MSGPACK: &str = "fanout.v1.msgpack";
+/// The room type clients ask for.
+pub const ROOM_TYPE: &str = "fanout";
+/// The codec the load generator and the peer speak.
+pub const CODEC: Codec = Codec::Proto;
+/// The line prefix a server prints on stdout once it listens.
+pub const LISTENING: &str = "LISTENING";
+
+/// Wall clock in microseconds since the Unix epoch (0 if the clock is
+/// before the epoch).
+pub fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+/// Wall clock in milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    now_us() / 1000
+}
+
+/// A filler of `n` bytes for [`Tick::filler`] (a fixed non-zero pattern, so
+/// nothing along the way can compress it to nothing).
+pub fn filler(n: usize) -> Bytes {
+    Bytes::from((0..n).map(|i| (i % 251) as u8 ^ 0x5a).collect::<Vec<u8>>())
+}
+
+/// Encodes the payload of one tick, stamped with the current wall clock.
+pub fn encode_tick(codec: Codec, tick: u64, filler: &Bytes) -> Result<Vec<u8>, CodecError> {
+    codec.encode_to_vec(&Tick { sent_at_us: now_us(), tick, filler: filler.clone() })
+}
+
+/// Encodes the whole `ServerMsg::State` of one tick (no input acks: the
+/// scenario sends no inputs), ready to hand to every member.
+pub fn encode_state(codec: Codec, room: &str, tick: u64, filler: &Bytes) -> Result<Bytes, CodecError> {
+    let payload = encode_tick(codec, tick, filler)?;
+    let msg = ServerMsg {
+        kind: Some(server_msg::Kind::State(State {
+            room: room.to_string(),
+            tick,
+            acks: Vec::new(),
+            payload: payload.into(),
+        })),
+    };
+    Ok(Bytes::from(codec.encode_to_vec(&msg)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_with_the_tick_inside() {
+        let bytes = encode_state(CODEC, "r1", 7, &filler(256)).expect("encode");
+        let msg: ServerMsg = CODEC.decode(&bytes).expect("decode envelope");
+        let Some(server_msg::Kind::State(state)) = msg.kind else {
+            panic!("not a state: {msg:?}");
+        };
+        assert_eq!((state.room.as_str(), state.tick), ("r1", 7));
+        let tick: Tick = CODEC.decode(&state.payload).expect("decode tick");
+        assert_eq!(tick.tick, 7);
+        assert_eq!(tick.filler.len(), 256);
+        assert!(tick.sent_at_us > 0);
+        // 256 filler bytes plus a small header each for the tick and the envelope
+        assert!(bytes.len() > 256 && bytes.len() < 300, "{}", bytes.len());
+    }
+}

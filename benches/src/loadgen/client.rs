@@ -1,0 +1,179 @@
+//! One scenario client and the statistics all clients share.
+//!
+//! A client connects offering `fanout.v1.proto`, checks that the server
+//! echoed it, sends `JoinOrCreate { room_type: "fanout" }`, waits for
+//! `Joined`, then reads `State` frames until told to stop, recording the
+//! tick→receipt latency (`now_us − Tick.sent_at_us`) of each.
+
+use super::{LoadgenError, Result};
+use crate::fanout::{now_us, Tick, CODEC, ROOM_TYPE, TOKEN};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use playhouse_proto::envelope::{client_msg, server_msg, ClientMsg, JoinOrCreate, Joined, ServerMsg};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A client's WebSocket.
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Highest latency the histogram records (larger values are clamped).
+const MAX_LATENCY_US: u64 = 60_000_000;
+/// How long a client waits for the close handshake when stopping.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Error messages printed on stderr per run (the rest are only counted).
+const PRINTED_ERRORS: u64 = 5;
+
+/// What every client of one target records into. The orchestrator resets
+/// it when the warm-up ends and snapshots it when the measurement ends.
+pub struct Stats {
+    /// Tick→receipt latency in microseconds.
+    pub latency_us: Mutex<Histogram<u64>>,
+    /// State frames received.
+    pub deliveries: AtomicU64,
+    /// Connect, join, decode failures and unexpected disconnects.
+    pub errors: AtomicU64,
+}
+
+impl Stats {
+    /// Empty statistics.
+    pub fn new() -> Stats {
+        Stats {
+            latency_us: Mutex::new(Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")),
+            deliveries: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        }
+    }
+
+    fn hist(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+        self.latency_us.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets everything recorded so far except errors (end of warm-up).
+    pub fn reset(&self) {
+        let mut h = self.hist();
+        h.reset();
+        self.deliveries.store(0, Ordering::Relaxed);
+    }
+
+    /// The latency histogram and delivery count right now.
+    pub fn snapshot(&self) -> (Histogram<u64>, u64) {
+        let h = self.hist();
+        (h.clone(), self.deliveries.load(Ordering::Relaxed))
+    }
+
+    /// Counts an error, printing the first few.
+    pub fn error(&self, what: &str, e: &dyn std::fmt::Display) {
+        let n = self.errors.fetch_add(1, Ordering::Relaxed);
+        if n < PRINTED_ERRORS {
+            eprintln!("loadgen: client {what}: {e}");
+        } else if n == PRINTED_ERRORS {
+            eprintln!("loadgen: more client errors (only counted from now on)");
+        }
+    }
+
+    fn record(&self, latency_us: u64) {
+        self.hist().saturating_record(latency_us.max(1));
+        self.deliveries.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::new()
+    }
+}
+
+/// Connects to `url` offering the scenario's token and joins a room.
+/// Bounded by `timeout` as a whole.
+pub async fn connect_and_join(url: &str, request: u32, timeout: Duration) -> Result<(Ws, Joined)> {
+    tokio::time::timeout(timeout, async {
+        let mut req = url.into_client_request()?;
+        req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
+        let (mut ws, resp) = tokio_tungstenite::connect_async_with_config(req, None, true).await?;
+        let echoed = resp.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok());
+        if echoed != Some(TOKEN) {
+            return Err(LoadgenError::Protocol(format!("server echoed subprotocol {echoed:?}, expected {TOKEN}")));
+        }
+        let join = ClientMsg {
+            kind: Some(client_msg::Kind::JoinOrCreate(JoinOrCreate {
+                request,
+                room_type: ROOM_TYPE.to_string(),
+                options: Default::default(),
+            })),
+        };
+        ws.send(Message::Binary(CODEC.encode_to_vec(&join)?.into())).await?;
+        while let Some(msg) = ws.next().await {
+            let data = match msg? {
+                Message::Binary(b) => b,
+                Message::Close(frame) => {
+                    return Err(LoadgenError::Protocol(format!("closed before Joined: {frame:?}")))
+                }
+                _ => continue,
+            };
+            match CODEC.decode::<ServerMsg>(&data)?.kind {
+                Some(server_msg::Kind::Joined(j)) => return Ok((ws, j)),
+                Some(server_msg::Kind::JoinError(e)) => {
+                    return Err(LoadgenError::Protocol(format!("join refused: {e:?}")))
+                }
+                Some(server_msg::Kind::Error(e)) => {
+                    return Err(LoadgenError::Protocol(format!("error before Joined: {e:?}")))
+                }
+                _ => continue, // Welcome, and anything else before Joined
+            }
+        }
+        Err(LoadgenError::Protocol("connection ended before Joined".into()))
+    })
+    .await
+    .map_err(|_| LoadgenError::Timeout(format!("connect and join {url}")))?
+}
+
+/// Reads `State` frames into `stats` until `stop` turns true, then closes
+/// the connection. A connection that ends or fails before that counts as
+/// an error.
+pub async fn read_states(mut ws: Ws, stats: &Stats, mut stop: watch::Receiver<bool>) {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => None,
+            msg = ws.next() => Some(msg),
+        };
+        let Some(msg) = msg else {
+            // Stopped: leave politely (bounded), like a real client.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(None)).await;
+            return;
+        };
+        let data = match msg {
+            Some(Ok(Message::Binary(b))) => b,
+            Some(Ok(Message::Close(frame))) => {
+                stats.error("disconnect", &format!("server closed: {frame:?}"));
+                return;
+            }
+            Some(Ok(_)) => continue, // pings: tungstenite answers them
+            Some(Err(e)) => {
+                stats.error("disconnect", &e);
+                return;
+            }
+            None => {
+                stats.error("disconnect", &"connection ended");
+                return;
+            }
+        };
+        let now = now_us();
+        let tick = CODEC.decode::<ServerMsg>(&data).map_err(LoadgenError::from).and_then(|msg| match msg.kind {
+            Some(server_msg::Kind::State(s)) => Ok(Some(CODEC.decode::<Tick>(&s.payload)?)),
+            _ => Ok(None), // Pong, Message, ...: not measured
+        });
+        match tick {
+            Ok(Some(t)) => stats.record(now.saturating_sub(t.sent_at_us)),
+            Ok(None) => {}
+            Err(e) => stats.error("decode", &e),
+        }
+    }
+}
