@@ -26,6 +26,24 @@ pub const CODEC: Codec = Codec::Proto;
 /// The line prefix a server prints on stdout once it listens.
 pub const LISTENING: &str = "LISTENING";
 
+/// The scenario flags both servers take (`--addr --room-size --hz
+/// --state-bytes`); `loadgen` passes the same values to either.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// Clients per room; rooms are filled in arrival order.
+    #[arg(long, default_value_t = 20)]
+    pub room_size: usize,
+    /// Ticks per second of every room.
+    #[arg(long, default_value_t = 30)]
+    pub hz: u32,
+    /// Filler bytes in every state payload.
+    #[arg(long, default_value_t = 256)]
+    pub state_bytes: usize,
+}
+
 /// Wall clock in microseconds since the Unix epoch (0 if the clock is
 /// before the epoch).
 pub fn now_us() -> u64 {

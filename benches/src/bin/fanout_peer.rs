@@ -52,20 +52,12 @@ const READ_BUFFER: usize = 4 << 10;
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Minimal tokio-tungstenite fan-out server (benchmark peer)")]
-struct Args {
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    addr: String,
-    /// Clients per room; rooms are filled in arrival order.
-    #[arg(long, default_value_t = 20)]
-    room_size: usize,
-    /// Ticks per second of every room.
-    #[arg(long, default_value_t = 30)]
-    hz: u32,
-    /// Filler bytes in every state payload.
-    #[arg(long, default_value_t = 256)]
-    state_bytes: usize,
+struct Cli {
+    #[command(flatten)]
+    args: fanout::ServerArgs,
 }
+
+type Args = fanout::ServerArgs;
 
 #[derive(Debug, thiserror::Error)]
 enum PeerError {
@@ -318,7 +310,7 @@ fn lock(mm: &Mutex<Matchmaker>) -> std::sync::MutexGuard<'_, Matchmaker> {
 
 #[tokio::main]
 async fn main() -> Result<(), PeerError> {
-    let args = Args::parse();
+    let args = Cli::parse().args;
     if args.room_size == 0 || args.hz == 0 || args.hz > 1000 {
         return Err(PeerError::Args("--room-size must be > 0 and --hz within 1..=1000".into()));
     }

@@ -22,19 +22,9 @@ use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(about = "The fan-out benchmark scenario served by Playhouse")]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    addr: String,
-    /// Clients per room.
-    #[arg(long, default_value_t = 20)]
-    room_size: usize,
-    /// Ticks per second (1..=120).
-    #[arg(long, default_value_t = 30)]
-    hz: u32,
-    /// Filler bytes in each state.
-    #[arg(long, default_value_t = 256)]
-    state_bytes: usize,
+struct Cli {
+    #[command(flatten)]
+    args: fanout::ServerArgs,
 }
 
 /// The scenario's room: no game, just a stamped state every tick.
@@ -63,7 +53,7 @@ impl Room for Fanout {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let args = Args::parse();
+    let args = Cli::parse().args;
     let _ = STATE_BYTES.set(args.state_bytes);
     let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size);
     let server = Server::new(ServerConfig::new("fanout"))
