@@ -1,11 +1,13 @@
 //! The transport actor: one per WebSocket, generic over the [`Endpoint`] that
 //! runs on top (the game connection, or the Autobahn echo).
 
+use super::guard::FrameGuard;
 use super::{AssembleError, Heartbeat, HeartbeatAction, MessageAssembler, WholeMessage};
 use crate::protocol::CloseCode;
 use actix::{Actor, ActorContext, Addr, AsyncContext, Handler, Message, StreamHandler};
 use actix_web_actors::ws::{self, CloseReason, ProtocolError, WebsocketContext};
 use bytes::Bytes;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -148,6 +150,11 @@ pub struct Transport<E: Endpoint> {
     assembler: MessageAssembler,
     config: TransportConfig,
     state: LinkState,
+    /// False once the input is abandoned (see `Transport::stop_reading`).
+    reading: bool,
+    /// Set by the `FrameGuard` that [`accept`] installs to the length an
+    /// oversized frame announced (0: none).
+    oversized: Arc<AtomicU64>,
 }
 
 impl<E: Endpoint> Transport<E> {
@@ -163,6 +170,8 @@ impl<E: Endpoint> Transport<E> {
                 close_timeout: config.close_timeout,
             },
             config,
+            reading: true,
+            oversized: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -194,33 +203,99 @@ impl<E: Endpoint> Transport<E> {
         }
     }
 
+    /// The frame decoder reported an error: close with the code RFC 6455
+    /// asks for, the gentle way if the decoder is still in step with the
+    /// stream, the hard way if it is not.
     fn protocol_error(&mut self, err: ProtocolError, ctx: &mut WebsocketContext<Self>) {
-        let (code, reason) = match &err {
-            ProtocolError::Overflow => (
-                CloseCode::TooBig,
-                format!("message exceeds the limit of {} bytes", self.config.max_message_size),
-            ),
-            // actix-web-actors reports invalid UTF-8 in an unfragmented text
-            // frame as an opaque I/O error; its message names UTF-8.
-            ProtocolError::Io(e) if e.to_string().contains("utf-8") => {
-                (CloseCode::InvalidPayload, "text message is not valid UTF-8".to_string())
-            }
-            ProtocolError::Io(e) if e.kind() != std::io::ErrorKind::InvalidData && !is_frame_error(e) => {
+        match classify(&err, self.config.max_message_size) {
+            FrameFault::SocketGone => {
                 // The socket itself failed: nobody to send a close frame to.
-                ctx.stop();
-                return;
+                self.stop_reading(ctx);
             }
-            other => (CloseCode::Protocol, other.to_string()),
-        };
-        close(ctx, &mut self.state, code.into(), &reason);
-        // A frame error leaves the decoder out of step with the stream: stop
-        // reading and let the close frame go out.
-        ctx.run_later(Duration::from_millis(50), |_, ctx| ctx.stop());
+            FrameFault::Recoverable { code, reason } if !self.state.closing => {
+                // The offending frame was consumed whole, so the next bytes
+                // are a frame header again: run the normal close handshake
+                // (keep reading, drop data, stop on the peer's close frame or
+                // after the close timeout). A clean close is what makes a
+                // browser report our code instead of 1006.
+                close(ctx, &mut self.state, code.into(), &reason);
+            }
+            FrameFault::Recoverable { code, reason } | FrameFault::OutOfStep { code, reason } => {
+                // The decoder is out of step with the stream (it will report
+                // the same error again on every poll), or this is a second
+                // error while closing. RFC 6455 §7.1.7: fail the connection —
+                // send a close frame if we have not, then stop processing
+                // input and drop the TCP connection.
+                close(ctx, &mut self.state, code.into(), &reason);
+                self.stop_reading(ctx);
+            }
+        }
+    }
+
+    /// Stops processing input and stops the actor. Queued frames (our close
+    /// frame) are still written; dropping the input stream puts actix-http in
+    /// drain mode, so unread input does not turn our FIN into a RST that
+    /// could destroy the close frame in flight.
+    fn stop_reading(&mut self, ctx: &mut WebsocketContext<Self>) {
+        self.reading = false;
+        // Must not keep polling a decoder that fails without consuming input:
+        // each poll would yield the same error again (a busy loop that,
+        // before this fix, also queued a timer per error and never returned
+        // to the executor, freezing the whole worker thread).
+        ctx.stop();
     }
 }
 
-fn is_frame_error(e: &std::io::Error) -> bool {
-    e.to_string().contains("reserved bits")
+/// What a decoder error means for the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FrameFault {
+    /// The transport (TCP, HTTP payload) failed; no close frame possible.
+    SocketGone,
+    /// A bad frame that the decoder consumed whole; it stays in step.
+    Recoverable { code: CloseCode, reason: String },
+    /// The decoder did not consume the bad frame (or might not have), or
+    /// there is no point in reading on.
+    OutOfStep { code: CloseCode, reason: String },
+}
+
+/// Maps an actix-http decoder error to a close code, and tells whether the
+/// decoder is still in step with the byte stream. Unknown cases count as out
+/// of step: failing hard is always safe, reading on from a desynchronised
+/// decoder is not.
+fn classify(err: &ProtocolError, max_message_size: usize) -> FrameFault {
+    use FrameFault::*;
+    match err {
+        // actix-web-actors reports invalid UTF-8 in an unfragmented text
+        // frame as an opaque I/O error (after decoding the whole frame); its
+        // message names UTF-8. Case-insensitive, to survive wording changes.
+        ProtocolError::Io(e) if e.to_string().to_ascii_lowercase().contains("utf-8") => {
+            Recoverable { code: CloseCode::InvalidPayload, reason: "text message is not valid UTF-8".into() }
+        }
+        // Non-zero reserved bits come as InvalidData (the header is not
+        // consumed); any other I/O error is the payload stream failing.
+        ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            OutOfStep { code: CloseCode::Protocol, reason: e.to_string() }
+        }
+        ProtocolError::Io(_) => SocketGone,
+        // A frame over the limit (dropped whole once buffered) or a length
+        // with the top bit set (not consumed): cannot tell which, fail hard.
+        ProtocolError::Overflow => OutOfStep {
+            code: CloseCode::TooBig,
+            reason: format!("message exceeds the limit of {max_message_size} bytes"),
+        },
+        // Raised by the codec after the parser consumed the frame:
+        // fragmentation order errors and fragmented control frames.
+        ProtocolError::ContinuationNotStarted
+        | ProtocolError::ContinuationStarted
+        | ProtocolError::ContinuationFragment(_) => Recoverable { code: CloseCode::Protocol, reason: err.to_string() },
+        // A close frame with an invalid code or a non-UTF-8 reason. The peer
+        // has closed its side already and will send no other close frame to
+        // wait for: answer 1002 and drop the connection at once.
+        ProtocolError::BadOpCode => OutOfStep { code: CloseCode::Protocol, reason: "invalid close frame".into() },
+        // Unmasked frame, reserved opcode, control frame over 125 bytes
+        // (header consumed, payload not), and anything new.
+        _ => OutOfStep { code: CloseCode::Protocol, reason: err.to_string() },
+    }
 }
 
 impl<E: Endpoint> Actor for Transport<E> {
@@ -252,12 +327,20 @@ impl<E: Endpoint> Actor for Transport<E> {
 
 impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transport<E> {
     fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
+        if !self.reading {
+            // actix polls a few more items in the same turn after a stop.
+            return;
+        }
         let msg = match item {
             Ok(m) => m,
             Err(e) => return self.protocol_error(e, ctx),
         };
         self.state.heartbeat.seen(Instant::now());
         match msg {
+            // Once our close frame is out, data is read only to find the
+            // peer's close frame (RFC 6455 §1.4): it is neither assembled
+            // nor delivered, so nothing acts on input we already refused.
+            ws::Message::Binary(_) | ws::Message::Text(_) | ws::Message::Continuation(_) if self.state.closing => {}
             ws::Message::Binary(b) => {
                 let m = self.assembler.single(WholeMessage::Binary(b));
                 self.deliver(m, ctx);
@@ -279,19 +362,32 @@ impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transpor
             ws::Message::Pong(p) => self.state.heartbeat.pong(&p, Instant::now()),
             ws::Message::Close(reason) => {
                 if !self.state.closing {
-                    // Peer-initiated: echo its code (RFC 6455 §5.5.1).
+                    // Peer-initiated: echo its code (RFC 6455 §5.5.1), or
+                    // answer an empty close with an empty one (a reply may
+                    // not carry 1005, "no code received"). actix-http has
+                    // already rejected invalid codes and reasons (→ 1002).
                     self.state.closing = true;
-                    let code = reason.as_ref().map(|r| r.code).unwrap_or(ws::CloseCode::Normal);
-                    ctx.close(Some(CloseReason { code, description: None }));
+                    let echo = reason.map(|r| CloseReason { code: r.code, description: None });
+                    ctx.close(echo);
                 }
-                ctx.stop();
+                // Handshake complete: the server drops TCP first (§7.1.1).
+                self.stop_reading(ctx);
             }
             ws::Message::Nop => {}
         }
     }
 
+    /// The input ended: the peer closed TCP, or the `FrameGuard` refused
+    /// a frame by its header (then answer 1009, as the decoder would have
+    /// after buffering the whole frame).
     fn finished(&mut self, ctx: &mut Self::Context) {
-        ctx.stop();
+        let announced = self.oversized.load(Ordering::Acquire);
+        if announced != 0 && self.reading {
+            let max = self.config.max_message_size;
+            let reason = format!("frame of {announced} bytes exceeds the limit of {max} bytes");
+            close(ctx, &mut self.state, CloseCode::TooBig.into(), &reason);
+        }
+        self.stop_reading(ctx);
     }
 }
 
@@ -315,10 +411,52 @@ pub fn accept<E: Endpoint>(
     protocol: Option<&str>,
 ) -> Result<(Addr<Transport<E>>, actix_web::HttpResponse), actix_web::Error> {
     let codec = transport.codec();
+    let stream = FrameGuard::new(stream, transport.config.max_message_size, transport.oversized.clone());
     let protocols = protocol.map(|p| [p]);
     let mut builder = ws::WsResponseBuilder::new(transport, req, stream).codec(codec);
     if let Some(p) = protocols.as_ref() {
         builder = builder.protocols(p);
     }
     builder.start_with_addr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_http::ws::OpCode;
+    use std::io;
+
+    fn code_and_step(err: ProtocolError) -> Option<(u16, bool)> {
+        match classify(&err, 100) {
+            FrameFault::SocketGone => None,
+            FrameFault::Recoverable { code, .. } => Some((code.code(), true)),
+            FrameFault::OutOfStep { code, .. } => Some((code.code(), false)),
+        }
+    }
+
+    #[test]
+    fn decoder_errors_map_to_rfc_close_codes() {
+        // What actix-web-actors makes of invalid UTF-8 in a whole text frame.
+        let utf8 = bytestring::ByteString::try_from(Bytes::from_static(b"\xff")).unwrap_err();
+        assert_eq!(code_and_step(ProtocolError::Io(io::Error::other(utf8.to_string()))), Some((1007, true)));
+        let rsv = io::Error::new(io::ErrorKind::InvalidData, "Received a frame with non-zero reserved bits");
+        assert_eq!(code_and_step(ProtocolError::Io(rsv)), Some((1002, false)));
+        assert_eq!(code_and_step(ProtocolError::Overflow), Some((1009, false)));
+        assert_eq!(code_and_step(ProtocolError::ContinuationStarted), Some((1002, true)));
+        assert_eq!(code_and_step(ProtocolError::ContinuationNotStarted), Some((1002, true)));
+        assert_eq!(code_and_step(ProtocolError::ContinuationFragment(OpCode::Ping)), Some((1002, true)));
+        assert_eq!(code_and_step(ProtocolError::BadOpCode), Some((1002, false)));
+        assert_eq!(code_and_step(ProtocolError::InvalidOpcode(3)), Some((1002, false)));
+        assert_eq!(code_and_step(ProtocolError::InvalidLength(126)), Some((1002, false)));
+        assert_eq!(code_and_step(ProtocolError::UnmaskedFrame), Some((1002, false)));
+        // The payload stream failing is not the peer's protocol error.
+        assert_eq!(code_and_step(ProtocolError::Io(io::Error::other("connection reset"))), None);
+    }
+
+    #[test]
+    fn close_reasons_fit_a_control_frame() {
+        let long = "é".repeat(100);
+        let r = truncate_reason(&long);
+        assert!(r.len() <= 123 && long.starts_with(&r));
+    }
 }

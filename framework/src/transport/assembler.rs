@@ -1,5 +1,7 @@
 //! Turns WebSocket frames into whole messages: reassembles `Continuation`
-//! items, caps the message size, validates UTF-8 of text after reassembly.
+//! items, caps the message size, validates UTF-8 of text as the fragments
+//! arrive (a code point may straddle fragments; anything that can never
+//! become valid fails at once, RFC 6455 §8.1 "fail fast").
 
 use actix_http::ws::Item;
 use bytes::{Bytes, BytesMut};
@@ -73,12 +75,15 @@ pub struct MessageAssembler {
     max: usize,
     kind: Option<Kind>,
     buf: BytesMut,
+    /// Of a text message, the length of the prefix of `buf` known to be
+    /// valid UTF-8 ending on a code point boundary.
+    valid: usize,
 }
 
 impl MessageAssembler {
     /// An assembler that accepts messages of at most `max` bytes.
     pub fn new(max: usize) -> Self {
-        MessageAssembler { max, kind: None, buf: BytesMut::new() }
+        MessageAssembler { max, kind: None, buf: BytesMut::new(), valid: 0 }
     }
 
     /// The size limit.
@@ -122,21 +127,50 @@ impl MessageAssembler {
             return Err(AssembleError::TooBig { size, max: self.max });
         }
         self.buf.extend_from_slice(&data);
+        if self.kind == Some(Kind::Text) && !self.check_utf8(last) {
+            self.reset();
+            return Err(AssembleError::InvalidUtf8);
+        }
         if !last {
             return Ok(None);
         }
         let kind = self.kind.take();
+        self.valid = 0;
         let bytes = std::mem::take(&mut self.buf).freeze();
         match kind {
             Some(Kind::Binary) => Ok(Some(WholeMessage::Binary(bytes))),
-            _ => ByteString::try_from(bytes)
-                .map(|t| Some(WholeMessage::Text(t)))
-                .map_err(|_| AssembleError::InvalidUtf8),
+            // Already validated; `try_from` checks again (cheap next to the
+            // copy) rather than trusting it with `unsafe`.
+            _ => {
+                ByteString::try_from(bytes).map(|t| Some(WholeMessage::Text(t))).map_err(|_| AssembleError::InvalidUtf8)
+            }
+        }
+    }
+
+    /// Validates the text received since the last call. Each byte is looked
+    /// at about once; only an incomplete code point at the end is looked at
+    /// again with the next fragment. On the last fragment an incomplete code
+    /// point is an error too.
+    fn check_utf8(&mut self, last: bool) -> bool {
+        match std::str::from_utf8(&self.buf[self.valid..]) {
+            Ok(_) => {
+                self.valid = self.buf.len();
+                true
+            }
+            // `error_len() == None`: the input ends inside a code point that
+            // the next fragment may complete. Prefixes that can never be
+            // completed (e.g. F4 90, above U+10FFFF) report `Some` at once.
+            Err(e) if e.error_len().is_none() && !last => {
+                self.valid += e.valid_up_to();
+                true
+            }
+            Err(_) => false,
         }
     }
 
     fn reset(&mut self) {
         self.kind = None;
+        self.valid = 0;
         self.buf = BytesMut::new();
     }
 }
@@ -162,8 +196,14 @@ mod tests {
     fn size_limit_counts_the_whole_message() {
         let mut a = MessageAssembler::new(4);
         a.push(Item::FirstBinary(Bytes::from_static(b"abc"))).unwrap();
-        assert!(matches!(a.push(Item::Last(Bytes::from_static(b"de"))), Err(AssembleError::TooBig { size: 5, max: 4 })));
-        assert!(matches!(a.single(WholeMessage::Binary(Bytes::from_static(b"12345"))), Err(AssembleError::TooBig { .. })));
+        assert!(matches!(
+            a.push(Item::Last(Bytes::from_static(b"de"))),
+            Err(AssembleError::TooBig { size: 5, max: 4 })
+        ));
+        assert!(matches!(
+            a.single(WholeMessage::Binary(Bytes::from_static(b"12345"))),
+            Err(AssembleError::TooBig { .. })
+        ));
         assert!(a.single(WholeMessage::Binary(Bytes::from_static(b"1234"))).is_ok());
     }
 
@@ -174,8 +214,31 @@ mod tests {
         a.push(Item::FirstText(Bytes::copy_from_slice(&euro[..1]))).unwrap();
         a.push(Item::Continue(Bytes::copy_from_slice(&euro[1..2]))).unwrap();
         assert_eq!(a.push(Item::Last(Bytes::copy_from_slice(&euro[2..]))), Ok(Some(WholeMessage::Text("€".into()))));
-        a.push(Item::FirstText(Bytes::from_static(b"\xff"))).unwrap();
-        assert_eq!(a.push(Item::Last(Bytes::new())), Err(AssembleError::InvalidUtf8));
+        assert_eq!(a.push(Item::FirstText(Bytes::from_static(b"\xff"))), Err(AssembleError::InvalidUtf8));
+        assert!(!a.in_progress());
+    }
+
+    #[test]
+    fn invalid_utf8_fails_on_the_fragment_that_makes_it_invalid() {
+        let mut a = MessageAssembler::new(64);
+        a.push(Item::FirstText(Bytes::from_static(b"ok "))).unwrap();
+        // F4 90 starts a code point above U+10FFFF: no continuation can fix it.
+        assert_eq!(a.push(Item::Continue(Bytes::from_static(b"\xf4\x90"))), Err(AssembleError::InvalidUtf8));
+        // The assembler is reset: a new message may start.
+        a.push(Item::FirstText(Bytes::from_static(b"\xce"))).unwrap();
+        assert_eq!(a.push(Item::Continue(Bytes::from_static(b"\xba\xe1"))), Ok(None));
+        assert_eq!(
+            a.push(Item::Last(Bytes::from_static(b"\xbd\xb9"))),
+            Ok(Some(WholeMessage::Text("κ\u{1f79}".into())))
+        );
+    }
+
+    #[test]
+    fn a_code_point_cut_off_by_the_end_of_the_message_is_invalid() {
+        let mut a = MessageAssembler::new(64);
+        a.push(Item::FirstText(Bytes::from_static(b"ok"))).unwrap();
+        assert_eq!(a.push(Item::Last(Bytes::from_static(b"\xe2\x82"))), Err(AssembleError::InvalidUtf8));
+        assert!(!a.in_progress());
     }
 
     #[test]
@@ -207,6 +270,23 @@ mod tests {
                 out = a.push(item).unwrap();
             }
             prop_assert_eq!(out, Some(WholeMessage::Binary(Bytes::from(data))));
+        }
+
+        #[test]
+        fn any_split_of_valid_text_reassembles(text in "\\PC{0,40}", cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..6)) {
+            let data = text.as_bytes();
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut a = MessageAssembler::new(1024);
+            let mut prev = 0;
+            for (i, p) in points.iter().enumerate() {
+                let b = Bytes::copy_from_slice(&data[prev..*p]);
+                prop_assert_eq!(a.push(if i == 0 { Item::FirstText(b) } else { Item::Continue(b) }), Ok(None));
+                prev = *p;
+            }
+            let out = a.push(Item::Last(Bytes::copy_from_slice(&data[prev..])));
+            prop_assert_eq!(out, Ok(Some(WholeMessage::Text(text.as_str().into()))));
         }
 
         #[test]

@@ -1,17 +1,28 @@
 //! The transport: RFC 6455 on top of actix-web-actors, one actor per socket.
 //!
 //! It owns what a WebSocket needs regardless of what runs on top of it:
-//! reassembling fragmented messages under a size cap, validating UTF-8 after
-//! reassembly, answering pings, the close handshake, heartbeat pings with an
-//! RTT estimate, the idle timeout, and a kill switch that closes the socket
-//! without the actor's help (for readers that stopped reading; see
+//! reassembling fragmented messages under a size cap (enforced at each
+//! frame's header, before its payload is buffered), validating UTF-8 as the
+//! fragments arrive, answering pings, the close handshake, heartbeat pings
+//! with an RTT estimate, the idle timeout, and a kill switch that closes the
+//! socket without the actor's help (for readers that stopped reading; see
 //! [`KillSwitch`]). It knows nothing of rooms or envelopes: an [`Endpoint`]
 //! gets whole messages and writes frames through a [`Link`]. The Autobahn
-//! echo example (`cargo run --example echo`) and the game connection run on
-//! this same code.
+//! echo example (`cargo run --example echo`, run by `scripts/conformance.sh`)
+//! and the game connection run on this same code.
+//!
+//! Close behaviour: a peer's close frame is echoed (its code, or an empty
+//! close for an empty one) and the server then drops TCP. A bad frame that
+//! the decoder consumed whole (fragmentation order, invalid UTF-8, a message
+//! over the limit) starts a normal close handshake with 1002 / 1007 / 1009;
+//! data arriving after our close frame is discarded. A frame the decoder
+//! cannot step past (reserved bits or opcodes, unmasked, oversized control
+//! frame, invalid close frame) fails the connection: close frame, then the
+//! TCP connection is dropped at once (RFC 6455 §7.1.7).
 
 mod actor;
 mod assembler;
+mod guard;
 mod heartbeat;
 mod socket;
 
