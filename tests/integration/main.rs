@@ -1,5 +1,11 @@
 //! Integration tests: a real server on an ephemeral port, real clients over
 //! real sockets on 127.0.0.1. One test binary (faster to build and link).
 
+mod capacity;
+mod close_codes;
+mod faults;
+mod fragments;
+mod heartbeat;
 mod negotiation;
 mod rooms;
+mod slow_reader;

@@ -6,10 +6,12 @@ pub mod raw;
 
 use playhouse::prelude::*;
 use playhouse::server::BoundServer;
+use playhouse_client::{Client as WsClient, ClientError, Event};
 use playhouse_proto::arena::v2;
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A test room. Options: `state_bytes=N` pads each state to about N bytes;
 /// `panic_on_tick=K` panics on tick K; `kick=1` kicks the joining client on
@@ -57,7 +59,8 @@ impl Room for Probe {
         for c in std::mem::take(&mut self.to_kick) {
             ctx.kick(c, "kicked by test");
         }
-        let players = vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }];
+        let players =
+            vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }];
         ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) });
     }
 }
@@ -116,4 +119,95 @@ pub fn metric(text: &str, name: &str) -> f64 {
         .filter(|l| l.split(['{', ' ']).next() == Some(name))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
+}
+
+/// Reads one metric's value for the label set containing `label` (e.g.
+/// `code="4008"`), summing the lines that match.
+pub fn metric_labeled(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with('{')))
+        .filter(|l| l.split_once('}').is_some_and(|(labels, _)| labels.contains(label)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The body of `GET /metrics`.
+pub fn metrics_text(addr: SocketAddr) -> String {
+    let (status, text) = http_get(addr, "/metrics");
+    assert_eq!(status, 200, "{text}");
+    text
+}
+
+/// Room / join options from pairs.
+pub fn options(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Reads (and drops) events until the server closes the connection, for at
+/// most `within`; returns the close code and reason. Panics on a timeout or
+/// if the socket ends without a close frame.
+pub async fn expect_close(c: &mut WsClient, within: Duration) -> (u16, String) {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match c.next_event_timeout(left).await {
+            Ok(_) => continue,
+            Err(ClientError::Closed(Some(f))) => return (u16::from(f.code), f.reason.to_string()),
+            Err(ClientError::Timeout) => panic!("no close within {within:?}"),
+            Err(e) => panic!("expected a close frame, got {e}"),
+        }
+    }
+}
+
+/// The tick numbers of the states one client received, in order.
+#[derive(Debug, Default, Clone)]
+pub struct TickLog {
+    /// First tick seen.
+    pub first: Option<u64>,
+    /// Last tick seen.
+    pub last: Option<u64>,
+    /// States received.
+    pub count: u64,
+    /// (previous, next) for every pair of consecutive states whose ticks
+    /// are not consecutive numbers.
+    pub gaps: Vec<(u64, u64)>,
+}
+
+impl TickLog {
+    /// Records one state's tick.
+    pub fn record(&mut self, tick: u64) {
+        if let Some(prev) = self.last {
+            if tick != prev + 1 {
+                self.gaps.push((prev, tick));
+            }
+        }
+        self.first.get_or_insert(tick);
+        self.last = Some(tick);
+        self.count += 1;
+    }
+
+    /// Panics unless at least `min` states arrived, with no gap.
+    pub fn assert_complete(&self, min: u64) {
+        assert!(self.count >= min, "only {} states (expected at least {min}): {self:?}", self.count);
+        assert!(self.gaps.is_empty(), "ticks missing between {:?} ({self:?})", self.gaps);
+    }
+}
+
+/// Reads events from `c` for `dur`, logging the ticks of its states; panics
+/// if the connection fails or closes meanwhile.
+pub async fn record_states(c: &mut WsClient, dur: Duration, log: &mut TickLog) {
+    let deadline = Instant::now() + dur;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        match c.next_event_timeout(left).await {
+            Ok(Event::State(s)) => log.record(s.tick),
+            Ok(_) => {}
+            Err(ClientError::Timeout) => return,
+            Err(e) => panic!("good client lost its connection: {e} ({log:?})"),
+        }
+    }
 }

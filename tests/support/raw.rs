@@ -2,6 +2,10 @@
 //! that must do what a real client library refuses to: stop reading,
 //! send malformed frames, never answer pings.
 
+use playhouse::protocol::envelope::{
+    client_msg::Kind as ClientKind, server_msg::Kind as ServerKind, ClientMsg, ServerMsg,
+};
+use playhouse::protocol::Codec;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -10,7 +14,13 @@ use std::time::Duration;
 /// Returns the stream positioned after the response headers, plus any bytes
 /// already read past them.
 pub fn connect(addr: SocketAddr, token: &str) -> (TcpStream, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    handshake(TcpStream::connect(addr).expect("connect"), addr, token)
+}
+
+/// Completes the upgrade offering `token` on an already connected stream
+/// (for sockets with special options, e.g. a small `SO_RCVBUF`). Like
+/// [`connect`], returns the stream and any bytes read past the headers.
+pub fn handshake(mut s: TcpStream, addr: SocketAddr, token: &str) -> (TcpStream, Vec<u8>) {
     s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let req = format!(
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -56,41 +66,82 @@ pub type Frame = (bool, u8, Vec<u8>);
 
 /// Parses every complete server (unmasked) frame in `buf`, leaving the rest.
 pub fn parse_frames(buf: &mut Vec<u8>) -> Vec<Frame> {
-    let mut out = Vec::new();
-    loop {
-        if buf.len() < 2 {
-            return out;
-        }
-        let (fin, op) = (buf[0] & 0x80 != 0, buf[0] & 0x0f);
-        let (len, hdr) = match buf[1] & 0x7f {
-            126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
-            127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes")) as usize, 10),
-            126 | 127 => return out,
-            n => (n as usize, 2),
-        };
-        if buf.len() < hdr + len {
-            return out;
-        }
-        out.push((fin, op, buf[hdr..hdr + len].to_vec()));
-        buf.drain(..hdr + len);
+    std::iter::from_fn(|| parse_frame(buf)).collect()
+}
+
+/// Parses the first frame in `buf` if it is complete, removing it.
+pub fn parse_frame(buf: &mut Vec<u8>) -> Option<Frame> {
+    if buf.len() < 2 {
+        return None;
     }
+    let (fin, op) = (buf[0] & 0x80 != 0, buf[0] & 0x0f);
+    let (len, hdr) = match buf[1] & 0x7f {
+        126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+        127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes")) as usize, 10),
+        126 | 127 => return None,
+        n => (n as usize, 2),
+    };
+    if buf.len() < hdr + len {
+        return None;
+    }
+    let frame = (fin, op, buf[hdr..hdr + len].to_vec());
+    buf.drain(..hdr + len);
+    Some(frame)
+}
+
+/// The (code, reason) of a close frame's payload.
+pub fn close_payload(payload: &[u8]) -> (Option<u16>, String) {
+    let code = (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default()).to_string();
+    (code, reason)
+}
+
+/// Reads the next whole frame, reading more from `s` into `buf` as needed.
+/// `None` if the socket ends, fails or times out first (the stream's read
+/// timeout bounds each wait).
+pub fn next_frame(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Frame> {
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(f) = parse_frame(buf) {
+            return Some(f);
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Reads frames until a close frame arrives or the socket ends; returns
+/// every frame before the close, the close code (None if the socket ended
+/// without one) and the reason.
+pub fn frames_until_close(s: &mut TcpStream, mut buf: Vec<u8>) -> (Vec<Frame>, Option<u16>, String) {
+    let mut seen = Vec::new();
+    while let Some(f) = next_frame(s, &mut buf) {
+        if f.1 == 8 {
+            let (code, reason) = close_payload(&f.2);
+            return (seen, code, reason);
+        }
+        seen.push(f);
+    }
+    (seen, None, String::new())
 }
 
 /// Reads frames until a close frame arrives or the socket ends; returns the
 /// close code (None if the socket ended without one) and the reason.
-pub fn read_until_close(s: &mut TcpStream, mut buf: Vec<u8>) -> (Option<u16>, String) {
-    let mut chunk = [0u8; 16384];
-    loop {
-        for (_, op, payload) in parse_frames(&mut buf) {
-            if op == 8 {
-                let code = (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default()).to_string();
-                return (code, reason);
-            }
-        }
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return (None, String::new()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+pub fn read_until_close(s: &mut TcpStream, buf: Vec<u8>) -> (Option<u16>, String) {
+    let (_, code, reason) = frames_until_close(s, buf);
+    (code, reason)
+}
+
+/// Writes one client envelope as a single masked binary frame, encoded with
+/// `codec` (the raw client must use the codec of the token it offered).
+pub fn send_envelope(s: &mut TcpStream, codec: Codec, kind: ClientKind) -> std::io::Result<()> {
+    let bytes = codec.encode_to_vec(&ClientMsg { kind: Some(kind) }).expect("envelope encodes");
+    write_frame(s, true, 2, &bytes)
+}
+
+/// Decodes a server envelope from a binary frame's payload.
+pub fn decode_server(codec: Codec, payload: &[u8]) -> Option<ServerKind> {
+    codec.decode::<ServerMsg>(payload).ok()?.kind
 }
