@@ -192,6 +192,30 @@ impl TickLog {
         assert!(self.count >= min, "only {} states (expected at least {min}): {self:?}", self.count);
         assert!(self.gaps.is_empty(), "ticks missing between {:?} ({self:?})", self.gaps);
     }
+
+    /// Ticks missing between the first and the last state received.
+    pub fn missing(&self) -> u64 {
+        self.gaps.iter().map(|(a, b)| b.saturating_sub(a + 1)).sum()
+    }
+
+    /// Panics unless at least `min` states arrived, in order, and the client
+    /// got every tick its room ran: the only gaps allowed are ticks the room
+    /// itself skipped for running more than a period late (design §5: a
+    /// starved room skips rather than bunches). `skipped` is the room type's
+    /// `playhouse_ticks_skipped_total` at the end (from [`metric_labeled`]);
+    /// it must stay small, or the room was not running properly either.
+    pub fn assert_every_tick_run(&self, min: u64, skipped: f64) {
+        assert!(self.count >= min, "only {} states (expected at least {min}): {self:?}", self.count);
+        assert!(self.gaps.iter().all(|(a, b)| b > a), "states out of order or repeated: {:?}", self.gaps);
+        let missing = self.missing() as f64;
+        assert!(
+            missing <= skipped,
+            "the client missed ticks the room ran: gaps {:?} ({missing} ticks) but the room skipped only {skipped}",
+            self.gaps
+        );
+        let allowed = (self.count as f64 / 10.0).max(5.0);
+        assert!(skipped <= allowed, "the room skipped {skipped} ticks while {} states arrived: {self:?}", self.count);
+    }
 }
 
 /// Reads events from `c` for `dur`, logging the ticks of its states; panics

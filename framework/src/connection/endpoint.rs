@@ -15,7 +15,7 @@ use crate::protocol::envelope::{
 use crate::protocol::{CloseCode, Token};
 use crate::registry::{InputError, Registry, RegistryError, RoomHandle};
 use crate::room::{ClientId, JoinRequest, LeaveReason, Options};
-use crate::transport::{Endpoint, Link, Wake, WholeMessage};
+use crate::transport::{Endpoint, Link, TransportObserver, Wake, WholeMessage};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -211,7 +211,10 @@ impl GameConnection {
                 self.rooms.remove(&room);
                 self.send(link, Out::Left(Left { room: room.to_string(), reason: reason as i32, detail }));
             }
-            ConnEvent::Close { code, reason } => link.close(code, &reason),
+            ConnEvent::Close { code, reason } => {
+                self.outbox.take_killed(); // link.close counts this close
+                link.close(code, &reason);
+            }
         }
     }
 }
@@ -270,6 +273,11 @@ impl Endpoint for GameConnection {
 
     fn stopped(&mut self) {
         self.outbox.close();
+        if let Some(code) = self.outbox.take_killed() {
+            // Killed from outside while the actor was frozen: the close
+            // frame never went out, so count the close here.
+            self.shared.metrics.closed(code.code());
+        }
         self.shared.metrics.connections_open.dec();
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
         tracing::debug!(conn = self.outbox.id(), session = %self.session, rooms = self.rooms.len(), "connection closed");

@@ -121,6 +121,8 @@ struct Inner {
     states: Vec<(RoomId, Bytes)>,
     pending_since: Option<Instant>,
     closed: bool,
+    /// Set by `kill`; taken by whoever reports the close (see `take_killed`).
+    killed: Option<CloseCode>,
 }
 
 type WakeFn = Box<dyn Fn() -> bool + Send + Sync>;
@@ -273,11 +275,20 @@ impl Outbox {
             inner.states.clear();
             inner.reliable.push_back(OutItem::Event(ConnEvent::Close { code, reason: reason.to_string() }));
             inner.closed = true;
+            inner.killed = Some(code);
         }
         self.wake();
         if let Some(k) = &self.kill {
             k.kill();
         }
+    }
+
+    /// The code of a `kill` whose close has not been reported yet. The
+    /// connection takes it when it sends the close frame, or when it stops
+    /// without having sent it (a frozen actor never does), so the close is
+    /// counted exactly once either way.
+    pub fn take_killed(&self) -> Option<CloseCode> {
+        self.inner.lock().killed.take()
     }
 
     /// Queues a close (e.g. 1011 when a room crashes) for the actor to send
@@ -379,5 +390,7 @@ mod tests {
         let d = o.drain();
         assert_eq!(d.reliable.len(), 1);
         assert!(matches!(&d.reliable[0], OutItem::Event(ConnEvent::Close { code: CloseCode::TooSlow, .. })));
+        assert_eq!(o.take_killed(), Some(CloseCode::TooSlow));
+        assert_eq!(o.take_killed(), None, "reported once");
     }
 }
