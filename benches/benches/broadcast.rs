@@ -37,7 +37,7 @@ fn arena_state(tick: u64) -> v2::Output {
             }
         })
         .collect();
-    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
+    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })) }
 }
 
 /// A room that broadcasts the arena state every tick.

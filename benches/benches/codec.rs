@@ -41,10 +41,14 @@ fn arena_output() -> Output {
                 vx: (f * 0.7).sin() * 180.0,
                 vy: (f * 1.3).cos() * 180.0,
                 name: format!("{}#{:04}", NAMES[i as usize], 1000 + i * 137),
+                hp: 100 - (i * 7) % 100,
+                alive: i % 5 != 0,
+                respawn_ms: if i % 5 == 0 { 1500 } else { 0 },
+                color: 0x30_80_f0 + i * 0x0a_0b_0c,
             }
         })
         .collect();
-    Output { kind: Some(Kind::State(ArenaState { players })) }
+    Output { kind: Some(Kind::State(ArenaState { players, width: 1000.0, height: 1000.0, ..Default::default() })) }
 }
 
 fn acks() -> Vec<InputAck> {

@@ -56,13 +56,18 @@ impl Arena {
                 vx: p.vx,
                 vy: p.vy,
                 name: p.name.clone(),
+                hp: 100,
+                alive: true,
+                ..Default::default()
             })
             .collect();
-        v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
+        v2::Output {
+            kind: Some(v2::output::Kind::State(v2::State { players, width: SIZE, height: SIZE, ..Default::default() })),
+        }
     }
 
     fn event(text: String) -> v2::Output {
-        v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text })) }
+        v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })) }
     }
 }
 
@@ -121,7 +126,16 @@ impl Room for Arena {
 fn to_v1(o: &v2::Output) -> v1::Output {
     let kind = o.kind.as_ref().map(|k| match k {
         v2::output::Kind::State(s) => v1::output::Kind::State(v1::State {
-            players: s.players.iter().map(|p| v1::Player { id: p.id, x: p.x, y: p.y, score: p.score }).collect(),
+            width: s.width,
+            height: s.height,
+            pickups: Vec::new(),
+            projectiles: Vec::new(),
+            round_remaining_ms: 0,
+            players: s
+                .players
+                .iter()
+                .map(|p| v1::Player { id: p.id, x: p.x, y: p.y, score: p.score, hp: p.hp, alive: p.alive })
+                .collect(),
         }),
         v2::output::Kind::Event(e) => v1::output::Kind::Event(v1::Event { text: e.text.clone() }),
     });
@@ -132,7 +146,18 @@ fn to_v1(o: &v2::Output) -> v1::Output {
 pub fn schema() -> Schema<v2::Input, v2::Output> {
     Schema::new()
         .current(2)
-        .version(1, |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, sprint: false }, to_v1)
+        .version(
+            1,
+            |i: v1::Input| v2::Input {
+                move_x: i.move_x,
+                move_y: i.move_y,
+                fire: i.fire,
+                aim_x: i.aim_x,
+                aim_y: i.aim_y,
+                sprint: false,
+            },
+            to_v1,
+        )
         .unwrap_or_else(|e| unreachable!("v1 is added once: {e}"))
 }
 
@@ -157,7 +182,7 @@ mod tests {
             .insert(3, Player { name: "n".into(), x: 1.0, y: 2.0, vx: 3.0, vy: 4.0, intent: (0, 0, false), score: 5 });
         let v1 = to_v1(&a.state());
         let Some(v1::output::Kind::State(s)) = v1.kind else { panic!() };
-        assert_eq!(s.players, vec![v1::Player { id: 3, x: 1.0, y: 2.0, score: 5 }]);
+        assert_eq!(s.players, vec![v1::Player { id: 3, x: 1.0, y: 2.0, score: 5, hp: 100, alive: true }]);
     }
 
     #[test]

@@ -31,8 +31,8 @@ async fn v1_msgpack_and_v2_proto_clients_share_a_room_each_in_their_own_encoding
     assert_eq!(j1.room, j2.room, "join-or-create fills the open room");
     assert_eq!((j2.room_type.as_str(), j2.tick_hz), ("arena", 30));
 
-    new.send_input(&j2.room, 1, &v2::Input { move_x: 1, move_y: 0, sprint: true }).await.unwrap();
-    old.send_input(&j1.room, 1, &v1::Input { move_x: -1, move_y: 0 }).await.unwrap();
+    new.send_input(&j2.room, 1, &v2::Input { move_x: 1, sprint: true, ..Default::default() }).await.unwrap();
+    old.send_input(&j1.room, 1, &v1::Input { move_x: -1, ..Default::default() }).await.unwrap();
 
     // Wait until both inputs are acknowledged in a state, then check the
     // v2 client sees sprint velocity and names, the v1 client the v1 shape.

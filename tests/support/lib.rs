@@ -49,7 +49,7 @@ impl Room for Probe {
 
     fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: v2::Input) {
         let text = format!("input {client} {seq} {}", input.move_x);
-        ctx.broadcast(&v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text })) });
+        ctx.broadcast(&v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })) });
     }
 
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
@@ -61,7 +61,9 @@ impl Room for Probe {
         }
         let players =
             vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }];
-        ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) });
+        ctx.broadcast_state(&v2::Output {
+            kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })),
+        });
     }
 }
 

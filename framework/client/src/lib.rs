@@ -13,7 +13,7 @@
 //! # async fn run() -> Result<(), playhouse_client::ClientError> {
 //! let mut client = Client::connect("ws://127.0.0.1:8080/ws", &["arena.v2.proto", "arena.v2.msgpack"]).await?;
 //! let joined = client.join_or_create("arena", Default::default()).await?;
-//! client.send_input(&joined.room, 1, &v2::Input { move_x: 1, move_y: 0, sprint: false }).await?;
+//! client.send_input(&joined.room, 1, &v2::Input { move_x: 1, ..Default::default() }).await?;
 //! loop {
 //!     if let Event::State(s) = client.next_event().await? {
 //!         let out: v2::Output = client.decode(&s.payload)?;

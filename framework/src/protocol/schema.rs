@@ -38,11 +38,11 @@ pub enum SchemaError {
 /// let schema = Schema::<v2::Input, v2::Output>::new()
 ///     .current(2)
 ///     .version(1,
-///         |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, sprint: false },
+///         |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, ..Default::default() },
 ///         |o: &v2::Output| v1::Output::default())
 ///     .unwrap();
 /// assert_eq!(schema.versions(), vec![2, 1]);
-/// let bytes = Codec::Proto.encode_to_vec(&v1::Input { move_x: 1, move_y: 0 }).unwrap();
+/// let bytes = Codec::Proto.encode_to_vec(&v1::Input { move_x: 1, ..Default::default() }).unwrap();
 /// let input = schema.decode_input(1, Codec::Proto, &bytes).unwrap();
 /// assert_eq!(input.move_x, 1);
 /// ```

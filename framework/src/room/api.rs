@@ -82,7 +82,7 @@ pub enum LeaveReason {
 ///     }
 ///     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
 ///         let player = v2::Player { score: self.total, ..Default::default() };
-///         let state = v2::State { players: vec![player] };
+///         let state = v2::State { players: vec![player], ..Default::default() };
 ///         ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(state)) });
 ///     }
 /// }

@@ -22,7 +22,7 @@ struct Probe {
 
 fn state(sum: i32) -> v2::Output {
     let players = vec![v2::Player { id: 1, score: sum, name: "p".into(), ..Default::default() }];
-    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
+    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })) }
 }
 
 impl Room for Probe {
@@ -88,7 +88,7 @@ fn schema(encodes: Arc<AtomicUsize>) -> Arc<Schema<v2::Input, v2::Output>> {
         .unwrap()
         .version(
             1,
-            |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, sprint: false },
+            |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, ..Default::default() },
             move |_: &v2::Output| {
                 e1.fetch_add(1, Ordering::SeqCst);
                 v1::Output::default()
