@@ -34,6 +34,10 @@ fn arena_state(tick: u64) -> v2::Output {
                 vx: -10.0 * t.sin(),
                 vy: 10.0 * t.cos(),
                 name: format!("player-{i:02}"),
+                hp: 100,
+                alive: true,
+                respawn_ms: 0,
+                color: 0x30_80_f0 + i * 0x0a_0b_0c,
             }
         })
         .collect();
