@@ -6,6 +6,8 @@
 //! room's own type; v1 clients are served through an adapter (no sprint,
 //! no velocity or names in the state).
 
+pub mod web;
+
 use playhouse::prelude::*;
 use playhouse_proto::arena::{v1, v2};
 use std::collections::BTreeMap;
@@ -166,9 +168,9 @@ pub fn room_type() -> RoomType {
     RoomType::new("arena", TICK_HZ).max_clients(MAX_PLAYERS)
 }
 
-/// A server with the arena room registered.
+/// A server with the arena room registered and the browser client at `/`.
 pub fn server(config: ServerConfig) -> Server {
-    Server::new(config).room::<Arena>(room_type(), schema())
+    Server::new(config).room::<Arena>(room_type(), schema()).configure(web::routes)
 }
 
 #[cfg(test)]

@@ -105,17 +105,36 @@ impl AppState {
     }
 }
 
+type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
 /// Builds a server: configuration plus room types.
 pub struct Server {
     config: ServerConfig,
     registry: RegistryBuilder,
     errors: Vec<String>,
+    routes: Vec<Configure>,
 }
 
 impl Server {
     /// A server with `config` and no room types yet.
     pub fn new(config: ServerConfig) -> Self {
-        Server { config, registry: RegistryBuilder::default(), errors: Vec::new() }
+        Server { config, registry: RegistryBuilder::default(), errors: Vec::new(), routes: Vec::new() }
+    }
+
+    /// Adds the game's own HTTP routes (a browser client at `/`, assets...)
+    /// beside Playhouse's. Runs once per HTTP worker.
+    ///
+    /// ```
+    /// use actix_web::{web, HttpResponse};
+    /// use playhouse::server::{Server, ServerConfig};
+    ///
+    /// let server = Server::new(ServerConfig::new("arena")).configure(|cfg| {
+    ///     cfg.route("/", web::get().to(|| async { HttpResponse::Ok().body("hello") }));
+    /// });
+    /// ```
+    pub fn configure(mut self, f: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        self.routes.push(Arc::new(f));
+        self
     }
 
     /// Registers room type `R`, served in every version of `schema`.
@@ -172,9 +191,16 @@ impl Server {
         });
         let socket = config.socket;
         let app_state = state.clone();
+        let routes = self.routes;
         let mut http = HttpServer::new(move || {
+            let routes = routes.clone();
             App::new()
                 .app_data(app_state.clone())
+                .configure(move |cfg| {
+                    for r in &routes {
+                        r(cfg);
+                    }
+                })
                 .route("/ws", web::get().to(routes::ws))
                 .route("/info", web::get().to(routes::info))
                 .route("/healthz", web::get().to(routes::healthz))
