@@ -6,7 +6,7 @@
 //! that does not decode closes this connection with 1007, a text frame with
 //! 1003; a join that cannot happen is a `JoinError` and the socket stays open.
 
-use super::{ConnEvent, OutItem, Outbox, RoomId};
+use super::{ConnEvent, DrainBuffers, OutItem, Outbox, RoomId};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
@@ -42,6 +42,7 @@ pub struct GameConnection {
     outbox: Arc<Outbox>,
     rooms: HashMap<RoomId, (Arc<RoomHandle>, ClientId)>,
     pending: HashMap<u32, Arc<RoomHandle>>,
+    drain_buf: DrainBuffers,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -60,7 +61,15 @@ fn unix_millis() -> u64 {
 impl GameConnection {
     /// A connection that negotiated `token`, writing through `outbox`.
     pub fn new(shared: Arc<ConnectionShared>, token: Token, session: String, outbox: Arc<Outbox>) -> Self {
-        GameConnection { shared, token, session, outbox, rooms: HashMap::new(), pending: HashMap::new() }
+        GameConnection {
+            shared,
+            token,
+            session,
+            outbox,
+            rooms: HashMap::new(),
+            pending: HashMap::new(),
+            drain_buf: DrainBuffers::default(),
+        }
     }
 
     fn send(&self, link: &mut Link<'_, Self>, kind: Out) {
@@ -259,16 +268,18 @@ impl Endpoint for GameConnection {
     }
 
     fn on_wake(&mut self, link: &mut Link<'_, Self>) {
-        let drained = self.outbox.drain();
-        for item in drained.reliable {
+        let mut buf = std::mem::take(&mut self.drain_buf);
+        self.outbox.drain_into(&mut buf);
+        for item in buf.reliable.drain(..) {
             match item {
                 OutItem::Frame(f) => link.binary(f),
                 OutItem::Event(ev) => self.on_event(ev, link),
             }
         }
-        for f in drained.states {
+        for (_, f) in buf.states.drain(..) {
             link.binary(f);
         }
+        self.drain_buf = buf;
     }
 
     fn stopped(&mut self) {

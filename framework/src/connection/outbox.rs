@@ -114,6 +114,15 @@ pub struct Drained {
     pub states: Vec<Bytes>,
 }
 
+/// Reusable buffers for [`Outbox::drain_into`], owned by the connection.
+#[derive(Debug, Default)]
+pub struct DrainBuffers {
+    /// Events and reliable frames, in order.
+    pub reliable: VecDeque<OutItem>,
+    /// The latest state frame of each room.
+    pub states: Vec<(RoomId, Bytes)>,
+}
+
 #[derive(Default)]
 struct Inner {
     reliable: VecDeque<OutItem>,
@@ -236,16 +245,25 @@ impl Outbox {
         outcome
     }
 
-    /// Takes everything waiting (called by the connection actor).
+    /// Takes everything waiting (tests and tools; the connection actor uses
+    /// [`Outbox::drain_into`], which allocates nothing in steady state).
     pub fn drain(&self) -> Drained {
+        let mut buf = DrainBuffers::default();
+        self.drain_into(&mut buf);
+        Drained { reliable: buf.reliable, states: buf.states.into_iter().map(|(_, f)| f).collect() }
+    }
+
+    /// Swaps everything waiting into `buf`, which must have been emptied by
+    /// the caller (its capacity is kept and handed back to the outbox, so a
+    /// connection that drains every tick allocates nothing).
+    pub fn drain_into(&self, buf: &mut DrainBuffers) {
+        debug_assert!(buf.reliable.is_empty() && buf.states.is_empty());
         self.wake_pending.store(false, Ordering::Release);
         let mut inner = self.inner.lock();
         inner.pending_since = None;
         inner.reliable_bytes = 0;
-        Drained {
-            reliable: std::mem::take(&mut inner.reliable),
-            states: inner.states.drain(..).map(|(_, f)| f).collect(),
-        }
+        std::mem::swap(&mut inner.reliable, &mut buf.reliable);
+        std::mem::swap(&mut inner.states, &mut buf.states);
     }
 
     /// Marks the connection closed: later pushes return [`Push::Closed`].
