@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Playhouse test: unit, property, doc and integration tests of the
-# whole workspace, then the Autobahn|Testsuite conformance run (kosoku) of
-# the transport's echo endpoint. Installs what it needs (a Python venv in
-# .venv for kosoku). Needs only the Rust toolchain and Python 3.
+# whole workspace; the Autobahn|Testsuite conformance run (kosoku) of the
+# transport's echo endpoint; the JS SDK's tests under Node. Installs what it
+# needs (a Python venv in .venv for kosoku, npm packages from lockfiles).
+# Needs the Rust toolchain, Python 3 and Node 20.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +13,6 @@ cargo test --workspace --doc
 
 echo "== Autobahn conformance (cases 1.* to 10.*)"
 bash scripts/conformance.sh
+
+echo "== JS SDK (framework/js)"
+bash scripts/test-js.sh

@@ -1,0 +1,19 @@
+// playhouse-client: the JavaScript client of Playhouse game servers.
+// See README.md for a complete example.
+
+export { Client } from './client.js';
+export {
+  ConnectError,
+  HandshakeRefusedError,
+  JoinError,
+  JoinErrorCode,
+  JOIN_ERROR_NAMES,
+  ConnectionClosedError,
+  TimeoutError,
+} from './errors.js';
+export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT } from './backoff.js';
+export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
+export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
+
+/** `LeaveReason` numbers (envelope.proto). */
+export const LeaveReason = Object.freeze({ LEAVE_REASON_UNSPECIFIED: 0, REQUESTED: 1, KICKED: 2, DISPOSED: 3, ROOM_CRASHED: 4 });

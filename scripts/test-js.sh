@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The JavaScript client SDK (framework/js, npm package playhouse-client):
+# type check, then its tests under Node's test runner: unit tests and
+# integration tests against the real `arena` server (spawned on 127.0.0.1).
+#
+#   bash scripts/test-js.sh
+#
+# Needs Node 20+ with npm, and the Rust toolchain. Installs the SDK's npm
+# packages from its lockfile (npm ci) and builds only the arena package.
+# ARENA_BIN overrides the server binary (default target/debug/arena).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SDK=framework/js
+
+step() { printf '\n== %s\n' "$*"; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if (( node_major < 20 )); then
+  echo "error: Node 20 or newer is needed, found $(node --version)" >&2
+  exit 1
+fi
+
+step "npm ci ($SDK)"
+(cd "$SDK" && npm ci --no-audit --no-fund --loglevel=error)
+
+step "tsc --noEmit ($SDK: JSDoc types, strict)"
+(cd "$SDK" && npx --no -- tsc --noEmit -p .)  # --no: the local typescript only, never a download
+
+step "cargo build -p arena"
+cargo build -p arena
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$ROOT/$target_dir
+export ARENA_BIN=${ARENA_BIN:-$target_dir/debug/arena}
+
+step "node --test ($SDK/test, server: $ARENA_BIN)"
+# TAP output: it ends with "# pass N" / "# fail N".
+(cd "$SDK" && node --test --test-reporter=tap test/*.test.js)
