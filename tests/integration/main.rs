@@ -5,6 +5,7 @@ mod capacity;
 mod close_codes;
 mod faults;
 mod fragments;
+mod game;
 mod heartbeat;
 mod negotiation;
 mod rooms;

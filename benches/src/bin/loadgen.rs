@@ -26,9 +26,20 @@
 //! null, `rss_per_connection_kib` and `errors`; a target that could not be
 //! run has `{"error": "..."}` instead, and the exit code is 1. Ratios are
 //! playhouse / peer. Every step is bounded in time, so it always ends.
+//!
+//! Scenario `game`: the real arena server (`arena` from the release
+//! directory) with P real bots in one room, per codec; prints bytes/s per
+//! player, states/s, average state size and a delta-encoding estimate (see
+//! `playhouse_benches::loadgen::game`):
+//!
+//! ```text
+//! cargo build --release -p arena -p playhouse-benches --bins
+//! target/release/loadgen game --players 8,16 --codecs proto,msgpack --duration 10 --release-dir target/release
+//! ```
 
 use clap::{Parser, Subcommand, ValueEnum};
 use playhouse_benches::loadgen::client::{self, Stats};
+use playhouse_benches::loadgen::game::{self, GameArgs};
 use playhouse_benches::loadgen::prom::{self, Buckets};
 use playhouse_benches::loadgen::report::{
     Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
@@ -56,6 +67,8 @@ struct Cli {
 enum Scenario {
     /// R rooms × P clients at T Hz with states of S bytes.
     Fanout(FanoutArgs),
+    /// P arena bots in one room of the real game server, per codec.
+    Game(GameArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -120,7 +133,7 @@ impl Target {
 }
 
 fn main() {
-    let Cli { scenario: Scenario::Fanout(args) } = Cli::parse();
+    let Cli { scenario } = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -128,9 +141,18 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let (report, ok) = runtime.block_on(fanout(args));
+    let (printed, ok) = match scenario {
+        Scenario::Fanout(args) => {
+            let (report, ok) = runtime.block_on(fanout(args));
+            (serde_json::to_string_pretty(&report), ok)
+        }
+        Scenario::Game(args) => {
+            let (report, ok) = runtime.block_on(game::run(&args));
+            (serde_json::to_string_pretty(&report), ok)
+        }
+    };
     runtime.shutdown_timeout(Duration::from_secs(2));
-    match serde_json::to_string_pretty(&report) {
+    match printed {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("loadgen: cannot print the report: {e}"),
     }

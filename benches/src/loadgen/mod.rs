@@ -7,8 +7,10 @@
 //! - [`prom`]: a tiny HTTP/1.1 GET and the Prometheus histogram maths for
 //!   `/metrics`.
 //! - [`report`]: the JSON report's shape (keys in a fixed order).
+//! - [`game`]: the `game` scenario (arena bots against the arena server).
 
 pub mod client;
+pub mod game;
 pub mod prom;
 pub mod report;
 pub mod server;

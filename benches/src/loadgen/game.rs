@@ -1,0 +1,298 @@
+//! The `game` scenario: real arena bots ([`arena::bot`]) playing the real
+//! game server, to measure what the game costs on the wire.
+//!
+//! For each (players P, codec C) it starts a fresh `arena --addr 127.0.0.1:0`
+//! from the release directory, joins P bots one after another (each on its
+//! own connection, token `arena.v<N>.<C>`, join-or-create: one room, as a
+//! room holds 16), lets them play for the warm-up and the duration, stops
+//! them and the server. Each bot counts what it receives after its warm-up:
+//! bytes of every binary frame (the decoded envelope re-encoded with the same
+//! codec, which gives the frame's exact size), states, events. The first bot
+//! also estimates how large a delta encoding of each state against the one
+//! before could be (see [`arena::bot::DeltaEstimate`]). `/metrics` is
+//! scraped before and after the measurement for the server's own count of
+//! payload bytes sent.
+//!
+//! ```text
+//! cargo build --release -p arena -p playhouse-benches --bins
+//! target/release/loadgen game --players 8,16 --codecs proto,msgpack --duration 10 --release-dir target/release
+//! ```
+
+use super::prom;
+use super::report::Machine;
+use super::server::Server;
+use super::{LoadgenError, Result};
+use arena::bot::{run_bot_with, summarize, BotConfig, BotReport, DeltaEstimate};
+use clap::ValueEnum;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, watch};
+
+/// Flags of the `game` scenario.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GameArgs {
+    /// Players per room, one run each (at most 16: one room).
+    #[arg(long, value_delimiter = ',', default_value = "8,16")]
+    pub players: Vec<usize>,
+    /// Codecs, one run each.
+    #[arg(long, value_delimiter = ',', default_value = "proto,msgpack")]
+    pub codecs: Vec<GameCodec>,
+    /// Schema version the bots speak (1 or 2).
+    #[arg(long, default_value_t = 2)]
+    pub version: u32,
+    /// Measured seconds per run.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds after each bot's join that it does not count.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Seed of the room (reproducible pickups and spawns).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where the `arena` binary is.
+    #[arg(long, default_value = "target/release")]
+    pub release_dir: PathBuf,
+}
+
+/// A codec of the arena tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GameCodec {
+    /// `arena.vN.proto`.
+    Proto,
+    /// `arena.vN.msgpack`.
+    Msgpack,
+}
+
+impl GameCodec {
+    fn name(self) -> &'static str {
+        match self {
+            GameCodec::Proto => "proto",
+            GameCodec::Msgpack => "msgpack",
+        }
+    }
+}
+
+/// The whole report of one `game` run.
+#[derive(Serialize, Debug)]
+pub struct GameReport {
+    /// `game`.
+    pub scenario: &'static str,
+    /// What was asked for.
+    pub params: GameParams,
+    /// Where it ran.
+    pub machine: Machine,
+    /// One per (players, codec), in order.
+    pub results: Vec<GameOutcome>,
+}
+
+/// Parameters of the run.
+#[derive(Serialize, Debug)]
+pub struct GameParams {
+    /// Players per room.
+    pub players: Vec<usize>,
+    /// Codecs.
+    pub codecs: Vec<GameCodec>,
+    /// Schema version.
+    pub version: u32,
+    /// Measured seconds.
+    pub duration_s: f64,
+    /// Unmeasured seconds after each join.
+    pub warmup_s: f64,
+    /// Room tick rate.
+    pub hz: u32,
+    /// The server binary.
+    pub binary: String,
+}
+
+/// One combination's figures, or why there are none.
+#[derive(Serialize, Debug)]
+#[serde(untagged)]
+pub enum GameOutcome {
+    /// It ran.
+    Measured(Box<GameMeasured>),
+    /// It could not run.
+    Failed {
+        /// Players.
+        players: usize,
+        /// Codec.
+        codec: GameCodec,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// The figures of one (players, codec).
+#[derive(Serialize, Debug)]
+pub struct GameMeasured {
+    /// Players in the room.
+    pub players: usize,
+    /// Codec.
+    pub codec: GameCodec,
+    /// The token the bots negotiated.
+    pub token: String,
+    /// Bots that joined.
+    pub bots_joined: usize,
+    /// Bytes received per second per player, all frames (server → client).
+    pub bytes_per_sec_per_player: f64,
+    /// Of which state frames.
+    pub state_bytes_per_sec_per_player: f64,
+    /// States received per second per player.
+    pub states_per_sec_per_player: f64,
+    /// Average state frame (envelope + payload), bytes.
+    pub avg_state_frame_bytes: f64,
+    /// The server's own count of payload bytes sent, per second per player
+    /// (`playhouse_bytes_out_total` over the window; includes pongs).
+    pub server_bytes_out_per_sec_per_player: Option<f64>,
+    /// What a delta encoding could weigh (first bot's view).
+    pub delta: Option<DeltaEstimate>,
+    /// avg_field_delta_bytes / avg_payload_bytes.
+    pub field_delta_ratio: Option<f64>,
+    /// Inputs the bots sent.
+    pub inputs_sent: u64,
+    /// Events the bots saw.
+    pub events_seen: u64,
+    /// Ticks the bots missed.
+    pub missed_ticks: u64,
+    /// Bot errors (connect, join, decode, unexpected close).
+    pub errors: usize,
+    /// The first few errors.
+    pub error_samples: Vec<String>,
+}
+
+/// Runs every (players, codec) combination; returns the report and whether
+/// every combination ran without errors.
+pub async fn run(args: &GameArgs) -> (GameReport, bool) {
+    let bin = args.release_dir.join("arena");
+    let mut results = Vec::new();
+    let mut ok = true;
+    for &players in &args.players {
+        for &codec in &args.codecs {
+            eprintln!("loadgen: game {players} players, {} ...", codec.name());
+            let budget = Duration::from_secs_f64(args.warmup + args.duration + 30.0 + players as f64);
+            let outcome = match tokio::time::timeout(budget, run_one(args, &bin, players, codec)).await {
+                Ok(Ok(m)) => {
+                    ok &= m.errors == 0 && m.bots_joined == players;
+                    GameOutcome::Measured(Box::new(m))
+                }
+                Ok(Err(e)) => GameOutcome::Failed { players, codec, error: e.to_string() },
+                Err(_) => GameOutcome::Failed { players, codec, error: format!("timed out after {budget:?}") },
+            };
+            if let GameOutcome::Failed { error, .. } = &outcome {
+                eprintln!("loadgen: game {players} {}: {error}", codec.name());
+                ok = false;
+            }
+            results.push(outcome);
+        }
+    }
+    let report = GameReport {
+        scenario: "game",
+        params: GameParams {
+            players: args.players.clone(),
+            codecs: args.codecs.clone(),
+            version: args.version,
+            duration_s: args.duration,
+            warmup_s: args.warmup,
+            hz: arena::TICK_HZ,
+            binary: bin.display().to_string(),
+        },
+        machine: Machine::current(),
+        results,
+    };
+    (report, ok)
+}
+
+async fn bytes_out(server: &Server) -> Option<f64> {
+    let text = prom::http_get(server.addr, "/metrics", Duration::from_secs(5)).await.ok()?;
+    text.lines()
+        .filter(|l| l.split(['{', ' ']).next() == Some("playhouse_bytes_out_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .reduce(|a, b| a + b)
+}
+
+async fn run_one(args: &GameArgs, bin: &std::path::Path, players: usize, codec: GameCodec) -> Result<GameMeasured> {
+    if players == 0 || players > arena::MAX_PLAYERS {
+        return Err(LoadgenError::Protocol(format!("players must be 1..={} (one room)", arena::MAX_PLAYERS)));
+    }
+    let server =
+        Server::spawn(bin, &["--addr".to_string(), "127.0.0.1:0".to_string()], Duration::from_secs(15)).await?;
+    let result = measure(args, &server, players, codec).await;
+    server.stop().await;
+    result
+}
+
+async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCodec) -> Result<GameMeasured> {
+    let url = format!("ws://{}/ws", server.addr);
+    let token = format!("arena.v{}.{}", args.version, codec.name());
+    let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let mut joined = 0;
+    let mut join_errors = Vec::new();
+    let started = Instant::now();
+    for n in 1..=players {
+        let mut config = BotConfig::new(&url, &token, &format!("bot-{n}"));
+        config.options.insert("seed".into(), args.seed.to_string());
+        config.seed = args.seed.wrapping_add(n as u64);
+        config.warmup = warmup;
+        config.measure_delta = n == 1;
+        let (tx, rx) = oneshot::channel();
+        config.joined = Some(tx);
+        tasks.push(tokio::spawn(run_bot_with(config, stop_rx.clone())));
+        // One at a time, so join-or-create puts everyone in one room.
+        match tokio::time::timeout(Duration::from_secs(10), rx).await {
+            Ok(Ok(Ok(_room))) => joined += 1,
+            Ok(Ok(Err(e))) => join_errors.push(format!("bot-{n}: {e}")),
+            _ => join_errors.push(format!("bot-{n}: no join within 10 s")),
+        }
+    }
+    if joined == 0 {
+        let _ = stop_tx.send(true);
+        return Err(LoadgenError::Protocol(format!("no bot could join: {join_errors:?}")));
+    }
+    eprintln!("loadgen: {joined}/{players} bots joined in {:.2} s", started.elapsed().as_secs_f64());
+    tokio::time::sleep(warmup).await;
+    let before = bytes_out(server).await;
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(args.duration.max(0.0))).await;
+    let after = bytes_out(server).await;
+    let window = t0.elapsed().as_secs_f64();
+    let _ = stop_tx.send(true);
+    let mut reports: Vec<BotReport> = Vec::new();
+    for t in tasks {
+        match tokio::time::timeout(Duration::from_secs(5), t).await {
+            Ok(Ok(r)) => reports.push(r),
+            Ok(Err(e)) => join_errors.push(format!("bot task: {e}")),
+            Err(_) => join_errors.push("a bot did not stop within 5 s".into()),
+        }
+    }
+    let summary = summarize(&reports);
+    let s = summary.get(&token).cloned().unwrap_or_default();
+    let mut errors: Vec<String> = join_errors;
+    errors.extend(reports.iter().flat_map(|r| r.errors.iter().map(move |e| format!("{}: {e}", r.name))));
+    let delta = reports.iter().find_map(|r| r.delta.clone());
+    let field_delta_ratio =
+        delta.as_ref().filter(|d| d.avg_payload_bytes > 0.0).map(|d| d.avg_field_delta_bytes / d.avg_payload_bytes);
+    Ok(GameMeasured {
+        players,
+        codec,
+        token,
+        bots_joined: joined,
+        bytes_per_sec_per_player: s.bytes_per_sec_per_bot,
+        state_bytes_per_sec_per_player: s.state_bytes_per_sec_per_bot,
+        states_per_sec_per_player: s.states_per_sec_per_bot,
+        avg_state_frame_bytes: s.avg_state_frame_bytes,
+        server_bytes_out_per_sec_per_player: match (before, after) {
+            (Some(b), Some(a)) if window > 0.0 => Some((a - b) / window / joined as f64),
+            _ => None,
+        },
+        delta,
+        field_delta_ratio,
+        inputs_sent: s.inputs_sent,
+        events_seen: s.events_seen,
+        missed_ticks: s.missed_ticks,
+        errors: errors.len(),
+        error_samples: errors.into_iter().take(5).collect(),
+    })
+}

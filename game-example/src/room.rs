@@ -1,0 +1,130 @@
+//! The arena room: the Playhouse shell around [`Sim`]. Inputs go into the
+//! simulation as they arrive; each tick steps it, sends the events it
+//! produced reliably (`broadcast`), then the whole state (`broadcast_state`,
+//! latest wins, with the tick and input acks).
+//!
+//! Options: `seed` (on the create, u64: the room's RNG seed, for
+//! reproducible games; random otherwise) and `name` (on every join, at most
+//! 24 characters; default `player<id>`).
+
+use crate::schema;
+use crate::sim::{Sim, MAX_NAME_CHARS};
+use playhouse::prelude::*;
+use playhouse_proto::arena::v2;
+use std::time::Duration;
+
+/// The arena room.
+#[derive(Debug)]
+pub struct Arena {
+    sim: Sim,
+    seed: u64,
+    /// The state message, its vectors reused from tick to tick.
+    out: v2::Output,
+}
+
+impl Arena {
+    /// A room around a fresh simulation seeded with `seed`.
+    pub fn new(seed: u64) -> Arena {
+        Arena { sim: Sim::new(seed), seed, out: v2::Output { kind: Some(v2::output::Kind::State(Default::default())) } }
+    }
+
+    /// The simulation.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// The seed the room was created with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn flush_events(&mut self, ctx: &mut RoomContext<Self>) {
+        for e in self.sim.take_events() {
+            ctx.broadcast(&schema::event(e));
+        }
+    }
+}
+
+/// The `seed` option: absent → random; not a u64 → refused.
+pub fn seed_option(options: &Options) -> Result<u64, Reject> {
+    match options.get("seed") {
+        None => Ok(rand::random()),
+        Some(s) => s.trim().parse().map_err(|_| Reject::new(format!("seed must be an unsigned integer, not {s:?}"))),
+    }
+}
+
+/// The `name` option: absent or empty → `player<id>`; longer than 24
+/// characters → refused.
+pub fn name_option(options: &Options, id: ClientId) -> Result<String, Reject> {
+    match options.get("name").map(|n| n.trim()) {
+        None | Some("") => Ok(format!("player{id}")),
+        Some(n) if n.chars().count() > MAX_NAME_CHARS => {
+            Err(Reject::new(format!("name longer than {MAX_NAME_CHARS} characters")))
+        }
+        Some(n) if n.chars().any(char::is_control) => Err(Reject::new("name contains control characters")),
+        Some(n) => Ok(n.to_string()),
+    }
+}
+
+impl Room for Arena {
+    type Input = v2::Input;
+    type Output = v2::Output;
+
+    fn on_create(_ctx: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject> {
+        Ok(Arena::new(seed_option(options)?))
+    }
+
+    fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
+        let name = name_option(options, client.id)?;
+        self.sim.add_player(client.id, name);
+        self.flush_events(ctx);
+        Ok(())
+    }
+
+    fn on_input(&mut self, _ctx: &mut RoomContext<Self>, client: ClientId, _seq: u32, input: v2::Input) {
+        self.sim.set_input(client, schema::input_from_v2(&input));
+    }
+
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration) {
+        self.sim.step(dt);
+        self.flush_events(ctx);
+        if let Some(v2::output::Kind::State(s)) = self.out.kind.as_mut() {
+            schema::fill_state(&self.sim, s);
+        }
+        ctx.broadcast_state(&self.out);
+    }
+
+    fn on_leave(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, _why: LeaveReason) {
+        self.sim.remove_player(client);
+        self.flush_events(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(pairs: &[(&str, &str)]) -> Options {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn names_default_and_are_bounded() {
+        assert_eq!(name_option(&opts(&[]), 7), Ok("player7".into()));
+        assert_eq!(name_option(&opts(&[("name", " ")]), 7), Ok("player7".into()));
+        assert_eq!(name_option(&opts(&[("name", "ann")]), 7), Ok("ann".into()));
+        let max = "é".repeat(24);
+        assert_eq!(name_option(&opts(&[("name", &max)]), 1), Ok(max.clone()));
+        let long = "é".repeat(25);
+        let err = name_option(&opts(&[("name", &long)]), 1).unwrap_err();
+        assert_eq!(err.reason, "name longer than 24 characters");
+        assert!(name_option(&opts(&[("name", "a\nb")]), 1).is_err());
+    }
+
+    #[test]
+    fn seeds_parse_or_refuse() {
+        assert_eq!(seed_option(&opts(&[("seed", "42")])), Ok(42));
+        assert!(seed_option(&opts(&[("seed", "-1")])).is_err());
+        assert!(seed_option(&opts(&[])).is_ok());
+    }
+}
