@@ -201,18 +201,33 @@ impl TickLog {
     }
 
     /// Panics unless at least `min` states arrived, in order, and the client
-    /// got every tick its room ran: the only gaps allowed are ticks the room
+    /// got every tick its room ran: gaps are allowed for ticks the room
     /// itself skipped for running more than a period late (design §5: a
-    /// starved room skips rather than bunches). `skipped` is the room type's
+    /// starved room skips rather than bunches) and for a few isolated
+    /// latest-wins replacements (see the body). `skipped` is the room type's
     /// `playhouse_ticks_skipped_total` at the end (from [`metric_labeled`]);
     /// it must stay small, or the room was not running properly either.
     pub fn assert_every_tick_run(&self, min: u64, skipped: f64) {
         assert!(self.count >= min, "only {} states (expected at least {min}): {self:?}", self.count);
         assert!(self.gaps.iter().all(|(a, b)| b > a), "states out of order or repeated: {:?}", self.gaps);
+        // Besides ticks the room skipped, a state may be replaced by the next
+        // one (latest wins, design §6) when this client's own connection actor
+        // was not scheduled for a whole tick period — which a busy test
+        // machine does now and then. Such losses are single, isolated ticks;
+        // a client disturbed by another (the regression these tests catch)
+        // loses a run of them. So: a few isolated one-tick gaps are tolerated
+        // beyond the room's skips, never a longer gap.
         let missing = self.missing() as f64;
+        let tolerated = (self.count as f64 / 50.0).max(3.0);
         assert!(
-            missing <= skipped,
-            "the client missed ticks the room ran: gaps {:?} ({missing} ticks) but the room skipped only {skipped}",
+            missing <= skipped + tolerated,
+            "the client missed ticks the room ran: gaps {:?} ({missing} ticks), room skipped {skipped}, tolerated {tolerated}",
+            self.gaps
+        );
+        let longest = self.gaps.iter().map(|(a, b)| b - a - 1).max().unwrap_or(0) as f64;
+        assert!(
+            longest <= skipped + 1.0,
+            "a run of {longest} ticks was lost: gaps {:?} (room skipped {skipped})",
             self.gaps
         );
         let allowed = (self.count as f64 / 10.0).max(5.0);
