@@ -113,6 +113,25 @@ pub trait Room: Sized + Send + 'static {
 
     /// The room is going away (empty timeout, or server shutdown).
     fn on_dispose(&mut self, _ctx: &mut RoomContext<Self>) {}
+
+    /// The server is shutting down: persist what must survive. Called once,
+    /// after the inputs that arrived before the shutdown notice were
+    /// processed, and before `on_dispose`.
+    fn on_shutdown(&mut self, _ctx: &mut RoomContext<Self>) {}
+
+    /// A snapshot to restart from after a panic, taken every
+    /// [`RoomType::snapshot_every`] ticks. `None` (the default): a crashed
+    /// room restarts through `on_create` with its original options.
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Rebuilds the room from a [`Room::snapshot`] after a panic; the room's
+    /// clients stay connected and get a full state on the next tick. An
+    /// `Err` (or no snapshot) falls back to `on_create`.
+    fn restore(_ctx: &mut RoomContext<Self>, _snapshot: &[u8]) -> Result<Self, Reject> {
+        Err(Reject::new("this room type does not restore from snapshots"))
+    }
 }
 
 /// How a room type runs: registered once with the server.
@@ -137,6 +156,13 @@ pub struct RoomType {
     /// Most inputs waiting for the next tick (the room's mailbox bound);
     /// past it, inputs are dropped and the sender gets an `Error`.
     pub inbox_capacity: usize,
+    /// Take a [`Room::snapshot`] every this many ticks (0: never).
+    pub snapshot_every: u64,
+    /// Restarts allowed within [`RoomType::restart_window`]; one more and the
+    /// room is disposed and its clients are closed with 1011.
+    pub max_restarts: u32,
+    /// The window over which restarts are counted.
+    pub restart_window: Duration,
 }
 
 impl RoomType {
@@ -148,6 +174,9 @@ impl RoomType {
             max_clients: 64,
             empty_timeout: Duration::from_secs(30),
             inbox_capacity: 4096,
+            snapshot_every: 30,
+            max_restarts: 3,
+            restart_window: Duration::from_secs(60),
         }
     }
 
@@ -160,6 +189,19 @@ impl RoomType {
     /// Sets how long an empty room lives.
     pub fn empty_timeout(mut self, d: Duration) -> Self {
         self.empty_timeout = d;
+        self
+    }
+
+    /// Sets the restart budget: at most `max` restarts within `window`.
+    pub fn restarts(mut self, max: u32, window: Duration) -> Self {
+        self.max_restarts = max;
+        self.restart_window = window;
+        self
+    }
+
+    /// Sets how often a snapshot is taken, in ticks (0: never).
+    pub fn snapshot_every(mut self, ticks: u64) -> Self {
+        self.snapshot_every = ticks;
         self
     }
 
