@@ -61,6 +61,7 @@ pub struct Metrics {
     state_frames_dropped: Family<RoomTypeLabel, Counter>,
     inputs_dropped: Family<RoomTypeLabel, Counter>,
     room_panics: Family<RoomTypeLabel, Counter>,
+    room_restarts: Family<RoomTypeLabel, Counter>,
     slow_clients: Family<RoomTypeLabel, Counter>,
 }
 
@@ -85,6 +86,8 @@ pub struct RoomTypeMetrics {
     pub inputs_dropped: Counter,
     /// Panics in room code.
     pub panics: Counter,
+    /// Restarts after a panic.
+    pub restarts: Counter,
     /// Clients closed with 4008.
     pub slow_clients: Counter,
 }
@@ -117,6 +120,7 @@ impl Metrics {
             state_frames_dropped: Family::default(),
             inputs_dropped: Family::default(),
             room_panics: Family::default(),
+            room_restarts: Family::default(),
             slow_clients: Family::default(),
         };
         let r = &mut m.registry;
@@ -145,6 +149,7 @@ impl Metrics {
         );
         r.register("inputs_dropped", "Inputs dropped because a room's inbox was full", m.inputs_dropped.clone());
         r.register("room_panics", "Panics in room code", m.room_panics.clone());
+        r.register("room_restarts", "Rooms restarted by their supervisor after a panic", m.room_restarts.clone());
         r.register("slow_clients", "Clients disconnected as stalled readers (4008)", m.slow_clients.clone());
         m
     }
@@ -162,6 +167,7 @@ impl Metrics {
             state_frames_dropped: self.state_frames_dropped.get_or_create(&l).clone(),
             inputs_dropped: self.inputs_dropped.get_or_create(&l).clone(),
             panics: self.room_panics.get_or_create(&l).clone(),
+            restarts: self.room_restarts.get_or_create(&l).clone(),
             slow_clients: self.slow_clients.get_or_create(&l).clone(),
         }
     }

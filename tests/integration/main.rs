@@ -8,5 +8,6 @@ mod fragments;
 mod game;
 mod heartbeat;
 mod negotiation;
+mod restart;
 mod rooms;
 mod slow_reader;

@@ -14,13 +14,16 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// A test room. Options: `state_bytes=N` pads each state to about N bytes;
-/// `panic_on_tick=K` panics on tick K; `kick=1` kicks the joining client on
+/// `panic_on_tick=K` panics on tick K (once: a restarted room has passed
+/// it); `panic_from_tick=K` panics on every tick from K on (it spends the
+/// restart budget); `kick=1` kicks the joining client on
 /// the next tick; `deny=1` refuses the join. Echoes each input's move_x as a
 /// reliable event `"input <client> <seq> <move_x>"`.
 #[derive(Default)]
 pub struct Probe {
     filler: String,
     panic_on_tick: Option<u64>,
+    panic_from_tick: Option<u64>,
     to_kick: Vec<ClientId>,
 }
 
@@ -33,6 +36,7 @@ impl Room for Probe {
         Ok(Probe {
             filler: "x".repeat(n),
             panic_on_tick: options.get("panic_on_tick").and_then(|v| v.parse().ok()),
+            panic_from_tick: options.get("panic_from_tick").and_then(|v| v.parse().ok()),
             to_kick: Vec::new(),
         })
     }
@@ -53,7 +57,7 @@ impl Room for Probe {
     }
 
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
-        if self.panic_on_tick == Some(ctx.tick()) {
+        if self.panic_on_tick == Some(ctx.tick()) || self.panic_from_tick.is_some_and(|k| ctx.tick() >= k) {
             panic!("probe panics on tick {}", ctx.tick());
         }
         for c in std::mem::take(&mut self.to_kick) {

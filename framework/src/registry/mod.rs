@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::Schema;
 use crate::room::{CreateError, Options, Room, RoomActor, RoomCore, RoomType};
-use actix::{Actor, ArbiterHandle};
+use actix::ArbiterHandle;
 use dashmap::DashMap;
 use handle::TypedPort;
 use rand::Rng;
@@ -131,7 +131,9 @@ impl<R: Room> RoomFactory for Factory<R> {
         ));
         let metrics = reg.metrics.room_type(&self.spec.name);
         let (h, weak) = (handle.clone(), Arc::downgrade(reg));
-        let addr = RoomActor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
+        // Supervised: a room whose code panics is restarted in place (see
+        // RoomActor's `Supervised` impl); its clients stay connected.
+        let addr = actix::Supervisor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
         handle.set_port(Box::new(TypedPort::<R> { addr, schema: self.schema.clone() }));
         Ok(handle)
     }

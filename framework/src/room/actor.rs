@@ -7,7 +7,7 @@ use super::context::RoomStats;
 use super::core::{JoinRequest, RoomCore};
 use crate::protocol::CloseCode;
 use crate::registry::{Registry, RoomHandle};
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -51,6 +51,13 @@ pub struct RoomActor<R: Room> {
     registry: Weak<Registry>,
     metrics: RoomMetrics,
     published: RoomStats,
+    /// The room is gone for good (restart budget spent, or a restart
+    /// failed). The actor stays inert — no timers, joins refused — until the
+    /// last handle to it drops: actix's Supervisor restarts a stopped actor
+    /// as long as any address is alive, so it cannot simply stop.
+    dead: bool,
+    /// Whether this incarnation counted itself in the `rooms` gauge.
+    counted: bool,
 }
 
 impl<R: Room> RoomActor<R> {
@@ -60,7 +67,15 @@ impl<R: Room> RoomActor<R> {
         registry: Weak<Registry>,
         metrics: RoomMetrics,
     ) -> Self {
-        RoomActor { core: Box::new(core), handle, registry, metrics, published: RoomStats::default() }
+        RoomActor {
+            core: Box::new(core),
+            handle,
+            registry,
+            metrics,
+            published: RoomStats::default(),
+            dead: false,
+            counted: false,
+        }
     }
 
     fn schedule(&self, ctx: &mut Context<Self>) {
@@ -95,16 +110,31 @@ impl<R: Room> RoomActor<R> {
         self.metrics.state_frames_dropped.inc_by(s.states_replaced - p.states_replaced);
         self.metrics.inputs_dropped.inc_by(s.inputs_dropped - p.inputs_dropped);
         self.metrics.slow_clients.inc_by(s.slow_clients - p.slow_clients);
-        if self.core.crashed().is_some() {
+        self.metrics.restarts.inc_by(s.restarts - p.restarts);
+        if self.core.crashed().is_some() && !self.dead {
             self.metrics.panics.inc();
-            self.handle.begin_dispose(true);
-            self.core.close_all(CloseCode::Internal, "room crashed", Instant::now());
-            self.deregister();
-            ctx.stop();
+            if self.core.may_restart(Instant::now()) {
+                // The Supervisor calls `restarting`, which rebuilds the room;
+                // clients stay connected and queued messages stay queued.
+                ctx.stop();
+            } else {
+                self.give_up("room crashed too often");
+                ctx.stop();
+            }
             return false;
         }
         self.handle.sync(self.core.client_count(), self.core.is_locked());
         true
+    }
+
+    /// The room is lost: its clients are closed with 1011 and it leaves the
+    /// registry; the actor turns inert.
+    fn give_up(&mut self, why: &str) {
+        tracing::error!(room = %self.handle.id, room_type = %self.handle.room_type, why, "room disposed after crashing");
+        self.dead = true;
+        self.handle.begin_dispose(true);
+        self.core.close_all(CloseCode::Internal, why, Instant::now());
+        self.deregister();
     }
 
     fn dispose(&mut self, ctx: &mut Context<Self>) {
@@ -125,14 +155,34 @@ impl<R: Room> Actor for RoomActor<R> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.handle.inbox_capacity);
+        if self.dead {
+            return;
+        }
+        self.counted = true;
         self.metrics.rooms.inc();
         tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, "room started");
         self.schedule(ctx);
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.metrics.rooms.dec();
+        if std::mem::take(&mut self.counted) {
+            self.metrics.rooms.dec();
+        }
         tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, crashed = self.core.crashed().is_some(), "room stopped");
+    }
+}
+
+impl<R: Room> Supervised for RoomActor<R> {
+    fn restarting(&mut self, _ctx: &mut Self::Context) {
+        if self.dead {
+            return;
+        }
+        match self.core.restart(Instant::now()) {
+            Ok(()) => {
+                tracing::warn!(room = %self.handle.id, room_type = %self.handle.room_type, "room restarted after a panic")
+            }
+            Err(e) => self.give_up(&format!("room could not restart: {e}")),
+        }
     }
 }
 

@@ -32,12 +32,18 @@ pub struct RoomStats {
     pub ticks: u64,
     /// Ticks skipped for being more than a period late.
     pub ticks_skipped: u64,
+    /// Restarts after a panic.
+    pub restarts: u64,
+    /// Snapshots taken.
+    pub snapshots: u64,
 }
 
 pub(crate) struct Member {
     pub(crate) client: Client,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) last_input_seq: u32,
+    /// The join options, replayed to `on_join` after a restart.
+    pub(crate) options: super::Options,
 }
 
 type GroupKey = (u32, Codec);

@@ -11,7 +11,7 @@ use super::context::{Member, RoomContext, RoomStats};
 use crate::connection::{ConnEvent, Outbox, RoomId};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
 use crate::protocol::{CloseCode, Codec, Schema};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,6 +76,15 @@ pub struct RoomCore<R: Room> {
     next_client: ClientId,
     empty_since: Option<Instant>,
     crashed: Option<String>,
+    /// The options the room was created with (a restart without a snapshot
+    /// runs `on_create` with them again).
+    options: Options,
+    /// The last snapshot and the clients the room had when it was taken.
+    snapshot: Option<(Vec<u8>, BTreeSet<ClientId>)>,
+    snapshot_every: u64,
+    max_restarts: u32,
+    restart_window: Duration,
+    restarts: VecDeque<Instant>,
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -112,6 +121,12 @@ impl<R: Room> RoomCore<R> {
             next_client: 1,
             empty_since: Some(now),
             crashed: None,
+            options: options.clone(),
+            snapshot: None,
+            snapshot_every: spec.snapshot_every,
+            max_restarts: spec.max_restarts,
+            restart_window: spec.restart_window,
+            restarts: VecDeque::new(),
         })
     }
 
@@ -207,7 +222,7 @@ impl<R: Room> RoomCore<R> {
             self.left(id, LeaveReason::Disconnected);
             return None;
         }
-        self.ctx.members.insert(id, Member { client, outbox: req.outbox, last_input_seq: 0 });
+        self.ctx.members.insert(id, Member { client, outbox: req.outbox, last_input_seq: 0, options: req.options });
         self.empty_since = None;
         Some(id)
     }
@@ -257,7 +272,74 @@ impl<R: Room> RoomCore<R> {
         let dt = self.period;
         self.call(|room, ctx| room.on_tick(ctx, dt))?;
         self.ctx.stats.ticks += 1;
+        if self.snapshot_every > 0 && tick % self.snapshot_every == 0 {
+            if let Some(bytes) = self.call(|room, _| room.snapshot())? {
+                self.snapshot = Some((bytes, self.ctx.members.keys().copied().collect()));
+                self.ctx.stats.snapshots += 1;
+            }
+        }
         Some(TickReport { tick, lateness, duration: started.elapsed(), skipped: p.skipped })
+    }
+
+    /// Whether a crashed room may restart now: fewer than `max_restarts`
+    /// restarts within the restart window.
+    pub fn may_restart(&mut self, now: Instant) -> bool {
+        while self.restarts.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.restart_window) {
+            self.restarts.pop_front();
+        }
+        self.restarts.len() < self.max_restarts as usize
+    }
+
+    /// Rebuilds a crashed room: from the last snapshot through
+    /// `Room::restore`, else through `on_create` with the original options.
+    /// Clients stay; the rebuilt room is reconciled with them: `on_join` for
+    /// each client it does not know (joined after the snapshot, or all of
+    /// them after `on_create`), `on_leave` for each it knows that is gone.
+    /// Inputs pending at the crash are dropped (they may be what crashed it).
+    pub fn restart(&mut self, now: Instant) -> Result<(), CreateError> {
+        self.restarts.push_back(now);
+        self.ctx.now = now;
+        self.ctx.removals.clear();
+        self.ctx.stats.inputs_dropped += self.inbox.len() as u64;
+        self.inbox.clear();
+        let ctx = &mut self.ctx;
+        let restored = self.snapshot.as_ref().and_then(|(bytes, known)| {
+            match catch_unwind(AssertUnwindSafe(|| R::restore(ctx, bytes))) {
+                Ok(Ok(room)) => Some((room, known.clone())),
+                _ => None,
+            }
+        });
+        let (room, known) = match restored {
+            Some(r) => r,
+            None => match catch_unwind(AssertUnwindSafe(|| R::on_create(ctx, &self.options))) {
+                Ok(Ok(room)) => (room, BTreeSet::new()),
+                Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
+                Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
+            },
+        };
+        self.room = Some(room);
+        self.crashed = None;
+        self.ctx.stats.restarts += 1;
+        let current: Vec<(Client, Options)> = self
+            .ctx
+            .members
+            .values()
+            .filter(|m| !known.contains(&m.client.id))
+            .map(|m| (m.client.clone(), m.options.clone()))
+            .collect();
+        for (client, options) in current {
+            if let Some(Err(reject)) = self.call(|room, ctx| room.on_join(ctx, &client, &options)) {
+                self.ctx.removals.push((client.id, LeaveReason::Kicked, reject.reason));
+                self.apply_removals();
+            }
+        }
+        for gone in known.iter().filter(|id| !self.ctx.members.contains_key(id)).copied().collect::<Vec<_>>() {
+            self.left(gone, LeaveReason::Disconnected);
+        }
+        match &self.crashed {
+            Some(msg) => Err(CreateError::Panicked(msg.clone())),
+            None => Ok(()),
+        }
     }
 
     /// When the next tick is due.
