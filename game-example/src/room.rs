@@ -98,6 +98,18 @@ impl Room for Arena {
         self.sim.remove_player(client);
         self.flush_events(ctx);
     }
+
+    /// The whole simulation (MessagePack), so a crashed room resumes the
+    /// match where the last snapshot left it instead of starting over.
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        rmp_serde::to_vec(&(self.seed, &self.sim)).ok()
+    }
+
+    fn restore(_ctx: &mut RoomContext<Self>, snapshot: &[u8]) -> Result<Self, Reject> {
+        let (seed, sim): (u64, Sim) =
+            rmp_serde::from_slice(snapshot).map_err(|e| Reject::new(format!("bad snapshot: {e}")))?;
+        Ok(Arena { sim, seed, out: v2::Output { kind: Some(v2::output::Kind::State(Default::default())) } })
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +131,23 @@ mod tests {
         let err = name_option(&opts(&[("name", &long)]), 1).unwrap_err();
         assert_eq!(err.reason, "name longer than 24 characters");
         assert!(name_option(&opts(&[("name", "a\nb")]), 1).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_restores_the_whole_match() {
+        use crate::sim::Input;
+        let mut a = Arena::new(7);
+        a.sim.add_player(1, "ann".into());
+        a.sim.add_player(2, "bob".into());
+        a.sim.set_input(1, Input { move_x: 1, fire: true, aim_x: 1.0, ..Default::default() });
+        for _ in 0..45 {
+            a.sim.step(Duration::from_nanos(33_333_333));
+        }
+        let bytes = a.snapshot().expect("arena snapshots");
+        let (seed, sim): (u64, Sim) = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(seed, 7);
+        assert_eq!(format!("{:?}", sim.players()), format!("{:?}", a.sim.players()));
+        assert_eq!(sim.round(), a.sim.round());
     }
 
     #[test]

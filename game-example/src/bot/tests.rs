@@ -1,6 +1,7 @@
 //! The bot brain on hand-made states, and bots playing the simulation
 //! without sockets.
 
+use super::delta::{entity_map, field_diff_bytes, DeltaAcc, Entities};
 use super::*;
 use crate::schema;
 use crate::sim::{EventKind, Sim, TICK};
