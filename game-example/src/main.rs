@@ -7,6 +7,11 @@
 //!
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
+//!
+//! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
+//! client gets `Shutdown` and then close 1001, and the process exits 0 once
+//! the clients are gone or after `--drain-timeout` seconds. A second signal
+//! exits without waiting.
 
 use clap::Parser;
 use playhouse::server::ServerConfig;
@@ -27,6 +32,10 @@ struct Args {
     /// Seconds a client may stop reading before it is closed with 4008.
     #[arg(long, default_value_t = 30)]
     stall_timeout: u64,
+    /// On SIGTERM / SIGINT: seconds to wait for clients to go after the
+    /// `Shutdown` notice and close 1001 before exiting anyway.
+    #[arg(long, default_value_t = 10)]
+    drain_timeout: u64,
 }
 
 #[actix_web::main]
@@ -39,6 +48,7 @@ async fn main() -> std::io::Result<()> {
     config.transport.max_message_size = args.max_message_size;
     config.max_connections = args.max_connections;
     config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
+    config.drain_timeout = Duration::from_secs(args.drain_timeout);
     let server = arena::server(config).bind(&args.addr)?;
     tracing::info!(addr = %server.local_addr(), "arena listening; ws://{}/ws", server.local_addr());
     println!("LISTENING {}", server.local_addr());

@@ -10,4 +10,5 @@ mod heartbeat;
 mod negotiation;
 mod restart;
 mod rooms;
+mod shutdown;
 mod slow_reader;

@@ -203,3 +203,27 @@ async fn join_or_create_skips_a_room_the_connection_is_already_in() {
     let second = c.join_or_create("probe30", HashMap::new()).await.unwrap();
     assert_ne!(first.room, second.room);
 }
+
+#[tokio::test]
+async fn an_empty_room_is_disposed_after_its_empty_timeout_and_stays_gone() {
+    let server = start(|_| {});
+    let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();
+    let j = c.create("brief", HashMap::new()).await.unwrap();
+    c.leave(&j.room).await.unwrap();
+    let rooms_gauge = |t: &str| playhouse_tests::metric_labeled(t, "playhouse_rooms", "room_type=\"brief\"");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while rooms_gauge(&http_get(server.addr(), "/metrics").1) != 0.0 {
+        assert!(Instant::now() < deadline, "the empty room was never disposed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The client still holds the room's address: a disposed room must not be
+    // brought back by its supervisor.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let m = http_get(server.addr(), "/metrics").1;
+    assert_eq!(rooms_gauge(&m), 0.0, "a disposed room came back: {m}");
+    assert!(!http_get(server.addr(), "/rooms").1.contains(&j.room));
+    match c.join(&j.room, HashMap::new()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::RoomNotFound as i32),
+        other => panic!("{other:?}"),
+    }
+}

@@ -79,12 +79,13 @@ pub fn test_config() -> ServerConfig {
     let mut c = ServerConfig::new("arena");
     c.workers = 2;
     c.arbiters = 2;
-    c.shutdown_timeout = Duration::from_secs(1);
+    c.drain_timeout = Duration::from_secs(1);
     c
 }
 
-/// Starts the arena server plus the `probe` (60 Hz) and `probe30` room
-/// types on 127.0.0.1:0, configured by `tweak`.
+/// Starts the arena server plus the `probe` (60 Hz), `probe30` and `brief`
+/// (30 Hz, disposed 200 ms after it empties) room types on 127.0.0.1:0,
+/// configured by `tweak`.
 pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningServer {
     let build = move || {
         let mut c = test_config();
@@ -92,6 +93,7 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningS
         arena::server(c)
             .room::<Probe>(RoomType::new("probe", 60).max_clients(4), arena::schema())
             .room::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
+            .room::<Probe>(RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)), arena::schema())
     };
     BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
 }

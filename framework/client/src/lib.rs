@@ -238,7 +238,13 @@ impl Client {
                         return Ok(k.into());
                     }
                 }
-                WsMessage::Close(f) => return Err(ClientError::Closed(f)),
+                WsMessage::Close(f) => {
+                    // Sends the close reply tungstenite has queued, so the
+                    // server sees the handshake complete (a server draining
+                    // for shutdown waits for it) without another read.
+                    let _ = self.ws.flush().await;
+                    return Err(ClientError::Closed(f));
+                }
                 WsMessage::Text(t) => return Err(ClientError::Protocol(format!("unexpected text frame: {t}"))),
                 _ => {} // ping/pong: tungstenite answers pings itself
             }

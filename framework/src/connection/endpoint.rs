@@ -5,12 +5,18 @@
 //! Bad input is answered here and harms no one else: an envelope or input
 //! that does not decode closes this connection with 1007, a text frame with
 //! 1003; a join that cannot happen is a `JoinError` and the socket stays open.
+//!
+//! Shutdown: the server queues [`ConnEvent::Shutdown`]; the connection writes
+//! the `Shutdown` notice, reports it to [`LiveConnections`] (the server waits
+//! for every connection's report before it shuts the rooms down, so every
+//! input read before the notice is already in a room's mailbox by then), and
+//! refuses joins from then on. The close 1001 comes later, as a queued close.
 
-use super::{ConnEvent, DrainBuffers, OutItem, Outbox, RoomId};
+use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem, Outbox, RoomId};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
-    LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
+    LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{CloseCode, Token};
 use crate::registry::{InputError, Registry, RegistryError, RoomHandle};
@@ -32,6 +38,8 @@ pub struct ConnectionShared {
     pub max_rooms_per_connection: usize,
     /// Open connections (reserved at the upgrade, released when one stops).
     pub open: AtomicUsize,
+    /// The outboxes of the connections that have started and not stopped.
+    pub live: LiveConnections,
 }
 
 /// The endpoint of one game connection.
@@ -43,6 +51,8 @@ pub struct GameConnection {
     rooms: HashMap<RoomId, (Arc<RoomHandle>, ClientId)>,
     pending: HashMap<u32, Arc<RoomHandle>>,
     drain_buf: DrainBuffers,
+    /// The shutdown notice has been written: joins are refused from now on.
+    noticed: bool,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -69,6 +79,7 @@ impl GameConnection {
             rooms: HashMap::new(),
             pending: HashMap::new(),
             drain_buf: DrainBuffers::default(),
+            noticed: false,
         }
     }
 
@@ -106,6 +117,10 @@ impl GameConnection {
 
     /// Checks that a new join may start; answers the client if not.
     fn may_join(&self, link: &mut Link<'_, Self>, request: u32, room: Option<&str>) -> bool {
+        if self.noticed {
+            self.join_error(link, request, JoinErrorCode::RoomLocked, "server is shutting down");
+            return false;
+        }
         if self.pending.contains_key(&request) {
             self.join_error(link, request, JoinErrorCode::AlreadyJoined, "a join with this request id is in progress");
             return false;
@@ -220,11 +235,21 @@ impl GameConnection {
                 self.rooms.remove(&room);
                 self.send(link, Out::Left(Left { room: room.to_string(), reason: reason as i32, detail }));
             }
+            ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, link),
             ConnEvent::Close { code, reason } => {
                 self.outbox.take_killed(); // link.close counts this close
                 link.close(code, &reason);
             }
         }
+    }
+
+    /// Writes the `Shutdown` notice (once) and reports it to the server.
+    fn notice_shutdown(&mut self, reconnect_after_ms: u32, link: &mut Link<'_, Self>) {
+        if std::mem::replace(&mut self.noticed, true) {
+            return;
+        }
+        self.send(link, Out::Shutdown(Shutdown { reconnect_after_ms }));
+        self.shared.live.mark_noticed(self.outbox.id());
     }
 }
 
@@ -242,6 +267,10 @@ impl Endpoint for GameConnection {
             protocol: self.token.to_string(),
         };
         self.send(link, Out::Welcome(welcome));
+        if let Some(reconnect_after_ms) = self.shared.live.insert(self.outbox.clone()) {
+            // Opened while the notice was going out (see `LiveConnections`).
+            self.notice_shutdown(reconnect_after_ms, link);
+        }
     }
 
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
@@ -284,6 +313,7 @@ impl Endpoint for GameConnection {
 
     fn stopped(&mut self) {
         self.outbox.close();
+        self.shared.live.remove(self.outbox.id());
         if let Some(code) = self.outbox.take_killed() {
             // Killed from outside while the actor was frozen: the close
             // frame never went out, so count the close here.

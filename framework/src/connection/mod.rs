@@ -1,11 +1,14 @@
 //! The game connection: one per WebSocket, the [`crate::transport::Endpoint`]
 //! that decodes envelopes with the negotiated codec and routes them to rooms,
-//! and the [`Outbox`] rooms write to.
+//! the [`Outbox`] rooms write to, and the [`LiveConnections`] a shutting-down
+//! server reaches every connection through.
 
 mod endpoint;
+mod live;
 mod outbox;
 
 pub use endpoint::{
     ConnectionShared, GameConnection, ERROR_NOT_IN_ROOM, ERROR_RESUME_UNAVAILABLE, ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
 };
+pub use live::LiveConnections;
 pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, Push, RoomId};

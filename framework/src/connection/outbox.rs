@@ -74,6 +74,12 @@ pub enum ConnEvent {
         /// For people.
         detail: String,
     },
+    /// The server is shutting down: write the `Shutdown` notice (a close
+    /// 1001 follows it once the rooms have shut down).
+    Shutdown {
+        /// How long the client should wait before reconnecting.
+        reconnect_after_ms: u32,
+    },
     /// Close the connection.
     Close {
         /// The close code.

@@ -8,9 +8,11 @@
 use crate::connection::RoomId;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::{Codec, CodecError, Schema};
+use crate::room::shutdown::ShutdownMsg;
 use crate::room::{ClientId, JoinRequest, LeaveReason, Room, RoomActor};
 use crate::room::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg};
 use actix::Addr;
+use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
 
@@ -34,6 +36,9 @@ pub(crate) trait RoomPort: Send + Sync {
     fn input(&self, client: ClientId, seq: u32, version: u32, codec: Codec, payload: &[u8]) -> Result<(), InputError>;
     fn leave(&self, conn: u64, why: LeaveReason);
     fn dispose(&self);
+    /// Server shutdown: the room runs what its mailbox holds before this,
+    /// then `on_shutdown`, and is disposed. Resolves when it is done (or gone).
+    fn shutdown(&self) -> BoxFuture<'static, ()>;
 }
 
 pub(crate) struct TypedPort<R: Room> {
@@ -64,6 +69,15 @@ impl<R: Room> RoomPort for TypedPort<R> {
 
     fn dispose(&self) {
         self.addr.do_send(DisposeMsg);
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        // `send` queues behind everything already in the mailbox (it waits
+        // for room if the mailbox is full rather than skipping the bound).
+        let request = self.addr.send(ShutdownMsg);
+        Box::pin(async move {
+            let _ = request.await;
+        })
     }
 }
 

@@ -46,7 +46,7 @@ impl Message for DisposeMsg {
 
 /// The actor that runs one room.
 pub struct RoomActor<R: Room> {
-    core: Box<RoomCore<R>>, // boxed: actix actors must be Unpin, studio types need not be
+    pub(super) core: Box<RoomCore<R>>, // boxed: actix actors must be Unpin, studio types need not be
     handle: Arc<RoomHandle>,
     registry: Weak<Registry>,
     metrics: RoomMetrics,
@@ -138,6 +138,9 @@ impl<R: Room> RoomActor<R> {
     }
 
     fn dispose(&mut self, ctx: &mut Context<Self>) {
+        // Dead first: connections still hold this actor's address, so its
+        // Supervisor would otherwise restart the disposed room.
+        self.dead = true;
         self.core.dispose(Instant::now());
         self.deregister();
         ctx.stop();

@@ -132,7 +132,7 @@ impl<R: Room> RoomCore<R> {
 
     /// Runs studio code under `catch_unwind`, then applies the kicks and
     /// stalls it caused. `None` if the room is (or just became) crashed.
-    fn call<T>(&mut self, f: impl FnOnce(&mut R, &mut RoomContext<R>) -> T) -> Option<T> {
+    pub(super) fn call<T>(&mut self, f: impl FnOnce(&mut R, &mut RoomContext<R>) -> T) -> Option<T> {
         let room = self.room.as_mut()?;
         match catch_unwind(AssertUnwindSafe(|| f(room, &mut self.ctx))) {
             Ok(v) => {

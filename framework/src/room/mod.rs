@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod context;
 mod core;
+pub(crate) mod shutdown;
 #[cfg(test)]
 mod tests;
 

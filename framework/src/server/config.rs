@@ -38,8 +38,13 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Room arbiters (0: one per core).
     pub arbiters: usize,
-    /// How long a stopping server waits for connections to finish.
-    pub shutdown_timeout: Duration,
+    /// The drain deadline of a graceful shutdown (SIGTERM, SIGINT or a
+    /// [`ShutdownHandle`](crate::server::ShutdownHandle)): the server exits
+    /// once every connection is gone or this much time has passed.
+    pub drain_timeout: Duration,
+    /// What the `Shutdown` notice tells clients to wait before they
+    /// reconnect (`reconnect_after_ms`).
+    pub reconnect_after: Duration,
 }
 
 impl ServerConfig {
@@ -55,7 +60,8 @@ impl ServerConfig {
             codecs: Codec::ALL.to_vec(),
             workers: 0,
             arbiters: 0,
-            shutdown_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(10),
+            reconnect_after: Duration::from_secs(1),
         }
     }
 }

@@ -20,13 +20,18 @@
 //!         .await
 //! }
 //! ```
+//!
+//! SIGTERM / SIGINT (or a [`ShutdownHandle`]) shut the server down
+//! gracefully: see [`ShutdownHandle`] and the `shutdown` module's notes.
 
 mod config;
 mod routes;
+mod shutdown;
 
 pub use config::ServerConfig;
+pub use shutdown::ShutdownHandle;
 
-use crate::connection::ConnectionShared;
+use crate::connection::{ConnectionShared, LiveConnections};
 use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema};
 use crate::registry::{RegistryBuilder, RoomTypeInfo};
@@ -35,9 +40,10 @@ use crate::transport;
 use actix::Arbiter;
 use actix_web::{web, App, HttpServer};
 use serde::Serialize;
+use shutdown::Lifecycle;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
 pub(crate) struct AppState {
@@ -46,7 +52,7 @@ pub(crate) struct AppState {
     conn: Arc<ConnectionShared>,
     metrics: Arc<Metrics>,
     next_conn: AtomicU64,
-    draining: AtomicBool,
+    lifecycle: Arc<Lifecycle>,
 }
 
 /// `GET /info`: what a client needs to explain a refusal to a person.
@@ -148,12 +154,14 @@ impl Server {
 
     /// Binds the listener and starts the HTTP workers and room arbiters.
     /// Must be called inside an actix system (as in `#[actix_web::main]`).
-    /// SIGINT / SIGTERM stop the server.
+    /// SIGTERM / SIGINT shut the server down gracefully (a second one skips
+    /// the rest of the drain); see [`ShutdownHandle`].
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<BoundServer> {
         self.bind_inner(addr, true)
     }
 
-    /// Like [`Server::bind`], but leaves signals alone (tests, embedding).
+    /// Like [`Server::bind`], but leaves signals alone (tests, embedding):
+    /// shut it down with [`BoundServer::shutdown_handle`].
     pub fn bind_without_signals(self, addr: impl ToSocketAddrs) -> io::Result<BoundServer> {
         self.bind_inner(addr, false)
     }
@@ -180,19 +188,20 @@ impl Server {
             metrics: metrics.clone(),
             max_rooms_per_connection: config.max_rooms_per_connection,
             open: AtomicUsize::new(0),
+            live: LiveConnections::new(),
         });
         let state = web::Data::new(AppState {
             negotiator,
             conn,
             metrics,
             next_conn: AtomicU64::new(1),
-            draining: AtomicBool::new(false),
+            lifecycle: Arc::new(Lifecycle::new()),
             config: config.clone(),
         });
         let socket = config.socket;
         let app_state = state.clone();
         let routes = self.routes;
-        let mut http = HttpServer::new(move || {
+        let http = HttpServer::new(move || {
             let routes = routes.clone();
             App::new()
                 .app_data(app_state.clone())
@@ -209,15 +218,15 @@ impl Server {
                 .route("/rooms", web::get().to(routes::rooms))
         })
         .on_connect(move |c, ext| transport::on_connect(c, ext, socket))
-        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        // Signals are ours (graceful shutdown in `BoundServer::run`); actix's
+        // own timeout only bounds a stop through the raw `handle()`.
+        .disable_signals()
+        .shutdown_timeout(config.drain_timeout.as_secs())
         .workers(if config.workers == 0 { config::cores() } else { config.workers });
-        if !signals {
-            http = http.disable_signals();
-        }
-        http = http.bind(addr)?;
+        let http = http.bind(addr)?;
         let addrs = http.addrs();
         let server = http.run();
-        Ok(BoundServer { server, addrs, state, arbiters })
+        Ok(BoundServer { server, addrs, state, arbiters, signals })
     }
 }
 
@@ -227,6 +236,7 @@ pub struct BoundServer {
     addrs: Vec<SocketAddr>,
     state: web::Data<AppState>,
     arbiters: Vec<Arbiter>,
+    signals: bool,
 }
 
 impl BoundServer {
@@ -240,9 +250,15 @@ impl BoundServer {
         &self.addrs
     }
 
-    /// A handle to stop the server.
+    /// A handle to stop the server at once (connections are dropped, rooms
+    /// disposed; no drain). For a graceful stop use [`BoundServer::shutdown_handle`].
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+
+    /// A handle to shut the server down gracefully (what SIGTERM does).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle::new(self.state.lifecycle.clone())
     }
 
     /// The server's metrics.
@@ -250,14 +266,40 @@ impl BoundServer {
         self.state.metrics.clone()
     }
 
-    /// Runs until the server is stopped (by its handle or a signal), then
-    /// stops the room arbiters.
+    /// Runs until the server is stopped, then stops the room arbiters.
+    ///
+    /// A graceful shutdown (SIGTERM / SIGINT if bound with [`Server::bind`],
+    /// or a [`ShutdownHandle`]) drains first — notices, rooms' `on_shutdown`,
+    /// close 1001 — and returns `Ok` once the connections are gone or
+    /// `drain_timeout` has passed. A stop through [`BoundServer::handle`]
+    /// ends at once.
     pub async fn run(self) -> io::Result<()> {
-        let result = self.server.await;
-        self.state.conn.registry.dispose_all();
-        for a in &self.arbiters {
+        let BoundServer { mut server, state, arbiters, signals, .. } = self;
+        let lifecycle = state.lifecycle.clone();
+        let listener = signals.then(|| actix_rt::spawn(shutdown::listen_for_signals(lifecycle.clone())));
+        let result = tokio::select! {
+            r = &mut server => r,
+            () = lifecycle.requested() => {
+                // The HTTP server keeps serving during the drain: 503s,
+                // /metrics, and the connections' close handshakes.
+                tokio::select! {
+                    r = &mut server => r,
+                    () = shutdown::drain(&state) => {
+                        let stopped = server.handle().stop(false);
+                        let (r, ()) = tokio::join!(server, stopped);
+                        r
+                    }
+                }
+            }
+        };
+        if let Some(l) = listener {
+            l.abort();
+        }
+        state.conn.registry.dispose_all();
+        for a in &arbiters {
             a.stop();
         }
+        lifecycle.set_stopped();
         result
     }
 
@@ -271,7 +313,7 @@ impl BoundServer {
             sys.block_on(async move {
                 match build().bind_without_signals(addr) {
                     Ok(b) => {
-                        let _ = tx.send(Ok((b.local_addr(), b.handle(), b.metrics())));
+                        let _ = tx.send(Ok((b.local_addr(), b.handle(), b.shutdown_handle(), b.metrics())));
                         b.run().await
                     }
                     Err(e) => {
@@ -281,17 +323,18 @@ impl BoundServer {
                 }
             })
         })?;
-        let (addr, handle, metrics) =
+        let (addr, handle, shutdown, metrics) =
             rx.recv().map_err(|_| io::Error::other("server thread ended before binding"))??;
-        Ok(RunningServer { addr, handle, metrics, thread: Some(thread) })
+        Ok(RunningServer { addr, handle, shutdown, metrics, thread: Some(thread) })
     }
 }
 
 /// A server running on its own thread (see [`BoundServer::spawn`]); stopped
-/// when dropped.
+/// at once (no drain) when dropped.
 pub struct RunningServer {
     addr: SocketAddr,
     handle: actix_web::dev::ServerHandle,
+    shutdown: ShutdownHandle,
     metrics: Arc<Metrics>,
     thread: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
@@ -307,12 +350,34 @@ impl RunningServer {
         self.metrics.clone()
     }
 
-    /// Stops the server (connections are dropped) and waits for its thread.
-    pub fn stop(mut self) {
-        self.shutdown();
+    /// Starts a graceful shutdown (as SIGTERM would) and returns at once;
+    /// see [`ShutdownHandle::shutdown`]. [`RunningServer::join`] or
+    /// [`ShutdownHandle::stopped`] wait for its end.
+    pub fn shutdown(&self) {
+        self.shutdown.shutdown();
     }
 
-    fn shutdown(&mut self) {
+    /// A handle to shut the server down gracefully from elsewhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Waits (blocking) until the server thread ends, e.g. after
+    /// [`RunningServer::shutdown`], and returns what `run` returned.
+    pub fn join(mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| io::Error::other("server thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the server at once (connections are dropped, no drain) and
+    /// waits for its thread.
+    pub fn stop(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
         if let Some(t) = self.thread.take() {
             let h = self.handle.clone();
             std::thread::spawn(move || actix_rt::System::new().block_on(h.stop(false))).join().ok();
@@ -323,6 +388,6 @@ impl RunningServer {
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        self.shutdown();
+        self.stop_now();
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes: the WebSocket upgrade (`/ws`) and the plain endpoints.
 //! Refusals before the upgrade are HTTP statuses with a plain-text body a
-//! person can read: 400 (no shared subprotocol), 503 (server full).
+//! person can read: 400 (no shared subprotocol), 503 (server full, or
+//! shutting down: then `/readyz` is 503 `draining` too).
 
 use super::AppState;
 use crate::connection::{GameConnection, Outbox};
@@ -19,6 +20,14 @@ fn session_id() -> String {
 }
 
 pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    if state.lifecycle.is_draining() {
+        state.metrics.handshake_refused(503);
+        let retry = state.config.reconnect_after.as_secs().max(1);
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, retry.to_string()))
+            .content_type(ContentType::plaintext())
+            .body("server is shutting down; connect to another server or try again later\n");
+    }
     let offered = req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).filter_map(|v| v.to_str().ok());
     let token = match state.negotiator.negotiate(offered) {
         Ok(t) => t,
@@ -71,7 +80,7 @@ pub(super) async fn healthz() -> HttpResponse {
 }
 
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if state.draining.load(Ordering::Acquire) {
+    if state.lifecycle.is_draining() {
         HttpResponse::ServiceUnavailable().content_type(ContentType::plaintext()).body("draining\n")
     } else {
         HttpResponse::Ok().content_type(ContentType::plaintext()).body("ready\n")
