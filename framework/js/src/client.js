@@ -144,7 +144,7 @@ import {
  * @property {CloseInfo} close
  * @property {ReconnectingEvent} reconnecting
  * @property {ReconnectedEvent} reconnected
- * @property {{ reconnectAfterMs: number }} shutdown  reserved; no server sends it yet
+ * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
  */
 
 /**
@@ -329,6 +329,8 @@ export class Client extends Emitter {
     this._last = null;
     /** @private @type {'connecting' | 'open' | 'reconnecting' | 'closed'} */
     this._status = 'connecting';
+    /** @private The server's Shutdown hint for the next reconnect, ms. */
+    this._shutdownHintMs = 0;
     /** @private */
     this._closeRequested = false;
     /** @private @type {Map<string, RoomRecord>} */
@@ -863,7 +865,10 @@ export class Client extends Emitter {
         this.emit('error', { code: m.code, reason: m.reason ?? '' });
         return;
       case 'shutdown':
-        this.emit('shutdown', { reconnectAfterMs: m.reconnectAfterMs ?? 0 });
+        // The server is draining: the first reconnect waits at least this
+        // long (plus the usual jitter, so clients do not return in a herd).
+        this._shutdownHintMs = Math.max(0, Number(m.reconnectAfterMs ?? 0));
+        this.emit('shutdown', { reconnectAfterMs: this._shutdownHintMs });
         return;
       default:
         return; // welcome again, or a case this client does not know
@@ -950,8 +955,10 @@ export class Client extends Emitter {
     const policy = /** @type {import('./backoff.js').ReconnectPolicy} */ (this._policy);
     this._status = 'reconnecting';
     let last = `${code}${reason ? ` ${reason}` : ''}`;
+    const hintMs = this._shutdownHintMs;
+    this._shutdownHintMs = 0;
     for (let retry = 0; retry < policy.maxTries; retry++) {
-      const delayMs = backoffDelay(retry, policy, policy.random);
+      const delayMs = (retry === 0 ? hintMs : 0) + backoffDelay(retry, policy, policy.random);
       this.emit('reconnecting', { attempt: retry + 1, delayMs, code, reason });
       await this._sleep(delayMs);
       if (this._stopped()) return;

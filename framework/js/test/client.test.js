@@ -116,6 +116,22 @@ test('reconnect: backoff delays from the injected RNG, then close after maxTries
   assert.equal(c.status, 'closed');
 });
 
+test('reconnect: after a Shutdown notice the first attempt waits the hint plus jitter', async () => {
+  const c = await Client.connect(URL, opts({ reconnect: { baseMs: 4, capMs: 10, maxTries: 2, random: () => 0.5 } }));
+  /** @type {number[]} */
+  const delays = [];
+  c.on('reconnecting', (e) => delays.push(e.delayMs));
+  const notice = new Promise((r) => c.on('shutdown', r));
+  const closed = new Promise((r) => c.on('close', r));
+  resetFake({ accept: () => null });
+  const first = /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn.ws);
+  first.push({ kind: { shutdown: { reconnectAfterMs: 30 } } });
+  assert.deepEqual(await notice, { reconnectAfterMs: 30 });
+  first.drop(1001);
+  await closed;
+  assert.deepEqual(delays, [30 + 2, 4], 'hint + 0.5 × min(10, 4) on the first attempt only');
+});
+
 test('reconnect: fatal close codes end the client at once', async () => {
   for (const code of [4005, 1008, 1007]) {
     resetFake({ accept: (p) => p[0] });
