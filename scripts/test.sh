@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== cargo build -p arena --bins (the SIGTERM test runs the real arena binary)"
+# cargo test builds a bin only as a test harness, never target/debug/arena.
+cargo build -p arena --bins
+
 echo "== cargo test (workspace: unit, proptest, doc, integration)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

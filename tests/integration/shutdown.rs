@@ -236,7 +236,7 @@ fn arena_binary() -> std::path::PathBuf {
     let bin = profile_dir.join(format!("arena{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} not found: build it first with `cargo build -p arena` (`cargo test --workspace` builds it)",
+        "{} not found: build it first with `cargo build -p arena` (`bash scripts/test.sh` does)",
         bin.display()
     );
     bin
