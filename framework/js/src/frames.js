@@ -1,0 +1,121 @@
+// Incoming server frames: decode each envelope and turn it into events,
+// room bookkeeping and the settling of pending joins, pings and leaves.
+
+import { JoinError } from './errors.js';
+import { errText } from './connection.js';
+
+/** @typedef {import('./client.js').Client} Client */
+/** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {import('./types.js').JoinResult} JoinResult */
+
+/** @returns {number} */
+export function nowMs() {
+  return globalThis.performance ? globalThis.performance.now() : Date.now();
+}
+
+/**
+ * @param {Client} client
+ * @param {Conn} conn
+ * @param {Uint8Array} bytes
+ * @returns {any} the decoded game payload, or undefined when it does not decode
+ */
+function decodePayload(client, conn, bytes) {
+  try {
+    return conn.codec.decodeOutput(bytes);
+  } catch (e) {
+    client._emit('error', { code: 1007, reason: `playhouse-client: a game payload did not decode (${conn.token.token}): ${errText(e)}` });
+    return undefined;
+  }
+}
+
+/**
+ * One server frame.
+ * @param {Client} client
+ * @param {Conn} conn
+ * @param {Uint8Array} bytes
+ */
+export function onFrame(client, conn, bytes) {
+  let msg;
+  try {
+    msg = conn.codec.decodeServer(bytes);
+  } catch (e) {
+    client._emit('error', { code: 1007, reason: `playhouse-client: a server message did not decode (${conn.token.token}): ${errText(e)}` });
+    return;
+  }
+  const kind = msg && msg.kind;
+  if (!kind || typeof kind !== 'object') return; // unknown kind (newer server): skip
+  const name = Object.keys(kind)[0];
+  const m = kind[name];
+  if (!m || typeof m !== 'object') return;
+  switch (name) {
+    case 'state': {
+      if (!client._rooms.has(m.room)) return;
+      const payload = decodePayload(client, conn, m.payload);
+      if (payload === undefined) return;
+      client._emit('state', { room: m.room, tick: m.tick, acks: m.acks ?? [], payload });
+      return;
+    }
+    case 'message': {
+      if (!client._rooms.has(m.room)) return;
+      const payload = decodePayload(client, conn, m.payload);
+      if (payload === undefined) return;
+      client._emit('message', { room: m.room, seq: m.seq, payload });
+      return;
+    }
+    case 'joined':
+      onJoined(client, m);
+      return;
+    case 'joinError': {
+      const p = client._pendingJoins.get(m.request);
+      if (p) p.reject(new JoinError({ request: m.request, code: m.code, reason: m.reason ?? '' }));
+      return;
+    }
+    case 'pong': {
+      const p = client._pendingPings.get(m.clientTime);
+      if (p) {
+        const rtt = nowMs() - p.started;
+        client.rttMs = rtt;
+        p.resolve(rtt);
+      }
+      client._emit('pong', { clientTime: m.clientTime, serverTime: m.serverTime });
+      return;
+    }
+    case 'left': {
+      const rec = client._rooms.get(m.room);
+      if (rec) client._rooms.delete(m.room);
+      for (const p of [...(client._pendingLeaves.get(m.room) ?? [])]) p.resolve({ room: m.room, reason: m.reason, detail: m.detail ?? '' });
+      client._pendingLeaves.delete(m.room);
+      client._emit('left', { room: m.room, reason: m.reason, detail: m.detail ?? '' });
+      return;
+    }
+    case 'error':
+      client._emit('error', { code: m.code, reason: m.reason ?? '' });
+      return;
+    case 'shutdown':
+      // The server is draining: the first reconnect waits at least this
+      // long (plus the usual jitter, so clients do not return in a herd).
+      client._shutdownHintMs = Math.max(0, Number(m.reconnectAfterMs ?? 0));
+      client._emit('shutdown', { reconnectAfterMs: client._shutdownHintMs });
+      return;
+    default:
+      return; // welcome again, or a case this client does not know
+  }
+}
+
+/**
+ * @param {Client} client
+ * @param {any} m  the Joined envelope
+ */
+function onJoined(client, m) {
+  const p = client._pendingJoins.get(m.request);
+  /** @type {JoinResult} */
+  const j = { room: m.room, roomType: m.roomType, tickHz: m.tickHz, client: m.client, request: m.request };
+  if (!p) {
+    // The join timed out here but succeeded there: give the seat back.
+    client._send({ kind: { leave: { room: m.room } } });
+    return;
+  }
+  client._rooms.set(m.room, { room: j.room, roomType: j.roomType, tickHz: j.tickHz, client: j.client, options: p.options, left: false });
+  p.resolve(j);
+  client._emit('joined', j);
+}
