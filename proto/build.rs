@@ -20,6 +20,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
         .type_attribute(".", "#[serde(rename_all = \"camelCase\")]")
         .message_attribute(".", "#[serde(default)]")
+        // Absent when 0, so a room's shared frame encodes without it and each
+        // session's seq can be appended per client (playhouse::protocol::stamp).
+        .field_attribute(".playhouse.envelope.ServerMsg.seq", "#[serde(skip_serializing_if = \"crate::is_zero\")]")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -60,7 +60,7 @@ impl Room for Broadcaster {
 }
 
 fn outboxes() -> Vec<Arc<Outbox>> {
-    (0..CLIENTS as u64).map(|i| Arc::new(Outbox::new(i, OutboxLimits::default(), None))).collect()
+    (0..CLIENTS as u64).map(|i| Arc::new(Outbox::new(i, OutboxLimits::default()))).collect()
 }
 
 /// A room core with 100 clients spread over `groups` (version, codec) groups.
@@ -120,7 +120,8 @@ fn bench(c: &mut Criterion) {
                 schema.encode_output(2, Codec::Proto, &out, &mut payload).expect("encodes");
                 let acks = vec![InputAck { client: i as u32 + 1, seq: 0 }];
                 let state = State { room: room_id.to_string(), tick, acks, payload: payload.into() };
-                let frame = Codec::Proto.encode_to_vec(&ServerMsg { kind: Some(Kind::State(state)) }).expect("encodes");
+                let frame =
+                    Codec::Proto.encode_to_vec(&ServerMsg { kind: Some(Kind::State(state)), seq: 0 }).expect("encodes");
                 o.push_state(&room_id, Bytes::from(frame), now);
             }
             for o in &boxes {

@@ -65,6 +65,7 @@ fn encode(codec: Codec, out: &Output, acks: &[InputAck], buf: &mut Vec<u8>) {
             acks: acks.to_vec(),
             payload: Bytes::from(payload),
         })),
+        seq: 0,
     };
     buf.clear();
     codec.encode(&msg, buf).expect("encode envelope");

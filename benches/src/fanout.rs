@@ -77,6 +77,7 @@ pub fn encode_state(codec: Codec, room: &str, tick: u64, filler: &Bytes) -> Resu
             acks: Vec::new(),
             payload: payload.into(),
         })),
+        seq: 0,
     };
     Ok(Bytes::from(codec.encode_to_vec(&msg)?))
 }

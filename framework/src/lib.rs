@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod registry;
 pub mod room;
 pub mod server;
+pub mod session;
 pub mod transport;
 
 /// The names a studio needs to write and serve a room.

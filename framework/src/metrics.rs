@@ -23,6 +23,11 @@ struct CodeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: u16,
 }
@@ -52,6 +57,9 @@ pub struct Metrics {
     /// Payload bytes sent.
     pub bytes_out: Counter,
     closes: Family<CodeLabel, Counter>,
+    /// Sessions parked after a lost connection.
+    pub sessions_parked: Counter,
+    resumes: Family<ResultLabel, Counter>,
     rooms: Family<RoomTypeLabel, Gauge>,
     tick_duration: HistogramFamily,
     tick_lateness: HistogramFamily,
@@ -111,6 +119,8 @@ impl Metrics {
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
             closes: Family::default(),
+            sessions_parked: Counter::default(),
+            resumes: Family::default(),
             rooms: Family::default(),
             tick_duration: Family::new_with_constructor(tick_buckets),
             tick_lateness: Family::new_with_constructor(tick_buckets),
@@ -136,6 +146,12 @@ impl Metrics {
         r.register("bytes_in", "Payload bytes received", m.bytes_in.clone());
         r.register("bytes_out", "Payload bytes sent", m.bytes_out.clone());
         r.register("closes", "Connections closed by the server, by close code", m.closes.clone());
+        r.register("sessions_parked", "Sessions parked after a lost connection", m.sessions_parked.clone());
+        r.register(
+            "session_resumes",
+            "Resume attempts by result (replayed, resync, expired, refused)",
+            m.resumes.clone(),
+        );
         r.register("rooms", "Rooms alive, by type", m.rooms.clone());
         r.register("tick_duration_seconds", "Time spent running a tick (inputs + on_tick)", m.tick_duration.clone());
         r.register("tick_lateness_seconds", "How late a tick started after its due time", m.tick_lateness.clone());
@@ -175,6 +191,16 @@ impl Metrics {
     /// Counts an upgrade refused with HTTP `status`.
     pub fn handshake_refused(&self, status: u16) {
         self.handshake_refused.get_or_create(&StatusLabel { status }).inc();
+    }
+
+    /// Counts a resume attempt: `replayed`, `resync`, `expired` or `refused`.
+    pub fn resume(&self, result: &'static str) {
+        self.resumes.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// How many resumes ended with `result`.
+    pub fn resumes_with(&self, result: &'static str) -> u64 {
+        self.resumes.get_or_create(&ResultLabel { result }).get()
     }
 
     /// How many connections the server closed with `code`.

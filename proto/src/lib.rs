@@ -44,3 +44,10 @@ pub mod bench {
         include!(concat!(env!("OUT_DIR"), "/bench.v1.rs"));
     }
 }
+
+/// Whether a `u64` field is 0 (serde's `skip_serializing_if` for
+/// `ServerMsg.seq`, which must be absent from a frame shared by a group).
+#[doc(hidden)]
+pub fn is_zero(v: &u64) -> bool {
+    *v == 0
+}

@@ -208,7 +208,7 @@ fn ws_config() -> WebSocketConfig {
 
 /// Encodes a server message as a binary frame.
 fn frame(msg: server_msg::Kind) -> Result<Message, CodecError> {
-    let bytes = CODEC.encode_to_vec(&ServerMsg { kind: Some(msg) })?;
+    let bytes = CODEC.encode_to_vec(&ServerMsg { kind: Some(msg), seq: 0 })?;
     Ok(Message::Binary(Bytes::from(bytes)))
 }
 

@@ -26,8 +26,8 @@
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::envelope::{
-    client_msg::Kind as C, server_msg::Kind as S, ClientMsg, Create, Input, Join, JoinError, JoinOrCreate, Joined,
-    Leave, Left, Message, Ping, Pong, ServerMsg, State, Welcome,
+    client_msg::Kind as C, server_msg::Kind as S, Ack, ClientMsg, Create, Input, Join, JoinError, JoinOrCreate, Joined,
+    Leave, Left, Message, Ping, Pong, Resume, Resumed, ServerMsg, State, Welcome,
 };
 use playhouse::protocol::{Codec, CodecError, Token, WireMessage};
 use std::collections::{HashMap, VecDeque};
@@ -71,6 +71,9 @@ pub enum ClientError {
     /// A join was refused.
     #[error("join refused: {} ({})", .0.reason, .0.code)]
     Join(JoinError),
+    /// A resume was refused (4002: the session expired or is unknown).
+    #[error("resume refused: {} ({})", .0.reason, .0.code)]
+    Resume(envelope::Error),
     /// The server sent something the protocol does not allow here.
     #[error("protocol: {0}")]
     Protocol(String),
@@ -100,6 +103,8 @@ pub enum Event {
     Left(Left),
     /// Another welcome (never sent twice by a correct server).
     Welcome(Welcome),
+    /// A session was resumed (the answer to [`Client::resume`]).
+    Resumed(Resumed),
 }
 
 impl From<S> for Event {
@@ -114,6 +119,7 @@ impl From<S> for Event {
             S::Error(e) => Event::Error(e),
             S::Shutdown(s) => Event::Shutdown(s),
             S::Left(l) => Event::Left(l),
+            S::Resumed(r) => Event::Resumed(r),
         }
     }
 }
@@ -129,6 +135,12 @@ pub struct Client {
     backlog: VecDeque<Event>,
     rooms: HashMap<String, u32>,
     timeout: Duration,
+    /// The last resume was a resync: the next reliable seq may jump.
+    resynced: bool,
+    /// The highest `ServerMsg.seq` received (reliable messages).
+    last_seq: u64,
+    /// The latest resume token (from `Welcome`, then each `Resumed`).
+    resume_token: String,
 }
 
 fn unix_micros() -> u64 {
@@ -139,6 +151,50 @@ impl Client {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
     /// best first, and waits for the server's `Welcome`.
     pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
+        let mut client = Self::open(url, tokens).await?;
+        match client.read_event().await? {
+            Event::Welcome(w) => {
+                client.resume_token = w.resume_token.clone();
+                client.welcome = w;
+            }
+            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+        }
+        Ok(client)
+    }
+
+    /// Connects to `url` and resumes the session of `token`, having received
+    /// every reliable message up to `last_seq`. On success the server has
+    /// answered `Resumed`; the missed messages follow as ordinary events. A
+    /// refused resume (the session expired) is `Err(ClientError::Resume)`;
+    /// the connection is then dropped (use [`Client::connect`] for a new
+    /// session).
+    pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
+        let mut client = Self::open(url, tokens).await?;
+        match client.read_event().await? {
+            Event::Welcome(w) => client.welcome = w,
+            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+        }
+        client.last_seq = last_seq;
+        client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
+        let answer = client
+            .wait_for(|e| match e {
+                Event::Resumed(r) => Some(Ok(r.clone())),
+                Event::Error(e) if e.code == 4002 => Some(Err(e.clone())),
+                _ => None,
+            })
+            .await?;
+        let resumed = answer.map_err(ClientError::Resume)?;
+        client.resume_token = resumed.resume_token.clone();
+        client.welcome.session = resumed.session.clone();
+        client.rooms = resumed.rooms.iter().map(|j| (j.room.clone(), j.client)).collect();
+        if resumed.resync {
+            client.resynced = true;
+        }
+        client.backlog.push_front(Event::Resumed(resumed));
+        Ok(client)
+    }
+
+    async fn open(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
         for t in tokens {
             t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
         }
@@ -167,7 +223,7 @@ impl Client {
             }
             _ => return Err(ClientError::BadProtocol(chosen)),
         };
-        let mut client = Client {
+        Ok(Client {
             ws,
             token,
             welcome: Welcome::default(),
@@ -175,12 +231,28 @@ impl Client {
             backlog: VecDeque::new(),
             rooms: HashMap::new(),
             timeout: Duration::from_secs(10),
-        };
-        match client.read_event().await? {
-            Event::Welcome(w) => client.welcome = w,
-            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
-        }
-        Ok(client)
+            last_seq: 0,
+            resume_token: String::new(),
+            resynced: false,
+        })
+    }
+
+    /// The highest reliable-message seq received so far (what a resume and
+    /// an [`Client::ack`] report).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// The latest resume token for this session.
+    pub fn resume_token(&self) -> &str {
+        &self.resume_token
+    }
+
+    /// Acknowledges every reliable message received so far, so the server
+    /// can drop them from its replay buffer.
+    pub async fn ack(&mut self) -> Result<(), ClientError> {
+        let seq = self.last_seq;
+        self.send(C::Ack(Ack { seq })).await
     }
 
     /// The negotiated token.
@@ -233,6 +305,19 @@ impl Client {
             match msg? {
                 WsMessage::Binary(b) => {
                     let m: ServerMsg = self.token.codec.decode(&b)?;
+                    if m.seq != 0 {
+                        if m.seq <= self.last_seq {
+                            continue; // already seen (a replay overlapping what arrived): drop the duplicate
+                        }
+                        if m.seq != self.last_seq + 1 && !std::mem::take(&mut self.resynced) {
+                            return Err(ClientError::Protocol(format!(
+                                "reliable message {} after {}: a gap in the session's stream",
+                                m.seq, self.last_seq
+                            )));
+                        }
+                        self.resynced = false;
+                        self.last_seq = m.seq;
+                    }
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
                         return Ok(k.into());

@@ -1,10 +1,18 @@
 //! [`GameConnection`]: the endpoint every game WebSocket runs. It decodes
 //! each whole message once with the negotiated codec, routes it (join,
-//! input, leave, ping), and writes what rooms put in its [`Outbox`].
+//! input, leave, ping, ack, resume), and writes what rooms put in its
+//! session's outbox.
 //!
 //! Bad input is answered here and harms no one else: an envelope or input
 //! that does not decode closes this connection with 1007, a text frame with
 //! 1003; a join that cannot happen is a `JoinError` and the socket stays open.
+//!
+//! Sessions: the connection opens a [`Session`] and names it in `Welcome`.
+//! Everything the client is part of lives in the session, so the connection
+//! only moves bytes: each reliable message gets the session's next seq as it
+//! is written, and the written frame goes to the session's replay log. A
+//! lost connection parks its session; a `Resume` as the first message takes
+//! a parked (or still attached) session over instead (see `crate::session`).
 //!
 //! Shutdown: the server queues [`ConnEvent::Shutdown`]; the connection writes
 //! the `Shutdown` notice, reports it to [`LiveConnections`] (the server waits
@@ -12,21 +20,21 @@
 //! input read before the notice is already in a room's mailbox by then), and
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
-use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem, Outbox, RoomId};
+use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
-    LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
+    LeaveReason as WireLeave, Left, Pong, Resume, Resumed, ServerMsg, Shutdown, Welcome,
 };
-use crate::protocol::{CloseCode, Token};
+use crate::protocol::{stamp_seq, CloseCode, Token};
 use crate::registry::{InputError, Registry, RegistryError, RoomHandle};
-use crate::room::{ClientId, JoinRequest, LeaveReason, Options};
-use crate::transport::{Endpoint, Link, TransportObserver, Wake, WholeMessage};
+use crate::room::{JoinRequest, LeaveReason, Options};
+use crate::session::{ResumeError, Session, SessionState, Sessions};
+use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
 use bytes::Bytes;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// What every connection of a server shares.
 pub struct ConnectionShared {
@@ -38,21 +46,25 @@ pub struct ConnectionShared {
     pub max_rooms_per_connection: usize,
     /// Open connections (reserved at the upgrade, released when one stops).
     pub open: AtomicUsize,
-    /// The outboxes of the connections that have started and not stopped.
+    /// The connections that have started and not stopped.
     pub live: LiveConnections,
+    /// Every open or parked session.
+    pub sessions: Sessions,
 }
 
 /// The endpoint of one game connection.
 pub struct GameConnection {
     shared: Arc<ConnectionShared>,
     token: Token,
-    session: String,
-    outbox: Arc<Outbox>,
-    rooms: HashMap<RoomId, (Arc<RoomHandle>, ClientId)>,
-    pending: HashMap<u32, Arc<RoomHandle>>,
+    /// This connection's id (a session outlives its connections).
+    conn: u64,
+    session: Arc<Session>,
+    kill: Option<KillSwitch>,
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
+    /// A message other than `Hello` has arrived: too late to `Resume`.
+    settled: bool,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -61,7 +73,8 @@ pub const ERROR_NOT_IN_ROOM: u32 = 4004;
 pub const ERROR_ROOM_BUSY: u32 = 1013;
 /// Error code in `Error` for a message kind this server does not know.
 pub const ERROR_UNKNOWN_KIND: u32 = 1003;
-/// Error code in `Error` for a resume this server cannot honour.
+/// Error code in `Error` for a resume this server cannot honour (the session
+/// expired, ended, lived on another server, or the token is bad).
 pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
 fn unix_millis() -> u64 {
@@ -69,29 +82,71 @@ fn unix_millis() -> u64 {
 }
 
 impl GameConnection {
-    /// A connection that negotiated `token`, writing through `outbox`.
-    pub fn new(shared: Arc<ConnectionShared>, token: Token, session: String, outbox: Arc<Outbox>) -> Self {
+    /// Connection `conn`, which negotiated `token`, opening a new session.
+    /// `kill` shuts its socket down from outside (for stalled readers).
+    pub fn new(shared: Arc<ConnectionShared>, token: Token, conn: u64, kill: Option<KillSwitch>) -> Self {
+        let session = shared.sessions.open(conn);
         GameConnection {
             shared,
             token,
+            conn,
             session,
-            outbox,
-            rooms: HashMap::new(),
-            pending: HashMap::new(),
+            kill,
             drain_buf: DrainBuffers::default(),
             noticed: false,
+            settled: false,
         }
     }
 
+    fn encode(&self, kind: Out, seq: u64) -> Option<Bytes> {
+        match self.token.codec.encode_to_vec(&ServerMsg { kind: Some(kind), seq }) {
+            Ok(v) => Some(Bytes::from(v)),
+            Err(e) => {
+                tracing::error!(error = %e, "failed to encode a server message");
+                None
+            }
+        }
+    }
+
+    /// Sends a message that is not part of the reliable stream (no seq).
     fn send(&self, link: &mut Link<'_, Self>, kind: Out) {
-        match self.token.codec.encode_to_vec(&ServerMsg { kind: Some(kind) }) {
-            Ok(v) => link.binary(Bytes::from(v)),
-            Err(e) => tracing::error!(error = %e, "failed to encode a server message"),
+        if let Some(f) = self.encode(kind, 0) {
+            link.binary(f);
         }
     }
 
-    fn join_error(&self, link: &mut Link<'_, Self>, request: u32, code: JoinErrorCode, reason: impl Into<String>) {
-        self.send(link, Out::JoinError(JoinError { request, code: code as i32, reason: reason.into() }));
+    /// Sends a reliable message: it gets the session's next seq and is kept
+    /// for replay.
+    fn send_reliable(&self, st: &mut SessionState, link: &mut Link<'_, Self>, kind: Out) {
+        let seq = st.log.next_seq();
+        if let Some(f) = self.encode(kind, seq) {
+            st.log.push(seq, f.clone());
+            link.binary(f);
+        }
+    }
+
+    /// Writes a room's shared frame with this session's seq appended.
+    fn write_room_frame(&self, st: &mut SessionState, link: &mut Link<'_, Self>, frame: &[u8]) {
+        let seq = st.log.next_seq();
+        match stamp_seq(self.token.codec, frame, seq) {
+            Ok(f) => {
+                st.log.push(seq, f.clone());
+                link.binary(f);
+            }
+            Err(e) => tracing::error!(error = %e, "room frame cannot take a seq"),
+        }
+    }
+
+    fn join_error(
+        &self,
+        st: &mut SessionState,
+        link: &mut Link<'_, Self>,
+        request: u32,
+        code: JoinErrorCode,
+        reason: impl Into<String>,
+    ) {
+        let e = JoinError { request, code: code as i32, reason: reason.into() };
+        self.send_reliable(st, link, Out::JoinError(e));
     }
 
     fn error(&self, link: &mut Link<'_, Self>, code: u32, reason: impl Into<String>) {
@@ -99,124 +154,202 @@ impl GameConnection {
     }
 
     /// Sends a join for a room whose seat is already reserved.
-    fn request_join(&mut self, link: &mut Link<'_, Self>, request: u32, handle: Arc<RoomHandle>, options: Options) {
+    fn request_join(
+        &self,
+        st: &mut SessionState,
+        link: &mut Link<'_, Self>,
+        request: u32,
+        handle: Arc<RoomHandle>,
+        options: Options,
+    ) {
         let Some(port) = handle.port() else {
             handle.unreserve();
-            return self.join_error(link, request, JoinErrorCode::RoomNotFound, "room not found");
+            return self.join_error(st, link, request, JoinErrorCode::RoomNotFound, "room not found");
         };
         port.join(JoinRequest {
             request,
-            session: self.session.clone(),
+            session: self.session.name().to_string(),
             version: self.token.version,
             codec: self.token.codec,
-            outbox: self.outbox.clone(),
+            outbox: self.session.outbox().clone(),
             options,
         });
-        self.pending.insert(request, handle);
+        st.pending.insert(request, handle);
     }
 
     /// Checks that a new join may start; answers the client if not.
-    fn may_join(&self, link: &mut Link<'_, Self>, request: u32, room: Option<&str>) -> bool {
-        if self.noticed {
-            self.join_error(link, request, JoinErrorCode::RoomLocked, "server is shutting down");
-            return false;
-        }
-        if self.pending.contains_key(&request) {
-            self.join_error(link, request, JoinErrorCode::AlreadyJoined, "a join with this request id is in progress");
-            return false;
-        }
-        if room.is_some_and(|r| self.rooms.contains_key(r) || self.pending.values().any(|h| &*h.id == r)) {
-            self.join_error(link, request, JoinErrorCode::AlreadyJoined, "already in this room");
-            return false;
-        }
-        if self.rooms.len() + self.pending.len() >= self.shared.max_rooms_per_connection {
+    fn may_join(&self, st: &mut SessionState, link: &mut Link<'_, Self>, request: u32, room: Option<&str>) -> bool {
+        let refusal = if self.noticed {
+            Some((JoinErrorCode::RoomLocked, "server is shutting down".to_string()))
+        } else if st.pending.contains_key(&request) {
+            Some((JoinErrorCode::AlreadyJoined, "a join with this request id is in progress".to_string()))
+        } else if room.is_some_and(|r| st.rooms.contains_key(r) || st.pending.values().any(|h| &*h.id == r)) {
+            Some((JoinErrorCode::AlreadyJoined, "already in this room".to_string()))
+        } else if st.rooms.len() + st.pending.len() >= self.shared.max_rooms_per_connection {
             let max = self.shared.max_rooms_per_connection;
-            self.join_error(link, request, JoinErrorCode::TooManyRooms, format!("at most {max} rooms per connection"));
-            return false;
+            Some((JoinErrorCode::TooManyRooms, format!("at most {max} rooms per connection")))
+        } else {
+            None
+        };
+        match refusal {
+            Some((code, reason)) => {
+                self.join_error(st, link, request, code, reason);
+                false
+            }
+            None => true,
         }
-        true
     }
 
     fn handle_reserved(
-        &mut self,
+        &self,
+        st: &mut SessionState,
         link: &mut Link<'_, Self>,
         request: u32,
         r: Result<Arc<RoomHandle>, RegistryError>,
         options: Options,
     ) {
         match r {
-            Ok(h) => self.request_join(link, request, h, options),
-            Err(e) => self.join_error(link, request, e.code(), e.to_string()),
+            Ok(h) => self.request_join(st, link, request, h, options),
+            Err(e) => self.join_error(st, link, request, e.code(), e.to_string()),
         }
     }
 
     fn on_envelope(&mut self, kind: In, link: &mut Link<'_, Self>) {
+        if let In::Resume(r) = kind {
+            return self.resume(r, link);
+        }
+        if !matches!(kind, In::Hello(_)) {
+            self.settled = true;
+        }
+        let session = self.session.clone();
+        // Input is the hot path: route it without holding the session.
+        if let In::Input(i) = kind {
+            let target = session.owned_by(self.conn).map(|st| st.rooms.get(i.room.as_str()).cloned());
+            let Some(target) = target else { return }; // replaced: not ours to act on
+            let Some((h, client)) = target else {
+                return self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", i.room));
+            };
+            let Some(port) = h.port() else { return };
+            return match port.input(client, i.seq, self.token.version, self.token.codec, &i.payload) {
+                Ok(()) | Err(InputError::Gone) => {}
+                Err(e @ InputError::Decode(_)) => link.close(CloseCode::InvalidPayload, &e.to_string()),
+                Err(e @ InputError::Busy) => self.error(link, ERROR_ROOM_BUSY, e.to_string()),
+            };
+        }
+        let Some(mut guard) = session.owned_by(self.conn) else { return };
+        let st = &mut *guard;
         match kind {
-            In::Hello(_) | In::Ack(_) => {}
-            In::Resume(_) => {
-                self.error(link, ERROR_RESUME_UNAVAILABLE, "session resume is not available on this server")
-            }
+            In::Hello(_) | In::Resume(_) | In::Input(_) => {}
+            In::Ack(a) => st.log.ack(a.seq),
             In::Join(j) => {
-                if !self.may_join(link, j.request, Some(&j.room)) {
+                if !self.may_join(st, link, j.request, Some(&j.room)) {
                     return;
                 }
                 let Some(h) = self.shared.registry.get(&j.room) else {
-                    return self.join_error(
-                        link,
-                        j.request,
-                        JoinErrorCode::RoomNotFound,
-                        format!("no room {:?}", j.room),
-                    );
+                    let reason = format!("no room {:?}", j.room);
+                    return self.join_error(st, link, j.request, JoinErrorCode::RoomNotFound, reason);
                 };
                 let r = h.reserve().map(|_| h).map_err(RegistryError::Seat);
-                self.handle_reserved(link, j.request, r, j.options);
+                self.handle_reserved(st, link, j.request, r, j.options);
             }
             In::JoinOrCreate(j) => {
-                if self.may_join(link, j.request, None) {
-                    let mine = |id: &str| self.rooms.contains_key(id) || self.pending.values().any(|h| &*h.id == id);
+                if self.may_join(st, link, j.request, None) {
+                    let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
                     let r = self.shared.registry.join_or_create(&j.room_type, &j.options, mine);
-                    self.handle_reserved(link, j.request, r, j.options);
+                    self.handle_reserved(st, link, j.request, r, j.options);
                 }
             }
             In::Create(c) => {
-                if self.may_join(link, c.request, None) {
+                if self.may_join(st, link, c.request, None) {
                     let r = self.shared.registry.create(&c.room_type, &c.options);
-                    self.handle_reserved(link, c.request, r, c.options);
+                    self.handle_reserved(st, link, c.request, r, c.options);
                 }
             }
             In::Leave(l) => {
-                if let Some((h, _)) = self.rooms.remove(l.room.as_str()) {
+                if let Some((h, _)) = st.rooms.remove(l.room.as_str()) {
                     if let Some(p) = h.port() {
-                        p.leave(self.outbox.id(), LeaveReason::Left);
+                        p.leave(session.id(), LeaveReason::Left);
                     }
-                    self.send(
-                        link,
-                        Out::Left(Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() }),
-                    );
+                    let left = Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() };
+                    self.send_reliable(st, link, Out::Left(left));
                 } else {
                     self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", l.room));
-                }
-            }
-            In::Input(i) => {
-                let Some((h, client)) = self.rooms.get(i.room.as_str()) else {
-                    return self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", i.room));
-                };
-                let Some(port) = h.port() else { return };
-                match port.input(*client, i.seq, self.token.version, self.token.codec, &i.payload) {
-                    Ok(()) => {}
-                    Err(e @ InputError::Decode(_)) => link.close(CloseCode::InvalidPayload, &e.to_string()),
-                    Err(e @ InputError::Busy) => self.error(link, ERROR_ROOM_BUSY, e.to_string()),
-                    Err(InputError::Gone) => {}
                 }
             }
             In::Ping(p) => self.send(link, Out::Pong(Pong { client_time: p.client_time, server_time: unix_millis() })),
         }
     }
 
-    fn on_event(&mut self, ev: ConnEvent, link: &mut Link<'_, Self>) {
+    /// `Resume`: takes over the session of the token, replays what the
+    /// client missed, and drops the fresh session this connection opened.
+    fn resume(&mut self, r: Resume, link: &mut Link<'_, Self>) {
+        let metrics = &self.shared.metrics;
+        if self.settled {
+            metrics.resume("refused");
+            return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
+        }
+        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn) {
+            Ok(res) => res,
+            Err(e) => {
+                metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
+                return self.error(link, ERROR_RESUME_UNAVAILABLE, e.to_string());
+            }
+        };
+        self.settled = true;
+        metrics.resume(if res.resync { "resync" } else { "replayed" });
+        let fresh = std::mem::replace(&mut self.session, res.session.clone());
+        self.shared.sessions.end(&fresh);
+        if let Some(old) = res.replaced {
+            // The old connection no longer owns the session: whatever it
+            // still does is ignored; this closes it for its client's sake.
+            self.shared.live.close(old, CloseCode::Replaced, "session resumed on another connection");
+        }
+        let session = res.session;
+        self.shared.live.set_outbox(self.conn, session.outbox().clone());
+        let rooms = res
+            .rooms
+            .iter()
+            .map(|(id, h, client)| Joined {
+                request: 0,
+                room: id.to_string(),
+                room_type: h.room_type.to_string(),
+                tick_hz: h.tick_hz,
+                client: *client,
+            })
+            .collect();
+        let resumed = Resumed {
+            session: session.name().to_string(),
+            resume_token: self.shared.sessions.token(&session),
+            replayed: res.replay.len() as u32,
+            resync: res.resync,
+            rooms,
+            server_time: unix_millis(),
+        };
+        tracing::debug!(
+            conn = self.conn,
+            session = session.name(),
+            replayed = resumed.replayed,
+            resync = resumed.resync,
+            "session resumed"
+        );
+        self.send(link, Out::Resumed(resumed));
+        for f in res.replay {
+            link.binary(f);
+        }
+        for (_, h, _) in &res.rooms {
+            if let Some(p) = h.port() {
+                p.back(session.id());
+            }
+        }
+        // Attaching wakes this connection for whatever waited meanwhile.
+        let addr = link.address();
+        session.outbox().attach(move || addr.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
+    }
+
+    fn on_event(&mut self, st: &mut SessionState, ev: ConnEvent, link: &mut Link<'_, Self>) {
         match ev {
             ConnEvent::Joined { request, room, client } => {
-                let Some(h) = self.pending.remove(&request) else { return };
+                let Some(h) = st.pending.remove(&request) else { return };
                 let joined = Joined {
                     request,
                     room: room.to_string(),
@@ -224,20 +357,21 @@ impl GameConnection {
                     tick_hz: h.tick_hz,
                     client,
                 };
-                self.rooms.insert(room, (h, client));
-                self.send(link, Out::Joined(joined));
+                st.rooms.insert(room, (h, client));
+                self.send_reliable(st, link, Out::Joined(joined));
             }
             ConnEvent::JoinFailed { request, code, reason } => {
-                self.pending.remove(&request);
-                self.join_error(link, request, code, reason);
+                st.pending.remove(&request);
+                self.join_error(st, link, request, code, reason);
             }
             ConnEvent::Left { room, reason, detail } => {
-                self.rooms.remove(&room);
-                self.send(link, Out::Left(Left { room: room.to_string(), reason: reason as i32, detail }));
+                st.rooms.remove(&room);
+                let left = Left { room: room.to_string(), reason: reason as i32, detail };
+                self.send_reliable(st, link, Out::Left(left));
             }
             ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, link),
             ConnEvent::Close { code, reason } => {
-                self.outbox.take_killed(); // link.close counts this close
+                self.session.outbox().take_killed(); // link.close counts this close
                 link.close(code, &reason);
             }
         }
@@ -249,7 +383,7 @@ impl GameConnection {
             return;
         }
         self.send(link, Out::Shutdown(Shutdown { reconnect_after_ms }));
-        self.shared.live.mark_noticed(self.outbox.id());
+        self.shared.live.mark_noticed(self.conn);
     }
 }
 
@@ -257,17 +391,21 @@ impl Endpoint for GameConnection {
     fn started(&mut self, link: &mut Link<'_, Self>) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
-        tracing::debug!(conn = self.outbox.id(), session = %self.session, protocol = %self.token, "connection open");
+        tracing::debug!(conn = self.conn, session = self.session.name(), protocol = %self.token, "connection open");
         let addr = link.address();
-        self.outbox.set_waker(move || addr.try_send(Wake).is_ok());
+        let waker = addr.clone();
+        self.session.outbox().attach(move || waker.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
         let welcome = Welcome {
-            session: self.session.clone(),
-            resume_token: String::new(),
+            session: self.session.name().to_string(),
+            resume_token: self.shared.sessions.token(&self.session),
             server_time: unix_millis(),
             protocol: self.token.to_string(),
         };
         self.send(link, Out::Welcome(welcome));
-        if let Some(reconnect_after_ms) = self.shared.live.insert(self.outbox.clone()) {
+        let closer = addr.recipient();
+        if let Some(reconnect_after_ms) =
+            self.shared.live.insert(self.conn, self.session.outbox().clone(), Some(closer))
+        {
             // Opened while the notice was going out (see `LiveConnections`).
             self.notice_shutdown(reconnect_after_ms, link);
         }
@@ -297,43 +435,39 @@ impl Endpoint for GameConnection {
     }
 
     fn on_wake(&mut self, link: &mut Link<'_, Self>) {
+        let session = self.session.clone();
+        // Drained, numbered and logged under the session lock, so a resume
+        // on another connection sees every frame this one took.
+        let Some(mut st) = session.owned_by(self.conn) else { return };
         let mut buf = std::mem::take(&mut self.drain_buf);
-        self.outbox.drain_into(&mut buf);
+        session.outbox().drain_into(&mut buf);
         for item in buf.reliable.drain(..) {
             match item {
-                OutItem::Frame(f) => link.binary(f),
-                OutItem::Event(ev) => self.on_event(ev, link),
+                OutItem::Frame(f) => self.write_room_frame(&mut st, link, &f),
+                OutItem::Event(ev) => self.on_event(&mut st, ev, link),
             }
         }
+        drop(st);
         for (_, f) in buf.states.drain(..) {
             link.binary(f);
         }
         self.drain_buf = buf;
     }
 
-    fn stopped(&mut self) {
-        self.outbox.close();
-        self.shared.live.remove(self.outbox.id());
-        if let Some(code) = self.outbox.take_killed() {
+    fn stopped(&mut self, how: Ending) {
+        let outbox = self.session.outbox().clone();
+        self.shared.live.remove(self.conn);
+        if let Some(code) = outbox.take_killed() {
             // Killed from outside while the actor was frozen: the close
             // frame never went out, so count the close here.
             self.shared.metrics.closed(code.code());
         }
         self.shared.metrics.connections_open.dec();
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
-        tracing::debug!(conn = self.outbox.id(), session = %self.session, rooms = self.rooms.len(), "connection closed");
-        let conn = self.outbox.id();
-        for (h, _) in self.rooms.values() {
-            if let Some(p) = h.port() {
-                p.leave(conn, LeaveReason::Disconnected);
-            }
+        let parked = self.shared.sessions.disconnect(&self.session, self.conn, how.is_resumable(), Instant::now());
+        if parked {
+            self.shared.metrics.sessions_parked.inc();
         }
-        // A join still being decided: the room sees the closed outbox and
-        // drops the client itself; telling it early frees the seat sooner.
-        for h in self.pending.values() {
-            if let Some(p) = h.port() {
-                p.leave(conn, LeaveReason::Disconnected);
-            }
-        }
+        tracing::debug!(conn = self.conn, session = self.session.name(), ?how, parked, "connection closed");
     }
 }

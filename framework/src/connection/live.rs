@@ -1,4 +1,5 @@
-//! [`LiveConnections`]: the outbox of every open connection, so that a
+//! [`LiveConnections`]: every open connection (by connection id) and the
+//! outbox of the session it writes for, so that a
 //! shutting-down server can reach each one with the `Shutdown` notice and
 //! then close 1001.
 //!
@@ -12,6 +13,8 @@
 
 use super::{ConnEvent, Outbox, Push};
 use crate::protocol::CloseCode;
+use crate::transport::CloseNow;
+use actix::Recipient;
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -19,6 +22,8 @@ use std::time::Instant;
 
 struct Entry {
     outbox: Arc<Outbox>,
+    /// Closes the connection (its actor's address).
+    closer: Option<Recipient<CloseNow>>,
     /// The connection has written the `Shutdown` notice (or cannot any more).
     noticed: bool,
 }
@@ -46,9 +51,23 @@ impl LiveConnections {
     /// Registers an open connection. Returns the `reconnect_after_ms` of a
     /// shutdown notice the connection must write at once, if the server is
     /// already sending it.
-    pub fn insert(&self, outbox: Arc<Outbox>) -> Option<u32> {
-        self.conns.insert(outbox.id(), Entry { outbox, noticed: false });
+    pub fn insert(&self, conn: u64, outbox: Arc<Outbox>, closer: Option<Recipient<CloseNow>>) -> Option<u32> {
+        self.conns.insert(conn, Entry { outbox, closer, noticed: false });
         self.notice.load(Ordering::SeqCst).then(|| self.reconnect_after_ms.load(Ordering::SeqCst))
+    }
+
+    /// The connection `conn` now writes for another session (it resumed one).
+    pub fn set_outbox(&self, conn: u64, outbox: Arc<Outbox>) {
+        if let Some(mut e) = self.conns.get_mut(&conn) {
+            e.outbox = outbox;
+        }
+    }
+
+    /// Asks connection `conn` to close with `code` (false if it is gone or
+    /// its mailbox is full; its session is no longer its to touch either way).
+    pub fn close(&self, conn: u64, code: CloseCode, reason: &str) -> bool {
+        let closer = self.conns.get(&conn).and_then(|e| e.closer.clone());
+        closer.is_some_and(|c| c.try_send(CloseNow { code, reason: reason.to_string() }).is_ok())
     }
 
     /// The connection `id` stopped.
@@ -110,7 +129,7 @@ mod tests {
     use std::time::Duration;
 
     fn outbox(id: u64) -> Arc<Outbox> {
-        Arc::new(Outbox::new(id, OutboxLimits::default(), None))
+        Arc::new(Outbox::new(id, OutboxLimits::default()))
     }
 
     fn events(o: &Outbox) -> Vec<ConnEvent> {
@@ -128,8 +147,8 @@ mod tests {
     fn the_notice_reaches_every_open_connection_then_the_close_follows_it() {
         let live = LiveConnections::new();
         let (a, b) = (outbox(1), outbox(2));
-        assert_eq!(live.insert(a.clone()), None);
-        assert_eq!(live.insert(b.clone()), None);
+        assert_eq!(live.insert(1, a.clone(), None), None);
+        assert_eq!(live.insert(2, b.clone(), None), None);
         let now = Instant::now();
         live.notice_all(1500, now);
         assert_eq!(live.unnoticed(), 2);
@@ -154,7 +173,7 @@ mod tests {
     fn a_connection_that_opens_after_the_notice_went_out_is_told_to_write_it() {
         let live = LiveConnections::new();
         live.notice_all(250, Instant::now());
-        assert_eq!(live.insert(outbox(7)), Some(250));
+        assert_eq!(live.insert(7, outbox(7), None), Some(250));
         assert_eq!(live.unnoticed(), 1);
     }
 
@@ -163,8 +182,8 @@ mod tests {
         let live = LiveConnections::new();
         let limits =
             OutboxLimits { max_reliable: 1, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
-        let o = Arc::new(Outbox::new(3, limits, None));
-        live.insert(o.clone());
+        let o = Arc::new(Outbox::new(3, limits));
+        live.insert(3, o.clone(), None);
         let now = Instant::now();
         o.push_frame(bytes::Bytes::from_static(b"unread"), now);
         live.notice_all(1000, now);

@@ -11,4 +11,4 @@ pub use endpoint::{
     ConnectionShared, GameConnection, ERROR_NOT_IN_ROOM, ERROR_RESUME_UNAVAILABLE, ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
 };
 pub use live::LiveConnections;
-pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, Push, RoomId};
+pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push, RoomId};

@@ -11,6 +11,11 @@
 //!
 //! The lock is held only to push or swap buffers: never across an await or
 //! a socket write.
+//!
+//! An outbox belongs to a session, not to one socket: when the connection
+//! drops it is *parked* (detached from any socket; no stall timeout; reliable
+//! frames beyond the replay bound drop oldest-first and are counted as
+//! lost), and a resuming connection attaches to it and drains what waited.
 
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
@@ -20,7 +25,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A room id (short, random, URL-safe).
@@ -129,6 +134,20 @@ pub struct DrainBuffers {
     pub states: Vec<(RoomId, Bytes)>,
 }
 
+/// Bounds of a parked outbox (the session's replay bounds).
+#[derive(Debug, Clone, Copy)]
+pub struct ParkLimits {
+    /// Most reliable frames kept while parked.
+    pub max_frames: usize,
+    /// Most bytes of reliable frames kept while parked.
+    pub max_bytes: usize,
+}
+
+struct Attachment {
+    waker: Arc<WakeFn>,
+    kill: Option<KillSwitch>,
+}
+
 #[derive(Default)]
 struct Inner {
     reliable: VecDeque<OutItem>,
@@ -138,18 +157,22 @@ struct Inner {
     closed: bool,
     /// Set by `kill`; taken by whoever reports the close (see `take_killed`).
     killed: Option<CloseCode>,
+    /// The socket draining this outbox, if any.
+    attachment: Option<Attachment>,
+    /// Set while parked (no socket).
+    parked: Option<ParkLimits>,
+    /// Reliable frames dropped while parked, since the last `take_lost`.
+    lost: u64,
 }
 
-type WakeFn = Box<dyn Fn() -> bool + Send + Sync>;
+type WakeFn = dyn Fn() -> bool + Send + Sync;
 
-/// The outgoing queue of one connection.
+/// The outgoing queue of one session.
 pub struct Outbox {
     id: u64,
     inner: Mutex<Inner>,
     limits: OutboxLimits,
     wake_pending: AtomicBool,
-    waker: OnceLock<WakeFn>,
-    kill: Option<KillSwitch>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -159,38 +182,89 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    /// A new outbox for connection `id`.
-    pub fn new(id: u64, limits: OutboxLimits, kill: Option<KillSwitch>) -> Self {
-        Outbox {
-            id,
-            inner: Mutex::new(Inner::default()),
-            limits,
-            wake_pending: AtomicBool::new(false),
-            waker: OnceLock::new(),
-            kill,
-        }
+    /// A new outbox for session `id`, attached to no socket yet.
+    pub fn new(id: u64, limits: OutboxLimits) -> Self {
+        Outbox { id, inner: Mutex::new(Inner::default()), limits, wake_pending: AtomicBool::new(false) }
     }
 
-    /// The connection id.
+    /// The session id (rooms know their members by it).
     pub fn id(&self) -> u64 {
         self.id
     }
 
-    /// Sets how to wake the connection actor (returns false if it could not).
-    pub fn set_waker(&self, wake: impl Fn() -> bool + Send + Sync + 'static) {
-        let _ = self.waker.set(Box::new(wake));
+    /// Attaches a socket: `wake` tells its actor to drain (false if it could
+    /// not), `kill` shuts the socket down from outside. Ends parking; what
+    /// waited is drained at once.
+    pub fn attach(&self, wake: impl Fn() -> bool + Send + Sync + 'static, kill: Option<KillSwitch>, now: Instant) {
+        let waker = {
+            let mut inner = self.inner.lock();
+            let waker: Arc<WakeFn> = Arc::new(wake);
+            inner.attachment = Some(Attachment { waker: waker.clone(), kill });
+            inner.parked = None;
+            let waiting = !inner.reliable.is_empty() || !inner.states.is_empty();
+            inner.pending_since = waiting.then_some(now);
+            waiting.then_some(waker)
+        };
+        self.wake_pending.store(false, Ordering::Release);
+        self.wake(waker);
     }
 
-    fn wake(&self) {
-        if !self.wake_pending.swap(true, Ordering::AcqRel) {
-            let ok = self.waker.get().is_some_and(|w| w());
-            if !ok {
-                self.wake_pending.store(false, Ordering::Release);
+    /// Detaches the socket: the outbox keeps collecting within `limits`
+    /// until a connection attaches again or the session ends.
+    pub fn park(&self, limits: ParkLimits) {
+        let mut inner = self.inner.lock();
+        inner.attachment = None;
+        inner.parked = Some(limits);
+        inner.pending_since = None;
+        Self::trim_parked(&mut inner);
+    }
+
+    /// Whether no socket is attached.
+    pub fn is_parked(&self) -> bool {
+        self.inner.lock().parked.is_some()
+    }
+
+    /// How many reliable frames were dropped while parked (and resets it).
+    pub fn take_lost(&self) -> u64 {
+        std::mem::take(&mut self.inner.lock().lost)
+    }
+
+    fn trim_parked(inner: &mut Inner) {
+        let Some(limits) = inner.parked else { return };
+        loop {
+            let frames = inner.reliable.iter().filter(|i| matches!(i, OutItem::Frame(_))).count();
+            if frames <= limits.max_frames && inner.reliable_bytes <= limits.max_bytes {
+                return;
+            }
+            // Events change what the session is in; only frames may go.
+            let Some(pos) = inner.reliable.iter().position(|i| matches!(i, OutItem::Frame(_))) else { return };
+            if let Some(OutItem::Frame(f)) = inner.reliable.remove(pos) {
+                inner.reliable_bytes -= f.len();
+                inner.lost += 1;
             }
         }
     }
 
+    /// The waker to call after a push, if a wake-up is not already pending.
+    fn waker_for_push(&self, inner: &Inner) -> Option<Arc<WakeFn>> {
+        if self.wake_pending.load(Ordering::Acquire) {
+            return None;
+        }
+        inner.attachment.as_ref().map(|a| a.waker.clone())
+    }
+
+    fn wake(&self, waker: Option<Arc<WakeFn>>) {
+        let Some(w) = waker else { return };
+        if !self.wake_pending.swap(true, Ordering::AcqRel) && !w() {
+            self.wake_pending.store(false, Ordering::Release);
+        }
+    }
+
     fn stalled(&self, inner: &Inner, now: Instant) -> bool {
+        inner.parked.is_none() && self.stalled_attached(inner, now)
+    }
+
+    fn stalled_attached(&self, inner: &Inner, now: Instant) -> bool {
         inner.reliable.len() >= self.limits.max_reliable
             || inner.reliable_bytes >= self.limits.max_reliable_bytes
             || inner.pending_since.is_some_and(|t| now.saturating_duration_since(t) >= self.limits.stall_timeout)
@@ -207,7 +281,7 @@ impl Outbox {
     }
 
     fn push_reliable(&self, item: OutItem, now: Instant) -> Push {
-        {
+        let waker = {
             let mut inner = self.inner.lock();
             if inner.closed {
                 return Push::Closed;
@@ -219,15 +293,20 @@ impl Outbox {
                 inner.reliable_bytes += f.len();
             }
             inner.reliable.push_back(item);
-            inner.pending_since.get_or_insert(now);
-        }
-        self.wake();
+            if inner.parked.is_some() {
+                Self::trim_parked(&mut inner);
+            } else {
+                inner.pending_since.get_or_insert(now);
+            }
+            self.waker_for_push(&inner)
+        };
+        self.wake(waker);
         Push::Queued
     }
 
     /// Queues the latest state of `room`, replacing an unsent older one.
     pub fn push_state(&self, room: &RoomId, frame: Bytes, now: Instant) -> Push {
-        let outcome = {
+        let (outcome, waker) = {
             let mut inner = self.inner.lock();
             if inner.closed {
                 return Push::Closed;
@@ -235,8 +314,10 @@ impl Outbox {
             if self.stalled(&inner, now) {
                 return Push::Stalled;
             }
-            inner.pending_since.get_or_insert(now);
-            match inner.states.iter_mut().find(|(r, _)| r == room) {
+            if inner.parked.is_none() {
+                inner.pending_since.get_or_insert(now);
+            }
+            let outcome = match inner.states.iter_mut().find(|(r, _)| r == room) {
                 Some(slot) => {
                     slot.1 = frame;
                     Push::Replaced
@@ -245,9 +326,10 @@ impl Outbox {
                     inner.states.push((room.clone(), frame));
                     Push::Queued
                 }
-            }
+            };
+            (outcome, self.waker_for_push(&inner))
         };
-        self.wake();
+        self.wake(waker);
         outcome
     }
 
@@ -272,11 +354,13 @@ impl Outbox {
         std::mem::swap(&mut inner.states, &mut buf.states);
     }
 
-    /// Marks the connection closed: later pushes return [`Push::Closed`].
+    /// Marks the session closed: later pushes return [`Push::Closed`].
     pub fn close(&self) {
         let mut inner = self.inner.lock();
         inner.closed = true;
+        inner.attachment = None;
         inner.reliable.clear();
+        inner.reliable_bytes = 0;
         inner.states.clear();
     }
 
@@ -290,19 +374,22 @@ impl Outbox {
     /// stalled reader would never read the close frame and its actor may be
     /// frozen (actix-web#2441).
     pub fn kill(&self, code: CloseCode, reason: &str) {
-        {
+        let (waker, kill) = {
             let mut inner = self.inner.lock();
             if inner.closed {
                 return;
             }
             inner.reliable.clear();
+            inner.reliable_bytes = 0;
             inner.states.clear();
             inner.reliable.push_back(OutItem::Event(ConnEvent::Close { code, reason: reason.to_string() }));
             inner.closed = true;
             inner.killed = Some(code);
-        }
-        self.wake();
-        if let Some(k) = &self.kill {
+            let kill = inner.attachment.as_ref().and_then(|a| a.kill.clone());
+            (self.waker_for_push(&inner), kill)
+        };
+        self.wake(waker);
+        if let Some(k) = kill {
             k.kill();
         }
     }
@@ -330,13 +417,14 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     fn outbox(limits: OutboxLimits) -> (Arc<Outbox>, Arc<AtomicUsize>) {
-        let o = Arc::new(Outbox::new(1, limits, None));
+        let o = Arc::new(Outbox::new(1, limits));
         let wakes = Arc::new(AtomicUsize::new(0));
         let w = wakes.clone();
-        o.set_waker(move || {
+        let waker = move || {
             w.fetch_add(1, Ordering::SeqCst);
             true
-        });
+        };
+        o.attach(waker, None, Instant::now());
         (o, wakes)
     }
 
@@ -416,5 +504,32 @@ mod tests {
         assert!(matches!(&d.reliable[0], OutItem::Event(ConnEvent::Close { code: CloseCode::TooSlow, .. })));
         assert_eq!(o.take_killed(), Some(CloseCode::TooSlow));
         assert_eq!(o.take_killed(), None, "reported once");
+    }
+
+    #[test]
+    fn a_parked_outbox_never_stalls_keeps_events_and_drops_the_oldest_frames() {
+        let limits =
+            OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(1) };
+        let (o, wakes) = outbox(limits);
+        o.drain();
+        o.park(ParkLimits { max_frames: 3, max_bytes: 1 << 20 });
+        let t0 = Instant::now();
+        let joined = ConnEvent::Left { room: "r".into(), reason: WireLeaveReason::Kicked, detail: String::new() };
+        o.push_event(joined.clone(), t0);
+        for i in 0..10u8 {
+            assert_eq!(o.push_frame(Bytes::from(vec![i]), t0 + Duration::from_secs(u64::from(i))), Push::Queued);
+        }
+        assert_eq!(wakes.load(Ordering::SeqCst), 0, "nobody to wake while parked");
+        assert_eq!(o.take_lost(), 7);
+        // A resuming connection attaches and is woken for what waited.
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        o.attach(move || w.fetch_add(1, Ordering::SeqCst) < usize::MAX, None, t0);
+        assert_eq!(woken.load(Ordering::SeqCst), 1);
+        let d = o.drain();
+        assert_eq!(d.reliable[0], OutItem::Event(joined));
+        let frames: Vec<_> = d.reliable.iter().skip(1).cloned().collect();
+        let want: Vec<_> = (7..10u8).map(|i| OutItem::Frame(Bytes::from(vec![i]))).collect();
+        assert_eq!(frames, want, "the newest frames survive, in order");
     }
 }

@@ -35,6 +35,8 @@ pub enum CloseCode {
     Kicked = 4005,
     /// Too slow: the client stopped reading (stalled reader).
     TooSlow = 4008,
+    /// Replaced: another connection resumed this connection's session.
+    Replaced = 4009,
 }
 
 impl CloseCode {

@@ -148,7 +148,7 @@ mod tests {
                 room: "r1".into(), tick,
                 acks: acks.into_iter().map(|(client, seq)| InputAck { client, seq }).collect(),
                 payload: payload.into(),
-            }))};
+            })), seq: 0 };
             for codec in Codec::ALL {
                 let bytes = codec.encode_to_vec(&msg).unwrap();
                 prop_assert_eq!(codec.decode::<ServerMsg>(&bytes).unwrap(), msg.clone());

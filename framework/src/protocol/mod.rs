@@ -8,11 +8,13 @@ mod close;
 mod codec;
 mod negotiate;
 mod schema;
+mod stamp;
 
 pub use close::CloseCode;
 pub use codec::{Codec, CodecError, WireMessage};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use schema::{Schema, SchemaError};
+pub use stamp::{stamp_seq, StampError};
 
 /// The envelope types (`proto/schemas/playhouse/envelope.proto`).
 pub use playhouse_proto::envelope;

@@ -10,7 +10,7 @@ use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::{Codec, CodecError, Schema};
 use crate::room::shutdown::ShutdownMsg;
 use crate::room::{ClientId, JoinRequest, LeaveReason, Room, RoomActor};
-use crate::room::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg};
+use crate::room::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg};
 use actix::Addr;
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
@@ -34,7 +34,15 @@ pub enum InputError {
 pub(crate) trait RoomPort: Send + Sync {
     fn join(&self, req: JoinRequest);
     fn input(&self, client: ClientId, seq: u32, version: u32, codec: Codec, payload: &[u8]) -> Result<(), InputError>;
-    fn leave(&self, conn: u64, why: LeaveReason);
+    fn leave(&self, session: u64, why: LeaveReason);
+    /// The session's connection was lost (`back`: it resumed).
+    fn presence(&self, session: u64, back: bool);
+    fn away(&self, session: u64) {
+        self.presence(session, false)
+    }
+    fn back(&self, session: u64) {
+        self.presence(session, true)
+    }
     fn dispose(&self);
     /// Server shutdown: the room runs what its mailbox holds before this,
     /// then `on_shutdown`, and is disposed. Resolves when it is done (or gone).
@@ -63,8 +71,13 @@ impl<R: Room> RoomPort for TypedPort<R> {
         })
     }
 
-    fn leave(&self, conn: u64, why: LeaveReason) {
-        self.addr.do_send(LeaveMsg { conn, why });
+    fn leave(&self, session: u64, why: LeaveReason) {
+        self.addr.do_send(LeaveMsg { conn: session, why });
+    }
+
+    fn presence(&self, session: u64, back: bool) {
+        // Bounded like leaves: one per session per connection loss.
+        self.addr.do_send(PresenceMsg { session, back });
     }
 
     fn dispose(&self) {
@@ -99,6 +112,8 @@ pub struct RoomHandle {
     pub tick_hz: u32,
     /// Most clients.
     pub max_clients: usize,
+    /// How long a disconnected client keeps its seat.
+    pub reconnect_window: std::time::Duration,
     pub(crate) inbox_capacity: usize,
     seats: Mutex<Seats>,
     port: OnceLock<Box<dyn RoomPort>>,
@@ -117,12 +132,14 @@ impl RoomHandle {
         tick_hz: u32,
         max_clients: usize,
         inbox_capacity: usize,
+        reconnect_window: std::time::Duration,
     ) -> Self {
         RoomHandle {
             id,
             room_type,
             tick_hz,
             max_clients,
+            reconnect_window,
             inbox_capacity,
             seats: Mutex::new(Seats::default()),
             port: OnceLock::new(),

@@ -128,6 +128,7 @@ impl<R: Room> RoomFactory for Factory<R> {
             self.spec.tick_hz,
             self.spec.max_clients,
             self.spec.inbox_capacity,
+            self.spec.reconnect_window,
         ));
         let metrics = reg.metrics.room_type(&self.spec.name);
         let (h, weak) = (handle.clone(), Arc::downgrade(reg));

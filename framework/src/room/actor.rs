@@ -38,6 +38,15 @@ impl Message for LeaveMsg {
     type Result = ();
 }
 
+/// A session's connection was lost (`back: false`) or resumed (`back: true`).
+pub(crate) struct PresenceMsg {
+    pub session: u64,
+    pub back: bool,
+}
+impl Message for PresenceMsg {
+    type Result = ();
+}
+
 /// Dispose the room now (server shutdown).
 pub(crate) struct DisposeMsg;
 impl Message for DisposeMsg {
@@ -212,6 +221,23 @@ impl<R: Room> Handler<LeaveMsg> for RoomActor<R> {
 
     fn handle(&mut self, msg: LeaveMsg, ctx: &mut Self::Context) {
         self.core.leave_connection(msg.conn, msg.why, Instant::now());
+        self.after_step(ctx);
+    }
+}
+
+impl<R: Room> Handler<PresenceMsg> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PresenceMsg, ctx: &mut Self::Context) {
+        if self.dead {
+            return;
+        }
+        let now = Instant::now();
+        if msg.back {
+            self.core.reconnected(msg.session, now);
+        } else {
+            self.core.disconnected(msg.session, now);
+        }
         self.after_step(ctx);
     }
 }

@@ -45,7 +45,8 @@ impl Reject {
 pub enum LeaveReason {
     /// The client sent `Leave`.
     Left,
-    /// The connection closed or dropped.
+    /// The connection closed, or was lost and not resumed within the
+    /// room's reconnect window.
     Disconnected,
     /// The room called [`RoomContext::kick`].
     Kicked,
@@ -111,6 +112,18 @@ pub trait Room: Sized + Send + 'static {
     /// A client left (it is no longer in [`RoomContext::clients`]).
     fn on_leave(&mut self, _ctx: &mut RoomContext<Self>, _client: ClientId, _why: LeaveReason) {}
 
+    /// The client's connection was lost. It keeps its seat (it is still in
+    /// [`RoomContext::clients`], and what the room sends it is kept for it)
+    /// until it resumes ([`Room::on_reconnect`]) or the room type's
+    /// reconnect window passes (then `on_leave` with `Disconnected`). What
+    /// that means for the game is the room's call: freeze the avatar, let a
+    /// bot play it, pause the match.
+    fn on_disconnect(&mut self, _ctx: &mut RoomContext<Self>, _client: ClientId) {}
+
+    /// A disconnected client resumed its session: it gets the reliable
+    /// messages it missed, then the next state.
+    fn on_reconnect(&mut self, _ctx: &mut RoomContext<Self>, _client: ClientId) {}
+
     /// The room is going away (empty timeout, or server shutdown).
     fn on_dispose(&mut self, _ctx: &mut RoomContext<Self>) {}
 
@@ -163,6 +176,11 @@ pub struct RoomType {
     pub max_restarts: u32,
     /// The window over which restarts are counted.
     pub restart_window: Duration,
+    /// How long a client whose connection was lost keeps its seat, waiting
+    /// for its session to resume ([`Room::on_disconnect`] is called at the
+    /// loss, [`Room::on_reconnect`] at the resume). Past it the client
+    /// leaves with [`LeaveReason::Disconnected`]. 0: leave at once.
+    pub reconnect_window: Duration,
 }
 
 impl RoomType {
@@ -177,7 +195,14 @@ impl RoomType {
             snapshot_every: 30,
             max_restarts: 3,
             restart_window: Duration::from_secs(60),
+            reconnect_window: Duration::from_secs(20),
         }
+    }
+
+    /// Sets how long a disconnected client keeps its seat (0: not at all).
+    pub fn reconnect_window(mut self, d: Duration) -> Self {
+        self.reconnect_window = d;
+        self
     }
 
     /// Sets the most clients at once.

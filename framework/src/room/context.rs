@@ -44,6 +44,8 @@ pub(crate) struct Member {
     pub(crate) last_input_seq: u32,
     /// The join options, replayed to `on_join` after a restart.
     pub(crate) options: super::Options,
+    /// Since when the client's connection is lost (its session is parked).
+    pub(crate) away_since: Option<Instant>,
 }
 
 type GroupKey = (u32, Codec);
@@ -103,6 +105,12 @@ impl<R: Room> RoomContext<R> {
     /// One client, if it is in the room.
     pub fn client(&self, id: ClientId) -> Option<&Client> {
         self.members.get(&id).map(|m| &m.client)
+    }
+
+    /// Whether `client` is in the room with a live connection (false while
+    /// its connection is lost and its seat waits for a resume).
+    pub fn is_connected(&self, client: ClientId) -> bool {
+        self.members.get(&client).is_some_and(|m| m.away_since.is_none())
     }
 
     /// How many clients are in the room.
@@ -200,7 +208,7 @@ impl<R: Room> RoomContext<R> {
             } else {
                 Vec::new()
             };
-            let msg = ServerMsg { kind: Some(wrap(payload, acks)) };
+            let msg = ServerMsg { kind: Some(wrap(payload, acks)), seq: 0 };
             let Ok(frame) = codec.encode_to_vec(&msg) else {
                 self.stats.encode_errors += 1;
                 continue;

@@ -85,6 +85,7 @@ pub struct RoomCore<R: Room> {
     max_restarts: u32,
     restart_window: Duration,
     restarts: VecDeque<Instant>,
+    reconnect_window: Duration,
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -127,6 +128,7 @@ impl<R: Room> RoomCore<R> {
             max_restarts: spec.max_restarts,
             restart_window: spec.restart_window,
             restarts: VecDeque::new(),
+            reconnect_window: spec.reconnect_window,
         })
     }
 
@@ -222,7 +224,8 @@ impl<R: Room> RoomCore<R> {
             self.left(id, LeaveReason::Disconnected);
             return None;
         }
-        self.ctx.members.insert(id, Member { client, outbox: req.outbox, last_input_seq: 0, options: req.options });
+        let member = Member { client, outbox: req.outbox, last_input_seq: 0, options: req.options, away_since: None };
+        self.ctx.members.insert(id, member);
         self.empty_since = None;
         Some(id)
     }
@@ -252,6 +255,65 @@ impl<R: Room> RoomCore<R> {
         self.apply_removals();
     }
 
+    /// Session `session`'s connection was lost: its clients keep their seats
+    /// for the reconnect window (`on_disconnect`), or leave at once if the
+    /// window is 0.
+    pub fn disconnected(&mut self, session: u64, now: Instant) {
+        self.ctx.now = now;
+        let ids = self.clients_of(session);
+        for id in ids {
+            if self.reconnect_window.is_zero() {
+                self.ctx.removals.push((id, LeaveReason::Disconnected, String::new()));
+                continue;
+            }
+            if let Some(m) = self.ctx.members.get_mut(&id) {
+                if m.away_since.is_none() {
+                    m.away_since = Some(now);
+                    self.call(|room, ctx| room.on_disconnect(ctx, id));
+                }
+            }
+        }
+        self.apply_removals();
+    }
+
+    /// Session `session` resumed: its clients are back (`on_reconnect`).
+    pub fn reconnected(&mut self, session: u64, now: Instant) {
+        self.ctx.now = now;
+        for id in self.clients_of(session) {
+            if let Some(m) = self.ctx.members.get_mut(&id) {
+                if m.away_since.take().is_some() {
+                    self.call(|room, ctx| room.on_reconnect(ctx, id));
+                }
+            }
+        }
+    }
+
+    fn clients_of(&self, session: u64) -> Vec<ClientId> {
+        self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == session).map(|(id, _)| *id).collect()
+    }
+
+    /// Removes the clients whose reconnect window has passed: they get a
+    /// `Left` (read if their session resumes later for another room's sake)
+    /// and the room an `on_leave` with `Disconnected`.
+    fn expire_away(&mut self, now: Instant) {
+        let window = self.reconnect_window;
+        let expired: Vec<ClientId> = self
+            .ctx
+            .members
+            .iter()
+            .filter(|(_, m)| m.away_since.is_some_and(|t| now.saturating_duration_since(t) >= window))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            if let Some(m) = self.ctx.members.remove(&id) {
+                let detail = format!("not back within the reconnect window of {} s", window.as_secs_f32());
+                let ev = ConnEvent::Left { room: self.ctx.id.clone(), reason: WireLeave::Disconnected, detail };
+                m.outbox.push_event(ev, now);
+                self.left(id, LeaveReason::Disconnected);
+            }
+        }
+    }
+
     /// The timer fired: runs at most one tick (inputs first, in arrival
     /// order, then `on_tick`). `None` if no tick was due.
     pub fn poll(&mut self, now: Instant) -> Option<TickReport> {
@@ -259,6 +321,7 @@ impl<R: Room> RoomCore<R> {
         let p = self.clock.poll(now);
         self.ctx.stats.ticks_skipped += p.skipped;
         let (tick, lateness) = p.run?;
+        self.expire_away(now);
         self.ctx.tick = tick;
         let started = Instant::now();
         while let Some(Pending { client, seq, input }) = self.inbox.pop_front() {

@@ -11,7 +11,7 @@ pub(crate) mod shutdown;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg};
+pub(crate) use actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg};
 pub use actor::{RoomActor, RoomMetrics};
 pub use api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
 pub use clock::{ClockPoll, TickClock};

@@ -80,7 +80,7 @@ mod tests {
         let schema = Schema::<v2::Input, v2::Output>::new().current(2).shared().unwrap();
         let spec = RoomType::new("journal", 10);
         let mut core = RoomCore::<Journal>::create("r".into(), &spec, schema, &Options::new(), t0).unwrap();
-        let outbox = Arc::new(Outbox::new(1, OutboxLimits::default(), None));
+        let outbox = Arc::new(Outbox::new(1, OutboxLimits::default()));
         let req = JoinRequest {
             request: 1,
             session: "s".into(),

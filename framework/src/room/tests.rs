@@ -116,7 +116,7 @@ fn fixture(spec: RoomType, options: &[(&str, &str)]) -> Fixture {
 
 impl Fixture {
     fn join(&mut self, version: u32, codec: Codec, options: &[(&str, &str)]) -> (Option<ClientId>, Arc<Outbox>) {
-        let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default(), None));
+        let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default()));
         self.next_conn += 1;
         let req = JoinRequest {
             request: 7,
@@ -276,7 +276,7 @@ fn kick_closes_with_4005_and_calls_on_leave() {
 fn a_stalled_reader_is_dropped_and_the_others_keep_receiving() {
     let mut f = fixture(RoomType::new("probe", 10), &[]);
     let limits = OutboxLimits { stall_timeout: Duration::from_millis(250), ..Default::default() };
-    let slow = Arc::new(Outbox::new(99, limits, None));
+    let slow = Arc::new(Outbox::new(99, limits));
     let req = JoinRequest {
         request: 1,
         session: "slow".into(),
@@ -369,7 +369,7 @@ fn counter(spec: RoomType, panic_on_tick: u64) -> (RoomCore<Counter>, Instant) {
 }
 
 fn join_counter(core: &mut RoomCore<Counter>, conn: u64, t0: Instant) -> (ClientId, Arc<Outbox>) {
-    let outbox = Arc::new(Outbox::new(conn, OutboxLimits::default(), None));
+    let outbox = Arc::new(Outbox::new(conn, OutboxLimits::default()));
     let req = JoinRequest {
         request: 1,
         session: "s".into(),

@@ -3,6 +3,7 @@
 
 use crate::connection::OutboxLimits;
 use crate::protocol::Codec;
+use crate::session::SessionConfig;
 use crate::transport::{SocketOptions, TransportConfig};
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct ServerConfig {
     /// What the `Shutdown` notice tells clients to wait before they
     /// reconnect (`reconnect_after_ms`).
     pub reconnect_after: Duration,
+    /// Session resume: reconnect window, replay bounds, token signing.
+    pub session: SessionConfig,
 }
 
 impl ServerConfig {
@@ -62,6 +65,7 @@ impl ServerConfig {
             arbiters: 0,
             drain_timeout: Duration::from_secs(10),
             reconnect_after: Duration::from_secs(1),
+            session: SessionConfig::default(),
         }
     }
 }

@@ -36,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema};
 use crate::registry::{RegistryBuilder, RoomTypeInfo};
 use crate::room::{Room, RoomType};
+use crate::session::Sessions;
 use crate::transport;
 use actix::Arbiter;
 use actix_web::{web, App, HttpServer};
@@ -189,6 +190,7 @@ impl Server {
             max_rooms_per_connection: config.max_rooms_per_connection,
             open: AtomicUsize::new(0),
             live: LiveConnections::new(),
+            sessions: Sessions::new(config.session.clone(), config.outbox),
         });
         let state = web::Data::new(AppState {
             negotiator,
@@ -277,6 +279,7 @@ impl BoundServer {
         let BoundServer { mut server, state, arbiters, signals, .. } = self;
         let lifecycle = state.lifecycle.clone();
         let listener = signals.then(|| actix_rt::spawn(shutdown::listen_for_signals(lifecycle.clone())));
+        let sweeper = actix_rt::spawn(sweep_sessions(state.clone().into_inner()));
         let result = tokio::select! {
             r = &mut server => r,
             () = lifecycle.requested() => {
@@ -295,6 +298,7 @@ impl BoundServer {
         if let Some(l) = listener {
             l.abort();
         }
+        sweeper.abort();
         state.conn.registry.dispose_all();
         for a in &arbiters {
             a.stop();
@@ -326,6 +330,20 @@ impl BoundServer {
         let (addr, handle, shutdown, metrics) =
             rx.recv().map_err(|_| io::Error::other("server thread ended before binding"))??;
         Ok(RunningServer { addr, handle, shutdown, metrics, thread: Some(thread) })
+    }
+}
+
+/// Ends parked sessions whose reconnect window has passed, once a second
+/// (rooms expire their own seats on their ticks; this frees the sessions).
+async fn sweep_sessions(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let n = state.conn.sessions.sweep(std::time::Instant::now());
+        if n > 0 {
+            tracing::debug!(sessions = n, "parked sessions expired");
+        }
     }
 }
 

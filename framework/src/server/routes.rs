@@ -4,20 +4,13 @@
 //! shutting down: then `/readyz` is 503 `draining` too).
 
 use super::AppState;
-use crate::connection::{GameConnection, Outbox};
+use crate::connection::GameConnection;
 use crate::protocol::NegotiationError;
 use crate::transport::{accept, KillSwitch, Transport};
 use actix_web::http::header::{self, ContentType};
 use actix_web::{web, HttpRequest, HttpResponse};
-use rand::Rng;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
-fn session_id() -> String {
-    let mut rng = rand::rng();
-    (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
-}
 
 pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     if state.lifecycle.is_draining() {
@@ -51,8 +44,8 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
             .body(format!("server full: {} connections open; try again later\n", state.config.max_connections));
     }
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
-    let outbox = Arc::new(Outbox::new(id, state.config.outbox, req.conn_data::<KillSwitch>().cloned()));
-    let conn = GameConnection::new(state.conn.clone(), token.clone(), session_id(), outbox);
+    let kill = req.conn_data::<KillSwitch>().cloned();
+    let conn = GameConnection::new(state.conn.clone(), token.clone(), id, kill);
     let transport = Transport::new(conn, state.config.transport.clone(), state.metrics.clone());
     // The token is echoed by us, not by actix's handshake: actix only reads
     // the first Sec-WebSocket-Protocol line, while an offer may span several.

@@ -60,6 +60,8 @@ pub struct Link<'a, E: Endpoint> {
 struct LinkState {
     observer: Arc<dyn TransportObserver>,
     closing: bool,
+    /// How the connection is ending, once known (first cause wins).
+    ending: Option<Ending>,
     heartbeat: Heartbeat,
     close_timeout: Duration,
 }
@@ -112,6 +114,7 @@ where
         return;
     }
     state.closing = true;
+    state.ending.get_or_insert(Ending::ServerClosed(u16::from(code)));
     state.observer.closed(u16::from(code));
     let description = (!reason.is_empty()).then(|| truncate_reason(reason));
     ctx.close(Some(CloseReason { code, description }));
@@ -127,6 +130,32 @@ fn truncate_reason(reason: &str) -> String {
     reason[..end].to_string()
 }
 
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The peer sent a close frame (with this code, if any).
+    PeerClosed(Option<u16>),
+    /// The server closed it with this code.
+    ServerClosed(u16),
+    /// Lost: the socket failed or closed without a close frame, or nothing
+    /// arrived within the idle timeout.
+    Lost,
+}
+
+impl Ending {
+    /// Whether the client may want to come back: the connection was lost,
+    /// or the peer closed with anything but 1000 (normal) or no code. A
+    /// browser leaving a page says 1001; an app going to the background may
+    /// say anything.
+    pub fn is_resumable(self) -> bool {
+        match self {
+            Ending::Lost => true,
+            Ending::PeerClosed(code) => code.is_some_and(|c| c != 1000),
+            Ending::ServerClosed(_) => false,
+        }
+    }
+}
+
 /// What runs on top of the transport.
 pub trait Endpoint: Unpin + Sized + 'static {
     /// The socket is open.
@@ -136,13 +165,24 @@ pub trait Endpoint: Unpin + Sized + 'static {
     /// Someone sent [`Wake`]: the endpoint's own queue has something to send.
     fn on_wake(&mut self, _link: &mut Link<'_, Self>) {}
     /// The connection is gone (after the close handshake or a dropped socket).
-    fn stopped(&mut self) {}
+    fn stopped(&mut self, _how: Ending) {}
 }
 
 /// Tells the transport actor to let its endpoint drain its queue.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]
 pub struct Wake;
+
+/// Tells the transport actor to close with `code` and `reason` (e.g. a
+/// connection whose session another connection has resumed).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct CloseNow {
+    /// The close code.
+    pub code: CloseCode,
+    /// For people.
+    pub reason: String,
+}
 
 /// The transport actor.
 pub struct Transport<E: Endpoint> {
@@ -166,6 +206,7 @@ impl<E: Endpoint> Transport<E> {
             state: LinkState {
                 observer,
                 closing: false,
+                ending: None,
                 heartbeat: Heartbeat::new(Instant::now(), config.idle_timeout),
                 close_timeout: config.close_timeout,
             },
@@ -210,6 +251,7 @@ impl<E: Endpoint> Transport<E> {
         match classify(&err, self.config.max_message_size) {
             FrameFault::SocketGone => {
                 // The socket itself failed: nobody to send a close frame to.
+                self.state.ending.get_or_insert(Ending::Lost);
                 self.stop_reading(ctx);
             }
             FrameFault::Recoverable { code, reason } if !self.state.closing => {
@@ -310,6 +352,8 @@ impl<E: Endpoint> Actor for Transport<E> {
             match act.state.heartbeat.tick(Instant::now()) {
                 HeartbeatAction::Ping(p) => ctx.ping(&p),
                 HeartbeatAction::TimedOut => {
+                    // A silent peer is a lost one, whatever code we send it.
+                    act.state.ending.get_or_insert(Ending::Lost);
                     let secs = act.config.idle_timeout.as_secs_f32();
                     close(ctx, &mut act.state, CloseCode::Policy.into(), &format!("nothing received for {secs} s"));
                     ctx.stop();
@@ -321,7 +365,7 @@ impl<E: Endpoint> Actor for Transport<E> {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.endpoint.stopped();
+        self.endpoint.stopped(self.state.ending.unwrap_or(Ending::Lost));
     }
 }
 
@@ -361,6 +405,7 @@ impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transpor
             }
             ws::Message::Pong(p) => self.state.heartbeat.pong(&p, Instant::now()),
             ws::Message::Close(reason) => {
+                self.state.ending.get_or_insert(Ending::PeerClosed(reason.as_ref().map(|r| u16::from(r.code))));
                 if !self.state.closing {
                     // Peer-initiated: echo its code (RFC 6455 §5.5.1), or
                     // answer an empty close with an empty one (a reply may
@@ -387,6 +432,7 @@ impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transpor
             let reason = format!("frame of {announced} bytes exceeds the limit of {max} bytes");
             close(ctx, &mut self.state, CloseCode::TooBig.into(), &reason);
         }
+        self.state.ending.get_or_insert(Ending::Lost);
         self.stop_reading(ctx);
     }
 }
@@ -397,6 +443,14 @@ impl<E: Endpoint> Handler<Wake> for Transport<E> {
     fn handle(&mut self, _: Wake, ctx: &mut Self::Context) {
         let (ep, mut link) = self.link(ctx);
         ep.on_wake(&mut link);
+    }
+}
+
+impl<E: Endpoint> Handler<CloseNow> for Transport<E> {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseNow, ctx: &mut Self::Context) {
+        close(ctx, &mut self.state, msg.code.into(), &msg.reason);
     }
 }
 

@@ -26,7 +26,7 @@ mod guard;
 mod heartbeat;
 mod socket;
 
-pub use actor::{accept, Endpoint, Link, Transport, TransportConfig, TransportObserver, Wake};
+pub use actor::{accept, CloseNow, Ending, Endpoint, Link, Transport, TransportConfig, TransportObserver, Wake};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
 pub use heartbeat::{Heartbeat, HeartbeatAction};
 pub use socket::{on_connect, KillSwitch, SocketOptions};

@@ -200,7 +200,7 @@ async fn play(
         };
         let counted = Instant::now() >= measure_from;
         // The frame's size: the envelope re-encoded with the same codec.
-        let msg = ServerMsg { kind: Some(event_to_kind(event)) };
+        let msg = ServerMsg { kind: Some(event_to_kind(event)), seq: 0 };
         frame.clear();
         if codec.encode(&msg, &mut frame).is_err() {
             report.errors.push("cannot re-encode a received envelope".into());
@@ -345,6 +345,7 @@ fn event_to_kind(e: Event) -> server_msg::Kind {
         Event::Shutdown(s) => S::Shutdown(s),
         Event::Left(l) => S::Left(l),
         Event::Welcome(w) => S::Welcome(w),
+        Event::Resumed(r) => S::Resumed(r),
     }
 }
 

@@ -1,0 +1,98 @@
+//! Sessions: what survives a dropped connection.
+//!
+//! A session is created with each connection (`Welcome` names it and hands
+//! out a resume token). It owns what the client is part of — its room seats,
+//! its pending joins, the [`Outbox`] rooms write to and the [`ReplayLog`] of
+//! reliable messages written — so that a connection is only the socket
+//! currently attached to it. When a connection is lost (no close frame, a
+//! heartbeat timeout, or a close with any code but 1000), its session is
+//! *parked*: rooms see the client as disconnected (`Room::on_disconnect`)
+//! and keep its seat for their reconnect window, the outbox keeps collecting
+//! within the replay bound, and a `Resume` with the token on a new
+//! connection takes the session over — the missed reliable messages are
+//! replayed in order, then states flow again. A session whose window passes
+//! ends: rooms see the client leave.
+//!
+//! Who may touch a session is decided by one field, `owner` (the attached
+//! connection), under the session's lock: a connection that lost ownership
+//! (a second connection resumed the same session) stops draining at once.
+//! Lock order is session state, then outbox; rooms only ever take the
+//! outbox lock.
+
+mod registry;
+mod replay;
+mod token;
+
+pub use registry::{ResumeError, Resumption, SessionConfig, Sessions};
+pub use replay::{Replay, ReplayLog};
+pub use token::{TokenError, TokenSigner};
+
+use crate::connection::{Outbox, RoomId};
+use crate::registry::RoomHandle;
+use crate::room::ClientId;
+use parking_lot::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One client's session.
+pub struct Session {
+    id: u64,
+    name: String,
+    nonce: u64,
+    outbox: Arc<Outbox>,
+    state: Mutex<SessionState>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// What a session is part of; changed only by its owner, under its lock.
+#[derive(Debug)]
+pub struct SessionState {
+    /// The connection attached to the session (`None`: parked or ended).
+    pub(crate) owner: Option<u64>,
+    /// When a parked session ends if nobody resumes it.
+    pub(crate) parked_until: Option<Instant>,
+    /// The session is over; it cannot be resumed.
+    pub(crate) ended: bool,
+    /// Rooms joined: the handle and the client's id in the room.
+    pub rooms: HashMap<RoomId, (Arc<RoomHandle>, ClientId)>,
+    /// Joins sent to a room and not answered yet, by request id.
+    pub pending: HashMap<u32, Arc<RoomHandle>>,
+    /// Reliable frames written and not acknowledged.
+    pub log: ReplayLog,
+}
+
+impl Session {
+    /// The numeric id (the outbox id rooms know the client by).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The id the client sees in `Welcome` / `Resumed`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where rooms write to this session.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// The session's state, if connection `conn` owns it (else `None`: the
+    /// session was taken over by another connection, or has ended).
+    pub fn owned_by(&self, conn: u64) -> Option<MutexGuard<'_, SessionState>> {
+        let st = self.state.lock();
+        (st.owner == Some(conn)).then_some(st)
+    }
+
+    /// Whether the session is parked (no connection attached, resumable).
+    pub fn is_parked(&self) -> bool {
+        let st = self.state.lock();
+        st.owner.is_none() && !st.ended
+    }
+}

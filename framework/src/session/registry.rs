@@ -1,0 +1,304 @@
+//! [`Sessions`]: every live or parked session of a server, and the rules for
+//! opening, parking, resuming and ending one.
+
+use super::{Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
+use crate::connection::{OutboxLimits, ParkLimits, RoomId};
+use crate::registry::RoomHandle;
+use crate::room::{ClientId, LeaveReason};
+use bytes::Bytes;
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Session knobs (`ServerConfig::session`).
+#[derive(Clone)]
+pub struct SessionConfig {
+    /// How long a session in no room stays resumable after its connection
+    /// is lost. A session in rooms stays as long as the longest
+    /// `RoomType::reconnect_window` among them; each room keeps the seat for
+    /// its own window. 0 disables resume.
+    pub reconnect_window: Duration,
+    /// Most reliable messages kept for replay per session.
+    pub replay_max_messages: usize,
+    /// Most bytes of reliable messages kept for replay per session.
+    pub replay_max_bytes: usize,
+    /// How long a resume token is valid after it was issued (a new one comes
+    /// with every `Resumed`).
+    pub token_ttl: Duration,
+    /// The key resume tokens are signed with; `None`: a random key per
+    /// process (tokens then work only on the server that issued them, which
+    /// is all an in-memory session can offer anyway).
+    pub secret: Option<Vec<u8>>,
+    /// Most sessions parked at once; past it a lost connection ends its
+    /// session at once (bounds memory under a reconnect flood).
+    pub max_parked: usize,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("reconnect_window", &self.reconnect_window)
+            .field("replay_max_messages", &self.replay_max_messages)
+            .field("replay_max_bytes", &self.replay_max_bytes)
+            .field("token_ttl", &self.token_ttl)
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("max_parked", &self.max_parked)
+            .finish()
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            reconnect_window: Duration::from_secs(20),
+            replay_max_messages: 256,
+            replay_max_bytes: 256 * 1024,
+            token_ttl: Duration::from_secs(24 * 3600),
+            secret: None,
+            max_parked: 10_000,
+        }
+    }
+}
+
+/// Why a resume was refused (the client gets `Error{code: 4002}` with this
+/// reason and keeps the fresh session its connection opened with).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    /// The token does not check out.
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    /// No such session: its reconnect window passed, it ended, or it lived
+    /// on another server process.
+    #[error("session expired or unknown; start a new session")]
+    Gone,
+    /// `Resume` must be the first message, before any join.
+    #[error("resume must come before any join on a connection")]
+    TooLate,
+}
+
+/// A successful resume, for the connection to act on.
+#[derive(Debug)]
+pub struct Resumption {
+    /// The resumed session (the connection now owns it).
+    pub session: Arc<Session>,
+    /// The frames to write again, in order (empty on a resync).
+    pub replay: Vec<Bytes>,
+    /// Missed reliable messages were no longer buffered.
+    pub resync: bool,
+    /// The rooms the session is in.
+    pub rooms: Vec<(RoomId, Arc<RoomHandle>, ClientId)>,
+    /// The connection that owned the session until now, if it was still
+    /// open (it must be closed: a session has one connection).
+    pub replaced: Option<u64>,
+}
+
+/// Every session of a server.
+pub struct Sessions {
+    map: DashMap<u64, Arc<Session>>,
+    signer: TokenSigner,
+    config: SessionConfig,
+    outbox: OutboxLimits,
+    next: AtomicU64,
+    parked: AtomicUsize,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").field("open", &self.map.len()).field("parked", &self.parked_count()).finish()
+    }
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Sessions {
+    /// An empty registry; outboxes get `outbox` limits.
+    pub fn new(config: SessionConfig, outbox: OutboxLimits) -> Self {
+        let signer = config.secret.as_deref().map_or_else(TokenSigner::random, TokenSigner::new);
+        Sessions { map: DashMap::new(), signer, config, outbox, next: AtomicU64::new(1), parked: AtomicUsize::new(0) }
+    }
+
+    /// The knobs.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Opens a session owned by connection `conn`.
+    pub fn open(&self, conn: u64) -> Arc<Session> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let nonce: u64 = rand::random();
+        let session = Arc::new(Session {
+            id,
+            name: format!("{id:x}-{:08x}", nonce as u32),
+            nonce,
+            outbox: Arc::new(crate::connection::Outbox::new(id, self.outbox)),
+            state: Mutex::new(SessionState {
+                owner: Some(conn),
+                parked_until: None,
+                ended: false,
+                rooms: HashMap::new(),
+                pending: HashMap::new(),
+                log: ReplayLog::new(self.config.replay_max_messages, self.config.replay_max_bytes),
+            }),
+        });
+        self.map.insert(id, session.clone());
+        session
+    }
+
+    /// A fresh resume token for `session`.
+    pub fn token(&self, session: &Session) -> String {
+        self.signer.issue(session.id, session.nonce, unix_secs() + self.config.token_ttl.as_secs())
+    }
+
+    /// Sessions open or parked.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Sessions parked.
+    pub fn parked_count(&self) -> usize {
+        self.parked.load(Ordering::Relaxed)
+    }
+
+    /// Connection `conn` is gone. If it still owns `session` and the way it
+    /// ended allows a resume (`resumable`), the session is parked for its
+    /// window and its rooms see the client as disconnected; otherwise the
+    /// session ends. Returns whether it was parked.
+    pub fn disconnect(&self, session: &Arc<Session>, conn: u64, resumable: bool, now: Instant) -> bool {
+        let mut st = session.state.lock();
+        if st.owner != Some(conn) {
+            return false;
+        }
+        st.owner = None;
+        let window = if st.rooms.is_empty() && st.pending.is_empty() {
+            self.config.reconnect_window
+        } else {
+            st.rooms
+                .values()
+                .map(|(h, _)| h)
+                .chain(st.pending.values())
+                .map(|h| h.reconnect_window)
+                .max()
+                .unwrap_or_default()
+        };
+        let eligible =
+            resumable && !self.config.reconnect_window.is_zero() && !window.is_zero() && !session.outbox.is_closed();
+        let park = eligible && {
+            let full = self.parked.fetch_add(1, Ordering::AcqRel) >= self.config.max_parked;
+            if full {
+                self.parked.fetch_sub(1, Ordering::AcqRel);
+            }
+            !full
+        };
+        if !park {
+            self.end_locked(session, &mut st);
+            drop(st);
+            self.map.remove(&session.id);
+            return false;
+        }
+        st.parked_until = Some(now + window);
+        session
+            .outbox
+            .park(ParkLimits { max_frames: self.config.replay_max_messages, max_bytes: self.config.replay_max_bytes });
+        for (h, _) in st.rooms.values() {
+            if let Some(p) = h.port() {
+                p.away(session.id);
+            }
+        }
+        true
+    }
+
+    fn end_locked(&self, session: &Session, st: &mut SessionState) {
+        if std::mem::replace(&mut st.ended, true) {
+            return;
+        }
+        st.owner = None;
+        if st.parked_until.take().is_some() {
+            self.parked.fetch_sub(1, Ordering::AcqRel);
+        }
+        session.outbox.close();
+        for h in st.rooms.drain().map(|(_, (h, _))| h).chain(st.pending.drain().map(|(_, h)| h)) {
+            if let Some(p) = h.port() {
+                p.leave(session.id, LeaveReason::Disconnected);
+            }
+        }
+        st.log.clear();
+        // The caller removes it from the map after dropping the state lock:
+        // `sweep` takes map then state, so state then map would deadlock.
+    }
+
+    /// Ends `session` now (its connection closed normally, or a resume made
+    /// it redundant). Rooms see the client leave.
+    pub fn end(&self, session: &Session) {
+        let mut st = session.state.lock();
+        self.end_locked(session, &mut st);
+        drop(st);
+        self.map.remove(&session.id);
+    }
+
+    /// Connection `conn` resumes the session of `token`, having received
+    /// every reliable message up to `last_seq`. The connection must attach
+    /// itself to the session's outbox afterwards.
+    pub fn resume(&self, token: &str, last_seq: u64, conn: u64) -> Result<Resumption, ResumeError> {
+        let (id, nonce) = self.signer.verify(token, unix_secs())?;
+        let session = self.map.get(&id).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
+        if session.nonce != nonce {
+            return Err(ResumeError::Gone);
+        }
+        let mut st = session.state.lock();
+        if st.ended {
+            return Err(ResumeError::Gone);
+        }
+        let replaced = st.owner.replace(conn);
+        if st.parked_until.take().is_some() {
+            self.parked.fetch_sub(1, Ordering::AcqRel);
+        }
+        let lost = session.outbox.take_lost() > 0;
+        let (replay, resync) = match st.log.replay_after(last_seq) {
+            Replay::Frames(frames) if !lost => {
+                st.log.ack(last_seq);
+                (frames, false)
+            }
+            _ => {
+                st.log.clear();
+                (Vec::new(), true)
+            }
+        };
+        let rooms = st.rooms.iter().map(|(id, (h, c))| (id.clone(), h.clone(), *c)).collect();
+        drop(st);
+        Ok(Resumption { session, replay, resync, rooms, replaced })
+    }
+
+    /// Ends every parked session whose window has passed; returns how many.
+    pub fn sweep(&self, now: Instant) -> usize {
+        let expired: Vec<Arc<Session>> = self
+            .map
+            .iter()
+            .filter(|s| {
+                let st = s.state.lock();
+                st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now)
+            })
+            .map(|s| s.clone())
+            .collect();
+        let mut n = 0;
+        for s in expired {
+            let mut st = s.state.lock();
+            if st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now) {
+                self.end_locked(&s, &mut st);
+                drop(st);
+                self.map.remove(&s.id);
+                n += 1;
+            }
+        }
+        n
+    }
+}
