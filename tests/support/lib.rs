@@ -2,6 +2,7 @@
 //! ports, a test room with knobs, and raw socket helpers for the tests that
 //! must misbehave on the wire.
 
+pub mod proxy;
 pub mod raw;
 
 use playhouse::prelude::*;
@@ -17,14 +18,19 @@ use std::time::{Duration, Instant};
 /// `panic_on_tick=K` panics on tick K (once: a restarted room has passed
 /// it); `panic_from_tick=K` panics on every tick from K on (it spends the
 /// restart budget); `kick=1` kicks the joining client on
-/// the next tick; `deny=1` refuses the join. Echoes each input's move_x as a
-/// reliable event `"input <client> <seq> <move_x>"`.
+/// the next tick; `deny=1` refuses the join; `chatter=1` broadcasts a
+/// reliable event `"tick <n>"` every tick; `presence=1` makes each state
+/// list one player per client, `alive` while its connection is live.
+/// Echoes each input's move_x as a reliable event
+/// `"input <client> <seq> <move_x>"`.
 #[derive(Default)]
 pub struct Probe {
     filler: String,
     panic_on_tick: Option<u64>,
     panic_from_tick: Option<u64>,
     to_kick: Vec<ClientId>,
+    chatter: bool,
+    presence: bool,
 }
 
 impl Room for Probe {
@@ -38,6 +44,8 @@ impl Room for Probe {
             panic_on_tick: options.get("panic_on_tick").and_then(|v| v.parse().ok()),
             panic_from_tick: options.get("panic_from_tick").and_then(|v| v.parse().ok()),
             to_kick: Vec::new(),
+            chatter: options.contains_key("chatter"),
+            presence: options.contains_key("presence"),
         })
     }
 
@@ -63,8 +71,18 @@ impl Room for Probe {
         for c in std::mem::take(&mut self.to_kick) {
             ctx.kick(c, "kicked by test");
         }
-        let players =
-            vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }];
+        if self.chatter {
+            let text = format!("tick {}", ctx.tick());
+            ctx.broadcast(&v2::Output {
+                kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })),
+            });
+        }
+        let players = if self.presence {
+            let ids: Vec<ClientId> = ctx.clients().map(|c| c.id).collect();
+            ids.into_iter().map(|id| v2::Player { id, alive: ctx.is_connected(id), ..Default::default() }).collect()
+        } else {
+            vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }]
+        };
         ctx.broadcast_state(&v2::Output {
             kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })),
         });
@@ -83,9 +101,10 @@ pub fn test_config() -> ServerConfig {
     c
 }
 
-/// Starts the arena server plus the `probe` (60 Hz), `probe30` and `brief`
-/// (30 Hz, disposed 200 ms after it empties) room types on 127.0.0.1:0,
-/// configured by `tweak`.
+/// Starts the arena server plus the `probe` (60 Hz), `probe30`, `brief`
+/// (30 Hz, disposed 200 ms after it empties) and `fleeting` (30 Hz, keeps a
+/// lost client's seat 300 ms) room types on 127.0.0.1:0, configured by
+/// `tweak`.
 pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningServer {
     let build = move || {
         let mut c = test_config();
@@ -94,6 +113,7 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningS
             .room::<Probe>(RoomType::new("probe", 60).max_clients(4), arena::schema())
             .room::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
             .room::<Probe>(RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)), arena::schema())
+            .room::<Probe>(RoomType::new("fleeting", 30).reconnect_window(Duration::from_millis(300)), arena::schema())
     };
     BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
 }
