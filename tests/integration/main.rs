@@ -9,6 +9,7 @@ mod game;
 mod heartbeat;
 mod negotiation;
 mod restart;
+mod resume;
 mod rooms;
 mod shutdown;
 mod slow_reader;

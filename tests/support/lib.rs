@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 /// it); `panic_from_tick=K` panics on every tick from K on (it spends the
 /// restart budget); `kick=1` kicks the joining client on
 /// the next tick; `deny=1` refuses the join; `chatter=1` broadcasts a
-/// reliable event `"tick <n>"` every tick; `presence=1` makes each state
+/// reliable event `"chat <n>"` every tick, n = 1, 2, 3, … (a counter, not
+/// the tick number, which may skip when a tick runs late); `presence=1` makes each state
 /// list one player per client, `alive` while its connection is live.
 /// Echoes each input's move_x as a reliable event
 /// `"input <client> <seq> <move_x>"`.
@@ -30,6 +31,7 @@ pub struct Probe {
     panic_from_tick: Option<u64>,
     to_kick: Vec<ClientId>,
     chatter: bool,
+    chat: u64,
     presence: bool,
 }
 
@@ -45,6 +47,7 @@ impl Room for Probe {
             panic_from_tick: options.get("panic_from_tick").and_then(|v| v.parse().ok()),
             to_kick: Vec::new(),
             chatter: options.contains_key("chatter"),
+            chat: 0,
             presence: options.contains_key("presence"),
         })
     }
@@ -72,7 +75,8 @@ impl Room for Probe {
             ctx.kick(c, "kicked by test");
         }
         if self.chatter {
-            let text = format!("tick {}", ctx.tick());
+            self.chat += 1;
+            let text = format!("chat {}", self.chat);
             ctx.broadcast(&v2::Output {
                 kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })),
             });
