@@ -7,6 +7,8 @@ mod api;
 mod clock;
 mod context;
 mod core;
+#[cfg(test)]
+mod presence_tests;
 pub(crate) mod shutdown;
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,8 @@
 
 mod registry;
 mod replay;
+#[cfg(test)]
+mod tests;
 mod token;
 
 pub use registry::{ResumeError, Resumption, SessionConfig, Sessions};

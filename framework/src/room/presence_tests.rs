@@ -1,0 +1,105 @@
+//! RoomCore and lost connections: seats kept for the reconnect window,
+//! `on_disconnect` / `on_reconnect`, and the expiry — by hand, no sockets.
+
+use super::*;
+use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
+use crate::protocol::envelope::LeaveReason as WireLeave;
+use crate::protocol::{Codec, Schema};
+use playhouse_proto::arena::v2;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct Watcher {
+    log: Vec<String>,
+}
+
+impl Room for Watcher {
+    type Input = v2::Input;
+    type Output = v2::Output;
+    fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
+        Ok(Watcher::default())
+    }
+    fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: v2::Input) {}
+    fn on_tick(&mut self, _: &mut RoomContext<Self>, _: Duration) {}
+    fn on_disconnect(&mut self, ctx: &mut RoomContext<Self>, client: ClientId) {
+        assert!(!ctx.is_connected(client) && ctx.client(client).is_some(), "away but seated during on_disconnect");
+        self.log.push(format!("away {client}"));
+    }
+    fn on_reconnect(&mut self, ctx: &mut RoomContext<Self>, client: ClientId) {
+        assert!(ctx.is_connected(client));
+        self.log.push(format!("back {client}"));
+    }
+    fn on_leave(&mut self, _: &mut RoomContext<Self>, client: ClientId, why: LeaveReason) {
+        self.log.push(format!("left {client} {why:?}"));
+    }
+}
+
+fn room(window: Duration, t0: Instant) -> RoomCore<Watcher> {
+    let spec = RoomType::new("w", 10).reconnect_window(window);
+    let schema = Arc::new(Schema::<v2::Input, v2::Output>::new().current(2));
+    RoomCore::create("r".into(), &spec, schema, &Options::new(), t0).unwrap()
+}
+
+fn join(core: &mut RoomCore<Watcher>, session: u64, t0: Instant) -> (ClientId, Arc<Outbox>) {
+    let outbox = Arc::new(Outbox::new(session, OutboxLimits::default()));
+    let req = JoinRequest {
+        request: 1,
+        session: session.to_string(),
+        version: 2,
+        codec: Codec::Proto,
+        outbox: outbox.clone(),
+        options: Options::new(),
+    };
+    (core.join(req, t0).expect("joins"), outbox)
+}
+
+fn log(core: &RoomCore<Watcher>) -> Vec<String> {
+    core.room().unwrap().log.clone()
+}
+
+#[test]
+fn a_lost_client_keeps_its_seat_until_it_comes_back() {
+    let t0 = Instant::now();
+    let mut core = room(Duration::from_secs(20), t0);
+    let (a, _) = join(&mut core, 1, t0);
+    core.disconnected(1, t0);
+    core.disconnected(1, t0); // a second report changes nothing
+    assert_eq!(core.client_count(), 1);
+    core.poll(t0 + Duration::from_secs(19));
+    core.reconnected(1, t0 + Duration::from_secs(19));
+    core.poll(t0 + Duration::from_secs(40));
+    assert_eq!(core.client_count(), 1, "back in time: the window no longer runs");
+    assert_eq!(log(&core), vec![format!("away {a}"), format!("back {a}")]);
+}
+
+#[test]
+fn past_the_window_the_client_leaves_and_its_session_is_told() {
+    let t0 = Instant::now();
+    let mut core = room(Duration::from_secs(2), t0);
+    let (a, outbox) = join(&mut core, 1, t0);
+    let (b, _) = join(&mut core, 2, t0);
+    outbox.drain();
+    core.disconnected(1, t0);
+    core.poll(t0 + Duration::from_millis(1900));
+    assert_eq!(core.client_count(), 2);
+    core.poll(t0 + Duration::from_millis(2100));
+    assert_eq!(core.client_count(), 1);
+    assert!(core.room().unwrap().log.contains(&format!("left {a} Disconnected")));
+    assert!(!log(&core).iter().any(|l| l.contains(&format!(" {b}"))), "b is untouched");
+    let left = outbox.drain().reliable.into_iter().find_map(|i| match i {
+        OutItem::Event(ConnEvent::Left { reason, .. }) => Some(reason),
+        _ => None,
+    });
+    assert_eq!(left, Some(WireLeave::Disconnected), "read by the session if it resumes for another room");
+}
+
+#[test]
+fn a_room_type_without_a_window_lets_a_lost_client_go_at_once() {
+    let t0 = Instant::now();
+    let mut core = room(Duration::ZERO, t0);
+    let (a, _) = join(&mut core, 1, t0);
+    core.disconnected(1, t0);
+    assert_eq!(core.client_count(), 0);
+    assert_eq!(log(&core), vec![format!("left {a} Disconnected")]);
+}
