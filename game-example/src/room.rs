@@ -94,6 +94,12 @@ impl Room for Arena {
         ctx.broadcast_state(&self.out);
     }
 
+    /// A player whose connection dropped stands still (no move, no fire)
+    /// while its seat waits for a resume; it can still be hit.
+    fn on_disconnect(&mut self, _ctx: &mut RoomContext<Self>, client: ClientId) {
+        self.sim.set_input(client, schema::input_from_v2(&v2::Input::default()));
+    }
+
     fn on_leave(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, _why: LeaveReason) {
         self.sim.remove_player(client);
         self.flush_events(ctx);

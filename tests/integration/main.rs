@@ -10,6 +10,7 @@ mod heartbeat;
 mod negotiation;
 mod restart;
 mod resume;
+mod resume_storm;
 mod rooms;
 mod shutdown;
 mod slow_reader;
