@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 
 /// A running proxy (stops accepting when dropped).
@@ -20,14 +20,22 @@ pub struct Proxy {
 impl Proxy {
     /// Listens on 127.0.0.1 (ephemeral port) and forwards to `target`.
     pub async fn start(target: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
+        // A storm connects hundreds at once: `TcpListener::bind`'s backlog
+        // of 128 would drop SYNs (1 s retransmits) that the server would not.
+        let socket = TcpSocket::new_v4().expect("proxy socket");
+        socket.bind("127.0.0.1:0".parse().expect("literal address")).expect("proxy binds");
+        let listener: TcpListener = socket.listen(4096).expect("proxy listens");
         let addr = listener.local_addr().expect("proxy address");
         let cut = Arc::new(Notify::new());
         let c = cut.clone();
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(target).await else { continue };
-                tokio::spawn(pipe(client, server, c.clone()));
+                let c = c.clone();
+                tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(target).await {
+                        pipe(client, server, c).await;
+                    }
+                });
             }
         });
         Proxy { addr, cut, accept }

@@ -36,6 +36,15 @@
 //! cargo build --release -p arena -p playhouse-benches --bins
 //! target/release/loadgen game --players 8,16 --codecs proto,msgpack --duration 10 --release-dir target/release
 //! ```
+//!
+//! Scenario `storm`: N clients of the arena server reset at once through a
+//! proxy, all resuming; prints the time from the reset to `Resumed`
+//! (p50/p99/max) over several storms (see `playhouse_benches::loadgen::storm`):
+//!
+//! ```text
+//! cargo build --release -p arena -p playhouse-benches --bins
+//! target/release/loadgen storm --clients 200 --rounds 5 --release-dir target/release
+//! ```
 
 use clap::{Parser, Subcommand, ValueEnum};
 use playhouse_benches::loadgen::client::{self, Stats};
@@ -45,6 +54,7 @@ use playhouse_benches::loadgen::report::{
     Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
 };
 use playhouse_benches::loadgen::server::Server;
+use playhouse_benches::loadgen::storm::{self, StormArgs};
 use playhouse_benches::loadgen::{LoadgenError, Result};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -69,6 +79,8 @@ enum Scenario {
     Fanout(FanoutArgs),
     /// P arena bots in one room of the real game server, per codec.
     Game(GameArgs),
+    /// N clients reset at once through a proxy, all resuming.
+    Storm(StormArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -148,6 +160,10 @@ fn main() {
         }
         Scenario::Game(args) => {
             let (report, ok) = runtime.block_on(game::run(&args));
+            (serde_json::to_string_pretty(&report), ok)
+        }
+        Scenario::Storm(args) => {
+            let (report, ok) = runtime.block_on(storm::run(&args));
             (serde_json::to_string_pretty(&report), ok)
         }
     };

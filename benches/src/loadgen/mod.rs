@@ -8,12 +8,14 @@
 //!   `/metrics`.
 //! - [`report`]: the JSON report's shape (keys in a fixed order).
 //! - [`game`]: the `game` scenario (arena bots against the arena server).
+//! - [`storm`]: the `storm` scenario (a reconnect storm through a resetting proxy).
 
 pub mod client;
 pub mod game;
 pub mod prom;
 pub mod report;
 pub mod server;
+pub mod storm;
 
 use playhouse::protocol::CodecError;
 use std::path::PathBuf;
