@@ -70,8 +70,15 @@ fn room(groups: &[(u32, Codec)], boxes: &[Arc<Outbox>], t0: Instant) -> RoomCore
     let mut core = RoomCore::create("bench".into(), &spec, schema, &Options::new(), t0).expect("room");
     for (i, o) in boxes.iter().enumerate() {
         let (version, codec) = groups[i % groups.len()];
-        let req =
-            JoinRequest { request: 1, session: "s".into(), version, codec, outbox: o.clone(), options: Options::new() };
+        let req = JoinRequest {
+            request: 1,
+            session: "s".into(),
+            user: None,
+            version,
+            codec,
+            outbox: o.clone(),
+            options: Options::new(),
+        };
         core.join(req, t0).expect("joins");
         o.drain();
     }

@@ -15,7 +15,9 @@
 //! See the README for a complete room in a few dozen lines and
 //! `docs/protocol.md` for the wire protocol.
 
+pub mod auth;
 pub mod connection;
+pub mod limits;
 pub mod metrics;
 pub mod protocol;
 pub mod registry;

@@ -59,6 +59,8 @@ pub struct Metrics {
     closes: Family<CodeLabel, Counter>,
     /// Sessions parked after a lost connection.
     pub sessions_parked: Counter,
+    /// Messages over a connection's rate limit.
+    pub rate_limited: Counter,
     resumes: Family<ResultLabel, Counter>,
     rooms: Family<RoomTypeLabel, Gauge>,
     tick_duration: HistogramFamily,
@@ -120,6 +122,7 @@ impl Metrics {
             bytes_out: Counter::default(),
             closes: Family::default(),
             sessions_parked: Counter::default(),
+            rate_limited: Counter::default(),
             resumes: Family::default(),
             rooms: Family::default(),
             tick_duration: Family::new_with_constructor(tick_buckets),
@@ -146,6 +149,7 @@ impl Metrics {
         r.register("bytes_in", "Payload bytes received", m.bytes_in.clone());
         r.register("bytes_out", "Payload bytes sent", m.bytes_out.clone());
         r.register("closes", "Connections closed by the server, by close code", m.closes.clone());
+        r.register("rate_limited", "Messages over a connection's rate limit", m.rate_limited.clone());
         r.register("sessions_parked", "Sessions parked after a lost connection", m.sessions_parked.clone());
         r.register(
             "session_resumes",

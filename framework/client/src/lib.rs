@@ -105,6 +105,8 @@ pub enum Event {
     Welcome(Welcome),
     /// A session was resumed (the answer to [`Client::resume`]).
     Resumed(Resumed),
+    /// The connection's credential was accepted (an `Auth` answer).
+    Authenticated(envelope::Authenticated),
 }
 
 impl From<S> for Event {
@@ -120,6 +122,7 @@ impl From<S> for Event {
             S::Shutdown(s) => Event::Shutdown(s),
             S::Left(l) => Event::Left(l),
             S::Resumed(r) => Event::Resumed(r),
+            S::Authenticated(a) => Event::Authenticated(a),
         }
     }
 }
@@ -415,6 +418,18 @@ impl Client {
     /// This client's id in `room`, if joined.
     pub fn client_id(&self, room: &str) -> Option<u32> {
         self.rooms.get(room).copied()
+    }
+
+    /// Authenticates the connection (first-message auth) or refreshes its
+    /// credential, and waits for the server's `Authenticated`. A refused
+    /// token closes the connection (4001; 4003 for another user's token).
+    pub async fn authenticate(&mut self, token: &str) -> Result<envelope::Authenticated, ClientError> {
+        self.send(C::Auth(envelope::Auth { token: token.to_string() })).await?;
+        self.wait_for(|e| match e {
+            Event::Authenticated(a) => Some(a.clone()),
+            _ => None,
+        })
+        .await
     }
 
     /// Measures the round-trip time with an envelope `Ping`.

@@ -21,20 +21,22 @@
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
 use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem};
+use crate::auth::{AuthGate, Step};
+use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
-    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
-    LeaveReason as WireLeave, Left, Pong, Resume, Resumed, ServerMsg, Shutdown, Welcome,
+    client_msg::Kind as In, server_msg::Kind as Out, Authenticated, Error as WireError, JoinError, JoinErrorCode,
+    Joined, LeaveReason as WireLeave, Left, Pong, Resume, Resumed, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{stamp_seq, CloseCode, Token};
-use crate::registry::{InputError, Registry, RegistryError, RoomHandle};
+use crate::registry::{InputError, RawInput, Registry, RegistryError, RoomHandle};
 use crate::room::{JoinRequest, LeaveReason, Options};
 use crate::session::{ResumeError, Session, SessionState, Sessions};
 use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What every connection of a server shares.
 pub struct ConnectionShared {
@@ -50,6 +52,8 @@ pub struct ConnectionShared {
     pub live: LiveConnections,
     /// Every open or parked session.
     pub sessions: Sessions,
+    /// Per-connection rate limits.
+    pub rate: RateLimits,
 }
 
 /// The endpoint of one game connection.
@@ -63,14 +67,22 @@ pub struct GameConnection {
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
-    /// A message other than `Hello` has arrived: too late to `Resume`.
+    /// A message other than `Hello` or `Auth` has arrived: too late to `Resume`.
     settled: bool,
+    auth: AuthGate,
+    rate: RateGate,
+    /// This connection's share of its address's connection cap.
+    _ip: Option<IpSlot>,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
 pub const ERROR_NOT_IN_ROOM: u32 = 4004;
 /// Error code in `Error` for an input dropped because the room is busy.
 pub const ERROR_ROOM_BUSY: u32 = 1013;
+/// Error code in `Error` for an input the room type's `authorize_input` refused.
+pub const ERROR_FORBIDDEN: u32 = 4003;
+/// Error code in `Error` for a message dropped by the rate limit.
+pub const ERROR_RATE_LIMITED: u32 = 1008;
 /// Error code in `Error` for a message kind this server does not know.
 pub const ERROR_UNKNOWN_KIND: u32 = 1003;
 /// Error code in `Error` for a resume this server cannot honour (the session
@@ -83,9 +95,18 @@ fn unix_millis() -> u64 {
 
 impl GameConnection {
     /// Connection `conn`, which negotiated `token`, opening a new session.
-    /// `kill` shuts its socket down from outside (for stalled readers).
-    pub fn new(shared: Arc<ConnectionShared>, token: Token, conn: u64, kill: Option<KillSwitch>) -> Self {
+    /// `kill` shuts its socket down from outside (for stalled readers);
+    /// `auth` holds what the upgrade proved; `ip` its address's slot.
+    pub fn new(
+        shared: Arc<ConnectionShared>,
+        token: Token,
+        conn: u64,
+        kill: Option<KillSwitch>,
+        auth: AuthGate,
+        ip: Option<IpSlot>,
+    ) -> Self {
         let session = shared.sessions.open(conn);
+        let rate = RateGate::new(&shared.rate);
         GameConnection {
             shared,
             token,
@@ -95,6 +116,43 @@ impl GameConnection {
             drain_buf: DrainBuffers::default(),
             noticed: false,
             settled: false,
+            auth,
+            rate,
+            _ip: ip,
+        }
+    }
+
+    /// Binds the session to the authenticated user (closing 4003 if the
+    /// user holds too many sessions) and schedules the credential check.
+    fn on_authenticated(&mut self, link: &mut Link<'_, Self>) -> bool {
+        let Some(user) = self.auth.user().map(str::to_string) else { return true };
+        if let Err(e) = self.shared.sessions.bind_user(&self.session, self.conn, &user) {
+            link.close(CloseCode::Forbidden, &e.to_string());
+            return false;
+        }
+        self.schedule_auth_check(link);
+        true
+    }
+
+    fn schedule_auth_check(&self, link: &mut Link<'_, Self>) {
+        if let Some(after) = self.auth.next_check(Instant::now(), SystemTime::now()) {
+            // Timers are not precise to the millisecond: check a little late
+            // rather than early (an early check would reschedule at once).
+            link.timer(after + Duration::from_millis(5));
+        }
+    }
+
+    fn on_auth(&mut self, token: &str, link: &mut Link<'_, Self>) {
+        match self.auth.auth(token, SystemTime::now()) {
+            Step::Accepted(id) => {
+                if !self.on_authenticated(link) {
+                    return;
+                }
+                let expires_at =
+                    id.expires_at.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_millis() as u64);
+                self.send(link, Out::Authenticated(Authenticated { user: id.user, expires_at }));
+            }
+            Step::Close(code, reason) => link.close(code, &reason),
         }
     }
 
@@ -169,6 +227,7 @@ impl GameConnection {
         port.join(JoinRequest {
             request,
             session: self.session.name().to_string(),
+            user: self.auth.user().map(str::to_string),
             version: self.token.version,
             codec: self.token.codec,
             outbox: self.session.outbox().clone(),
@@ -215,12 +274,19 @@ impl GameConnection {
     }
 
     fn on_envelope(&mut self, kind: In, link: &mut Link<'_, Self>) {
+        if let In::Auth(a) = kind {
+            return self.on_auth(&a.token, link);
+        }
+        if !self.auth.may_process() && !matches!(kind, In::Hello(_)) {
+            return link.close(CloseCode::Unauthorized, "authenticate first: the first message must be Auth");
+        }
         if let In::Resume(r) = kind {
             return self.resume(r, link);
         }
         if !matches!(kind, In::Hello(_)) {
             self.settled = true;
         }
+        let user = self.auth.user().map(str::to_string);
         let session = self.session.clone();
         // Input is the hot path: route it without holding the session.
         if let In::Input(i) = kind {
@@ -230,16 +296,25 @@ impl GameConnection {
                 return self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", i.room));
             };
             let Some(port) = h.port() else { return };
-            return match port.input(client, i.seq, self.token.version, self.token.codec, &i.payload) {
+            let raw = RawInput {
+                client,
+                seq: i.seq,
+                version: self.token.version,
+                codec: self.token.codec,
+                payload: &i.payload,
+                user: user.as_deref(),
+            };
+            return match port.input(raw) {
                 Ok(()) | Err(InputError::Gone) => {}
                 Err(e @ InputError::Decode(_)) => link.close(CloseCode::InvalidPayload, &e.to_string()),
                 Err(e @ InputError::Busy) => self.error(link, ERROR_ROOM_BUSY, e.to_string()),
+                Err(e @ InputError::Forbidden(_)) => self.error(link, ERROR_FORBIDDEN, e.to_string()),
             };
         }
         let Some(mut guard) = session.owned_by(self.conn) else { return };
         let st = &mut *guard;
         match kind {
-            In::Hello(_) | In::Resume(_) | In::Input(_) => {}
+            In::Hello(_) | In::Resume(_) | In::Input(_) | In::Auth(_) => {}
             In::Ack(a) => st.log.ack(a.seq),
             In::Join(j) => {
                 if !self.may_join(st, link, j.request, Some(&j.room)) {
@@ -249,19 +324,28 @@ impl GameConnection {
                     let reason = format!("no room {:?}", j.room);
                     return self.join_error(st, link, j.request, JoinErrorCode::RoomNotFound, reason);
                 };
-                let r = h.reserve().map(|_| h).map_err(RegistryError::Seat);
+                let reg = &self.shared.registry;
+                let r = reg
+                    .authorize_join(&h.room_type, user.as_deref(), Some(&j.room), &j.options)
+                    .and_then(|()| h.reserve().map(|_| h).map_err(RegistryError::Seat));
                 self.handle_reserved(st, link, j.request, r, j.options);
             }
             In::JoinOrCreate(j) => {
                 if self.may_join(st, link, j.request, None) {
                     let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
-                    let r = self.shared.registry.join_or_create(&j.room_type, &j.options, mine);
+                    let reg = &self.shared.registry;
+                    let r = reg
+                        .authorize_join(&j.room_type, user.as_deref(), None, &j.options)
+                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, mine));
                     self.handle_reserved(st, link, j.request, r, j.options);
                 }
             }
             In::Create(c) => {
                 if self.may_join(st, link, c.request, None) {
-                    let r = self.shared.registry.create(&c.room_type, &c.options);
+                    let reg = &self.shared.registry;
+                    let r = reg
+                        .authorize_join(&c.room_type, user.as_deref(), None, &c.options)
+                        .and_then(|()| reg.create(&c.room_type, &c.options));
                     self.handle_reserved(st, link, c.request, r, c.options);
                 }
             }
@@ -288,7 +372,7 @@ impl GameConnection {
             metrics.resume("refused");
             return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
         }
-        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn) {
+        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn, self.auth.user()) {
             Ok(res) => res,
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
@@ -409,9 +493,36 @@ impl Endpoint for GameConnection {
             // Opened while the notice was going out (see `LiveConnections`).
             self.notice_shutdown(reconnect_after_ms, link);
         }
+        // Authenticated at the upgrade: bind the session now. Waiting for a
+        // first-message Auth: the deadline timer.
+        if self.auth.may_process() {
+            self.on_authenticated(link);
+        } else {
+            self.schedule_auth_check(link);
+        }
+    }
+
+    fn on_timer(&mut self, link: &mut Link<'_, Self>) {
+        match self.auth.check(Instant::now(), SystemTime::now()) {
+            Some((code, reason)) => link.close(code, &reason),
+            None => self.schedule_auth_check(link),
+        }
     }
 
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
+        match self.rate.check(msg.len()) {
+            Verdict::Pass => {}
+            Verdict::Limited { notify } => {
+                self.shared.metrics.rate_limited.inc();
+                return match self.shared.rate.policy {
+                    RatePolicy::Close => link.close(CloseCode::Policy, "rate limit exceeded"),
+                    RatePolicy::Drop if notify => {
+                        self.error(link, ERROR_RATE_LIMITED, "rate limit exceeded: messages are being dropped")
+                    }
+                    RatePolicy::Drop => {}
+                };
+            }
+        }
         let bytes = match msg {
             WholeMessage::Binary(b) => b,
             WholeMessage::Text(_) => {

@@ -8,7 +8,8 @@ mod live;
 mod outbox;
 
 pub use endpoint::{
-    ConnectionShared, GameConnection, ERROR_NOT_IN_ROOM, ERROR_RESUME_UNAVAILABLE, ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
+    ConnectionShared, GameConnection, ERROR_FORBIDDEN, ERROR_NOT_IN_ROOM, ERROR_RATE_LIMITED, ERROR_RESUME_UNAVAILABLE,
+    ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
 };
 pub use live::LiveConnections;
 pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push, RoomId};

@@ -28,12 +28,32 @@ pub enum InputError {
     /// The room is gone.
     #[error("room is gone")]
     Gone,
+    /// The room type's `authorize_input` refused it (`Error{4003}`).
+    #[error("input not allowed: {0}")]
+    Forbidden(String),
+}
+
+/// An input as it arrives, before decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct RawInput<'a> {
+    /// The sender's id in the room.
+    pub client: ClientId,
+    /// The sender's input seq.
+    pub seq: u32,
+    /// The sender's schema version.
+    pub version: u32,
+    /// The sender's codec.
+    pub codec: Codec,
+    /// The encoded game input.
+    pub payload: &'a [u8],
+    /// The authenticated user.
+    pub user: Option<&'a str>,
 }
 
 /// The type-erased way into a room actor.
 pub(crate) trait RoomPort: Send + Sync {
     fn join(&self, req: JoinRequest);
-    fn input(&self, client: ClientId, seq: u32, version: u32, codec: Codec, payload: &[u8]) -> Result<(), InputError>;
+    fn input(&self, input: RawInput<'_>) -> Result<(), InputError>;
     fn leave(&self, session: u64, why: LeaveReason);
     /// The session's connection was lost (`back`: it resumed).
     fn presence(&self, session: u64, back: bool);
@@ -61,10 +81,12 @@ impl<R: Room> RoomPort for TypedPort<R> {
         self.addr.do_send(JoinMsg(req));
     }
 
-    fn input(&self, client: ClientId, seq: u32, version: u32, codec: Codec, payload: &[u8]) -> Result<(), InputError> {
+    fn input(&self, raw: RawInput<'_>) -> Result<(), InputError> {
         // Decoded here, on the connection's thread, so a bad payload is
         // answered at once and the room's thread only sees valid inputs.
-        let input = self.schema.decode_input(version, codec, payload)?;
+        let input = self.schema.decode_input(raw.version, raw.codec, raw.payload)?;
+        R::authorize_input(raw.user, &input).map_err(|r| InputError::Forbidden(r.reason))?;
+        let (client, seq) = (raw.client, raw.seq);
         self.addr.try_send(InputMsg { client, seq, input }).map_err(|e| match e {
             actix::dev::SendError::Full(_) => InputError::Busy,
             actix::dev::SendError::Closed(_) => InputError::Gone,

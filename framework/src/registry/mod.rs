@@ -4,7 +4,7 @@
 
 mod handle;
 
-pub use handle::{InputError, RoomHandle};
+pub use handle::{InputError, RawInput, RoomHandle};
 
 use crate::connection::RoomId;
 use crate::metrics::Metrics;
@@ -33,6 +33,9 @@ pub enum RegistryError {
     /// A seat could not be reserved.
     #[error("{}", seat_reason(*.0))]
     Seat(JoinErrorCode),
+    /// The room type's `authorize_join` said no.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 fn seat_reason(code: JoinErrorCode) -> &'static str {
@@ -52,6 +55,7 @@ impl RegistryError {
             RegistryError::Create(CreateError::Rejected(_)) => JoinErrorCode::Rejected,
             RegistryError::Create(CreateError::Panicked(_)) => JoinErrorCode::Internal,
             RegistryError::Seat(c) => *c,
+            RegistryError::Forbidden(_) => JoinErrorCode::Forbidden,
         }
     }
 }
@@ -88,6 +92,7 @@ pub struct RoomInfo {
 
 trait RoomFactory: Send + Sync {
     fn spec(&self) -> &RoomType;
+    fn authorize_join(&self, user: Option<&str>, room: Option<&str>, options: &Options) -> Result<(), String>;
     fn versions(&self) -> Vec<u32>;
     fn spawn(
         &self,
@@ -110,6 +115,10 @@ impl<R: Room> RoomFactory for Factory<R> {
 
     fn versions(&self) -> Vec<u32> {
         self.schema.versions()
+    }
+
+    fn authorize_join(&self, user: Option<&str>, room: Option<&str>, options: &Options) -> Result<(), String> {
+        R::authorize_join(user, room, options).map_err(|r| r.reason)
     }
 
     fn spawn(
@@ -187,6 +196,19 @@ fn new_room_id() -> RoomId {
 }
 
 impl Registry {
+    /// Asks `room_type`'s `authorize_join` whether `user` may join `room`
+    /// (a join by id) or a room of the type (create / join-or-create).
+    pub fn authorize_join(
+        &self,
+        room_type: &str,
+        user: Option<&str>,
+        room: Option<&str>,
+        options: &Options,
+    ) -> Result<(), RegistryError> {
+        let factory = self.types.get(room_type).ok_or_else(|| RegistryError::UnknownRoomType(room_type.to_string()))?;
+        factory.authorize_join(user, room, options).map_err(RegistryError::Forbidden)
+    }
+
     /// A room by id.
     pub fn get(&self, id: &str) -> Option<Arc<RoomHandle>> {
         self.rooms.get(id).map(|r| r.clone())

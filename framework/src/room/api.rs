@@ -19,6 +19,8 @@ pub struct Client {
     pub id: ClientId,
     /// The session id the client got in `Welcome`.
     pub session: String,
+    /// The authenticated user (`None`: the server has no authentication).
+    pub user: Option<String>,
     /// The schema version the client negotiated.
     pub version: u32,
     /// The codec the client negotiated.
@@ -93,6 +95,21 @@ pub trait Room: Sized + Send + 'static {
     type Input: Send + 'static;
     /// What the room sends: state snapshots and reliable messages.
     type Output: Send + 'static;
+
+    /// Who may join rooms of this type. Runs on the connection's thread
+    /// before a seat is reserved or a room is created: `user` is the
+    /// authenticated user, `room` the room id of a join by id (`None` for
+    /// create and join-or-create). `Err`: `JoinError { FORBIDDEN, reason }`.
+    fn authorize_join(_user: Option<&str>, _room: Option<&str>, _options: &Options) -> Result<(), Reject> {
+        Ok(())
+    }
+
+    /// Who may send what. Runs on the connection's thread for each decoded
+    /// input before it reaches the room. `Err`: the input is dropped and the
+    /// client gets `Error { code: 4003, reason }`.
+    fn authorize_input(_user: Option<&str>, _input: &Self::Input) -> Result<(), Reject> {
+        Ok(())
+    }
 
     /// Creates the room; `Err` refuses the create (the client gets a `JoinError`).
     fn on_create(ctx: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject>;

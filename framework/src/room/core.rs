@@ -34,6 +34,8 @@ pub struct JoinRequest {
     pub request: u32,
     /// The session id.
     pub session: String,
+    /// The authenticated user.
+    pub user: Option<String>,
     /// Negotiated schema version.
     pub version: u32,
     /// Negotiated codec.
@@ -202,8 +204,13 @@ impl<R: Room> RoomCore<R> {
             req.outbox.push_event(ev, now);
             return None;
         }
-        let client =
-            Client { id: self.next_client, session: req.session.clone(), version: req.version, codec: req.codec };
+        let client = Client {
+            id: self.next_client,
+            session: req.session.clone(),
+            user: req.user.clone(),
+            version: req.version,
+            codec: req.codec,
+        };
         let verdict = self.call(|room, ctx| room.on_join(ctx, &client, &req.options));
         match verdict {
             Some(Ok(())) => {}

@@ -46,6 +46,7 @@ fn join(core: &mut RoomCore<Watcher>, session: u64, t0: Instant) -> (ClientId, A
     let req = JoinRequest {
         request: 1,
         session: session.to_string(),
+        user: None,
         version: 2,
         codec: Codec::Proto,
         outbox: outbox.clone(),

@@ -84,6 +84,7 @@ mod tests {
         let req = JoinRequest {
             request: 1,
             session: "s".into(),
+            user: None,
             version: 2,
             codec: Codec::Proto,
             outbox,

@@ -121,6 +121,7 @@ impl Fixture {
         let req = JoinRequest {
             request: 7,
             session: "s".into(),
+            user: None,
             version,
             codec,
             outbox: outbox.clone(),
@@ -280,6 +281,7 @@ fn a_stalled_reader_is_dropped_and_the_others_keep_receiving() {
     let req = JoinRequest {
         request: 1,
         session: "slow".into(),
+        user: None,
         version: 2,
         codec: Codec::Proto,
         outbox: slow.clone(),
@@ -373,6 +375,7 @@ fn join_counter(core: &mut RoomCore<Counter>, conn: u64, t0: Instant) -> (Client
     let req = JoinRequest {
         request: 1,
         session: "s".into(),
+        user: None,
         version: 2,
         codec: Codec::Proto,
         outbox: outbox.clone(),

@@ -1,7 +1,9 @@
 //! Server configuration: every knob, its default, and what it bounds.
 //! (README "Configuration" lists the same keys.)
 
+use crate::auth::AuthConfig;
 use crate::connection::OutboxLimits;
+use crate::limits::{OriginPolicy, RateLimits};
 use crate::protocol::Codec;
 use crate::session::SessionConfig;
 use crate::transport::{SocketOptions, TransportConfig};
@@ -48,6 +50,22 @@ pub struct ServerConfig {
     pub reconnect_after: Duration,
     /// Session resume: reconnect window, replay bounds, token signing.
     pub session: SessionConfig,
+    /// Which web origins may open a socket (HTTP 403 otherwise). Default:
+    /// the server's own pages and native clients.
+    pub origins: OriginPolicy,
+    /// Authentication (`None`: every client is anonymous).
+    pub auth: Option<AuthConfig>,
+    /// Per-connection message and byte rates, and what happens past them.
+    pub rate: RateLimits,
+    /// Most open connections from one client address; past it upgrades get
+    /// HTTP 429 (0: no cap). Behind a proxy, see `trusted_proxies`.
+    pub max_connections_per_ip: usize,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the real
+    /// client (for the per-address cap and logs). Empty: the peer address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Most sessions (open or parked) one authenticated user may hold; past
+    /// it upgrades get HTTP 429, or a first-message `Auth` gets close 4003.
+    pub max_sessions_per_user: usize,
 }
 
 impl ServerConfig {
@@ -66,6 +84,12 @@ impl ServerConfig {
             drain_timeout: Duration::from_secs(10),
             reconnect_after: Duration::from_secs(1),
             session: SessionConfig::default(),
+            origins: OriginPolicy::default(),
+            auth: None,
+            rate: RateLimits::default(),
+            max_connections_per_ip: 256,
+            trusted_proxies: Vec::new(),
+            max_sessions_per_user: 8,
         }
     }
 }

@@ -32,6 +32,7 @@ pub use config::ServerConfig;
 pub use shutdown::ShutdownHandle;
 
 use crate::connection::{ConnectionShared, LiveConnections};
+use crate::limits::{OriginPolicy, PerIp, RateLimits};
 use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema};
 use crate::registry::{RegistryBuilder, RoomTypeInfo};
@@ -54,6 +55,7 @@ pub(crate) struct AppState {
     metrics: Arc<Metrics>,
     next_conn: AtomicU64,
     lifecycle: Arc<Lifecycle>,
+    per_ip: Arc<PerIp>,
 }
 
 /// `GET /info`: what a client needs to explain a refusal to a person.
@@ -86,6 +88,22 @@ pub struct Limits {
     pub idle_timeout_secs: f64,
     /// Stalled-reader timeout, seconds.
     pub stall_timeout_secs: f64,
+    /// Most connections from one client address.
+    pub max_connections_per_ip: usize,
+    /// Most sessions per authenticated user.
+    pub max_sessions_per_user: usize,
+    /// Per-connection message and byte rates.
+    pub rate: RateLimits,
+    /// Allowed web origins.
+    pub origins: OriginPolicy,
+    /// Authentication: `none`, `upgrade` or `first_message`.
+    pub auth: &'static str,
+    /// First-message auth deadline, seconds (0 unless `first_message`).
+    pub auth_deadline_secs: f64,
+    /// How long a lost connection's session stays resumable, seconds.
+    pub reconnect_window_secs: f64,
+    /// Reliable messages kept per session for replay.
+    pub replay_max_messages: usize,
 }
 
 impl AppState {
@@ -107,6 +125,21 @@ impl AppState {
                 heartbeat_interval_secs: c.transport.heartbeat_interval.as_secs_f64(),
                 idle_timeout_secs: c.transport.idle_timeout.as_secs_f64(),
                 stall_timeout_secs: c.outbox.stall_timeout.as_secs_f64(),
+                max_connections_per_ip: c.max_connections_per_ip,
+                max_sessions_per_user: c.max_sessions_per_user,
+                rate: c.rate,
+                origins: c.origins.clone(),
+                auth: match c.auth.as_ref().map(|a| a.mode) {
+                    None => "none",
+                    Some(crate::auth::AuthMode::Upgrade) => "upgrade",
+                    Some(crate::auth::AuthMode::FirstMessage { .. }) => "first_message",
+                },
+                auth_deadline_secs: match c.auth.as_ref().map(|a| a.mode) {
+                    Some(crate::auth::AuthMode::FirstMessage { deadline }) => deadline.as_secs_f64(),
+                    _ => 0.0,
+                },
+                reconnect_window_secs: c.session.reconnect_window.as_secs_f64(),
+                replay_max_messages: c.session.replay_max_messages,
             },
         }
     }
@@ -190,7 +223,9 @@ impl Server {
             max_rooms_per_connection: config.max_rooms_per_connection,
             open: AtomicUsize::new(0),
             live: LiveConnections::new(),
-            sessions: Sessions::new(config.session.clone(), config.outbox),
+            sessions: Sessions::new(config.session.clone(), config.outbox)
+                .with_max_per_user(config.max_sessions_per_user),
+            rate: config.rate,
         });
         let state = web::Data::new(AppState {
             negotiator,
@@ -198,6 +233,7 @@ impl Server {
             metrics,
             next_conn: AtomicU64::new(1),
             lifecycle: Arc::new(Lifecycle::new()),
+            per_ip: Arc::new(PerIp::new(config.max_connections_per_ip)),
             config: config.clone(),
         });
         let socket = config.socket;

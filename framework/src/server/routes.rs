@@ -1,16 +1,48 @@
 //! HTTP routes: the WebSocket upgrade (`/ws`) and the plain endpoints.
 //! Refusals before the upgrade are HTTP statuses with a plain-text body a
-//! person can read: 400 (no shared subprotocol), 503 (server full, or
-//! shutting down: then `/readyz` is 503 `draining` too).
+//! person can read: 403 (origin not allowed), 400 (no shared subprotocol),
+//! 401 (authentication), 429 (too many connections from one address, or
+//! sessions of one user), 503 (server full, or shutting down: then
+//! `/readyz` is 503 `draining` too).
 
 use super::AppState;
+use crate::auth::{token_from_request, AuthError, AuthGate, AuthMode};
 use crate::connection::GameConnection;
-use crate::protocol::NegotiationError;
 use crate::transport::{accept, KillSwitch, Transport};
 use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+fn refuse(state: &AppState, status: StatusCode, body: String) -> HttpResponse {
+    state.metrics.handshake_refused(status.as_u16());
+    let mut resp = HttpResponse::build(status);
+    resp.content_type(ContentType::plaintext());
+    match status {
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+            resp.insert_header((header::RETRY_AFTER, "5"));
+        }
+        StatusCode::UNAUTHORIZED => {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        _ => {}
+    }
+    resp.body(body + "\n")
+}
+
+/// The client's address: the peer, or the last `X-Forwarded-For` hop added
+/// by a trusted proxy.
+fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).last();
+    forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()).or(Some(peer))
+}
 
 pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     if state.lifecycle.is_draining() {
@@ -21,31 +53,62 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
             .content_type(ContentType::plaintext())
             .body("server is shutting down; connect to another server or try again later\n");
     }
+    // Cross-site WebSocket hijacking: only allowed pages may open a socket.
+    let origin = req.headers().get(header::ORIGIN).map(|v| v.to_str().unwrap_or("<not text>"));
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if let Err(e) = state.config.origins.check(origin, host) {
+        return refuse(&state, StatusCode::FORBIDDEN, e.to_string());
+    }
     let offered = req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).filter_map(|v| v.to_str().ok());
     let token = match state.negotiator.negotiate(offered) {
         Ok(t) => t,
-        Err(e) => {
-            state.metrics.handshake_refused(400);
-            let body = match &e {
-                NegotiationError::NoHeader { .. } | NegotiationError::NoSharedToken { .. } => e.to_string(),
-            };
-            return HttpResponse::BadRequest().content_type(ContentType::plaintext()).body(body + "\n");
+        Err(e) => return refuse(&state, StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    // Authentication at the upgrade (a token in a first-message server is
+    // used too, if the request carries one).
+    let auth_config = state.config.auth.as_ref();
+    let identity = match auth_config {
+        None => None,
+        Some(c) => match (token_from_request(&req, c.cookie.as_deref()), c.mode) {
+            (Some(t), _) => match c.authenticator.authenticate(&t) {
+                Ok(id) => Some(id),
+                Err(e) => return refuse(&state, StatusCode::UNAUTHORIZED, e.to_string()),
+            },
+            (None, AuthMode::Upgrade) => {
+                return refuse(&state, StatusCode::UNAUTHORIZED, AuthError::Missing.to_string());
+            }
+            (None, AuthMode::FirstMessage { .. }) => None,
+        },
+    };
+    if let Some(id) = &identity {
+        if state.conn.sessions.user_at_cap(&id.user) {
+            let max = state.config.max_sessions_per_user;
+            return refuse(&state, StatusCode::TOO_MANY_REQUESTS, format!("user already holds {max} sessions"));
         }
+    }
+    let ip_slot = match client_ip(&req, &state.config.trusted_proxies) {
+        Some(ip) => match state.per_ip.acquire(ip) {
+            Some(slot) => Some(slot),
+            None => {
+                let max = state.config.max_connections_per_ip;
+                let body = format!("too many connections from {ip} (at most {max}); try again later");
+                return refuse(&state, StatusCode::TOO_MANY_REQUESTS, body);
+            }
+        },
+        None => None,
     };
     let open = &state.conn.open;
     if open
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < state.config.max_connections).then_some(n + 1))
         .is_err()
     {
-        state.metrics.handshake_refused(503);
-        return HttpResponse::ServiceUnavailable()
-            .insert_header((header::RETRY_AFTER, "5"))
-            .content_type(ContentType::plaintext())
-            .body(format!("server full: {} connections open; try again later\n", state.config.max_connections));
+        let body = format!("server full: {} connections open; try again later", state.config.max_connections);
+        return refuse(&state, StatusCode::SERVICE_UNAVAILABLE, body);
     }
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let kill = req.conn_data::<KillSwitch>().cloned();
-    let conn = GameConnection::new(state.conn.clone(), token.clone(), id, kill);
+    let gate = AuthGate::new(auth_config, identity, Instant::now());
+    let conn = GameConnection::new(state.conn.clone(), token.clone(), id, kill, gate, ip_slot);
     let transport = Transport::new(conn, state.config.transport.clone(), state.metrics.clone());
     // The token is echoed by us, not by actix's handshake: actix only reads
     // the first Sec-WebSocket-Protocol line, while an offer may span several.

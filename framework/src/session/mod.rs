@@ -25,7 +25,7 @@ mod replay;
 mod tests;
 mod token;
 
-pub use registry::{ResumeError, Resumption, SessionConfig, Sessions};
+pub use registry::{ResumeError, Resumption, SessionConfig, Sessions, TooManySessions};
 pub use replay::{Replay, ReplayLog};
 pub use token::{TokenError, TokenSigner};
 
@@ -67,6 +67,9 @@ pub struct SessionState {
     pub pending: HashMap<u32, Arc<RoomHandle>>,
     /// Reliable frames written and not acknowledged.
     pub log: ReplayLog,
+    /// The authenticated user the session belongs to: only that user may
+    /// resume it.
+    pub user: Option<String>,
 }
 
 impl Session {

@@ -77,7 +77,15 @@ pub enum ResumeError {
     /// `Resume` must be the first message, before any join.
     #[error("resume must come before any join on a connection")]
     TooLate,
+    /// The session belongs to another user than the connection's.
+    #[error("session belongs to another user")]
+    WrongUser,
 }
+
+/// A user holds as many sessions as allowed already.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("user already holds {0} sessions, the most allowed")]
+pub struct TooManySessions(pub usize);
 
 /// A successful resume, for the connection to act on.
 #[derive(Debug)]
@@ -103,6 +111,8 @@ pub struct Sessions {
     outbox: OutboxLimits,
     next: AtomicU64,
     parked: AtomicUsize,
+    users: DashMap<String, usize>,
+    max_per_user: usize,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -119,7 +129,56 @@ impl Sessions {
     /// An empty registry; outboxes get `outbox` limits.
     pub fn new(config: SessionConfig, outbox: OutboxLimits) -> Self {
         let signer = config.secret.as_deref().map_or_else(TokenSigner::random, TokenSigner::new);
-        Sessions { map: DashMap::new(), signer, config, outbox, next: AtomicU64::new(1), parked: AtomicUsize::new(0) }
+        Sessions {
+            map: DashMap::new(),
+            signer,
+            config,
+            outbox,
+            next: AtomicU64::new(1),
+            parked: AtomicUsize::new(0),
+            users: DashMap::new(),
+            max_per_user: 0,
+        }
+    }
+
+    /// Caps the sessions one user may hold (0: no cap).
+    pub fn with_max_per_user(mut self, max: usize) -> Self {
+        self.max_per_user = max;
+        self
+    }
+
+    /// Sessions `user` holds (open or parked).
+    pub fn user_sessions(&self, user: &str) -> usize {
+        self.users.get(user).map_or(0, |n| *n)
+    }
+
+    /// Whether `user` may open another session.
+    pub fn user_at_cap(&self, user: &str) -> bool {
+        self.max_per_user != 0 && self.user_sessions(user) >= self.max_per_user
+    }
+
+    /// Binds `session` (owned by `conn`) to `user`, counting it against the
+    /// user's cap. A session is bound once; binding it again to the same
+    /// user is a no-op.
+    pub fn bind_user(&self, session: &Session, conn: u64, user: &str) -> Result<(), TooManySessions> {
+        let Some(mut st) = session.owned_by(conn) else { return Ok(()) };
+        if st.user.is_some() {
+            return Ok(());
+        }
+        let mut n = self.users.entry(user.to_string()).or_insert(0);
+        if self.max_per_user != 0 && *n >= self.max_per_user {
+            return Err(TooManySessions(self.max_per_user));
+        }
+        *n += 1;
+        st.user = Some(user.to_string());
+        Ok(())
+    }
+
+    fn unbind_user(&self, user: &str) {
+        self.users.remove_if_mut(user, |_, n| {
+            *n = n.saturating_sub(1);
+            *n == 0
+        });
     }
 
     /// The knobs.
@@ -143,6 +202,7 @@ impl Sessions {
                 rooms: HashMap::new(),
                 pending: HashMap::new(),
                 log: ReplayLog::new(self.config.replay_max_messages, self.config.replay_max_bytes),
+                user: None,
             }),
         });
         self.map.insert(id, session.clone());
@@ -232,6 +292,9 @@ impl Sessions {
             }
         }
         st.log.clear();
+        if let Some(user) = st.user.take() {
+            self.unbind_user(&user);
+        }
         // The caller removes it from the map after dropping the state lock:
         // `sweep` takes map then state, so state then map would deadlock.
     }
@@ -248,7 +311,7 @@ impl Sessions {
     /// Connection `conn` resumes the session of `token`, having received
     /// every reliable message up to `last_seq`. The connection must attach
     /// itself to the session's outbox afterwards.
-    pub fn resume(&self, token: &str, last_seq: u64, conn: u64) -> Result<Resumption, ResumeError> {
+    pub fn resume(&self, token: &str, last_seq: u64, conn: u64, user: Option<&str>) -> Result<Resumption, ResumeError> {
         let (id, nonce) = self.signer.verify(token, unix_secs())?;
         let session = self.map.get(&id).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
         if session.nonce != nonce {
@@ -257,6 +320,9 @@ impl Sessions {
         let mut st = session.state.lock();
         if st.ended {
             return Err(ResumeError::Gone);
+        }
+        if st.user.as_deref() != user {
+            return Err(ResumeError::WrongUser);
         }
         let replaced = st.owner.replace(conn);
         if st.parked_until.take().is_some() {

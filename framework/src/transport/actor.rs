@@ -100,6 +100,18 @@ impl<E: Endpoint> Link<'_, E> {
         self.state.heartbeat.rtt()
     }
 
+    /// Calls the endpoint's [`Endpoint::on_timer`] after `after` (each call
+    /// schedules one more; the endpoint decides what is due when it fires).
+    pub fn timer(&mut self, after: Duration) {
+        self.ctx.run_later(after, |act, ctx| {
+            if act.state.closing {
+                return;
+            }
+            let (ep, mut link) = act.link(ctx);
+            ep.on_timer(&mut link);
+        });
+    }
+
     /// The transport actor's address (for [`Wake`]).
     pub fn address(&self) -> Addr<Transport<E>> {
         self.ctx.address()
@@ -164,6 +176,8 @@ pub trait Endpoint: Unpin + Sized + 'static {
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>);
     /// Someone sent [`Wake`]: the endpoint's own queue has something to send.
     fn on_wake(&mut self, _link: &mut Link<'_, Self>) {}
+    /// A timer set with [`Link::timer`] fired.
+    fn on_timer(&mut self, _link: &mut Link<'_, Self>) {}
     /// The connection is gone (after the close handshake or a dropped socket).
     fn stopped(&mut self, _how: Ending) {}
 }

@@ -346,6 +346,7 @@ fn event_to_kind(e: Event) -> server_msg::Kind {
         Event::Left(l) => S::Left(l),
         Event::Welcome(w) => S::Welcome(w),
         Event::Resumed(r) => S::Resumed(r),
+        Event::Authenticated(a) => S::Authenticated(a),
     }
 }
 
