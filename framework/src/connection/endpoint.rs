@@ -288,7 +288,7 @@ impl GameConnection {
             metrics.resume("refused");
             return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
         }
-        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn) {
+        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn, Instant::now()) {
             Ok(res) => res,
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
