@@ -23,9 +23,50 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! ## Staying connected
+//!
+//! A [`Client`] is one connection: when it fails, its calls fail. A game
+//! wants a [`ReconnectingClient`] instead, which reconnects with
+//! exponential backoff and full jitter across a list of server URLs,
+//! resumes the session (the server replays the reliable messages missed
+//! meanwhile, so the game sees each exactly once, in order), opens a new
+//! session and rejoins the game's rooms when the old one is gone, acks
+//! what it received, and tells the game each step as an event. The rules
+//! — which close codes end it, which URL each attempt dials — are in
+//! [`reconnect`].
+//!
+//! ```no_run
+//! use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
+//! use playhouse_client::Event;
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), playhouse_client::ReconnectError> {
+//! let config = ReconnectConfig {
+//!     backoff: Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(5), max_tries: 8 },
+//!     ..ReconnectConfig::new(["ws://eu1.example.com/ws", "ws://eu2.example.com/ws"], ["arena.v2.proto"])
+//! };
+//! let mut client = ReconnectingClient::connect(config).await?;
+//! let joined = client.join_or_create("arena", Default::default()).await?;
+//! println!("in room {} on {}", joined.room, client.url());
+//! loop {
+//!     match client.next_event().await? {
+//!         ReconnectEvent::Server(Event::State(s)) => println!("tick {}", s.tick),
+//!         ReconnectEvent::Reconnecting { attempt, delay, url, .. } => {
+//!             println!("reconnecting… attempt {attempt} to {url} in {delay:?}")
+//!         }
+//!         ReconnectEvent::Resumed { replayed, .. } => println!("resumed ({replayed} messages replayed)"),
+//!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session; back in {} rooms", rejoined.len()),
+//!         ReconnectEvent::Replaced { .. } | ReconnectEvent::GaveUp { .. } | ReconnectEvent::Closed { .. } => break,
+//!         ReconnectEvent::Server(_) => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 mod error;
 mod event;
+pub mod reconnect;
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::envelope::{
@@ -44,6 +85,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub use error::ClientError;
 pub use event::Event;
 pub use playhouse::protocol::envelope;
+pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -62,6 +104,8 @@ pub struct Client {
     last_seq: u64,
     /// The latest resume token (from `Welcome`, then each `Resumed`).
     resume_token: String,
+    /// When the last frame of any kind (server pings too) arrived.
+    last_heard: Instant,
 }
 
 fn unix_micros() -> u64 {
@@ -181,6 +225,7 @@ impl Client {
             last_seq: 0,
             resume_token: String::new(),
             resynced: false,
+            last_heard: Instant::now(),
         })
     }
 
@@ -200,6 +245,13 @@ impl Client {
     pub async fn ack(&mut self) -> Result<(), ClientError> {
         let seq = self.last_seq;
         self.send(C::Ack(Ack { seq })).await
+    }
+
+    /// When the last frame arrived, of any kind: a server pings every few
+    /// seconds, so a connection silent for much longer is dead even if no
+    /// error says so (a network that drops packets sends no reset).
+    pub fn last_heard(&self) -> Instant {
+        self.last_heard
     }
 
     /// The negotiated token.
@@ -249,7 +301,9 @@ impl Client {
     async fn read_event(&mut self) -> Result<Event, ClientError> {
         loop {
             let Some(msg) = self.ws.next().await else { return Err(ClientError::Closed(None)) };
-            match msg? {
+            let msg = msg?;
+            self.last_heard = Instant::now();
+            match msg {
                 WsMessage::Binary(b) => {
                     let m: ServerMsg = self.token.codec.decode(&b)?;
                     if m.seq != 0 {
