@@ -11,7 +11,7 @@
 //! and the client rejoins the rooms the game was in, the way it got into
 //! each ([`ReconnectEvent::NewSession`]). While connected it acknowledges
 //! reliable messages once per [`ReconnectConfig::ack_interval`], so the
-//! server's replay log stays short.
+//! server can drop them from the session's replay log.
 //!
 //! It stops — and says why, once — when another connection resumed the
 //! session ([`ReconnectEvent::Replaced`], close 4009: fighting back would
@@ -295,10 +295,17 @@ impl ReconnectingClient {
         Ok(joined)
     }
 
-    /// Leaves `room` and waits for the server's `Left`.
+    /// Leaves `room` and waits for the server's `Left`. While reconnecting
+    /// the call fails and the room stays (a resume keeps the seat, a new
+    /// session rejoins it). Otherwise the client forgets the room whatever
+    /// the answer, since the game asked to be out of it; if the connection
+    /// failed before the server read the request, a resumed session is
+    /// still seated there, and the room's messages keep coming until the
+    /// game leaves again.
     pub async fn leave(&mut self, room: &str) -> Result<Left, ReconnectError> {
+        let conn = self.connection()?;
+        let answer = conn.leave(room).await;
         self.rooms.left(room);
-        let answer = self.connection()?.leave(room).await;
         self.settle(answer)
     }
 
