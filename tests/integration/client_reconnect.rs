@@ -1,10 +1,10 @@
 //! The Rust client's reconnect (`ReconnectingClient`), over real sockets:
-//! a connection cut mid-stream is resumed with nothing lost or repeated; a
-//! session that expired while away becomes a new session in its rooms
-//! again; a dead URL is skipped for the next one, on the first connection
-//! and after a loss; a server that shuts down is left for another one; and
-//! a session taken over by another connection stops the client instead of
-//! a tug of war.
+//! a connection cut mid-stream is resumed with nothing lost or repeated, and
+//! so is one that just went silent; a session that expired while away
+//! becomes a new session in its rooms again; a dead URL is skipped for the
+//! next one, on the first connection and after a loss; a server that shuts
+//! down is left for another one; and a session taken over by another
+//! connection stops the client instead of a tug of war.
 
 use playhouse_client::envelope::Message;
 use playhouse_client::reconnect::{
@@ -109,7 +109,7 @@ async fn a_cut_mid_stream_is_resumed_and_every_tick_message_arrives_once_in_orde
     let resumed: Vec<_> = changes.iter().filter(|c| matches!(c, ReconnectEvent::Resumed { .. })).collect();
     assert_eq!(resumed.len(), 1, "one resume: {changes:?}");
     let ReconnectEvent::Resumed { replayed, resync, rooms, .. } = resumed[0] else { unreachable!() };
-    assert!(!resync, "acked often enough that nothing fell out of the replay log");
+    assert!(!resync, "nothing the client missed fell out of the replay log");
     assert!(*replayed > 0, "messages the link lost came back as a replay");
     assert_eq!(rooms.iter().map(|j| j.room.as_str()).collect::<Vec<_>>(), [room.as_str()]);
     assert!(changes.iter().all(|c| matches!(c, ReconnectEvent::Reconnecting { .. } | ReconnectEvent::Resumed { .. })));
@@ -127,11 +127,48 @@ async fn a_cut_mid_stream_is_resumed_and_every_tick_message_arrives_once_in_orde
 }
 
 #[tokio::test]
-async fn a_session_that_expired_while_away_becomes_a_new_session_back_in_the_room() {
+async fn a_link_gone_silent_is_noticed_and_the_session_resumed() {
+    let server = start(|_| {});
+    let proxy = Proxy::start(server.addr()).await;
+    let mut c = config(&[proxy.ws_url()], 9);
+    c.idle_timeout = Some(Duration::from_millis(500));
+    let mut client = ReconnectingClient::connect(c).await.expect("connects");
+    let room = client.create("probe30", options(&[("chatter", "1")])).await.expect("creates").room;
+    while !matches!(next(&mut client).await, ReconnectEvent::Server(Event::Message(_))) {}
+
+    // Nothing arrives any more, and no reset or FIN says why.
+    proxy.set_dropping(true);
+    let cause = loop {
+        match next(&mut client).await {
+            ReconnectEvent::Reconnecting { cause, .. } => break cause,
+            ReconnectEvent::Server(_) => {}
+            other => panic!("expected a reconnect, got {other:?}"),
+        }
+    };
+    assert!(cause.contains("nothing from the server for 500 ms"), "{cause}");
+    proxy.set_dropping(false);
+    loop {
+        match next(&mut client).await {
+            ReconnectEvent::Resumed { resync, .. } => {
+                assert!(!resync);
+                break;
+            }
+            ReconnectEvent::Reconnecting { .. } | ReconnectEvent::Server(_) => {}
+            other => panic!("expected a resume, got {other:?}"),
+        }
+    }
+    while !matches!(next(&mut client).await, ReconnectEvent::Server(Event::Message(m)) if m.room == room) {}
+}
+
+#[tokio::test]
+async fn a_session_that_expired_while_away_becomes_a_new_session_back_in_its_room() {
     let server = start(|c| c.session.reconnect_window = Duration::from_millis(300));
     let proxy = Proxy::start(server.addr()).await;
     let mut client = ReconnectingClient::connect(config(&[proxy.ws_url()], 2)).await.expect("connects");
     let before = client.create("fleeting", options(&[("presence", "1")])).await.expect("creates");
+    // A room the game left is not one to come back to.
+    let left = client.create("fleeting", Default::default()).await.expect("creates another").room;
+    client.leave(&left).await.expect("leaves it");
     let old_session = client.session().to_string();
     while !matches!(next(&mut client).await, ReconnectEvent::Server(Event::State(_))) {}
 

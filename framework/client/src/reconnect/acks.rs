@@ -1,11 +1,11 @@
 //! When to send an `Ack`: [`AckSchedule`], a plain value over instants.
 //!
 //! Acks let the server drop delivered messages from the session's replay
-//! log. The log is bounded (256 messages by default); a client that never
-//! acks fills it with what it already has and pushes out what a resume would
-//! need, turning the next resume into a resync. One ack per interval, and
-//! only when new reliable messages arrived, keeps the log short at almost no
-//! cost.
+//! log. The log keeps the newest messages within a bound (256 messages,
+//! 256 KiB by default), so a resume works the same without acks; what they
+//! save is server memory: a session that never acks holds a full log for
+//! life, one that acks holds only what is in flight. One ack per interval,
+//! and only when new reliable messages arrived, costs almost nothing.
 
 use std::time::{Duration, Instant};
 

@@ -18,9 +18,9 @@ pub struct ReconnectConfig {
     pub backoff: Backoff,
     /// The backoff's random draws (seed it for deterministic tests).
     pub jitter: Jitter,
-    /// How often to acknowledge new reliable messages; `None`: never (the
-    /// server's replay log then holds the last N messages, and a long
-    /// session's resume may be a resync).
+    /// How often to acknowledge new reliable messages, so the server can
+    /// drop them from the session's replay log; `None`: never (the log then
+    /// stays at its bound for the session's life).
     pub ack_interval: Option<Duration>,
     /// Longest one attempt may take: dialling, the handshake, the resume
     /// and any rejoins. Past it the attempt counts as failed.
