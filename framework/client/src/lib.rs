@@ -23,109 +23,69 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! ## Staying connected
+//!
+//! A [`Client`] is one connection: when it fails, its calls fail. A game
+//! wants a [`ReconnectingClient`] instead, which reconnects with
+//! exponential backoff and full jitter across a list of server URLs,
+//! resumes the session (the server replays the reliable messages missed
+//! meanwhile, so the game sees each exactly once, in order), opens a new
+//! session and rejoins the game's rooms when the old one is gone, acks
+//! what it received, and tells the game each step as an event. The rules
+//! — which close codes end it, which URL each attempt dials — are in
+//! [`reconnect`].
+//!
+//! ```no_run
+//! use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
+//! use playhouse_client::Event;
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), playhouse_client::ReconnectError> {
+//! let config = ReconnectConfig {
+//!     backoff: Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(5), max_tries: 8 },
+//!     ..ReconnectConfig::new(["ws://eu1.example.com/ws", "ws://eu2.example.com/ws"], ["arena.v2.proto"])
+//! };
+//! let mut client = ReconnectingClient::connect(config).await?;
+//! let joined = client.join_or_create("arena", Default::default()).await?;
+//! println!("in room {} on {}", joined.room, client.url());
+//! loop {
+//!     match client.next_event().await? {
+//!         ReconnectEvent::Server(Event::State(s)) => println!("tick {}", s.tick),
+//!         ReconnectEvent::Reconnecting { attempt, delay, url, .. } => {
+//!             println!("reconnecting… attempt {attempt} to {url} in {delay:?}")
+//!         }
+//!         ReconnectEvent::Resumed { replayed, .. } => println!("resumed ({replayed} messages replayed)"),
+//!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session; back in {} rooms", rejoined.len()),
+//!         ReconnectEvent::Replaced { .. } | ReconnectEvent::GaveUp { .. } | ReconnectEvent::Closed { .. } => break,
+//!         ReconnectEvent::Server(_) => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod event;
+pub mod reconnect;
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::envelope::{
-    client_msg::Kind as C, server_msg::Kind as S, Ack, ClientMsg, Create, Input, Join, JoinError, JoinOrCreate, Joined,
-    Leave, Left, Message, Ping, Pong, Resume, Resumed, ServerMsg, State, Welcome,
+    client_msg::Kind as C, Ack, ClientMsg, Create, Input, Join, JoinOrCreate, Joined, Leave, Left, Ping, Resume,
+    Resumed, ServerMsg, Welcome,
 };
-use playhouse::protocol::{Codec, CodecError, Token, WireMessage};
+use playhouse::protocol::{Codec, Token, WireMessage};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub use error::ClientError;
+pub use event::Event;
 pub use playhouse::protocol::envelope;
-
-/// What can go wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The server refused the upgrade with an HTTP status (400: no shared
-    /// subprotocol, 503: full). `body` says why, in words.
-    #[error("server refused the connection with HTTP {status}: {body}")]
-    Refused {
-        /// HTTP status.
-        status: u16,
-        /// The plain-text explanation.
-        body: String,
-    },
-    /// The server accepted but echoed no token, or one we did not offer.
-    #[error("server chose subprotocol {0:?}, which this client did not offer")]
-    BadProtocol(Option<String>),
-    /// A token given to `connect` is malformed.
-    #[error("invalid token {0:?}: {1}")]
-    BadToken(String, playhouse::protocol::TokenParseError),
-    /// WebSocket or I/O failure.
-    #[error("websocket: {0}")]
-    Ws(#[from] tungstenite::Error),
-    /// A message did not decode or encode.
-    #[error("codec: {0}")]
-    Codec(#[from] CodecError),
-    /// The server closed the connection.
-    #[error("closed by server: {}", match .0 { Some(f) => format!("{} {}", u16::from(f.code), f.reason), None => "no close frame".into() })]
-    Closed(Option<CloseFrame>),
-    /// A join was refused.
-    #[error("join refused: {} ({})", .0.reason, .0.code)]
-    Join(JoinError),
-    /// A resume was refused (4002: the session expired or is unknown).
-    #[error("resume refused: {} ({})", .0.reason, .0.code)]
-    Resume(envelope::Error),
-    /// The server sent something the protocol does not allow here.
-    #[error("protocol: {0}")]
-    Protocol(String),
-    /// No answer in time.
-    #[error("timed out")]
-    Timeout,
-}
-
-/// A server message, by kind.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// Joined a room.
-    Joined(Joined),
-    /// A join failed.
-    JoinError(JoinError),
-    /// A reliable room message.
-    Message(Message),
-    /// A state snapshot.
-    State(State),
-    /// Answer to a ping.
-    Pong(Pong),
-    /// A non-fatal error.
-    Error(envelope::Error),
-    /// The server is shutting down.
-    Shutdown(envelope::Shutdown),
-    /// Left a room.
-    Left(Left),
-    /// Another welcome (never sent twice by a correct server).
-    Welcome(Welcome),
-    /// A session was resumed (the answer to [`Client::resume`]).
-    Resumed(Resumed),
-    /// The connection's credential was accepted (an `Auth` answer).
-    Authenticated(envelope::Authenticated),
-}
-
-impl From<S> for Event {
-    fn from(k: S) -> Self {
-        match k {
-            S::Welcome(w) => Event::Welcome(w),
-            S::Joined(j) => Event::Joined(j),
-            S::JoinError(e) => Event::JoinError(e),
-            S::Message(m) => Event::Message(m),
-            S::State(s) => Event::State(s),
-            S::Pong(p) => Event::Pong(p),
-            S::Error(e) => Event::Error(e),
-            S::Shutdown(s) => Event::Shutdown(s),
-            S::Left(l) => Event::Left(l),
-            S::Resumed(r) => Event::Resumed(r),
-            S::Authenticated(a) => Event::Authenticated(a),
-        }
-    }
-}
+pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -144,6 +104,8 @@ pub struct Client {
     last_seq: u64,
     /// The latest resume token (from `Welcome`, then each `Resumed`).
     resume_token: String,
+    /// When the last frame of any kind (server pings too) arrived.
+    last_heard: Instant,
 }
 
 fn unix_micros() -> u64 {
@@ -167,11 +129,30 @@ impl Client {
 
     /// Connects to `url` and resumes the session of `token`, having received
     /// every reliable message up to `last_seq`. On success the server has
-    /// answered `Resumed`; the missed messages follow as ordinary events. A
-    /// refused resume (the session expired) is `Err(ClientError::Resume)`;
-    /// the connection is then dropped (use [`Client::connect`] for a new
-    /// session).
+    /// answered `Resumed`, which the next [`Client::next_event`] returns; the
+    /// missed messages follow as ordinary events. A refused resume (the
+    /// session expired) is `Err(ClientError::Resume)` and the connection is
+    /// dropped; [`Client::resume_or_new`] keeps it instead.
     pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
+        match Self::resume_or_new(url, tokens, token, last_seq).await? {
+            (mut client, ResumeOutcome::Resumed(r)) => {
+                client.backlog.push_front(Event::Resumed(r));
+                Ok(client)
+            }
+            (_, ResumeOutcome::Refused(e)) => Err(ClientError::Resume(e)),
+        }
+    }
+
+    /// Like [`Client::resume`], but a refused resume keeps the connection:
+    /// it then carries the fresh session its own `Welcome` named (no rooms,
+    /// seq from 1), as the server leaves it. `Resumed` is returned here, not
+    /// as an event.
+    pub async fn resume_or_new(
+        url: &str,
+        tokens: &[&str],
+        token: &str,
+        last_seq: u64,
+    ) -> Result<(Client, ResumeOutcome), ClientError> {
         let mut client = Self::open(url, tokens).await?;
         match client.read_event().await? {
             Event::Welcome(w) => client.welcome = w,
@@ -186,15 +167,22 @@ impl Client {
                 _ => None,
             })
             .await?;
-        let resumed = answer.map_err(ClientError::Resume)?;
-        client.resume_token = resumed.resume_token.clone();
-        client.welcome.session = resumed.session.clone();
-        client.rooms = resumed.rooms.iter().map(|j| (j.room.clone(), j.client)).collect();
-        if resumed.resync {
-            client.resynced = true;
+        match answer {
+            Ok(resumed) => {
+                client.resume_token = resumed.resume_token.clone();
+                client.welcome.session = resumed.session.clone();
+                client.rooms = resumed.rooms.iter().map(|j| (j.room.clone(), j.client)).collect();
+                client.resynced = resumed.resync;
+                Ok((client, ResumeOutcome::Resumed(resumed)))
+            }
+            Err(refusal) => {
+                // The fresh session of this connection's Welcome: its own
+                // token, and its reliable stream starts at seq 1.
+                client.resume_token = client.welcome.resume_token.clone();
+                client.last_seq = 0;
+                Ok((client, ResumeOutcome::Refused(refusal)))
+            }
         }
-        client.backlog.push_front(Event::Resumed(resumed));
-        Ok(client)
     }
 
     async fn open(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
@@ -237,6 +225,7 @@ impl Client {
             last_seq: 0,
             resume_token: String::new(),
             resynced: false,
+            last_heard: Instant::now(),
         })
     }
 
@@ -256,6 +245,13 @@ impl Client {
     pub async fn ack(&mut self) -> Result<(), ClientError> {
         let seq = self.last_seq;
         self.send(C::Ack(Ack { seq })).await
+    }
+
+    /// When the last frame arrived, of any kind: a server pings every few
+    /// seconds, so a connection silent for much longer is dead even if no
+    /// error says so (a network that drops packets sends no reset).
+    pub fn last_heard(&self) -> Instant {
+        self.last_heard
     }
 
     /// The negotiated token.
@@ -305,7 +301,9 @@ impl Client {
     async fn read_event(&mut self) -> Result<Event, ClientError> {
         loop {
             let Some(msg) = self.ws.next().await else { return Err(ClientError::Closed(None)) };
-            match msg? {
+            let msg = msg?;
+            self.last_heard = Instant::now();
+            match msg {
                 WsMessage::Binary(b) => {
                     let m: ServerMsg = self.token.codec.decode(&b)?;
                     if m.seq != 0 {
@@ -337,6 +335,14 @@ impl Client {
                 _ => {} // ping/pong: tungstenite answers pings itself
             }
         }
+    }
+
+    /// Takes the events read while waiting for an answer (a join, a ping)
+    /// that [`Client::next_event`] has not returned yet, oldest first. They
+    /// count in [`Client::last_seq`]: take them before dropping a broken
+    /// connection, or they are lost to a resume too.
+    pub fn take_buffered(&mut self) -> Vec<Event> {
+        self.backlog.drain(..).collect()
     }
 
     /// The next server message (buffered ones first).
@@ -452,6 +458,16 @@ impl Client {
     pub fn socket(&mut self) -> &mut WebSocketStream<MaybeTlsStream<TcpStream>> {
         &mut self.ws
     }
+}
+
+/// What [`Client::resume_or_new`] came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResumeOutcome {
+    /// The session is back; the missed reliable messages follow as events.
+    Resumed(Resumed),
+    /// The server refused (`Error{code: 4002}`: the session expired, ended,
+    /// or lived on another server); the connection carries a fresh session.
+    Refused(envelope::Error),
 }
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -105,7 +105,7 @@ impl GameConnection {
         auth: AuthGate,
         ip: Option<IpSlot>,
     ) -> Self {
-        let session = shared.sessions.open(conn);
+        let session = shared.sessions.open_speaking(conn, &token.to_string());
         let rate = RateGate::new(&shared.rate);
         GameConnection {
             shared,
@@ -372,7 +372,14 @@ impl GameConnection {
             metrics.resume("refused");
             return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
         }
-        let res = match self.shared.sessions.resume(&r.token, r.last_seq, self.conn, self.auth.user()) {
+        let res = match self.shared.sessions.resume(
+            &r.token,
+            r.last_seq,
+            self.conn,
+            self.auth.user(),
+            &self.token.to_string(),
+            Instant::now(),
+        ) {
             Ok(res) => res,
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });

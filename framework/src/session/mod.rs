@@ -42,6 +42,10 @@ pub struct Session {
     id: u64,
     name: String,
     nonce: u64,
+    /// The subprotocol token the session speaks ("" in tests: any). Room
+    /// frames are encoded for it, so only a connection that negotiated the
+    /// same token can resume it.
+    protocol: String,
     outbox: Arc<Outbox>,
     state: Mutex<SessionState>,
 }

@@ -80,6 +80,10 @@ pub enum ResumeError {
     /// The session belongs to another user than the connection's.
     #[error("session belongs to another user")]
     WrongUser,
+    /// The connection negotiated another subprotocol token than the session
+    /// (its rooms encode for the session's).
+    #[error("session speaks {0}; resume it on a connection that negotiated the same protocol")]
+    OtherProtocol(String),
 }
 
 /// A user holds as many sessions as allowed already.
@@ -186,14 +190,22 @@ impl Sessions {
         &self.config
     }
 
-    /// Opens a session owned by connection `conn`.
+    /// Opens a session owned by connection `conn` (speaking any protocol:
+    /// tests; connections use [`Sessions::open_speaking`]).
     pub fn open(&self, conn: u64) -> Arc<Session> {
+        self.open_speaking(conn, "")
+    }
+
+    /// Opens a session owned by connection `conn`, which negotiated the
+    /// subprotocol token `protocol`.
+    pub fn open_speaking(&self, conn: u64, protocol: &str) -> Arc<Session> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let nonce: u64 = rand::random();
         let session = Arc::new(Session {
             id,
             name: format!("{id:x}-{:08x}", nonce as u32),
             nonce,
+            protocol: protocol.to_string(),
             outbox: Arc::new(crate::connection::Outbox::new(id, self.outbox)),
             state: Mutex::new(SessionState {
                 owner: Some(conn),
@@ -309,16 +321,36 @@ impl Sessions {
     }
 
     /// Connection `conn` resumes the session of `token`, having received
-    /// every reliable message up to `last_seq`. The connection must attach
-    /// itself to the session's outbox afterwards.
-    pub fn resume(&self, token: &str, last_seq: u64, conn: u64, user: Option<&str>) -> Result<Resumption, ResumeError> {
+    /// every reliable message up to `last_seq`, at `now`, as `user` (the
+    /// connection's authenticated user). A parked session whose window has
+    /// passed is gone even if [`Sessions::sweep`] has not ended it yet. The
+    /// connection must attach itself to the session's outbox afterwards.
+    pub fn resume(
+        &self,
+        token: &str,
+        last_seq: u64,
+        conn: u64,
+        user: Option<&str>,
+        protocol: &str,
+        now: Instant,
+    ) -> Result<Resumption, ResumeError> {
         let (id, nonce) = self.signer.verify(token, unix_secs())?;
         let session = self.map.get(&id).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
         if session.nonce != nonce {
             return Err(ResumeError::Gone);
         }
+        if !session.protocol.is_empty() && session.protocol != protocol {
+            return Err(ResumeError::OtherProtocol(session.protocol.clone()));
+        }
         let mut st = session.state.lock();
         if st.ended {
+            return Err(ResumeError::Gone);
+        }
+        if st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now) {
+            // The sweep runs once a second; the window is the promise.
+            self.end_locked(&session, &mut st);
+            drop(st);
+            self.map.remove(&session.id);
             return Err(ResumeError::Gone);
         }
         if st.user.as_deref() != user {
@@ -366,5 +398,39 @@ impl Sessions {
             }
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sessions(reconnect_window: Duration) -> Sessions {
+        Sessions::new(SessionConfig { reconnect_window, ..Default::default() }, OutboxLimits::default())
+    }
+
+    #[test]
+    fn a_parked_session_is_resumed_within_its_window() {
+        let s = sessions(Duration::from_millis(300));
+        let session = s.open(1);
+        let token = s.token(&session);
+        let lost = Instant::now();
+        assert!(s.disconnect(&session, 1, true, lost));
+        let r = s.resume(&token, 0, 2, None, "", lost + Duration::from_millis(299)).expect("resumes within the window");
+        assert_eq!(r.session.id(), session.id());
+        assert_eq!(s.parked_count(), 0);
+    }
+
+    #[test]
+    fn a_session_past_its_window_is_gone_before_the_sweep_comes_by() {
+        let s = sessions(Duration::from_millis(300));
+        let session = s.open(1);
+        let token = s.token(&session);
+        let lost = Instant::now();
+        assert!(s.disconnect(&session, 1, true, lost));
+        let r = s.resume(&token, 0, 2, None, "", lost + Duration::from_millis(300));
+        assert_eq!(r.map(|_| ()), Err(ResumeError::Gone));
+        assert_eq!((s.len(), s.parked_count()), (0, 0), "ended, as the sweep would have ended it");
+        assert_eq!(s.sweep(lost + Duration::from_secs(1)), 0);
     }
 }

@@ -32,7 +32,7 @@ fn a_parked_session_resumes_with_what_the_client_missed() {
     assert!(reg.disconnect(&s, 1, true, Instant::now()));
     assert!(s.is_parked());
     assert_eq!(reg.parked_count(), 1);
-    let r = reg.resume(&token, 3, 2, None).unwrap();
+    let r = reg.resume(&token, 3, 2, None, "", Instant::now()).unwrap();
     assert_eq!(r.replay, sent[3..].to_vec());
     assert!(!r.resync);
     assert_eq!(r.replaced, None, "it was parked");
@@ -47,7 +47,7 @@ fn a_resume_of_an_attached_session_takes_it_from_its_connection() {
     let reg = sessions(SessionConfig::default());
     let s = reg.open(1);
     write(&s, 1, 2);
-    let r = reg.resume(&reg.token(&s), 2, 9, None).unwrap();
+    let r = reg.resume(&reg.token(&s), 2, 9, None, "", Instant::now()).unwrap();
     assert_eq!(r.replaced, Some(1));
     assert!(r.replay.is_empty());
     // The old connection's end changes nothing: it no longer owns the session.
@@ -63,7 +63,7 @@ fn a_normal_close_ends_the_session_and_its_token_with_it() {
     assert!(!reg.disconnect(&s, 1, false, Instant::now()));
     assert!(s.outbox().is_closed());
     assert!(reg.is_empty());
-    assert_eq!(reg.resume(&token, 0, 2, None).unwrap_err(), ResumeError::Gone);
+    assert_eq!(reg.resume(&token, 0, 2, None, "", Instant::now()).unwrap_err(), ResumeError::Gone);
 }
 
 #[test]
@@ -76,8 +76,8 @@ fn the_sweep_ends_sessions_past_their_window() {
     assert_eq!(reg.sweep(t0 + Duration::from_secs(19)), 0);
     assert_eq!(reg.sweep(t0 + Duration::from_secs(20)), 1);
     assert_eq!(reg.len(), 1);
-    assert_eq!(reg.resume(&reg.token(&a), 0, 3, None).unwrap_err(), ResumeError::Gone);
-    assert!(reg.resume(&reg.token(&b), 0, 3, None).is_ok());
+    assert_eq!(reg.resume(&reg.token(&a), 0, 3, None, "", Instant::now()).unwrap_err(), ResumeError::Gone);
+    assert!(reg.resume(&reg.token(&b), 0, 3, None, "", Instant::now()).is_ok());
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn frames_lost_while_parked_make_the_resume_a_resync() {
     for i in 0..5u8 {
         s.outbox().push_frame(Bytes::from(vec![i]), Instant::now());
     }
-    let r = reg.resume(&reg.token(&s), 0, 2, None).unwrap();
+    let r = reg.resume(&reg.token(&s), 0, 2, None, "", Instant::now()).unwrap();
     assert!(r.resync);
     let frames = s.outbox().drain().reliable;
     assert_eq!(frames.len(), 2, "the newest two waited");
@@ -111,13 +111,16 @@ fn tokens_of_another_process_or_session_do_not_resume() {
     let other = sessions(SessionConfig::default());
     let s = reg.open(1);
     let foreign = other.token(&other.open(1));
-    assert!(matches!(reg.resume(&foreign, 0, 2, None), Err(ResumeError::Token(TokenError::BadSignature))));
+    assert!(matches!(
+        reg.resume(&foreign, 0, 2, None, "", Instant::now()),
+        Err(ResumeError::Token(TokenError::BadSignature))
+    ));
     // Same secret, same id, another nonce (a restarted process).
     let config = SessionConfig { secret: Some(b"shared".to_vec()), ..Default::default() };
     let (p1, p2) = (sessions(config.clone()), sessions(config));
     let old = p1.token(&p1.open(1));
     p2.open(1);
-    assert_eq!(p2.resume(&old, 0, 2, None).unwrap_err(), ResumeError::Gone);
+    assert_eq!(p2.resume(&old, 0, 2, None, "", Instant::now()).unwrap_err(), ResumeError::Gone);
     drop(s);
 }
 
@@ -130,9 +133,19 @@ fn a_session_bound_to_a_user_resumes_only_for_that_user_and_counts_against_the_c
     assert_eq!(reg.bind_user(&c, 3, "ann"), Err(TooManySessions(2)));
     assert!(reg.user_at_cap("ann"));
     let token = reg.token(&a);
-    assert_eq!(reg.resume(&token, 0, 9, Some("bob")).unwrap_err(), ResumeError::WrongUser);
-    assert_eq!(reg.resume(&token, 0, 9, None).unwrap_err(), ResumeError::WrongUser);
-    assert!(reg.resume(&token, 0, 9, Some("ann")).is_ok());
+    assert_eq!(reg.resume(&token, 0, 9, Some("bob"), "", Instant::now()).unwrap_err(), ResumeError::WrongUser);
+    assert_eq!(reg.resume(&token, 0, 9, None, "", Instant::now()).unwrap_err(), ResumeError::WrongUser);
+    assert!(reg.resume(&token, 0, 9, Some("ann"), "", Instant::now()).is_ok());
     reg.end(&b);
     assert_eq!(reg.user_sessions("ann"), 1);
+}
+
+#[test]
+fn a_session_resumes_only_on_a_connection_speaking_its_protocol() {
+    let reg = sessions(SessionConfig::default());
+    let s = reg.open_speaking(1, "arena.v2.msgpack");
+    let token = reg.token(&s);
+    let e = reg.resume(&token, 0, 2, None, "arena.v2.proto", Instant::now()).unwrap_err();
+    assert_eq!(e, ResumeError::OtherProtocol("arena.v2.msgpack".into()));
+    assert!(reg.resume(&token, 0, 2, None, "arena.v2.msgpack", Instant::now()).is_ok());
 }

@@ -1,0 +1,49 @@
+//! [`Event`]: one server message, by kind, as [`crate::Client::next_event`]
+//! returns it.
+
+use crate::envelope::{self, server_msg::Kind as S, JoinError, Joined, Left, Message, Pong, Resumed, State, Welcome};
+
+/// A server message, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Joined a room.
+    Joined(Joined),
+    /// A join failed.
+    JoinError(JoinError),
+    /// A reliable room message.
+    Message(Message),
+    /// A state snapshot.
+    State(State),
+    /// Answer to a ping.
+    Pong(Pong),
+    /// A non-fatal error.
+    Error(envelope::Error),
+    /// The server is shutting down.
+    Shutdown(envelope::Shutdown),
+    /// Left a room.
+    Left(Left),
+    /// Another welcome (never sent twice by a correct server).
+    Welcome(Welcome),
+    /// A session was resumed (the answer to [`Client::resume`]).
+    Resumed(Resumed),
+    /// The connection's credential was accepted (an `Auth` answer).
+    Authenticated(playhouse::protocol::envelope::Authenticated),
+}
+
+impl From<S> for Event {
+    fn from(k: S) -> Self {
+        match k {
+            S::Welcome(w) => Event::Welcome(w),
+            S::Joined(j) => Event::Joined(j),
+            S::JoinError(e) => Event::JoinError(e),
+            S::Message(m) => Event::Message(m),
+            S::State(s) => Event::State(s),
+            S::Pong(p) => Event::Pong(p),
+            S::Error(e) => Event::Error(e),
+            S::Shutdown(s) => Event::Shutdown(s),
+            S::Left(l) => Event::Left(l),
+            S::Resumed(r) => Event::Resumed(r),
+            S::Authenticated(a) => Event::Authenticated(a),
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! [`ReconnectingClient`]: a [`Client`] that stays connected.
+//!
+//! It owns the connection and hides its losses from the game: when the
+//! socket fails it yields [`ReconnectEvent::Reconnecting`], waits a
+//! jittered [`Backoff`], dials the next URL of its list ([`UrlRotation`]),
+//! and resumes the session with the latest resume token and the last
+//! reliable seq it handed out — the server replays what was missed, and the
+//! game reads on as if nothing happened ([`ReconnectEvent::Resumed`]). When
+//! the session is gone (its reconnect window passed, the server restarted,
+//! another server answered), the same connection carries a fresh session
+//! and the client rejoins the rooms the game was in, the way it got into
+//! each ([`ReconnectEvent::NewSession`]). While connected it acknowledges
+//! reliable messages once per [`ReconnectConfig::ack_interval`], so the
+//! server can drop them from the session's replay log.
+//!
+//! It stops — and says why, once — when another connection resumed the
+//! session ([`ReconnectEvent::Replaced`], close 4009: fighting back would
+//! close that one in turn), when the server closed for good
+//! ([`ReconnectEvent::Closed`]: 1000 or a code in [`FATAL_CLOSE_CODES`]),
+//! or after [`Backoff::max_tries`] failed attempts ([`ReconnectEvent::GaveUp`]).
+//! It reconnects after everything else: a loss with no close frame (1006),
+//! 1001 (waiting the `Shutdown` notice's `reconnect_after_ms` first), 1011,
+//! 1013, and close codes it does not know.
+//!
+//! The decisions are plain values, tested without sockets: [`Backoff`] and
+//! [`Jitter`], [`after_close`], [`UrlRotation`] and [`Outage`],
+//! [`AckSchedule`], [`RoomMemory`] and [`RejoinStep`]. This module only
+//! moves between them and the socket.
+//!
+//! ```no_run
+//! use playhouse_client::reconnect::{ReconnectConfig, ReconnectEvent, ReconnectingClient};
+//! use playhouse_client::Event;
+//!
+//! # async fn run() -> Result<(), playhouse_client::reconnect::ReconnectError> {
+//! let config = ReconnectConfig::new(
+//!     ["ws://eu1.example.com/ws", "ws://eu2.example.com/ws"],
+//!     ["arena.v2.proto", "arena.v2.msgpack"],
+//! );
+//! let mut client = ReconnectingClient::connect(config).await?;
+//! client.join_or_create("arena", Default::default()).await?;
+//! loop {
+//!     match client.next_event().await? {
+//!         ReconnectEvent::Server(Event::State(s)) => println!("tick {}", s.tick),
+//!         ReconnectEvent::Server(_) => {}
+//!         ReconnectEvent::Reconnecting { attempt, .. } => println!("reconnecting… ({attempt})"),
+//!         ReconnectEvent::Resumed { .. } => println!("back"),
+//!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session, {} rooms rejoined", rejoined.len()),
+//!         stop => {
+//!             println!("disconnected: {stop:?}"); // Replaced, GaveUp or Closed: the client has stopped
+//!             break;
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+mod acks;
+mod backoff;
+mod config;
+mod events;
+mod failover;
+mod rooms;
+
+pub use acks::AckSchedule;
+pub use backoff::{Backoff, Jitter};
+pub use config::ReconnectConfig;
+pub use events::{ReconnectError, ReconnectEvent, RejoinFailed, Rejoined, StopReason};
+pub use failover::{after_close, AfterClose, Attempt, Outage, UrlRotation, FATAL_CLOSE_CODES, REPLACED};
+pub use rooms::{JoinedBy, RejoinStep, RoomMemory, RoomRecord};
+
+use crate::envelope::{Joined, LeaveReason, Left};
+use crate::{Client, ClientError, Event, ResumeOutcome};
+use playhouse::protocol::{Codec, Token, WireMessage};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+enum Phase {
+    Connected(Box<Client>),
+    Reconnecting { outage: Outage, planned: Option<(Attempt, Instant)> },
+    Stopped(StopReason),
+}
+
+/// What a successful attempt brings back.
+struct Reattached {
+    conn: Client,
+    event: ReconnectEvent,
+    rooms: RoomMemory,
+    /// The seq the server already counts as acknowledged.
+    acked: u64,
+}
+
+/// A Playhouse client that reconnects, resumes and rejoins by itself. See
+/// the [module docs](self).
+pub struct ReconnectingClient {
+    config: ReconnectConfig,
+    jitter: Jitter,
+    phase: Phase,
+    /// Events to hand out before reading on.
+    queue: VecDeque<ReconnectEvent>,
+    rooms: RoomMemory,
+    rotation: UrlRotation,
+    acks: AckSchedule,
+    /// Of the last connection; the live one's are read from it.
+    resume_token: String,
+    last_seq: u64,
+    session: String,
+    token: Token,
+    /// `Shutdown.reconnect_after_ms` of a notice on the live connection.
+    shutdown_hint: Option<Duration>,
+}
+
+impl std::fmt::Debug for ReconnectingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectingClient")
+            .field("url", &self.url())
+            .field("session", &self.session())
+            .field("connected", &self.is_connected())
+            .field("rooms", &self.rooms.records())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReconnectingClient {
+    /// Connects to the first URL that answers, trying them in order with the
+    /// config's backoff between attempts (the first dials at once).
+    pub async fn connect(mut config: ReconnectConfig) -> Result<Self, ReconnectError> {
+        config.validate()?;
+        let mut jitter = std::mem::take(&mut config.jitter);
+        let mut rotation = UrlRotation::new(config.urls.len());
+        let mut outage = Outage::first_connection();
+        let tokens: Vec<&str> = config.tokens.iter().map(String::as_str).collect();
+        let (conn, index) = loop {
+            let Some(a) = outage.plan(&config.backoff, &rotation, &mut jitter) else {
+                let last_error = outage.last_error().unwrap_or_default().to_string();
+                return Err(ReconnectError::Unreachable { attempts: outage.attempts(), last_error });
+            };
+            tokio::time::sleep(a.delay).await;
+            let url = &config.urls[a.url];
+            match tokio::time::timeout(config.attempt_timeout, Client::connect(url, &tokens)).await {
+                Ok(Ok(conn)) => break (conn, a.url),
+                Ok(Err(e)) => {
+                    tracing::debug!(url, attempt = a.number, error = %e, "connect attempt failed");
+                    outage.failed(format!("{url}: {e}"));
+                }
+                Err(_) => outage.failed(format!("{url}: timed out")),
+            }
+        };
+        rotation.connected(index);
+        let token = conn.protocol().clone();
+        let mut client = ReconnectingClient {
+            config,
+            jitter,
+            phase: Phase::Stopped(StopReason::ClosedByClient),
+            queue: VecDeque::new(),
+            rooms: RoomMemory::default(),
+            rotation,
+            acks: AckSchedule::new(None, 0, Instant::now()),
+            resume_token: String::new(),
+            last_seq: 0,
+            session: String::new(),
+            token,
+            shutdown_hint: None,
+        };
+        client.attach(conn, index, 0);
+        Ok(client)
+    }
+
+    /// The next server message or connection event. Connection losses do
+    /// not end it: they come out as [`ReconnectEvent::Reconnecting`] and
+    /// then [`ReconnectEvent::Resumed`] or [`ReconnectEvent::NewSession`];
+    /// acks go out from in here too. After [`ReconnectEvent::Replaced`],
+    /// [`ReconnectEvent::GaveUp`] or [`ReconnectEvent::Closed`] it returns
+    /// [`ReconnectError::Stopped`]. An `Err` while connected means the
+    /// server sent something this client cannot read (an undecodable
+    /// message, a gap in the reliable stream): reconnecting would get the
+    /// same again, so the client stops.
+    ///
+    /// Cancelling it (in a `select!`) loses no server message; a reconnect
+    /// attempt in progress starts over on the next call.
+    pub async fn next_event(&mut self) -> Result<ReconnectEvent, ReconnectError> {
+        loop {
+            if let Some(ev) = self.queue.pop_front() {
+                return Ok(ev);
+            }
+            match &mut self.phase {
+                Phase::Stopped(why) => return Err(ReconnectError::Stopped(why.clone())),
+                Phase::Connected(conn) => {
+                    let ack_at = self.acks.due_at(conn.last_seq());
+                    let idle_at = self.config.idle_timeout.map(|t| conn.last_heard() + t);
+                    let read = match ack_at.into_iter().chain(idle_at).min() {
+                        None => Some(conn.next_event().await),
+                        Some(at) => tokio::select! {
+                            r = conn.next_event() => Some(r),
+                            () = tokio::time::sleep_until(at.into()) => None,
+                        },
+                    };
+                    match read {
+                        Some(Ok(ev)) => {
+                            self.observe(&ev);
+                            return Ok(ReconnectEvent::Server(ev));
+                        }
+                        Some(Err(e)) => self.connection_failed(e)?,
+                        None => {
+                            let now = Instant::now();
+                            if let Some(idle) = self.config.idle_timeout.filter(|t| now >= conn.last_heard() + *t) {
+                                self.lose(format!("nothing from the server for {} ms", idle.as_millis()));
+                                continue;
+                            }
+                            let seq = conn.last_seq();
+                            if self.acks.due_at(seq).is_some_and(|at| now >= at) {
+                                match conn.ack().await {
+                                    Ok(()) => self.acks.sent(seq, now),
+                                    Err(e) => self.connection_failed(e)?,
+                                }
+                            }
+                        }
+                    }
+                }
+                Phase::Reconnecting { outage, planned } => {
+                    let (attempt, at) = match *planned {
+                        Some(p) => p,
+                        None => match outage.plan(&self.config.backoff, &self.rotation, &mut self.jitter) {
+                            Some(a) => {
+                                *planned = Some((a, Instant::now() + a.delay));
+                                let (url, cause) = (self.config.urls[a.url].clone(), outage.cause().to_string());
+                                tracing::debug!(%url, attempt = a.number, delay = ?a.delay, %cause, "reconnecting");
+                                return Ok(ReconnectEvent::Reconnecting {
+                                    attempt: a.number,
+                                    delay: a.delay,
+                                    url,
+                                    cause,
+                                });
+                            }
+                            None => {
+                                let attempts = outage.attempts();
+                                let last_error = outage.last_error().unwrap_or(outage.cause()).to_string();
+                                self.phase = Phase::Stopped(StopReason::GaveUp);
+                                return Ok(ReconnectEvent::GaveUp { attempts, last_error });
+                            }
+                        },
+                    };
+                    tokio::time::sleep_until(at.into()).await;
+                    let result = tokio::time::timeout(self.config.attempt_timeout, self.reattach(attempt.url)).await;
+                    let why = match result {
+                        Ok(Ok(back)) => {
+                            self.rooms = back.rooms;
+                            self.attach(back.conn, attempt.url, back.acked);
+                            return Ok(back.event);
+                        }
+                        Ok(Err(e)) => e.to_string(),
+                        Err(_) => "timed out".to_string(),
+                    };
+                    tracing::debug!(url = %self.config.urls[attempt.url], attempt = attempt.number, %why, "reconnect attempt failed");
+                    if let Phase::Reconnecting { outage, planned } = &mut self.phase {
+                        outage.failed(why);
+                        *planned = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Joins any open room of `room_type`, or creates one; after a new
+    /// session the client does the same again (the room first, by id).
+    pub async fn join_or_create(
+        &mut self,
+        room_type: &str,
+        options: HashMap<String, String>,
+    ) -> Result<Joined, ReconnectError> {
+        let answer = self.connection()?.join_or_create(room_type, options.clone()).await;
+        let joined = self.settle(answer)?;
+        self.rooms.joined(&joined, JoinedBy::JoinOrCreate, options);
+        Ok(joined)
+    }
+
+    /// Creates a room of `room_type` and joins it; after a new session the
+    /// client rejoins it by id, or creates another if it is gone.
+    pub async fn create(
+        &mut self,
+        room_type: &str,
+        options: HashMap<String, String>,
+    ) -> Result<Joined, ReconnectError> {
+        let answer = self.connection()?.create(room_type, options.clone()).await;
+        let joined = self.settle(answer)?;
+        self.rooms.joined(&joined, JoinedBy::Create, options);
+        Ok(joined)
+    }
+
+    /// Joins the room `room`; after a new session the client rejoins that
+    /// room only.
+    pub async fn join(&mut self, room: &str, options: HashMap<String, String>) -> Result<Joined, ReconnectError> {
+        let answer = self.connection()?.join(room, options.clone()).await;
+        let joined = self.settle(answer)?;
+        self.rooms.joined(&joined, JoinedBy::Id, options);
+        Ok(joined)
+    }
+
+    /// Leaves `room` and waits for the server's `Left`. While reconnecting
+    /// the call fails and the room stays (a resume keeps the seat, a new
+    /// session rejoins it). Otherwise the client forgets the room whatever
+    /// the answer, since the game asked to be out of it; if the connection
+    /// failed before the server read the request, a resumed session is
+    /// still seated there, and the room's messages keep coming until the
+    /// game leaves again.
+    pub async fn leave(&mut self, room: &str) -> Result<Left, ReconnectError> {
+        let conn = self.connection()?;
+        let answer = conn.leave(room).await;
+        self.rooms.left(room);
+        self.settle(answer)
+    }
+
+    /// Sends a game input for `room`. While reconnecting it fails with
+    /// [`ReconnectError::Reconnecting`]: inputs are not kept for later.
+    pub async fn send_input<T: WireMessage>(&mut self, room: &str, seq: u32, input: &T) -> Result<(), ReconnectError> {
+        let sent = self.connection()?.send_input(room, seq, input).await;
+        self.settle(sent)
+    }
+
+    /// Measures the round-trip time with an envelope `Ping`.
+    pub async fn ping(&mut self) -> Result<Duration, ReconnectError> {
+        let rtt = self.connection()?.ping().await;
+        self.settle(rtt)
+    }
+
+    /// Decodes a game payload with the codec of the last connection (every
+    /// server of one deployment is expected to speak the same tokens).
+    pub fn decode<T: WireMessage>(&self, payload: &[u8]) -> Result<T, ReconnectError> {
+        self.token.codec.decode(payload).map_err(|e| ReconnectError::Client(e.into()))
+    }
+
+    /// Closes the connection normally (1000), which ends the session on the
+    /// server; the client stops.
+    pub async fn close(&mut self) -> Result<(), ReconnectError> {
+        self.queue.clear();
+        let phase = std::mem::replace(&mut self.phase, Phase::Stopped(StopReason::ClosedByClient));
+        if let Phase::Connected(conn) = phase {
+            conn.close().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a connection is up (not reconnecting, not stopped).
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Connected(_))
+    }
+
+    /// The URL of the current connection (or of the last one).
+    pub fn url(&self) -> &str {
+        &self.config.urls[self.rotation.home()]
+    }
+
+    /// The session id (from `Welcome`, `Resumed`, or the new session's).
+    pub fn session(&self) -> &str {
+        match &self.phase {
+            Phase::Connected(c) => &c.welcome().session,
+            _ => &self.session,
+        }
+    }
+
+    /// The latest resume token of the session.
+    pub fn resume_token(&self) -> &str {
+        match &self.phase {
+            Phase::Connected(c) => c.resume_token(),
+            _ => &self.resume_token,
+        }
+    }
+
+    /// The highest reliable seq handed out (what the next resume reports).
+    pub fn last_seq(&self) -> u64 {
+        match &self.phase {
+            Phase::Connected(c) => c.last_seq(),
+            _ => self.last_seq,
+        }
+    }
+
+    /// The token negotiated on the last connection.
+    pub fn protocol(&self) -> &Token {
+        &self.token
+    }
+
+    /// The codec of the last connection.
+    pub fn codec(&self) -> Codec {
+        self.token.codec
+    }
+
+    /// The rooms the client is in, and how it got into each.
+    pub fn rooms(&self) -> &[RoomRecord] {
+        self.rooms.records()
+    }
+
+    fn connection(&mut self) -> Result<&mut Client, ReconnectError> {
+        match &mut self.phase {
+            Phase::Connected(c) => Ok(c),
+            Phase::Reconnecting { .. } => Err(ReconnectError::Reconnecting),
+            Phase::Stopped(why) => Err(ReconnectError::Stopped(why.clone())),
+        }
+    }
+
+    /// Makes `conn` (to URL `index`) the live connection.
+    fn attach(&mut self, mut conn: Client, index: usize, acked: u64) {
+        conn.set_timeout(self.config.request_timeout);
+        self.rotation.connected(index);
+        self.token = conn.protocol().clone();
+        self.session = conn.welcome().session.clone();
+        self.acks = AckSchedule::new(self.config.ack_interval, acked, Instant::now());
+        self.shutdown_hint = None;
+        self.phase = Phase::Connected(Box::new(conn));
+    }
+
+    /// Dials URL `index` and resumes the session, or opens a new one and
+    /// rejoins the rooms. Changes nothing until it succeeds.
+    async fn reattach(&self, index: usize) -> Result<Reattached, ClientError> {
+        let url = &self.config.urls[index];
+        let tokens: Vec<&str> = self.config.tokens.iter().map(String::as_str).collect();
+        let (mut conn, outcome) = Client::resume_or_new(url, &tokens, &self.resume_token, self.last_seq).await?;
+        conn.set_timeout(self.config.request_timeout);
+        let url = url.clone();
+        match outcome {
+            ResumeOutcome::Resumed(r) => {
+                let mut rooms = self.rooms.clone();
+                rooms.keep_only(&r.rooms);
+                let event = ReconnectEvent::Resumed { url, replayed: r.replayed, resync: r.resync, rooms: r.rooms };
+                Ok(Reattached { conn, event, rooms, acked: self.last_seq })
+            }
+            ResumeOutcome::Refused(refusal) => {
+                tracing::debug!(reason = %refusal.reason, "resume refused; rejoining on a new session");
+                let (rooms, rejoined, failed) = rejoin(&mut conn, &self.rooms).await?;
+                let session = conn.welcome().session.clone();
+                Ok(Reattached {
+                    conn,
+                    event: ReconnectEvent::NewSession { url, session, rejoined, failed },
+                    rooms,
+                    acked: 0,
+                })
+            }
+        }
+    }
+
+    /// Keeps track of what the game is in, as server messages go by. A room
+    /// disposed after a `Shutdown` notice went with its server, not with the
+    /// game's wish: it is kept, to be rejoined (by type) on the next server.
+    fn observe(&mut self, ev: &Event) {
+        match ev {
+            Event::Left(l) if self.shutdown_hint.is_some() && l.reason == LeaveReason::Disposed as i32 => {}
+            Event::Left(l) => self.rooms.left(&l.room),
+            Event::Joined(j) => self.rooms.joined_unasked(j),
+            Event::Shutdown(s) => self.shutdown_hint = Some(Duration::from_millis(u64::from(s.reconnect_after_ms))),
+            _ => {}
+        }
+    }
+
+    /// Passes a failed call's result on, after acting on what the failure
+    /// means for the connection.
+    fn settle<T>(&mut self, r: Result<T, ClientError>) -> Result<T, ReconnectError> {
+        r.map_err(|e| {
+            self.on_failure(&e);
+            e.into()
+        })
+    }
+
+    /// The connection failed while reading: `Ok` when the failure became
+    /// events (reconnecting, or a stop to report), else the error.
+    fn connection_failed(&mut self, e: ClientError) -> Result<(), ReconnectError> {
+        if self.on_failure(&e) {
+            Ok(())
+        } else {
+            Err(e.into())
+        }
+    }
+
+    /// Acts on `e`; returns whether it was turned into events.
+    fn on_failure(&mut self, e: &ClientError) -> bool {
+        match e {
+            // The connection is fine: a refused join, a slow answer.
+            ClientError::Join(_) | ClientError::Timeout | ClientError::Resume(_) => false,
+            ClientError::Ws(_) | ClientError::Closed(None) => {
+                self.lose(e.to_string());
+                true
+            }
+            ClientError::Closed(Some(f)) => {
+                let (code, reason) = (u16::from(f.code), f.reason.to_string());
+                match after_close(Some(code)) {
+                    AfterClose::Reconnect => self.lose(format!("closed by the server: {code} {reason}")),
+                    AfterClose::Replaced => self.stop(StopReason::Replaced, Some(ReconnectEvent::Replaced { reason })),
+                    AfterClose::Stop => {
+                        self.stop(StopReason::Closed(code), Some(ReconnectEvent::Closed { code, reason }))
+                    }
+                }
+                true
+            }
+            ClientError::Codec(_)
+            | ClientError::Protocol(_)
+            | ClientError::BadProtocol(_)
+            | ClientError::BadToken(..)
+            | ClientError::Refused { .. } => {
+                self.stop(StopReason::Failed(e.to_string()), None);
+                false
+            }
+        }
+    }
+
+    /// Takes the live connection out, keeping what a resume needs and the
+    /// messages it read but did not hand out.
+    fn detach(&mut self) {
+        let Phase::Connected(conn) = &mut self.phase else { return };
+        self.resume_token = conn.resume_token().to_string();
+        self.last_seq = conn.last_seq();
+        self.session = conn.welcome().session.clone();
+        for ev in conn.take_buffered() {
+            self.observe(&ev);
+            self.queue.push_back(ReconnectEvent::Server(ev));
+        }
+    }
+
+    fn lose(&mut self, cause: String) {
+        tracing::debug!(session = self.session(), %cause, "connection lost");
+        self.detach();
+        let hint = self.shutdown_hint.take().unwrap_or_default();
+        self.phase = Phase::Reconnecting { outage: Outage::after_loss(cause, hint), planned: None };
+    }
+
+    fn stop(&mut self, why: StopReason, event: Option<ReconnectEvent>) {
+        tracing::debug!(session = self.session(), %why, "client stopped");
+        self.detach();
+        self.phase = Phase::Stopped(why);
+        self.queue.extend(event);
+    }
+}
+
+/// Rejoins the rooms of `memory` on the fresh session of `conn`, in join
+/// order. Refusals are collected; a connection failure fails the attempt.
+async fn rejoin(
+    conn: &mut Client,
+    memory: &RoomMemory,
+) -> Result<(RoomMemory, Vec<Rejoined>, Vec<RejoinFailed>), ClientError> {
+    let mut rooms = RoomMemory::default();
+    let (mut rejoined, mut failed) = (Vec::new(), Vec::new());
+    for record in memory.records() {
+        let mut step = RejoinStep::first(record);
+        loop {
+            let answer = match &step {
+                RejoinStep::Join { room, options } => conn.join(room, options.clone()).await,
+                RejoinStep::JoinOrCreate { room_type, options } => {
+                    conn.join_or_create(room_type, options.clone()).await
+                }
+                RejoinStep::Create { room_type, options } => conn.create(room_type, options.clone()).await,
+            };
+            match answer {
+                Ok(joined) => {
+                    rooms.joined(&joined, record.by, record.options.clone());
+                    rejoined.push(Rejoined { previous: record.room.clone(), joined });
+                    break;
+                }
+                Err(ClientError::Join(error)) => match step.after_refusal(record, &error) {
+                    Some(next) => step = next,
+                    None => {
+                        failed.push(RejoinFailed { room: record.clone(), error });
+                        break;
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok((rooms, rejoined, failed))
+}
