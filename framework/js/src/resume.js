@@ -17,6 +17,33 @@ import { ConnectionClosedError, TimeoutError } from './errors.js';
 /** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
 /** @typedef {import('./types.js').RoomInfo} RoomInfo */
 
+/**
+ * A decoded `Resumed` (fields as the codecs give them; checked here).
+ * @typedef {object} ResumedMsg
+ * @property {unknown} [session]
+ * @property {unknown} [resumeToken]
+ * @property {unknown} [replayed]
+ * @property {unknown} [resync]
+ * @property {unknown} [rooms]
+ */
+
+/**
+ * One `Joined` of `Resumed.rooms` as a {@link RoomInfo} (null if it names no room).
+ * @param {unknown} j
+ * @returns {RoomInfo | null}
+ */
+function roomInfo(j) {
+  if (!j || typeof j !== 'object') return null;
+  const { room, roomType, tickHz, client } = /** @type {Record<string, unknown>} */ (j);
+  if (typeof room !== 'string' || !room) return null;
+  return {
+    room,
+    roomType: typeof roomType === 'string' ? roomType : '',
+    tickHz: Number(tickHz) || 0,
+    client: Number(client) || 0,
+  };
+}
+
 /** `Error.code` of a refused resume (docs/protocol.md; envelope.proto `Resume`). */
 export const ERROR_RESUME_UNAVAILABLE = 4002;
 /** `Error.code` of a message kind the server does not know (a server without resume). */
@@ -64,7 +91,7 @@ export function resume(client, conn) {
  * `Resumed` arrived on `conn`.
  * @param {Client} client
  * @param {Conn} conn
- * @param {any} m  the Resumed envelope
+ * @param {ResumedMsg} m  the Resumed envelope
  */
 export function onResumed(client, conn, m) {
   const wait = client._resumeWait;
@@ -73,12 +100,11 @@ export function onResumed(client, conn, m) {
   const replayed = Math.max(0, Number(m.replayed) || 0);
   const resync = m.resync === true;
   /** @type {RoomInfo[]} */
-  const rooms = (Array.isArray(m.rooms) ? m.rooms : []).map((/** @type {any} */ j) => ({
-    room: String(j.room),
-    roomType: String(j.roomType ?? ''),
-    tickHz: Number(j.tickHz) || 0,
-    client: Number(j.client) || 0,
-  }));
+  const rooms = [];
+  for (const j of Array.isArray(m.rooms) ? m.rooms : []) {
+    const info = roomInfo(j);
+    if (info) rooms.push(info);
+  }
   wait.answer = { session: client._session.id, replayed, resync, rooms };
   // The replayed messages are lastSeq+1 … lastSeq+replayed (none on a resync).
   wait.replayUntil = client._session.lastSeq + (resync ? 0 : replayed);
@@ -90,7 +116,7 @@ export function onResumed(client, conn, m) {
  * for the resume in flight on `conn`. Returns whether it was one.
  * @param {Client} client
  * @param {Conn} conn
- * @param {any} m  the Error envelope
+ * @param {{ code?: unknown, reason?: unknown }} m  the Error envelope
  * @returns {boolean}
  */
 export function onResumeRefused(client, conn, m) {

@@ -121,7 +121,7 @@ function fakeSessions() {
 }
 
 /** The client's attached socket. */
-const wsOf = (/** @type {Client} */ c) => /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn?.ws);
+const wsOf = (/** @type {Client} */ c) => /** @type {FakeWebSocket} */ (/** @type {unknown} */ (c._conn?.ws));
 /** Kinds of the messages a socket got from the client. */
 const kinds = (/** @type {FakeWebSocket} */ ws) => ws.sent.map((m) => Object.keys(m.kind)[0]);
 /** Collects the texts of `message` events. */
@@ -451,7 +451,8 @@ test('URLs: the first connect tries each in order; a reconnect starts at the los
     assert.match(e.message, /^could not connect to ws:\/\/127\.0\.0\.1:1\/ws: .*\(also tried ws:\/\/127\.0\.0\.1:2\/ws: could not connect/);
     return true;
   });
-  assert.throws(() => new Client(A, /** @type {any} */ ({ ...opts(), urls: 'ws://x/ws' })), TypeError);
+  const badUrls = /** @type {import('../src/client.js').ConnectOptions} */ (/** @type {unknown} */ ({ ...opts(), urls: 'ws://x/ws' }));
+  assert.throws(() => new Client(A, badUrls), TypeError);
   assert.throws(() => new Client([A, 'http://x/ws'], opts()), /must start with ws:\/\/ or wss:\/\//);
   assert.throws(() => new Client([], opts()), /at least one server URL/);
 });
