@@ -8,7 +8,8 @@
 # (CI runs as root), the npm packages of the JS SDK (framework/js) and of the
 # web client (game-example/web). Fails if the committed build in
 # game-example/web/dist is not what `npm run build` produces. Builds only the
-# arena package (never the whole workspace). Artifacts: artifacts/e2e/.
+# arena package (never the whole workspace), into CARGO_TARGET_DIR when set.
+# Artifacts: artifacts/e2e/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -64,8 +65,11 @@ if [[ -f game-example/src/bin/bots.rs ]]; then
   cargo build -p arena --bin bots
 fi
 
-export ARENA_BIN=${ARENA_BIN:-$ROOT/target/debug/arena}
-export BOTS_BIN=${BOTS_BIN:-$ROOT/target/debug/bots}
+# cargo built into CARGO_TARGET_DIR when it is set (as scripts/test-js.sh reads it)
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir=$ROOT/$target_dir
+export ARENA_BIN=${ARENA_BIN:-$target_dir/debug/arena}
+export BOTS_BIN=${BOTS_BIN:-$target_dir/debug/bots}
 
 step "unit tests ($WEB/test, node --test)"
 (cd "$WEB" && node --test test/predict.test.js test/interp.test.js test/model.test.js)
@@ -73,4 +77,7 @@ step "unit tests ($WEB/test, node --test)"
 step "end-to-end tests (headless Chromium)"
 mkdir -p artifacts/e2e
 (cd "$WEB" && timeout --kill-after=10 90 node --test --test-timeout=60000 test/e2e.test.js)
-echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png"
+
+step "end-to-end: session resume in the browser (headless Chromium, TCP proxy cuts)"
+(cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=45000 test/e2e-resume.test.js)
+echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png"

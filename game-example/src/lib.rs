@@ -35,5 +35,11 @@ pub fn room_type() -> RoomType {
 
 /// A server with the arena room registered and the browser client at `/`.
 pub fn server(config: ServerConfig) -> Server {
-    Server::new(config).room::<Arena>(room_type(), schema()).configure(web::routes)
+    server_with(config, room_type())
+}
+
+/// [`server`] with another arena room type (e.g. a shorter
+/// `reconnect_window`, see `arena --reconnect-window`).
+pub fn server_with(config: ServerConfig, room_type: RoomType) -> Server {
+    Server::new(config).room::<Arena>(room_type, schema()).configure(web::routes)
 }

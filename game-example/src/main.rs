@@ -8,6 +8,9 @@
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
 //!
+//! `--reconnect-window <secs>` (default 20) is how long a dropped client's
+//! session and seat wait for it to resume (tests use a short one).
+//!
 //! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
 //! client gets `Shutdown` and then close 1001, and the process exits 0 once
 //! the clients are gone or after `--drain-timeout` seconds. A second signal
@@ -36,6 +39,22 @@ struct Args {
     /// `Shutdown` notice and close 1001 before exiting anyway.
     #[arg(long, default_value_t = 10)]
     drain_timeout: u64,
+    /// Seconds a lost connection's session (and its arena seat) waits for
+    /// the client to resume it; 0 disables resume.
+    #[arg(long, default_value_t = 20)]
+    reconnect_window: u64,
+}
+
+/// The server config and arena room type the arguments ask for.
+fn setup(args: &Args) -> (ServerConfig, playhouse::room::RoomType) {
+    let mut config = ServerConfig::new("arena");
+    config.transport.max_message_size = args.max_message_size;
+    config.max_connections = args.max_connections;
+    config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
+    config.drain_timeout = Duration::from_secs(args.drain_timeout);
+    let window = Duration::from_secs(args.reconnect_window);
+    config.session.reconnect_window = window;
+    (config, arena::room_type().reconnect_window(window))
 }
 
 #[actix_web::main]
@@ -44,13 +63,26 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    let mut config = ServerConfig::new("arena");
-    config.transport.max_message_size = args.max_message_size;
-    config.max_connections = args.max_connections;
-    config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
-    config.drain_timeout = Duration::from_secs(args.drain_timeout);
-    let server = arena::server(config).bind(&args.addr)?;
+    let (config, room_type) = setup(&args);
+    let server = arena::server_with(config, room_type).bind(&args.addr)?;
     tracing::info!(addr = %server.local_addr(), "arena listening; ws://{}/ws", server.local_addr());
     println!("LISTENING {}", server.local_addr());
     server.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_window_sets_the_session_and_the_room_window() {
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse"));
+        let (config, room) = parse(&["arena"]);
+        assert_eq!(config.session.reconnect_window, Duration::from_secs(20));
+        assert_eq!(room.reconnect_window, Duration::from_secs(20));
+        let (config, room) = parse(&["arena", "--reconnect-window", "2"]);
+        assert_eq!(config.session.reconnect_window, Duration::from_secs(2));
+        assert_eq!(room.reconnect_window, Duration::from_secs(2));
+        assert_eq!(room.name, "arena");
+    }
 }

@@ -7,9 +7,14 @@
  * @property {number} [capMs=5000]   no retry waits longer than this
  * @property {number} [maxTries=8]   attempts before giving up (then `close`)
  * @property {() => number} [random] jitter source in [0, 1); default `Math.random`
- * @property {boolean} [rejoin=true] rejoin the rooms after reconnecting (the same
- *   room id; when it is gone, `joinOrCreate` of the same room type). `false`: forget
- *   them, the app joins again itself on `reconnected`
+ * @property {boolean} [resume=true] resume the session on reconnect (`Resume` with the
+ *   latest resume token and the highest reliable seq received): the server keeps the
+ *   seats and replays the missed reliable messages. `false`: every reconnect starts a
+ *   new session
+ * @property {boolean} [rejoin=true] when the reconnect ends up on a new session (resume
+ *   refused or off), rejoin the rooms (the same room id; when it is gone, `joinOrCreate`
+ *   of the same room type). `false`: forget them, the app joins again itself on
+ *   `reconnected`
  */
 
 /**
@@ -19,6 +24,7 @@
  * @property {number} capMs
  * @property {number} maxTries
  * @property {() => number} random
+ * @property {boolean} resume
  * @property {boolean} rejoin
  */
 
@@ -35,12 +41,18 @@ export const DEFAULT_RECONNECT = Object.freeze({ baseMs: 250, capMs: 5000, maxTr
  * - 1008 policy violation (idle timeout today; rate limits and expired tokens later)
  * - 4001 unauthorized, 4003 forbidden (reserved for auth): retrying cannot fix them
  * - 4005 kicked by the room
+ * - 4009 the session was resumed on another connection (another tab or
+ *   device with the same resume token): reconnecting would take it back, and
+ *   the other side would take it back again
  *
  * Everything else is retried: 1006 (connection dropped with no close frame:
  * server killed or restarted, network lost, 4008 "too slow" as usually seen),
  * 1001 going away, 1011 room crashed, 1012/1013 restart/try later, 4008, …
  */
-export const FATAL_CLOSE_CODES = Object.freeze([1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005]);
+export const FATAL_CLOSE_CODES = Object.freeze([1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005, 4009]);
+
+/** Close code: the session was resumed on another connection (see {@link FATAL_CLOSE_CODES}). */
+export const CLOSE_REPLACED = 4009;
 
 /**
  * Whether a close with this code ends the client for good (see
@@ -86,6 +98,7 @@ export function reconnectPolicy(opt) {
     capMs: o.capMs ?? DEFAULT_RECONNECT.capMs,
     maxTries: o.maxTries ?? DEFAULT_RECONNECT.maxTries,
     random: o.random ?? Math.random,
+    resume: o.resume ?? true,
     rejoin: o.rejoin ?? true,
   };
   for (const k of /** @type {const} */ (['baseMs', 'capMs', 'maxTries'])) {

@@ -5,17 +5,19 @@
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
 import { Schema, missingTypes } from './codec.js';
-import { isFatalClose, reconnectPolicy } from './backoff.js';
+import { isFatalClose, reconnectPolicy, CLOSE_REPLACED } from './backoff.js';
 import { ConnectError, ConnectionClosedError, TimeoutError } from './errors.js';
 import { OPEN, FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
 import { onFrame, nowMs } from './frames.js';
 import { reconnectLoop } from './reconnect.js';
+import { SessionTracker, ackPolicy } from './session.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
 /** @typedef {import('./tokens.js').Token} Token */
 /** @typedef {import('./codec.js').WireCodec} WireCodec */
 /** @typedef {import('./codec.js').GameTypes} GameTypes */
 /** @typedef {import('./backoff.js').ReconnectOptions} ReconnectOptions */
+/** @typedef {import('./session.js').AckOptions} AckOptions */
 /** @typedef {import('./types.js').WebSocketLike} WebSocketLike */
 /** @typedef {import('./types.js').WebSocketConstructor} WebSocketConstructor */
 /** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
@@ -27,6 +29,10 @@ import { reconnectLoop } from './reconnect.js';
 /** @typedef {import('./types.js').CloseInfo} CloseInfo */
 /** @typedef {import('./types.js').ReconnectingEvent} ReconnectingEvent */
 /** @typedef {import('./types.js').ReconnectedEvent} ReconnectedEvent */
+/** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
+/** @typedef {import('./types.js').NewSessionEvent} NewSessionEvent */
+/** @typedef {import('./types.js').RoomInfo} RoomInfo */
+/** @typedef {import('./types.js').ResumeWait} ResumeWait */
 /** @typedef {import('./types.js').ClientEvents} ClientEvents */
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./types.js').RoomRecord} RoomRecord */
@@ -50,6 +56,45 @@ function joinOptions(options) {
 }
 
 /**
+ * Checks one server URL.
+ * @param {unknown} url
+ * @returns {string}
+ */
+function checkUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    throw new TypeError(`playhouse-client: invalid URL ${JSON.stringify(url)}`);
+  }
+  if (typeof url !== 'string' || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
+    throw new TypeError(`playhouse-client: the URL must start with ws:// or wss://, got ${JSON.stringify(url)}`);
+  }
+  return url;
+}
+
+/**
+ * The server URLs, in order: `url` (or its elements), then `options.urls`,
+ * without repeats.
+ * @param {string | string[]} url
+ * @param {unknown} more  `options.urls`
+ * @returns {string[]}
+ */
+function urlList(url, more) {
+  if (more !== undefined && !Array.isArray(more)) {
+    throw new TypeError('playhouse-client: options.urls must be an array of ws:// or wss:// URLs');
+  }
+  /** @type {string[]} */
+  const out = [];
+  for (const u of [...(Array.isArray(url) ? url : [url]), ...(more ?? [])]) {
+    const checked = checkUrl(u);
+    if (!out.includes(checked)) out.push(checked);
+  }
+  if (!out.length) throw new TypeError('playhouse-client: at least one server URL is needed');
+  return out;
+}
+
+/**
  * A connection to a Playhouse server. Create one with {@link Client.connect}.
  *
  * @extends {Emitter<ClientEvents>}
@@ -59,6 +104,11 @@ export class Client extends Emitter {
    * Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `options.tokens`
    * and resolves once the server's `Welcome` has arrived.
    *
+   * `url` may be a list of URLs (and `options.urls` adds more): they are tried
+   * in order, once each, and the first that answers with a `Welcome` is used.
+   * When none does, the error of the first is thrown, its message naming what
+   * the others answered.
+   *
    * Rejects with {@link HandshakeRefusedError} when the server answered but
    * refused the upgrade (e.g. no shared version: the message says which
    * versions each side speaks), with {@link ConnectError} when the server is
@@ -66,7 +116,7 @@ export class Client extends Emitter {
    * `Welcome` in time, and with `TypeError` for bad options. The first
    * connect is not retried; `reconnect` applies once connected.
    *
-   * @param {string} url
+   * @param {string | string[]} url
    * @param {ConnectOptions} options
    * @returns {Promise<Client>}
    */
@@ -78,23 +128,16 @@ export class Client extends Emitter {
 
   /**
    * Use {@link Client.connect}; the constructor only checks the options.
-   * @param {string} url
+   * @param {string | string[]} url
    * @param {ConnectOptions} options
    */
   constructor(url, options) {
     super();
     if (!options || typeof options !== 'object') throw new TypeError('playhouse-client: options are required (at least { tokens })');
-    let parsedUrl;
-    try {
-      parsedUrl = new URL(url);
-    } catch {
-      throw new TypeError(`playhouse-client: invalid URL ${JSON.stringify(url)}`);
-    }
-    if (parsedUrl.protocol !== 'ws:' && parsedUrl.protocol !== 'wss:') {
-      throw new TypeError(`playhouse-client: the URL must start with ws:// or wss://, got ${JSON.stringify(url)}`);
-    }
-    /** @private */
-    this._url = url;
+    /** @internal (used by reconnect.js) The server URLs, in failover order. */
+    this._urls = urlList(url, options.urls);
+    /** @internal (used by reconnect.js) Index in `_urls` of the last connection's URL. */
+    this._urlIndex = 0;
     /** @private */
     this._tokens = parseTokens(options.tokens);
     /** @private @type {Schema | null} */
@@ -117,12 +160,25 @@ export class Client extends Emitter {
     }
     /** @private @type {WebSocketConstructor} */
     this._WS = WS;
-    /** @private */
+    /** @internal (used by resume.js) */
     this._timeoutMs = options.timeoutMs ?? 10000;
     /** @private */
     this._fetch = options.fetch ?? /** @type {any} */ (globalThis).fetch;
     /** @internal (used by reconnect.js) */
     this._policy = reconnectPolicy(options.reconnect);
+    /**
+     * @internal (used by frames.js, resume.js, reconnect.js) The session: id,
+     * resume token, last seq, acks.
+     */
+    this._session = new SessionTracker(ackPolicy(options.ack), (seq) => this._send({ kind: { ack: { seq } } }));
+    /** @internal (used by frames.js, resume.js) @type {ResumeWait | null} the resume in flight */
+    this._resumeWait = null;
+    /**
+     * @internal (used by frames.js, resume.js) Rooms `leave` was called for and
+     * no `Left` has arrived yet: a resume that still lists one leaves it again.
+     * @type {Set<string>}
+     */
+    this._leaving = new Set();
 
     /** @internal (used by reconnect.js) @type {Conn | null} the attached socket */
     this._conn = null;
@@ -176,14 +232,42 @@ export class Client extends Emitter {
     return this._last ? this._last.token.codec : 'proto';
   }
 
-  /** `Welcome.session` of the current connection (16 hex chars). */
+  /**
+   * The session id (an opaque string): from `Welcome`, kept across resumes, new
+   * after a reconnect that could not resume (`newSession`).
+   */
   get session() {
-    return this._last ? String(this._last.welcome.session ?? '') : '';
+    return this._session.id;
   }
 
-  /** The whole `Welcome` of the current connection (`session`, `resumeToken`, `serverTime`, `protocol`). */
+  /**
+   * The whole `Welcome` of the current connection (`session`, `resumeToken`,
+   * `serverTime`, `protocol`). After a resume its `session` is the one the
+   * connection opened with and gave up for the resumed one: use
+   * {@link Client#session}.
+   */
   get welcome() {
     return this._last ? this._last.welcome : null;
+  }
+
+  /** The latest resume token of the session (from `Welcome`, then each `Resumed`). */
+  get resumeToken() {
+    return this._session.token;
+  }
+
+  /** The highest reliable-message seq (`ServerMsg.seq`) received in this session. */
+  get lastSeq() {
+    return this._session.lastSeq;
+  }
+
+  /** The server URL of the current (or last) connection. */
+  get url() {
+    return this._urls[this._urlIndex];
+  }
+
+  /** Every server URL, in failover order. */
+  get urls() {
+    return [...this._urls];
   }
 
   /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
@@ -249,6 +333,7 @@ export class Client extends Emitter {
     if (!rec) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
     rec.left = true;
     this._rooms.delete(room);
+    this._leaving.add(room);
     if (!this._isOpen()) {
       if (this._status === 'reconnecting') return Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
       return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
@@ -332,33 +417,69 @@ export class Client extends Emitter {
 
   // ---- internals ---------------------------------------------------------
 
-  /** @private */
+  /**
+   * The first connect: each URL once, in order.
+   * @private
+   */
   async _start() {
+    /** @type {Array<{ url: string, error: Error }>} */
+    const failures = [];
+    for (let i = 0; i < this._urls.length; i++) {
+      const url = this._urls[i];
+      let conn;
+      try {
+        conn = await this._connectOnce(url);
+      } catch (e) {
+        failures.push({ url, error: e instanceof Error ? e : new Error(String(e)) });
+        continue;
+      }
+      this._attach(conn, i);
+      this._session.begin(conn.welcome ?? {});
+      this._status = 'open';
+      return;
+    }
+    this._status = 'closed';
+    const [first, ...others] = failures;
+    if (others.length) {
+      first.error.message += ` (also tried ${others.map((f) => `${f.url}: ${f.error.message}`).join('; ')})`;
+    }
+    throw first.error;
+  }
+
+  /**
+   * One connect to `url`, with a refusal explained.
+   * @private
+   * @param {string} url
+   * @returns {Promise<Conn>}
+   */
+  async _connectOnce(url) {
     let conn;
     try {
-      conn = await this._openSocket();
+      conn = await this._openSocket(url);
     } catch (e) {
-      this._status = 'closed';
       if (e instanceof FailedBeforeOpen) {
-        throw await explain(e, { url: this._url, tokens: this._tokens, timeoutMs: this._timeoutMs, fetchFn: this._fetch });
+        throw await explain(e, { url, tokens: this._tokens, timeoutMs: this._timeoutMs, fetchFn: this._fetch });
       }
       throw e;
     }
     if (conn.closedWith) {
-      this._status = 'closed';
       const { code, reason } = conn.closedWith;
-      throw new ConnectError(`could not connect to ${this._url}: the server closed the connection (${code} ${reason})`, {
+      throw new ConnectError(`could not connect to ${url}: the server closed the connection (${code} ${reason})`, {
         kind: 'no-welcome',
       });
     }
-    this._attach(conn);
-    this._status = 'open';
+    return conn;
   }
 
-  /** @internal (used by reconnect.js) @param {Conn} conn */
-  _attach(conn) {
+  /**
+   * @internal (used by reconnect.js)
+   * @param {Conn} conn
+   * @param {number} urlIndex  index of `conn.url` in `_urls`
+   */
+  _attach(conn, urlIndex) {
     this._conn = conn;
     this._last = conn;
+    this._urlIndex = urlIndex;
   }
 
   /** @internal (used by reconnect.js) @returns {boolean} whether close() was called or the client is closed */
@@ -383,13 +504,14 @@ export class Client extends Emitter {
   }
 
   /**
-   * Opens one socket and waits for its Welcome.
+   * Opens one socket to `url` and waits for its Welcome.
    * @internal (used by reconnect.js)
+   * @param {string} url
    * @returns {Promise<Conn>}
    */
-  _openSocket() {
+  _openSocket(url) {
     return openSocket({
-      url: this._url,
+      url,
       tokens: this._tokens,
       WS: this._WS,
       timeoutMs: this._timeoutMs,
@@ -482,14 +604,33 @@ export class Client extends Emitter {
   }
 
   /**
-   * @private
+   * Rejects every pending request (joins, leaves, pings).
+   * @internal (used by reconnect.js)
    * @param {Error} e
    */
   _failPending(e) {
     for (const p of [...this._pendingJoins.values()]) p.reject(e);
-    for (const p of [...this._pendingPings.values()]) p.reject(e);
+    this._failPings(e);
     for (const list of [...this._pendingLeaves.values()]) for (const p of [...list]) p.reject(e);
     this._pendingLeaves.clear();
+  }
+
+  /**
+   * @private
+   * @param {Error} e
+   */
+  _failPings(e) {
+    for (const p of [...this._pendingPings.values()]) p.reject(e);
+  }
+
+  /**
+   * Whether a connection lost with `code` will be followed by a resume attempt.
+   * @private
+   * @param {number} code
+   * @returns {boolean}
+   */
+  _mayResume(code) {
+    return !!this._policy && this._policy.resume && this._session.token !== '' && !isFatalClose(code) && !this._closeRequested;
   }
 
   /**
@@ -502,13 +643,31 @@ export class Client extends Emitter {
   _onSocketClose(conn, code, reason) {
     if (conn !== this._conn) return; // not attached (yet), or replaced
     this._conn = null;
-    this._failPending(new ConnectionClosedError(code, reason));
+    this._session.cancelAck();
+    this._session.mayAck = false; // until the next connection has resumed (or begun) a session
+    const closed = new ConnectionClosedError(code, reason);
+    // Joins and leaves are answered by reliable messages: when the session
+    // may be resumed, their answers come with the replay, so they wait (their
+    // timeout still runs). Pongs are not replayed.
+    const waiting = this._status === 'open' || this._resumeWait !== null;
+    if (waiting && this._mayResume(code)) this._failPings(closed);
+    else this._failPending(closed);
+    const wait = this._resumeWait;
+    this._resumeWait = null;
+    if (wait) wait.reject(new ConnectionClosedError(code, reason, 'resume'));
     if (this._status === 'closed') return;
     if (this._closeRequested) {
       this._finish(code, reason);
       return;
     }
-    if (this._status === 'reconnecting') return; // the reconnect loop sees its rejoin fail and goes on
+    if (code === CLOSE_REPLACED) {
+      // Another connection resumed this session: reconnecting would take it
+      // back, and the other side would take it back again. Stop here.
+      this.emit('replaced', { code, reason });
+      this._finish(code, reason);
+      return;
+    }
+    if (this._status === 'reconnecting') return; // the reconnect loop sees its attempt fail and goes on
     if (!this._policy || isFatalClose(code)) {
       this._finish(code, reason);
       return;
@@ -533,7 +692,12 @@ export class Client extends Emitter {
       if (conn.ws.readyState <= OPEN) safeClose(conn.ws);
     }
     this._failPending(new ConnectionClosedError(code, reason));
+    this._session.cancelAck();
+    const wait = this._resumeWait;
+    this._resumeWait = null;
+    if (wait) wait.reject(new ConnectionClosedError(code, reason, 'resume'));
     this._rooms.clear();
+    this._leaving.clear();
     if (this._resolveClosed) this._resolveClosed();
     this.emit('close', { code, reason });
   }

@@ -37,10 +37,30 @@ export function errText(e) {
   return String(e);
 }
 
-/** @param {WebSocketLike} ws */
+/**
+ * Closes normally (1000): the server ends the session (no resume).
+ * @param {WebSocketLike} ws
+ */
 export function safeClose(ws) {
   try {
     ws.close(1000);
+  } catch {
+    /* already closing */
+  }
+}
+
+/** Close code the client uses to drop a connection whose session it may still resume. */
+export const CLOSE_ABANDONED = 4000;
+
+/**
+ * Closes a connection the client gives up on (e.g. a resume that got no
+ * answer in time) with {@link CLOSE_ABANDONED}: any code but 1000 leaves
+ * the session resumable on the server, so the next attempt can resume it.
+ * @param {WebSocketLike} ws
+ */
+export function abandon(ws) {
+  try {
+    ws.close(CLOSE_ABANDONED, 'abandoned by the client');
   } catch {
     /* already closing */
   }
@@ -123,7 +143,7 @@ export function openSocket({ url, tokens, WS, timeoutMs, schema, game, onFrame, 
         return;
       }
       try {
-        conn = { ws, token, codec: createCodec(token, schema, game), welcome: null, closedWith: null };
+        conn = { url, ws, token, codec: createCodec(token, schema, game), welcome: null, closedWith: null };
       } catch (e) {
         fail(e instanceof Error ? e : new Error(String(e)));
       }

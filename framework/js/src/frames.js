@@ -1,8 +1,12 @@
 // Incoming server frames: decode each envelope and turn it into events,
 // room bookkeeping and the settling of pending joins, pings and leaves.
+// Reliable messages (ServerMsg.seq > 0) are counted first: a duplicate is
+// dropped before anything sees it, and an ack is scheduled after.
 
 import { JoinError } from './errors.js';
 import { errText } from './connection.js';
+import { toSeq } from './session.js';
+import { onResumed, onResumeRefused, checkResumeDone } from './resume.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -42,6 +46,32 @@ export function onFrame(client, conn, bytes) {
     client._emit('error', { code: 1007, reason: `playhouse-client: a server message did not decode (${conn.token.token}): ${errText(e)}` });
     return;
   }
+  const seq = toSeq(msg && msg.seq);
+  if (seq > 0) {
+    const before = client._session.lastSeq;
+    const verdict = client._session.accept(seq);
+    if (verdict === 'duplicate') return; // seen already (a replay overlapping what arrived)
+    if (verdict === 'gap') {
+      client._emit('error', {
+        code: 1002,
+        reason: `playhouse-client: reliable message ${seq} after ${before} without a resync: ${seq - before - 1} missing`,
+      });
+    }
+  }
+  dispatch(client, conn, msg);
+  if (seq > 0) {
+    client._session.noteReliable();
+    checkResumeDone(client);
+  }
+}
+
+/**
+ * One decoded envelope (a duplicate never gets here).
+ * @param {Client} client
+ * @param {Conn} conn
+ * @param {any} msg
+ */
+function dispatch(client, conn, msg) {
   const kind = msg && msg.kind;
   if (!kind || typeof kind !== 'object') return; // unknown kind (newer server): skip
   const name = Object.keys(kind)[0];
@@ -83,13 +113,18 @@ export function onFrame(client, conn, bytes) {
     case 'left': {
       const rec = client._rooms.get(m.room);
       if (rec) client._rooms.delete(m.room);
+      client._leaving.delete(m.room);
       for (const p of [...(client._pendingLeaves.get(m.room) ?? [])]) p.resolve({ room: m.room, reason: m.reason, detail: m.detail ?? '' });
       client._pendingLeaves.delete(m.room);
       client._emit('left', { room: m.room, reason: m.reason, detail: m.detail ?? '' });
       return;
     }
     case 'error':
+      if (onResumeRefused(client, conn, m)) return; // becomes `newSession`
       client._emit('error', { code: m.code, reason: m.reason ?? '' });
+      return;
+    case 'resumed':
+      onResumed(client, conn, m);
       return;
     case 'shutdown':
       // The server is draining: the first reconnect waits at least this
@@ -111,11 +146,29 @@ function onJoined(client, m) {
   /** @type {JoinResult} */
   const j = { room: m.room, roomType: m.roomType, tickHz: m.tickHz, client: m.client, request: m.request };
   if (!p) {
-    // The join timed out here but succeeded there: give the seat back.
+    const rec = client._rooms.get(m.room);
+    if (rec && rec.rejoin) {
+      // A rejoin whose answer came with a replay after its request had
+      // failed with the connection: the seat is the one wanted.
+      Object.assign(rec, { roomType: j.roomType, tickHz: j.tickHz, client: j.client, rejoin: false });
+      client._emit('joined', j);
+      return;
+    }
+    // The join timed out (or failed with its connection) here but succeeded
+    // there: give the seat back.
     client._send({ kind: { leave: { room: m.room } } });
     return;
   }
-  client._rooms.set(m.room, { room: j.room, roomType: j.roomType, tickHz: j.tickHz, client: j.client, options: p.options, left: false });
+  client._leaving.delete(m.room);
+  client._rooms.set(m.room, {
+    room: j.room,
+    roomType: j.roomType,
+    tickHz: j.tickHz,
+    client: j.client,
+    options: p.options,
+    left: false,
+    rejoin: false,
+  });
   p.resolve(j);
   client._emit('joined', j);
 }

@@ -11,9 +11,10 @@ export {
   ConnectionClosedError,
   TimeoutError,
 } from './errors.js';
-export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT } from './backoff.js';
+export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
+export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
 export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
 
 /** `LeaveReason` numbers (envelope.proto). */
-export const LeaveReason = Object.freeze({ LEAVE_REASON_UNSPECIFIED: 0, REQUESTED: 1, KICKED: 2, DISPOSED: 3, ROOM_CRASHED: 4 });
+export const LeaveReason = Object.freeze({ LEAVE_REASON_UNSPECIFIED: 0, REQUESTED: 1, KICKED: 2, DISPOSED: 3, ROOM_CRASHED: 4, DISCONNECTED: 5 });

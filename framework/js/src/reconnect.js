@@ -1,9 +1,11 @@
 // Reconnects: after an abnormal close, retry with backoff (honouring the
-// server's Shutdown hint), then rejoin the rooms (or forget them).
+// server's Shutdown hint) across the server URLs, resume the session (or
+// begin a new one and rejoin the rooms, or forget them).
 
 import { backoffDelay } from './backoff.js';
-import { JoinError, JoinErrorCode } from './errors.js';
-import { errText, safeClose, detach } from './connection.js';
+import { JoinError, JoinErrorCode, ConnectionClosedError } from './errors.js';
+import { errText, safeClose, detach, abandon } from './connection.js';
+import { resume } from './resume.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -30,6 +32,15 @@ function sleep(client, ms) {
 }
 
 /**
+ * The reconnect loop, started by an abnormal close of an open connection.
+ *
+ * Attempt n (from 1) waits the backoff (plus the server's Shutdown hint on
+ * the first), then connects to URL number (i + n − 1) mod len, where i is
+ * the index of the lost connection's URL: the first attempt goes back to the
+ * server that holds the session, each failed attempt moves on to the next
+ * URL. On the new connection the session is resumed when it can be;
+ * otherwise (refused, or resume off) a new session begins and the rooms are
+ * rejoined.
  * @param {Client} client
  * @param {number} code
  * @param {string} reason
@@ -40,17 +51,21 @@ export async function reconnectLoop(client, code, reason) {
   let last = `${code}${reason ? ` ${reason}` : ''}`;
   const hintMs = client._shutdownHintMs;
   client._shutdownHintMs = 0;
+  const urls = client._urls;
+  const first = client._urlIndex;
   for (let retry = 0; retry < policy.maxTries; retry++) {
+    const index = (first + retry) % urls.length;
+    const url = urls[index];
     const delayMs = (retry === 0 ? hintMs : 0) + backoffDelay(retry, policy, policy.random);
-    client._emit('reconnecting', { attempt: retry + 1, delayMs, code, reason });
+    client._emit('reconnecting', { attempt: retry + 1, delayMs, code, reason, url });
     await sleep(client, delayMs);
     if (client._stopped()) return;
     /** @type {Conn} */
     let conn;
     try {
-      conn = await client._openSocket();
+      conn = await client._openSocket(url);
     } catch (e) {
-      last = errText(e);
+      last = `${url}: ${errText(e)}`;
       continue;
     }
     if (client._stopped()) {
@@ -58,35 +73,84 @@ export async function reconnectLoop(client, code, reason) {
       return;
     }
     if (conn.closedWith) {
-      last = `closed after Welcome (${conn.closedWith.code})`;
+      last = `${url}: closed after Welcome (${conn.closedWith.code})`;
       continue;
     }
-    client._attach(conn);
-    /** @type {Omit<ReconnectedEvent, 'protocol'>} */
+    client._attach(conn, index);
+    /** @type {Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>} */
     let result;
     try {
-      result = policy.rejoin ? await rejoinRooms(client) : forgetRooms(client);
+      result = await settleSession(client, conn, policy, code, reason);
     } catch (e) {
-      last = errText(e);
+      last = `${url}: ${errText(e)}`;
       if (client._conn === conn) {
         client._conn = null;
         detach(conn.ws);
-        safeClose(conn.ws);
+        // Not 1000: whichever session this connection carries stays resumable.
+        abandon(conn.ws);
       }
+      if (client._stopped()) return;
       continue;
     }
     if (client._stopped()) return;
     client._status = 'open';
-    client._emit('reconnected', { ...result, protocol: conn.token.token });
+    client._emit('reconnected', { ...result, protocol: conn.token.token, session: client.session, url });
     return;
   }
   client._finish(code, `gave up reconnecting after ${policy.maxTries} attempts (last: ${last})`);
 }
 
 /**
+ * On a fresh connection: resume the session if possible, else begin the
+ * connection's own; then rejoin what needs rejoining. Throws when the
+ * connection fails meanwhile (the loop tries again).
+ * @param {Client} client
+ * @param {Conn} conn
+ * @param {import('./backoff.js').ReconnectPolicy} policy
+ * @param {number} code    of the close that started the reconnect
+ * @param {string} reason
+ * @returns {Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>}
+ */
+async function settleSession(client, conn, policy, code, reason) {
+  const previous = client.session;
+  /** @type {import('./types.js').ResumeOutcome | null} */
+  let outcome = null;
+  if (policy.resume && client._session.token) outcome = await resume(client, conn);
+  if (outcome && outcome.ok) {
+    // `resumed` has been emitted and the rooms reconciled (resume.js).
+    const kept = [...client._rooms.values()]
+      .filter((r) => !r.rejoin)
+      .map((r) => ({ room: r.room, roomType: r.roomType, tickHz: r.tickHz, client: r.client, request: 0, previous: r.room }));
+    const again = await rejoinRooms(client);
+    return { resumed: true, rooms: [...kept, ...again.rooms], failed: again.failed };
+  }
+  const why = outcome ? outcome.reason : policy.resume ? 'the server gave no resume token' : 'resume is off';
+  beginNewSession(client, conn, code, reason);
+  client._emit('newSession', { session: client.session, previous, reason: why });
+  const r = policy.rejoin ? await rejoinRooms(client) : forgetRooms(client);
+  return { resumed: false, ...r };
+}
+
+/**
+ * The connection carries a new session (its own, from its Welcome): seqs
+ * start over, requests that waited for a resume fail, every room is to be
+ * rejoined.
+ * @param {Client} client
+ * @param {Conn} conn
+ * @param {number} code
+ * @param {string} reason
+ */
+function beginNewSession(client, conn, code, reason) {
+  client._session.begin(conn.welcome ?? {});
+  client._failPending(new ConnectionClosedError(code, `${reason ? `${reason}; ` : ''}the session was not resumed`));
+  client._leaving.clear();
+  for (const rec of client._rooms.values()) rec.rejoin = true;
+}
+
+/**
  * `reconnect.rejoin: false`: forget the rooms (the app joins again itself).
  * @param {Client} client
- * @returns {Omit<ReconnectedEvent, 'protocol'>}
+ * @returns {Pick<ReconnectedEvent, 'rooms' | 'failed'>}
  */
 function forgetRooms(client) {
   client._rooms.clear();
@@ -94,14 +158,15 @@ function forgetRooms(client) {
 }
 
 /**
- * Rejoins every room after a reconnect: the same room id first; if it is
- * gone (ROOM_NOT_FOUND), any room of the same type (joinOrCreate). Throws
- * when the connection fails meanwhile (the reconnect loop tries again).
+ * Rejoins every room whose seat was in a session that is gone: the same
+ * room id first; if it is gone (ROOM_NOT_FOUND), any room of the same type
+ * (joinOrCreate). Throws when the connection fails meanwhile (the reconnect
+ * loop tries again).
  * @param {Client} client
- * @returns {Promise<Omit<ReconnectedEvent, 'protocol'>>}
+ * @returns {Promise<Pick<ReconnectedEvent, 'rooms' | 'failed'>>}
  */
 async function rejoinRooms(client) {
-  const records = [...client._rooms.values()];
+  const records = [...client._rooms.values()].filter((r) => r.rejoin);
   /** @type {ReconnectedEvent['rooms']} */
   const rooms = [];
   /** @type {ReconnectedEvent['failed']} */

@@ -5,6 +5,7 @@
 /** @typedef {import('./codec.js').WireCodec} WireCodec */
 /** @typedef {import('./codec.js').GameTypes} GameTypes */
 /** @typedef {import('./backoff.js').ReconnectOptions} ReconnectOptions */
+/** @typedef {import('./session.js').AckOptions} AckOptions */
 /** @typedef {import('./errors.js').JoinError} JoinError */
 /** @typedef {import('./client.js').Client} Client */
 
@@ -38,8 +39,14 @@
  *   used (when present) to normalise and check messages
  * @property {GameTypes} [game]  game type names; default
  *   `{ package: <app of the first token>, input: 'Input', output: 'Output' }`
+ * @property {string[]} [urls]  more server URLs to fail over to, after the URL(s)
+ *   given to `connect`: the first connect tries them in order, a reconnect starts at
+ *   the URL of the lost connection and moves to the next one after each failed attempt
  * @property {ReconnectOptions | boolean} [reconnect]  reconnect on abnormal closes;
- *   omitted or `false`: never. `true`: the defaults (250 ms base, 5 s cap, 8 tries)
+ *   omitted or `false`: never. `true`: the defaults (250 ms base, 5 s cap, 8 tries,
+ *   resume the session)
+ * @property {AckOptions | boolean} [ack]  when to acknowledge reliable messages
+ *   (default `{ intervalMs: 1000, every: 64 }`; `false`: never)
  * @property {WebSocketConstructor} [WebSocket]  default `globalThis.WebSocket`
  *   (in Node 20 pass `WebSocket` from the `ws` package)
  * @property {number} [timeoutMs=10000]  limit for the handshake, joins, leaves and pings
@@ -79,15 +86,19 @@
  * `left` event: this connection is no longer in `room`.
  * @typedef {object} LeftEvent
  * @property {string} room
- * @property {number} reason  LeaveReason: 1 REQUESTED, 3 DISPOSED
+ * @property {number} reason  LeaveReason: 1 REQUESTED, 2 KICKED, 3 DISPOSED, 4 ROOM_CRASHED,
+ *   5 DISCONNECTED (the seat's reconnect window passed); 0 when a resume showed the
+ *   session is no longer in the room without a `Left` having arrived
  * @property {string} detail
  */
 
 /**
  * `error` event: a non-fatal error. Codes from the server (docs/protocol.md
- * §4.2): 4004 not in room, 1013 room busy (input dropped), 4002 resume
- * unavailable, 1003 unknown kind. Code 1007 is local: a server message
- * did not decode (it was skipped).
+ * §4.2): 4004 not in room, 1013 room busy (input dropped), 1003 unknown kind
+ * (4002, resume unavailable, is not emitted here: it becomes `newSession`).
+ * Local codes: 1007, a server message did not decode (it was skipped); 1002,
+ * a reliable message arrived after a gap in the session's seq without a
+ * resync (a server bug; the message is used anyway).
  * @typedef {object} ServerError
  * @property {number} code
  * @property {string} reason
@@ -107,17 +118,55 @@
  * @property {number} delayMs  the wait before this attempt
  * @property {number} code     the close code that started the reconnect
  * @property {string} reason
+ * @property {string} url      the server URL this attempt goes to
  */
 
 /**
- * `reconnected` event: connected again and rooms rejoined.
+ * `reconnected` event: connected again, after every successful reconnect:
+ * the session resumed (seats kept) or a new one with the rooms rejoined.
  * @typedef {object} ReconnectedEvent
- * @property {Array<JoinResult & { previous: string }>} rooms  the rooms rejoined;
+ * @property {boolean} resumed  the session was resumed (else it is new: `newSession` came first)
+ * @property {Array<JoinResult & { previous: string }>} rooms  the rooms the client is in;
  *   `previous` is the room id before the drop (`room` differs when the old room
- *   was gone and a room of the same type was joined or created)
+ *   was gone and a room of the same type was joined or created). After a resume
+ *   `room === previous`, `client` is unchanged and `request` is 0
  * @property {Array<{ room: string, roomType: string, error: JoinError }>} failed
  *   rooms that could not be rejoined
  * @property {string} protocol  the token negotiated this time
+ * @property {string} session   the session id now
+ * @property {string} url       the server URL connected to
+ */
+
+/**
+ * A room of the session, as `Resumed.rooms` lists it.
+ * @typedef {object} RoomInfo
+ * @property {string} room
+ * @property {string} roomType
+ * @property {number} tickHz
+ * @property {number} client
+ */
+
+/**
+ * `resumed` event: the session was resumed on a new connection. The missed
+ * reliable messages (`replayed` of them) have been emitted by now, in order
+ * and each once; the rooms are reconciled with the server's list.
+ * @typedef {object} ResumedEvent
+ * @property {string} session   the session id (unchanged)
+ * @property {number} replayed  reliable messages the server sent again
+ * @property {boolean} resync   some missed reliable messages were no longer buffered
+ *   and are lost: rebuild what they carried from the states that follow
+ * @property {RoomInfo[]} rooms the rooms the session is in
+ */
+
+/**
+ * `newSession` event: a reconnect could not resume the session (the server
+ * answered `Error{4002}`: the reconnect window passed, the server restarted,
+ * or this is another server), or resume is off. Seats and unreplayed messages
+ * are gone; the rooms are rejoined next (`reconnected` follows).
+ * @typedef {object} NewSessionEvent
+ * @property {string} session   the new session id
+ * @property {string} previous  the session id before
+ * @property {string} reason    why (the server's reason for the 4002)
  */
 
 /**
@@ -132,11 +181,16 @@
  * @property {CloseInfo} close
  * @property {ReconnectingEvent} reconnecting
  * @property {ReconnectedEvent} reconnected
+ * @property {ResumedEvent} resumed
+ * @property {NewSessionEvent} newSession
+ * @property {CloseInfo} replaced  closed with 4009: the session was resumed on another
+ *   connection; no reconnect follows (`close` comes next)
  * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
  */
 
 /**
  * @typedef {object} Conn  one open socket after its Welcome
+ * @property {string} url
  * @property {WebSocketLike} ws
  * @property {Token} token
  * @property {WireCodec} codec
@@ -152,6 +206,21 @@
  * @property {number} client
  * @property {Record<string, string>} options  the options it was joined with (for rejoins)
  * @property {boolean} left
+ * @property {boolean} rejoin  the seat was in a session that is gone: join again
+ */
+
+/**
+ * A resume in flight on one connection.
+ * @typedef {object} ResumeWait
+ * @property {Conn} conn
+ * @property {(r: ResumeOutcome) => void} resolve
+ * @property {(e: Error) => void} reject
+ * @property {ResumedEvent | null} answer  set when `Resumed` arrived
+ * @property {number} replayUntil  the seq of the last replayed message
+ */
+
+/**
+ * @typedef {{ ok: true, resumed: ResumedEvent } | { ok: false, reason: string }} ResumeOutcome
  */
 
 /**

@@ -39,10 +39,10 @@ test('backoff: huge retry counts stay finite', () => {
   assert.equal(backoffDelay(-1, policy, () => 0.5), 125);
 });
 
-test('fatal close codes: our own close, protocol faults, policy, auth, kicked', () => {
-  for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005]) assert.ok(isFatalClose(code), String(code));
-  for (const code of [1001, 1005, 1006, 1011, 1012, 1013, 4008, 3000, 4999]) assert.ok(!isFatalClose(code), String(code));
-  assert.deepEqual([...FATAL_CLOSE_CODES].sort((a, b) => a - b), [1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005]);
+test('fatal close codes: our own close, protocol faults, policy, auth, kicked, session taken over', () => {
+  for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005, 4009]) assert.ok(isFatalClose(code), String(code));
+  for (const code of [1001, 1005, 1006, 1011, 1012, 1013, 4000, 4002, 4008, 3000, 4999]) assert.ok(!isFatalClose(code), String(code));
+  assert.deepEqual([...FATAL_CLOSE_CODES].sort((a, b) => a - b), [1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005, 4009]);
 });
 
 test('reconnect option: off by default, true = defaults, fields override', () => {
@@ -50,12 +50,15 @@ test('reconnect option: off by default, true = defaults, fields override', () =>
   assert.equal(reconnectPolicy(false), null);
   const d = reconnectPolicy(true);
   assert.ok(d);
-  assert.deepEqual({ baseMs: d.baseMs, capMs: d.capMs, maxTries: d.maxTries, rejoin: d.rejoin }, { ...DEFAULT_RECONNECT, rejoin: true });
+  assert.deepEqual(
+    { baseMs: d.baseMs, capMs: d.capMs, maxTries: d.maxTries, resume: d.resume, rejoin: d.rejoin },
+    { ...DEFAULT_RECONNECT, resume: true, rejoin: true },
+  );
   assert.equal(d.random, Math.random);
   const random = () => 0.5;
-  const p = reconnectPolicy({ baseMs: 10, maxTries: 2, random, rejoin: false });
+  const p = reconnectPolicy({ baseMs: 10, maxTries: 2, random, resume: false, rejoin: false });
   assert.ok(p);
-  assert.deepEqual(p, { baseMs: 10, capMs: 5000, maxTries: 2, random, rejoin: false });
+  assert.deepEqual(p, { baseMs: 10, capMs: 5000, maxTries: 2, random, resume: false, rejoin: false });
   assert.throws(() => reconnectPolicy({ baseMs: -1 }), TypeError);
   assert.throws(() => reconnectPolicy({ capMs: Infinity }), TypeError);
   assert.throws(() => reconnectPolicy({ maxTries: NaN }), TypeError);

@@ -6,8 +6,10 @@ import { encode, decode } from '@msgpack/msgpack';
 
 /**
  * @typedef {object} FakeServer
- * @property {(protocols: string[]) => string | null} accept  the token to echo, or null to refuse the upgrade
+ * @property {(protocols: string[], url: string) => string | null} accept  the token to echo, or null to refuse the upgrade
  * @property {(ws: FakeWebSocket, msg: any) => void} [onMessage]  answers client envelopes
+ * @property {(ws: FakeWebSocket) => Record<string, unknown>} [welcome]  fields of the Welcome
+ *   (default: a new session `s<n>` and no resume token)
  */
 
 export class FakeWebSocket {
@@ -29,6 +31,8 @@ export class FakeWebSocket {
     this.binaryType = 'blob';
     /** @type {any[]} */
     this.sent = [];
+    /** @type {number | undefined} the code the client closed with */
+    this.closeCode = undefined;
     /** @type {((ev: any) => void) | null} */ this.onopen = null;
     /** @type {((ev: any) => void) | null} */ this.onmessage = null;
     /** @type {((ev: any) => void) | null} */ this.onerror = null;
@@ -36,7 +40,7 @@ export class FakeWebSocket {
     FakeWebSocket.sockets.push(this);
     const server = FakeWebSocket.server;
     setTimeout(() => {
-      const chosen = server.accept(this.offered);
+      const chosen = server.accept(this.offered, this.url);
       if (chosen === null) {
         this.readyState = 3;
         this.onerror?.({ message: 'Unexpected server response: 400' });
@@ -46,7 +50,8 @@ export class FakeWebSocket {
       this.protocol = chosen;
       this.readyState = 1;
       this.onopen?.({});
-      this.push({ kind: { welcome: { session: `s${++FakeWebSocket.session}`, resumeToken: '', serverTime: Date.now(), protocol: chosen } } });
+      const fields = server.welcome ? server.welcome(this) : { session: `s${++FakeWebSocket.session}`, resumeToken: '' };
+      this.push({ kind: { welcome: { serverTime: Date.now(), protocol: chosen, ...fields } } });
     }, 1);
   }
 
@@ -75,6 +80,7 @@ export class FakeWebSocket {
   /** @param {number} [code] @param {string} [reason] */
   close(code, reason) {
     if (this.readyState >= 2) return;
+    this.closeCode = code;
     this.readyState = 2;
     setTimeout(() => {
       this.readyState = 3;

@@ -38,18 +38,19 @@ export function options(/** @type {Partial<import('../src/client.js').ConnectOpt
  */
 
 /**
- * Starts `arena --addr 127.0.0.1:<port>` (0: any free port) and resolves
- * once it printed `LISTENING <addr>`.
+ * Starts `arena --addr 127.0.0.1:<port> ...args` (port 0: any free port) and
+ * resolves once it printed `LISTENING <addr>`.
  * @param {number} [port=0]
  * @param {number} [timeoutMs=10000]
+ * @param {string[]} [args=[]]  more arguments, e.g. `['--reconnect-window', '1']`
  * @returns {Promise<Arena>}
  */
-export function startArena(port = 0, timeoutMs = 10_000) {
+export function startArena(port = 0, timeoutMs = 10_000, args = []) {
   if (!existsSync(ARENA_BIN)) {
     throw new Error(`arena binary not found at ${ARENA_BIN}: run \`cargo build -p arena\` or set ARENA_BIN`);
   }
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(ARENA_BIN, ['--addr', `127.0.0.1:${port}`], {
+    const proc = spawn(ARENA_BIN, ['--addr', `127.0.0.1:${port}`, ...args], {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

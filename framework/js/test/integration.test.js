@@ -40,13 +40,18 @@ function stateWhere(/** @type {Client} */ c, /** @type {string} */ room, pick = 
 }
 
 test('negotiation: each token alone is chosen, and the client reports it', { timeout: 20_000 }, async () => {
+  /** @type {Set<string>} */
+  const sessions = new Set();
   for (const token of ALL_TOKENS) {
     const c = await connect({ tokens: [token] });
     const [, v, codec] = token.split('.');
     assert.equal(c.protocol, token);
     assert.equal(c.version, Number(v.slice(1)));
     assert.equal(c.codec, codec);
-    assert.match(c.session, /^[0-9a-f]{16}$/);
+    // the session id is opaque to clients (today `<hex id>-<8 hex>`); one per connection
+    assert.ok(typeof c.session === 'string' && c.session.length > 0 && !sessions.has(c.session), c.session);
+    sessions.add(c.session);
+    assert.ok(c.resumeToken.length > 0, 'Welcome carries a resume token');
     assert.equal(c.welcome?.protocol, token);
     await c.close();
   }

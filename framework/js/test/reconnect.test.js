@@ -26,6 +26,8 @@ test('server killed (SIGKILL) and restarted on the same port: reconnecting, reco
   /** @type {string[]} */
   const seen = [];
   c.on('reconnecting', (e) => seen.push(`reconnecting ${e.attempt} ${e.code}`));
+  c.on('newSession', (e) => seen.push(`newSession ${e.previous === oldSession}`));
+  c.on('resumed', () => seen.push('resumed'));
   c.on('reconnected', () => seen.push('reconnected'));
   c.on('close', (e) => seen.push(`close ${e.code}`));
   const firstReconnecting = waitFor(c, 'reconnecting', () => true, 5000);
@@ -53,7 +55,9 @@ test('server killed (SIGKILL) and restarted on the same port: reconnecting, reco
   assert.equal(room.roomType, 'arena');
   assert.deepEqual(c.rooms.map((x) => x.room), [room.room]);
   assert.equal(seen[0], 'reconnecting 1 1006');
-  assert.equal(seen.at(-1), 'reconnected');
+  // the new process does not know the session (its token was signed with the old process's key)
+  assert.deepEqual(seen.slice(-2), ['newSession true', 'reconnected']);
+  assert.equal(ev.resumed, false);
 
   // states flow again, with our name (the options were kept) and our inputs acked
   const s = await waitFor(c, 'state', (st) => st.room === room.room);
@@ -65,7 +69,7 @@ test('server killed (SIGKILL) and restarted on the same port: reconnecting, reco
   assert.ok(!seen.some((x) => x.startsWith('close') && x !== 'close 1000'));
 });
 
-test('connection dropped while the server lives on: the same room is rejoined', { timeout: 20_000 }, async () => {
+test('connection dropped while the server lives on, resume off: a new session rejoins the same room', { timeout: 20_000 }, async () => {
   const arena = await startArena();
   cleanups.push(() => arena.kill());
   // a TCP proxy whose connections the test can cut
@@ -88,14 +92,17 @@ test('connection dropped while the server lives on: the same room is rejoined', 
   cleanups.push(() => keeper.close());
   const jk = await keeper.create('arena', { name: 'keeper' });
 
-  const c = await Client.connect(`ws://127.0.0.1:${port}/ws`, options({ tokens: ['arena.v2.msgpack'], reconnect }));
+  // (with resume, the default, the session and seat would simply be kept: resume.test.js)
+  const c = await Client.connect(`ws://127.0.0.1:${port}/ws`, options({ tokens: ['arena.v2.msgpack'], reconnect: { ...reconnect, resume: false } }));
   cleanups.push(() => c.close());
   const j = await c.join(jk.room, { name: 'roamer' });
   await waitFor(c, 'state', (s) => s.room === j.room);
   const reconnected = waitFor(c, 'reconnected', () => true, 15_000);
   for (const s of sockets) s.destroy();
   const ev = await reconnected;
+  assert.equal(ev.resumed, false);
   assert.deepEqual(ev.rooms.map((r) => [r.previous, r.room]), [[j.room, j.room]]);
+  assert.notEqual(ev.rooms[0].client, j.client, 'a new seat');
   const s = await waitFor(c, 'state', (st) => st.room === j.room);
   const names = s.payload.kind.state.players.map((/** @type {any} */ p) => p.name);
   assert.ok(names.includes('keeper') && names.includes('roamer'), names.join());

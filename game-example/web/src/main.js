@@ -94,6 +94,11 @@ const api = {
   pred: null, // own predicted position
   corrections: { count: 0, max: 0 }, // reconciliation corrections > 0.5 u
   events: [],
+  // every reliable message (room seq and event text), for tests; bounded
+  messages: [],
+  statuses: [], // every status text shown, in order (bounded)
+  resumes: [], // the SDK's `resumed` events
+  status: 'connecting…',
   error: null,
   stats() {
     return {
@@ -258,8 +263,12 @@ function onEvent(raw) {
   renderFeed();
 }
 
+const LOG_LEN = 5000;
+
 function onMessage(m) {
   const out = splitOutput(m.payload);
+  api.messages.push({ seq: Number(m.seq), text: out.event ? out.event.text : '' });
+  if (api.messages.length > LOG_LEN) api.messages.shift();
   if (out.event) onEvent(out.event);
   else if (out.state) onState({ ...m, tick: g.tick, acks: [], recvMs: performance.now() });
 }
@@ -270,8 +279,15 @@ function onStatus(st) {
     api.connected = st.connected;
   }
   g.status = st.text;
+  api.status = st.text;
+  api.statuses.push(st.text);
+  if (api.statuses.length > 100) api.statuses.shift();
   hud.status.textContent = st.text;
   hud.status.className = g.connected ? 'ok' : 'bad';
+}
+
+function onResumed(r) {
+  api.resumes.push({ session: r.session, replayed: r.replayed, resync: r.resync });
 }
 
 let inputTimer = null;
@@ -308,7 +324,7 @@ async function start() {
       url: wsUrlFor(location),
       tokens,
       name: myName,
-      on: { joined: onJoined, state: onState, message: onMessage, status: onStatus },
+      on: { joined: onJoined, state: onState, message: onMessage, status: onStatus, resumed: onResumed },
     });
     pingLoop();
   } catch (e) {

@@ -26,10 +26,14 @@ export function wsUrlFor(loc) {
 
 /**
  * Connects and joins an arena room. `on` receives:
- *   joined({room, myId, tickHz, token, version}) — also after a reconnect
+ *   joined({room, myId, tickHz, token, version}) — also after a reconnect on
+ *     a new session (a new seat: a new timeline); not after a resume (the
+ *     same seat: the input seq and acks go on)
  *   state({room, tick, acks, payload, recvMs})
  *   message({room, seq, payload})
- *   status({connected, text})
+ *   status({connected, text, info?, final?}) — text: connected, reconnecting…,
+ *     resumed, new session, replaced by another tab, disconnected
+ *   resumed({session, replayed, resync, rooms})
  * Returns `{ sendInput(seq, input), ping(), close(), get client() }`.
  */
 export async function connectArena({ url, tokens, name, on }) {
@@ -61,11 +65,27 @@ export async function connectArena({ url, tokens, name, on }) {
   client.on('reconnecting', (info) => {
     on.status({ connected: false, text: 'reconnecting…', info });
   });
+  client.on('resumed', (r) => {
+    // The same session and seat: the missed reliable messages (events) have
+    // just been replayed; states follow. Nothing to reset.
+    on.status({ connected: true, text: 'resumed', info: r });
+    if (on.resumed) on.resumed(r);
+  });
+  client.on('newSession', (info) => {
+    // The session was gone (its window passed, or the server restarted):
+    // the SDK rejoins next, as a new player.
+    on.status({ connected: false, text: 'new session', info });
+  });
+  let replaced = false;
+  client.on('replaced', (info) => {
+    replaced = true;
+    on.status({ connected: false, text: 'replaced by another tab', info, final: true });
+  });
   client.on('reconnected', async (r) => {
-    // The server has no session resume yet (docs/protocol.md §12): the SDK
-    // rejoins the same room id, or another arena room when it is gone. Our
-    // client id (and so our acks) is new either way.
-    on.status({ connected: true, text: 'reconnected' });
+    if (r && r.resumed) return; // `resumed` said it all
+    // A new session: the SDK rejoined the same room id, or another arena
+    // room when it was gone. Our client id (and so our acks) is new.
+    on.status({ connected: true, text: 'new session' });
     const again = r && Array.isArray(r.rooms) ? r.rooms.find((x) => x.previous === room) : null;
     if (again) {
       room = again.room;
@@ -86,6 +106,7 @@ export async function connectArena({ url, tokens, name, on }) {
     }
   });
   client.on('close', (info) => {
+    if (replaced) return;
     on.status({ connected: false, text: 'disconnected', info, final: true });
   });
   client.on('error', (e) => {
