@@ -10,7 +10,7 @@ mod negotiate;
 mod schema;
 
 pub use close::CloseCode;
-pub use codec::{Codec, CodecError, WireMessage};
+pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use schema::{Schema, SchemaError};
 
