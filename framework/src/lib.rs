@@ -16,6 +16,8 @@
 //! `docs/protocol.md` for the wire protocol.
 
 pub mod connection;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod protocol;
 pub mod registry;
