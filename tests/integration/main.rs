@@ -7,6 +7,7 @@ mod faults;
 mod fragments;
 mod game;
 mod heartbeat;
+mod hostile;
 mod negotiation;
 mod restart;
 mod rooms;
