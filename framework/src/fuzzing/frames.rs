@@ -146,12 +146,10 @@ pub enum WireOutcome {
 /// an oversized frame by its header), actix-http's frame decoder, the
 /// mapping of decoder errors to close codes, and the assembler.
 ///
-/// Asserts: the decoder never meets a frame over the limit that the guard
-/// let through, whatever the read boundaries (it may notice the one the
-/// guard refuses first: actix-http refuses a 64-bit length with the top bit
-/// set as soon as it has the length, before the mask key the guard waits
-/// for; both close with 1009); no frame or message exceeds the limit; every
-/// close code is 1002, 1007 or 1009.
+/// Asserts: the decoder never meets a frame over the limit (the guard
+/// refuses each one as soon as its length is in, whatever the read
+/// boundaries); no frame or message exceeds the limit; every close code is
+/// 1002, 1007 or 1009.
 pub fn wire(data: &[u8]) {
     read_wire(data);
 }
@@ -176,7 +174,7 @@ pub fn read_wire(data: &[u8]) -> WireOutcome {
             }
         }
     }
-    let outcome = read_frames(passed, max, oversized.is_some());
+    let outcome = read_frames(passed, max);
     match (outcome, oversized) {
         // `Transport::finished`: the stream ended at the refused header.
         (WireOutcome::Open { .. }, Some(_)) => WireOutcome::Closed(CloseCode::TooBig),
@@ -186,7 +184,7 @@ pub fn read_wire(data: &[u8]) -> WireOutcome {
 
 /// The transport actor's read loop over the bytes the guard passed, up to
 /// the first fault (after which the transport reads only to find a close).
-fn read_frames(mut buf: BytesMut, max: usize, guard_tripped: bool) -> WireOutcome {
+fn read_frames(mut buf: BytesMut, max: usize) -> WireOutcome {
     let mut codec = FrameCodec::new().max_size(max);
     let mut assembler = MessageAssembler::new(max);
     let mut messages = 0;
@@ -194,7 +192,7 @@ fn read_frames(mut buf: BytesMut, max: usize, guard_tripped: bool) -> WireOutcom
         let frame = match codec.decode(&mut buf) {
             Ok(Some(f)) => f,
             Ok(None) => return WireOutcome::Open { messages },
-            Err(e) => return WireOutcome::Closed(fault(&e, max, guard_tripped)),
+            Err(e) => return WireOutcome::Closed(fault(&e, max)),
         };
         let delivered = match frame {
             Frame::Binary(b) => assembler.single(WholeMessage::Binary(b)),
@@ -203,11 +201,8 @@ fn read_frames(mut buf: BytesMut, max: usize, guard_tripped: bool) -> WireOutcom
             Frame::Text(b) => match ByteString::try_from(b) {
                 Ok(t) => assembler.single(WholeMessage::Text(t)),
                 Err(e) => {
-                    return WireOutcome::Closed(fault(
-                        &ProtocolError::Io(std::io::Error::other(e.to_string())),
-                        max,
-                        guard_tripped,
-                    ))
+                    let err = ProtocolError::Io(std::io::Error::other(e.to_string()));
+                    return WireOutcome::Closed(fault(&err, max));
                 }
             },
             Frame::Continuation(item) => match assembler.push(item) {
@@ -238,18 +233,13 @@ fn read_frames(mut buf: BytesMut, max: usize, guard_tripped: bool) -> WireOutcom
     }
 }
 
-/// The close code for a decoder error, checking that the guard did its job:
-/// the decoder may meet an oversized frame only if it is the one the guard
-/// refused (its header is then the last bytes the guard passed).
-fn fault(e: &ProtocolError, max: usize, guard_tripped: bool) -> CloseCode {
-    let oversized = matches!(e, ProtocolError::Overflow);
-    assert!(!oversized || guard_tripped, "the decoder met an oversized frame the guard let through");
+/// The close code for a decoder error, checking that the guard did its job.
+fn fault(e: &ProtocolError, max: usize) -> CloseCode {
+    assert!(!matches!(e, ProtocolError::Overflow), "the decoder met an oversized frame the guard let through");
     let code = match classify(e, max) {
         FrameFault::Recoverable { code, .. } | FrameFault::OutOfStep { code, .. } => code,
         FrameFault::SocketGone => panic!("a decoder error on bytes in memory read as a socket failure: {e}"),
     };
-    let expected: &[CloseCode] =
-        if oversized { &[CloseCode::TooBig] } else { &[CloseCode::Protocol, CloseCode::InvalidPayload] };
-    assert!(expected.contains(&code), "{e} → {code:?}");
+    assert!(matches!(code, CloseCode::Protocol | CloseCode::InvalidPayload), "{e} → {code:?}");
     code
 }
