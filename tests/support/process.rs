@@ -34,7 +34,19 @@ impl ArenaProcess {
     /// Starts `arena --addr 127.0.0.1:0 <args>` with `RUST_LOG=warn` and
     /// waits (10 s at most) for it to print its address.
     pub fn spawn(args: &[&str]) -> ArenaProcess {
-        let mut child = Command::new(arena_binary())
+        Self::start(Command::new(arena_binary()), args)
+    }
+
+    /// [`ArenaProcess::spawn`] at the lowest CPU priority (`nice -n 19`), for
+    /// load that must not starve the other tests running at the same time.
+    pub fn spawn_niced(args: &[&str]) -> ArenaProcess {
+        let mut nice = Command::new("nice");
+        nice.args(["-n", "19"]).arg(arena_binary());
+        Self::start(nice, args)
+    }
+
+    fn start(mut command: Command, args: &[&str]) -> ArenaProcess {
+        let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "warn")
