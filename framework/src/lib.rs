@@ -17,6 +17,8 @@
 
 pub mod auth;
 pub mod connection;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod metrics;
 pub mod protocol;

@@ -8,6 +8,7 @@ mod faults;
 mod fragments;
 mod game;
 mod heartbeat;
+mod hostile;
 mod negotiation;
 mod restart;
 mod resume;

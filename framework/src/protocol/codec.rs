@@ -54,6 +54,17 @@ pub enum CodecError {
     UnknownVersion(u32),
 }
 
+/// The deepest nesting of MessagePack maps and arrays that [`Codec::decode`]
+/// accepts, counting the outermost map (an envelope needs 3 or 4; arena's
+/// `State` payload 4). Deeper input does not decode (close 1007).
+///
+/// Why: serde decodes nested values recursively, including values under
+/// keys it ignores, and rmp-serde's own limit (1024 levels) is deeper than
+/// a 2 MiB worker thread's stack holds in a debug build (about 600 levels
+/// overflowed it, aborting the whole process). Protobuf has its own limit
+/// (prost: 100 nested messages or groups), which is shallow enough.
+pub const MAX_MSGPACK_DEPTH: usize = 64;
+
 impl Codec {
     /// Every codec, in the server's default order of preference.
     pub const ALL: [Codec; 2] = [Codec::Proto, Codec::MsgPack];
@@ -94,10 +105,17 @@ impl Codec {
         Ok(buf)
     }
 
-    /// Decodes one whole message of type `T` from `bytes`.
+    /// Decodes one whole message of type `T` from `bytes`. MessagePack nested
+    /// deeper than [`MAX_MSGPACK_DEPTH`] is an error.
     pub fn decode<T: WireMessage>(self, bytes: &[u8]) -> Result<T, CodecError> {
         match self {
-            Codec::MsgPack => Ok(rmp_serde::from_slice(bytes)?),
+            Codec::MsgPack => {
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+                // rmp-serde fails when its counter reaches 0 on the way in,
+                // so a counter of N admits N - 1 levels.
+                de.set_max_depth(MAX_MSGPACK_DEPTH + 1);
+                Ok(T::deserialize(&mut de)?)
+            }
             Codec::Proto => Ok(T::decode(bytes)?),
         }
     }
@@ -183,6 +201,32 @@ mod tests {
         let bytes = Codec::MsgPack.encode_to_vec(&msg).unwrap();
         // bin 8 marker followed by the length 3
         assert!(bytes.windows(2).any(|w| w == [0xc4, 3]), "{bytes:?}");
+    }
+
+    /// `{"kind": {"ping": {"junk": [[[ ... nil ... ]]]}}}`, nested `levels`
+    /// deep as rmp-serde counts (the outer map, the ping's map and the
+    /// arrays; the one-entry map naming the `kind` case is not a level), the
+    /// arrays under a key serde ignores.
+    fn nested_msgpack(levels: usize) -> Vec<u8> {
+        let mut b = vec![0x81, 0xa4, b'k', b'i', b'n', b'd', 0x81, 0xa4, b'p', b'i', b'n', b'g'];
+        b.extend_from_slice(&[0x81, 0xa4, b'j', b'u', b'n', b'k']);
+        b.resize(b.len() + levels - 2, 0x91); // fixarray of one element
+        b.push(0xc0);
+        b
+    }
+
+    #[test]
+    fn msgpack_nesting_is_capped_before_it_can_exhaust_the_stack() {
+        let ok: ClientMsg = Codec::MsgPack.decode(&nested_msgpack(MAX_MSGPACK_DEPTH)).unwrap();
+        assert_eq!(ok.kind, Some(C::Ping(Default::default())));
+        let err = Codec::MsgPack.decode::<ClientMsg>(&nested_msgpack(MAX_MSGPACK_DEPTH + 1)).unwrap_err();
+        assert!(err.to_string().contains("depth limit exceeded"), "{err}");
+        // Regression: 1000 levels (1 KiB) overflowed a debug worker's stack
+        // and aborted the server; a message at the size limit nests 65 000.
+        // This runs on a test thread with the same 2 MiB stack.
+        for levels in [1000, 65_000] {
+            assert!(Codec::MsgPack.decode::<ClientMsg>(&nested_msgpack(levels)).is_err());
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod schema;
 mod stamp;
 
 pub use close::CloseCode;
-pub use codec::{Codec, CodecError, WireMessage};
+pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use schema::{Schema, SchemaError};
 pub use stamp::{stamp_seq, StampError};

@@ -304,7 +304,7 @@ impl<E: Endpoint> Transport<E> {
 
 /// What a decoder error means for the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum FrameFault {
+pub(crate) enum FrameFault {
     /// The transport (TCP, HTTP payload) failed; no close frame possible.
     SocketGone,
     /// A bad frame that the decoder consumed whole; it stays in step.
@@ -318,7 +318,7 @@ enum FrameFault {
 /// decoder is still in step with the byte stream. Unknown cases count as out
 /// of step: failing hard is always safe, reading on from a desynchronised
 /// decoder is not.
-fn classify(err: &ProtocolError, max_message_size: usize) -> FrameFault {
+pub(crate) fn classify(err: &ProtocolError, max_message_size: usize) -> FrameFault {
     use FrameFault::*;
     match err {
         // actix-web-actors reports invalid UTF-8 in an unfragmented text

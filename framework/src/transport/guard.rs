@@ -53,15 +53,18 @@ impl FrameScanner {
             self.header[self.have..self.have + take].copy_from_slice(&data[i..i + take]);
             self.have += take;
             i += take;
+            // Decide as soon as the length is known, not after the mask key:
+            // actix-http's decoder refuses a length with the top bit set on
+            // its own once it has the length, so a guard that waited for
+            // the key would not always be first (found by fuzzing `wire`).
+            if self.have >= self.length_end() && self.payload_len() > self.max {
+                return Err((start, self.payload_len()));
+            }
             if self.have < self.header_len() {
                 continue; // the length byte may have asked for more header
             }
-            let len = self.payload_len();
-            if len > self.max {
-                return Err((start, len));
-            }
             self.have = 0;
-            self.skip = len;
+            self.skip = self.payload_len();
         }
         Ok(())
     }
@@ -69,16 +72,21 @@ impl FrameScanner {
     /// Header size as far as it is known: 2, then 2 + extended length +
     /// masking key once the second byte is in.
     fn header_len(&self) -> usize {
+        let mask = if self.have >= 2 && self.header[1] & 0x80 != 0 { 4 } else { 0 };
+        self.length_end() + mask
+    }
+
+    /// Where the length ends: 2, then 2 + extended length once the second
+    /// byte is in.
+    fn length_end(&self) -> usize {
         if self.have < 2 {
             return 2;
         }
-        let ext = match self.header[1] & 0x7f {
-            126 => 2,
-            127 => 8,
-            _ => 0,
-        };
-        let mask = if self.header[1] & 0x80 != 0 { 4 } else { 0 };
-        2 + ext + mask
+        match self.header[1] & 0x7f {
+            126 => 4,
+            127 => 10,
+            _ => 2,
+        }
     }
 
     fn payload_len(&self) -> u64 {
@@ -173,6 +181,17 @@ mod tests {
         let mut s = FrameScanner::new(1000);
         assert_eq!(s.feed(&[0x81, 126, 0x04, 0x00]), Err((0, 1024)));
         assert_eq!(FrameScanner::new(1024).feed(&[0x81, 126, 0x04, 0x00]), Ok(()));
+    }
+
+    #[test]
+    fn refuses_once_the_length_is_in_without_waiting_for_the_mask_key() {
+        // A 64-bit length with the top bit set, and no mask key (yet).
+        let mut len = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(FrameScanner::new(1024).feed(&len), Err((0, (1 << 63) + 3)));
+        len[2] = 0;
+        let mut s = FrameScanner::new(1024);
+        assert_eq!(s.feed(&len[..9]), Ok(()), "the length is not complete yet");
+        assert_eq!(s.feed(&len[9..]), Ok(()), "3 bytes are within the limit");
     }
 
     #[test]
