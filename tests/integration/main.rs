@@ -14,5 +14,6 @@ mod restart;
 mod resume;
 mod resume_storm;
 mod rooms;
+mod security;
 mod shutdown;
 mod slow_reader;

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 /// the tick number, which may skip when a tick runs late); `presence=1` makes each state
 /// list one player per client, `alive` while its connection is live.
 /// Echoes each input's move_x as a reliable event
-/// `"input <client> <seq> <move_x>"`.
+/// `"input <client> <seq> <move_x>"`; announces an authenticated joiner as
+/// `"user <user> is client <id>"`. Authorization: user `mallory` may not
+/// join; an input with move_x 99 is for user `admin` only.
 #[derive(Default)]
 pub struct Probe {
     filler: String,
@@ -53,7 +55,29 @@ impl Room for Probe {
         })
     }
 
-    fn on_join(&mut self, _: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
+    /// User "mallory" may join no probe room (authorization tests).
+    fn authorize_join(user: Option<&str>, _room: Option<&str>, _options: &Options) -> Result<(), Reject> {
+        match user {
+            Some("mallory") => Err(Reject::new("mallory may not play")),
+            _ => Ok(()),
+        }
+    }
+
+    /// An input with move_x 99 is an admin command: only user "admin" may send it.
+    fn authorize_input(user: Option<&str>, input: &v2::Input) -> Result<(), Reject> {
+        if input.move_x == 99 && user != Some("admin") {
+            return Err(Reject::new("admin command"));
+        }
+        Ok(())
+    }
+
+    fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
+        if let Some(user) = &client.user {
+            let text = format!("user {} is client {}", user, client.id);
+            ctx.broadcast(&v2::Output {
+                kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })),
+            });
+        }
         if options.contains_key("deny") {
             return Err(Reject::new("denied by test"));
         }
