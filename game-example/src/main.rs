@@ -10,6 +10,9 @@
 //!
 //! `--reconnect-window <secs>` (default 20) is how long a dropped client's
 //! session and seat wait for it to resume (tests use a short one).
+//! `--allow-origin <pattern>` (repeatable) lists the web origins that may
+//! connect (default: the server's own pages); `--max-connections-per-ip`
+//! caps one address (default 256).
 //!
 //! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
 //! client gets `Shutdown` and then close 1001, and the process exits 0 once
@@ -43,6 +46,14 @@ struct Args {
     /// the client to resume it; 0 disables resume.
     #[arg(long, default_value_t = 20)]
     reconnect_window: u64,
+    /// Most connections from one client address (HTTP 429 past it; 0: no cap).
+    #[arg(long, default_value_t = 256)]
+    max_connections_per_ip: usize,
+    /// A web origin allowed to open a socket, e.g. `https://game.example`
+    /// or `https://*.example.com`; repeatable. Default: only the server's
+    /// own pages (`self`). Native clients (no Origin header) are allowed.
+    #[arg(long = "allow-origin")]
+    allow_origins: Vec<String>,
 }
 
 /// The server config and arena room type the arguments ask for.
@@ -54,6 +65,10 @@ fn setup(args: &Args) -> (ServerConfig, playhouse::room::RoomType) {
     config.drain_timeout = Duration::from_secs(args.drain_timeout);
     let window = Duration::from_secs(args.reconnect_window);
     config.session.reconnect_window = window;
+    config.max_connections_per_ip = args.max_connections_per_ip;
+    if !args.allow_origins.is_empty() {
+        config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
+    }
     (config, arena::room_type().reconnect_window(window))
 }
 

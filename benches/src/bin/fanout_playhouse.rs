@@ -56,9 +56,10 @@ async fn main() -> std::io::Result<()> {
     let args = Cli::parse().args;
     let _ = STATE_BYTES.set(args.state_bytes);
     let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size);
-    let server = Server::new(ServerConfig::new("fanout"))
-        .room::<Fanout>(spec, Schema::<Input, Tick>::new().current(1))
-        .bind(&args.addr)?;
+    let mut config = ServerConfig::new("fanout");
+    // Every load-generator client comes from 127.0.0.1.
+    config.max_connections_per_ip = 0;
+    let server = Server::new(config).room::<Fanout>(spec, Schema::<Input, Tick>::new().current(1)).bind(&args.addr)?;
     let mut out = std::io::stdout();
     writeln!(out, "{} {}", fanout::LISTENING, server.local_addr())?;
     out.flush()?;
