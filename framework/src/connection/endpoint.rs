@@ -67,7 +67,7 @@ pub struct GameConnection {
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
-    /// A message other than `Hello` or `Auth` has arrived: too late to `Resume`.
+    /// A join, leave or input (or a resume) has arrived: too late to `Resume`.
     settled: bool,
     auth: AuthGate,
     rate: RateGate,
@@ -283,7 +283,9 @@ impl GameConnection {
         if let In::Resume(r) = kind {
             return self.resume(r, link);
         }
-        if !matches!(kind, In::Hello(_)) {
+        // Pings and acks leave the fresh session untouched; a join, leave or
+        // input makes it this connection's, and a resume then too late.
+        if matches!(kind, In::Join(_) | In::JoinOrCreate(_) | In::Create(_) | In::Leave(_) | In::Input(_)) {
             self.settled = true;
         }
         let user = self.auth.user().map(str::to_string);
