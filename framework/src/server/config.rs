@@ -1,6 +1,7 @@
 //! Server configuration: every knob, its default, and what it bounds.
 //! (README "Configuration" lists the same keys.)
 
+use super::TlsConfig;
 use crate::connection::OutboxLimits;
 use crate::protocol::Codec;
 use crate::session::SessionConfig;
@@ -48,6 +49,10 @@ pub struct ServerConfig {
     pub reconnect_after: Duration,
     /// Session resume: reconnect window, replay bounds, token signing.
     pub session: SessionConfig,
+    /// Serve `https://` / `wss://` with this certificate and key (cargo
+    /// feature `tls`); `None` (the default): plain HTTP, e.g. behind a
+    /// TLS-terminating proxy. See `docs/security.md`.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServerConfig {
@@ -66,6 +71,7 @@ impl ServerConfig {
             drain_timeout: Duration::from_secs(10),
             reconnect_after: Duration::from_secs(1),
             session: SessionConfig::default(),
+            tls: None,
         }
     }
 }
