@@ -23,64 +23,37 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! `wss://` URLs work out of the box (feature `tls`, on by default) with
+//! Mozilla's root CAs; [`Client::connect_tls`] trusts a certificate of your
+//! choosing instead (see [`TlsTrust`]).
+
+mod error;
+#[cfg(feature = "tls")]
+mod tls;
+
+pub use error::ClientError;
+
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{TlsTrust, TrustError};
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::envelope::{
     client_msg::Kind as C, server_msg::Kind as S, Ack, ClientMsg, Create, Input, Join, JoinError, JoinOrCreate, Joined,
     Leave, Left, Message, Ping, Pong, Resume, Resumed, ServerMsg, State, Welcome,
 };
-use playhouse::protocol::{Codec, CodecError, Token, WireMessage};
+use playhouse::protocol::{Codec, Token, WireMessage};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub use playhouse::protocol::envelope;
-
-/// What can go wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The server refused the upgrade with an HTTP status (400: no shared
-    /// subprotocol, 503: full). `body` says why, in words.
-    #[error("server refused the connection with HTTP {status}: {body}")]
-    Refused {
-        /// HTTP status.
-        status: u16,
-        /// The plain-text explanation.
-        body: String,
-    },
-    /// The server accepted but echoed no token, or one we did not offer.
-    #[error("server chose subprotocol {0:?}, which this client did not offer")]
-    BadProtocol(Option<String>),
-    /// A token given to `connect` is malformed.
-    #[error("invalid token {0:?}: {1}")]
-    BadToken(String, playhouse::protocol::TokenParseError),
-    /// WebSocket or I/O failure.
-    #[error("websocket: {0}")]
-    Ws(#[from] tungstenite::Error),
-    /// A message did not decode or encode.
-    #[error("codec: {0}")]
-    Codec(#[from] CodecError),
-    /// The server closed the connection.
-    #[error("closed by server: {}", match .0 { Some(f) => format!("{} {}", u16::from(f.code), f.reason), None => "no close frame".into() })]
-    Closed(Option<CloseFrame>),
-    /// A join was refused.
-    #[error("join refused: {} ({})", .0.reason, .0.code)]
-    Join(JoinError),
-    /// A resume was refused (4002: the session expired or is unknown).
-    #[error("resume refused: {} ({})", .0.reason, .0.code)]
-    Resume(envelope::Error),
-    /// The server sent something the protocol does not allow here.
-    #[error("protocol: {0}")]
-    Protocol(String),
-    /// No answer in time.
-    #[error("timed out")]
-    Timeout,
-}
 
 /// A server message, by kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,15 +116,40 @@ pub struct Client {
     resume_token: String,
 }
 
+/// The connector for `url`: for `wss://`, rustls with Mozilla's roots on
+/// the ring provider (never tungstenite's own default, which would take the
+/// process-wide rustls provider); for `ws://`, none.
+fn default_connector(url: &str) -> Result<Option<Connector>, ClientError> {
+    #[cfg(feature = "tls")]
+    if url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+        return Ok(Some(Connector::Rustls(TlsTrust::webpki_roots()?.config())));
+    }
+    let _ = url;
+    Ok(None)
+}
+
 fn unix_micros() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 impl Client {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
-    /// best first, and waits for the server's `Welcome`.
+    /// best first, and waits for the server's `Welcome`. A `wss://` URL
+    /// trusts Mozilla's root CAs (feature `tls`); see [`Client::connect_tls`]
+    /// for others.
     pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
-        let mut client = Self::open(url, tokens).await?;
+        Self::connect_with(url, tokens, default_connector(url)?).await
+    }
+
+    /// Like [`Client::connect`], for a `wss://` URL whose certificate
+    /// `trust` accepts (a private CA, a self-signed certificate).
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls(url: &str, tokens: &[&str], trust: &TlsTrust) -> Result<Client, ClientError> {
+        Self::connect_with(url, tokens, Some(Connector::Rustls(trust.config()))).await
+    }
+
+    async fn connect_with(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
+        let mut client = Self::open(url, tokens, connector).await?;
         match client.read_event().await? {
             Event::Welcome(w) => {
                 client.resume_token = w.resume_token.clone();
@@ -169,7 +167,30 @@ impl Client {
     /// the connection is then dropped (use [`Client::connect`] for a new
     /// session).
     pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
-        let mut client = Self::open(url, tokens).await?;
+        Self::resume_with(url, tokens, token, last_seq, default_connector(url)?).await
+    }
+
+    /// Like [`Client::resume`], for a `wss://` URL whose certificate `trust`
+    /// accepts.
+    #[cfg(feature = "tls")]
+    pub async fn resume_tls(
+        url: &str,
+        tokens: &[&str],
+        token: &str,
+        last_seq: u64,
+        trust: &TlsTrust,
+    ) -> Result<Client, ClientError> {
+        Self::resume_with(url, tokens, token, last_seq, Some(Connector::Rustls(trust.config()))).await
+    }
+
+    async fn resume_with(
+        url: &str,
+        tokens: &[&str],
+        token: &str,
+        last_seq: u64,
+        connector: Option<Connector>,
+    ) -> Result<Client, ClientError> {
+        let mut client = Self::open(url, tokens, connector).await?;
         match client.read_event().await? {
             Event::Welcome(w) => client.welcome = w,
             other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
@@ -194,7 +215,7 @@ impl Client {
         Ok(client)
     }
 
-    async fn open(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
+    async fn open(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
         for t in tokens {
             t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
         }
@@ -206,7 +227,14 @@ impl Client {
                 .map_err(|_| ClientError::Protocol("token list is not a valid header".into()))?;
             req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
-        let (ws, resp) = match tokio_tungstenite::connect_async(req).await {
+        #[cfg(feature = "tls")]
+        let connected = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector).await;
+        #[cfg(not(feature = "tls"))]
+        let connected = {
+            let _ = connector; // always None: a wss:// URL fails in tungstenite with "TLS support not compiled in"
+            tokio_tungstenite::connect_async(req).await
+        };
+        let (ws, resp) = match connected {
             Ok(ok) => ok,
             Err(tungstenite::Error::Http(resp)) => {
                 let status = resp.status().as_u16();

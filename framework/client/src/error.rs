@@ -1,0 +1,53 @@
+//! The client's one error type.
+
+use playhouse::protocol::envelope::{self, JoinError};
+use playhouse::protocol::CodecError;
+use tokio_tungstenite::tungstenite::{self, protocol::CloseFrame};
+
+#[cfg(feature = "tls")]
+use crate::TrustError;
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused the upgrade with an HTTP status (400: no shared
+    /// subprotocol, 503: full). `body` says why, in words.
+    #[error("server refused the connection with HTTP {status}: {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The plain-text explanation.
+        body: String,
+    },
+    /// The server accepted but echoed no token, or one we did not offer.
+    #[error("server chose subprotocol {0:?}, which this client did not offer")]
+    BadProtocol(Option<String>),
+    /// A token given to `connect` is malformed.
+    #[error("invalid token {0:?}: {1}")]
+    BadToken(String, playhouse::protocol::TokenParseError),
+    /// WebSocket or I/O failure.
+    #[error("websocket: {0}")]
+    Ws(#[from] tungstenite::Error),
+    /// A message did not decode or encode.
+    #[error("codec: {0}")]
+    Codec(#[from] CodecError),
+    /// The server closed the connection.
+    #[error("closed by server: {}", match .0 { Some(f) => format!("{} {}", u16::from(f.code), f.reason), None => "no close frame".into() })]
+    Closed(Option<CloseFrame>),
+    /// A join was refused.
+    #[error("join refused: {} ({})", .0.reason, .0.code)]
+    Join(JoinError),
+    /// A resume was refused (4002: the session expired or is unknown).
+    #[error("resume refused: {} ({})", .0.reason, .0.code)]
+    Resume(envelope::Error),
+    /// The server sent something the protocol does not allow here.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+    /// The trust for a `wss://` URL could not be built.
+    #[cfg(feature = "tls")]
+    #[error("TLS trust: {0}")]
+    Trust(#[from] TrustError),
+}
