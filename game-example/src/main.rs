@@ -3,7 +3,13 @@
 //! ```text
 //! cargo run --release -p arena                     # serves 127.0.0.1:8080
 //! cargo run --release -p arena -- --addr 0.0.0.0:9000
+//! cargo run --release -p arena -- --addr 0.0.0.0:443 --tls-cert fullchain.pem --tls-key key.pem
 //! ```
+//!
+//! With `--tls-cert` and `--tls-key` it serves `https://` and `wss://`
+//! (rustls, TLS 1.2+); SIGHUP reloads both files for new connections (a
+//! reload that fails is logged and the old certificate stays). A file that
+//! does not load stops it at start with a message naming the file.
 //!
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
@@ -14,7 +20,8 @@
 //! exits without waiting.
 
 use clap::Parser;
-use playhouse::server::ServerConfig;
+use playhouse::server::{ServerConfig, TlsConfig};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -36,6 +43,13 @@ struct Args {
     /// `Shutdown` notice and close 1001 before exiting anyway.
     #[arg(long, default_value_t = 10)]
     drain_timeout: u64,
+    /// PEM certificate chain (server certificate first): serve https:// and
+    /// wss:// instead of plain HTTP. Needs --tls-key.
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
 }
 
 #[actix_web::main]
@@ -49,8 +63,19 @@ async fn main() -> std::io::Result<()> {
     config.max_connections = args.max_connections;
     config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
     config.drain_timeout = Duration::from_secs(args.drain_timeout);
-    let server = arena::server(config).bind(&args.addr)?;
-    tracing::info!(addr = %server.local_addr(), "arena listening; ws://{}/ws", server.local_addr());
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(TlsConfig::new(cert, key));
+    }
+    let server = match arena::server(config).bind(&args.addr) {
+        Ok(s) => s,
+        Err(e) => {
+            // Display, not Debug: "TLS: no private key ... in key.pem", not a struct dump.
+            eprintln!("arena: cannot start on {}: {e}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    let scheme = if server.tls_reloader().is_some() { "wss" } else { "ws" };
+    tracing::info!(addr = %server.local_addr(), "arena listening; {scheme}://{}/ws", server.local_addr());
     println!("LISTENING {}", server.local_addr());
     server.run().await
 }

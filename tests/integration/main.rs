@@ -14,3 +14,4 @@ mod resume_storm;
 mod rooms;
 mod shutdown;
 mod slow_reader;
+mod tls;

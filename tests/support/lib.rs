@@ -2,8 +2,10 @@
 //! ports, a test room with knobs, and raw socket helpers for the tests that
 //! must misbehave on the wire.
 
+pub mod process;
 pub mod proxy;
 pub mod raw;
+pub mod tls;
 
 use playhouse::prelude::*;
 use playhouse::server::BoundServer;
