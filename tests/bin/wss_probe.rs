@@ -82,7 +82,9 @@ async fn play(url: &str, ca: &std::path::Path, idle: Duration) -> Result<(), Str
         match tokio::time::timeout(left, c.socket().next()).await {
             Err(_) => break,
             Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
-            Ok(Some(Ok(Message::Close(f)))) => return Err(format!("closed while idle after {:?}: {f:?}", t0.elapsed())),
+            Ok(Some(Ok(Message::Close(f)))) => {
+                return Err(format!("closed while idle after {:?}: {f:?}", t0.elapsed()))
+            }
             Ok(Some(Ok(other))) => return Err(format!("unexpected {other:?} while idle")),
             Ok(Some(Err(e))) => return Err(format!("socket error while idle after {:?}: {e}", t0.elapsed())),
             Ok(None) => return Err(format!("socket ended while idle after {:?}", t0.elapsed())),
