@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every Playhouse test: unit, property, doc and integration tests of the
 # whole workspace; the Autobahn|Testsuite conformance run (kosoku) of the
-# transport's echo endpoint; the JS SDK's tests under Node; the browser
-# client's tests in headless Chromium. Installs what it needs (a Python venv
-# in .venv for kosoku, npm packages from lockfiles, Debian's chromium if
-# /usr/bin/chromium is missing). Needs the Rust toolchain, Python 3, Node 20.
+# transport's echo endpoint; the JS SDK's tests under Node; the nginx
+# deployment config against a real nginx; the browser client's tests in
+# headless Chromium. Installs what it needs (a Python venv in .venv for
+# kosoku, npm packages from lockfiles, Debian's nginx-light and chromium
+# where missing). Needs the Rust toolchain, Python 3, Node 20, openssl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,9 @@ bash scripts/conformance.sh
 
 echo "== JS SDK (framework/js)"
 bash scripts/test-js.sh
+
+echo "== Behind nginx (deploy/nginx/playhouse.conf against Debian's nginx)"
+bash scripts/test-nginx.sh
 
 echo "== Browser client (game-example/web): unit tests, then headless Chromium end to end"
 bash scripts/test-e2e.sh

@@ -3,7 +3,13 @@
 //! ```text
 //! cargo run --release -p arena                     # serves 127.0.0.1:8080
 //! cargo run --release -p arena -- --addr 0.0.0.0:9000
+//! cargo run --release -p arena -- --addr 0.0.0.0:443 --tls-cert fullchain.pem --tls-key key.pem
 //! ```
+//!
+//! With `--tls-cert` and `--tls-key` it serves `https://` and `wss://`
+//! (rustls, TLS 1.2+); SIGHUP reloads both files for new connections (a
+//! reload that fails is logged and the old certificate stays). A file that
+//! does not load stops it at start with a message naming the file.
 //!
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
@@ -20,7 +26,8 @@
 //! exits without waiting.
 
 use clap::Parser;
-use playhouse::server::ServerConfig;
+use playhouse::server::{ServerConfig, TlsConfig};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -54,6 +61,13 @@ struct Args {
     /// own pages (`self`). Native clients (no Origin header) are allowed.
     #[arg(long = "allow-origin")]
     allow_origins: Vec<String>,
+    /// PEM certificate chain (server certificate first): serve https:// and
+    /// wss:// instead of plain HTTP. Needs --tls-key.
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
 }
 
 /// The server config and arena room type the arguments ask for.
@@ -69,6 +83,9 @@ fn setup(args: &Args) -> (ServerConfig, playhouse::room::RoomType) {
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsConfig::new(cert.clone(), key.clone()));
+    }
     (config, arena::room_type().reconnect_window(window))
 }
 
@@ -79,8 +96,16 @@ async fn main() -> std::io::Result<()> {
         .init();
     let args = Args::parse();
     let (config, room_type) = setup(&args);
-    let server = arena::server_with(config, room_type).bind(&args.addr)?;
-    tracing::info!(addr = %server.local_addr(), "arena listening; ws://{}/ws", server.local_addr());
+    let server = match arena::server_with(config, room_type).bind(&args.addr) {
+        Ok(s) => s,
+        Err(e) => {
+            // Display, not Debug: "TLS: no private key ... in key.pem", not a struct dump.
+            eprintln!("arena: cannot start on {}: {e}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    let scheme = if server.tls_reloader().is_some() { "wss" } else { "ws" };
+    tracing::info!(addr = %server.local_addr(), "arena listening; {scheme}://{}/ws", server.local_addr());
     println!("LISTENING {}", server.local_addr());
     server.run().await
 }

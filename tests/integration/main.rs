@@ -17,3 +17,4 @@ mod rooms;
 mod security;
 mod shutdown;
 mod slow_reader;
+mod tls;

@@ -5,6 +5,7 @@
 pub mod process;
 pub mod proxy;
 pub mod raw;
+pub mod tls;
 
 use playhouse::prelude::*;
 use playhouse::server::BoundServer;

@@ -81,6 +81,13 @@ impl ArenaProcess {
         self.addr
     }
 
+    /// Sends `signal` (a name `kill` knows: `HUP`, `TERM`).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
+        assert!(ok.success(), "kill -{signal} {pid}");
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -4,6 +4,9 @@ use crate::envelope::{self, JoinError};
 use playhouse::protocol::CodecError;
 use tokio_tungstenite::tungstenite::{self, protocol::CloseFrame};
 
+#[cfg(feature = "tls")]
+use crate::TrustError;
+
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -43,4 +46,8 @@ pub enum ClientError {
     /// No answer in time.
     #[error("timed out")]
     Timeout,
+    /// The trust for a `wss://` URL could not be built.
+    #[cfg(feature = "tls")]
+    #[error("TLS trust: {0}")]
+    Trust(#[from] TrustError),
 }

@@ -64,9 +64,20 @@
 //! # Ok(()) }
 //! ```
 
+//! `wss://` URLs work out of the box (feature `tls`, on by default) with
+//! Mozilla's root CAs; [`Client::connect_tls`] trusts a certificate of your
+//! choosing instead (see [`TlsTrust`]).
+
 mod error;
 mod event;
 pub mod reconnect;
+#[cfg(feature = "tls")]
+mod tls;
+
+#[cfg(feature = "tls")]
+pub use rustls;
+#[cfg(feature = "tls")]
+pub use tls::{TlsTrust, TrustError};
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::envelope::{
@@ -80,7 +91,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub use error::ClientError;
 pub use event::Event;
@@ -108,15 +119,40 @@ pub struct Client {
     last_heard: Instant,
 }
 
+/// The connector for `url`: for `wss://`, rustls with Mozilla's roots on
+/// the ring provider (never tungstenite's own default, which would take the
+/// process-wide rustls provider); for `ws://`, none.
+fn default_connector(url: &str) -> Result<Option<Connector>, ClientError> {
+    #[cfg(feature = "tls")]
+    if url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+        return Ok(Some(Connector::Rustls(TlsTrust::webpki_roots()?.config())));
+    }
+    let _ = url;
+    Ok(None)
+}
+
 fn unix_micros() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 impl Client {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
-    /// best first, and waits for the server's `Welcome`.
+    /// best first, and waits for the server's `Welcome`. A `wss://` URL
+    /// trusts Mozilla's root CAs (feature `tls`); see [`Client::connect_tls`]
+    /// for others.
     pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
-        let mut client = Self::open(url, tokens).await?;
+        Self::connect_with(url, tokens, default_connector(url)?).await
+    }
+
+    /// Like [`Client::connect`], for a `wss://` URL whose certificate
+    /// `trust` accepts (a private CA, a self-signed certificate).
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls(url: &str, tokens: &[&str], trust: &TlsTrust) -> Result<Client, ClientError> {
+        Self::connect_with(url, tokens, Some(Connector::Rustls(trust.config()))).await
+    }
+
+    async fn connect_with(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
+        let mut client = Self::open(url, tokens, connector).await?;
         match client.read_event().await? {
             Event::Welcome(w) => {
                 client.resume_token = w.resume_token.clone();
@@ -134,7 +170,27 @@ impl Client {
     /// session expired) is `Err(ClientError::Resume)` and the connection is
     /// dropped; [`Client::resume_or_new`] keeps it instead.
     pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
-        match Self::resume_or_new(url, tokens, token, last_seq).await? {
+        match Self::resume_or_new_with(url, tokens, token, last_seq, default_connector(url)?).await? {
+            (mut client, ResumeOutcome::Resumed(r)) => {
+                client.backlog.push_front(Event::Resumed(r));
+                Ok(client)
+            }
+            (_, ResumeOutcome::Refused(e)) => Err(ClientError::Resume(e)),
+        }
+    }
+
+    /// Like [`Client::resume`], for a `wss://` URL whose certificate `trust`
+    /// accepts.
+    #[cfg(feature = "tls")]
+    pub async fn resume_tls(
+        url: &str,
+        tokens: &[&str],
+        token: &str,
+        last_seq: u64,
+        trust: &TlsTrust,
+    ) -> Result<Client, ClientError> {
+        let connector = Some(Connector::Rustls(trust.config()));
+        match Self::resume_or_new_with(url, tokens, token, last_seq, connector).await? {
             (mut client, ResumeOutcome::Resumed(r)) => {
                 client.backlog.push_front(Event::Resumed(r));
                 Ok(client)
@@ -153,7 +209,17 @@ impl Client {
         token: &str,
         last_seq: u64,
     ) -> Result<(Client, ResumeOutcome), ClientError> {
-        let mut client = Self::open(url, tokens).await?;
+        Self::resume_or_new_with(url, tokens, token, last_seq, default_connector(url)?).await
+    }
+
+    async fn resume_or_new_with(
+        url: &str,
+        tokens: &[&str],
+        token: &str,
+        last_seq: u64,
+        connector: Option<Connector>,
+    ) -> Result<(Client, ResumeOutcome), ClientError> {
+        let mut client = Self::open(url, tokens, connector).await?;
         match client.read_event().await? {
             Event::Welcome(w) => client.welcome = w,
             other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
@@ -185,7 +251,7 @@ impl Client {
         }
     }
 
-    async fn open(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
+    async fn open(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
         for t in tokens {
             t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
         }
@@ -197,7 +263,14 @@ impl Client {
                 .map_err(|_| ClientError::Protocol("token list is not a valid header".into()))?;
             req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
-        let (ws, resp) = match tokio_tungstenite::connect_async(req).await {
+        #[cfg(feature = "tls")]
+        let connected = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector).await;
+        #[cfg(not(feature = "tls"))]
+        let connected = {
+            let _ = connector; // always None: a wss:// URL fails in tungstenite with "TLS support not compiled in"
+            tokio_tungstenite::connect_async(req).await
+        };
+        let (ws, resp) = match connected {
             Ok(ok) => ok,
             Err(tungstenite::Error::Http(resp)) => {
                 let status = resp.status().as_u16();

@@ -38,19 +38,24 @@ export function options(/** @type {Partial<import('../src/client.js').ConnectOpt
  */
 
 /**
- * Starts `arena --addr 127.0.0.1:<port> ...args` (port 0: any free port) and
- * resolves once it printed `LISTENING <addr>`.
+ * Starts `arena --addr 127.0.0.1:<port> <args>` (port 0: any free port) and
+ * resolves once it printed `LISTENING <addr>`. With `tls` (PEM file paths)
+ * it serves `wss://`, and `url` says so.
  * @param {number} [port=0]
  * @param {number} [timeoutMs=10000]
  * @param {string[]} [args=[]]  more arguments, e.g. `['--reconnect-window', '1']`
+ * @param {{ tls?: { cert: string, key: string } }} [opts]
  * @returns {Promise<Arena>}
  */
-export function startArena(port = 0, timeoutMs = 10_000, args = []) {
+export function startArena(port = 0, timeoutMs = 10_000, args = [], opts = {}) {
   if (!existsSync(ARENA_BIN)) {
     throw new Error(`arena binary not found at ${ARENA_BIN}: run \`cargo build -p arena\` or set ARENA_BIN`);
   }
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(ARENA_BIN, ['--addr', `127.0.0.1:${port}`, ...args], {
+    const argv = ['--addr', `127.0.0.1:${port}`, ...args];
+    if (opts.tls) argv.push('--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key);
+    const scheme = opts.tls ? 'wss' : 'ws';
+    const proc = spawn(ARENA_BIN, argv, {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -74,7 +79,7 @@ export function startArena(port = 0, timeoutMs = 10_000, args = []) {
       resolvePromise({
         addr: a,
         port: p,
-        url: `ws://${a}/ws`,
+        url: `${scheme}://${a}/ws`,
         proc,
         kill: async (signal = 'SIGKILL') => {
           if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

@@ -1,6 +1,7 @@
 //! Server configuration: every knob, its default, and what it bounds.
 //! (README "Configuration" lists the same keys.)
 
+use super::TlsConfig;
 use crate::auth::AuthConfig;
 use crate::connection::OutboxLimits;
 use crate::limits::{OriginPolicy, RateLimits};
@@ -66,6 +67,10 @@ pub struct ServerConfig {
     /// Most sessions (open or parked) one authenticated user may hold; past
     /// it upgrades get HTTP 429, or a first-message `Auth` gets close 4003.
     pub max_sessions_per_user: usize,
+    /// Serve `https://` / `wss://` with this certificate and key (cargo
+    /// feature `tls`); `None` (the default): plain HTTP, e.g. behind a
+    /// TLS-terminating proxy. See `docs/security.md`.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ServerConfig {
@@ -90,6 +95,7 @@ impl ServerConfig {
             max_connections_per_ip: 256,
             trusted_proxies: Vec::new(),
             max_sessions_per_user: 8,
+            tls: None,
         }
     }
 }

@@ -23,13 +23,17 @@
 //!
 //! SIGTERM / SIGINT (or a [`ShutdownHandle`]) shut the server down
 //! gracefully: see [`ShutdownHandle`] and the `shutdown` module's notes.
+//! With [`ServerConfig::tls`] set (cargo feature `tls`) the listener speaks
+//! TLS, and SIGHUP reloads the certificate: see [`TlsConfig`].
 
 mod config;
 mod routes;
 mod shutdown;
+mod tls;
 
 pub use config::ServerConfig;
 pub use shutdown::ShutdownHandle;
+pub use tls::{TlsConfig, TlsError, TlsReloader};
 
 use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::{OriginPolicy, PerIp, RateLimits};
@@ -189,7 +193,10 @@ impl Server {
     /// Binds the listener and starts the HTTP workers and room arbiters.
     /// Must be called inside an actix system (as in `#[actix_web::main]`).
     /// SIGTERM / SIGINT shut the server down gracefully (a second one skips
-    /// the rest of the drain); see [`ShutdownHandle`].
+    /// the rest of the drain); see [`ShutdownHandle`]. With TLS configured,
+    /// SIGHUP reloads the certificate and key ([`TlsReloader`]), and a
+    /// certificate or key that does not load is an `InvalidInput` error
+    /// holding a [`TlsError`] ([`TlsError::from_io`]).
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<BoundServer> {
         self.bind_inner(addr, true)
     }
@@ -212,6 +219,19 @@ impl Server {
             ));
         }
         let config = self.config;
+        #[cfg(feature = "tls")]
+        let (tls_listener, tls) = match &config.tls {
+            Some(t) => {
+                let (listener, reloader) = tls::server_config(t).map_err(TlsError::into_io)?;
+                (Some(listener), Some(reloader))
+            }
+            None => (None, None),
+        };
+        #[cfg(not(feature = "tls"))]
+        let tls: Option<TlsReloader> = match config.tls {
+            Some(_) => return Err(TlsError::NotBuilt.into_io()),
+            None => None,
+        };
         let negotiator = Negotiator::new(config.app.clone(), versions, config.codecs.clone());
         let n_arbiters = if config.arbiters == 0 { config::cores() } else { config.arbiters };
         let arbiters: Vec<Arbiter> = (0..n_arbiters).map(|_| Arbiter::new()).collect();
@@ -261,10 +281,16 @@ impl Server {
         .disable_signals()
         .shutdown_timeout(config.drain_timeout.as_secs())
         .workers(if config.workers == 0 { config::cores() } else { config.workers });
+        #[cfg(feature = "tls")]
+        let http = match tls_listener {
+            Some(listener) => http.bind_rustls_0_23(addr, listener)?,
+            None => http.bind(addr)?,
+        };
+        #[cfg(not(feature = "tls"))]
         let http = http.bind(addr)?;
         let addrs = http.addrs();
         let server = http.run();
-        Ok(BoundServer { server, addrs, state, arbiters, signals })
+        Ok(BoundServer { server, addrs, state, arbiters, signals, tls })
     }
 }
 
@@ -275,6 +301,7 @@ pub struct BoundServer {
     state: web::Data<AppState>,
     arbiters: Vec<Arbiter>,
     signals: bool,
+    tls: Option<TlsReloader>,
 }
 
 impl BoundServer {
@@ -304,6 +331,12 @@ impl BoundServer {
         self.state.metrics.clone()
     }
 
+    /// Reloads the TLS certificate and key (as SIGHUP does); `None` when the
+    /// server speaks plain HTTP.
+    pub fn tls_reloader(&self) -> Option<TlsReloader> {
+        self.tls.clone()
+    }
+
     /// Runs until the server is stopped, then stops the room arbiters.
     ///
     /// A graceful shutdown (SIGTERM / SIGINT if bound with [`Server::bind`],
@@ -312,9 +345,13 @@ impl BoundServer {
     /// `drain_timeout` has passed. A stop through [`BoundServer::handle`]
     /// ends at once.
     pub async fn run(self) -> io::Result<()> {
-        let BoundServer { mut server, state, arbiters, signals, .. } = self;
+        let BoundServer { mut server, state, arbiters, signals, tls, .. } = self;
         let lifecycle = state.lifecycle.clone();
         let listener = signals.then(|| actix_rt::spawn(shutdown::listen_for_signals(lifecycle.clone())));
+        #[cfg(feature = "tls")]
+        let reloads = tls.filter(|_| signals).map(|t| actix_rt::spawn(tls::reload_on_sighup(t)));
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
         let sweeper = actix_rt::spawn(sweep_sessions(state.clone().into_inner()));
         let result = tokio::select! {
             r = &mut server => r,
@@ -333,6 +370,10 @@ impl BoundServer {
         };
         if let Some(l) = listener {
             l.abort();
+        }
+        #[cfg(feature = "tls")]
+        if let Some(r) = reloads {
+            r.abort();
         }
         sweeper.abort();
         state.conn.registry.dispose_all();
@@ -353,7 +394,8 @@ impl BoundServer {
             sys.block_on(async move {
                 match build().bind_without_signals(addr) {
                     Ok(b) => {
-                        let _ = tx.send(Ok((b.local_addr(), b.handle(), b.shutdown_handle(), b.metrics())));
+                        let bound = (b.local_addr(), b.handle(), b.shutdown_handle(), b.metrics(), b.tls_reloader());
+                        let _ = tx.send(Ok(bound));
                         b.run().await
                     }
                     Err(e) => {
@@ -363,9 +405,9 @@ impl BoundServer {
                 }
             })
         })?;
-        let (addr, handle, shutdown, metrics) =
+        let (addr, handle, shutdown, metrics, tls) =
             rx.recv().map_err(|_| io::Error::other("server thread ended before binding"))??;
-        Ok(RunningServer { addr, handle, shutdown, metrics, thread: Some(thread) })
+        Ok(RunningServer { addr, handle, shutdown, metrics, tls, thread: Some(thread) })
     }
 }
 
@@ -390,6 +432,7 @@ pub struct RunningServer {
     handle: actix_web::dev::ServerHandle,
     shutdown: ShutdownHandle,
     metrics: Arc<Metrics>,
+    tls: Option<TlsReloader>,
     thread: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
 
@@ -402,6 +445,12 @@ impl RunningServer {
     /// The server's metrics.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
+    }
+
+    /// Reloads the TLS certificate and key; `None` for a plain HTTP server.
+    /// (A spawned server leaves signals alone, so SIGHUP does not.)
+    pub fn tls_reloader(&self) -> Option<TlsReloader> {
+        self.tls.clone()
     }
 
     /// Starts a graceful shutdown (as SIGTERM would) and returns at once;

@@ -8,8 +8,14 @@
 //! room can `shutdown(2)` the socket from outside; the dispatcher then sees
 //! the error and drops the connection. `TCP_USER_TIMEOUT` additionally lets
 //! the kernel give up on a peer that stops acknowledging data.
+//!
+//! Over TLS (feature `tls`) actix-web hands the hook the rustls stream once
+//! the handshake is done; the options and the kill switch go to the TCP
+//! stream inside it. Shutting that socket down ends the TLS session without
+//! a `close_notify`, which is what a cut-off needs.
 
 use actix_web::dev::Extensions;
+use actix_web::rt::net::TcpStream;
 use std::any::Any;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -44,11 +50,26 @@ impl KillSwitch {
     }
 }
 
+/// The TCP stream of an accepted connection: the connection itself, or the
+/// one under its TLS session.
+fn tcp_stream(conn: &dyn Any) -> Option<&TcpStream> {
+    if let Some(s) = conn.downcast_ref::<TcpStream>() {
+        return Some(s);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(s) = conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<TcpStream>>() {
+        return Some(s.get_ref().0);
+    }
+    None
+}
+
 /// The `on_connect` hook: sets options and stores a [`KillSwitch`] in the
-/// connection's extensions (read back with `req.conn_data::<KillSwitch>()`).
+/// connection's extensions (read back with `req.conn_data::<KillSwitch>()`),
+/// for plain TCP and TLS connections alike.
 pub fn on_connect(conn: &dyn Any, ext: &mut Extensions, opts: SocketOptions) {
-    let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-        return; // TLS or other transports: no kill switch, the stall timeout still applies
+    let Some(stream) = tcp_stream(conn) else {
+        tracing::warn!("connection of an unknown stream type: no socket options, no kill switch");
+        return;
     };
     let sock = socket2::SockRef::from(stream);
     let _ = sock.set_tcp_nodelay(opts.nodelay);

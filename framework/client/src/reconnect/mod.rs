@@ -496,6 +496,11 @@ impl ReconnectingClient {
                 self.stop(StopReason::Failed(e.to_string()), None);
                 false
             }
+            #[cfg(feature = "tls")]
+            ClientError::Trust(_) => {
+                self.stop(StopReason::Failed(e.to_string()), None);
+                false
+            }
         }
     }
 
