@@ -25,7 +25,14 @@ use std::time::Duration;
 struct Cli {
     #[command(flatten)]
     args: fanout::ServerArgs,
+    /// Make every room panic once, on this tick (the `restart` scenario of
+    /// loadgen measures what its clients see of the supervised restart).
+    #[arg(long)]
+    panic_at_tick: Option<u64>,
 }
+
+/// The tick every room panics on, once (set from the command line).
+static PANIC_AT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
 /// The scenario's room: no game, just a stamped state every tick.
 struct Fanout {
@@ -46,6 +53,10 @@ impl Room for Fanout {
     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: Input) {}
 
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
+        // The tick clock survives the restart, so each room panics once.
+        if PANIC_AT.get() == Some(&ctx.tick()) {
+            panic!("fanout room panics on tick {} as asked", ctx.tick());
+        }
         let tick = Tick { sent_at_us: fanout::now_us(), tick: ctx.tick(), filler: self.filler.clone() };
         ctx.broadcast_state(&tick);
     }
@@ -53,7 +64,13 @@ impl Room for Fanout {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let args = Cli::parse().args;
+    let cli = Cli::parse();
+    if let Some(k) = cli.panic_at_tick {
+        let _ = PANIC_AT.set(k);
+        // One line per panic, not a backtrace: the restart is the point.
+        std::panic::set_hook(Box::new(|info| eprintln!("fanout_playhouse: {info}")));
+    }
+    let args = cli.args;
     let _ = STATE_BYTES.set(args.state_bytes);
     let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size);
     let mut config = ServerConfig::new("fanout");

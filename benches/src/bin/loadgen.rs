@@ -45,6 +45,15 @@
 //! cargo build --release -p arena -p playhouse-benches --bins
 //! target/release/loadgen storm --clients 200 --rounds 5 --release-dir target/release
 //! ```
+//!
+//! Scenario `restart`: R rooms of `fanout_playhouse --panic-at-tick K`, each
+//! panicking once; prints the gap every client saw between the last state
+//! before the panic and the first after the supervised restart:
+//!
+//! ```text
+//! cargo build --release -p playhouse-benches --bins
+//! target/release/loadgen restart --rooms 10 --room-size 10 --hz 30 --panic-at-tick 60 --release-dir target/release
+//! ```
 
 use clap::{Parser, Subcommand, ValueEnum};
 use playhouse_benches::loadgen::client::{self, Stats};
@@ -53,6 +62,7 @@ use playhouse_benches::loadgen::prom::{self, Buckets};
 use playhouse_benches::loadgen::report::{
     Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
 };
+use playhouse_benches::loadgen::restart::{self, RestartArgs};
 use playhouse_benches::loadgen::server::Server;
 use playhouse_benches::loadgen::storm::{self, StormArgs};
 use playhouse_benches::loadgen::{LoadgenError, Result};
@@ -81,6 +91,8 @@ enum Scenario {
     Game(GameArgs),
     /// N clients reset at once through a proxy, all resuming.
     Storm(StormArgs),
+    /// R rooms that panic once on tick K, seen by their clients.
+    Restart(RestartArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -164,6 +176,10 @@ fn main() {
         }
         Scenario::Storm(args) => {
             let (report, ok) = runtime.block_on(storm::run(&args));
+            (serde_json::to_string_pretty(&report), ok)
+        }
+        Scenario::Restart(args) => {
+            let (report, ok) = runtime.block_on(restart::run(&args));
             (serde_json::to_string_pretty(&report), ok)
         }
     };

@@ -205,10 +205,7 @@ pub async fn run(args: &GameArgs) -> (GameReport, bool) {
 
 async fn bytes_out(server: &Server) -> Option<f64> {
     let text = prom::http_get(server.addr, "/metrics", Duration::from_secs(5)).await.ok()?;
-    text.lines()
-        .filter(|l| l.split(['{', ' ']).next() == Some("playhouse_bytes_out_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .reduce(|a, b| a + b)
+    text.contains("playhouse_bytes_out_total").then(|| prom::counter(&text, "playhouse_bytes_out_total"))
 }
 
 async fn run_one(args: &GameArgs, bin: &std::path::Path, players: usize, codec: GameCodec) -> Result<GameMeasured> {

@@ -8,12 +8,14 @@
 //!   `/metrics`.
 //! - [`report`]: the JSON report's shape (keys in a fixed order).
 //! - [`game`]: the `game` scenario (arena bots against the arena server).
+//! - [`restart`]: the `restart` scenario (rooms that panic once, seen by their clients).
 //! - [`storm`]: the `storm` scenario (a reconnect storm through a resetting proxy).
 
 pub mod client;
 pub mod game;
 pub mod prom;
 pub mod report;
+pub mod restart;
 pub mod server;
 pub mod storm;
 

@@ -17,6 +17,14 @@ use tokio::net::TcpStream;
 const MAX_RESPONSE: u64 = 16 << 20;
 
 /// GETs `path` from `addr` and returns the body of a 200 response.
+/// The sum of a counter's samples over every label set in `/metrics` text.
+pub fn counter(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.split(['{', ' ']).next() == Some(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 pub async fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<String> {
     tokio::time::timeout(timeout, async {
         let mut stream = TcpStream::connect(addr).await?;
