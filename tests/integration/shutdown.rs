@@ -228,25 +228,11 @@ impl Drop for Reap {
     }
 }
 
-/// `target/debug/arena` (or the release one), next to this test's own
-/// binary in `target/<profile>/deps/`.
-fn arena_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
-    let bin = profile_dir.join(format!("arena{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not found: build it first with `cargo build -p arena` (`bash scripts/test.sh` does)",
-        bin.display()
-    );
-    bin
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_to_arena_with_50_clients_sends_shutdown_then_1001_and_exits_0() {
     const CLIENTS: usize = 50;
     const DRAIN: Duration = Duration::from_secs(10); // arena's default --drain-timeout
-    let mut child = Command::new(arena_binary())
+    let mut child = Command::new(playhouse_tests::process::arena_binary())
         .args(["--addr", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
