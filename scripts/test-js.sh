@@ -22,6 +22,17 @@ if (( node_major < 20 )); then
   exit 1
 fi
 
+step "openssl (tls.test.js makes a self-signed certificate with it)"
+if ! command -v openssl >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: openssl is missing; install it as root: apt-get install openssl" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+openssl version
+
 step "npm ci ($SDK)"
 (cd "$SDK" && npm ci --no-audit --no-fund --loglevel=error)
 

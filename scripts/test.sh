@@ -5,7 +5,8 @@
 # deployment config against a real nginx; the browser client's tests in
 # headless Chromium. Installs what it needs (a Python venv in .venv for
 # kosoku, npm packages from lockfiles, Debian's nginx-light and chromium
-# where missing). Needs the Rust toolchain, Python 3, Node 20, openssl.
+# where missing, and openssl where missing). Needs the Rust toolchain,
+# Python 3 and Node 20.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
