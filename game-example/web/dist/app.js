@@ -30,7 +30,17 @@ message ClientMsg {
     Input input = 7;
     Ping ping = 8;
     Ack ack = 9;
+    Auth auth = 10;
   }
+}
+
+// Authenticates the connection (first-message auth mode: the first message,
+// within the auth deadline), or refreshes the credential of an authenticated
+// connection before it expires (any time; same user). Answered with
+// Authenticated; a bad token closes with 4001 (first auth) or 4003 (a
+// refresh for another user).
+message Auth {
+  string token = 1;
 }
 
 // Optional first message: names the client build, for logs and /metrics.
@@ -38,9 +48,10 @@ message Hello {
   string client = 1;
 }
 
-// Resume a session after a dropped connection, as the first message on a
-// new connection. \`token\` is the latest \`resume_token\` from Welcome/Resumed;
-// \`last_seq\` the highest ServerMsg.seq received (0: none). Answered with
+// Resume a session after a dropped connection, before any join, leave or
+// input on a new connection (after Auth when auth is by first message).
+// \`token\` is the latest \`resume_token\` from Welcome/Resumed; \`last_seq\` the
+// highest ServerMsg.seq received (0: none). Answered with
 // Resumed, then every missed reliable message in order; or with
 // Error{code: 4002} when the session is gone (the connection then carries
 // the fresh session its own Welcome named).
@@ -108,6 +119,7 @@ message ServerMsg {
     Shutdown shutdown = 8;
     Left left = 9;
     Resumed resumed = 10;
+    Authenticated authenticated = 11;
   }
   // The session sequence number of a reliable message (Joined, JoinError,
   // Left, Message): 1, 2, 3, ... per session, across reconnects. 0 (absent)
@@ -144,6 +156,7 @@ enum JoinErrorCode {
   ALREADY_JOINED = 6;
   TOO_MANY_ROOMS = 7;    // this connection is in too many rooms
   INTERNAL = 8;          // room creation failed
+  FORBIDDEN = 9;         // the room type's authorization hook said no; see reason
 }
 
 message JoinError {
@@ -189,10 +202,13 @@ message Error {
 }
 
 // The answer to a successful Resume. The missed reliable messages follow it,
-// in order (\`replayed\` of them), then fresh states. \`resync\`: some missed
+// in order: first the \`replayed\` ones that were written to the lost
+// connection and not acknowledged, then those that waited for the session
+// while it was parked; then states. \`resync\`: some missed
 // reliable messages were no longer buffered, so they are lost and the client
-// should rebuild from the states that follow; \`rooms\` are the rooms the
-// session is in either way.
+// should rebuild from the states that follow. \`rooms\` are the rooms the
+// session was in as of the last replayed message, either way: a Joined or
+// Left that waited while the session was parked follows and updates it.
 message Resumed {
   string session = 1;
   // A fresh token for the next resume.
@@ -201,6 +217,14 @@ message Resumed {
   bool resync = 4;
   repeated Joined rooms = 5;
   uint64 server_time = 6;
+}
+
+// The connection's credential was accepted (first auth or refresh).
+message Authenticated {
+  string user = 1;
+  // When the credential expires (ms since the Unix epoch; 0: never). Send a
+  // fresh Auth before then, or the connection is closed with 1008.
+  uint64 expires_at = 2;
 }
 
 message Shutdown {
