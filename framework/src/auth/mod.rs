@@ -126,7 +126,11 @@ impl AuthConfig {
         }
     }
 
-    /// First-message auth with a deadline of `deadline`.
+    /// The first-message deadline a game gets unless it picks another.
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
+    /// First-message auth with a deadline of `deadline`
+    /// ([`AuthConfig::DEFAULT_DEADLINE`], 5 s, unless the game needs another).
     pub fn first_message(mut self, deadline: Duration) -> Self {
         self.mode = AuthMode::FirstMessage { deadline };
         self
