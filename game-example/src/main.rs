@@ -190,7 +190,6 @@ mod tests {
 
     #[test]
     fn the_secret_file_signs_what_the_server_accepts() {
-        use playhouse::auth::Authenticator;
         let path = std::env::temp_dir().join(format!("arena-jwt-secret-{}", std::process::id()));
         std::fs::write(&path, "file secret\n").unwrap();
         let argv = ["arena", "--jwt-secret-file", path.to_str().unwrap(), "--jwt-leeway", "0"];

@@ -34,7 +34,8 @@
 //! session and rejoins the game's rooms when the old one is gone, acks
 //! what it received, and tells the game each step as an event. The rules
 //! — which close codes end it, which URL each attempt dials — are in
-//! [`reconnect`].
+//! [`reconnect`]; authenticating every connection (a token source, `Auth`
+//! before `Resume`, refreshes) is in [`auth`].
 //!
 //! ```no_run
 //! use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
@@ -57,13 +58,17 @@
 //!         }
 //!         ReconnectEvent::Resumed { replayed, .. } => println!("resumed ({replayed} messages replayed)"),
 //!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session; back in {} rooms", rejoined.len()),
-//!         ReconnectEvent::Replaced { .. } | ReconnectEvent::GaveUp { .. } | ReconnectEvent::Closed { .. } => break,
-//!         ReconnectEvent::Server(_) => {}
+//!         ReconnectEvent::Server(_) | ReconnectEvent::AuthRefreshFailed { .. } => {}
+//!         stop => {
+//!             println!("stopped: {stop:?}"); // Replaced, GaveUp, Closed, Unauthorized or Refused
+//!             break;
+//!         }
 //!     }
 //! }
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 mod error;
 mod event;
 pub mod reconnect;
@@ -78,10 +83,11 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
+use tokio_tungstenite::tungstenite::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
 pub use playhouse::protocol::envelope;
@@ -106,6 +112,8 @@ pub struct Client {
     resume_token: String,
     /// When the last frame of any kind (server pings too) arrived.
     last_heard: Instant,
+    /// The latest `Authenticated` read.
+    authenticated: Option<envelope::Authenticated>,
 }
 
 fn unix_micros() -> u64 {
@@ -116,15 +124,18 @@ impl Client {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
     /// best first, and waits for the server's `Welcome`.
     pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
-        let mut client = Self::open(url, tokens).await?;
-        match client.read_event().await? {
+        Self::connect_with(url, tokens, None).await
+    }
+
+    /// Reads the `Welcome` every connection starts with.
+    async fn welcomed(&mut self) -> Result<(), ClientError> {
+        match self.read_event().await? {
             Event::Welcome(w) => {
-                client.resume_token = w.resume_token.clone();
-                client.welcome = w;
+                self.welcome = w;
+                Ok(())
             }
-            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+            other => Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
         }
-        Ok(client)
     }
 
     /// Connects to `url` and resumes the session of `token`, having received
@@ -153,11 +164,12 @@ impl Client {
         token: &str,
         last_seq: u64,
     ) -> Result<(Client, ResumeOutcome), ClientError> {
-        let mut client = Self::open(url, tokens).await?;
-        match client.read_event().await? {
-            Event::Welcome(w) => client.welcome = w,
-            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
-        }
+        Self::resume_or_new_with(url, tokens, None, token, last_seq).await
+    }
+
+    /// Sends `Resume` on a fresh connection and takes the answer.
+    async fn resume_session(self, token: &str, last_seq: u64) -> Result<(Client, ResumeOutcome), ClientError> {
+        let mut client = self;
         client.last_seq = last_seq;
         client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
         let answer = client
@@ -185,11 +197,22 @@ impl Client {
         }
     }
 
-    async fn open(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
+    /// Dials `url` offering `tokens`; `cred` with [`AuthVia::Query`] or
+    /// [`AuthVia::Header`] goes on the upgrade request.
+    async fn open(url: &str, tokens: &[&str], cred: Option<&Credential<'_>>) -> Result<Client, ClientError> {
         for t in tokens {
             t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
         }
-        let mut req = url.into_client_request()?;
+        let mut req = match cred {
+            Some(c) if c.via == AuthVia::Query => auth::with_token(url, c.token).into_client_request()?,
+            _ => url.into_client_request()?,
+        };
+        if let Some(c) = cred.filter(|c| c.via == AuthVia::Header) {
+            let value = format!("Bearer {}", c.token)
+                .parse()
+                .map_err(|_| ClientError::TokenSource("the token cannot go in an HTTP header".into()))?;
+            req.headers_mut().insert(AUTHORIZATION, value);
+        }
         if !tokens.is_empty() {
             let value = tokens
                 .join(", ")
@@ -226,6 +249,7 @@ impl Client {
             resume_token: String::new(),
             resynced: false,
             last_heard: Instant::now(),
+            authenticated: None,
         })
     }
 
@@ -321,7 +345,11 @@ impl Client {
                     }
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
-                        return Ok(k.into());
+                        let ev = Event::from(k);
+                        if let Event::Authenticated(a) = &ev {
+                            self.authenticated = Some(a.clone());
+                        }
+                        return Ok(ev);
                     }
                 }
                 WsMessage::Close(f) => {
@@ -424,18 +452,6 @@ impl Client {
     /// This client's id in `room`, if joined.
     pub fn client_id(&self, room: &str) -> Option<u32> {
         self.rooms.get(room).copied()
-    }
-
-    /// Authenticates the connection (first-message auth) or refreshes its
-    /// credential, and waits for the server's `Authenticated`. A refused
-    /// token closes the connection (4001; 4003 for another user's token).
-    pub async fn authenticate(&mut self, token: &str) -> Result<envelope::Authenticated, ClientError> {
-        self.send(C::Auth(envelope::Auth { token: token.to_string() })).await?;
-        self.wait_for(|e| match e {
-            Event::Authenticated(a) => Some(a.clone()),
-            _ => None,
-        })
-        .await
     }
 
     /// Measures the round-trip time with an envelope `Ping`.
