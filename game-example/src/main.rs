@@ -3,13 +3,7 @@
 //! ```text
 //! cargo run --release -p arena                     # serves 127.0.0.1:8080
 //! cargo run --release -p arena -- --addr 0.0.0.0:9000
-//! cargo run --release -p arena -- --addr 0.0.0.0:443 --tls-cert fullchain.pem --tls-key key.pem
 //! ```
-//!
-//! With `--tls-cert` and `--tls-key` it serves `https://` and `wss://`
-//! (rustls, TLS 1.2+); SIGHUP reloads both files for new connections (a
-//! reload that fails is logged and the old certificate stays). A file that
-//! does not load stops it at start with a message naming the file.
 //!
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
@@ -20,15 +14,37 @@
 //! connect (default: the server's own pages); `--max-connections-per-ip`
 //! caps one address (default 256).
 //!
+//! Authentication (off by default): `--jwt-secret-file <path>` (or
+//! `--jwt-hs256-secret <secret>`, which other local users can read in the
+//! process list: tests only) makes every client prove a user with an HS256
+//! JWT (`sub`, `exp`). `--auth-mode upgrade` (default) wants the token in
+//! the upgrade request (`?token=`, `Authorization: Bearer`, cookie
+//! `playhouse_token`; HTTP 401 without); `--auth-mode first-message` wants
+//! an `Auth` message first, within `--auth-deadline` seconds (default 5).
+//! `--jwt-leeway` is the clock skew allowed on `exp` (default 30 s).
+//!
+//! `--tls-cert <pem> --tls-key <pem>` serve `https://` and `wss://`
+//! (rustls; SIGHUP reloads both; docs/security.md).
+//!
 //! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
 //! client gets `Shutdown` and then close 1001, and the process exits 0 once
 //! the clients are gone or after `--drain-timeout` seconds. A second signal
 //! exits without waiting.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse::server::{ServerConfig, TlsConfig};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// When a client proves who it is (`--auth-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum AuthModeArg {
+    /// In the upgrade request: HTTP 401 without a good token.
+    Upgrade,
+    /// In an `Auth` message, the first one, within `--auth-deadline`.
+    FirstMessage,
+}
 
 #[derive(Parser, Debug)]
 #[command(about = "The Playhouse sample game server")]
@@ -61,6 +77,23 @@ struct Args {
     /// own pages (`self`). Native clients (no Origin header) are allowed.
     #[arg(long = "allow-origin")]
     allow_origins: Vec<String>,
+    /// Require an HS256 JWT signed with this secret (visible in the process
+    /// list: prefer --jwt-secret-file outside tests).
+    #[arg(long, conflicts_with = "jwt_secret_file")]
+    jwt_hs256_secret: Option<String>,
+    /// Require an HS256 JWT signed with the secret in this file (trailing
+    /// newline ignored).
+    #[arg(long)]
+    jwt_secret_file: Option<PathBuf>,
+    /// Where the token is expected (with a JWT secret).
+    #[arg(long, value_enum, default_value_t = AuthModeArg::Upgrade)]
+    auth_mode: AuthModeArg,
+    /// first-message mode: seconds a client has to send `Auth` (close 4002 after).
+    #[arg(long, default_value_t = 5.0)]
+    auth_deadline: f64,
+    /// Seconds of clock skew allowed on a JWT's `exp` and `nbf`.
+    #[arg(long, default_value_t = 30)]
+    jwt_leeway: u64,
     /// PEM certificate chain (server certificate first): serve https:// and
     /// wss:// instead of plain HTTP. Needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PEM")]
@@ -70,8 +103,36 @@ struct Args {
     tls_key: Option<PathBuf>,
 }
 
+/// The authentication the arguments ask for, if any.
+fn auth(args: &Args) -> Result<Option<AuthConfig>, String> {
+    let secret = match (&args.jwt_hs256_secret, &args.jwt_secret_file) {
+        (Some(s), _) => s.clone().into_bytes(),
+        (None, Some(path)) => {
+            let text = std::fs::read(path).map_err(|e| format!("--jwt-secret-file {}: {e}", path.display()))?;
+            let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+            text[..end].to_vec()
+        }
+        (None, None) => return Ok(None),
+    };
+    if secret.is_empty() {
+        return Err("the JWT secret is empty".into());
+    }
+    let authenticator = JwtAuthenticator::hs256(&secret).leeway(Duration::from_secs(args.jwt_leeway));
+    let config = AuthConfig::new(authenticator);
+    Ok(Some(match args.auth_mode {
+        AuthModeArg::Upgrade => config,
+        AuthModeArg::FirstMessage => {
+            let deadline =
+                Duration::try_from_secs_f64(args.auth_deadline).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+                    format!("--auth-deadline must be a positive number of seconds, got {}", args.auth_deadline)
+                })?;
+            config.first_message(deadline)
+        }
+    }))
+}
+
 /// The server config and arena room type the arguments ask for.
-fn setup(args: &Args) -> (ServerConfig, playhouse::room::RoomType) {
+fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), String> {
     let mut config = ServerConfig::new("arena");
     config.transport.max_message_size = args.max_message_size;
     config.max_connections = args.max_connections;
@@ -83,10 +144,11 @@ fn setup(args: &Args) -> (ServerConfig, playhouse::room::RoomType) {
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
+    config.auth = auth(args)?;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsConfig::new(cert.clone(), key.clone()));
     }
-    (config, arena::room_type().reconnect_window(window))
+    Ok((config, arena::room_type().reconnect_window(window)))
 }
 
 #[actix_web::main]
@@ -95,7 +157,7 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    let (config, room_type) = setup(&args);
+    let (config, room_type) = setup(&args).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let server = match arena::server_with(config, room_type).bind(&args.addr) {
         Ok(s) => s,
         Err(e) => {
@@ -116,7 +178,7 @@ mod tests {
 
     #[test]
     fn reconnect_window_sets_the_session_and_the_room_window() {
-        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse"));
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup");
         let (config, room) = parse(&["arena"]);
         assert_eq!(config.session.reconnect_window, Duration::from_secs(20));
         assert_eq!(room.reconnect_window, Duration::from_secs(20));
@@ -124,5 +186,43 @@ mod tests {
         assert_eq!(config.session.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.name, "arena");
+    }
+
+    #[test]
+    fn auth_flags_choose_the_mode_deadline_and_secret() {
+        let parse = |argv: &[&str]| Args::try_parse_from(argv).map_err(|e| e.to_string()).and_then(|a| setup(&a));
+        let (config, _) = parse(&["arena"]).unwrap();
+        assert!(config.auth.is_none(), "no secret: no auth");
+        let (config, _) = parse(&["arena", "--jwt-hs256-secret", "s3"]).unwrap();
+        let a = config.auth.expect("auth on");
+        assert_eq!(a.mode, playhouse::auth::AuthMode::Upgrade);
+        let argv = ["arena", "--jwt-hs256-secret", "s3", "--auth-mode", "first-message", "--auth-deadline", "0.5"];
+        let (config, _) = parse(&argv).unwrap();
+        let deadline = Duration::from_millis(500);
+        assert_eq!(config.auth.expect("auth on").mode, playhouse::auth::AuthMode::FirstMessage { deadline });
+        for bad in ["--auth-deadline=0", "--auth-deadline=-1", "--auth-deadline=NaN"] {
+            let argv = ["arena", "--jwt-hs256-secret", "s3", "--auth-mode", "first-message", bad];
+            assert!(parse(&argv).unwrap_err().contains("--auth-deadline"), "{bad}");
+        }
+        assert!(parse(&["arena", "--auth-mode", "sideways"]).is_err());
+        assert!(parse(&["arena", "--jwt-hs256-secret", "a", "--jwt-secret-file", "/x"]).is_err(), "one secret only");
+        assert!(parse(&["arena", "--jwt-secret-file", "/nonexistent/secret"]).unwrap_err().contains("/nonexistent"));
+    }
+
+    #[test]
+    fn the_secret_file_signs_what_the_server_accepts() {
+        let path = std::env::temp_dir().join(format!("arena-jwt-secret-{}", std::process::id()));
+        std::fs::write(&path, "file secret\n").unwrap();
+        let argv = ["arena", "--jwt-secret-file", path.to_str().unwrap(), "--jwt-leeway", "0"];
+        let (config, _) = setup(&Args::try_parse_from(argv).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let auth = config.auth.expect("auth on");
+        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 60;
+        let claims = serde_json::json!({ "sub": "ann", "exp": exp });
+        let key = |k: &[u8]| jsonwebtoken::EncodingKey::from_secret(k);
+        let good = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key(b"file secret")).unwrap();
+        assert_eq!(auth.authenticator.authenticate(&good).unwrap().user, "ann", "the newline is not part of it");
+        let bad = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key(b"file secret\n")).unwrap();
+        assert!(auth.authenticator.authenticate(&bad).is_err());
     }
 }

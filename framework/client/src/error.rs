@@ -1,6 +1,7 @@
 //! [`ClientError`]: everything a [`crate::Client`] call can fail with.
 
 use crate::envelope::{self, JoinError};
+use crate::AuthFailure;
 use playhouse::protocol::CodecError;
 use tokio_tungstenite::tungstenite::{self, protocol::CloseFrame};
 
@@ -11,7 +12,9 @@ use crate::TrustError;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server refused the upgrade with an HTTP status (400: no shared
-    /// subprotocol, 503: full). `body` says why, in words.
+    /// subprotocol, 401: no valid credential, 403: origin not allowed, 429:
+    /// too many connections from this address or sessions of this user,
+    /// 503: full). `body` says why, in words.
     #[error("server refused the connection with HTTP {status}: {body}")]
     Refused {
         /// HTTP status.
@@ -50,4 +53,26 @@ pub enum ClientError {
     #[cfg(feature = "tls")]
     #[error("TLS trust: {0}")]
     Trust(#[from] TrustError),
+    /// The token source ([`crate::ClientAuth`]) gave no token.
+    #[error("no token: {0}")]
+    TokenSource(String),
+}
+
+impl ClientError {
+    /// What this error means for authentication, if anything: HTTP 401 at
+    /// the upgrade, or a close for an auth reason (see
+    /// [`AuthFailure::of_close`]; `expires_at_ms` is the credential's known
+    /// expiry, 0 if none).
+    pub fn auth_failure(&self, expires_at_ms: u64) -> Option<AuthFailure> {
+        match self {
+            ClientError::Refused { status: 401, .. } => Some(AuthFailure::Unauthorized),
+            ClientError::Closed(Some(f)) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                AuthFailure::of_close(u16::from(f.code), &f.reason, false, expires_at_ms, now)
+            }
+            _ => None,
+        }
+    }
 }

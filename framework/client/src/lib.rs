@@ -34,7 +34,8 @@
 //! session and rejoins the game's rooms when the old one is gone, acks
 //! what it received, and tells the game each step as an event. The rules
 //! — which close codes end it, which URL each attempt dials — are in
-//! [`reconnect`].
+//! [`reconnect`]; authenticating every connection (a token source, `Auth`
+//! before `Resume`, refreshes) is in [`auth`].
 //!
 //! ```no_run
 //! use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
@@ -57,8 +58,11 @@
 //!         }
 //!         ReconnectEvent::Resumed { replayed, .. } => println!("resumed ({replayed} messages replayed)"),
 //!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session; back in {} rooms", rejoined.len()),
-//!         ReconnectEvent::Replaced { .. } | ReconnectEvent::GaveUp { .. } | ReconnectEvent::Closed { .. } => break,
-//!         ReconnectEvent::Server(_) => {}
+//!         ReconnectEvent::Server(_) | ReconnectEvent::AuthRefreshFailed { .. } => {}
+//!         stop => {
+//!             println!("stopped: {stop:?}"); // Replaced, GaveUp, Closed, Unauthorized or Refused
+//!             break;
+//!         }
 //!     }
 //! }
 //! # Ok(()) }
@@ -68,6 +72,7 @@
 //! Mozilla's root CAs; [`Client::connect_tls`] trusts a certificate of your
 //! choosing instead (see [`TlsTrust`]).
 
+pub mod auth;
 mod error;
 mod event;
 pub mod reconnect;
@@ -89,10 +94,11 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
+use tokio_tungstenite::tungstenite::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
+pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
 pub use playhouse::protocol::envelope;
@@ -117,6 +123,8 @@ pub struct Client {
     resume_token: String,
     /// When the last frame of any kind (server pings too) arrived.
     last_heard: Instant,
+    /// The latest `Authenticated` read.
+    authenticated: Option<envelope::Authenticated>,
 }
 
 /// The connector for `url`: for `wss://`, rustls with Mozilla's roots on
@@ -137,46 +145,19 @@ fn unix_micros() -> u64 {
 
 impl Client {
     /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `tokens`,
-    /// best first, and waits for the server's `Welcome`. A `wss://` URL
-    /// trusts Mozilla's root CAs (feature `tls`); see [`Client::connect_tls`]
-    /// for others.
+    /// best first, and waits for the server's `Welcome`.
     pub async fn connect(url: &str, tokens: &[&str]) -> Result<Client, ClientError> {
-        Self::connect_with(url, tokens, default_connector(url)?).await
+        Self::connect_with(url, tokens, None).await
     }
 
     /// Like [`Client::connect`], for a `wss://` URL whose certificate
     /// `trust` accepts (a private CA, a self-signed certificate).
     #[cfg(feature = "tls")]
     pub async fn connect_tls(url: &str, tokens: &[&str], trust: &TlsTrust) -> Result<Client, ClientError> {
-        Self::connect_with(url, tokens, Some(Connector::Rustls(trust.config()))).await
-    }
-
-    async fn connect_with(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
-        let mut client = Self::open(url, tokens, connector).await?;
-        match client.read_event().await? {
-            Event::Welcome(w) => {
-                client.resume_token = w.resume_token.clone();
-                client.welcome = w;
-            }
-            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
-        }
+        let mut client = Self::open(url, tokens, None, Some(Connector::Rustls(trust.config()))).await?;
+        client.welcomed().await?;
+        client.resume_token = client.welcome.resume_token.clone();
         Ok(client)
-    }
-
-    /// Connects to `url` and resumes the session of `token`, having received
-    /// every reliable message up to `last_seq`. On success the server has
-    /// answered `Resumed`, which the next [`Client::next_event`] returns; the
-    /// missed messages follow as ordinary events. A refused resume (the
-    /// session expired) is `Err(ClientError::Resume)` and the connection is
-    /// dropped; [`Client::resume_or_new`] keeps it instead.
-    pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
-        match Self::resume_or_new_with(url, tokens, token, last_seq, default_connector(url)?).await? {
-            (mut client, ResumeOutcome::Resumed(r)) => {
-                client.backlog.push_front(Event::Resumed(r));
-                Ok(client)
-            }
-            (_, ResumeOutcome::Refused(e)) => Err(ClientError::Resume(e)),
-        }
     }
 
     /// Like [`Client::resume`], for a `wss://` URL whose certificate `trust`
@@ -189,8 +170,36 @@ impl Client {
         last_seq: u64,
         trust: &TlsTrust,
     ) -> Result<Client, ClientError> {
-        let connector = Some(Connector::Rustls(trust.config()));
-        match Self::resume_or_new_with(url, tokens, token, last_seq, connector).await? {
+        let mut client = Self::open(url, tokens, None, Some(Connector::Rustls(trust.config()))).await?;
+        client.welcomed().await?;
+        match client.resume_session(token, last_seq).await? {
+            (mut client, ResumeOutcome::Resumed(r)) => {
+                client.backlog.push_front(Event::Resumed(r));
+                Ok(client)
+            }
+            (_, ResumeOutcome::Refused(e)) => Err(ClientError::Resume(e)),
+        }
+    }
+
+    /// Reads the `Welcome` every connection starts with.
+    async fn welcomed(&mut self) -> Result<(), ClientError> {
+        match self.read_event().await? {
+            Event::Welcome(w) => {
+                self.welcome = w;
+                Ok(())
+            }
+            other => Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+        }
+    }
+
+    /// Connects to `url` and resumes the session of `token`, having received
+    /// every reliable message up to `last_seq`. On success the server has
+    /// answered `Resumed`, which the next [`Client::next_event`] returns; the
+    /// missed messages follow as ordinary events. A refused resume (the
+    /// session expired) is `Err(ClientError::Resume)` and the connection is
+    /// dropped; [`Client::resume_or_new`] keeps it instead.
+    pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
+        match Self::resume_or_new(url, tokens, token, last_seq).await? {
             (mut client, ResumeOutcome::Resumed(r)) => {
                 client.backlog.push_front(Event::Resumed(r));
                 Ok(client)
@@ -209,21 +218,12 @@ impl Client {
         token: &str,
         last_seq: u64,
     ) -> Result<(Client, ResumeOutcome), ClientError> {
-        Self::resume_or_new_with(url, tokens, token, last_seq, default_connector(url)?).await
+        Self::resume_or_new_with(url, tokens, None, token, last_seq).await
     }
 
-    async fn resume_or_new_with(
-        url: &str,
-        tokens: &[&str],
-        token: &str,
-        last_seq: u64,
-        connector: Option<Connector>,
-    ) -> Result<(Client, ResumeOutcome), ClientError> {
-        let mut client = Self::open(url, tokens, connector).await?;
-        match client.read_event().await? {
-            Event::Welcome(w) => client.welcome = w,
-            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
-        }
+    /// Sends `Resume` on a fresh connection and takes the answer.
+    async fn resume_session(self, token: &str, last_seq: u64) -> Result<(Client, ResumeOutcome), ClientError> {
+        let mut client = self;
         client.last_seq = last_seq;
         client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
         let answer = client
@@ -251,11 +251,32 @@ impl Client {
         }
     }
 
-    async fn open(url: &str, tokens: &[&str], connector: Option<Connector>) -> Result<Client, ClientError> {
+    /// Dials `url` offering `tokens`; `cred` with [`AuthVia::Query`] or
+    /// [`AuthVia::Header`] goes on the upgrade request. `connector`: the TLS
+    /// setup for a `wss://` URL (`None`: Mozilla's roots).
+    async fn open(
+        url: &str,
+        tokens: &[&str],
+        cred: Option<&Credential<'_>>,
+        connector: Option<Connector>,
+    ) -> Result<Client, ClientError> {
+        let connector = match connector {
+            Some(c) => Some(c),
+            None => default_connector(url)?,
+        };
         for t in tokens {
             t.parse::<Token>().map_err(|e| ClientError::BadToken(t.to_string(), e))?;
         }
-        let mut req = url.into_client_request()?;
+        let mut req = match cred {
+            Some(c) if c.via == AuthVia::Query => auth::with_token(url, c.token).into_client_request()?,
+            _ => url.into_client_request()?,
+        };
+        if let Some(c) = cred.filter(|c| c.via == AuthVia::Header) {
+            let value = format!("Bearer {}", c.token)
+                .parse()
+                .map_err(|_| ClientError::TokenSource("the token cannot go in an HTTP header".into()))?;
+            req.headers_mut().insert(AUTHORIZATION, value);
+        }
         if !tokens.is_empty() {
             let value = tokens
                 .join(", ")
@@ -299,6 +320,7 @@ impl Client {
             resume_token: String::new(),
             resynced: false,
             last_heard: Instant::now(),
+            authenticated: None,
         })
     }
 
@@ -394,7 +416,11 @@ impl Client {
                     }
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
-                        return Ok(k.into());
+                        let ev = Event::from(k);
+                        if let Event::Authenticated(a) = &ev {
+                            self.authenticated = Some(a.clone());
+                        }
+                        return Ok(ev);
                     }
                 }
                 WsMessage::Close(f) => {
@@ -497,18 +523,6 @@ impl Client {
     /// This client's id in `room`, if joined.
     pub fn client_id(&self, room: &str) -> Option<u32> {
         self.rooms.get(room).copied()
-    }
-
-    /// Authenticates the connection (first-message auth) or refreshes its
-    /// credential, and waits for the server's `Authenticated`. A refused
-    /// token closes the connection (4001; 4003 for another user's token).
-    pub async fn authenticate(&mut self, token: &str) -> Result<envelope::Authenticated, ClientError> {
-        self.send(C::Auth(envelope::Auth { token: token.to_string() })).await?;
-        self.wait_for(|e| match e {
-            Event::Authenticated(a) => Some(a.clone()),
-            _ => None,
-        })
-        .await
     }
 
     /// Measures the round-trip time with an envelope `Ping`.

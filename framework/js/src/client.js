@@ -6,11 +6,13 @@ import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
 import { Schema, missingTypes } from './codec.js';
 import { isFatalClose, reconnectPolicy, CLOSE_REPLACED } from './backoff.js';
-import { ConnectError, ConnectionClosedError, TimeoutError } from './errors.js';
+import { AuthError, ConnectError, ConnectionClosedError, TimeoutError } from './errors.js';
 import { OPEN, FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
 import { onFrame, nowMs } from './frames.js';
 import { reconnectLoop } from './reconnect.js';
 import { SessionTracker, ackPolicy } from './session.js';
+import { joinOptions, urlList } from './options.js';
+import { authPolicy, currentToken, withToken, sendAuth, cancelRefresh, authCloseError, refusalStatus } from './auth.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
 /** @typedef {import('./tokens.js').Token} Token */
@@ -37,62 +39,8 @@ import { SessionTracker, ackPolicy } from './session.js';
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./types.js').RoomRecord} RoomRecord */
 /** @typedef {import('./types.js').Pending} Pending */
-
-/**
- * Checks join options: a flat object whose values become strings
- * (`map<string, string>` on the wire).
- * @param {unknown} options
- * @returns {Record<string, string>}
- */
-function joinOptions(options) {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('playhouse-client: join options must be an object of strings, e.g. { name: "ann" }');
-  }
-  /** @type {Record<string, string>} */
-  const out = {};
-  for (const [k, v] of Object.entries(options)) if (v !== undefined && v !== null) out[k] = String(v);
-  return out;
-}
-
-/**
- * Checks one server URL.
- * @param {unknown} url
- * @returns {string}
- */
-function checkUrl(url) {
-  let parsed;
-  try {
-    parsed = new URL(String(url));
-  } catch {
-    throw new TypeError(`playhouse-client: invalid URL ${JSON.stringify(url)}`);
-  }
-  if (typeof url !== 'string' || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
-    throw new TypeError(`playhouse-client: the URL must start with ws:// or wss://, got ${JSON.stringify(url)}`);
-  }
-  return url;
-}
-
-/**
- * The server URLs, in order: `url` (or its elements), then `options.urls`,
- * without repeats.
- * @param {string | string[]} url
- * @param {unknown} more  `options.urls`
- * @returns {string[]}
- */
-function urlList(url, more) {
-  if (more !== undefined && !Array.isArray(more)) {
-    throw new TypeError('playhouse-client: options.urls must be an array of ws:// or wss:// URLs');
-  }
-  /** @type {string[]} */
-  const out = [];
-  for (const u of [...(Array.isArray(url) ? url : [url]), ...(more ?? [])]) {
-    const checked = checkUrl(u);
-    if (!out.includes(checked)) out.push(checked);
-  }
-  if (!out.length) throw new TypeError('playhouse-client: at least one server URL is needed');
-  return out;
-}
+/** @typedef {import('./types.js').AuthInfo} AuthInfo */
+/** @typedef {import('./auth.js').AuthOptions} AuthOptions */
 
 /**
  * A connection to a Playhouse server. Create one with {@link Client.connect}.
@@ -166,6 +114,14 @@ export class Client extends Emitter {
     this._fetch = options.fetch ?? /** @type {any} */ (globalThis).fetch;
     /** @internal (used by reconnect.js) */
     this._policy = reconnectPolicy(options.reconnect);
+    /** @internal (used by auth.js, reconnect.js) @type {import('./auth.js').AuthPolicy | null} */
+    this._auth = authPolicy(options.auth);
+    /** @internal (used by auth.js) @type {AuthInfo | null} the last `Authenticated` */
+    this._authInfo = null;
+    /** @internal (used by auth.js) @type {Pending[]} Auth requests waiting for `Authenticated`, oldest first */
+    this._pendingAuths = [];
+    /** @internal (used by auth.js) @type {ReturnType<typeof setTimeout> | null} the automatic refresh */
+    this._refreshTimer = null;
     /**
      * @internal (used by frames.js, resume.js, reconnect.js) The session: id,
      * resume token, last seq, acks.
@@ -268,6 +224,43 @@ export class Client extends Emitter {
   /** Every server URL, in failover order. */
   get urls() {
     return [...this._urls];
+  }
+
+  /** The user the server authenticated (`Authenticated.user`), or null before any. */
+  get user() {
+    return this._authInfo ? this._authInfo.user : null;
+  }
+
+  /** When the credential expires (`Authenticated.expiresAt`, ms since the epoch; 0: never or no auth). */
+  get authExpiresAt() {
+    return this._authInfo ? this._authInfo.expiresAt : 0;
+  }
+
+  /**
+   * Sends a fresh credential (an `Auth` message) on the open connection and
+   * resolves with the server's `Authenticated`. Without `token`, the
+   * `auth.token` option gives it (a function is called). A `token` given
+   * here also replaces a string `auth.token`, so later reconnects use it.
+   *
+   * Rejects with {@link AuthError} when the server closes for it (4001: not
+   * valid; 4003: another user's), {@link ConnectionClosedError} when not
+   * connected, `TimeoutError` without an answer.
+   * @param {string} [token]
+   * @returns {Promise<AuthInfo>}
+   */
+  async refreshToken(token) {
+    if (token !== undefined && (typeof token !== 'string' || !token)) {
+      throw new TypeError('playhouse-client: refreshToken(token): the token must be a non-empty string');
+    }
+    let t = token;
+    if (t === undefined) {
+      if (!this._auth) throw new TypeError('playhouse-client: refreshToken() needs a token, or the auth option');
+      t = await currentToken(this._auth);
+    } else if (this._auth && typeof this._auth.token === 'string') {
+      this._auth.token = t;
+    }
+    if (!this._isOpen()) throw new ConnectionClosedError(1006, 'not connected', 'refreshToken');
+    return sendAuth(this, t);
   }
 
   /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
@@ -428,13 +421,22 @@ export class Client extends Emitter {
       const url = this._urls[i];
       let conn;
       try {
-        conn = await this._connectOnce(url);
+        const token = this._auth ? await currentToken(this._auth) : '';
+        conn = await this._connectOnce(url, token);
+        this._attach(conn, i);
+        this._session.begin(conn.welcome ?? {});
+        if (conn.awaitingAuth) await sendAuth(this, token);
       } catch (e) {
-        failures.push({ url, error: e instanceof Error ? e : new Error(String(e)) });
+        if (conn) this._dropConn(conn);
+        const error = e instanceof Error ? e : new Error(String(e));
+        // Another server of the same deployment would refuse the same way.
+        if (e instanceof AuthError && (e.fatal || e.kind === 'token')) {
+          this._status = 'closed';
+          throw error;
+        }
+        failures.push({ url, error });
         continue;
       }
-      this._attach(conn, i);
-      this._session.begin(conn.welcome ?? {});
       this._status = 'open';
       return;
     }
@@ -447,18 +449,33 @@ export class Client extends Emitter {
   }
 
   /**
-   * One connect to `url`, with a refusal explained.
+   * A first-connect socket that failed during authentication.
+   * @private
+   * @param {Conn} conn
+   */
+  _dropConn(conn) {
+    if (this._conn === conn) this._conn = null;
+    detach(conn.ws);
+    safeClose(conn.ws);
+  }
+
+  /**
+   * One connect to `url`, with a refusal explained (HTTP 401: an {@link AuthError}).
    * @private
    * @param {string} url
+   * @param {string} token  the credential ('' for none)
    * @returns {Promise<Conn>}
    */
-  async _connectOnce(url) {
+  async _connectOnce(url, token) {
     let conn;
     try {
-      conn = await this._openSocket(url);
+      conn = await this._openSocket(url, token);
     } catch (e) {
       if (e instanceof FailedBeforeOpen) {
-        throw await explain(e, { url, tokens: this._tokens, timeoutMs: this._timeoutMs, fetchFn: this._fetch });
+        const status = refusalStatus(e.detail);
+        if (status === 401) throw new AuthError('unauthorized', 0, `HTTP 401 from ${url}: no valid credential at the upgrade`, { status });
+        const sentToken = this._auth?.mode === 'query';
+        throw await explain(e, { url, tokens: this._tokens, timeoutMs: this._timeoutMs, fetchFn: this._fetch, status, sentToken });
       }
       throw e;
     }
@@ -487,9 +504,9 @@ export class Client extends Emitter {
     return this._closeRequested || this._status === 'closed';
   }
 
-  /** @private @returns {boolean} */
+  /** @private @returns {boolean} whether requests may go out (connected, and authenticated if due) */
   _isOpen() {
-    return !!this._conn && this._conn.ws.readyState === OPEN && this._status !== 'closed';
+    return !!this._conn && this._conn.ws.readyState === OPEN && this._status !== 'closed' && !this._conn.awaitingAuth;
   }
 
   /**
@@ -504,26 +521,34 @@ export class Client extends Emitter {
   }
 
   /**
-   * Opens one socket to `url` and waits for its Welcome.
+   * Opens one socket to `url` and waits for its Welcome. With `token`, the
+   * connection awaits its `Auth` (nothing else goes out before it); in auth
+   * mode `query` the URL carries the token as well, and the `Auth` (the same
+   * token: a refresh to the server) tells the client its user and expiry.
    * @internal (used by reconnect.js)
    * @param {string} url
+   * @param {string} [token='']
    * @returns {Promise<Conn>}
    */
-  _openSocket(url) {
-    return openSocket({
+  async _openSocket(url, token = '') {
+    const mode = token && this._auth ? this._auth.mode : null;
+    const conn = await openSocket({
       url,
+      dialUrl: mode === 'query' ? withToken(url, token) : undefined,
       tokens: this._tokens,
       WS: this._WS,
       timeoutMs: this._timeoutMs,
       schema: this._schema,
       game: this._game,
       onFrame: (conn, bytes) => onFrame(this, conn, bytes),
-      onClose: (conn, code, reason) => this._onSocketClose(conn, code, reason),
+      onClose: (c, code, reason) => this._onSocketClose(c, code, reason),
     });
+    conn.awaitingAuth = mode !== null && !conn.closedWith;
+    return conn;
   }
 
   /**
-   * @private
+   * @internal (used by auth.js)
    * @param {(v: any) => void} resolve
    * @param {(e: Error) => void} reject
    * @param {string} what
@@ -599,6 +624,8 @@ export class Client extends Emitter {
   _send(msg) {
     const conn = this._conn;
     if (!conn || conn.ws.readyState !== OPEN) return false;
+    // Auth is the first message of a connection that owes one.
+    if (conn.awaitingAuth && !(/** @type {any} */ (msg).kind?.auth)) return false;
     conn.ws.send(conn.codec.encodeClient(msg));
     return true;
   }
@@ -609,6 +636,7 @@ export class Client extends Emitter {
    * @param {Error} e
    */
   _failPending(e) {
+    for (const p of [...this._pendingAuths]) p.reject(e);
     for (const p of [...this._pendingJoins.values()]) p.reject(e);
     this._failPings(e);
     for (const list of [...this._pendingLeaves.values()]) for (const p of [...list]) p.reject(e);
@@ -643,6 +671,11 @@ export class Client extends Emitter {
   _onSocketClose(conn, code, reason) {
     if (conn !== this._conn) return; // not attached (yet), or replaced
     this._conn = null;
+    cancelRefresh(this);
+    const expectAuth = conn.awaitingAuth;
+    const authError = authCloseError(code, reason, { expiresAt: this.authExpiresAt, expectAuth });
+    for (const p of [...this._pendingAuths]) p.reject(authError ?? new ConnectionClosedError(code, reason, 'authentication'));
+    if (this._status === 'connecting') return; // the first connect failed authenticating: _start says so
     this._session.cancelAck();
     this._session.mayAck = false; // until the next connection has resumed (or begun) a session
     const closed = new ConnectionClosedError(code, reason);
@@ -668,6 +701,7 @@ export class Client extends Emitter {
       return;
     }
     if (this._status === 'reconnecting') return; // the reconnect loop sees its attempt fail and goes on
+    if (authError) this.emit('authError', authError);
     if (!this._policy || isFatalClose(code)) {
       this._finish(code, reason);
       return;
@@ -685,6 +719,7 @@ export class Client extends Emitter {
     if (this._status === 'closed') return;
     this._status = 'closed';
     if (this._wake) this._wake();
+    cancelRefresh(this);
     const conn = this._conn;
     this._conn = null;
     if (conn) {

@@ -88,7 +88,9 @@ function frameBytes(data) {
  * Opens one socket and waits for its Welcome. Frames and the close that
  * arrive after the Welcome go to `onFrame` / `onClose`.
  * @param {object} p
- * @param {string} p.url
+ * @param {string} p.url  the server URL (in messages and `Conn.url`)
+ * @param {string} [p.dialUrl]  the URL dialled, when it differs (a `?token=`
+ *   kept out of error messages); default `url`
  * @param {Token[]} p.tokens  offered, best first
  * @param {WebSocketConstructor} p.WS
  * @param {number} p.timeoutMs
@@ -98,13 +100,13 @@ function frameBytes(data) {
  * @param {(conn: Conn, code: number, reason: string) => void} p.onClose
  * @returns {Promise<Conn>}
  */
-export function openSocket({ url, tokens, WS, timeoutMs, schema, game, onFrame, onClose }) {
+export function openSocket({ url, dialUrl, tokens, WS, timeoutMs, schema, game, onFrame, onClose }) {
   return new Promise((resolve, reject) => {
     const offered = tokens.map((t) => t.token);
     /** @type {WebSocketLike} */
     let ws;
     try {
-      ws = new WS(url, offered);
+      ws = new WS(dialUrl ?? url, offered);
     } catch (e) {
       reject(new ConnectError(`could not connect to ${url}: ${errText(e)}`, { kind: 'unreachable', cause: e }));
       return;
@@ -143,7 +145,7 @@ export function openSocket({ url, tokens, WS, timeoutMs, schema, game, onFrame, 
         return;
       }
       try {
-        conn = { url, ws, token, codec: createCodec(token, schema, game), welcome: null, closedWith: null };
+        conn = { url, ws, token, codec: createCodec(token, schema, game), welcome: null, closedWith: null, awaitingAuth: false };
       } catch (e) {
         fail(e instanceof Error ? e : new Error(String(e)));
       }
@@ -194,6 +196,13 @@ export function openSocket({ url, tokens, WS, timeoutMs, schema, game, onFrame, 
   });
 }
 
+/** A refused upgrade's status → its {@link HandshakeRefusedError} kind and words. */
+const REFUSALS = /** @type {Record<number, ['forbidden' | 'too-many' | 'unavailable', string]>} */ ({
+  403: ['forbidden', 'HTTP 403: the server does not allow this page\'s origin (or a proxy forbade the upgrade)'],
+  429: ['too-many', 'HTTP 429: too many connections from this address, or sessions of this user; try again later'],
+  503: ['unavailable', 'HTTP 503: the server is full or shutting down; try again later or connect to another server'],
+});
+
 /**
  * Turns a failed upgrade into an error a person can act on, using `GET /info`.
  * @param {FailedBeforeOpen} failure
@@ -202,9 +211,11 @@ export function openSocket({ url, tokens, WS, timeoutMs, schema, game, onFrame, 
  * @param {Token[]} p.tokens
  * @param {number} p.timeoutMs
  * @param {((url: string, init?: any) => Promise<any>) | undefined} p.fetchFn
+ * @param {number | null} [p.status]  the HTTP status, when the socket told it
+ * @param {boolean} [p.sentToken]  a `?token=` was on the URL
  * @returns {Promise<Error>}
  */
-export async function explain(failure, { url, tokens, timeoutMs, fetchFn }) {
+export async function explain(failure, { url, tokens, timeoutMs, fetchFn, status = null, sentToken = false }) {
   const offered = tokens.map((t) => t.token);
   const infoUrl = infoUrlFor(url);
   /** @type {any} */
@@ -223,10 +234,21 @@ export async function explain(failure, { url, tokens, timeoutMs, fetchFn }) {
     infoError = errText(e);
     if (failure.detail) infoError += `; WebSocket: ${failure.detail}`;
   }
-  const { kind, message } = explainRefusal({ url: url, offered, info, infoUrl, infoError });
+  const explained = explainRefusal({ url: url, offered, info, infoUrl, infoError });
+  /** @type {import('./errors.js').RefusalKind | 'unreachable'} */
+  let kind = explained.kind;
+  let message = explained.message;
+  const known = status === null ? undefined : REFUSALS[status];
+  if (known && kind === 'refused') {
+    kind = known[0];
+    message = `could not connect to ${url}: ${known[1]}`;
+  } else if (kind === 'refused' && status === null && info?.limits?.auth === 'upgrade' && !sentToken) {
+    message += ' This server wants a token at the upgrade: pass auth: { token, mode: \'query\' }.';
+  }
   if (kind === 'unreachable' || !info) return new ConnectError(message, { kind: 'unreachable', cause: failure });
   return new HandshakeRefusedError(message, {
     kind,
+    status,
     offered,
     serverProtocols: info.protocols.map(String),
     serverVersions: Array.isArray(info.versions) ? info.versions.map(Number) : [],

@@ -14,6 +14,7 @@ export const JOIN_ERROR_NAMES = Object.freeze({
   6: 'ALREADY_JOINED',
   7: 'TOO_MANY_ROOMS',
   8: 'INTERNAL',
+  9: 'FORBIDDEN',
 });
 
 /** `JoinErrorCode` names → numbers, e.g. `JoinErrorCode.ROOM_NOT_FOUND === 1`. */
@@ -27,7 +28,24 @@ export const JoinErrorCode = Object.freeze({
   ALREADY_JOINED: 6,
   TOO_MANY_ROOMS: 7,
   INTERNAL: 8,
+  FORBIDDEN: 9,
 });
+
+/**
+ * What kind of {@link ConnectError}: `unreachable`, `bad-protocol`,
+ * `no-welcome`, `timeout`, or a {@link HandshakeRefusedError} kind.
+ * @typedef {'unreachable' | 'bad-protocol' | 'no-welcome' | 'timeout' | RefusalKind} ConnectErrorKind
+ */
+
+/**
+ * Why the server refused the upgrade: `incompatible` (no shared token),
+ * `wrong-app` (a different game), `forbidden` (HTTP 403: this page's origin
+ * is not allowed), `too-many` (HTTP 429: too many connections from this
+ * address or sessions of this user), `unavailable` (HTTP 503: full or
+ * shutting down), `refused` (another refusal, or a browser, which does not
+ * tell the status). HTTP 401 is an {@link AuthError} instead.
+ * @typedef {'incompatible' | 'wrong-app' | 'forbidden' | 'too-many' | 'unavailable' | 'refused'} RefusalKind
+ */
 
 /**
  * The connection could not be set up: the server is unreachable, closed the
@@ -38,13 +56,13 @@ export class ConnectError extends Error {
   /**
    * @param {string} message  for people
    * @param {object} [details]
-   * @param {'unreachable' | 'bad-protocol' | 'no-welcome' | 'timeout' | 'incompatible' | 'wrong-app' | 'refused'} [details.kind]
+   * @param {ConnectErrorKind} [details.kind]
    * @param {unknown} [details.cause]
    */
   constructor(message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ConnectError';
-    /** What went wrong, for code; `message` is for people. */
+    /** What went wrong, for code; `message` is for people. @type {ConnectErrorKind} */
     this.kind = details.kind ?? 'unreachable';
   }
 }
@@ -53,15 +71,16 @@ export class ConnectError extends Error {
  * The server answered but refused the WebSocket upgrade. `message` says why
  * in words a person can act on, e.g. `could not connect to ws://…/ws: this
  * client speaks arena v9 (arena.v9.proto), the server speaks arena v1–v2
- * (arena.v2.proto, …)`. `kind`: `incompatible` (no shared token),
- * `wrong-app` (a different game), `refused` (a shared token exists: the
- * server is full or a proxy blocked the upgrade).
+ * (arena.v2.proto, …)`. `kind`: see {@link RefusalKind}; `status`: the
+ * HTTP status where the WebSocket implementation tells it (Node's `ws`
+ * does, browsers do not: null).
  */
 export class HandshakeRefusedError extends ConnectError {
   /**
    * @param {string} message
    * @param {object} details
-   * @param {'incompatible' | 'wrong-app' | 'refused'} details.kind
+   * @param {RefusalKind} details.kind
+   * @param {number | null} [details.status]    the HTTP status, if known
    * @param {string[]} details.offered          the tokens this client offered
    * @param {string[]} details.serverProtocols  what the server speaks (`/info`)
    * @param {number[]} details.serverVersions
@@ -70,8 +89,10 @@ export class HandshakeRefusedError extends ConnectError {
   constructor(message, details) {
     super(message, { kind: details.kind });
     this.name = 'HandshakeRefusedError';
-    /** @type {'incompatible' | 'wrong-app' | 'refused'} */
+    /** @type {RefusalKind} */
     this.kind = details.kind;
+    /** The HTTP status (403, 429, 503, …), or null when not known. */
+    this.status = details.status ?? null;
     this.offered = details.offered;
     this.serverProtocols = details.serverProtocols;
     this.serverVersions = details.serverVersions;
@@ -126,5 +147,42 @@ export class TimeoutError extends Error {
   constructor(message) {
     super(message);
     this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * Authentication failed, or the credential ended: the server closed the
+ * connection for it, refused the upgrade with HTTP 401, or the `auth.token`
+ * function failed. `kind`:
+ *
+ * - `unauthorized`: the token was refused (close 4001, or HTTP 401 at the
+ *   upgrade: then `status` is 401);
+ * - `auth-timeout`: no `Auth` within the server's deadline (close 4002);
+ * - `forbidden`: a refresh for another user, or too many sessions of the
+ *   user (close 4003);
+ * - `expired`: the credential expired without a refresh (close 1008);
+ * - `token`: the `auth.token` function threw or returned no token.
+ *
+ * `fatal`: the client does not reconnect after it (all but `auth-timeout`
+ * and `token`: a retry cannot fix them).
+ */
+export class AuthError extends Error {
+  /**
+   * @param {'unauthorized' | 'auth-timeout' | 'forbidden' | 'expired' | 'token'} kind
+   * @param {number} code  the close code (4001, 4002, 4003, 1008), or 0
+   * @param {string} reason
+   * @param {{ status?: number, cause?: unknown }} [details]
+   */
+  constructor(kind, code, reason, details = {}) {
+    super(`playhouse-client: authentication: ${reason}`, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'AuthError';
+    this.kind = kind;
+    /** The close code (0 for a refused upgrade or a token function failure). */
+    this.code = code;
+    /** The HTTP status of a refused upgrade (401), else 0. */
+    this.status = details.status ?? 0;
+    this.reason = reason;
+    /** Whether the client stops rather than reconnecting. */
+    this.fatal = kind !== 'auth-timeout' && kind !== 'token';
   }
 }

@@ -7,6 +7,7 @@ import { JoinError } from './errors.js';
 import { errText } from './connection.js';
 import { toSeq } from './session.js';
 import { onResumed, onResumeRefused, checkResumeDone } from './resume.js';
+import { onAuthenticated } from './auth.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -125,6 +126,9 @@ function dispatch(client, conn, msg) {
       return;
     case 'resumed':
       onResumed(client, conn, m);
+      return;
+    case 'authenticated':
+      onAuthenticated(client, conn, m);
       return;
     case 'shutdown':
       // The server is draining: the first reconnect waits at least this

@@ -10,7 +10,9 @@ export {
   JOIN_ERROR_NAMES,
   ConnectionClosedError,
   TimeoutError,
+  AuthError,
 } from './errors.js';
+export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
 export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';

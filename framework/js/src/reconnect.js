@@ -3,9 +3,10 @@
 // begin a new one and rejoin the rooms, or forget them).
 
 import { backoffDelay } from './backoff.js';
-import { JoinError, JoinErrorCode, ConnectionClosedError } from './errors.js';
-import { errText, safeClose, detach, abandon } from './connection.js';
+import { AuthError, JoinError, JoinErrorCode, ConnectionClosedError } from './errors.js';
+import { errText, safeClose, detach, abandon, FailedBeforeOpen } from './connection.js';
 import { resume } from './resume.js';
+import { currentToken, refusalStatus, sendAuth } from './auth.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -40,7 +41,11 @@ function sleep(client, ms) {
  * server that holds the session, each failed attempt moves on to the next
  * URL. On the new connection the session is resumed when it can be;
  * otherwise (refused, or resume off) a new session begins and the rooms are
- * rejoined.
+ * rejoined. With the `auth` option each attempt takes the token anew (a
+ * function is called again) and, in `message` mode, authenticates first,
+ * before the `Resume`. An auth failure a retry cannot fix (HTTP 401 or 403,
+ * close 4001, 4003, 1008: {@link AuthError#fatal}) ends the loop: the
+ * client closes with it rather than retrying.
  * @param {Client} client
  * @param {number} code
  * @param {string} reason
@@ -60,11 +65,34 @@ export async function reconnectLoop(client, code, reason) {
     client._emit('reconnecting', { attempt: retry + 1, delayMs, code, reason, url });
     await sleep(client, delayMs);
     if (client._stopped()) return;
+    let token = '';
+    if (client._auth) {
+      try {
+        token = await currentToken(client._auth);
+      } catch (e) {
+        last = `${url}: ${errText(e)}`;
+        if (e instanceof AuthError) client._emit('authError', e);
+        continue;
+      }
+      if (client._stopped()) return;
+    }
     /** @type {Conn} */
     let conn;
     try {
-      conn = await client._openSocket(url);
+      conn = await client._openSocket(url, token);
     } catch (e) {
+      const status = e instanceof FailedBeforeOpen ? refusalStatus(e.detail) : null;
+      if (status === 401) {
+        const denied = new AuthError('unauthorized', 0, `HTTP 401 from ${url}: no valid credential at the upgrade`, { status });
+        client._emit('authError', denied);
+        client._finish(4001, denied.reason);
+        return;
+      }
+      if (status === 403) {
+        // The origin is refused: it will be on every attempt.
+        client._finish(4003, `HTTP 403 from ${url}: this origin is not allowed`);
+        return;
+      }
       last = `${url}: ${errText(e)}`;
       continue;
     }
@@ -80,6 +108,7 @@ export async function reconnectLoop(client, code, reason) {
     /** @type {Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>} */
     let result;
     try {
+      if (conn.awaitingAuth) await sendAuth(client, token);
       result = await settleSession(client, conn, policy, code, reason);
     } catch (e) {
       last = `${url}: ${errText(e)}`;
@@ -90,6 +119,11 @@ export async function reconnectLoop(client, code, reason) {
         abandon(conn.ws);
       }
       if (client._stopped()) return;
+      if (e instanceof AuthError && e.fatal) {
+        client._emit('authError', e);
+        client._finish(e.code || 4001, e.reason);
+        return;
+      }
       continue;
     }
     if (client._stopped()) return;

@@ -52,6 +52,17 @@
  * @property {number} [timeoutMs=10000]  limit for the handshake, joins, leaves and pings
  * @property {(url: string, init?: any) => Promise<any>} [fetch]  for `GET /info`
  *   after a refused handshake; default `globalThis.fetch`
+ * @property {import('./auth.js').AuthOptions} [auth]  authenticate every connection:
+ *   `{ token, mode: 'message' | 'query' }` (see README, Authentication)
+ */
+
+/**
+ * `authenticated` event, and what {@link Client#refreshToken} resolves with:
+ * the server accepted the credential (on connecting, on each reconnect, on a refresh).
+ * @typedef {object} AuthInfo
+ * @property {string} user       the user id the server knows (JWT `sub`)
+ * @property {number} expiresAt  when the credential expires, ms since the epoch
+ *   (0: never); refresh before then, or the server closes with 1008
  */
 
 /**
@@ -185,6 +196,10 @@
  * @property {NewSessionEvent} newSession
  * @property {CloseInfo} replaced  closed with 4009: the session was resumed on another
  *   connection; no reconnect follows (`close` comes next)
+ * @property {AuthInfo} authenticated  the server accepted the credential (each connection, each refresh)
+ * @property {import('./errors.js').AuthError} authError  authentication failed or the credential
+ *   ended (a 4001/4002/4003/1008 close, HTTP 401 on a reconnect, a failed automatic
+ *   refresh); when `fatal`, `close` follows and the client does not reconnect
  * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
  */
 
@@ -196,6 +211,7 @@
  * @property {WireCodec} codec
  * @property {any} welcome
  * @property {{ code: number, reason: string } | null} closedWith
+ * @property {boolean} awaitingAuth  an `Auth` is due first: nothing else may be sent yet
  */
 
 /**

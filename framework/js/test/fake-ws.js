@@ -6,7 +6,8 @@ import { encode, decode } from '@msgpack/msgpack';
 
 /**
  * @typedef {object} FakeServer
- * @property {(protocols: string[], url: string) => string | null} accept  the token to echo, or null to refuse the upgrade
+ * @property {(protocols: string[], url: string) => string | number | null} accept  the token to echo,
+ *   or null to refuse the upgrade (HTTP 400), or an HTTP status to refuse it with
  * @property {(ws: FakeWebSocket, msg: any) => void} [onMessage]  answers client envelopes
  * @property {(ws: FakeWebSocket) => Record<string, unknown>} [welcome]  fields of the Welcome
  *   (default: a new session `s<n>` and no resume token)
@@ -41,9 +42,9 @@ export class FakeWebSocket {
     const server = FakeWebSocket.server;
     setTimeout(() => {
       const chosen = server.accept(this.offered, this.url);
-      if (chosen === null) {
+      if (chosen === null || typeof chosen === 'number') {
         this.readyState = 3;
-        this.onerror?.({ message: 'Unexpected server response: 400' });
+        this.onerror?.({ message: `Unexpected server response: ${chosen ?? 400}` });
         this.onclose?.({ code: 1006, reason: '' });
         return;
       }

@@ -2,6 +2,7 @@
 //! how it paces its attempts.
 
 use super::{Backoff, Jitter, ReconnectError};
+use crate::ClientAuth;
 use playhouse::protocol::Token;
 use std::time::Duration;
 
@@ -31,6 +32,10 @@ pub struct ReconnectConfig {
     pub idle_timeout: Option<Duration>,
     /// How long a join, leave or ping waits for its answer.
     pub request_timeout: Duration,
+    /// Authenticate every connection with a token from this source (read
+    /// anew for each), before anything else — before the `Resume` of a
+    /// reconnect too; `None`: no credential.
+    pub auth: Option<ClientAuth>,
 }
 
 impl ReconnectConfig {
@@ -51,6 +56,7 @@ impl ReconnectConfig {
             attempt_timeout: Duration::from_secs(10),
             idle_timeout: Some(Duration::from_secs(15)),
             request_timeout: Duration::from_secs(10),
+            auth: None,
         }
     }
 

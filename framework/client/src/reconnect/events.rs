@@ -4,7 +4,7 @@
 
 use super::RoomRecord;
 use crate::envelope::{JoinError, Joined};
-use crate::{ClientError, Event};
+use crate::{AuthFailure, ClientError, Event};
 use std::time::Duration;
 
 /// A room got back after a new session.
@@ -84,6 +84,31 @@ pub enum ReconnectEvent {
         /// Why the last one failed.
         last_error: String,
     },
+    /// Authentication failed or ended for good (see
+    /// [`AuthFailure::is_fatal`]): a 4001, 4003 or credential-expired 1008
+    /// close, or HTTP 401 on a reconnect. A retry would get the same; the
+    /// client has stopped.
+    Unauthorized {
+        /// Why.
+        failure: AuthFailure,
+        /// The server's words.
+        reason: String,
+    },
+    /// A reconnect was refused with HTTP 403 (this origin is not allowed),
+    /// which every retry would get too. The client has stopped.
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's words.
+        body: String,
+    },
+    /// The automatic refresh could not get a token from the source
+    /// ([`crate::ClientAuth`]); it is tried again, halfway to the expiry.
+    /// The connection is unchanged.
+    AuthRefreshFailed {
+        /// What the source said.
+        error: String,
+    },
     /// The server closed the connection with a code that rules out
     /// reconnecting ([`FATAL_CLOSE_CODES`]). The client has stopped.
     Closed {
@@ -106,6 +131,12 @@ pub enum StopReason {
     /// The server closed with a code that rules out reconnecting.
     #[error("closed by the server with {0}")]
     Closed(u16),
+    /// Authentication failed or ended for good.
+    #[error("authentication: {0}")]
+    Unauthorized(AuthFailure),
+    /// A reconnect was refused with this HTTP status (403).
+    #[error("refused with HTTP {0}")]
+    Refused(u16),
     /// The game called [`ReconnectingClient::close`].
     #[error("closed by the game")]
     ClosedByClient,
@@ -121,6 +152,16 @@ pub enum ReconnectError {
     /// The config cannot work (no URL, a malformed token).
     #[error("reconnect config: {0}")]
     Config(String),
+    /// The first connection was refused for its credential (HTTP 401, or a
+    /// 4001/4003 close after `Auth`), or the upgrade with HTTP 403: a retry
+    /// would get the same, so none was made.
+    #[error("connection refused ({failure:?}): {reason}")]
+    Refused {
+        /// The auth failure, if it was one (else an HTTP 403).
+        failure: Option<AuthFailure>,
+        /// What the server said.
+        reason: String,
+    },
     /// The first connection failed on every attempt.
     #[error("could not connect after {attempts} attempts (last: {last_error})")]
     Unreachable {

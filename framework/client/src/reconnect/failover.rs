@@ -25,6 +25,12 @@ use std::time::Duration;
 /// at all (1006: network gone, server killed).
 pub const FATAL_CLOSE_CODES: [u16; 9] = [1000, 1002, 1003, 1007, 1008, 1009, 4001, 4003, 4005];
 
+/// HTTP statuses of a refused upgrade after which the client does not try
+/// again: 401 (no valid credential; the token source is asked anew for
+/// each attempt, so a refusal means it has none to give) and 403 (this
+/// origin is not allowed). 400, 429 and 503 are tried again.
+pub const FATAL_HTTP_STATUSES: [u16; 2] = [401, 403];
+
 /// The close code a server sends to a connection whose session another
 /// connection resumed.
 pub const REPLACED: u16 = 4009;

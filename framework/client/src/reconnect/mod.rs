@@ -57,20 +57,27 @@
 mod acks;
 mod backoff;
 mod config;
+mod credentials;
 mod events;
 mod failover;
+mod failure;
 mod rooms;
 
 pub use acks::AckSchedule;
 pub use backoff::{Backoff, Jitter};
 pub use config::ReconnectConfig;
+pub use credentials::{stop_after_attempt, RefreshPlan};
 pub use events::{ReconnectError, ReconnectEvent, RejoinFailed, Rejoined, StopReason};
-pub use failover::{after_close, AfterClose, Attempt, Outage, UrlRotation, FATAL_CLOSE_CODES, REPLACED};
+pub use failover::{
+    after_close, AfterClose, Attempt, Outage, UrlRotation, FATAL_CLOSE_CODES, FATAL_HTTP_STATUSES, REPLACED,
+};
 pub use rooms::{JoinedBy, RejoinStep, RoomMemory, RoomRecord};
 
-use crate::envelope::{Joined, LeaveReason, Left};
+use crate::envelope::{Authenticated, Joined, LeaveReason, Left};
 use crate::{Client, ClientError, Event, ResumeOutcome};
+use credentials::{credential, fresh_token};
 use playhouse::protocol::{Codec, Token, WireMessage};
+use rooms::rejoin;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -107,6 +114,10 @@ pub struct ReconnectingClient {
     token: Token,
     /// `Shutdown.reconnect_after_ms` of a notice on the live connection.
     shutdown_hint: Option<Duration>,
+    /// The last connection's latest `Authenticated`.
+    authenticated: Option<Authenticated>,
+    /// The automatic refresh of the live connection's credential.
+    refresh: RefreshPlan,
 }
 
 impl std::fmt::Debug for ReconnectingClient {
@@ -136,10 +147,22 @@ impl ReconnectingClient {
             };
             tokio::time::sleep(a.delay).await;
             let url = &config.urls[a.url];
-            match tokio::time::timeout(config.attempt_timeout, Client::connect(url, &tokens)).await {
+            let auth = config.auth.as_ref();
+            let dial = async {
+                let token = fresh_token(auth).await?;
+                Client::connect_with(url, &tokens, credential(auth, token.as_deref())).await
+            };
+            match tokio::time::timeout(config.attempt_timeout, dial).await {
                 Ok(Ok(conn)) => break (conn, a.url),
                 Ok(Err(e)) => {
                     tracing::debug!(url, attempt = a.number, error = %e, "connect attempt failed");
+                    if let Some((why, _)) = stop_after_attempt(&e) {
+                        let failure = match why {
+                            StopReason::Unauthorized(f) => Some(f),
+                            _ => None,
+                        };
+                        return Err(ReconnectError::Refused { failure, reason: format!("{url}: {e}") });
+                    }
                     outage.failed(format!("{url}: {e}"));
                 }
                 Err(_) => outage.failed(format!("{url}: timed out")),
@@ -160,6 +183,8 @@ impl ReconnectingClient {
             session: String::new(),
             token,
             shutdown_hint: None,
+            authenticated: None,
+            refresh: RefreshPlan::default(),
         };
         client.attach(conn, index, 0);
         Ok(client)
@@ -187,7 +212,9 @@ impl ReconnectingClient {
                 Phase::Connected(conn) => {
                     let ack_at = self.acks.due_at(conn.last_seq());
                     let idle_at = self.config.idle_timeout.map(|t| conn.last_heard() + t);
-                    let read = match ack_at.into_iter().chain(idle_at).min() {
+                    let auth = self.config.auth.as_ref();
+                    let refresh_at = self.refresh.due_at(auth, conn.authenticated(), Instant::now());
+                    let read = match ack_at.into_iter().chain(idle_at).chain(refresh_at).min() {
                         None => Some(conn.next_event().await),
                         Some(at) => tokio::select! {
                             r = conn.next_event() => Some(r),
@@ -211,6 +238,12 @@ impl ReconnectingClient {
                                 match conn.ack().await {
                                     Ok(()) => self.acks.sent(seq, now),
                                     Err(e) => self.connection_failed(e)?,
+                                }
+                                continue;
+                            }
+                            if refresh_at.is_some_and(|at| now >= at) {
+                                if let Some(ev) = self.auto_refresh().await? {
+                                    return Ok(ev);
                                 }
                             }
                         }
@@ -244,10 +277,21 @@ impl ReconnectingClient {
                     let why = match result {
                         Ok(Ok(back)) => {
                             self.rooms = back.rooms;
+                            let authenticated = back.conn.authenticated().cloned();
                             self.attach(back.conn, attempt.url, back.acked);
-                            return Ok(back.event);
+                            // Each connection's Authenticated, then how the session came back.
+                            let Some(a) = authenticated else { return Ok(back.event) };
+                            self.queue.push_back(back.event);
+                            return Ok(ReconnectEvent::Server(Event::Authenticated(a)));
                         }
-                        Ok(Err(e)) => e.to_string(),
+                        Ok(Err(e)) => {
+                            if let Some((why, event)) = stop_after_attempt(&e) {
+                                tracing::debug!(url = %self.config.urls[attempt.url], error = %e, "reconnect refused for good");
+                                self.phase = Phase::Stopped(why);
+                                return Ok(event);
+                            }
+                            e.to_string()
+                        }
                         Err(_) => "timed out".to_string(),
                     };
                     tracing::debug!(url = %self.config.urls[attempt.url], attempt = attempt.number, %why, "reconnect attempt failed");
@@ -404,6 +448,7 @@ impl ReconnectingClient {
         self.session = conn.welcome().session.clone();
         self.acks = AckSchedule::new(self.config.ack_interval, acked, Instant::now());
         self.shutdown_hint = None;
+        self.refresh.reset();
         self.phase = Phase::Connected(Box::new(conn));
     }
 
@@ -412,7 +457,11 @@ impl ReconnectingClient {
     async fn reattach(&self, index: usize) -> Result<Reattached, ClientError> {
         let url = &self.config.urls[index];
         let tokens: Vec<&str> = self.config.tokens.iter().map(String::as_str).collect();
-        let (mut conn, outcome) = Client::resume_or_new(url, &tokens, &self.resume_token, self.last_seq).await?;
+        let auth = self.config.auth.as_ref();
+        let token = fresh_token(auth).await?;
+        let cred = credential(auth, token.as_deref());
+        let (mut conn, outcome) =
+            Client::resume_or_new_with(url, &tokens, cred, &self.resume_token, self.last_seq).await?;
         conn.set_timeout(self.config.request_timeout);
         let url = url.clone();
         match outcome {
@@ -448,124 +497,4 @@ impl ReconnectingClient {
             _ => {}
         }
     }
-
-    /// Passes a failed call's result on, after acting on what the failure
-    /// means for the connection.
-    fn settle<T>(&mut self, r: Result<T, ClientError>) -> Result<T, ReconnectError> {
-        r.map_err(|e| {
-            self.on_failure(&e);
-            e.into()
-        })
-    }
-
-    /// The connection failed while reading: `Ok` when the failure became
-    /// events (reconnecting, or a stop to report), else the error.
-    fn connection_failed(&mut self, e: ClientError) -> Result<(), ReconnectError> {
-        if self.on_failure(&e) {
-            Ok(())
-        } else {
-            Err(e.into())
-        }
-    }
-
-    /// Acts on `e`; returns whether it was turned into events.
-    fn on_failure(&mut self, e: &ClientError) -> bool {
-        match e {
-            // The connection is fine: a refused join, a slow answer.
-            ClientError::Join(_) | ClientError::Timeout | ClientError::Resume(_) => false,
-            ClientError::Ws(_) | ClientError::Closed(None) => {
-                self.lose(e.to_string());
-                true
-            }
-            ClientError::Closed(Some(f)) => {
-                let (code, reason) = (u16::from(f.code), f.reason.to_string());
-                match after_close(Some(code)) {
-                    AfterClose::Reconnect => self.lose(format!("closed by the server: {code} {reason}")),
-                    AfterClose::Replaced => self.stop(StopReason::Replaced, Some(ReconnectEvent::Replaced { reason })),
-                    AfterClose::Stop => {
-                        self.stop(StopReason::Closed(code), Some(ReconnectEvent::Closed { code, reason }))
-                    }
-                }
-                true
-            }
-            ClientError::Codec(_)
-            | ClientError::Protocol(_)
-            | ClientError::BadProtocol(_)
-            | ClientError::BadToken(..)
-            | ClientError::Refused { .. } => {
-                self.stop(StopReason::Failed(e.to_string()), None);
-                false
-            }
-            #[cfg(feature = "tls")]
-            ClientError::Trust(_) => {
-                self.stop(StopReason::Failed(e.to_string()), None);
-                false
-            }
-        }
-    }
-
-    /// Takes the live connection out, keeping what a resume needs and the
-    /// messages it read but did not hand out.
-    fn detach(&mut self) {
-        let Phase::Connected(conn) = &mut self.phase else { return };
-        self.resume_token = conn.resume_token().to_string();
-        self.last_seq = conn.last_seq();
-        self.session = conn.welcome().session.clone();
-        for ev in conn.take_buffered() {
-            self.observe(&ev);
-            self.queue.push_back(ReconnectEvent::Server(ev));
-        }
-    }
-
-    fn lose(&mut self, cause: String) {
-        tracing::debug!(session = self.session(), %cause, "connection lost");
-        self.detach();
-        let hint = self.shutdown_hint.take().unwrap_or_default();
-        self.phase = Phase::Reconnecting { outage: Outage::after_loss(cause, hint), planned: None };
-    }
-
-    fn stop(&mut self, why: StopReason, event: Option<ReconnectEvent>) {
-        tracing::debug!(session = self.session(), %why, "client stopped");
-        self.detach();
-        self.phase = Phase::Stopped(why);
-        self.queue.extend(event);
-    }
-}
-
-/// Rejoins the rooms of `memory` on the fresh session of `conn`, in join
-/// order. Refusals are collected; a connection failure fails the attempt.
-async fn rejoin(
-    conn: &mut Client,
-    memory: &RoomMemory,
-) -> Result<(RoomMemory, Vec<Rejoined>, Vec<RejoinFailed>), ClientError> {
-    let mut rooms = RoomMemory::default();
-    let (mut rejoined, mut failed) = (Vec::new(), Vec::new());
-    for record in memory.records() {
-        let mut step = RejoinStep::first(record);
-        loop {
-            let answer = match &step {
-                RejoinStep::Join { room, options } => conn.join(room, options.clone()).await,
-                RejoinStep::JoinOrCreate { room_type, options } => {
-                    conn.join_or_create(room_type, options.clone()).await
-                }
-                RejoinStep::Create { room_type, options } => conn.create(room_type, options.clone()).await,
-            };
-            match answer {
-                Ok(joined) => {
-                    rooms.joined(&joined, record.by, record.options.clone());
-                    rejoined.push(Rejoined { previous: record.room.clone(), joined });
-                    break;
-                }
-                Err(ClientError::Join(error)) => match step.after_refusal(record, &error) {
-                    Some(next) => step = next,
-                    None => {
-                        failed.push(RejoinFailed { room: record.clone(), error });
-                        break;
-                    }
-                },
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Ok((rooms, rejoined, failed))
 }

@@ -3,7 +3,9 @@
 //! is what to send, and [`RejoinStep::after_refusal`] what to try when that
 //! is refused.
 
+use super::events::{RejoinFailed, Rejoined};
 use crate::envelope::{JoinError, Joined};
+use crate::{Client, ClientError};
 use std::collections::HashMap;
 
 /// How the game got into a room.
@@ -124,6 +126,44 @@ impl RejoinStep {
             JoinedBy::Create => Some(RejoinStep::Create { room_type, options }),
         }
     }
+}
+
+/// Rejoins the rooms of `memory` on the fresh session of `conn`, in join
+/// order. Refusals are collected; a connection failure fails the attempt.
+pub(super) async fn rejoin(
+    conn: &mut Client,
+    memory: &RoomMemory,
+) -> Result<(RoomMemory, Vec<Rejoined>, Vec<RejoinFailed>), ClientError> {
+    let mut rooms = RoomMemory::default();
+    let (mut rejoined, mut failed) = (Vec::new(), Vec::new());
+    for record in memory.records() {
+        let mut step = RejoinStep::first(record);
+        loop {
+            let answer = match &step {
+                RejoinStep::Join { room, options } => conn.join(room, options.clone()).await,
+                RejoinStep::JoinOrCreate { room_type, options } => {
+                    conn.join_or_create(room_type, options.clone()).await
+                }
+                RejoinStep::Create { room_type, options } => conn.create(room_type, options.clone()).await,
+            };
+            match answer {
+                Ok(joined) => {
+                    rooms.joined(&joined, record.by, record.options.clone());
+                    rejoined.push(Rejoined { previous: record.room.clone(), joined });
+                    break;
+                }
+                Err(ClientError::Join(error)) => match step.after_refusal(record, &error) {
+                    Some(next) => step = next,
+                    None => {
+                        failed.push(RejoinFailed { room: record.clone(), error });
+                        break;
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok((rooms, rejoined, failed))
 }
 
 #[cfg(test)]
