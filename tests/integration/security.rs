@@ -292,32 +292,46 @@ async fn past_the_rate_limit_messages_are_dropped_or_the_connection_closed() {
 }
 
 #[tokio::test]
-async fn connections_per_address_and_sessions_per_user_are_capped_with_429() {
+async fn connections_per_address_are_capped_with_429_and_sessions_per_user_with_4003() {
     let server = start(|c| {
-        c.max_connections_per_ip = 2;
+        c.max_connections_per_ip = 3;
         c.max_sessions_per_user = 1;
         c.auth = Some(AuthConfig::new(hs256()));
     });
     let url = |user: &str| format!("{}?token={}", ws_url(server.addr()), jwt(user, Duration::from_secs(60)));
-    let a = Client::connect(&url("ann"), &TOKENS).await.unwrap();
-    match Client::connect(&url("ann"), &TOKENS).await {
-        Err(ClientError::Refused { status: 429, body }) => assert!(body.contains("sessions"), "{body}"),
-        other => panic!("a second session of ann: {:?}", other.map(|_| ())),
-    }
-    let _b = Client::connect(&url("bob"), &TOKENS).await.unwrap();
-    match Client::connect(&url("cat"), &TOKENS).await {
+    let mut a = Client::connect(&url("ann"), &TOKENS).await.unwrap();
+    let room = a.create("probe30", HashMap::new()).await.unwrap().room;
+    // A second session of ann may connect, but not join: the cap counts
+    // sessions in use.
+    let mut second = Client::connect(&url("ann"), &TOKENS).await.unwrap();
+    second
+        .send(C::Join(playhouse_client::envelope::Join { request: 1, room: room.clone(), options: HashMap::new() }))
+        .await
+        .unwrap();
+    let (code, reason) = expect_close(&mut second, Duration::from_secs(3)).await;
+    assert_eq!(code, 4003, "{reason}");
+    assert!(reason.contains("sessions"), "{reason}");
+    // At the cap, ann can still resume her session on a new connection.
+    let b =
+        Client::resume(&url("ann"), &TOKENS, a.resume_token(), a.last_seq()).await.expect("a resume is never capped");
+    assert_eq!(expect_close(&mut a, Duration::from_secs(3)).await.0, 4009);
+    assert_eq!(b.client_id(&room), Some(1));
+    // Per address: three connections are open (b, bob, cat below would be the fourth).
+    let _bob = Client::connect(&url("bob"), &TOKENS).await.unwrap();
+    let _cat = Client::connect(&url("cat"), &TOKENS).await.unwrap();
+    match Client::connect(&url("dan"), &TOKENS).await {
         Err(ClientError::Refused { status: 429, body }) => {
             assert!(body.contains("too many connections from"), "{body}")
         }
-        other => panic!("a third connection from one address: {:?}", other.map(|_| ())),
+        other => panic!("a fourth connection from one address: {:?}", other.map(|_| ())),
     }
-    a.close().await.unwrap();
+    b.close().await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    Client::connect(&url("cat"), &TOKENS).await.expect("a slot was freed");
+    Client::connect(&url("dan"), &TOKENS).await.expect("a slot was freed");
     let (status, info) = http_get(server.addr(), "/info");
     assert_eq!(status, 200);
     for key in
-        ["\"max_connections_per_ip\":2", "\"max_sessions_per_user\":1", "\"auth\":\"upgrade\"", "\"messages_per_sec\""]
+        ["\"max_connections_per_ip\":3", "\"max_sessions_per_user\":1", "\"auth\":\"upgrade\"", "\"messages_per_sec\""]
     {
         assert!(info.contains(key), "{key} missing from /info: {info}");
     }

@@ -122,14 +122,11 @@ impl GameConnection {
         }
     }
 
-    /// Binds the session to the authenticated user (closing 4003 if the
-    /// user holds too many sessions) and schedules the credential check.
+    /// Binds the session to the authenticated user and schedules the
+    /// credential check.
     fn on_authenticated(&mut self, link: &mut Link<'_, Self>) -> bool {
         let Some(user) = self.auth.user().map(str::to_string) else { return true };
-        if let Err(e) = self.shared.sessions.bind_user(&self.session, self.conn, &user) {
-            link.close(CloseCode::Forbidden, &e.to_string());
-            return false;
-        }
+        self.shared.sessions.bind_user(&self.session, self.conn, &user);
         self.schedule_auth_check(link);
         true
     }
@@ -287,6 +284,13 @@ impl GameConnection {
         // input makes it this connection's, and a resume then too late.
         if matches!(kind, In::Join(_) | In::JoinOrCreate(_) | In::Create(_) | In::Leave(_) | In::Input(_)) {
             self.settled = true;
+        }
+        // A session counts against its user's cap from its first join (a
+        // connection that resumes another session never does).
+        if matches!(kind, In::Join(_) | In::JoinOrCreate(_) | In::Create(_)) {
+            if let Err(e) = self.shared.sessions.count_user(&self.session, self.conn) {
+                return link.close(CloseCode::Forbidden, &e.to_string());
+            }
         }
         let user = self.auth.user().map(str::to_string);
         let session = self.session.clone();

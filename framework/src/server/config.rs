@@ -64,8 +64,9 @@ pub struct ServerConfig {
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the real
     /// client (for the per-address cap and logs). Empty: the peer address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Most sessions (open or parked) one authenticated user may hold; past
-    /// it upgrades get HTTP 429, or a first-message `Auth` gets close 4003.
+    /// Most sessions (open or parked, counted from their first join) one
+    /// authenticated user may hold; a join past it closes the connection
+    /// with 4003. Resuming one of the user's sessions is never refused.
     pub max_sessions_per_user: usize,
     /// Serve `https://` / `wss://` with this certificate and key (cargo
     /// feature `tls`); `None` (the default): plain HTTP, e.g. behind a

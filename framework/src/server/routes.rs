@@ -1,8 +1,7 @@
 //! HTTP routes: the WebSocket upgrade (`/ws`) and the plain endpoints.
 //! Refusals before the upgrade are HTTP statuses with a plain-text body a
 //! person can read: 403 (origin not allowed), 400 (no shared subprotocol),
-//! 401 (authentication), 429 (too many connections from one address, or
-//! sessions of one user), 503 (server full, or shutting down: then
+//! 401 (authentication), 429 (too many connections from one address), 503 (server full, or shutting down: then
 //! `/readyz` is 503 `draining` too).
 
 use super::AppState;
@@ -80,12 +79,6 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
             (None, AuthMode::FirstMessage { .. }) => None,
         },
     };
-    if let Some(id) = &identity {
-        if state.conn.sessions.user_at_cap(&id.user) {
-            let max = state.config.max_sessions_per_user;
-            return refuse(&state, StatusCode::TOO_MANY_REQUESTS, format!("user already holds {max} sessions"));
-        }
-    }
     let ip_slot = match client_ip(&req, &state.config.trusted_proxies) {
         Some(ip) => match state.per_ip.acquire(ip) {
             Some(slot) => Some(slot),

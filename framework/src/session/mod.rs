@@ -74,6 +74,8 @@ pub struct SessionState {
     /// The authenticated user the session belongs to: only that user may
     /// resume it.
     pub user: Option<String>,
+    /// Counted against the user's session cap (from its first join on).
+    pub(crate) counted: bool,
 }
 
 impl Session {

@@ -156,25 +156,30 @@ impl Sessions {
         self.users.get(user).map_or(0, |n| *n)
     }
 
-    /// Whether `user` may open another session.
-    pub fn user_at_cap(&self, user: &str) -> bool {
-        self.max_per_user != 0 && self.user_sessions(user) >= self.max_per_user
+    /// Binds `session` (owned by `conn`) to `user`: only that user may
+    /// resume it. Does not count it against the user's cap yet (see
+    /// [`Sessions::count_user`]), so a connection that only resumes another
+    /// of the user's sessions is never refused for the cap.
+    pub fn bind_user(&self, session: &Session, conn: u64, user: &str) {
+        if let Some(mut st) = session.owned_by(conn) {
+            st.user.get_or_insert_with(|| user.to_string());
+        }
     }
 
-    /// Binds `session` (owned by `conn`) to `user`, counting it against the
-    /// user's cap. A session is bound once; binding it again to the same
-    /// user is a no-op.
-    pub fn bind_user(&self, session: &Session, conn: u64, user: &str) -> Result<(), TooManySessions> {
+    /// Counts `session` against its user's cap, once: called when the
+    /// session is first used for a room. Past the cap: `Err`.
+    pub fn count_user(&self, session: &Session, conn: u64) -> Result<(), TooManySessions> {
         let Some(mut st) = session.owned_by(conn) else { return Ok(()) };
-        if st.user.is_some() {
+        if st.counted {
             return Ok(());
         }
-        let mut n = self.users.entry(user.to_string()).or_insert(0);
+        let Some(user) = st.user.clone() else { return Ok(()) };
+        let mut n = self.users.entry(user).or_insert(0);
         if self.max_per_user != 0 && *n >= self.max_per_user {
             return Err(TooManySessions(self.max_per_user));
         }
         *n += 1;
-        st.user = Some(user.to_string());
+        st.counted = true;
         Ok(())
     }
 
@@ -215,6 +220,7 @@ impl Sessions {
                 pending: HashMap::new(),
                 log: ReplayLog::new(self.config.replay_max_messages, self.config.replay_max_bytes),
                 user: None,
+                counted: false,
             }),
         });
         self.map.insert(id, session.clone());
@@ -305,7 +311,9 @@ impl Sessions {
         }
         st.log.clear();
         if let Some(user) = st.user.take() {
-            self.unbind_user(&user);
+            if std::mem::take(&mut st.counted) {
+                self.unbind_user(&user);
+            }
         }
         // The caller removes it from the map after dropping the state lock:
         // `sweep` takes map then state, so state then map would deadlock.

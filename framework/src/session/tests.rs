@@ -125,19 +125,24 @@ fn tokens_of_another_process_or_session_do_not_resume() {
 }
 
 #[test]
-fn a_session_bound_to_a_user_resumes_only_for_that_user_and_counts_against_the_cap() {
+fn a_session_bound_to_a_user_resumes_only_for_that_user_and_counts_from_its_first_join() {
     let reg = sessions(SessionConfig::default()).with_max_per_user(2);
     let (a, b, c) = (reg.open(1), reg.open(2), reg.open(3));
-    reg.bind_user(&a, 1, "ann").unwrap();
-    reg.bind_user(&b, 2, "ann").unwrap();
-    assert_eq!(reg.bind_user(&c, 3, "ann"), Err(TooManySessions(2)));
-    assert!(reg.user_at_cap("ann"));
+    for (s, conn) in [(&a, 1), (&b, 2), (&c, 3)] {
+        reg.bind_user(s, conn, "ann");
+    }
+    assert_eq!(reg.user_sessions("ann"), 0, "bound, not counted: none of them joined a room yet");
+    reg.count_user(&a, 1).unwrap();
+    reg.count_user(&a, 1).unwrap();
+    reg.count_user(&b, 2).unwrap();
+    assert_eq!(reg.count_user(&c, 3), Err(TooManySessions(2)));
     let token = reg.token(&a);
     assert_eq!(reg.resume(&token, 0, 9, Some("bob"), "", Instant::now()).unwrap_err(), ResumeError::WrongUser);
     assert_eq!(reg.resume(&token, 0, 9, None, "", Instant::now()).unwrap_err(), ResumeError::WrongUser);
-    assert!(reg.resume(&token, 0, 9, Some("ann"), "", Instant::now()).is_ok());
+    assert!(reg.resume(&token, 0, 9, Some("ann"), "", Instant::now()).is_ok(), "at the cap, a resume is fine");
     reg.end(&b);
-    assert_eq!(reg.user_sessions("ann"), 1);
+    reg.end(&c);
+    assert_eq!(reg.user_sessions("ann"), 1, "only counted sessions give their count back");
 }
 
 #[test]
