@@ -21,22 +21,22 @@
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
 use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem};
-use crate::auth::{AuthGate, Step};
+use crate::auth::AuthGate;
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
-    client_msg::Kind as In, server_msg::Kind as Out, Authenticated, Error as WireError, JoinError, JoinErrorCode,
-    Joined, LeaveReason as WireLeave, Left, Pong, Resume, Resumed, ServerMsg, Shutdown, Welcome,
+    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
+    LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{stamp_seq, CloseCode, Token};
 use crate::registry::{InputError, RawInput, Registry, RegistryError, RoomHandle};
 use crate::room::{JoinRequest, LeaveReason, Options};
-use crate::session::{ResumeError, Session, SessionState, Sessions};
+use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// What every connection of a server shares.
 pub struct ConnectionShared {
@@ -89,6 +89,9 @@ pub const ERROR_UNKNOWN_KIND: u32 = 1003;
 /// expired, ended, lived on another server, or the token is bad).
 pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
+mod credentials;
+mod resume;
+
 fn unix_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -119,37 +122,6 @@ impl GameConnection {
             auth,
             rate,
             _ip: ip,
-        }
-    }
-
-    /// Binds the session to the authenticated user and schedules the
-    /// credential check.
-    fn on_authenticated(&mut self, link: &mut Link<'_, Self>) -> bool {
-        let Some(user) = self.auth.user().map(str::to_string) else { return true };
-        self.shared.sessions.bind_user(&self.session, self.conn, &user);
-        self.schedule_auth_check(link);
-        true
-    }
-
-    fn schedule_auth_check(&self, link: &mut Link<'_, Self>) {
-        if let Some(after) = self.auth.next_check(Instant::now(), SystemTime::now()) {
-            // Timers are not precise to the millisecond: check a little late
-            // rather than early (an early check would reschedule at once).
-            link.timer(after + Duration::from_millis(5));
-        }
-    }
-
-    fn on_auth(&mut self, token: &str, link: &mut Link<'_, Self>) {
-        match self.auth.auth(token, SystemTime::now()) {
-            Step::Accepted(id) => {
-                if !self.on_authenticated(link) {
-                    return;
-                }
-                let expires_at =
-                    id.expires_at.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_millis() as u64);
-                self.send(link, Out::Authenticated(Authenticated { user: id.user, expires_at }));
-            }
-            Step::Close(code, reason) => link.close(code, &reason),
         }
     }
 
@@ -368,79 +340,6 @@ impl GameConnection {
             }
             In::Ping(p) => self.send(link, Out::Pong(Pong { client_time: p.client_time, server_time: unix_millis() })),
         }
-    }
-
-    /// `Resume`: takes over the session of the token, replays what the
-    /// client missed, and drops the fresh session this connection opened.
-    fn resume(&mut self, r: Resume, link: &mut Link<'_, Self>) {
-        let metrics = &self.shared.metrics;
-        if self.settled {
-            metrics.resume("refused");
-            return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
-        }
-        let res = match self.shared.sessions.resume(
-            &r.token,
-            r.last_seq,
-            self.conn,
-            self.auth.user(),
-            &self.token.to_string(),
-            Instant::now(),
-        ) {
-            Ok(res) => res,
-            Err(e) => {
-                metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
-                return self.error(link, ERROR_RESUME_UNAVAILABLE, e.to_string());
-            }
-        };
-        self.settled = true;
-        metrics.resume(if res.resync { "resync" } else { "replayed" });
-        let fresh = std::mem::replace(&mut self.session, res.session.clone());
-        self.shared.sessions.end(&fresh);
-        if let Some(old) = res.replaced {
-            // The old connection no longer owns the session: whatever it
-            // still does is ignored; this closes it for its client's sake.
-            self.shared.live.close(old, CloseCode::Replaced, "session resumed on another connection");
-        }
-        let session = res.session;
-        self.shared.live.set_outbox(self.conn, session.outbox().clone());
-        let rooms = res
-            .rooms
-            .iter()
-            .map(|(id, h, client)| Joined {
-                request: 0,
-                room: id.to_string(),
-                room_type: h.room_type.to_string(),
-                tick_hz: h.tick_hz,
-                client: *client,
-            })
-            .collect();
-        let resumed = Resumed {
-            session: session.name().to_string(),
-            resume_token: self.shared.sessions.token(&session),
-            replayed: res.replay.len() as u32,
-            resync: res.resync,
-            rooms,
-            server_time: unix_millis(),
-        };
-        tracing::debug!(
-            conn = self.conn,
-            session = session.name(),
-            replayed = resumed.replayed,
-            resync = resumed.resync,
-            "session resumed"
-        );
-        self.send(link, Out::Resumed(resumed));
-        for f in res.replay {
-            link.binary(f);
-        }
-        for (_, h, _) in &res.rooms {
-            if let Some(p) = h.port() {
-                p.back(session.id());
-            }
-        }
-        // Attaching wakes this connection for whatever waited meanwhile.
-        let addr = link.address();
-        session.outbox().attach(move || addr.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
     }
 
     fn on_event(&mut self, st: &mut SessionState, ev: ConnEvent, link: &mut Link<'_, Self>) {

@@ -1,0 +1,41 @@
+//! Authentication on a connection: binding the session to the user, the
+//! `Auth` message (first auth or refresh), and the credential timer.
+
+use super::GameConnection;
+use crate::auth::Step;
+use crate::protocol::envelope::{server_msg::Kind as Out, Authenticated};
+use crate::transport::Link;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+impl GameConnection {
+    /// Binds the session to the authenticated user and schedules the
+    /// credential check.
+    pub(super) fn on_authenticated(&mut self, link: &mut Link<'_, Self>) -> bool {
+        let Some(user) = self.auth.user().map(str::to_string) else { return true };
+        self.shared.sessions.bind_user(&self.session, self.conn, &user);
+        self.schedule_auth_check(link);
+        true
+    }
+
+    pub(super) fn schedule_auth_check(&self, link: &mut Link<'_, Self>) {
+        if let Some(after) = self.auth.next_check(Instant::now(), SystemTime::now()) {
+            // Timers are not precise to the millisecond: check a little late
+            // rather than early (an early check would reschedule at once).
+            link.timer(after + Duration::from_millis(5));
+        }
+    }
+
+    pub(super) fn on_auth(&mut self, token: &str, link: &mut Link<'_, Self>) {
+        match self.auth.auth(token, SystemTime::now()) {
+            Step::Accepted(id) => {
+                if !self.on_authenticated(link) {
+                    return;
+                }
+                let expires_at =
+                    id.expires_at.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_millis() as u64);
+                self.send(link, Out::Authenticated(Authenticated { user: id.user, expires_at }));
+            }
+            Step::Close(code, reason) => link.close(code, &reason),
+        }
+    }
+}
