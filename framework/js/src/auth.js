@@ -6,6 +6,7 @@
 
 import { AuthError, ConnectionClosedError } from './errors.js';
 import { toSeq } from './session.js';
+import { pending } from './requests.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -172,7 +173,7 @@ export function refreshDelay(expiresAt, now, refreshBeforeMs) {
  */
 export function sendAuth(client, token) {
   return new Promise((resolve, reject) => {
-    const entry = client._pending(resolve, reject, 'authentication', () => {
+    const entry = pending(client, resolve, reject, 'authentication', () => {
       const i = client._pendingAuths.indexOf(entry);
       if (i >= 0) client._pendingAuths.splice(i, 1);
     });
@@ -181,6 +182,30 @@ export function sendAuth(client, token) {
       entry.reject(new ConnectionClosedError(1006, 'not connected', 'authentication'));
     }
   });
+}
+
+/**
+ * {@link Client#refreshToken}: sends a fresh credential on the open
+ * connection (`token`, or the `auth.token` option's) and resolves with the
+ * server's `Authenticated`. A `token` given here also replaces a string
+ * `auth.token`, so later reconnects use it.
+ * @param {Client} client
+ * @param {string} [token]
+ * @returns {Promise<AuthInfo>}
+ */
+export async function refreshCredential(client, token) {
+  if (token !== undefined && (typeof token !== 'string' || !token)) {
+    throw new TypeError('playhouse-client: refreshToken(token): the token must be a non-empty string');
+  }
+  let t = token;
+  if (t === undefined) {
+    if (!client._auth) throw new TypeError('playhouse-client: refreshToken() needs a token, or the auth option');
+    t = await currentToken(client._auth);
+  } else if (client._auth && typeof client._auth.token === 'string') {
+    client._auth.token = t;
+  }
+  if (!client._isOpen()) throw new ConnectionClosedError(1006, 'not connected', 'refreshToken');
+  return sendAuth(client, t);
 }
 
 /**

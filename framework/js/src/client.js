@@ -1,18 +1,23 @@
 // The Playhouse client: one WebSocket, the negotiated subprotocol, the
 // envelope (docs/protocol.md), joins, inputs, pings and reconnects.
 // Mirrors framework/client/src/lib.rs, with events instead of a read loop.
+//
+// This module holds the client's state and its public API; the work is done
+// by functions that take the client: dial.js (connecting), requests.js
+// (joins, leaves, pings), frames.js (incoming frames), closing.js (closes),
+// reconnect.js and resume.js (reconnects), auth.js (credentials).
 
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
 import { Schema, missingTypes } from './codec.js';
-import { isFatalClose, reconnectPolicy, CLOSE_REPLACED } from './backoff.js';
-import { AuthError, ConnectError, ConnectionClosedError, TimeoutError } from './errors.js';
-import { OPEN, FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
-import { onFrame, nowMs } from './frames.js';
-import { reconnectLoop } from './reconnect.js';
+import { reconnectPolicy } from './backoff.js';
+import { OPEN } from './connection.js';
 import { SessionTracker, ackPolicy } from './session.js';
-import { joinOptions, urlList } from './options.js';
-import { authPolicy, currentToken, withToken, sendAuth, cancelRefresh, authCloseError, refusalStatus } from './auth.js';
+import { urlList } from './options.js';
+import { authPolicy, refreshCredential } from './auth.js';
+import { joinRequest, leaveRequest, pingRequest } from './requests.js';
+import { connectFirst, openClientSocket } from './dial.js';
+import { closeClient, finish } from './closing.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
 /** @typedef {import('./tokens.js').Token} Token */
@@ -70,7 +75,7 @@ export class Client extends Emitter {
    */
   static async connect(url, options) {
     const client = new Client(url, options);
-    await client._start();
+    await connectFirst(client);
     return client;
   }
 
@@ -82,15 +87,15 @@ export class Client extends Emitter {
   constructor(url, options) {
     super();
     if (!options || typeof options !== 'object') throw new TypeError('playhouse-client: options are required (at least { tokens })');
-    /** @internal (used by reconnect.js) The server URLs, in failover order. */
+    /** @internal (used by dial.js, reconnect.js) The server URLs, in failover order. */
     this._urls = urlList(url, options.urls);
     /** @internal (used by reconnect.js) Index in `_urls` of the last connection's URL. */
     this._urlIndex = 0;
-    /** @private */
+    /** @internal (used by dial.js) */
     this._tokens = parseTokens(options.tokens);
-    /** @private @type {Schema | null} */
+    /** @internal (used by dial.js) @type {Schema | null} */
     this._schema = options.protos && options.protos.length ? new Schema(options.protos) : null;
-    /** @private @type {GameTypes} */
+    /** @internal (used by dial.js) @type {GameTypes} */
     this._game = {
       package: options.game?.package ?? this._tokens[0].app,
       input: options.game?.input ?? 'Input',
@@ -106,65 +111,65 @@ export class Client extends Emitter {
         'playhouse-client: no WebSocket class: pass options.WebSocket (in Node 20: `import { WebSocket } from "ws"`)',
       );
     }
-    /** @private @type {WebSocketConstructor} */
+    /** @internal (used by dial.js) @type {WebSocketConstructor} */
     this._WS = WS;
-    /** @internal (used by resume.js) */
+    /** @internal (used by dial.js, requests.js, resume.js) */
     this._timeoutMs = options.timeoutMs ?? 10000;
-    /** @private */
+    /** @internal (used by dial.js) */
     this._fetch = options.fetch ?? /** @type {any} */ (globalThis).fetch;
-    /** @internal (used by reconnect.js) */
+    /** @internal (used by closing.js, reconnect.js) */
     this._policy = reconnectPolicy(options.reconnect);
-    /** @internal (used by auth.js, reconnect.js) @type {import('./auth.js').AuthPolicy | null} */
+    /** @internal (used by auth.js, dial.js, reconnect.js) @type {import('./auth.js').AuthPolicy | null} */
     this._auth = authPolicy(options.auth);
     /** @internal (used by auth.js) @type {AuthInfo | null} the last `Authenticated` */
     this._authInfo = null;
-    /** @internal (used by auth.js) @type {Pending[]} Auth requests waiting for `Authenticated`, oldest first */
+    /** @internal (used by auth.js, requests.js, closing.js) @type {Pending[]} Auth requests waiting for `Authenticated`, oldest first */
     this._pendingAuths = [];
     /** @internal (used by auth.js) @type {ReturnType<typeof setTimeout> | null} the automatic refresh */
     this._refreshTimer = null;
     /**
-     * @internal (used by frames.js, resume.js, reconnect.js) The session: id,
+     * @internal (used by frames.js, resume.js, dial.js, closing.js, reconnect.js) The session: id,
      * resume token, last seq, acks.
      */
     this._session = new SessionTracker(ackPolicy(options.ack), (seq) => this._send({ kind: { ack: { seq } } }));
-    /** @internal (used by frames.js, resume.js) @type {ResumeWait | null} the resume in flight */
+    /** @internal (used by frames.js, resume.js, closing.js) @type {ResumeWait | null} the resume in flight */
     this._resumeWait = null;
     /**
-     * @internal (used by frames.js, resume.js) Rooms `leave` was called for and
+     * @internal (used by frames.js, resume.js, requests.js) Rooms `leave` was called for and
      * no `Left` has arrived yet: a resume that still lists one leaves it again.
      * @type {Set<string>}
      */
     this._leaving = new Set();
 
-    /** @internal (used by reconnect.js) @type {Conn | null} the attached socket */
+    /** @internal (used by dial.js, closing.js, reconnect.js) @type {Conn | null} the attached socket */
     this._conn = null;
     /** @private @type {Conn | null} the last socket that got a Welcome (for protocol/session) */
     this._last = null;
-    /** @internal (used by reconnect.js) @type {'connecting' | 'open' | 'reconnecting' | 'closed'} */
+    /** @internal (used by dial.js, closing.js, reconnect.js) @type {'connecting' | 'open' | 'reconnecting' | 'closed'} */
     this._status = 'connecting';
     /** @internal (used by frames.js, reconnect.js) The server's Shutdown hint for the next reconnect, ms. */
     this._shutdownHintMs = 0;
-    /** @private */
+    /** @internal (used by closing.js) */
     this._closeRequested = false;
-    /** @internal (used by frames.js, reconnect.js) @type {Map<string, RoomRecord>} */
+    /** @internal (used by frames.js, requests.js, closing.js, reconnect.js) @type {Map<string, RoomRecord>} */
     this._rooms = new Map();
-    /** @internal (used by frames.js) @type {Map<number, Pending & { options: Record<string, string> }>} */
+    /** @internal (used by frames.js, requests.js) @type {Map<number, Pending & { options: Record<string, string> }>} */
     this._pendingJoins = new Map();
-    /** @internal (used by frames.js) @type {Map<number, Pending & { started: number }>} */
+    /** @internal (used by frames.js, requests.js) @type {Map<number, Pending & { started: number }>} */
     this._pendingPings = new Map();
-    /** @internal (used by frames.js) @type {Map<string, Pending[]>} */
+    /** @internal (used by frames.js, requests.js) @type {Map<string, Pending[]>} */
     this._pendingLeaves = new Map();
-    /** @private */
+    /** @internal (used by requests.js) */
     this._nextRequest = 1;
-    /** @private */
+    /** @internal (used by requests.js) */
     this._lastClientTime = 0;
     /** @internal (used by reconnect.js) @type {ReturnType<typeof setTimeout> | null} */
     this._sleepTimer = null;
-    /** @internal (used by reconnect.js) @type {(() => void) | null} */
+    /** @internal (used by reconnect.js, closing.js) @type {(() => void) | null} */
     this._wake = null;
-    /** @private @type {(() => void) | null} */
+    /** @internal (used by closing.js) @type {(() => void) | null} */
     this._resolveClosed = null;
-    /** @private @type {Promise<void>} */
+    /** @internal (used by closing.js) @type {Promise<void>} */
     this._closed = new Promise((resolve) => (this._resolveClosed = resolve));
     /**
      * The last round-trip time measured by {@link Client#ping}, in ms, or null.
@@ -248,19 +253,8 @@ export class Client extends Emitter {
    * @param {string} [token]
    * @returns {Promise<AuthInfo>}
    */
-  async refreshToken(token) {
-    if (token !== undefined && (typeof token !== 'string' || !token)) {
-      throw new TypeError('playhouse-client: refreshToken(token): the token must be a non-empty string');
-    }
-    let t = token;
-    if (t === undefined) {
-      if (!this._auth) throw new TypeError('playhouse-client: refreshToken() needs a token, or the auth option');
-      t = await currentToken(this._auth);
-    } else if (this._auth && typeof this._auth.token === 'string') {
-      this._auth.token = t;
-    }
-    if (!this._isOpen()) throw new ConnectionClosedError(1006, 'not connected', 'refreshToken');
-    return sendAuth(this, t);
+  refreshToken(token) {
+    return refreshCredential(this, token);
   }
 
   /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
@@ -292,7 +286,7 @@ export class Client extends Emitter {
    * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
    */
   joinOrCreate(roomType, options) {
-    return this._joinRequest('joinOrCreate', { roomType: String(roomType) }, options);
+    return joinRequest(this, 'joinOrCreate', { roomType: String(roomType) }, options);
   }
 
   /**
@@ -302,7 +296,7 @@ export class Client extends Emitter {
    * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
    */
   create(roomType, options) {
-    return this._joinRequest('create', { roomType: String(roomType) }, options);
+    return joinRequest(this, 'create', { roomType: String(roomType) }, options);
   }
 
   /**
@@ -312,7 +306,7 @@ export class Client extends Emitter {
    * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
    */
   join(room, options) {
-    return this._joinRequest('join', { room: String(room) }, options);
+    return joinRequest(this, 'join', { room: String(room) }, options);
   }
 
   /**
@@ -322,26 +316,7 @@ export class Client extends Emitter {
    * @returns {Promise<LeftEvent>}
    */
   leave(room) {
-    const rec = this._rooms.get(room);
-    if (!rec) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
-    rec.left = true;
-    this._rooms.delete(room);
-    this._leaving.add(room);
-    if (!this._isOpen()) {
-      if (this._status === 'reconnecting') return Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
-      return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
-    }
-    return new Promise((resolve, reject) => {
-      const entry = this._pending(resolve, reject, `leave ${room}`, () => {
-        const list = this._pendingLeaves.get(room) ?? [];
-        const i = list.indexOf(entry);
-        if (i >= 0) list.splice(i, 1);
-      });
-      const list = this._pendingLeaves.get(room) ?? [];
-      list.push(entry);
-      this._pendingLeaves.set(room, list);
-      this._sendOrReject(entry, { kind: { leave: { room } } });
-    });
+    return leaveRequest(this, room);
   }
 
   /**
@@ -372,19 +347,7 @@ export class Client extends Emitter {
    * @returns {Promise<number>} the RTT in milliseconds
    */
   ping() {
-    if (!this._isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'ping'));
-    // Epoch microseconds, like the Rust client; strictly increasing so each ping is matched exactly.
-    let clientTime = Date.now() * 1000;
-    if (clientTime <= this._lastClientTime) clientTime = this._lastClientTime + 1;
-    this._lastClientTime = clientTime;
-    return new Promise((resolve, reject) => {
-      const entry = Object.assign(
-        this._pending(resolve, reject, 'ping', () => this._pendingPings.delete(clientTime)),
-        { started: nowMs() },
-      );
-      this._pendingPings.set(clientTime, entry);
-      this._sendOrReject(entry, { kind: { ping: { clientTime } } });
-    });
+    return pingRequest(this);
   }
 
   /**
@@ -393,103 +356,13 @@ export class Client extends Emitter {
    * @returns {Promise<void>} resolves once closed
    */
   close() {
-    if (this._status === 'closed') return this._closed;
-    this._closeRequested = true;
-    if (this._wake) this._wake();
-    const conn = this._conn;
-    if (conn && conn.ws.readyState <= OPEN) {
-      safeClose(conn.ws);
-      // The server echoes the close at once; do not wait on a dead peer.
-      const guard = setTimeout(() => this._finish(1000, ''), 2000);
-      this._closed.then(() => clearTimeout(guard));
-    } else {
-      this._finish(1000, '');
-    }
-    return this._closed;
+    return closeClient(this);
   }
 
-  // ---- internals ---------------------------------------------------------
+  // ---- internals: state the helper modules share --------------------------
 
   /**
-   * The first connect: each URL once, in order.
-   * @private
-   */
-  async _start() {
-    /** @type {Array<{ url: string, error: Error }>} */
-    const failures = [];
-    for (let i = 0; i < this._urls.length; i++) {
-      const url = this._urls[i];
-      let conn;
-      try {
-        const token = this._auth ? await currentToken(this._auth) : '';
-        conn = await this._connectOnce(url, token);
-        this._attach(conn, i);
-        this._session.begin(conn.welcome ?? {});
-        if (conn.awaitingAuth) await sendAuth(this, token);
-      } catch (e) {
-        if (conn) this._dropConn(conn);
-        const error = e instanceof Error ? e : new Error(String(e));
-        // Another server of the same deployment would refuse the same way.
-        if (e instanceof AuthError && (e.fatal || e.kind === 'token')) {
-          this._status = 'closed';
-          throw error;
-        }
-        failures.push({ url, error });
-        continue;
-      }
-      this._status = 'open';
-      return;
-    }
-    this._status = 'closed';
-    const [first, ...others] = failures;
-    if (others.length) {
-      first.error.message += ` (also tried ${others.map((f) => `${f.url}: ${f.error.message}`).join('; ')})`;
-    }
-    throw first.error;
-  }
-
-  /**
-   * A first-connect socket that failed during authentication.
-   * @private
-   * @param {Conn} conn
-   */
-  _dropConn(conn) {
-    if (this._conn === conn) this._conn = null;
-    detach(conn.ws);
-    safeClose(conn.ws);
-  }
-
-  /**
-   * One connect to `url`, with a refusal explained (HTTP 401: an {@link AuthError}).
-   * @private
-   * @param {string} url
-   * @param {string} token  the credential ('' for none)
-   * @returns {Promise<Conn>}
-   */
-  async _connectOnce(url, token) {
-    let conn;
-    try {
-      conn = await this._openSocket(url, token);
-    } catch (e) {
-      if (e instanceof FailedBeforeOpen) {
-        const status = refusalStatus(e.detail);
-        if (status === 401) throw new AuthError('unauthorized', 0, `HTTP 401 from ${url}: no valid credential at the upgrade`, { status });
-        const sentToken = this._auth?.mode === 'query';
-        throw await explain(e, { url, tokens: this._tokens, timeoutMs: this._timeoutMs, fetchFn: this._fetch, status, sentToken });
-      }
-      throw e;
-    }
-    if (conn.closedWith) {
-      const { code, reason } = conn.closedWith;
-      throw new ConnectError(`could not connect to ${url}: the server closed the connection (${code} ${reason})`, {
-        kind: 'no-welcome',
-      });
-    }
-    return conn;
-  }
-
-  /**
-   * @internal (used by reconnect.js)
+   * @internal (used by dial.js, reconnect.js)
    * @param {Conn} conn
    * @param {number} urlIndex  index of `conn.url` in `_urls`
    */
@@ -504,13 +377,16 @@ export class Client extends Emitter {
     return this._closeRequested || this._status === 'closed';
   }
 
-  /** @private @returns {boolean} whether requests may go out (connected, and authenticated if due) */
+  /**
+   * @internal (used by requests.js, auth.js)
+   * @returns {boolean} whether requests may go out (connected, and authenticated if due)
+   */
   _isOpen() {
     return !!this._conn && this._conn.ws.readyState === OPEN && this._status !== 'closed' && !this._conn.awaitingAuth;
   }
 
   /**
-   * `emit` for frames.js and reconnect.js (Emitter#emit is protected).
+   * `emit` for the helper modules (Emitter#emit is protected).
    * @internal
    * @template {keyof ClientEvents} K
    * @param {K} event
@@ -521,103 +397,8 @@ export class Client extends Emitter {
   }
 
   /**
-   * Opens one socket to `url` and waits for its Welcome. With `token`, the
-   * connection awaits its `Auth` (nothing else goes out before it); in auth
-   * mode `query` the URL carries the token as well, and the `Auth` (the same
-   * token: a refresh to the server) tells the client its user and expiry.
-   * @internal (used by reconnect.js)
-   * @param {string} url
-   * @param {string} [token='']
-   * @returns {Promise<Conn>}
-   */
-  async _openSocket(url, token = '') {
-    const mode = token && this._auth ? this._auth.mode : null;
-    const conn = await openSocket({
-      url,
-      dialUrl: mode === 'query' ? withToken(url, token) : undefined,
-      tokens: this._tokens,
-      WS: this._WS,
-      timeoutMs: this._timeoutMs,
-      schema: this._schema,
-      game: this._game,
-      onFrame: (conn, bytes) => onFrame(this, conn, bytes),
-      onClose: (c, code, reason) => this._onSocketClose(c, code, reason),
-    });
-    conn.awaitingAuth = mode !== null && !conn.closedWith;
-    return conn;
-  }
-
-  /**
-   * @internal (used by auth.js)
-   * @param {(v: any) => void} resolve
-   * @param {(e: Error) => void} reject
-   * @param {string} what
-   * @param {() => void} remove  drops the entry from its map
-   * @returns {Pending}
-   */
-  _pending(resolve, reject, what, remove) {
-    /** @type {Pending} */
-    const entry = {
-      resolve: (v) => {
-        clearTimeout(entry.timer);
-        remove();
-        resolve(v);
-      },
-      reject: (e) => {
-        clearTimeout(entry.timer);
-        remove();
-        reject(e);
-      },
-      timer: setTimeout(() => entry.reject(new TimeoutError(`playhouse-client: ${what}: no answer within ${this._timeoutMs} ms`)), this._timeoutMs),
-    };
-    return entry;
-  }
-
-  /**
-   * @internal (used by reconnect.js)
-   * @param {'join' | 'joinOrCreate' | 'create'} kind
-   * @param {{ room?: string, roomType?: string }} fields
-   * @param {unknown} rawOptions  checked by joinOptions (a bad value rejects)
-   * @returns {Promise<JoinResult>}
-   */
-  _joinRequest(kind, fields, rawOptions) {
-    /** @type {Record<string, string>} */
-    let options;
-    try {
-      options = joinOptions(rawOptions);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (!this._isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', kind));
-    const request = this._nextRequest;
-    this._nextRequest = (this._nextRequest % 0xffffffff) + 1;
-    return new Promise((resolve, reject) => {
-      const entry = Object.assign(
-        this._pending(resolve, reject, kind, () => this._pendingJoins.delete(request)),
-        { options },
-      );
-      this._pendingJoins.set(request, entry);
-      this._sendOrReject(entry, { kind: { [kind]: { request, ...fields, options } } });
-    });
-  }
-
-  /**
-   * Sends the message of a pending request; an encoding error rejects it.
-   * @private
-   * @param {Pending} entry
-   * @param {object} msg
-   */
-  _sendOrReject(entry, msg) {
-    try {
-      this._send(msg);
-    } catch (e) {
-      entry.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  /**
    * Encodes and sends one ClientMsg; false when not connected.
-   * @internal (used by frames.js, reconnect.js)
+   * @internal (used by requests.js, frames.js, resume.js, reconnect.js, auth.js)
    * @param {object} msg
    * @returns {boolean}
    */
@@ -631,109 +412,25 @@ export class Client extends Emitter {
   }
 
   /**
-   * Rejects every pending request (joins, leaves, pings).
+   * dial.js's openClientSocket, for reconnect.js (which dial.js imports,
+   * through closing.js: a direct import would be a cycle).
    * @internal (used by reconnect.js)
-   * @param {Error} e
+   * @param {string} url
+   * @param {string} [token='']
+   * @returns {Promise<Conn>}
    */
-  _failPending(e) {
-    for (const p of [...this._pendingAuths]) p.reject(e);
-    for (const p of [...this._pendingJoins.values()]) p.reject(e);
-    this._failPings(e);
-    for (const list of [...this._pendingLeaves.values()]) for (const p of [...list]) p.reject(e);
-    this._pendingLeaves.clear();
+  _openSocket(url, token = '') {
+    return openClientSocket(this, url, token);
   }
 
   /**
-   * @private
-   * @param {Error} e
-   */
-  _failPings(e) {
-    for (const p of [...this._pendingPings.values()]) p.reject(e);
-  }
-
-  /**
-   * Whether a connection lost with `code` will be followed by a resume attempt.
-   * @private
-   * @param {number} code
-   * @returns {boolean}
-   */
-  _mayResume(code) {
-    return !!this._policy && this._policy.resume && this._session.token !== '' && !isFatalClose(code) && !this._closeRequested;
-  }
-
-  /**
-   * A socket that had its Welcome closed.
-   * @private
-   * @param {Conn} conn
-   * @param {number} code
-   * @param {string} reason
-   */
-  _onSocketClose(conn, code, reason) {
-    if (conn !== this._conn) return; // not attached (yet), or replaced
-    this._conn = null;
-    cancelRefresh(this);
-    const expectAuth = conn.awaitingAuth;
-    const authError = authCloseError(code, reason, { expiresAt: this.authExpiresAt, expectAuth });
-    for (const p of [...this._pendingAuths]) p.reject(authError ?? new ConnectionClosedError(code, reason, 'authentication'));
-    if (this._status === 'connecting') return; // the first connect failed authenticating: _start says so
-    this._session.cancelAck();
-    this._session.mayAck = false; // until the next connection has resumed (or begun) a session
-    const closed = new ConnectionClosedError(code, reason);
-    // Joins and leaves are answered by reliable messages: when the session
-    // may be resumed, their answers come with the replay, so they wait (their
-    // timeout still runs). Pongs are not replayed.
-    const waiting = this._status === 'open' || this._resumeWait !== null;
-    if (waiting && this._mayResume(code)) this._failPings(closed);
-    else this._failPending(closed);
-    const wait = this._resumeWait;
-    this._resumeWait = null;
-    if (wait) wait.reject(new ConnectionClosedError(code, reason, 'resume'));
-    if (this._status === 'closed') return;
-    if (this._closeRequested) {
-      this._finish(code, reason);
-      return;
-    }
-    if (code === CLOSE_REPLACED) {
-      // Another connection resumed this session: reconnecting would take it
-      // back, and the other side would take it back again. Stop here.
-      this.emit('replaced', { code, reason });
-      this._finish(code, reason);
-      return;
-    }
-    if (this._status === 'reconnecting') return; // the reconnect loop sees its attempt fail and goes on
-    if (authError) this.emit('authError', authError);
-    if (!this._policy || isFatalClose(code)) {
-      this._finish(code, reason);
-      return;
-    }
-    void reconnectLoop(this, code, reason);
-  }
-
-  /**
-   * The client is closed for good.
+   * closing.js's finish, for reconnect.js (which closing.js imports: a
+   * direct import would be a cycle). The client is closed for good.
    * @internal (used by reconnect.js)
    * @param {number} code
    * @param {string} reason
    */
   _finish(code, reason) {
-    if (this._status === 'closed') return;
-    this._status = 'closed';
-    if (this._wake) this._wake();
-    cancelRefresh(this);
-    const conn = this._conn;
-    this._conn = null;
-    if (conn) {
-      detach(conn.ws);
-      if (conn.ws.readyState <= OPEN) safeClose(conn.ws);
-    }
-    this._failPending(new ConnectionClosedError(code, reason));
-    this._session.cancelAck();
-    const wait = this._resumeWait;
-    this._resumeWait = null;
-    if (wait) wait.reject(new ConnectionClosedError(code, reason, 'resume'));
-    this._rooms.clear();
-    this._leaving.clear();
-    if (this._resolveClosed) this._resolveClosed();
-    this.emit('close', { code, reason });
+    finish(this, code, reason);
   }
 }

@@ -8,15 +8,11 @@ import { errText } from './connection.js';
 import { toSeq } from './session.js';
 import { onResumed, onResumeRefused, checkResumeDone } from './resume.js';
 import { onAuthenticated } from './auth.js';
+import { nowMs } from './requests.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./types.js').JoinResult} JoinResult */
-
-/** @returns {number} */
-export function nowMs() {
-  return globalThis.performance ? globalThis.performance.now() : Date.now();
-}
 
 /**
  * @param {Client} client

@@ -7,6 +7,7 @@ import { AuthError, JoinError, JoinErrorCode, ConnectionClosedError } from './er
 import { errText, safeClose, detach, abandon, FailedBeforeOpen } from './connection.js';
 import { resume } from './resume.js';
 import { currentToken, refusalStatus, sendAuth } from './auth.js';
+import { joinRequest, failPending } from './requests.js';
 
 /** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -176,7 +177,7 @@ async function settleSession(client, conn, policy, code, reason) {
  */
 function beginNewSession(client, conn, code, reason) {
   client._session.begin(conn.welcome ?? {});
-  client._failPending(new ConnectionClosedError(code, `${reason ? `${reason}; ` : ''}the session was not resumed`));
+  failPending(client, new ConnectionClosedError(code, `${reason ? `${reason}; ` : ''}the session was not resumed`));
   client._leaving.clear();
   for (const rec of client._rooms.values()) rec.rejoin = true;
 }
@@ -213,7 +214,7 @@ async function rejoinRooms(client) {
       /** @type {JoinResult} */
       let joined;
       try {
-        joined = await client._joinRequest('join', { room: rec.room }, rec.options);
+        joined = await joinRequest(client, 'join', { room: rec.room }, rec.options);
       } catch (e) {
         if (!(e instanceof JoinError)) throw e;
         if (e.code !== JoinErrorCode.ROOM_NOT_FOUND) {
@@ -222,7 +223,7 @@ async function rejoinRooms(client) {
           return;
         }
         try {
-          joined = await client._joinRequest('joinOrCreate', { roomType: rec.roomType }, rec.options);
+          joined = await joinRequest(client, 'joinOrCreate', { roomType: rec.roomType }, rec.options);
         } catch (e2) {
           if (!(e2 instanceof JoinError)) throw e2;
           forget(rec);
