@@ -264,7 +264,8 @@ impl GameConnection {
                 return link.close(CloseCode::Forbidden, &e.to_string());
             }
         }
-        let user = self.auth.user().map(str::to_string);
+        // Borrowed, not copied: this runs for every input.
+        let user = self.auth.user();
         let session = self.session.clone();
         // Input is the hot path: route it without holding the session.
         if let In::Input(i) = kind {
@@ -280,7 +281,7 @@ impl GameConnection {
                 version: self.token.version,
                 codec: self.token.codec,
                 payload: &i.payload,
-                user: user.as_deref(),
+                user,
             };
             return match port.input(raw) {
                 Ok(()) | Err(InputError::Gone) => {}
@@ -304,7 +305,7 @@ impl GameConnection {
                 };
                 let reg = &self.shared.registry;
                 let r = reg
-                    .authorize_join(&h.room_type, user.as_deref(), Some(&j.room), &j.options)
+                    .authorize_join(&h.room_type, user, Some(&j.room), &j.options)
                     .and_then(|()| h.reserve().map(|_| h).map_err(RegistryError::Seat));
                 self.handle_reserved(st, link, j.request, r, j.options);
             }
@@ -313,7 +314,7 @@ impl GameConnection {
                     let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
                     let reg = &self.shared.registry;
                     let r = reg
-                        .authorize_join(&j.room_type, user.as_deref(), None, &j.options)
+                        .authorize_join(&j.room_type, user, None, &j.options)
                         .and_then(|()| reg.join_or_create(&j.room_type, &j.options, mine));
                     self.handle_reserved(st, link, j.request, r, j.options);
                 }
@@ -322,7 +323,7 @@ impl GameConnection {
                 if self.may_join(st, link, c.request, None) {
                     let reg = &self.shared.registry;
                     let r = reg
-                        .authorize_join(&c.room_type, user.as_deref(), None, &c.options)
+                        .authorize_join(&c.room_type, user, None, &c.options)
                         .and_then(|()| reg.create(&c.room_type, &c.options));
                     self.handle_reserved(st, link, c.request, r, c.options);
                 }

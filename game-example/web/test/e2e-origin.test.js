@@ -9,7 +9,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { spawnArena } from './e2e-support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
@@ -37,23 +37,6 @@ const watchdog = setTimeout(() => {
 }, 40_000);
 watchdog.unref();
 
-function startArena() {
-  arena = spawn(ARENA_BIN, ['--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`arena printed no LISTENING line:\n${out}`)), 10_000);
-    arena.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-    arena.on('exit', (code) => rej(new Error(`arena exited with ${code}`)));
-  });
-}
-
 /** A page that tries to open a game socket and reports what happened. */
 const PROBE = `
 window.tryOpen = (url) => new Promise((resolve) => {
@@ -73,7 +56,9 @@ function metrics() {
 }
 
 before(async () => {
-  arenaAddr = await startArena();
+  const started = spawnArena(ARENA_BIN);
+  arena = started.child;
+  arenaAddr = await started.addr;
   foreign = createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(`<!doctype html><title>not the game</title><script>${PROBE}</script>`);

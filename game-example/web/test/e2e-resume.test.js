@@ -11,7 +11,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,14 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { startProxy } from '../../../framework/js/test/proxy.js';
+import { sleep, spawnArena, until } from './e2e-support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
 const ARENA_BIN = process.env.ARENA_BIN || join(REPO, 'target/debug/arena');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = join(REPO, 'artifacts/e2e');
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The whole file is bounded: past 45 s, kill what it started and fail.
 const WATCHDOG_MS = Number(process.env.E2E_WATCHDOG_MS) || 45_000;
@@ -41,46 +39,6 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();
-
-/** Polls `fn` until it returns a truthy value or `ms` pass. */
-async function until(what, fn, ms = 5000, every = 50) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
-    await sleep(every);
-  }
-}
-
-function startArena() {
-  const child = spawn(ARENA_BIN, ['--addr', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
-  });
-  let output = '';
-  const keep = (d) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  arena = child;
-  return new Promise((resolveAddr, reject) => {
-    const timer = setTimeout(() => reject(new Error(`arena printed no LISTENING line in 10 s:\n${output}`)), 10_000);
-    child.stdout.on('data', () => {
-      const m = /LISTENING (\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolveAddr(m[1]);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`arena exited with ${code}:\n${output}`));
-    });
-  });
-}
 
 /** A Node client with the SDK, straight to the server (not through the proxy). */
 async function nodeClient(addr) {
@@ -104,7 +62,9 @@ const pageErrors = [];
 before(async () => {
   assert.ok(existsSync(ARENA_BIN), `no server binary at ${ARENA_BIN}: cargo build -p arena`);
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium`);
-  addr = await startArena();
+  const started = spawnArena(ARENA_BIN);
+  arena = started.child;
+  addr = await started.addr;
   proxy = await startProxy(Number(addr.slice(addr.lastIndexOf(':') + 1)));
   userDataDir = mkdtempSync(join(tmpdir(), 'arena-e2e-resume-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {

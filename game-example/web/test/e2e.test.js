@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { sleep, until } from './e2e-support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
@@ -56,8 +57,6 @@ const logLine = (line) => {
   if (consoleLines.length > 50) consoleLines.shift();
 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // The whole file is bounded: past 55 s, kill what it started and fail.
 const WATCHDOG_MS = Number(process.env.E2E_WATCHDOG_MS) || 55_000;
 const watchdog = setTimeout(() => {
@@ -68,18 +67,6 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();
-
-/** Polls `fn` until it returns a truthy value or `ms` pass. */
-async function until(what, fn, ms = 5000, every = 50) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
-    await sleep(every);
-  }
-}
 
 function startProcess(bin, args, name) {
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
