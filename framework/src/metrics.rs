@@ -59,6 +59,9 @@ pub struct Metrics {
     closes: Family<CodeLabel, Counter>,
     /// Sessions parked after a lost connection.
     pub sessions_parked: Counter,
+    /// Sessions that exist now, attached or parked (set when `/metrics` is
+    /// rendered, from the session map itself).
+    pub sessions: Gauge,
     /// Messages over a connection's rate limit.
     pub rate_limited: Counter,
     resumes: Family<ResultLabel, Counter>,
@@ -122,6 +125,7 @@ impl Metrics {
             bytes_out: Counter::default(),
             closes: Family::default(),
             sessions_parked: Counter::default(),
+            sessions: Gauge::default(),
             rate_limited: Counter::default(),
             resumes: Family::default(),
             rooms: Family::default(),
@@ -151,6 +155,7 @@ impl Metrics {
         r.register("closes", "Connections closed by the server, by close code", m.closes.clone());
         r.register("rate_limited", "Messages over a connection's rate limit", m.rate_limited.clone());
         r.register("sessions_parked", "Sessions parked after a lost connection", m.sessions_parked.clone());
+        r.register("sessions", "Sessions that exist now, attached or parked", m.sessions.clone());
         r.register(
             "session_resumes",
             "Resume attempts by result (replayed, resync, expired, refused)",

@@ -118,7 +118,9 @@ function dispatch(client, conn, msg) {
     }
     case 'error':
       if (onResumeRefused(client, conn, m)) return; // becomes `newSession`
-      client._emit('error', { code: m.code, reason: m.reason ?? '' });
+      client._emit('error', m.room
+        ? { code: m.code, reason: m.reason ?? '', room: m.room, inputSeq: m.inputSeq ?? 0 }
+        : { code: m.code, reason: m.reason ?? '' });
       return;
     case 'resumed':
       onResumed(client, conn, m);

@@ -45,6 +45,17 @@ pub enum Step {
 }
 
 /// One connection's authentication.
+/// What the gate is waiting for, as a value that stays the same until it
+/// changes: a connection arms its credential timer once per deadline, not
+/// once per `Auth` message (see [`AuthGate::deadline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// The first-message `Auth` is due by then.
+    Auth(Instant),
+    /// The credential expires then.
+    Expiry(SystemTime),
+}
+
 #[derive(Clone)]
 pub struct AuthGate {
     config: Option<AuthConfig>,
@@ -127,6 +138,15 @@ impl AuthGate {
         }
     }
 
+    /// The deadline [`AuthGate::next_check`] counts down to (`None`: none).
+    pub fn deadline(&self) -> Option<Deadline> {
+        match &self.state {
+            State::Open => None,
+            State::Pending { until } => Some(Deadline::Auth(*until)),
+            State::Known(id) => id.expires_at.map(Deadline::Expiry),
+        }
+    }
+
     /// When to call [`AuthGate::check`] next, if ever.
     pub fn next_check(&self, now: Instant, wall: SystemTime) -> Option<Duration> {
         match &self.state {
@@ -172,6 +192,9 @@ mod tests {
         assert!(matches!(g.auth("ann@100", at(200)), Step::Close(CloseCode::Unauthorized, _)), "already expired");
         assert!(matches!(g.auth("ann@100", at(50)), Step::Accepted(_)));
         assert_eq!(g.next_check(t0, at(50)), Some(Duration::from_secs(50)));
+        assert_eq!(g.deadline(), Some(Deadline::Expiry(at(100))));
+        assert!(matches!(g.auth("ann@100", at(60)), Step::Accepted(_)));
+        assert_eq!(g.deadline(), Some(Deadline::Expiry(at(100))), "the same token again: the same deadline");
         assert_eq!(g.check(t0, at(100)).map(|c| c.0), Some(CloseCode::Policy));
         // A refresh extends; another user's credential is refused.
         assert!(matches!(g.auth("ann@300", at(90)), Step::Accepted(_)));

@@ -36,7 +36,7 @@ mod gate;
 mod jwt;
 
 pub use extract::token_from_request;
-pub use gate::{AuthGate, Step};
+pub use gate::{AuthGate, Deadline, Step};
 pub use jwt::{JwtAuthenticator, JwtError};
 
 use std::sync::Arc;

@@ -21,7 +21,7 @@
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
 use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem};
-use crate::auth::AuthGate;
+use crate::auth::{AuthGate, Deadline};
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
@@ -70,9 +70,15 @@ pub struct GameConnection {
     /// A join, leave or input (or a resume) has arrived: too late to `Resume`.
     settled: bool,
     auth: AuthGate,
+    /// The credential deadline the connection's one timer is armed for.
+    auth_timer: Option<Deadline>,
     rate: RateGate,
     /// This connection's share of its address's connection cap.
     _ip: Option<IpSlot>,
+    /// `stopped` ran: the session and the connection count are handed back.
+    /// If the connection is dropped without it (its actor never ran), `Drop`
+    /// hands them back instead, so nothing outlives a connection.
+    released: bool,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -120,8 +126,10 @@ impl GameConnection {
             noticed: false,
             settled: false,
             auth,
+            auth_timer: None,
             rate,
             _ip: ip,
+            released: false,
         }
     }
 
@@ -177,7 +185,15 @@ impl GameConnection {
     }
 
     fn error(&self, link: &mut Link<'_, Self>, code: u32, reason: impl Into<String>) {
-        self.send(link, Out::Error(WireError { code, reason: reason.into() }));
+        self.send(link, Out::Error(WireError { code, reason: reason.into(), ..Default::default() }));
+    }
+
+    /// An `Error` about one input, named by its room and seq: the client
+    /// learns that this input was never processed, even when a later State
+    /// acks a higher seq.
+    fn input_error(&self, link: &mut Link<'_, Self>, code: u32, reason: String, room: &str, input_seq: u32) {
+        let e = WireError { code, reason, room: room.to_string(), input_seq };
+        self.send(link, Out::Error(e));
     }
 
     /// Sends a join for a room whose seat is already reserved.
@@ -272,7 +288,8 @@ impl GameConnection {
             let target = session.owned_by(self.conn).map(|st| st.rooms.get(i.room.as_str()).cloned());
             let Some(target) = target else { return }; // replaced: not ours to act on
             let Some((h, client)) = target else {
-                return self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", i.room));
+                let reason = format!("not in room {:?}", i.room);
+                return self.input_error(link, ERROR_NOT_IN_ROOM, reason, &i.room, i.seq);
             };
             let Some(port) = h.port() else { return };
             let raw = RawInput {
@@ -286,8 +303,10 @@ impl GameConnection {
             return match port.input(raw) {
                 Ok(()) | Err(InputError::Gone) => {}
                 Err(e @ InputError::Decode(_)) => link.close(CloseCode::InvalidPayload, &e.to_string()),
-                Err(e @ InputError::Busy) => self.error(link, ERROR_ROOM_BUSY, e.to_string()),
-                Err(e @ InputError::Forbidden(_)) => self.error(link, ERROR_FORBIDDEN, e.to_string()),
+                Err(e @ InputError::Busy) => self.input_error(link, ERROR_ROOM_BUSY, e.to_string(), &i.room, i.seq),
+                Err(e @ InputError::Forbidden(_)) => {
+                    self.input_error(link, ERROR_FORBIDDEN, e.to_string(), &i.room, i.seq)
+                }
             };
         }
         let Some(mut guard) = session.owned_by(self.conn) else { return };
@@ -366,12 +385,31 @@ impl GameConnection {
                 let left = Left { room: room.to_string(), reason: reason as i32, detail };
                 self.send_reliable(st, link, Out::Left(left));
             }
+            ConnEvent::InputDropped { room, seq } => {
+                let reason = InputError::Busy.to_string();
+                self.input_error(link, ERROR_ROOM_BUSY, reason, &room, seq);
+            }
             ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, link),
             ConnEvent::Close { code, reason } => {
                 self.session.outbox().take_killed(); // link.close counts this close
                 link.close(code, &reason);
             }
         }
+    }
+
+    /// Applies the rate policy to a frame or message over the limit; true if
+    /// it is within the limits.
+    fn within_rate(&mut self, verdict: Verdict, link: &mut Link<'_, Self>) -> bool {
+        let Verdict::Limited { notify } = verdict else { return true };
+        self.shared.metrics.rate_limited.inc();
+        match self.shared.rate.policy {
+            RatePolicy::Close => link.close(CloseCode::Policy, "rate limit exceeded"),
+            RatePolicy::Drop if notify => {
+                self.error(link, ERROR_RATE_LIMITED, "rate limit exceeded: messages are being dropped")
+            }
+            RatePolicy::Drop => {}
+        }
+        false
     }
 
     /// Writes the `Shutdown` notice (once) and reports it to the server.
@@ -416,25 +454,22 @@ impl Endpoint for GameConnection {
     }
 
     fn on_timer(&mut self, link: &mut Link<'_, Self>) {
+        self.auth_timer = None; // fired: nothing is armed now
         match self.auth.check(Instant::now(), SystemTime::now()) {
             Some((code, reason)) => link.close(code, &reason),
             None => self.schedule_auth_check(link),
         }
     }
 
+    fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
+        let verdict = self.rate.frame(bytes);
+        self.within_rate(verdict, link)
+    }
+
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
-        match self.rate.check(msg.len()) {
-            Verdict::Pass => {}
-            Verdict::Limited { notify } => {
-                self.shared.metrics.rate_limited.inc();
-                return match self.shared.rate.policy {
-                    RatePolicy::Close => link.close(CloseCode::Policy, "rate limit exceeded"),
-                    RatePolicy::Drop if notify => {
-                        self.error(link, ERROR_RATE_LIMITED, "rate limit exceeded: messages are being dropped")
-                    }
-                    RatePolicy::Drop => {}
-                };
-            }
+        let verdict = self.rate.message();
+        if !self.within_rate(verdict, link) {
+            return;
         }
         let bytes = match msg {
             WholeMessage::Binary(b) => b,
@@ -479,6 +514,7 @@ impl Endpoint for GameConnection {
     }
 
     fn stopped(&mut self, how: Ending) {
+        self.released = true;
         let outbox = self.session.outbox().clone();
         self.shared.live.remove(self.conn);
         if let Some(code) = outbox.take_killed() {
@@ -493,5 +529,18 @@ impl Endpoint for GameConnection {
             self.shared.metrics.sessions_parked.inc();
         }
         tracing::debug!(conn = self.conn, session = self.session.name(), ?how, parked, "connection closed");
+    }
+}
+
+impl Drop for GameConnection {
+    /// A connection whose actor never ran (the upgrade failed after it was
+    /// built, or the response was dropped unsent) still gives back its
+    /// session and its place in the connection count.
+    fn drop(&mut self) {
+        if std::mem::replace(&mut self.released, true) {
+            return;
+        }
+        self.shared.open.fetch_sub(1, Ordering::AcqRel);
+        self.shared.sessions.end_owned(&self.session, self.conn);
     }
 }

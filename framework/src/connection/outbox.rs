@@ -79,6 +79,14 @@ pub enum ConnEvent {
         /// For people.
         detail: String,
     },
+    /// The room's inbox was full: the input with this seq was dropped,
+    /// never processed (the client gets `Error{1013}` naming it).
+    InputDropped {
+        /// The room.
+        room: RoomId,
+        /// The dropped input's seq.
+        seq: u32,
+    },
     /// The server is shutting down: write the `Shutdown` notice (a close
     /// 1001 follows it once the rooms have shut down).
     Shutdown {

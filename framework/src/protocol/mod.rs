@@ -6,6 +6,7 @@
 
 mod close;
 mod codec;
+pub mod input_seq;
 mod negotiate;
 mod schema;
 mod stamp;

@@ -41,7 +41,9 @@ pub struct RoomStats {
 pub(crate) struct Member {
     pub(crate) client: Client,
     pub(crate) outbox: Arc<Outbox>,
-    pub(crate) last_input_seq: u32,
+    /// The ack: the last input processed (`None` before the first one;
+    /// see [`crate::protocol::input_seq`]).
+    pub(crate) last_input_seq: Option<u32>,
     /// The join options, replayed to `on_join` after a restart.
     pub(crate) options: super::Options,
     /// Since when the client's connection is lost (its session is parked).
@@ -118,9 +120,10 @@ impl<R: Room> RoomContext<R> {
         self.members.len()
     }
 
-    /// The last input seq processed for `client`.
+    /// The last input seq processed for `client` (the newest by
+    /// [`crate::protocol::input_seq::is_newer`]), if it sent any.
     pub fn last_input_seq(&self, client: ClientId) -> Option<u32> {
-        self.members.get(&client).map(|m| m.last_input_seq)
+        self.members.get(&client).and_then(|m| m.last_input_seq)
     }
 
     /// Stops new joins (join-or-create skips the room; joins by id get ROOM_LOCKED).
@@ -203,7 +206,7 @@ impl<R: Room> RoomContext<R> {
                 self.members
                     .iter()
                     .filter(in_group)
-                    .map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq })
+                    .map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq.unwrap_or(0) })
                     .collect()
             } else {
                 Vec::new()

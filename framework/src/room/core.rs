@@ -10,7 +10,7 @@ use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
 use crate::connection::{ConnEvent, Outbox, RoomId};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
-use crate::protocol::{CloseCode, Codec, Schema};
+use crate::protocol::{input_seq, CloseCode, Codec, Schema};
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -231,19 +231,23 @@ impl<R: Room> RoomCore<R> {
             self.left(id, LeaveReason::Disconnected);
             return None;
         }
-        let member = Member { client, outbox: req.outbox, last_input_seq: 0, options: req.options, away_since: None };
+        let member =
+            Member { client, outbox: req.outbox, last_input_seq: None, options: req.options, away_since: None };
         self.ctx.members.insert(id, member);
         self.empty_since = None;
         Some(id)
     }
 
-    /// Queues an input for the next tick; false if dropped (inbox full or not a member).
+    /// Queues an input for the next tick; false if dropped (inbox full or
+    /// not a member). A client whose input is dropped for a full inbox is
+    /// told which one ([`ConnEvent::InputDropped`]): a later input's ack
+    /// must not pass for this one's.
     pub fn input(&mut self, client: ClientId, seq: u32, input: R::Input) -> bool {
-        if !self.ctx.members.contains_key(&client) {
-            return false;
-        }
+        let Some(member) = self.ctx.members.get(&client) else { return false };
         if self.inbox.len() >= self.inbox_capacity {
             self.ctx.stats.inputs_dropped += 1;
+            let dropped = ConnEvent::InputDropped { room: self.ctx.id.clone(), seq };
+            member.outbox.push_event(dropped, self.ctx.now);
             return false;
         }
         self.inbox.push_back(Pending { client, seq, input });
@@ -333,7 +337,7 @@ impl<R: Room> RoomCore<R> {
         let started = Instant::now();
         while let Some(Pending { client, seq, input }) = self.inbox.pop_front() {
             if let Some(m) = self.ctx.members.get_mut(&client) {
-                m.last_input_seq = m.last_input_seq.max(seq);
+                m.last_input_seq = Some(input_seq::advance(m.last_input_seq, seq));
             } else {
                 continue;
             }

@@ -10,7 +10,7 @@ use crate::connection::GameConnection;
 use crate::transport::{accept, KillSwitch, Transport};
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -79,6 +79,14 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
             (None, AuthMode::FirstMessage { .. }) => None,
         },
     };
+    // A request that is no WebSocket upgrade (no `Upgrade` header, a wrong
+    // version or key) is refused before anything is allocated for it: no
+    // slot, no count, no session. Each such request used to leave a session
+    // behind (issue: a refused handshake leaked ~650 B, forever).
+    if let Err(e) = actix_web_actors::ws::handshake(&req) {
+        state.metrics.handshake_refused(e.status_code().as_u16());
+        return e.error_response();
+    }
     let ip_slot = match client_ip(&req, &state.config.trusted_proxies) {
         Some(ip) => match state.per_ip.acquire(ip) {
             Some(slot) => Some(slot),
@@ -113,8 +121,9 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
             resp
         }
         Err(e) => {
-            open.fetch_sub(1, Ordering::AcqRel);
-            state.metrics.handshake_refused(400);
+            // Not reached after the check above; if it were, dropping the
+            // connection gave back its count and its session already.
+            state.metrics.handshake_refused(e.as_response_error().status_code().as_u16());
             e.error_response()
         }
     }
@@ -137,6 +146,7 @@ pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.metrics.sessions.set(i64::try_from(state.conn.sessions.len()).unwrap_or(i64::MAX));
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())

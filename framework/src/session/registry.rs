@@ -232,6 +232,24 @@ impl Sessions {
         self.signer.issue(session.id, session.nonce, unix_secs() + self.config.token_ttl.as_secs())
     }
 
+    /// Whether `token` is a valid resume token of `session` (not expired,
+    /// signed by this server, for this very session).
+    pub fn token_names(&self, token: &str, session: &Session) -> bool {
+        self.signer.verify(token, unix_secs()).is_ok_and(|(id, nonce)| id == session.id && nonce == session.nonce)
+    }
+
+    /// Ends `session` if connection `conn` still owns it (a connection
+    /// dropped before its actor ran); otherwise leaves it alone.
+    pub fn end_owned(&self, session: &Session, conn: u64) {
+        let mut st = session.state.lock();
+        if st.owner != Some(conn) {
+            return;
+        }
+        self.end_locked(session, &mut st);
+        drop(st);
+        self.map.remove(&session.id);
+    }
+
     /// Sessions open or parked.
     pub fn len(&self) -> usize {
         self.map.len()

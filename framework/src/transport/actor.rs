@@ -4,7 +4,8 @@
 use super::guard::FrameGuard;
 use super::{AssembleError, Heartbeat, HeartbeatAction, MessageAssembler, WholeMessage};
 use crate::protocol::CloseCode;
-use actix::{Actor, ActorContext, Addr, AsyncContext, Handler, Message, StreamHandler};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Handler, Message, SpawnHandle, StreamHandler};
+use actix_http::ws::Item;
 use actix_web_actors::ws::{self, CloseReason, ProtocolError, WebsocketContext};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +65,8 @@ struct LinkState {
     ending: Option<Ending>,
     heartbeat: Heartbeat,
     close_timeout: Duration,
+    /// The endpoint's one pending timer ([`Link::timer`]).
+    timer: Option<SpawnHandle>,
 }
 
 impl<E: Endpoint> Link<'_, E> {
@@ -100,16 +103,23 @@ impl<E: Endpoint> Link<'_, E> {
         self.state.heartbeat.rtt()
     }
 
-    /// Calls the endpoint's [`Endpoint::on_timer`] after `after` (each call
-    /// schedules one more; the endpoint decides what is due when it fires).
+    /// Calls the endpoint's [`Endpoint::on_timer`] after `after`, instead
+    /// of any timer set before and not fired yet: an endpoint has at most one
+    /// pending timer. (actix polls every spawned timer of an actor on each of
+    /// its wake-ups, so timers that pile up make every message costlier.)
     pub fn timer(&mut self, after: Duration) {
-        self.ctx.run_later(after, |act, ctx| {
+        if let Some(pending) = self.state.timer.take() {
+            self.ctx.cancel_future(pending);
+        }
+        let handle = self.ctx.run_later(after, |act, ctx| {
+            act.state.timer = None;
             if act.state.closing {
                 return;
             }
             let (ep, mut link) = act.link(ctx);
             ep.on_timer(&mut link);
         });
+        self.state.timer = Some(handle);
     }
 
     /// The transport actor's address (for [`Wake`]).
@@ -172,11 +182,19 @@ impl Ending {
 pub trait Endpoint: Unpin + Sized + 'static {
     /// The socket is open.
     fn started(&mut self, _link: &mut Link<'_, Self>) {}
+    /// A frame arrived with `bytes` of payload: data, continuation, ping or
+    /// pong (close frames are always taken). Return `false` to drop it: a
+    /// dropped data frame drops the whole message it belongs to, a dropped
+    /// ping gets no pong. The game connection charges its rate limit here, so
+    /// a message sent as a million fragments costs a million frames.
+    fn on_frame(&mut self, _bytes: usize, _link: &mut Link<'_, Self>) -> bool {
+        true
+    }
     /// A whole message arrived.
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>);
     /// Someone sent [`Wake`]: the endpoint's own queue has something to send.
     fn on_wake(&mut self, _link: &mut Link<'_, Self>) {}
-    /// A timer set with [`Link::timer`] fired.
+    /// The timer set with [`Link::timer`] fired.
     fn on_timer(&mut self, _link: &mut Link<'_, Self>) {}
     /// The connection is gone (after the close handshake or a dropped socket).
     fn stopped(&mut self, _how: Ending) {}
@@ -223,6 +241,7 @@ impl<E: Endpoint> Transport<E> {
                 ending: None,
                 heartbeat: Heartbeat::new(Instant::now(), config.idle_timeout),
                 close_timeout: config.close_timeout,
+                timer: None,
             },
             config,
             reading: true,
@@ -256,6 +275,37 @@ impl<E: Endpoint> Transport<E> {
                 close(ctx, &mut self.state, code.into(), &e.to_string());
             }
         }
+    }
+
+    /// Asks the endpoint whether to take a frame; a refused one is dropped
+    /// here (a continuation still goes through the assembler, so the rest of
+    /// its message is dropped too and fragmentation errors are still seen).
+    fn admit(&mut self, msg: ws::Message, ctx: &mut WebsocketContext<Self>) -> Option<ws::Message> {
+        let len = match &msg {
+            ws::Message::Binary(b) => b.len(),
+            ws::Message::Text(t) => t.len(),
+            ws::Message::Continuation(
+                Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b),
+            ) => b.len(),
+            ws::Message::Ping(p) | ws::Message::Pong(p) => p.len(),
+            ws::Message::Close(_) | ws::Message::Nop => return Some(msg),
+        };
+        let (ep, mut link) = self.link(ctx);
+        if ep.on_frame(len, &mut link) {
+            return Some(msg);
+        }
+        match msg {
+            ws::Message::Continuation(item) if !self.state.closing => {
+                if let Err(e) = self.assembler.discard(item) {
+                    self.deliver(Err(e), ctx);
+                }
+            }
+            ws::Message::Binary(_) | ws::Message::Text(_) if self.assembler.in_progress() && !self.state.closing => {
+                self.deliver(Err(AssembleError::AlreadyStarted), ctx);
+            }
+            _ => {}
+        }
+        None
     }
 
     /// The frame decoder reported an error: close with the code RFC 6455
@@ -394,6 +444,14 @@ impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transpor
             Err(e) => return self.protocol_error(e, ctx),
         };
         self.state.heartbeat.seen(Instant::now());
+        let msg = if self.state.closing {
+            msg
+        } else {
+            match self.admit(msg, ctx) {
+                Some(m) => m,
+                None => return,
+            }
+        };
         match msg {
             // Once our close frame is out, data is read only to find the
             // peer's close frame (RFC 6455 §1.4): it is neither assembled

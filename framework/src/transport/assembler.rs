@@ -78,12 +78,15 @@ pub struct MessageAssembler {
     /// Of a text message, the length of the prefix of `buf` known to be
     /// valid UTF-8 ending on a code point boundary.
     valid: usize,
+    /// The message in progress is being dropped (a frame of it was over the
+    /// rate limit): its frames are checked for order, never kept.
+    discarding: bool,
 }
 
 impl MessageAssembler {
     /// An assembler that accepts messages of at most `max` bytes.
     pub fn new(max: usize) -> Self {
-        MessageAssembler { max, kind: None, buf: BytesMut::new(), valid: 0 }
+        MessageAssembler { max, kind: None, buf: BytesMut::new(), valid: 0, discarding: false }
     }
 
     /// The size limit.
@@ -109,6 +112,28 @@ impl MessageAssembler {
 
     /// Feeds one continuation item; returns the whole message on the last one.
     pub fn push(&mut self, item: Item) -> Result<Option<WholeMessage>, AssembleError> {
+        self.feed(item, false)
+    }
+
+    /// Feeds one continuation item that must not be kept (the frame was over
+    /// the rate limit): the message it belongs to is dropped whole, its
+    /// remaining frames are only checked for order, and nothing is returned.
+    ///
+    /// ```
+    /// use actix_http::ws::Item;
+    /// use playhouse::transport::MessageAssembler;
+    ///
+    /// let mut a = MessageAssembler::new(1024);
+    /// assert_eq!(a.push(Item::FirstBinary("ab".into())), Ok(None));
+    /// assert_eq!(a.discard(Item::Continue("cd".into())), Ok(()));
+    /// assert_eq!(a.push(Item::Last("ef".into())), Ok(None), "the whole message is dropped");
+    /// assert!(!a.in_progress());
+    /// ```
+    pub fn discard(&mut self, item: Item) -> Result<(), AssembleError> {
+        self.feed(item, true).map(|_| ())
+    }
+
+    fn feed(&mut self, item: Item, drop: bool) -> Result<Option<WholeMessage>, AssembleError> {
         let (start, data, last) = match item {
             Item::FirstText(d) => (Some(Kind::Text), d, false),
             Item::FirstBinary(d) => (Some(Kind::Binary), d, false),
@@ -120,6 +145,17 @@ impl MessageAssembler {
             (None, None) => return Err(AssembleError::NotStarted),
             (Some(k), None) => self.kind = Some(k),
             (None, Some(_)) => {}
+        }
+        if drop && !self.discarding {
+            self.discarding = true;
+            self.buf = BytesMut::new();
+            self.valid = 0;
+        }
+        if self.discarding {
+            if last {
+                self.reset();
+            }
+            return Ok(None);
         }
         let size = self.buf.len() + data.len();
         if size > self.max {
@@ -170,6 +206,7 @@ impl MessageAssembler {
 
     fn reset(&mut self) {
         self.kind = None;
+        self.discarding = false;
         self.valid = 0;
         self.buf = BytesMut::new();
     }

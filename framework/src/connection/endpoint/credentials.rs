@@ -17,7 +17,15 @@ impl GameConnection {
         true
     }
 
-    pub(super) fn schedule_auth_check(&self, link: &mut Link<'_, Self>) {
+    /// Arms the connection's one credential timer for the gate's deadline,
+    /// unless it is armed for that deadline already (a refresh with the same
+    /// expiry, or the same token again, changes nothing).
+    pub(super) fn schedule_auth_check(&mut self, link: &mut Link<'_, Self>) {
+        let due = self.auth.deadline();
+        if due == self.auth_timer {
+            return;
+        }
+        self.auth_timer = due;
         if let Some(after) = self.auth.next_check(Instant::now(), SystemTime::now()) {
             // Timers are not precise to the millisecond: check a little late
             // rather than early (an early check would reschedule at once).

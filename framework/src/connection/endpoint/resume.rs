@@ -2,8 +2,11 @@
 //! open) connection and replaying what its client missed.
 
 use super::{unix_millis, GameConnection, ERROR_RESUME_UNAVAILABLE};
+use crate::connection::RoomId;
 use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Resume, Resumed};
 use crate::protocol::CloseCode;
+use crate::registry::RoomHandle;
+use crate::room::ClientId;
 use crate::session::ResumeError;
 use crate::transport::{Link, Wake};
 use std::time::Instant;
@@ -13,6 +16,14 @@ impl GameConnection {
     /// client missed, and drops the fresh session this connection opened.
     pub(super) fn resume(&mut self, r: Resume, link: &mut Link<'_, Self>) {
         let metrics = &self.shared.metrics;
+        if self.shared.sessions.token_names(&r.token, &self.session) {
+            // The session this connection holds already (a client that
+            // retried its resume, or resent its current token): nothing to
+            // take over and nothing missed. Before this check it was
+            // "taken over" from itself and closed with 4009.
+            metrics.resume("current");
+            return self.resumed_in_place(link);
+        }
         if self.settled {
             metrics.resume("refused");
             return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
@@ -42,17 +53,7 @@ impl GameConnection {
         }
         let session = res.session;
         self.shared.live.set_outbox(self.conn, session.outbox().clone());
-        let rooms = res
-            .rooms
-            .iter()
-            .map(|(id, h, client)| Joined {
-                request: 0,
-                room: id.to_string(),
-                room_type: h.room_type.to_string(),
-                tick_hz: h.tick_hz,
-                client: *client,
-            })
-            .collect();
+        let rooms = res.rooms.iter().map(|(id, h, client)| joined(id, h, *client)).collect();
         let resumed = Resumed {
             session: session.name().to_string(),
             resume_token: self.shared.sessions.token(&session),
@@ -81,4 +82,27 @@ impl GameConnection {
         let addr = link.address();
         session.outbox().attach(move || addr.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
     }
+
+    /// Answers a `Resume` of the session this connection holds: `Resumed`
+    /// with its rooms and a fresh token, nothing replayed.
+    fn resumed_in_place(&mut self, link: &mut Link<'_, Self>) {
+        let session = self.session.clone();
+        let Some(st) = session.owned_by(self.conn) else { return };
+        let rooms = st.rooms.iter().map(|(id, (h, client))| joined(id, h, *client)).collect();
+        drop(st);
+        let resumed = Resumed {
+            session: session.name().to_string(),
+            resume_token: self.shared.sessions.token(&session),
+            replayed: 0,
+            resync: false,
+            rooms,
+            server_time: unix_millis(),
+        };
+        self.send(link, Out::Resumed(resumed));
+    }
+}
+
+/// A room of a resumed session, as `Resumed.rooms` lists it.
+fn joined(id: &RoomId, h: &RoomHandle, client: ClientId) -> Joined {
+    Joined { request: 0, room: id.to_string(), room_type: h.room_type.to_string(), tick_hz: h.tick_hz, client }
 }
