@@ -11,6 +11,7 @@ use playhouse_client::envelope::client_msg::Kind as C;
 use playhouse_client::envelope::{Ping, Resume};
 use playhouse_client::{Client, ClientError, Event};
 use playhouse_proto::arena::v2;
+use playhouse_tests::auth::{hs256, jwt};
 use playhouse_tests::{expect_close, http_get, metric, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -19,18 +20,6 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const TOKENS: [&str; 1] = ["arena.v2.proto"];
-const SECRET: &[u8] = b"test secret shared with a login service";
-
-fn jwt(user: &str, valid_for: Duration) -> String {
-    let exp = (SystemTime::now() + valid_for).duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let claims = serde_json::json!({ "sub": user, "exp": exp, "aud": "arena" });
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
-}
-
-fn hs256() -> JwtAuthenticator {
-    // No skew, so a token for 2 s expires in 2 s.
-    JwtAuthenticator::hs256(SECRET).audience("arena").leeway(Duration::ZERO)
-}
 
 /// A raw upgrade with extra header lines; returns the status and the
 /// response head (and body, for a refusal).

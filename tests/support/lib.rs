@@ -2,6 +2,7 @@
 //! ports, a test room with knobs, and raw socket helpers for the tests that
 //! must misbehave on the wire.
 
+pub mod auth;
 pub mod process;
 pub mod proxy;
 pub mod raw;
@@ -132,9 +133,9 @@ pub fn test_config() -> ServerConfig {
 }
 
 /// Starts the arena server plus the `probe` (60 Hz), `probe30`, `brief`
-/// (30 Hz, disposed 200 ms after it empties) and `fleeting` (30 Hz, keeps a
-/// lost client's seat 300 ms) room types on 127.0.0.1:0, configured by
-/// `tweak`.
+/// (30 Hz, disposed 200 ms after it empties), `fleeting` (30 Hz, keeps a
+/// lost client's seat 300 ms) and `narrow` (30 Hz, at most 4 inputs waiting
+/// for a tick) room types on 127.0.0.1:0, configured by `tweak`.
 pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningServer {
     let build = move || {
         let mut c = test_config();
@@ -144,6 +145,7 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningS
             .room::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
             .room::<Probe>(RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)), arena::schema())
             .room::<Probe>(RoomType::new("fleeting", 30).reconnect_window(Duration::from_millis(300)), arena::schema())
+            .room::<Probe>(RoomType::new("narrow", 30).inbox_capacity(4), arena::schema())
     };
     BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
 }

@@ -43,7 +43,7 @@ pub fn handshake(mut s: TcpStream, addr: SocketAddr, token: &str) -> (TcpStream,
 }
 
 /// Writes one masked client frame.
-pub fn write_frame(s: &mut TcpStream, fin: bool, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
+pub fn write_frame(s: &mut impl Write, fin: bool, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
     let mut f = vec![if fin { 0x80 } else { 0 } | opcode];
     let len = payload.len();
     if len < 126 {

@@ -11,6 +11,9 @@
 
 mod abuser;
 mod faults;
+mod handshake;
+mod misuse;
+mod refresh;
 
 use abuser::{Plan, Report};
 use faults::Answer;
