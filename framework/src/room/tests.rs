@@ -209,6 +209,48 @@ fn state_carries_the_tick_and_each_clients_last_processed_seq() {
 }
 
 #[test]
+fn an_input_past_the_inbox_bound_is_named_to_its_sender_and_never_processed() {
+    let mut f = fixture(RoomType::new("probe", 10).inbox_capacity(2), &[]);
+    let (a, oa) = f.join(2, Codec::MsgPack, &[]);
+    let a = a.unwrap();
+    oa.drain(); // the join
+    assert!(f.core.input(a, 1, v2::Input::default()));
+    assert!(f.core.input(a, 2, v2::Input::default()));
+    assert!(!f.core.input(a, 3, v2::Input::default()), "the inbox holds two");
+    let told: Vec<ConnEvent> = oa
+        .drain()
+        .reliable
+        .into_iter()
+        .filter_map(|i| match i {
+            OutItem::Event(e) => Some(e),
+            OutItem::Frame(_) => None,
+        })
+        .collect();
+    assert_eq!(told, vec![ConnEvent::InputDropped { room: "room1".into(), seq: 3 }]);
+    let mut acks = Vec::new();
+    f.core.poll(f.at(0));
+    acks.extend(states(&oa, Codec::MsgPack).iter().map(|s| s.acks[0].seq));
+    assert!(f.core.input(a, 4, v2::Input::default()), "the tick emptied the inbox");
+    f.core.poll(f.at(100));
+    acks.extend(states(&oa, Codec::MsgPack).iter().map(|s| s.acks[0].seq));
+    assert_eq!(acks, vec![2, 4], "4 is acked; 3 was named as dropped, so the ack does not stand for it");
+}
+
+#[test]
+fn acks_follow_a_wrapping_input_seq() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (a, oa) = f.join(2, Codec::MsgPack, &[]);
+    let a = a.unwrap();
+    let mut acks = Vec::new();
+    for (i, seq) in [u32::MAX, 0, 1].into_iter().enumerate() {
+        f.core.input(a, seq, v2::Input::default());
+        f.core.poll(f.at(100 * i as u64));
+        acks.extend(states(&oa, Codec::MsgPack).iter().map(|s| s.acks[0].seq));
+    }
+    assert_eq!(acks, vec![u32::MAX, 0, 1]);
+}
+
+#[test]
 fn full_locked_and_refusing_rooms_answer_with_join_errors() {
     let mut f = fixture(RoomType::new("probe", 10).max_clients(1), &[]);
     assert!(f.join(2, Codec::Proto, &[]).0.is_some());
