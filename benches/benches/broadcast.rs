@@ -8,13 +8,13 @@
 //! cargo bench -p playhouse-benches --bench broadcast
 //! ```
 
+use arena::proto::v2;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use playhouse::connection::{Outbox, OutboxLimits, RoomId};
 use playhouse::prelude::*;
 use playhouse::protocol::envelope::{server_msg::Kind, InputAck, ServerMsg, State};
 use playhouse::room::{JoinRequest, RoomCore};
-use playhouse_proto::arena::v2;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -13,11 +13,11 @@
 //! Run: `cargo bench -p playhouse-benches --bench codec` (about 20 s). The
 //! encoded sizes are printed once on stderr.
 
+use arena::proto::v2::{output::Kind, Output, Player, State as ArenaState};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use playhouse::protocol::Codec;
-use playhouse_proto::arena::v2::{output::Kind, Output, Player, State as ArenaState};
-use playhouse_proto::envelope::{server_msg, InputAck, ServerMsg, State};
+use playhouse_protocol::envelope::{server_msg, InputAck, ServerMsg, State};
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -9,10 +9,10 @@
 
 use bytes::Bytes;
 use playhouse::protocol::{Codec, CodecError};
-use playhouse_proto::envelope::{server_msg, ServerMsg, State};
+use playhouse_protocol::envelope::{server_msg, ServerMsg, State};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use playhouse_proto::bench::v1::{Input, Tick};
+pub use crate::schema::v1::{Input, Tick};
 
 /// The subprotocol token of the scenario (protobuf codec).
 pub const TOKEN: &str = "fanout.v1.proto";

@@ -11,3 +11,12 @@
 
 pub mod fanout;
 pub mod loadgen;
+
+/// The fan-out scenario's wire types (`benches/schemas/bench/v1.proto`).
+pub mod schema {
+    /// `bench.v1`: the fan-out scenario's input and state payloads.
+    #[allow(missing_docs)]
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/bench.v1.rs"));
+    }
+}

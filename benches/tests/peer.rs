@@ -6,7 +6,7 @@ use futures_util::{SinkExt, StreamExt};
 use playhouse_benches::fanout::{Tick, CODEC, TOKEN};
 use playhouse_benches::loadgen::client::{connect_and_join, Ws};
 use playhouse_benches::loadgen::server::Server;
-use playhouse_proto::envelope::{client_msg, server_msg, ClientMsg, Ping, ServerMsg};
+use playhouse_protocol::envelope::{client_msg, server_msg, ClientMsg, Ping, ServerMsg};
 use std::path::Path;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

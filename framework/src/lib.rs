@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod connection;
 #[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod limits;
 pub mod metrics;
@@ -34,3 +35,9 @@ pub mod prelude {
     pub use crate::room::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomContext, RoomType};
     pub use crate::server::{BoundServer, RunningServer, Server, ServerConfig};
 }
+
+/// The README's examples (a room, a server, the Rust client), compiled as
+/// doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

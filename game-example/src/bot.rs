@@ -14,11 +14,11 @@
 //! same codec, which gives the same bytes), states, events by kind, ticks
 //! missed, errors. A v1 bot decodes v1 payloads and sends v1 inputs.
 
+use crate::proto::{v1, v2};
 use crate::sim::{self, HEIGHT, PLAYER_RADIUS, WIDTH};
 use playhouse::protocol::{Codec, WireMessage};
 use playhouse_client::envelope::{server_msg, ServerMsg};
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_proto::arena::{v1, v2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;

@@ -8,13 +8,29 @@
 //! - [`sim`]: the simulation and **the rules** (a plain struct, no sockets;
 //!   deterministic given a seed).
 //! - [`room`]: the Playhouse `Room` around it.
-//! - [`mod@schema`]: v2 (current) and the v1 adapter.
+//! - [`proto`]: the generated wire types; [`mod@schema`]: v2 (current) and the v1 adapter.
 //! - [`bot`]: the bot brain ([`bot::Bot`]) and [`bot::run_bot`], one bot
 //!   over a real connection; `src/bin/bots.rs` runs many.
 //! - [`web`]: the browser client at `/`.
 
 pub mod bot;
 pub mod room;
+
+/// arena's wire types, generated from `game-example/schemas/arena/` by
+/// `playhouse-build` (both codecs from one definition).
+pub mod proto {
+    /// `arena.v1`: the first version (deprecated, still served).
+    #[allow(missing_docs, clippy::doc_lazy_continuation)]
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/arena.v1.rs"));
+    }
+    /// `arena.v2`: the current version (adds velocity, names and sprint).
+    #[allow(missing_docs, clippy::doc_lazy_continuation)]
+    pub mod v2 {
+        include!(concat!(env!("OUT_DIR"), "/arena.v2.rs"));
+    }
+}
+
 pub mod schema;
 pub mod sim;
 pub mod web;

@@ -7,10 +7,10 @@
 //! reproducible games; random otherwise) and `name` (on every join, at most
 //! 24 characters; default `player<id>`).
 
+use crate::proto::v2;
 use crate::schema;
 use crate::sim::{Sim, MAX_NAME_CHARS};
 use playhouse::prelude::*;
-use playhouse_proto::arena::v2;
 use std::time::Duration;
 
 /// The arena room.

@@ -1,4 +1,4 @@
-//! The arena's wire schema: v2 (`proto/schemas/arena/v2.proto`) is the
+//! The arena's wire schema: v2 (`game-example/schemas/arena/v2.proto`) is the
 //! room's own type; v1 is served through an adapter at the connection edge.
 //!
 //! | | v1 | v2 |
@@ -12,9 +12,9 @@
 //!
 //! This module also turns the simulation ([`crate::sim`]) into v2 messages.
 
+use crate::proto::{v1, v2};
 use crate::sim::{self, EventKind, PickupKind, Sim};
 use playhouse::protocol::Schema;
-use playhouse_proto::arena::{v1, v2};
 
 /// A v2 input as the simulation's input (`sprint` false for v1 clients,
 /// whose input the adapter already converted).

@@ -1,48 +1,51 @@
-//! Wire types of Playhouse, generated from the `.proto` files in
-//! `proto/schemas/` (one source of truth for both codecs).
+//! The Playhouse wire protocol: what the server and both clients share.
 //!
-//! - [`envelope`]: the envelope every connection speaks ([`envelope::ClientMsg`]
-//!   and [`envelope::ServerMsg`]).
-//! - [`arena`]: the sample game's schema in two versions, served side by side.
+//! - [`envelope`]: the messages every connection speaks ([`envelope::ClientMsg`]
+//!   and [`envelope::ServerMsg`]), generated from
+//!   `proto/schemas/playhouse/envelope.proto`. Every type is a
+//!   [`prost::Message`] (protobuf codec) and also derives serde with
+//!   camelCase field names (MessagePack codec), so a message looks the same
+//!   to a protobufjs and a msgpack JavaScript client.
+//! - [`Codec`]: MessagePack or Protobuf, chosen per connection.
+//! - [`Token`] and [`Negotiator`]: the `<app>.v<N>.<codec>` subprotocol
+//!   tokens and the rule that picks one at the handshake.
+//! - [`stamp_seq`]: appends a session's seq to a frame encoded once for many
+//!   clients.
+//! - [`input_seq`]: how input seqs are compared and acked (RFC 1982).
+//! - [`CloseCode`]: every close code Playhouse sends.
 //!
-//! Every type is a [`prost::Message`] (protobuf codec) and also derives serde
-//! with camelCase field names (MessagePack codec), so a message looks the same
-//! to a protobufjs and a msgpack JavaScript client.
+//! It is plain types and pure functions: no sockets, no runtime, no server
+//! crates, so a client (Rust, or a tool) depends on it alone.
+//! `docs/protocol.md` is the specification these types implement.
 //!
 //! ```
-//! use playhouse_proto::envelope::{client_msg::Kind, ClientMsg, Ping};
-//! use prost::Message;
+//! use playhouse_protocol::envelope::{client_msg::Kind, ClientMsg, Ping};
+//! use playhouse_protocol::Codec;
 //!
 //! let msg = ClientMsg { kind: Some(Kind::Ping(Ping { client_time: 7 })) };
-//! let bytes = msg.encode_to_vec();
-//! assert_eq!(ClientMsg::decode(bytes.as_slice()).unwrap(), msg);
+//! for codec in [Codec::MsgPack, Codec::Proto] {
+//!     let bytes = codec.encode_to_vec(&msg).unwrap();
+//!     assert_eq!(codec.decode::<ClientMsg>(&bytes).unwrap(), msg);
+//! }
 //! ```
 
-#![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+#![warn(missing_docs)]
+
+mod close;
+mod codec;
+pub mod input_seq;
+mod negotiate;
+mod stamp;
+
+pub use close::CloseCode;
+pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
+pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
+pub use stamp::{stamp_seq, StampError};
 
 /// The Playhouse envelope (`proto/schemas/playhouse/envelope.proto`).
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, missing_docs)]
 pub mod envelope {
     include!(concat!(env!("OUT_DIR"), "/playhouse.envelope.rs"));
-}
-
-/// The sample game's schema, one module per version.
-pub mod arena {
-    /// `arena.v1`: the first version (still served).
-    pub mod v1 {
-        include!(concat!(env!("OUT_DIR"), "/arena.v1.rs"));
-    }
-    /// `arena.v2`: the current version (adds velocity, names and sprint).
-    pub mod v2 {
-        include!(concat!(env!("OUT_DIR"), "/arena.v2.rs"));
-    }
-}
-
-/// The load generator's schema (`proto/schemas/bench/v1.proto`).
-pub mod bench {
-    /// `bench.v1`: the fan-out scenario's input and state payloads.
-    pub mod v1 {
-        include!(concat!(env!("OUT_DIR"), "/bench.v1.rs"));
-    }
 }
 
 /// Whether a `u64` field is 0 (serde's `skip_serializing_if` for

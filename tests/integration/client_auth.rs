@@ -6,13 +6,13 @@
 //! client stops with the 1008 as an auth failure; a refresh for another user
 //! stops it too.
 
+use arena::proto::v2;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse_client::reconnect::{
     Backoff, Jitter, ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient, StopReason,
 };
 use playhouse_client::{AuthFailure, AuthVia, Client, ClientAuth, Credential, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::proxy::Proxy;
 use playhouse_tests::{metric_labeled, metrics_text, options, start, ALL_TOKENS};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

@@ -6,12 +6,12 @@
 //! down is left for another one; and a session taken over by another
 //! connection stops the client instead of a tug of war.
 
+use arena::proto::v2;
 use playhouse_client::envelope::Message;
 use playhouse_client::reconnect::{
     Backoff, Jitter, ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient, StopReason,
 };
 use playhouse_client::{Client, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::proxy::Proxy;
 use playhouse_tests::{metric_labeled, metrics_text, options, start, ws_url, ALL_TOKENS};
 use std::net::TcpListener;

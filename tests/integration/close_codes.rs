@@ -3,10 +3,10 @@
 //! whole or fragmented), a kick (4005); and the errors that leave the
 //! connection open (input to a room the client is not in: `Error` 4004).
 
+use arena::proto::v2;
 use playhouse::connection::ERROR_NOT_IN_ROOM;
 use playhouse::protocol::envelope::{client_msg::Kind as C, Input};
 use playhouse_client::{Client, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::{expect_close, metric_labeled, metrics_text, options, raw, start, ws_url};
 use std::collections::HashMap;
 use std::time::Duration;

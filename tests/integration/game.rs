@@ -3,10 +3,10 @@
 //! names and game events.
 
 use arena::bot::{run_bot_with, BotConfig, BotReport};
+use arena::proto::v2;
 use arena::sim::{self, velocity, Input, SPEED, SPRINT_SPEED, TICK};
 use playhouse_client::envelope::{JoinErrorCode, State};
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::{metric_labeled, metrics_text, options, start, ws_url};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};

@@ -4,8 +4,8 @@
 //! sees the player as disconnected meanwhile; the window, the replay bound,
 //! replacement and the refusals behave as documented (docs/failover.md).
 
+use arena::proto::v2;
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::proxy::Proxy;
 use playhouse_tests::{expect_close, metric_labeled, metrics_text, options, start, ws_url};
 use std::collections::HashMap;

@@ -4,8 +4,8 @@
 //! reliable stream must stay exactly-once and in order across the storm.
 //! (How long it takes is measured by `loadgen storm`, not asserted here.)
 
+use arena::proto::v2;
 use playhouse_client::{Client, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::proxy::Proxy;
 use playhouse_tests::{metric_labeled, metrics_text, options, start};
 use std::collections::HashMap;

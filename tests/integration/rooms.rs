@@ -2,8 +2,8 @@
 //! one room each getting their own encoding (encoded once per group), tick
 //! rate, input acks, join errors that leave the connection open.
 
+use arena::proto::{v1, v2};
 use playhouse_client::{envelope::JoinErrorCode, Client, ClientError, Event};
-use playhouse_proto::arena::{v1, v2};
 use playhouse_tests::{http_get, metric, start, ws_url};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -4,13 +4,13 @@
 //! expiry and refresh, authorization hooks, rate limits, per-address and
 //! per-user caps, and sessions bound to their user.
 
+use arena::proto::v2;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse::limits::{OriginPolicy, RateLimits, RatePolicy};
 use playhouse_client::envelope::client_msg::Kind as C;
 use playhouse_client::envelope::{Ping, Resume};
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::auth::{hs256, jwt};
 use playhouse_tests::{expect_close, http_get, metric, metrics_text, options, start, ws_url};
 use std::collections::HashMap;

@@ -3,10 +3,10 @@
 //! and upgrades answering 503 meanwhile, no input read before the notice
 //! lost), and SIGTERM to a real `arena` process with 50 clients.
 
+use arena::proto::v2;
 use playhouse::prelude::*;
 use playhouse::server::{BoundServer, ShutdownHandle};
 use playhouse_client::{Client as WsClient, ClientError, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::{http_get, metric_labeled, metrics_text, test_config, ws_url, Probe, ALL_TOKENS};
 use std::collections::HashMap;
 use std::io::BufRead;

@@ -8,10 +8,10 @@ pub mod proxy;
 pub mod raw;
 pub mod tls;
 
+use arena::proto::v2;
 use playhouse::prelude::*;
 use playhouse::server::BoundServer;
 use playhouse_client::{Client as WsClient, ClientError, Event};
-use playhouse_proto::arena::v2;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

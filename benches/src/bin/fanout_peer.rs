@@ -30,7 +30,7 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use playhouse::protocol::CodecError;
 use playhouse_benches::fanout::{self, CODEC, ROOM_TYPE, TOKEN};
-use playhouse_proto::envelope::{
+use playhouse_protocol::envelope::{
     client_msg, server_msg, ClientMsg, JoinError, JoinErrorCode, Joined, Pong, ServerMsg, Welcome,
 };
 use std::io::Write;

@@ -9,7 +9,7 @@ use super::{LoadgenError, Result};
 use crate::fanout::{now_us, Tick, CODEC, ROOM_TYPE, TOKEN};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use playhouse_proto::envelope::{client_msg, server_msg, ClientMsg, JoinOrCreate, Joined, ServerMsg};
+use playhouse_protocol::envelope::{client_msg, server_msg, ClientMsg, JoinOrCreate, Joined, ServerMsg};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -5,8 +5,8 @@ use crate::auth::{self, AuthVia, Credential};
 use crate::{Client, ClientError};
 #[cfg(feature = "tls")]
 use crate::{Event, ResumeOutcome, TlsTrust};
-use playhouse::protocol::envelope::Welcome;
-use playhouse::protocol::Token;
+use playhouse_protocol::envelope::Welcome;
+use playhouse_protocol::Token;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite;

@@ -2,7 +2,7 @@
 
 use crate::envelope::{self, JoinError};
 use crate::AuthFailure;
-use playhouse::protocol::CodecError;
+use playhouse_protocol::CodecError;
 use tokio_tungstenite::tungstenite::{self, protocol::CloseFrame};
 
 #[cfg(feature = "tls")]
@@ -27,7 +27,7 @@ pub enum ClientError {
     BadProtocol(Option<String>),
     /// A token given to `connect` is malformed.
     #[error("invalid token {0:?}: {1}")]
-    BadToken(String, playhouse::protocol::TokenParseError),
+    BadToken(String, playhouse_protocol::TokenParseError),
     /// WebSocket or I/O failure.
     #[error("websocket: {0}")]
     Ws(#[from] tungstenite::Error),

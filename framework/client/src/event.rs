@@ -27,7 +27,7 @@ pub enum Event {
     /// A session was resumed (the answer to [`Client::resume`]).
     Resumed(Resumed),
     /// The connection's credential was accepted (an `Auth` answer).
-    Authenticated(playhouse::protocol::envelope::Authenticated),
+    Authenticated(playhouse_protocol::envelope::Authenticated),
 }
 
 impl From<S> for Event {

@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use playhouse_client::{Client, Event};
-//! use playhouse_proto::arena::v2;
+//! use playhouse_testkit::probe::v2; // your game's generated types
 //!
 //! # async fn run() -> Result<(), playhouse_client::ClientError> {
 //! let mut client = Client::connect("ws://127.0.0.1:8080/ws", &["arena.v2.proto", "arena.v2.msgpack"]).await?;
@@ -86,11 +86,11 @@ pub use rustls;
 pub use tls::{TlsTrust, TrustError};
 
 use futures_util::{SinkExt, StreamExt};
-use playhouse::protocol::envelope::{
+use playhouse_protocol::envelope::{
     client_msg::Kind as C, Ack, ClientMsg, Create, Input, Join, JoinOrCreate, Joined, Leave, Left, Ping, Resume,
     Resumed, ServerMsg, Welcome,
 };
-use playhouse::protocol::{Codec, Token, WireMessage};
+use playhouse_protocol::{Codec, Token, WireMessage};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpStream;
@@ -100,7 +100,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
-pub use playhouse::protocol::envelope;
+pub use playhouse_protocol::envelope;
 pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -439,8 +439,3 @@ pub enum ResumeOutcome {
     /// or lived on another server); the connection carries a fresh session.
     Refused(envelope::Error),
 }
-
-/// The README's examples, compiled as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

@@ -16,8 +16,8 @@ export const ARENA_BIN = resolve(process.cwd(), process.env.ARENA_BIN ?? resolve
 /** The .proto sources, as the browser client bundles them (text). */
 export const PROTOS = {
   envelope: readFileSync(resolve(repo, 'proto/schemas/playhouse/envelope.proto'), 'utf8'),
-  arenaV1: readFileSync(resolve(repo, 'proto/schemas/arena/v1.proto'), 'utf8'),
-  arenaV2: readFileSync(resolve(repo, 'proto/schemas/arena/v2.proto'), 'utf8'),
+  arenaV1: readFileSync(resolve(repo, 'game-example/schemas/arena/v1.proto'), 'utf8'),
+  arenaV2: readFileSync(resolve(repo, 'game-example/schemas/arena/v2.proto'), 'utf8'),
 };
 export const ALL_PROTOS = [PROTOS.envelope, PROTOS.arenaV1, PROTOS.arenaV2];
 export const ALL_TOKENS = ['arena.v2.proto', 'arena.v2.msgpack', 'arena.v1.proto', 'arena.v1.msgpack'];

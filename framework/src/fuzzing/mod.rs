@@ -27,7 +27,7 @@ pub use frames::{read_wire, reassembly, wire, WireOutcome};
 use crate::protocol::envelope::{client_msg::Kind, ClientMsg};
 use crate::protocol::{Codec, NegotiationError, Negotiator, Schema, Token};
 use actix_web::http::header::HeaderValue;
-use playhouse_proto::arena::{v1, v2};
+use playhouse_testkit::probe::{v1, v2};
 use std::sync::OnceLock;
 
 /// A fuzz entry point: any bytes in, no panic out.

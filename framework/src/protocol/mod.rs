@@ -1,21 +1,16 @@
-//! The wire protocol: codecs, subprotocol negotiation, close codes and the
-//! envelope types (re-exported from `playhouse-proto`).
+//! The wire protocol, as the server sees it: everything in the
+//! `playhouse-protocol` crate (codecs, negotiation, close codes, the
+//! envelope, seq stamping, input-seq acks; shared with the clients),
+//! re-exported here, plus a game's [`Schema`] (its versions and the adapters
+//! between them), which only the server needs.
 //!
 //! Everything here is a pure function or a plain type: no sockets, no actors.
 //! `docs/protocol.md` is the specification these types implement.
 
-mod close;
-mod codec;
-pub mod input_seq;
-mod negotiate;
 mod schema;
-mod stamp;
 
-pub use close::CloseCode;
-pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
-pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
+pub use playhouse_protocol::{
+    envelope, input_seq, stamp_seq, CloseCode, Codec, CodecError, NegotiationError, Negotiator, StampError, Token,
+    TokenParseError, WireMessage, MAX_MSGPACK_DEPTH,
+};
 pub use schema::{Schema, SchemaError};
-pub use stamp::{stamp_seq, StampError};
-
-/// The envelope types (`proto/schemas/playhouse/envelope.proto`).
-pub use playhouse_proto::envelope;

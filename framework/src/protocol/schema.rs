@@ -33,7 +33,7 @@ pub enum SchemaError {
 ///
 /// ```
 /// use playhouse::protocol::{Codec, Schema};
-/// use playhouse_proto::arena::{v1, v2};
+/// use playhouse_testkit::probe::{v1, v2};
 ///
 /// let schema = Schema::<v2::Input, v2::Output>::new()
 ///     .current(2)

@@ -67,7 +67,7 @@ pub enum LeaveReason {
 ///
 /// ```
 /// use playhouse::room::{ClientId, Options, Reject, Room, RoomContext};
-/// use playhouse_proto::arena::v2;
+/// use playhouse_testkit::probe::v2;
 /// use std::time::Duration;
 ///
 /// /// Counts inputs and tells everyone the total every tick.

@@ -41,8 +41,8 @@ pub struct RoomStats {
 pub(crate) struct Member {
     pub(crate) client: Client,
     pub(crate) outbox: Arc<Outbox>,
-    /// The ack: the last input processed (`None` before the first one;
-    /// see [`crate::protocol::input_seq`]).
+    /// The ack: the seq of the last input processed (`None` before the
+    /// first one; see [`crate::protocol::input_seq`]).
     pub(crate) last_input_seq: Option<u32>,
     /// The join options, replayed to `on_join` after a restart.
     pub(crate) options: super::Options,
@@ -120,8 +120,7 @@ impl<R: Room> RoomContext<R> {
         self.members.len()
     }
 
-    /// The last input seq processed for `client` (the newest by
-    /// [`crate::protocol::input_seq::is_newer`]), if it sent any.
+    /// The seq of the last input processed for `client`, if it sent any.
     pub fn last_input_seq(&self, client: ClientId) -> Option<u32> {
         self.members.get(&client).and_then(|m| m.last_input_seq)
     }

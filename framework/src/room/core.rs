@@ -10,7 +10,7 @@ use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
 use crate::connection::{ConnEvent, Outbox, RoomId};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
-use crate::protocol::{input_seq, CloseCode, Codec, Schema};
+use crate::protocol::{CloseCode, Codec, Schema};
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -337,7 +337,8 @@ impl<R: Room> RoomCore<R> {
         let started = Instant::now();
         while let Some(Pending { client, seq, input }) = self.inbox.pop_front() {
             if let Some(m) = self.ctx.members.get_mut(&client) {
-                m.last_input_seq = Some(input_seq::advance(m.last_input_seq, seq));
+                // The last processed, not the largest: see protocol::input_seq.
+                m.last_input_seq = Some(seq);
             } else {
                 continue;
             }

@@ -5,7 +5,7 @@ use super::*;
 use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
 use crate::protocol::envelope::LeaveReason as WireLeave;
 use crate::protocol::{Codec, Schema};
-use playhouse_proto::arena::v2;
+use playhouse_testkit::probe::v2;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

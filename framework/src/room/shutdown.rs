@@ -48,7 +48,7 @@ mod tests {
     use crate::connection::{Outbox, OutboxLimits};
     use crate::protocol::{Codec, Schema};
     use crate::room::{JoinRequest, Options, Reject, RoomContext, RoomType};
-    use playhouse_proto::arena::v2;
+    use playhouse_testkit::probe::v2;
     use std::sync::Arc;
     use std::time::Duration;
 

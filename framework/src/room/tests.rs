@@ -4,7 +4,7 @@ use super::*;
 use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
 use crate::protocol::envelope::{server_msg::Kind, JoinErrorCode, ServerMsg};
 use crate::protocol::{CloseCode, Codec, Schema};
-use playhouse_proto::arena::{v1, v2};
+use playhouse_testkit::probe::{v1, v2};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ struct Probe {
 
 fn state(sum: i32) -> v2::Output {
     let players = vec![v2::Player { id: 1, score: sum, name: "p".into(), ..Default::default() }];
-    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })) }
+    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
 }
 
 impl Room for Probe {

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use playhouse::prelude::*;
-//! # use playhouse_proto::arena::v2;
+//! # use playhouse_testkit::probe::v2;
 //! # struct Arena;
 //! # impl Room for Arena {
 //! #     type Input = v2::Input; type Output = v2::Output;

@@ -89,8 +89,8 @@ impl<E: Endpoint> Link<'_, E> {
 
     /// Starts the close handshake with `code` and `reason`; the actor stops
     /// when the peer answers or after the close timeout.
-    pub fn close(&mut self, code: impl Into<ws::CloseCode>, reason: &str) {
-        close(self.ctx, self.state, code.into(), reason);
+    pub fn close(&mut self, code: impl Into<u16>, reason: &str) {
+        close(self.ctx, self.state, code, reason);
     }
 
     /// Whether a close has been sent.
@@ -128,13 +128,14 @@ impl<E: Endpoint> Link<'_, E> {
     }
 }
 
-fn close<A>(ctx: &mut WebsocketContext<A>, state: &mut LinkState, code: ws::CloseCode, reason: &str)
+fn close<A>(ctx: &mut WebsocketContext<A>, state: &mut LinkState, code: impl Into<u16>, reason: &str)
 where
     A: Actor<Context = WebsocketContext<A>>,
 {
     if state.closing {
         return;
     }
+    let code = ws::CloseCode::from(code.into());
     state.closing = true;
     state.ending.get_or_insert(Ending::ServerClosed(u16::from(code)));
     state.observer.closed(u16::from(code));
@@ -272,7 +273,7 @@ impl<E: Endpoint> Transport<E> {
                     AssembleError::InvalidUtf8 => CloseCode::InvalidPayload,
                     AssembleError::NotStarted | AssembleError::AlreadyStarted => CloseCode::Protocol,
                 };
-                close(ctx, &mut self.state, code.into(), &e.to_string());
+                close(ctx, &mut self.state, code, &e.to_string());
             }
         }
     }
@@ -324,7 +325,7 @@ impl<E: Endpoint> Transport<E> {
                 // (keep reading, drop data, stop on the peer's close frame or
                 // after the close timeout). A clean close is what makes a
                 // browser report our code instead of 1006.
-                close(ctx, &mut self.state, code.into(), &reason);
+                close(ctx, &mut self.state, code, &reason);
             }
             FrameFault::Recoverable { code, reason } | FrameFault::OutOfStep { code, reason } => {
                 // The decoder is out of step with the stream (it will report
@@ -332,7 +333,7 @@ impl<E: Endpoint> Transport<E> {
                 // error while closing. RFC 6455 §7.1.7: fail the connection —
                 // send a close frame if we have not, then stop processing
                 // input and drop the TCP connection.
-                close(ctx, &mut self.state, code.into(), &reason);
+                close(ctx, &mut self.state, code, &reason);
                 self.stop_reading(ctx);
             }
         }
@@ -419,7 +420,7 @@ impl<E: Endpoint> Actor for Transport<E> {
                     // A silent peer is a lost one, whatever code we send it.
                     act.state.ending.get_or_insert(Ending::Lost);
                     let secs = act.config.idle_timeout.as_secs_f32();
-                    close(ctx, &mut act.state, CloseCode::Policy.into(), &format!("nothing received for {secs} s"));
+                    close(ctx, &mut act.state, CloseCode::Policy, &format!("nothing received for {secs} s"));
                     ctx.stop();
                 }
             }
@@ -502,7 +503,7 @@ impl<E: Endpoint> StreamHandler<Result<ws::Message, ProtocolError>> for Transpor
         if announced != 0 && self.reading {
             let max = self.config.max_message_size;
             let reason = format!("frame of {announced} bytes exceeds the limit of {max} bytes");
-            close(ctx, &mut self.state, CloseCode::TooBig.into(), &reason);
+            close(ctx, &mut self.state, CloseCode::TooBig, &reason);
         }
         self.state.ending.get_or_insert(Ending::Lost);
         self.stop_reading(ctx);
@@ -522,7 +523,7 @@ impl<E: Endpoint> Handler<CloseNow> for Transport<E> {
     type Result = ();
 
     fn handle(&mut self, msg: CloseNow, ctx: &mut Self::Context) {
-        close(ctx, &mut self.state, msg.code.into(), &msg.reason);
+        close(ctx, &mut self.state, msg.code, &msg.reason);
     }
 }
 

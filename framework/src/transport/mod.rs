@@ -27,8 +27,10 @@ mod heartbeat;
 mod socket;
 
 pub use actor::{accept, CloseNow, Ending, Endpoint, Link, Transport, TransportConfig, TransportObserver, Wake};
+#[cfg(feature = "fuzzing")]
 pub(crate) use actor::{classify, FrameFault};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
+#[cfg(feature = "fuzzing")]
 pub(crate) use guard::FrameScanner;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
 pub use socket::{on_connect, KillSwitch, SocketOptions};

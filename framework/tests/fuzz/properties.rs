@@ -7,7 +7,7 @@ use super::bytes::{bare_header, frame, reassembly_input, wire_input};
 use playhouse::fuzzing::{self, WireOutcome, TARGETS};
 use playhouse::protocol::envelope::{client_msg::Kind as C, *};
 use playhouse::protocol::{CloseCode, Codec, Negotiator};
-use playhouse_proto::arena::{v1, v2};
+use playhouse_testkit::probe::{v1, v2};
 use proptest::collection::{hash_map, vec};
 use proptest::prelude::*;
 

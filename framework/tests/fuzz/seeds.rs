@@ -8,7 +8,7 @@
 use super::bytes::*;
 use playhouse::protocol::envelope::{client_msg::Kind as C, *};
 use playhouse::protocol::Codec;
-use playhouse_proto::arena::{v1, v2};
+use playhouse_testkit::probe::{v1, v2};
 
 /// (file name without the `seed-` prefix, contents).
 pub type Seed = (String, Vec<u8>);

@@ -2,8 +2,8 @@
 
 import { Client, HandshakeRefusedError } from 'playhouse-client';
 import envelopeProto from '../../../proto/schemas/playhouse/envelope.proto';
-import arenaV1Proto from '../../../proto/schemas/arena/v1.proto';
-import arenaV2Proto from '../../../proto/schemas/arena/v2.proto';
+import arenaV1Proto from '../../schemas/arena/v1.proto';
+import arenaV2Proto from '../../schemas/arena/v2.proto';
 import { tokenVersion } from './model.js';
 
 /** Every token this client speaks, best first. */

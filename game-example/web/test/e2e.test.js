@@ -385,7 +385,7 @@ async function connectNodeClient() {
   const client = await Client.connect(`ws://${addr}/ws`, {
     WebSocket,
     tokens: ['arena.v2.msgpack'],
-    protos: [read('proto/schemas/playhouse/envelope.proto'), read('proto/schemas/arena/v1.proto'), read('proto/schemas/arena/v2.proto')],
+    protos: [read('proto/schemas/playhouse/envelope.proto'), read('game-example/schemas/arena/v1.proto'), read('game-example/schemas/arena/v2.proto')],
     game: { package: 'arena', input: 'Input', output: 'Output' },
   });
   const j = await client.joinOrCreate('arena', { name: 'nodebot' });

@@ -3,9 +3,9 @@
 //! `JoinErrorCode`, §10 close codes) document for it: a close code for a
 //! fatal fault, an `Error` or `JoinError` for a non-fatal one.
 
+use arena::proto::v2;
 use playhouse::protocol::envelope::{client_msg::Kind as C, *};
 use playhouse::protocol::Codec;
-use playhouse_proto::arena::v2;
 
 /// What the server must answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -16,9 +16,9 @@ mod misuse;
 mod refresh;
 
 use abuser::{Plan, Report};
+use arena::proto::v2;
 use faults::Answer;
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_proto::arena::v2;
 use playhouse_tests::process::ArenaProcess;
 use playhouse_tests::{http_get, metric, metric_labeled, metrics_text, ws_url, TickLog, ALL_TOKENS};
 use std::collections::{BTreeMap, HashMap};

@@ -3,7 +3,7 @@
 
 use super::{Backoff, Jitter, ReconnectError};
 use crate::ClientAuth;
-use playhouse::protocol::Token;
+use playhouse_protocol::Token;
 use std::time::Duration;
 
 /// How a [`ReconnectingClient`] connects and reconnects. Fields are public;

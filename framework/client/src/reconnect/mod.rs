@@ -76,7 +76,7 @@ pub use rooms::{JoinedBy, RejoinStep, RoomMemory, RoomRecord};
 use crate::envelope::{Authenticated, Joined, LeaveReason, Left};
 use crate::{Client, ClientError, Event, ResumeOutcome};
 use credentials::{credential, fresh_token};
-use playhouse::protocol::{Codec, Token, WireMessage};
+use playhouse_protocol::{Codec, Token, WireMessage};
 use rooms::rejoin;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -46,20 +46,8 @@ impl CloseCode {
     }
 }
 
-impl From<CloseCode> for actix_web_actors::ws::CloseCode {
-    fn from(c: CloseCode) -> Self {
-        use actix_web_actors::ws::CloseCode as A;
-        match c {
-            CloseCode::Normal => A::Normal,
-            CloseCode::GoingAway => A::Away,
-            CloseCode::Protocol => A::Protocol,
-            CloseCode::Unsupported => A::Unsupported,
-            CloseCode::InvalidPayload => A::Invalid,
-            CloseCode::Policy => A::Policy,
-            CloseCode::TooBig => A::Size,
-            CloseCode::Internal => A::Error,
-            CloseCode::TryAgainLater => A::Again,
-            other => A::Other(other.code()),
-        }
+impl From<CloseCode> for u16 {
+    fn from(c: CloseCode) -> u16 {
+        c.code()
     }
 }

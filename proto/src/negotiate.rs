@@ -12,7 +12,7 @@ use std::str::FromStr;
 /// One subprotocol token, e.g. `arena.v2.proto`.
 ///
 /// ```
-/// use playhouse::protocol::{Codec, Token};
+/// use playhouse_protocol::{Codec, Token};
 ///
 /// let t: Token = "arena.v2.proto".parse().unwrap();
 /// assert_eq!((t.app.as_str(), t.version, t.codec), ("arena", 2, Codec::Proto));
@@ -99,7 +99,7 @@ pub enum NegotiationError {
 /// The server side of negotiation: which app, versions and codecs it speaks.
 ///
 /// ```
-/// use playhouse::protocol::{Codec, Negotiator};
+/// use playhouse_protocol::{Codec, Negotiator};
 ///
 /// let n = Negotiator::new("arena", [1, 2], [Codec::Proto, Codec::MsgPack]);
 /// // highest shared version first, then the server's codec preference

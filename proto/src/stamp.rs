@@ -17,8 +17,8 @@
 //!   `"seq"` entry is appended.
 //!
 //! ```
-//! use playhouse::protocol::envelope::{server_msg::Kind, Pong, ServerMsg};
-//! use playhouse::protocol::{stamp_seq, Codec};
+//! use playhouse_protocol::envelope::{server_msg::Kind, Pong, ServerMsg};
+//! use playhouse_protocol::{stamp_seq, Codec};
 //!
 //! for codec in [Codec::Proto, Codec::MsgPack] {
 //!     let msg = ServerMsg { kind: Some(Kind::Pong(Pong { client_time: 1, server_time: 2 })), seq: 0 };
@@ -101,7 +101,7 @@ fn put_msgpack_uint(out: &mut BytesMut, v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::envelope::{server_msg::Kind, Message, ServerMsg};
+    use crate::envelope::{server_msg::Kind, Message, ServerMsg};
     use proptest::prelude::*;
 
     proptest! {
