@@ -19,12 +19,14 @@
 //! Lock order is session state, then outbox; rooms only ever take the
 //! outbox lock.
 
+mod parking;
 mod registry;
 mod replay;
 #[cfg(test)]
 mod tests;
 mod token;
 
+pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, SessionConfig, Sessions, TooManySessions};
 pub use replay::{Replay, ReplayLog};
 pub use token::{TokenError, TokenSigner};
