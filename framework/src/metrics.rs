@@ -28,6 +28,16 @@ struct ResultLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WhyLabel {
+    why: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CapLabel {
+    cap: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: u16,
 }
@@ -62,6 +72,8 @@ pub struct Metrics {
     /// Sessions that exist now, attached or parked (set when `/metrics` is
     /// rendered, from the session map itself).
     pub sessions: Gauge,
+    sessions_evicted: Family<WhyLabel, Counter>,
+    sessions_park_refused: Family<CapLabel, Counter>,
     /// Messages over a connection's rate limit.
     pub rate_limited: Counter,
     resumes: Family<ResultLabel, Counter>,
@@ -126,6 +138,8 @@ impl Metrics {
             closes: Family::default(),
             sessions_parked: Counter::default(),
             sessions: Gauge::default(),
+            sessions_evicted: Family::default(),
+            sessions_park_refused: Family::default(),
             rate_limited: Counter::default(),
             resumes: Family::default(),
             rooms: Family::default(),
@@ -156,6 +170,16 @@ impl Metrics {
         r.register("rate_limited", "Messages over a connection's rate limit", m.rate_limited.clone());
         r.register("sessions_parked", "Sessions parked after a lost connection", m.sessions_parked.clone());
         r.register("sessions", "Sessions that exist now, attached or parked", m.sessions.clone());
+        r.register(
+            "sessions_evicted",
+            "Parked sessions ended early to make room for another, by the cap reached (address, user, global)",
+            m.sessions_evicted.clone(),
+        );
+        r.register(
+            "sessions_park_refused",
+            "Lost connections whose session was not parked because a parking cap was full, by cap",
+            m.sessions_park_refused.clone(),
+        );
         r.register(
             "session_resumes",
             "Resume attempts by result (replayed, resync, expired, refused)",
@@ -210,6 +234,27 @@ impl Metrics {
     /// How many resumes ended with `result`.
     pub fn resumes_with(&self, result: &'static str) -> u64 {
         self.resumes.get_or_create(&ResultLabel { result }).get()
+    }
+
+    /// Counts a parked session ended to make room at cap `why` (`address`,
+    /// `user` or `global`).
+    pub fn session_evicted(&self, why: &'static str) {
+        self.sessions_evicted.get_or_create(&WhyLabel { why }).inc();
+    }
+
+    /// How many parked sessions gave way at cap `why`.
+    pub fn sessions_evicted_with(&self, why: &'static str) -> u64 {
+        self.sessions_evicted.get_or_create(&WhyLabel { why }).get()
+    }
+
+    /// Counts a lost connection's session not parked because `cap` was full.
+    pub fn session_park_refused(&self, cap: &'static str) {
+        self.sessions_park_refused.get_or_create(&CapLabel { cap }).inc();
+    }
+
+    /// How many sessions were not parked because `cap` was full.
+    pub fn session_park_refusals_with(&self, cap: &'static str) -> u64 {
+        self.sessions_park_refused.get_or_create(&CapLabel { cap }).get()
     }
 
     /// How many connections the server closed with `code`.

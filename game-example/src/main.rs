@@ -9,7 +9,9 @@
 //! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
 //!
 //! `--reconnect-window <secs>` (default 20) is how long a dropped client's
-//! session and seat wait for it to resume (tests use a short one).
+//! session and seat wait for it to resume (tests use a short one; a session
+//! in no room waits at most 5 s). `--max-parked-per-address` (default 64)
+//! caps the dropped sessions one address may keep waiting.
 //! `--allow-origin <pattern>` (repeatable) lists the web origins that may
 //! connect (default: the server's own pages); `--max-connections-per-ip`
 //! caps one address (default 256).
@@ -72,6 +74,11 @@ struct Args {
     /// Most connections from one client address (HTTP 429 past it; 0: no cap).
     #[arg(long, default_value_t = 256)]
     max_connections_per_ip: usize,
+    /// Most lost sessions parked for a resume from one client address (past
+    /// it the oldest gives way; 0: no cap). Raise it for load tests that
+    /// drop many players from one machine at once.
+    #[arg(long, default_value_t = 64)]
+    max_parked_per_address: usize,
     /// A web origin allowed to open a socket, e.g. `https://game.example`
     /// or `https://*.example.com`; repeatable. Default: only the server's
     /// own pages (`self`). Native clients (no Origin header) are allowed.
@@ -141,6 +148,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     let window = Duration::from_secs(args.reconnect_window);
     config.session.reconnect_window = window;
     config.max_connections_per_ip = args.max_connections_per_ip;
+    config.session.max_parked_per_address = args.max_parked_per_address;
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
@@ -186,6 +194,13 @@ mod tests {
         assert_eq!(config.session.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.name, "arena");
+    }
+
+    #[test]
+    fn max_parked_per_address_sets_the_session_cap() {
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup");
+        assert_eq!(parse(&["arena"]).0.session.max_parked_per_address, 64);
+        assert_eq!(parse(&["arena", "--max-parked-per-address", "0"]).0.session.max_parked_per_address, 0);
     }
 
     #[test]

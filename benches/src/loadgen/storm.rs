@@ -123,7 +123,10 @@ pub async fn run(args: &StormArgs) -> (StormReport, bool) {
 
 async fn storms(args: &StormArgs) -> Result<(Vec<Outcome>, Vec<String>)> {
     let bin = args.release_dir.join("arena");
-    let server_args = ["--addr", "127.0.0.1:0", "--max-connections", "100000"].map(String::from);
+    // Every client comes from 127.0.0.1: without lifting the per-address
+    // parking cap, all but 64 of them would lose their session in the cut.
+    let server_args =
+        ["--addr", "127.0.0.1:0", "--max-connections", "100000", "--max-parked-per-address", "0"].map(String::from);
     let server = Server::spawn(&bin, &server_args, Duration::from_secs(10)).await?;
     let proxy = Proxy::start(server.addr).await;
     let url = proxy.ws_url();

@@ -114,7 +114,7 @@ impl GameConnection {
         auth: AuthGate,
         ip: Option<IpSlot>,
     ) -> Self {
-        let session = shared.sessions.open_speaking(conn, &token.to_string());
+        let session = shared.sessions.open_speaking(conn, &token.to_string(), ip.as_ref().map(IpSlot::ip));
         let rate = RateGate::new(&shared.rate);
         GameConnection {
             shared,

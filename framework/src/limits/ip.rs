@@ -61,6 +61,13 @@ impl PerIp {
     }
 }
 
+impl IpSlot {
+    /// The client address the slot counts for.
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
 impl Drop for IpSlot {
     fn drop(&mut self) {
         // Removed at zero, so the map is bounded by the open connections.

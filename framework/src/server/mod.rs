@@ -106,6 +106,15 @@ pub struct Limits {
     pub auth_deadline_secs: f64,
     /// How long a lost connection's session stays resumable, seconds.
     pub reconnect_window_secs: f64,
+    /// How long a lost connection's session in no room stays resumable,
+    /// seconds (at most `reconnect_window_secs`).
+    pub roomless_window_secs: f64,
+    /// Most sessions parked at once.
+    pub max_parked: usize,
+    /// Most sessions parked from one client address (0: no cap).
+    pub max_parked_per_address: usize,
+    /// Most sessions parked for one user (0: no cap).
+    pub max_parked_per_user: usize,
     /// Reliable messages kept per session for replay.
     pub replay_max_messages: usize,
 }
@@ -143,6 +152,10 @@ impl AppState {
                     _ => 0.0,
                 },
                 reconnect_window_secs: c.session.reconnect_window.as_secs_f64(),
+                roomless_window_secs: c.session.roomless_window.min(c.session.reconnect_window).as_secs_f64(),
+                max_parked: c.session.max_parked,
+                max_parked_per_address: c.session.max_parked_per_address,
+                max_parked_per_user: c.session.max_parked_per_user,
                 replay_max_messages: c.session.replay_max_messages,
             },
         }
@@ -244,7 +257,8 @@ impl Server {
             open: AtomicUsize::new(0),
             live: LiveConnections::new(),
             sessions: Sessions::new(config.session.clone(), config.outbox)
-                .with_max_per_user(config.max_sessions_per_user),
+                .with_max_per_user(config.max_sessions_per_user)
+                .with_metrics(metrics.clone()),
             rate: config.rate,
         });
         let state = web::Data::new(AppState {

@@ -16,15 +16,25 @@
 //! Who may touch a session is decided by one field, `owner` (the attached
 //! connection), under the session's lock: a connection that lost ownership
 //! (a second connection resumed the same session) stops draining at once.
-//! Lock order is session state, then outbox; rooms only ever take the
-//! outbox lock.
+//!
+//! Parking is bounded ([`ParkingQuota`]): per client address, per user and
+//! in all; a session in no room parks only for `roomless_window`, and is the
+//! first to give way to another at a cap.
+//!
+//! Lock order: the session map, then a session's state, then its outbox or
+//! the parking quota (a leaf: nothing is locked while it is held); rooms
+//! only ever take the outbox lock. Never two sessions' states at once: a
+//! session that evicts another decides under its own lock, drops it, then
+//! ends the other under that one's lock.
 
+mod parking;
 mod registry;
 mod replay;
 #[cfg(test)]
 mod tests;
 mod token;
 
+pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, SessionConfig, Sessions, TooManySessions};
 pub use replay::{Replay, ReplayLog};
 pub use token::{TokenError, TokenSigner};
@@ -34,6 +44,7 @@ use crate::registry::RoomHandle;
 use crate::room::ClientId;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,6 +57,9 @@ pub struct Session {
     /// frames are encoded for it, so only a connection that negotiated the
     /// same token can resume it.
     protocol: String,
+    /// The client address of the connection that opened it (what parking
+    /// is bounded by; a resume from elsewhere does not move it).
+    address: Option<IpAddr>,
     outbox: Arc<Outbox>,
     state: Mutex<SessionState>,
 }
@@ -61,8 +75,8 @@ impl std::fmt::Debug for Session {
 pub struct SessionState {
     /// The connection attached to the session (`None`: parked or ended).
     pub(crate) owner: Option<u64>,
-    /// When a parked session ends if nobody resumes it.
-    pub(crate) parked_until: Option<Instant>,
+    /// While parked: until when, and its place in the parking quota.
+    pub(crate) parked: Option<Parked>,
     /// The session is over; it cannot be resumed.
     pub(crate) ended: bool,
     /// Rooms joined: the handle and the client's id in the room.
@@ -78,6 +92,15 @@ pub struct SessionState {
     pub(crate) counted: bool,
 }
 
+/// One parking of a session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parked {
+    /// When it ends if nobody resumes it.
+    pub(crate) until: Instant,
+    /// Its ticket in the [`ParkingQuota`].
+    pub(crate) ticket: u64,
+}
+
 impl Session {
     /// The numeric id (the outbox id rooms know the client by).
     pub fn id(&self) -> u64 {
@@ -87,6 +110,11 @@ impl Session {
     /// The id the client sees in `Welcome` / `Resumed`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The client address it was opened from, if known.
+    pub fn address(&self) -> Option<IpAddr> {
+        self.address
     }
 
     /// Where rooms write to this session.

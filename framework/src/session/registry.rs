@@ -1,26 +1,37 @@
 //! [`Sessions`]: every live or parked session of a server, and the rules for
 //! opening, parking, resuming and ending one.
 
-use super::{Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
+use super::parking::{Admission, Claim, Eviction, ParkingLimits, ParkingQuota};
+use super::{Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
 use crate::connection::{OutboxLimits, ParkLimits, RoomId};
+use crate::metrics::Metrics;
 use crate::registry::RoomHandle;
 use crate::room::{ClientId, LeaveReason};
 use bytes::Bytes;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Session knobs (`ServerConfig::session`).
 #[derive(Clone)]
 pub struct SessionConfig {
-    /// How long a session in no room stays resumable after its connection
-    /// is lost. A session in rooms stays as long as the longest
+    /// Resume on or off (0 disables it), and the most a session in no room
+    /// may stay resumable after its connection is lost (see
+    /// `roomless_window`). A session in rooms stays as long as the longest
     /// `RoomType::reconnect_window` among them; each room keeps the seat for
-    /// its own window. 0 disables resume.
+    /// its own window. Default 20 s.
     pub reconnect_window: Duration,
+    /// How long a session in no room (no seat, no join pending) stays
+    /// resumable after its connection is lost: the shorter of this and
+    /// `reconnect_window`. Such a session holds nothing a client could lose
+    /// but its id, so it waits only long enough for a quick reconnect, and
+    /// connect-and-drop cycles cannot hold parking places for long. 0: a
+    /// session in no room is never parked. Default 5 s.
+    pub roomless_window: Duration,
     /// Most reliable messages kept for replay per session.
     pub replay_max_messages: usize,
     /// Most bytes of reliable messages kept for replay per session.
@@ -32,20 +43,46 @@ pub struct SessionConfig {
     /// process (tokens then work only on the server that issued them, which
     /// is all an in-memory session can offer anyway).
     pub secret: Option<Vec<u8>>,
-    /// Most sessions parked at once; past it a lost connection ends its
-    /// session at once (bounds memory under a reconnect flood).
+    /// Most sessions parked at once (bounds memory under a reconnect
+    /// flood). At the cap the oldest parked session in no room gives way;
+    /// with none, a lost connection ends its session at once: a seat is
+    /// never taken to park another. 0: nothing is parked. Default 10,000.
     pub max_parked: usize,
+    /// Most sessions parked from one client address (IPv6: one /64), so
+    /// one machine cannot fill `max_parked`. At the cap the oldest of that
+    /// address's parked sessions gives way, one in no room first; a
+    /// session in no room never displaces one in rooms. Enough for a
+    /// household or a small NAT. 0: no cap. Default 64.
+    pub max_parked_per_address: usize,
+    /// Most sessions parked for one authenticated user; at the cap the
+    /// oldest of the user's gives way, as per address. 0: no cap.
+    /// Default 8.
+    pub max_parked_per_user: usize,
+}
+
+impl SessionConfig {
+    /// The parking caps, for a [`ParkingQuota`].
+    pub fn parking_limits(&self) -> ParkingLimits {
+        ParkingLimits {
+            max_parked: self.max_parked,
+            per_address: self.max_parked_per_address,
+            per_user: self.max_parked_per_user,
+        }
+    }
 }
 
 impl std::fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionConfig")
             .field("reconnect_window", &self.reconnect_window)
+            .field("roomless_window", &self.roomless_window)
             .field("replay_max_messages", &self.replay_max_messages)
             .field("replay_max_bytes", &self.replay_max_bytes)
             .field("token_ttl", &self.token_ttl)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("max_parked", &self.max_parked)
+            .field("max_parked_per_address", &self.max_parked_per_address)
+            .field("max_parked_per_user", &self.max_parked_per_user)
             .finish()
     }
 }
@@ -54,11 +91,14 @@ impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             reconnect_window: Duration::from_secs(20),
+            roomless_window: Duration::from_secs(5),
             replay_max_messages: 256,
             replay_max_bytes: 256 * 1024,
             token_ttl: Duration::from_secs(24 * 3600),
             secret: None,
             max_parked: 10_000,
+            max_parked_per_address: 64,
+            max_parked_per_user: 8,
         }
     }
 }
@@ -114,9 +154,12 @@ pub struct Sessions {
     config: SessionConfig,
     outbox: OutboxLimits,
     next: AtomicU64,
-    parked: AtomicUsize,
+    /// Who is parked, counted per address, per user and in all. Taken under
+    /// a session's state lock, never the other way round.
+    parking: Mutex<ParkingQuota>,
     users: DashMap<String, usize>,
     max_per_user: usize,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -136,13 +179,20 @@ impl Sessions {
         Sessions {
             map: DashMap::new(),
             signer,
+            parking: Mutex::new(ParkingQuota::new(config.parking_limits())),
             config,
             outbox,
             next: AtomicU64::new(1),
-            parked: AtomicUsize::new(0),
             users: DashMap::new(),
             max_per_user: 0,
+            metrics: None,
         }
+    }
+
+    /// Counts evictions and parking refusals in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Caps the sessions one user may hold (0: no cap).
@@ -195,15 +245,17 @@ impl Sessions {
         &self.config
     }
 
-    /// Opens a session owned by connection `conn` (speaking any protocol:
-    /// tests; connections use [`Sessions::open_speaking`]).
+    /// Opens a session owned by connection `conn` (speaking any protocol,
+    /// from no known address: tests; connections use
+    /// [`Sessions::open_speaking`]).
     pub fn open(&self, conn: u64) -> Arc<Session> {
-        self.open_speaking(conn, "")
+        self.open_speaking(conn, "", None)
     }
 
     /// Opens a session owned by connection `conn`, which negotiated the
-    /// subprotocol token `protocol`.
-    pub fn open_speaking(&self, conn: u64, protocol: &str) -> Arc<Session> {
+    /// subprotocol token `protocol` and comes from client `address` (its
+    /// parking counts against that address's cap).
+    pub fn open_speaking(&self, conn: u64, protocol: &str, address: Option<IpAddr>) -> Arc<Session> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let nonce: u64 = rand::random();
         let session = Arc::new(Session {
@@ -211,10 +263,11 @@ impl Sessions {
             name: format!("{id:x}-{:08x}", nonce as u32),
             nonce,
             protocol: protocol.to_string(),
+            address,
             outbox: Arc::new(crate::connection::Outbox::new(id, self.outbox)),
             state: Mutex::new(SessionState {
                 owner: Some(conn),
-                parked_until: None,
+                parked: None,
                 ended: false,
                 rooms: HashMap::new(),
                 pending: HashMap::new(),
@@ -262,21 +315,29 @@ impl Sessions {
 
     /// Sessions parked.
     pub fn parked_count(&self) -> usize {
-        self.parked.load(Ordering::Relaxed)
+        self.parking.lock().len()
+    }
+
+    /// Sessions parked from client address `ip` (IPv6: from its /64).
+    pub fn parked_from(&self, ip: IpAddr) -> usize {
+        self.parking.lock().parked_from(ip)
     }
 
     /// Connection `conn` is gone. If it still owns `session` and the way it
     /// ended allows a resume (`resumable`), the session is parked for its
-    /// window and its rooms see the client as disconnected; otherwise the
-    /// session ends. Returns whether it was parked.
+    /// window and its rooms see the client as disconnected, unless the
+    /// parking caps refuse it (see [`ParkingQuota`]); otherwise the session
+    /// ends. Parked sessions that must give way to this one are ended too.
+    /// Returns whether it was parked.
     pub fn disconnect(&self, session: &Arc<Session>, conn: u64, resumable: bool, now: Instant) -> bool {
         let mut st = session.state.lock();
         if st.owner != Some(conn) {
             return false;
         }
         st.owner = None;
-        let window = if st.rooms.is_empty() && st.pending.is_empty() {
-            self.config.reconnect_window
+        let roomless = st.rooms.is_empty() && st.pending.is_empty();
+        let window = if roomless {
+            self.config.roomless_window.min(self.config.reconnect_window)
         } else {
             st.rooms
                 .values()
@@ -288,20 +349,23 @@ impl Sessions {
         };
         let eligible =
             resumable && !self.config.reconnect_window.is_zero() && !window.is_zero() && !session.outbox.is_closed();
-        let park = eligible && {
-            let full = self.parked.fetch_add(1, Ordering::AcqRel) >= self.config.max_parked;
-            if full {
-                self.parked.fetch_sub(1, Ordering::AcqRel);
+        let admission = eligible.then(|| {
+            let claim = Claim { session: session.id, address: session.address, user: st.user.as_deref(), roomless };
+            self.parking.lock().admit(claim)
+        });
+        let (ticket, evict) = match admission {
+            Some(Admission::Park { ticket, evict }) => (ticket, evict),
+            refused => {
+                if let (Some(Admission::Refuse(cap)), Some(m)) = (refused, &self.metrics) {
+                    m.session_park_refused(cap.label());
+                }
+                self.end_locked(session, &mut st);
+                drop(st);
+                self.map.remove(&session.id);
+                return false;
             }
-            !full
         };
-        if !park {
-            self.end_locked(session, &mut st);
-            drop(st);
-            self.map.remove(&session.id);
-            return false;
-        }
-        st.parked_until = Some(now + window);
+        st.parked = Some(Parked { until: now + window, ticket });
         session
             .outbox
             .park(ParkLimits { max_frames: self.config.replay_max_messages, max_bytes: self.config.replay_max_bytes });
@@ -310,7 +374,32 @@ impl Sessions {
                 p.away(session.id);
             }
         }
+        // One session's state lock at a time: the evicted ones are ended
+        // under their own locks, after this one is released.
+        drop(st);
+        for e in evict {
+            self.evict(e);
+        }
         true
+    }
+
+    /// Ends the session `e` names if it is still parked under the ticket
+    /// the quota let go (it may have been resumed, or resumed and parked
+    /// again, since the decision).
+    pub(super) fn evict(&self, e: Eviction) {
+        // The map guard is dropped before the state is locked.
+        let Some(victim) = self.map.get(&e.session).map(|s| s.clone()) else { return };
+        let mut st = victim.state.lock();
+        if st.owner.is_some() || st.ended || st.parked.map(|p| p.ticket) != Some(e.ticket) {
+            return;
+        }
+        self.end_locked(&victim, &mut st);
+        drop(st);
+        self.map.remove(&victim.id);
+        if let Some(m) = &self.metrics {
+            m.session_evicted(e.cap.label());
+        }
+        tracing::debug!(session = victim.name(), cap = e.cap.label(), "parked session evicted");
     }
 
     fn end_locked(&self, session: &Session, st: &mut SessionState) {
@@ -318,8 +407,8 @@ impl Sessions {
             return;
         }
         st.owner = None;
-        if st.parked_until.take().is_some() {
-            self.parked.fetch_sub(1, Ordering::AcqRel);
+        if let Some(p) = st.parked.take() {
+            self.parking.lock().release(session.id, p.ticket);
         }
         session.outbox.close();
         for h in st.rooms.drain().map(|(_, (h, _))| h).chain(st.pending.drain().map(|(_, h)| h)) {
@@ -372,7 +461,7 @@ impl Sessions {
         if st.ended {
             return Err(ResumeError::Gone);
         }
-        if st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now) {
+        if st.owner.is_none() && st.parked.is_some_and(|p| p.until <= now) {
             // The sweep runs once a second; the window is the promise.
             self.end_locked(&session, &mut st);
             drop(st);
@@ -383,8 +472,8 @@ impl Sessions {
             return Err(ResumeError::WrongUser);
         }
         let replaced = st.owner.replace(conn);
-        if st.parked_until.take().is_some() {
-            self.parked.fetch_sub(1, Ordering::AcqRel);
+        if let Some(p) = st.parked.take() {
+            self.parking.lock().release(session.id, p.ticket);
         }
         let lost = session.outbox.take_lost() > 0;
         let (replay, resync) = match st.log.replay_after(last_seq) {
@@ -409,14 +498,14 @@ impl Sessions {
             .iter()
             .filter(|s| {
                 let st = s.state.lock();
-                st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now)
+                st.owner.is_none() && st.parked.is_some_and(|p| p.until <= now)
             })
             .map(|s| s.clone())
             .collect();
         let mut n = 0;
         for s in expired {
             let mut st = s.state.lock();
-            if st.owner.is_none() && st.parked_until.is_some_and(|t| t <= now) {
+            if st.owner.is_none() && st.parked.is_some_and(|p| p.until <= now) {
                 self.end_locked(&s, &mut st);
                 drop(st);
                 self.map.remove(&s.id);

@@ -8,11 +8,15 @@
 //!    processed meanwhile.
 //! 2. 20,000 connect / abuse / disconnect cycles: the process's resident
 //!    memory ends within 10 % of where it started (after a warm-up).
+//! 3. 10,100 connect-and-drop cycles from one machine, past the global
+//!    parking cap: a player who then loses its connection still resumes
+//!    into its seat (`parking.rs`).
 
 mod abuser;
 mod faults;
 mod handshake;
 mod misuse;
+mod parking;
 mod refresh;
 
 use abuser::{Plan, Report};
