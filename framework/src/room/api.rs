@@ -198,6 +198,15 @@ pub struct RoomType {
     /// loss, [`Room::on_reconnect`] at the resume). Past it the client
     /// leaves with [`LeaveReason::Disconnected`]. 0: leave at once.
     pub reconnect_window: Duration,
+    /// Whether a room with nobody in it keeps ticking. `false` (the
+    /// default): a room with no clients — none seated, none joining, none
+    /// disconnected but keeping a seat — runs no `on_tick` and sends
+    /// nothing until the next client joins; its tick numbers then go on
+    /// from where they stopped, the first tick due at the join. Set it for
+    /// a world that must go on simulating with nobody in it (a persistent
+    /// map, a clock); such a room costs its full tick for its whole empty
+    /// timeout.
+    pub tick_when_empty: bool,
 }
 
 impl RoomType {
@@ -213,7 +222,14 @@ impl RoomType {
             max_restarts: 3,
             restart_window: Duration::from_secs(60),
             reconnect_window: Duration::from_secs(20),
+            tick_when_empty: false,
         }
+    }
+
+    /// Sets whether a room with nobody in it keeps ticking (default: no).
+    pub fn tick_when_empty(mut self, on: bool) -> Self {
+        self.tick_when_empty = on;
+        self
     }
 
     /// Sets how long a disconnected client keeps its seat (0: not at all).
