@@ -29,7 +29,7 @@ use crate::protocol::envelope::{
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{stamp_seq, CloseCode, Token};
-use crate::registry::{InputError, RawInput, Registry, RegistryError, RoomHandle};
+use crate::registry::{Creator, InputError, RawInput, Registry, RegistryError, RoomHandle};
 use crate::room::{JoinRequest, LeaveReason, Options};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
@@ -72,7 +72,7 @@ pub struct GameConnection {
     auth: AuthGate,
     rate: RateGate,
     /// This connection's share of its address's connection cap.
-    _ip: Option<IpSlot>,
+    ip: Option<IpSlot>,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -121,7 +121,7 @@ impl GameConnection {
             settled: false,
             auth,
             rate,
-            _ip: ip,
+            ip,
         }
     }
 
@@ -228,6 +228,11 @@ impl GameConnection {
         }
     }
 
+    /// Who a create from this connection is counted against.
+    fn creator(&self) -> Creator {
+        Creator { session: self.session.id(), address: self.ip.as_ref().map(IpSlot::ip) }
+    }
+
     fn handle_reserved(
         &self,
         st: &mut SessionState,
@@ -315,7 +320,7 @@ impl GameConnection {
                     let reg = &self.shared.registry;
                     let r = reg
                         .authorize_join(&j.room_type, user, None, &j.options)
-                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, mine));
+                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, &self.creator(), mine));
                     self.handle_reserved(st, link, j.request, r, j.options);
                 }
             }
@@ -324,7 +329,7 @@ impl GameConnection {
                     let reg = &self.shared.registry;
                     let r = reg
                         .authorize_join(&c.room_type, user, None, &c.options)
-                        .and_then(|()| reg.create(&c.room_type, &c.options));
+                        .and_then(|()| reg.create(&c.room_type, &c.options, &self.creator()));
                     self.handle_reserved(st, link, c.request, r, c.options);
                 }
             }

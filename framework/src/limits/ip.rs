@@ -61,6 +61,13 @@ impl PerIp {
     }
 }
 
+impl IpSlot {
+    /// The client address this slot counts (what per-address budgets key on).
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
 impl Drop for IpSlot {
     fn drop(&mut self) {
         // Removed at zero, so the map is bounded by the open connections.
