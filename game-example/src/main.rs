@@ -12,7 +12,8 @@
 //! session and seat wait for it to resume (tests use a short one).
 //! `--allow-origin <pattern>` (repeatable) lists the web origins that may
 //! connect (default: the server's own pages); `--max-connections-per-ip`
-//! caps one address (default 256).
+//! caps one address (default 256). `--max-rooms` caps the rooms alive at
+//! once (default 10,000; a create past it gets `JoinError ROOM_LIMIT`).
 //!
 //! Authentication (off by default): `--jwt-secret-file <path>` (or
 //! `--jwt-hs256-secret <secret>`, which other local users can read in the
@@ -72,6 +73,10 @@ struct Args {
     /// Most connections from one client address (HTTP 429 past it; 0: no cap).
     #[arg(long, default_value_t = 256)]
     max_connections_per_ip: usize,
+    /// Most rooms alive at once (JoinError ROOM_LIMIT for a create past it;
+    /// 0: no cap).
+    #[arg(long, default_value_t = 10_000)]
+    max_rooms: usize,
     /// A web origin allowed to open a socket, e.g. `https://game.example`
     /// or `https://*.example.com`; repeatable. Default: only the server's
     /// own pages (`self`). Native clients (no Origin header) are allowed.
@@ -141,6 +146,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     let window = Duration::from_secs(args.reconnect_window);
     config.session.reconnect_window = window;
     config.max_connections_per_ip = args.max_connections_per_ip;
+    config.max_rooms = args.max_rooms;
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
@@ -186,6 +192,13 @@ mod tests {
         assert_eq!(config.session.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.name, "arena");
+    }
+
+    #[test]
+    fn max_rooms_defaults_to_the_frameworks_cap_and_can_be_set() {
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup").0;
+        assert_eq!(parse(&["arena"]).max_rooms, ServerConfig::new("arena").max_rooms);
+        assert_eq!(parse(&["arena", "--max-rooms", "3"]).max_rooms, 3);
     }
 
     #[test]
