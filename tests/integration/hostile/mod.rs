@@ -8,9 +8,13 @@
 //!    processed meanwhile.
 //! 2. 20,000 connect / abuse / disconnect cycles: the process's resident
 //!    memory ends within 10 % of where it started (after a warm-up).
+//! 3. Room floods (`rooms.rs`, issue 10 item 2): create → leave loops are
+//!    bounded by the create budgets and the room cap, and the empty rooms
+//!    they leave behind do not tick.
 
 mod abuser;
 mod faults;
+mod rooms;
 
 use abuser::{Plan, Report};
 use faults::Answer;
