@@ -203,9 +203,9 @@ pub struct RoomType {
     /// 0 (the default): only the server's `ServerConfig::max_rooms` applies.
     pub max_rooms: usize,
     /// Whether a room with nobody in it keeps ticking. `false` (the
-    /// default): a room with no clients — none seated, none joining, none
-    /// disconnected but keeping a seat — runs no `on_tick` and sends
-    /// nothing until the next client joins; its tick numbers then go on
+    /// default): a room with no clients — none seated, none disconnected
+    /// but keeping a seat — runs no `on_tick` and sends nothing until the
+    /// next client joins; its tick numbers then go on
     /// from where they stopped, the first tick due at the join. Set it for
     /// a world that must go on simulating with nobody in it (a persistent
     /// map, a clock); such a room costs its full tick for its whole empty
