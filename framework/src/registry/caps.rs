@@ -12,13 +12,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoomLimit {
     /// The server holds `ServerConfig::max_rooms` rooms.
-    #[error("the server is at its limit of {max} rooms; join an existing room, or try again later")]
+    #[error("the server's room limit ({max}) is reached; join an existing room, or try again later")]
     Server {
         /// The cap.
         max: usize,
     },
     /// The room type holds its `RoomType::max_rooms` rooms.
-    #[error("room type {room_type:?} is at its limit of {max} rooms; join an existing room, or try again later")]
+    #[error("room type {room_type:?} is at its room limit ({max}); join an existing room, or try again later")]
     Type {
         /// The room type.
         room_type: String,
@@ -144,7 +144,7 @@ mod tests {
         caps.give_back("arena");
         caps.take("lobby").expect("a room that went away frees its slot").keep();
         let e = caps.take("arena").unwrap_err();
-        assert_eq!(e.to_string(), "the server is at its limit of 3 rooms; join an existing room, or try again later");
+        assert_eq!(e.to_string(), "the server's room limit (3) is reached; join an existing room, or try again later");
         assert_eq!(e.metric_label(), "server_limit");
     }
 
@@ -155,6 +155,10 @@ mod tests {
         caps.take("arena").expect("second").keep();
         let e = caps.take("arena").unwrap_err();
         assert_eq!(e, RoomLimit::Type { room_type: "arena".into(), max: 2 });
+        assert_eq!(
+            e.to_string(),
+            "room type \"arena\" is at its room limit (2); join an existing room, or try again later"
+        );
         assert_eq!(e.metric_label(), "type_limit");
         for _ in 0..1000 {
             caps.take("lobby").expect("0: only the server's cap, and the server has none").keep();

@@ -258,7 +258,7 @@ async fn past_the_server_room_cap_a_create_gets_room_limit_and_join_or_create_st
     match late.create("arena", Default::default()).await {
         Err(ClientError::Join(e)) => {
             assert_eq!(e.code, JoinErrorCode::RoomLimit as i32, "{e:?}");
-            assert!(e.reason.contains("limit of 2 rooms"), "{:?}", e.reason);
+            assert!(e.reason.contains("room limit (2)"), "{:?}", e.reason);
         }
         other => panic!("a third room on a server capped at 2: {other:?}"),
     }
