@@ -116,6 +116,16 @@ fn fixture(spec: RoomType, options: &[(&str, &str)]) -> Fixture {
 
 impl Fixture {
     fn join(&mut self, version: u32, codec: Codec, options: &[(&str, &str)]) -> (Option<ClientId>, Arc<Outbox>) {
+        self.join_at(self.t0, version, codec, options)
+    }
+
+    fn join_at(
+        &mut self,
+        now: Instant,
+        version: u32,
+        codec: Codec,
+        options: &[(&str, &str)],
+    ) -> (Option<ClientId>, Arc<Outbox>) {
         let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default()));
         self.next_conn += 1;
         let req = JoinRequest {
@@ -127,7 +137,7 @@ impl Fixture {
             outbox: outbox.clone(),
             options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        (self.core.join(req, self.t0), outbox)
+        (self.core.join(req, now), outbox)
     }
 
     fn at(&self, ms: u64) -> Instant {
@@ -349,17 +359,8 @@ fn a_join_wakes_the_room_its_tick_numbers_go_on_from_the_join_without_catching_u
         assert!(f.core.poll(f.at(k * 100)).is_none(), "asleep at {} ms", k * 100);
     }
     // A client joins 5.05 s in: the next tick (3) is due at once, then one a period.
-    let outbox = Arc::new(Outbox::new(42, OutboxLimits::default()));
-    let req = JoinRequest {
-        request: 1,
-        session: "late".into(),
-        user: None,
-        version: 2,
-        codec: Codec::Proto,
-        outbox: outbox.clone(),
-        options: Options::new(),
-    };
-    f.core.join(req, f.at(5_050)).expect("joins");
+    let (joined, outbox) = f.join_at(f.at(5_050), 2, Codec::Proto, &[]);
+    joined.expect("joins");
     assert!(!f.core.is_sleeping());
     assert_eq!(f.core.next_due(), f.at(5_050));
     let r = f.core.poll(f.at(5_051)).expect("the first tick after waking");
