@@ -258,6 +258,5 @@ async fn a_room_type_at_its_cap_refuses_creates_with_room_limit_until_one_of_its
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     b.create("scarce", HashMap::new()).await.expect("the disposed room gave its slot back");
-    let m = http_get(server.addr(), "/metrics").1;
-    assert_eq!(playhouse_tests::metric_labeled(&m, "playhouse_creates_refused_total", "reason=\"type_limit\""), 1.0);
+    assert_eq!(server.metrics().creates_refused_for("type_limit"), 1);
 }

@@ -181,11 +181,6 @@ impl<C: Clock + Clone> CreateGate<C> {
         }
     }
 
-    /// The budget this gate enforces.
-    pub fn budget(&self) -> CreateBudget {
-        self.budget
-    }
-
     /// Takes one create from `who`'s buckets, or says which is empty.
     ///
     /// The session is asked first: a session that is over its own budget is
