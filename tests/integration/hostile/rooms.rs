@@ -229,8 +229,8 @@ async fn a_create_loop_is_bounded_by_the_session_and_address_budgets_and_its_emp
     }
     eprintln!("the woken room's first ticks: {ticks:?}");
     assert!(ticks.windows(2).all(|w| w[1] > w[0]), "the woken room ticks in order: {ticks:?}");
-    // It ran a tick or two before its maker left, seconds ago; a clock
-    // that had gone on running would be near tick 30 per second since.
+    // It ran at most a tick or two before its maker left, seconds ago; a
+    // clock that had gone on running would be near tick 30 per second since.
     assert!(ticks[0] < 15, "the woken room did not number on from where it slept: {ticks:?}");
 
     // /info lists the caps and budgets a client runs into.
