@@ -38,6 +38,11 @@ struct CapLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: u16,
 }
@@ -77,6 +82,7 @@ pub struct Metrics {
     /// Messages over a connection's rate limit.
     pub rate_limited: Counter,
     resumes: Family<ResultLabel, Counter>,
+    creates_refused: Family<ReasonLabel, Counter>,
     rooms: Family<RoomTypeLabel, Gauge>,
     tick_duration: HistogramFamily,
     tick_lateness: HistogramFamily,
@@ -142,6 +148,7 @@ impl Metrics {
             sessions_park_refused: Family::default(),
             rate_limited: Counter::default(),
             resumes: Family::default(),
+            creates_refused: Family::default(),
             rooms: Family::default(),
             tick_duration: Family::new_with_constructor(tick_buckets),
             tick_lateness: Family::new_with_constructor(tick_buckets),
@@ -184,6 +191,11 @@ impl Metrics {
             "session_resumes",
             "Resume attempts by result (replayed, resync, expired, refused)",
             m.resumes.clone(),
+        );
+        r.register(
+            "creates_refused",
+            "Room creates refused, by reason (server_limit, type_limit, session_budget, address_budget)",
+            m.creates_refused.clone(),
         );
         r.register("rooms", "Rooms alive, by type", m.rooms.clone());
         r.register("tick_duration_seconds", "Time spent running a tick (inputs + on_tick)", m.tick_duration.clone());
@@ -255,6 +267,17 @@ impl Metrics {
     /// How many sessions were not parked because `cap` was full.
     pub fn session_park_refusals_with(&self, cap: &'static str) -> u64 {
         self.sessions_park_refused.get_or_create(&CapLabel { cap }).get()
+    }
+
+    /// Counts a refused room create: `server_limit`, `type_limit`,
+    /// `session_budget` or `address_budget`.
+    pub fn create_refused(&self, reason: &'static str) {
+        self.creates_refused.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// How many creates were refused for `reason`.
+    pub fn creates_refused_for(&self, reason: &'static str) -> u64 {
+        self.creates_refused.get_or_create(&ReasonLabel { reason }).get()
     }
 
     /// How many connections the server closed with `code`.

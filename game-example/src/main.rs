@@ -14,7 +14,8 @@
 //! caps the dropped sessions one address may keep waiting.
 //! `--allow-origin <pattern>` (repeatable) lists the web origins that may
 //! connect (default: the server's own pages); `--max-connections-per-ip`
-//! caps one address (default 256).
+//! caps one address (default 256). `--max-rooms` caps the rooms alive at
+//! once (default 10,000; a create past it gets `JoinError ROOM_LIMIT`).
 //!
 //! Authentication (off by default): `--jwt-secret-file <path>` (or
 //! `--jwt-hs256-secret <secret>`, which other local users can read in the
@@ -79,6 +80,10 @@ struct Args {
     /// drop many players from one machine at once.
     #[arg(long, default_value_t = 64)]
     max_parked_per_address: usize,
+    /// Most rooms alive at once (JoinError ROOM_LIMIT for a create past it;
+    /// 0: no cap).
+    #[arg(long, default_value_t = 10_000)]
+    max_rooms: usize,
     /// A web origin allowed to open a socket, e.g. `https://game.example`
     /// or `https://*.example.com`; repeatable. Default: only the server's
     /// own pages (`self`). Native clients (no Origin header) are allowed.
@@ -149,6 +154,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     config.session.reconnect_window = window;
     config.max_connections_per_ip = args.max_connections_per_ip;
     config.session.max_parked_per_address = args.max_parked_per_address;
+    config.max_rooms = args.max_rooms;
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
@@ -201,6 +207,13 @@ mod tests {
         let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup");
         assert_eq!(parse(&["arena"]).0.session.max_parked_per_address, 64);
         assert_eq!(parse(&["arena", "--max-parked-per-address", "0"]).0.session.max_parked_per_address, 0);
+    }
+
+    #[test]
+    fn max_rooms_defaults_to_the_frameworks_cap_and_can_be_set() {
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup").0;
+        assert_eq!(parse(&["arena"]).max_rooms, ServerConfig::new("arena").max_rooms);
+        assert_eq!(parse(&["arena", "--max-rooms", "3"]).max_rooms, 3);
     }
 
     #[test]

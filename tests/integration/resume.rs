@@ -207,12 +207,14 @@ async fn a_normal_close_ends_the_session_and_resume_must_come_first() {
         Err(ClientError::Resume(e)) => assert_eq!(e.code, 4002),
         other => panic!("a session closed with 1000 must be over: {:?}", other.map(|_| ())),
     }
-    // Resume after a join on the same connection: refused, the connection stays.
+    // Resuming another session after a join on the same connection: refused,
+    // the connection stays. (Its own session's token is answered with
+    // Resumed instead: hostile::misuse.)
+    let other = Client::connect(&url, &TOKENS).await.unwrap();
     let mut c = Client::connect(&url, &TOKENS).await.unwrap();
     c.create("probe30", HashMap::new()).await.unwrap();
-    let own = c.resume_token().to_string();
     c.send(playhouse_client::envelope::client_msg::Kind::Resume(playhouse_client::envelope::Resume {
-        token: own,
+        token: other.resume_token().to_string(),
         last_seq: 0,
     }))
     .await

@@ -227,3 +227,36 @@ async fn an_empty_room_is_disposed_after_its_empty_timeout_and_stays_gone() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_room_type_at_its_cap_refuses_creates_with_room_limit_until_one_of_its_rooms_goes() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut a = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    let only = a.create("scarce", HashMap::new()).await.unwrap().room;
+    let mut b = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    match b.create("scarce", HashMap::new()).await {
+        Err(ClientError::Join(e)) => {
+            assert_eq!(e.code, JoinErrorCode::RoomLimit as i32);
+            assert_eq!(
+                e.reason,
+                "room type \"scarce\" is at its room limit (1); join an existing room, or try again later"
+            );
+        }
+        other => panic!("a second scarce room: {other:?}"),
+    }
+    b.create("probe30", HashMap::new()).await.expect("another type has its own cap");
+    let seat = b.join_or_create("scarce", HashMap::new()).await.expect("the scarce room has a seat");
+    assert_eq!(seat.room, only);
+    // Both leave; the room is disposed 200 ms later, and its slot with it.
+    a.leave(&only).await.unwrap();
+    b.leave(&only).await.unwrap();
+    let scarce_rooms = |t: &str| playhouse_tests::metric_labeled(t, "playhouse_rooms", "room_type=\"scarce\"");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while scarce_rooms(&http_get(server.addr(), "/metrics").1) != 0.0 {
+        assert!(Instant::now() < deadline, "the empty scarce room was never disposed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.create("scarce", HashMap::new()).await.expect("the disposed room gave its slot back");
+    assert_eq!(server.metrics().creates_refused_for("type_limit"), 1);
+}

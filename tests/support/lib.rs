@@ -134,8 +134,9 @@ pub fn test_config() -> ServerConfig {
 
 /// Starts the arena server plus the `probe` (60 Hz), `probe30`, `brief`
 /// (30 Hz, disposed 200 ms after it empties), `fleeting` (30 Hz, keeps a
-/// lost client's seat 300 ms) and `narrow` (30 Hz, at most 4 inputs waiting
-/// for a tick) room types on 127.0.0.1:0, configured by `tweak`.
+/// lost client's seat 300 ms), `narrow` (30 Hz, at most 4 inputs waiting
+/// for a tick) and `scarce` (30 Hz, at most one room alive, disposed 200 ms
+/// after it empties) room types on 127.0.0.1:0, configured by `tweak`.
 pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningServer {
     let build = move || {
         let mut c = test_config();
@@ -146,6 +147,10 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningS
             .room::<Probe>(RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)), arena::schema())
             .room::<Probe>(RoomType::new("fleeting", 30).reconnect_window(Duration::from_millis(300)), arena::schema())
             .room::<Probe>(RoomType::new("narrow", 30).inbox_capacity(4), arena::schema())
+            .room::<Probe>(
+                RoomType::new("scarce", 30).max_rooms(1).empty_timeout(Duration::from_millis(200)),
+                arena::schema(),
+            )
     };
     BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
 }

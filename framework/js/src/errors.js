@@ -15,6 +15,8 @@ export const JOIN_ERROR_NAMES = Object.freeze({
   7: 'TOO_MANY_ROOMS',
   8: 'INTERNAL',
   9: 'FORBIDDEN',
+  10: 'ROOM_LIMIT',
+  11: 'CREATE_RATE_LIMITED',
 });
 
 /** `JoinErrorCode` names → numbers, e.g. `JoinErrorCode.ROOM_NOT_FOUND === 1`. */
@@ -29,6 +31,8 @@ export const JoinErrorCode = Object.freeze({
   TOO_MANY_ROOMS: 7,
   INTERNAL: 8,
   FORBIDDEN: 9,
+  ROOM_LIMIT: 10,
+  CREATE_RATE_LIMITED: 11,
 });
 
 /**

@@ -29,7 +29,7 @@ use crate::protocol::envelope::{
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{stamp_seq, CloseCode, Token};
-use crate::registry::{InputError, RawInput, Registry, RegistryError, RoomHandle};
+use crate::registry::{Creator, InputError, RawInput, Registry, RegistryError, RoomHandle};
 use crate::room::{JoinRequest, LeaveReason, Options};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
@@ -74,7 +74,7 @@ pub struct GameConnection {
     auth_timer: Option<Deadline>,
     rate: RateGate,
     /// This connection's share of its address's connection cap.
-    _ip: Option<IpSlot>,
+    ip: Option<IpSlot>,
     /// `stopped` ran: the session and the connection count are handed back.
     /// If the connection is dropped without it (its actor never ran), `Drop`
     /// hands them back instead, so nothing outlives a connection.
@@ -128,7 +128,7 @@ impl GameConnection {
             auth,
             auth_timer: None,
             rate,
-            _ip: ip,
+            ip,
             released: false,
         }
     }
@@ -244,6 +244,11 @@ impl GameConnection {
         }
     }
 
+    /// Who a create from this connection is counted against.
+    fn creator(&self) -> Creator {
+        Creator { session: self.session.id(), address: self.ip.as_ref().map(IpSlot::ip) }
+    }
+
     fn handle_reserved(
         &self,
         st: &mut SessionState,
@@ -334,7 +339,7 @@ impl GameConnection {
                     let reg = &self.shared.registry;
                     let r = reg
                         .authorize_join(&j.room_type, user, None, &j.options)
-                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, mine));
+                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, &self.creator(), mine));
                     self.handle_reserved(st, link, j.request, r, j.options);
                 }
             }
@@ -343,7 +348,7 @@ impl GameConnection {
                     let reg = &self.shared.registry;
                     let r = reg
                         .authorize_join(&c.room_type, user, None, &c.options)
-                        .and_then(|()| reg.create(&c.room_type, &c.options));
+                        .and_then(|()| reg.create(&c.room_type, &c.options, &self.creator()));
                     self.handle_reserved(st, link, c.request, r, c.options);
                 }
             }

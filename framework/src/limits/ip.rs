@@ -62,7 +62,7 @@ impl PerIp {
 }
 
 impl IpSlot {
-    /// The client address the slot counts for.
+    /// The client address this slot counts (what per-address budgets key on).
     pub fn ip(&self) -> IpAddr {
         self.ip
     }

@@ -1,9 +1,18 @@
 //! The registry: room types by name, live rooms by id, create / join by id /
 //! join-or-create / list, and placement of rooms on arbiters (one per core;
 //! a room stays on its arbiter for life).
+//!
+//! Creating a room is bounded twice: by room caps (the server's and each
+//! type's, [`RoomLimit`]) and by the create budget of the asking session and
+//! its address ([`CreateGate`]). Joining a room that exists is bounded by
+//! neither.
 
+mod budget;
+mod caps;
 mod handle;
 
+pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate, Creator};
+pub use caps::RoomLimit;
 pub use handle::{InputError, RawInput, RoomHandle};
 
 use crate::connection::RoomId;
@@ -12,6 +21,7 @@ use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::Schema;
 use crate::room::{CreateError, Options, Room, RoomActor, RoomCore, RoomType};
 use actix::ArbiterHandle;
+use caps::RoomCaps;
 use dashmap::DashMap;
 use handle::TypedPort;
 use rand::Rng;
@@ -36,6 +46,12 @@ pub enum RegistryError {
     /// The room type's `authorize_join` said no.
     #[error("{0}")]
     Forbidden(String),
+    /// A create found the server's or the room type's room cap reached.
+    #[error(transparent)]
+    RoomLimit(#[from] RoomLimit),
+    /// A create found its session's or address's create budget spent.
+    #[error(transparent)]
+    CreateBudget(#[from] BudgetRefusal),
 }
 
 fn seat_reason(code: JoinErrorCode) -> &'static str {
@@ -56,6 +72,8 @@ impl RegistryError {
             RegistryError::Create(CreateError::Panicked(_)) => JoinErrorCode::Internal,
             RegistryError::Seat(c) => *c,
             RegistryError::Forbidden(_) => JoinErrorCode::Forbidden,
+            RegistryError::RoomLimit(_) => JoinErrorCode::RoomLimit,
+            RegistryError::CreateBudget(_) => JoinErrorCode::CreateRateLimited,
         }
     }
 }
@@ -73,6 +91,10 @@ pub struct RoomTypeInfo {
     pub empty_timeout_secs: f64,
     /// Schema versions served.
     pub versions: Vec<u32>,
+    /// Most rooms of this type alive at once (0: only the server's cap).
+    pub max_rooms: usize,
+    /// Whether its rooms tick while nobody is in them.
+    pub tick_when_empty: bool,
 }
 
 /// A live room as listed in `/rooms`.
@@ -173,9 +195,26 @@ impl RegistryBuilder {
     }
 
     /// Finishes the registry; rooms are placed round-robin on `arbiters`.
-    pub fn build(self, arbiters: Vec<ArbiterHandle>, metrics: Arc<Metrics>) -> Arc<Registry> {
+    /// At most `max_rooms` rooms live at once (0: no cap; each type's
+    /// `RoomType::max_rooms` applies too), and creates spend `budget`.
+    pub fn build(
+        self,
+        arbiters: Vec<ArbiterHandle>,
+        metrics: Arc<Metrics>,
+        max_rooms: usize,
+        budget: CreateBudget,
+    ) -> Arc<Registry> {
         assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
-        Arc::new(Registry { types: self.types, rooms: DashMap::new(), arbiters, next: AtomicUsize::new(0), metrics })
+        let caps = RoomCaps::new(max_rooms, self.types.iter().map(|(name, f)| (name.clone(), f.spec().max_rooms)));
+        Arc::new(Registry {
+            types: self.types,
+            rooms: DashMap::new(),
+            arbiters,
+            next: AtomicUsize::new(0),
+            metrics,
+            caps,
+            budget: CreateGate::new(budget),
+        })
     }
 }
 
@@ -186,6 +225,8 @@ pub struct Registry {
     arbiters: Vec<ArbiterHandle>,
     next: AtomicUsize,
     metrics: Arc<Metrics>,
+    caps: RoomCaps,
+    budget: CreateGate,
 }
 
 fn new_room_id() -> RoomId {
@@ -214,23 +255,45 @@ impl Registry {
         self.rooms.get(id).map(|r| r.clone())
     }
 
-    /// Creates a room of `room_type` with one seat reserved for the caller.
-    pub fn create(self: &Arc<Self>, room_type: &str, options: &Options) -> Result<Arc<RoomHandle>, RegistryError> {
+    /// Creates a room of `room_type` with one seat reserved for `who`.
+    ///
+    /// Refused, before any studio code runs, when the server's or the
+    /// type's room cap is reached ([`RegistryError::RoomLimit`]) or `who`'s
+    /// create budget is spent ([`RegistryError::CreateBudget`]); a cap that
+    /// refuses spends no budget.
+    pub fn create(
+        self: &Arc<Self>,
+        room_type: &str,
+        options: &Options,
+        who: &Creator,
+    ) -> Result<Arc<RoomHandle>, RegistryError> {
         let factory = self.types.get(room_type).ok_or_else(|| RegistryError::UnknownRoomType(room_type.to_string()))?;
+        let slot = self.caps.take(room_type).map_err(|e| self.refused(e.metric_label(), e))?;
+        self.budget.spend(who).map_err(|e| self.refused(e.metric_label(), e))?;
         let arbiter = &self.arbiters[self.next.fetch_add(1, Ordering::Relaxed) % self.arbiters.len()];
         let handle = factory.spawn(self, new_room_id(), options, arbiter)?;
         handle.reserve().map_err(RegistryError::Seat)?;
         self.rooms.insert(handle.id.clone(), handle.clone());
+        // From here the slot is the room's: `remove` gives it back.
+        slot.keep();
         Ok(handle)
     }
 
-    /// Reserves a seat in an open room of `room_type`, or creates one.
+    fn refused(&self, label: &'static str, e: impl Into<RegistryError>) -> RegistryError {
+        self.metrics.create_refused(label);
+        e.into()
+    }
+
+    /// Reserves a seat in an open room of `room_type`, or creates one for
+    /// `who` (see [`Registry::create`]: only that create can be refused by
+    /// a cap or the budget; joining an open room never is).
     ///
     /// `skip` names rooms to pass over (the caller's own rooms).
     pub fn join_or_create(
         self: &Arc<Self>,
         room_type: &str,
         options: &Options,
+        who: &Creator,
         skip: impl Fn(&str) -> bool,
     ) -> Result<Arc<RoomHandle>, RegistryError> {
         if !self.types.contains_key(room_type) {
@@ -244,7 +307,7 @@ impl Registry {
             .map(|r| r.clone());
         match found {
             Some(h) => Ok(h),
-            None => self.create(room_type, options),
+            None => self.create(room_type, options, who),
         }
     }
 
@@ -281,6 +344,8 @@ impl Registry {
                     max_clients: s.max_clients,
                     empty_timeout_secs: s.empty_timeout.as_secs_f64(),
                     versions: f.versions(),
+                    max_rooms: s.max_rooms,
+                    tick_when_empty: s.tick_when_empty,
                 }
             })
             .collect()
@@ -295,7 +360,17 @@ impl Registry {
         }
     }
 
+    /// Forgets create buckets that are full again (the server's
+    /// once-a-second sweep), so they stay bounded.
+    pub fn sweep(&self) {
+        self.budget.forget_idle();
+    }
+
     pub(crate) fn remove(&self, id: &RoomId) {
-        self.rooms.remove(id);
+        // Only the call that removes the room gives its slot back: a room
+        // that is disposed after crashing deregisters twice.
+        if let Some((_, h)) = self.rooms.remove(id) {
+            self.caps.give_back(&h.room_type);
+        }
     }
 }

@@ -1,13 +1,17 @@
 //! [`RoomActor`]: the actix shell around a [`RoomCore`]. It schedules the
 //! next tick, feeds messages in, publishes counters, and on a panic closes
 //! the room's clients with 1011 and stops. It holds no game logic.
+//!
+//! One timer at a time: the next tick, or, while the room sleeps (empty),
+//! the end of its empty timeout. A join that wakes the room replaces the
+//! sleeping timer with the tick due now.
 
 use super::api::{ClientId, LeaveReason, Room};
 use super::context::RoomStats;
 use super::core::{JoinRequest, RoomCore};
 use crate::protocol::CloseCode;
 use crate::registry::{Registry, RoomHandle};
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -67,6 +71,8 @@ pub struct RoomActor<R: Room> {
     dead: bool,
     /// Whether this incarnation counted itself in the `rooms` gauge.
     counted: bool,
+    /// The pending timer (`on_timer`), if any.
+    timer: Option<SpawnHandle>,
 }
 
 impl<R: Room> RoomActor<R> {
@@ -84,15 +90,18 @@ impl<R: Room> RoomActor<R> {
             published: RoomStats::default(),
             dead: false,
             counted: false,
+            timer: None,
         }
     }
 
-    fn schedule(&self, ctx: &mut Context<Self>) {
-        let wait = self.core.next_due().saturating_duration_since(Instant::now());
-        ctx.run_later(wait, |act, ctx| act.on_timer(ctx));
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let wait = self.core.next_wake(now).saturating_duration_since(now);
+        self.timer = Some(ctx.run_later(wait, |act, ctx| act.on_timer(ctx)));
     }
 
     fn on_timer(&mut self, ctx: &mut Context<Self>) {
+        self.timer = None;
         let now = Instant::now();
         if let Some(r) = self.core.poll(now) {
             self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
@@ -186,6 +195,8 @@ impl<R: Room> Actor for RoomActor<R> {
 
 impl<R: Room> Supervised for RoomActor<R> {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
+        // The restart dropped every timer, and handles start over.
+        self.timer = None;
         if self.dead {
             return;
         }
@@ -202,9 +213,16 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: JoinMsg, ctx: &mut Self::Context) {
+        let sleeping = self.core.is_sleeping();
         self.core.join(msg.0, Instant::now());
         self.handle.join_decided();
-        self.after_step(ctx);
+        if self.after_step(ctx) && sleeping && !self.core.is_sleeping() && !self.dead {
+            // Woken: the first tick is due now, not when the empty timeout ends.
+            if let Some(t) = self.timer.take() {
+                ctx.cancel_future(t);
+            }
+            self.schedule(ctx);
+        }
     }
 }
 

@@ -198,6 +198,19 @@ pub struct RoomType {
     /// loss, [`Room::on_reconnect`] at the resume). Past it the client
     /// leaves with [`LeaveReason::Disconnected`]. 0: leave at once.
     pub reconnect_window: Duration,
+    /// Most rooms of this type alive at once; past it a create (or a
+    /// join-or-create that finds no open room) gets `JoinError ROOM_LIMIT`.
+    /// 0 (the default): only the server's `ServerConfig::max_rooms` applies.
+    pub max_rooms: usize,
+    /// Whether a room with nobody in it keeps ticking. `false` (the
+    /// default): a room with no clients — none seated, none disconnected
+    /// but keeping a seat — runs no `on_tick` and sends nothing until the
+    /// next client joins; its tick numbers then go on
+    /// from where they stopped, the first tick due at the join. Set it for
+    /// a world that must go on simulating with nobody in it (a persistent
+    /// map, a clock); such a room costs its full tick for its whole empty
+    /// timeout.
+    pub tick_when_empty: bool,
 }
 
 impl RoomType {
@@ -213,7 +226,22 @@ impl RoomType {
             max_restarts: 3,
             restart_window: Duration::from_secs(60),
             reconnect_window: Duration::from_secs(20),
+            max_rooms: 0,
+            tick_when_empty: false,
         }
+    }
+
+    /// Sets the most rooms of this type alive at once (0: only the
+    /// server's cap).
+    pub fn max_rooms(mut self, n: usize) -> Self {
+        self.max_rooms = n;
+        self
+    }
+
+    /// Sets whether a room with nobody in it keeps ticking (default: no).
+    pub fn tick_when_empty(mut self, on: bool) -> Self {
+        self.tick_when_empty = on;
+        self
     }
 
     /// Sets how long a disconnected client keeps its seat (0: not at all).

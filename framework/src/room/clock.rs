@@ -1,6 +1,11 @@
 //! The tick clock: tick k is due at `start + k·period`, so ticks never drift.
 //! A late tick runs at once and reports its lateness; a tick more than one
 //! period late is skipped (counted), never bunched with the next.
+//!
+//! A room that stops ticking for a while (it sleeps while empty) restarts
+//! its clock with [`TickClock::restart_at`]: the schedule is anchored anew,
+//! tick numbers go on, and the time asleep is neither caught up nor counted
+//! as skipped ticks.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +23,7 @@ pub struct ClockPoll {
 /// A fixed-rate clock.
 ///
 /// ```
-/// use playhouse::room::TickClock;
+/// use playhouse::room::{ClockPoll, TickClock};
 /// use std::time::{Duration, Instant};
 ///
 /// let t0 = Instant::now();
@@ -27,11 +32,17 @@ pub struct ClockPoll {
 /// // 35 ms later: ticks 1 and 2 are more than a period late and skipped
 /// let p = c.poll(t0 + Duration::from_millis(35));
 /// assert_eq!((p.run, p.skipped), (Some((3, Duration::from_millis(5))), 2));
+/// // Not polled for a minute (the room slept): tick 4 is due when it wakes.
+/// let wake = t0 + Duration::from_secs(60);
+/// c.restart_at(wake);
+/// assert_eq!(c.poll(wake), ClockPoll { run: Some((4, Duration::ZERO)), skipped: 0, next_due: wake + Duration::from_millis(10) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct TickClock {
+    /// When tick `first` is due.
     start: Instant,
     period: Duration,
+    first: u64,
     next: u64,
 }
 
@@ -39,13 +50,20 @@ impl TickClock {
     /// Tick 0 is due at `start`.
     pub fn new(start: Instant, period: Duration) -> Self {
         assert!(!period.is_zero(), "tick period must be positive");
-        TickClock { start, period, next: 0 }
+        TickClock { start, period, first: 0, next: 0 }
     }
 
-    /// When tick `k` is due.
+    /// When tick `k` is due (ticks before the last restart: at the restart).
     pub fn due(&self, k: u64) -> Instant {
-        let nanos = self.period.as_nanos() as u64 * k;
+        let nanos = self.period.as_nanos() as u64 * k.saturating_sub(self.first);
         self.start + Duration::from_nanos(nanos)
+    }
+
+    /// Anchors the schedule at `now`: the next tick is due at `now` and the
+    /// ones after it a period apart. Tick numbers go on where they were.
+    pub fn restart_at(&mut self, now: Instant) {
+        self.start = now;
+        self.first = self.next;
     }
 
     /// The next tick to run.
@@ -111,6 +129,23 @@ mod tests {
                 next_due: t0 + Duration::from_millis(10)
             }
         );
+    }
+
+    #[test]
+    fn a_restarted_clock_numbers_on_and_neither_catches_up_nor_skips() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = TickClock::new(t0, ms(10));
+        c.poll(t0);
+        c.poll(t0 + ms(10));
+        let wake = t0 + ms(5_003); // 500 periods later
+        c.restart_at(wake);
+        assert_eq!(c.next_tick(), 2);
+        assert_eq!(c.poll(wake).run, Some((2, Duration::ZERO)));
+        assert_eq!(c.poll(wake + ms(1)).run, None, "no catch-up burst");
+        let p = c.poll(wake + ms(11));
+        assert_eq!((p.run, p.skipped), (Some((3, ms(1))), 0));
+        assert_eq!(c.due(4), wake + ms(20), "the new schedule does not drift either");
     }
 
     proptest! {

@@ -4,6 +4,11 @@
 //!
 //! Every call into studio code goes through `RoomCore::call`, which catches
 //! panics: a panicking room is marked crashed and never called again.
+//!
+//! A room with no clients sleeps (unless its type sets `tick_when_empty`):
+//! `poll` runs no tick, and the actor waits only for the empty timeout. The
+//! join that wakes it restarts the tick clock at the join, so the room picks
+//! up with the next tick number and no burst of catch-up ticks.
 
 use super::api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
 use super::clock::TickClock;
@@ -73,6 +78,7 @@ pub struct RoomCore<R: Room> {
     period: Duration,
     max_clients: usize,
     empty_timeout: Duration,
+    tick_when_empty: bool,
     inbox_capacity: usize,
     inbox: VecDeque<Pending<R::Input>>,
     next_client: ClientId,
@@ -119,6 +125,7 @@ impl<R: Room> RoomCore<R> {
             period: spec.period(),
             max_clients: spec.max_clients,
             empty_timeout: spec.empty_timeout,
+            tick_when_empty: spec.tick_when_empty,
             inbox_capacity: spec.inbox_capacity,
             inbox: VecDeque::new(),
             next_client: 1,
@@ -188,6 +195,7 @@ impl<R: Room> RoomCore<R> {
     /// JoinError) and returns its id if accepted.
     pub fn join(&mut self, req: JoinRequest, now: Instant) -> Option<ClientId> {
         self.ctx.now = now;
+        let waking = self.is_sleeping();
         let refuse = |code: JoinErrorCode, reason: String| ConnEvent::JoinFailed { request: req.request, code, reason };
         let refusal = if self.crashed.is_some() {
             Some(refuse(JoinErrorCode::Internal, "room crashed".into()))
@@ -235,6 +243,10 @@ impl<R: Room> RoomCore<R> {
             Member { client, outbox: req.outbox, last_input_seq: None, options: req.options, away_since: None };
         self.ctx.members.insert(id, member);
         self.empty_since = None;
+        if waking {
+            // The time asleep is no tick's: the next one is due now.
+            self.clock.restart_at(now);
+        }
         Some(id)
     }
 
@@ -326,9 +338,14 @@ impl<R: Room> RoomCore<R> {
     }
 
     /// The timer fired: runs at most one tick (inputs first, in arrival
-    /// order, then `on_tick`). `None` if no tick was due.
+    /// order, then `on_tick`). `None` if no tick was due, or the room sleeps.
     pub fn poll(&mut self, now: Instant) -> Option<TickReport> {
         self.ctx.now = now;
+        if self.is_sleeping() {
+            // Inputs of clients that have left: no tick would take them.
+            self.inbox.clear();
+            return None;
+        }
         let p = self.clock.poll(now);
         self.ctx.stats.ticks_skipped += p.skipped;
         let (tick, lateness) = p.run?;
@@ -420,6 +437,27 @@ impl<R: Room> RoomCore<R> {
     /// When the next tick is due.
     pub fn next_due(&self) -> Instant {
         self.clock.due(self.clock.next_tick())
+    }
+
+    /// Whether the room sleeps: it has no clients (none seated, none away
+    /// keeping a seat) and its type does not tick when empty. A sleeping
+    /// room runs no tick until a client joins.
+    pub fn is_sleeping(&self) -> bool {
+        !self.tick_when_empty && self.ctx.members.is_empty()
+    }
+
+    /// When the actor should call [`RoomCore::poll`] next: when the next
+    /// tick is due, or, for a sleeping room, when its empty timeout runs
+    /// out — never sooner than a period from `now`, so a room whose timeout
+    /// passed while a join was on its way waits for it without spinning.
+    pub fn next_wake(&self, now: Instant) -> Instant {
+        if !self.is_sleeping() {
+            return self.next_due();
+        }
+        let expires = self.empty_since.and_then(|t| t.checked_add(self.empty_timeout));
+        // An empty timeout too long to add: look again in a day.
+        let expires = expires.unwrap_or_else(|| now + Duration::from_secs(86_400));
+        expires.max(now + self.period)
     }
 
     /// Whether the room has been empty for its empty timeout.

@@ -104,3 +104,18 @@ fn a_room_type_without_a_window_lets_a_lost_client_go_at_once() {
     assert_eq!(core.client_count(), 0);
     assert_eq!(log(&core), vec![format!("left {a} Disconnected")]);
 }
+
+#[test]
+fn a_room_whose_only_client_is_away_keeps_ticking_until_the_seat_expires() {
+    let t0 = Instant::now();
+    let mut core = room(Duration::from_secs(2), t0);
+    join(&mut core, 1, t0);
+    core.poll(t0);
+    core.disconnected(1, t0);
+    assert!(!core.is_sleeping(), "a kept seat is a client: the room must tick to expire it");
+    assert!(core.poll(t0 + Duration::from_millis(1000)).is_some());
+    core.poll(t0 + Duration::from_millis(2100));
+    assert_eq!(core.client_count(), 0);
+    assert!(core.is_sleeping());
+    assert!(core.poll(t0 + Duration::from_millis(2200)).is_none());
+}

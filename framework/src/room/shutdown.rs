@@ -24,7 +24,7 @@ impl Message for ShutdownMsg {
 impl<R: Room> RoomCore<R> {
     /// Server shutdown, before disposal: runs the next tick now (the inputs
     /// queued for it, then `on_tick`), then `on_shutdown`. A crashed room
-    /// runs neither.
+    /// runs neither; a sleeping (empty) room runs no tick.
     pub fn shutdown(&mut self, now: Instant) {
         // The next tick is early by less than a period; a tick that is late
         // runs as the clock would run it anyway.

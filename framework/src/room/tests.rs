@@ -116,6 +116,16 @@ fn fixture(spec: RoomType, options: &[(&str, &str)]) -> Fixture {
 
 impl Fixture {
     fn join(&mut self, version: u32, codec: Codec, options: &[(&str, &str)]) -> (Option<ClientId>, Arc<Outbox>) {
+        self.join_at(self.t0, version, codec, options)
+    }
+
+    fn join_at(
+        &mut self,
+        now: Instant,
+        version: u32,
+        codec: Codec,
+        options: &[(&str, &str)],
+    ) -> (Option<ClientId>, Arc<Outbox>) {
         let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default()));
         self.next_conn += 1;
         let req = JoinRequest {
@@ -127,7 +137,7 @@ impl Fixture {
             outbox: outbox.clone(),
             options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
-        (self.core.join(req, self.t0), outbox)
+        (self.core.join(req, now), outbox)
     }
 
     fn at(&self, ms: u64) -> Instant {
@@ -167,6 +177,7 @@ fn ticks_run_on_schedule_and_inputs_arrive_in_order_before_the_tick() {
 #[test]
 fn late_ticks_are_skipped_not_bunched() {
     let mut f = fixture(RoomType::new("probe", 10), &[]);
+    f.join(2, Codec::Proto, &[]); // an empty room would not tick at all
     f.core.poll(f.at(0));
     let r = f.core.poll(f.at(350)).unwrap();
     assert_eq!((r.tick, r.skipped), (3, 2));
@@ -363,6 +374,66 @@ fn leaving_removes_the_client_and_starts_the_empty_clock() {
     assert!(!f.core.idle_expired(f.at(2500)));
     assert!(f.core.idle_expired(f.at(3000)));
     assert!(!f.core.input(a.unwrap(), 1, v2::Input::default()), "inputs of non-members are refused");
+}
+
+#[test]
+fn an_empty_room_sleeps_it_runs_no_tick_and_encodes_nothing() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    assert!(f.core.is_sleeping(), "a new room sleeps until its first client joins");
+    for k in 0..50u64 {
+        assert!(f.core.poll(f.at(k * 100)).is_none());
+    }
+    assert!(f.core.room().unwrap().ticks.is_empty(), "no on_tick");
+    assert_eq!((f.core.stats().ticks, f.core.stats().ticks_skipped), (0, 0), "asleep is not late");
+    assert_eq!((f.core.stats().encodes, f.encodes.load(Ordering::SeqCst)), (0, 0));
+}
+
+#[test]
+fn a_join_wakes_the_room_its_tick_numbers_go_on_from_the_join_without_catching_up() {
+    let mut f = fixture(RoomType::new("probe", 10), &[]);
+    let (_, o) = f.join(2, Codec::Proto, &[]);
+    for k in 0..3u64 {
+        f.core.poll(f.at(k * 100)); // ticks 0, 1, 2
+    }
+    f.core.leave_connection(o.id(), LeaveReason::Left, f.at(250));
+    assert!(f.core.is_sleeping());
+    for k in 3..50u64 {
+        assert!(f.core.poll(f.at(k * 100)).is_none(), "asleep at {} ms", k * 100);
+    }
+    // A client joins 5.05 s in: the next tick (3) is due at once, then one a period.
+    let (joined, outbox) = f.join_at(f.at(5_050), 2, Codec::Proto, &[]);
+    joined.expect("joins");
+    assert!(!f.core.is_sleeping());
+    assert_eq!(f.core.next_due(), f.at(5_050));
+    let r = f.core.poll(f.at(5_051)).expect("the first tick after waking");
+    assert_eq!((r.tick, r.lateness, r.skipped), (3, Duration::from_millis(1), 0));
+    assert_eq!(states(&outbox, Codec::Proto)[0].tick, 3, "the joiner's first state");
+    assert!(f.core.poll(f.at(5_100)).is_none(), "no burst of catch-up ticks");
+    assert_eq!(f.core.poll(f.at(5_150)).map(|r| r.tick), Some(4));
+    assert_eq!(f.core.room().unwrap().ticks, vec![0, 1, 2, 3, 4]);
+    assert_eq!(f.core.stats().ticks_skipped, 0, "the time asleep counts as no skipped tick");
+}
+
+#[test]
+fn a_sleeping_room_wakes_its_actor_only_for_its_empty_timeout() {
+    let mut f = fixture(RoomType::new("probe", 10).empty_timeout(Duration::from_secs(30)), &[]);
+    assert_eq!(f.core.next_wake(f.at(0)), f.at(30_000), "asleep: only the empty timeout");
+    assert_eq!(f.core.next_wake(f.at(40_000)), f.at(40_100), "past it (a join on its way): a period later, no spin");
+    let (_, o) = f.join(2, Codec::Proto, &[]);
+    f.core.poll(f.at(0));
+    assert_eq!(f.core.next_wake(f.at(0)), f.at(100), "awake: the next tick");
+    f.core.leave_connection(o.id(), LeaveReason::Left, f.at(1_000));
+    assert_eq!(f.core.next_wake(f.at(1_000)), f.at(31_000));
+}
+
+#[test]
+fn a_room_type_that_ticks_when_empty_keeps_ticking() {
+    let mut f = fixture(RoomType::new("probe", 10).tick_when_empty(true), &[]);
+    assert!(!f.core.is_sleeping());
+    for k in 0..5u64 {
+        assert_eq!(f.core.poll(f.at(k * 100)).map(|r| r.tick), Some(k));
+    }
+    assert_eq!(f.core.room().unwrap().ticks, vec![0, 1, 2, 3, 4]);
 }
 
 /// A room with snapshots: sums inputs; panics once on the tick named by its

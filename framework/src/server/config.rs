@@ -6,6 +6,7 @@ use crate::auth::AuthConfig;
 use crate::connection::OutboxLimits;
 use crate::limits::{OriginPolicy, RateLimits};
 use crate::protocol::Codec;
+use crate::registry::CreateBudget;
 use crate::session::SessionConfig;
 use crate::transport::{SocketOptions, TransportConfig};
 use std::time::Duration;
@@ -35,6 +36,14 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Most rooms one connection may be in at once.
     pub max_rooms_per_connection: usize,
+    /// Most rooms alive at once, of every type (0: no cap); past it a
+    /// create gets `JoinError ROOM_LIMIT`. Each `RoomType::max_rooms` caps
+    /// its own type too.
+    pub max_rooms: usize,
+    /// How many rooms one session and one client address may create: token
+    /// buckets refilled per minute; past them a create gets `JoinError
+    /// CREATE_RATE_LIMITED` saying when to retry. Joins are never counted.
+    pub create_budget: CreateBudget,
     /// Codec preference, best first (the client's offer decides among equals
     /// only through this order).
     pub codecs: Vec<Codec>,
@@ -84,6 +93,12 @@ impl ServerConfig {
             socket: SocketOptions::default(),
             max_connections: 10_000,
             max_rooms_per_connection: 8,
+            // As many rooms as the default server admits connections: a
+            // game whose rooms hold two players or more never reaches it,
+            // and a sleeping (empty) room costs only its memory, so 10,000
+            // bounds that at a few tens of MiB plus the studio's state.
+            max_rooms: 10_000,
+            create_budget: CreateBudget::default(),
             codecs: Codec::ALL.to_vec(),
             workers: 0,
             arbiters: 0,

@@ -39,7 +39,7 @@ use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::{OriginPolicy, PerIp, RateLimits};
 use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema};
-use crate::registry::{RegistryBuilder, RoomTypeInfo};
+use crate::registry::{CreateBudget, RegistryBuilder, RoomTypeInfo};
 use crate::room::{Room, RoomType};
 use crate::session::Sessions;
 use crate::transport;
@@ -86,6 +86,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// Most rooms per connection.
     pub max_rooms_per_connection: usize,
+    /// Most rooms alive on the server (0: no cap; room types may cap
+    /// themselves too, see `room_types`).
+    pub max_rooms: usize,
+    /// Rooms one session and one client address may create, per minute and at once.
+    pub create_budget: CreateBudget,
     /// Server ping interval, seconds.
     pub heartbeat_interval_secs: f64,
     /// Idle timeout, seconds.
@@ -135,6 +140,8 @@ impl AppState {
                 max_message_size: c.transport.max_message_size,
                 max_connections: c.max_connections,
                 max_rooms_per_connection: c.max_rooms_per_connection,
+                max_rooms: c.max_rooms,
+                create_budget: c.create_budget,
                 heartbeat_interval_secs: c.transport.heartbeat_interval.as_secs_f64(),
                 idle_timeout_secs: c.transport.idle_timeout.as_secs_f64(),
                 stall_timeout_secs: c.outbox.stall_timeout.as_secs_f64(),
@@ -249,7 +256,12 @@ impl Server {
         let n_arbiters = if config.arbiters == 0 { config::cores() } else { config.arbiters };
         let arbiters: Vec<Arbiter> = (0..n_arbiters).map(|_| Arbiter::new()).collect();
         let metrics = Arc::new(Metrics::new());
-        let registry = self.registry.build(arbiters.iter().map(|a| a.handle()).collect(), metrics.clone());
+        let registry = self.registry.build(
+            arbiters.iter().map(|a| a.handle()).collect(),
+            metrics.clone(),
+            config.max_rooms,
+            config.create_budget,
+        );
         let conn = Arc::new(ConnectionShared {
             registry,
             metrics: metrics.clone(),
@@ -366,7 +378,7 @@ impl BoundServer {
         let reloads = tls.filter(|_| signals).map(|t| actix_rt::spawn(tls::reload_on_sighup(t)));
         #[cfg(not(feature = "tls"))]
         let _ = tls;
-        let sweeper = actix_rt::spawn(sweep_sessions(state.clone().into_inner()));
+        let sweeper = actix_rt::spawn(sweep(state.clone().into_inner()));
         let result = tokio::select! {
             r = &mut server => r,
             () = lifecycle.requested() => {
@@ -425,9 +437,10 @@ impl BoundServer {
     }
 }
 
-/// Ends parked sessions whose reconnect window has passed, once a second
-/// (rooms expire their own seats on their ticks; this frees the sessions).
-async fn sweep_sessions(state: Arc<AppState>) {
+/// Once a second: ends parked sessions whose reconnect window has passed
+/// (rooms expire their own seats on their ticks; this frees the sessions),
+/// and forgets the create buckets that are full again.
+async fn sweep(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -436,6 +449,7 @@ async fn sweep_sessions(state: Arc<AppState>) {
         if n > 0 {
             tracing::debug!(sessions = n, "parked sessions expired");
         }
+        state.conn.registry.sweep();
     }
 }
 

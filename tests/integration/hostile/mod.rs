@@ -11,6 +11,9 @@
 //! 3. 10,100 connect-and-drop cycles from one machine, past the global
 //!    parking cap: a player who then loses its connection still resumes
 //!    into its seat (`parking.rs`).
+//! 4. Room floods (`rooms.rs`, issue 10 item 2): create → leave loops are
+//!    bounded by the create budgets and the room cap, and the empty rooms
+//!    they leave behind do not tick.
 
 mod abuser;
 mod faults;
@@ -18,6 +21,7 @@ mod handshake;
 mod misuse;
 mod parking;
 mod refresh;
+mod rooms;
 
 use abuser::{Plan, Report};
 use arena::proto::v2;
