@@ -11,10 +11,11 @@
 use arena::proto::v2;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use playhouse::connection::{Outbox, OutboxLimits, RoomId};
 use playhouse::prelude::*;
 use playhouse::protocol::envelope::{server_msg::Kind, InputAck, ServerMsg, State};
-use playhouse::room::{JoinRequest, RoomCore};
+use playhouse::protocol::RoomId;
+use playhouse::room::RoomCore;
+use playhouse::session::{JoinRequest, Outbox, OutboxLimits};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

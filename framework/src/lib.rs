@@ -10,7 +10,15 @@
 //! The data path is one straight line, one module per step:
 //! [`transport`] (frames → whole messages) → [`connection`] (decode once,
 //! route) → [`room`] (inbox → tick → encode once per group) → back through
-//! each connection's bounded [`connection::Outbox`].
+//! each session's bounded [`session::Outbox`].
+//!
+//! Modules point one way: [`protocol`] < [`transport`] < [`session`] <
+//! [`connection`] < [`room`] < [`matchmaking`] < [`server`], with [`auth`],
+//! [`limits`] and [`metrics`] as leaves. A lower layer that must reach a
+//! higher one holds a trait it defines and the higher one implements:
+//! [`session::RoomPort`] (rooms), [`connection::Matchmaker`] (matchmaking),
+//! [`room::RoomDirectory`] (where a disposed room is unlisted).
+//! `docs/architecture.md` draws it.
 //!
 //! See the README for a complete room in a few dozen lines and
 //! `docs/protocol.md` for the wire protocol.
@@ -21,9 +29,9 @@ pub mod connection;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod limits;
+pub mod matchmaking;
 pub mod metrics;
 pub mod protocol;
-pub mod registry;
 pub mod room;
 pub mod server;
 pub mod session;

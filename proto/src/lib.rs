@@ -12,7 +12,8 @@
 //! - [`stamp_seq`]: appends a session's seq to a frame encoded once for many
 //!   clients.
 //! - [`input_seq`]: how input seqs are compared and acked (RFC 1982).
-//! - [`CloseCode`]: every close code Playhouse sends.
+//! - [`CloseCode`]: every close code Playhouse sends; [`RoomId`] and
+//!   [`ClientId`]: the ids rooms and their clients go by.
 //!
 //! It is plain types and pure functions: no sockets, no runtime, no server
 //! crates, so a client (Rust, or a tool) depends on it alone.
@@ -33,12 +34,14 @@
 
 mod close;
 mod codec;
+pub mod ids;
 pub mod input_seq;
 mod negotiate;
 mod stamp;
 
 pub use close::CloseCode;
 pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
+pub use ids::{ClientId, RoomId};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use stamp::{stamp_seq, StampError};
 

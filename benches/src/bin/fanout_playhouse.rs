@@ -77,7 +77,7 @@ async fn main() -> std::io::Result<()> {
     // Every load-generator client comes from 127.0.0.1, and `--rooms 100`
     // creates 100 rooms from it within a second.
     config.max_connections_per_ip = 0;
-    config.create_budget.per_address = playhouse::registry::Allowance::UNLIMITED;
+    config.create_budget.per_address = playhouse::matchmaking::Allowance::UNLIMITED;
     let server = Server::new(config).room::<Fanout>(spec, Schema::<Input, Tick>::new().current(1)).bind(&args.addr)?;
     let mut out = std::io::stdout();
     writeln!(out, "{} {}", fanout::LISTENING, server.local_addr())?;

@@ -20,7 +20,7 @@
 //! input read before the notice is already in a room's mailbox by then), and
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
-use super::{ConnEvent, DrainBuffers, LiveConnections, OutItem};
+use super::{Creator, LiveConnections, Matchmaker, Refusal};
 use crate::auth::{AuthGate, Deadline};
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
@@ -29,8 +29,9 @@ use crate::protocol::envelope::{
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
 use crate::protocol::{stamp_seq, CloseCode, Token};
-use crate::registry::{Creator, InputError, RawInput, Registry, RegistryError, RoomHandle};
-use crate::room::{JoinRequest, LeaveReason, Options};
+use crate::session::{
+    ConnEvent, DrainBuffers, InputError, JoinRequest, LeaveReason, Options, OutItem, RawInput, RoomHandle,
+};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
 use bytes::Bytes;
@@ -40,8 +41,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// What every connection of a server shares.
 pub struct ConnectionShared {
-    /// Rooms.
-    pub registry: Arc<Registry>,
+    /// Seats in rooms: join by id, join-or-create, create.
+    pub matchmaker: Arc<dyn Matchmaker>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Most rooms one connection may be in (joined or joining).
@@ -254,12 +255,12 @@ impl GameConnection {
         st: &mut SessionState,
         link: &mut Link<'_, Self>,
         request: u32,
-        r: Result<Arc<RoomHandle>, RegistryError>,
+        r: Result<Arc<RoomHandle>, Refusal>,
         options: Options,
     ) {
         match r {
             Ok(h) => self.request_join(st, link, request, h, options),
-            Err(e) => self.join_error(st, link, request, e.code(), e.to_string()),
+            Err(e) => self.join_error(st, link, request, e.code, e.reason),
         }
     }
 
@@ -323,32 +324,20 @@ impl GameConnection {
                 if !self.may_join(st, link, j.request, Some(&j.room)) {
                     return;
                 }
-                let Some(h) = self.shared.registry.get(&j.room) else {
-                    let reason = format!("no room {:?}", j.room);
-                    return self.join_error(st, link, j.request, JoinErrorCode::RoomNotFound, reason);
-                };
-                let reg = &self.shared.registry;
-                let r = reg
-                    .authorize_join(&h.room_type, user, Some(&j.room), &j.options)
-                    .and_then(|()| h.reserve().map(|_| h).map_err(RegistryError::Seat));
+                let r = self.shared.matchmaker.join(&j.room, user, &j.options);
                 self.handle_reserved(st, link, j.request, r, j.options);
             }
             In::JoinOrCreate(j) => {
                 if self.may_join(st, link, j.request, None) {
                     let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
-                    let reg = &self.shared.registry;
-                    let r = reg
-                        .authorize_join(&j.room_type, user, None, &j.options)
-                        .and_then(|()| reg.join_or_create(&j.room_type, &j.options, &self.creator(), mine));
+                    let mm = &self.shared.matchmaker;
+                    let r = mm.join_or_create(&j.room_type, user, &j.options, &self.creator(), &mine);
                     self.handle_reserved(st, link, j.request, r, j.options);
                 }
             }
             In::Create(c) => {
                 if self.may_join(st, link, c.request, None) {
-                    let reg = &self.shared.registry;
-                    let r = reg
-                        .authorize_join(&c.room_type, user, None, &c.options)
-                        .and_then(|()| reg.create(&c.room_type, &c.options, &self.creator()));
+                    let r = self.shared.matchmaker.create(&c.room_type, user, &c.options, &self.creator());
                     self.handle_reserved(st, link, c.request, r, c.options);
                 }
             }

@@ -11,8 +11,8 @@
 //! at least one of them delivers it. A connection may therefore see the
 //! notice twice; it acts on the first.
 
-use super::{ConnEvent, Outbox, Push};
 use crate::protocol::CloseCode;
+use crate::session::{ConnEvent, Outbox, Push};
 use crate::transport::CloseNow;
 use actix::Recipient;
 use dashmap::DashMap;
@@ -125,7 +125,7 @@ impl LiveConnections {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::{OutItem, OutboxLimits};
+    use crate::session::{OutItem, OutboxLimits};
     use std::time::Duration;
 
     fn outbox(id: u64) -> Arc<Outbox> {

@@ -5,11 +5,11 @@
 
 mod endpoint;
 mod live;
-mod outbox;
+mod matchmaker;
 
 pub use endpoint::{
     ConnectionShared, GameConnection, ERROR_FORBIDDEN, ERROR_NOT_IN_ROOM, ERROR_RATE_LIMITED, ERROR_RESUME_UNAVAILABLE,
     ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
 };
 pub use live::LiveConnections;
-pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push, RoomId};
+pub use matchmaker::{Creator, Matchmaker, Refusal};

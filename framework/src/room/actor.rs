@@ -6,16 +6,29 @@
 //! the end of its empty timeout. A join that wakes the room replaces the
 //! sleeping timer with the tick due now.
 
-use super::api::{ClientId, LeaveReason, Room};
+use super::api::Room;
 use super::context::RoomStats;
-use super::core::{JoinRequest, RoomCore};
+use super::core::RoomCore;
+use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
-use crate::registry::{Registry, RoomHandle};
+use crate::protocol::RoomId;
+use crate::session::JoinRequest;
+use crate::session::LeaveReason;
+use crate::session::RoomHandle;
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 pub use crate::metrics::RoomTypeMetrics as RoomMetrics;
+
+/// Where a room reports that it is gone, so it is no longer listed or
+/// matched (the registry; a cluster directory later). The room layer
+/// defines it and matchmaking implements it, so rooms never import
+/// matchmaking.
+pub trait RoomDirectory: Send + Sync {
+    /// Room `id` has been disposed.
+    fn room_gone(&self, id: &RoomId);
+}
 
 /// A join request for the room.
 pub(crate) struct JoinMsg(pub JoinRequest);
@@ -35,7 +48,8 @@ impl<I: Send + 'static> Message for InputMsg<I> {
 
 /// A connection leaves the room.
 pub(crate) struct LeaveMsg {
-    pub conn: u64,
+    /// The session whose client leaves (a session id, not a connection id).
+    pub session: u64,
     pub why: LeaveReason,
 }
 impl Message for LeaveMsg {
@@ -61,7 +75,7 @@ impl Message for DisposeMsg {
 pub struct RoomActor<R: Room> {
     pub(super) core: Box<RoomCore<R>>, // boxed: actix actors must be Unpin, studio types need not be
     handle: Arc<RoomHandle>,
-    registry: Weak<Registry>,
+    directory: Weak<dyn RoomDirectory>,
     metrics: RoomMetrics,
     published: RoomStats,
     /// The room is gone for good (restart budget spent, or a restart
@@ -79,13 +93,13 @@ impl<R: Room> RoomActor<R> {
     pub(crate) fn new(
         core: RoomCore<R>,
         handle: Arc<RoomHandle>,
-        registry: Weak<Registry>,
+        directory: Weak<dyn RoomDirectory>,
         metrics: RoomMetrics,
     ) -> Self {
         RoomActor {
             core: Box::new(core),
             handle,
-            registry,
+            directory,
             metrics,
             published: RoomStats::default(),
             dead: false,
@@ -165,8 +179,8 @@ impl<R: Room> RoomActor<R> {
     }
 
     fn deregister(&self) {
-        if let Some(reg) = self.registry.upgrade() {
-            reg.remove(&self.handle.id);
+        if let Some(d) = self.directory.upgrade() {
+            d.room_gone(&self.handle.id);
         }
     }
 }
@@ -238,7 +252,7 @@ impl<R: Room> Handler<LeaveMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: LeaveMsg, ctx: &mut Self::Context) {
-        self.core.leave_connection(msg.conn, msg.why, Instant::now());
+        self.core.leave_connection(msg.session, msg.why, Instant::now());
         self.after_step(ctx);
     }
 }

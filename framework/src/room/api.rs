@@ -2,15 +2,9 @@
 //! callbacks receive.
 
 use super::RoomContext;
-use crate::protocol::Codec;
-use std::collections::HashMap;
+use crate::protocol::{ClientId, Codec};
+use crate::session::{LeaveReason, Options};
 use std::time::Duration;
-
-/// A client's id inside one room (dense, starts at 1, never reused in a room).
-pub type ClientId = u32;
-
-/// Options a client passes with join / create (`map<string,string>` on the wire).
-pub type Options = HashMap<String, String>;
 
 /// A client as the room sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,22 +34,6 @@ impl Reject {
     pub fn new(reason: impl Into<String>) -> Self {
         Reject { reason: reason.into() }
     }
-}
-
-/// Why a client left a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LeaveReason {
-    /// The client sent `Leave`.
-    Left,
-    /// The connection closed, or was lost and not resumed within the
-    /// room's reconnect window.
-    Disconnected,
-    /// The room called [`RoomContext::kick`].
-    Kicked,
-    /// The client stopped reading and was disconnected (close 4008).
-    TooSlow,
-    /// The room is being disposed.
-    Disposed,
 }
 
 /// A room type: the studio's authoritative simulation.

@@ -4,10 +4,13 @@
 //! version, codec) — into one `Bytes`, and every client of the group gets a
 //! clone of that handle: no per-client encoding, no per-client copy.
 
-use super::api::{Client, ClientId, LeaveReason, Room};
-use crate::connection::{Outbox, Push, RoomId};
+use super::api::{Client, Room};
 use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg, State};
+use crate::protocol::ClientId;
+use crate::protocol::RoomId;
 use crate::protocol::{Codec, Schema};
+use crate::session::LeaveReason;
+use crate::session::{Outbox, Push};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;

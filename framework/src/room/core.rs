@@ -10,12 +10,15 @@
 //! join that wakes it restarts the tick clock at the join, so the room picks
 //! up with the next tick number and no burst of catch-up ticks.
 
-use super::api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
+use super::api::{Client, Reject, Room, RoomType};
 use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
-use crate::connection::{ConnEvent, Outbox, RoomId};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
-use crate::protocol::{CloseCode, Codec, Schema};
+use crate::protocol::ClientId;
+use crate::protocol::RoomId;
+use crate::protocol::{CloseCode, Schema};
+use crate::session::ConnEvent;
+use crate::session::{JoinRequest, LeaveReason, Options};
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -30,25 +33,6 @@ pub enum CreateError {
     /// `on_create` panicked.
     #[error("room panicked while being created: {0}")]
     Panicked(String),
-}
-
-/// A request to join, as the room receives it.
-#[derive(Debug, Clone)]
-pub struct JoinRequest {
-    /// The client's request id (echoed in Joined / JoinError).
-    pub request: u32,
-    /// The session id.
-    pub session: String,
-    /// The authenticated user.
-    pub user: Option<String>,
-    /// Negotiated schema version.
-    pub version: u32,
-    /// Negotiated codec.
-    pub codec: Codec,
-    /// Where to send the client's frames.
-    pub outbox: Arc<Outbox>,
-    /// Join options.
-    pub options: Options,
 }
 
 /// What one poll of the clock did.
@@ -234,7 +218,7 @@ impl<R: Room> RoomCore<R> {
         let id = client.id;
         self.next_client += 1;
         let joined = ConnEvent::Joined { request: req.request, room: self.ctx.id.clone(), client: id };
-        if req.outbox.push_event(joined, now) != crate::connection::Push::Queued {
+        if req.outbox.push_event(joined, now) != crate::session::Push::Queued {
             // The connection went away while the room was deciding.
             self.left(id, LeaveReason::Disconnected);
             return None;

@@ -7,15 +7,18 @@ mod api;
 mod clock;
 mod context;
 mod core;
+mod port;
 #[cfg(test)]
 mod presence_tests;
 pub(crate) mod shutdown;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg};
-pub use actor::{RoomActor, RoomMetrics};
-pub use api::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomType};
+pub use crate::protocol::ClientId;
+pub use crate::session::{LeaveReason, Options};
+pub use actor::{RoomActor, RoomDirectory, RoomMetrics};
+pub use api::{Client, Reject, Room, RoomType};
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
-pub use core::{CreateError, JoinRequest, RoomCore, TickReport};
+pub use core::{CreateError, RoomCore, TickReport};
+pub(crate) use port::TypedPort;

@@ -2,9 +2,9 @@
 //! `on_disconnect` / `on_reconnect`, and the expiry — by hand, no sockets.
 
 use super::*;
-use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
 use crate::protocol::envelope::LeaveReason as WireLeave;
 use crate::protocol::{Codec, Schema};
+use crate::session::{ConnEvent, JoinRequest, OutItem, Outbox, OutboxLimits};
 use playhouse_testkit::probe::v2;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

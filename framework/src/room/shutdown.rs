@@ -45,9 +45,9 @@ impl<R: Room> Handler<ShutdownMsg> for RoomActor<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::{Outbox, OutboxLimits};
     use crate::protocol::{Codec, Schema};
-    use crate::room::{JoinRequest, Options, Reject, RoomContext, RoomType};
+    use crate::room::{Options, Reject, RoomContext, RoomType};
+    use crate::session::{JoinRequest, Outbox, OutboxLimits};
     use playhouse_testkit::probe::v2;
     use std::sync::Arc;
     use std::time::Duration;

@@ -1,9 +1,9 @@
 //! RoomCore driven by hand: no actors, no sockets, made-up instants.
 
 use super::*;
-use crate::connection::{ConnEvent, OutItem, Outbox, OutboxLimits};
 use crate::protocol::envelope::{server_msg::Kind, JoinErrorCode, ServerMsg};
 use crate::protocol::{CloseCode, Codec, Schema};
+use crate::session::{ConnEvent, JoinRequest, OutItem, Outbox, OutboxLimits};
 use playhouse_testkit::probe::{v1, v2};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -3,10 +3,10 @@
 
 use super::TlsConfig;
 use crate::auth::AuthConfig;
-use crate::connection::OutboxLimits;
 use crate::limits::{OriginPolicy, RateLimits};
+use crate::matchmaking::CreateBudget;
 use crate::protocol::Codec;
-use crate::registry::CreateBudget;
+use crate::session::OutboxLimits;
 use crate::session::SessionConfig;
 use crate::transport::{SocketOptions, TransportConfig};
 use std::time::Duration;

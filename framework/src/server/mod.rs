@@ -37,9 +37,9 @@ pub use tls::{TlsConfig, TlsError, TlsReloader};
 
 use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::{OriginPolicy, PerIp, RateLimits};
+use crate::matchmaking::{CreateBudget, Registry, RegistryBuilder, RoomTypeInfo};
 use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema};
-use crate::registry::{CreateBudget, RegistryBuilder, RoomTypeInfo};
 use crate::room::{Room, RoomType};
 use crate::session::Sessions;
 use crate::transport;
@@ -56,6 +56,8 @@ pub(crate) struct AppState {
     config: ServerConfig,
     negotiator: Negotiator,
     conn: Arc<ConnectionShared>,
+    /// The rooms (connections reach them through `conn.matchmaker`).
+    registry: Arc<Registry>,
     metrics: Arc<Metrics>,
     next_conn: AtomicU64,
     lifecycle: Arc<Lifecycle>,
@@ -135,7 +137,7 @@ impl AppState {
                 v.dedup();
                 v
             },
-            room_types: self.conn.registry.room_types(),
+            room_types: self.registry.room_types(),
             limits: Limits {
                 max_message_size: c.transport.max_message_size,
                 max_connections: c.max_connections,
@@ -263,7 +265,7 @@ impl Server {
             config.create_budget,
         );
         let conn = Arc::new(ConnectionShared {
-            registry,
+            matchmaker: Arc::new(registry.clone()),
             metrics: metrics.clone(),
             max_rooms_per_connection: config.max_rooms_per_connection,
             open: AtomicUsize::new(0),
@@ -276,6 +278,7 @@ impl Server {
         let state = web::Data::new(AppState {
             negotiator,
             conn,
+            registry,
             metrics,
             next_conn: AtomicU64::new(1),
             lifecycle: Arc::new(Lifecycle::new()),
@@ -402,7 +405,7 @@ impl BoundServer {
             r.abort();
         }
         sweeper.abort();
-        state.conn.registry.dispose_all();
+        state.registry.dispose_all();
         for a in &arbiters {
             a.stop();
         }
@@ -449,7 +452,7 @@ async fn sweep(state: Arc<AppState>) {
         if n > 0 {
             tracing::debug!(sessions = n, "parked sessions expired");
         }
-        state.conn.registry.sweep();
+        state.registry.sweep();
     }
 }
 

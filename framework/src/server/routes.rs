@@ -159,5 +159,5 @@ pub(super) struct RoomsQuery {
 }
 
 pub(super) async fn rooms(q: web::Query<RoomsQuery>, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.conn.registry.list(q.room_type.as_deref()))
+    HttpResponse::Ok().json(state.registry.list(q.room_type.as_deref()))
 }

@@ -293,8 +293,8 @@ pub(crate) async fn drain(state: &AppState) {
         match plan.step(now, progress) {
             Step::Notify => conn.live.notice_all(reconnect_after_ms, now),
             Step::ShutDownRooms => {
-                for info in conn.registry.list(None) {
-                    let Some(port) = conn.registry.get(&info.id).and_then(|h| h.port().map(|p| p.shutdown())) else {
+                for info in state.registry.list(None) {
+                    let Some(port) = state.registry.get(&info.id).and_then(|h| h.port().map(|p| p.shutdown())) else {
                         continue;
                     };
                     rooms_left.fetch_add(1, Ordering::AcqRel);

@@ -27,21 +27,24 @@
 //! session that evicts another decides under its own lock, drops it, then
 //! ends the other under that one's lock.
 
+mod outbox;
 mod parking;
 mod registry;
 mod replay;
+mod room_port;
 #[cfg(test)]
 mod tests;
 mod token;
 
+pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push};
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, SessionConfig, Sessions, TooManySessions};
 pub use replay::{Replay, ReplayLog};
+pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
 pub use token::{TokenError, TokenSigner};
 
-use crate::connection::{Outbox, RoomId};
-use crate::registry::RoomHandle;
-use crate::room::ClientId;
+use crate::protocol::ClientId;
+use crate::protocol::RoomId;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -2,11 +2,13 @@
 //! opening, parking, resuming and ending one.
 
 use super::parking::{Admission, Claim, Eviction, ParkingLimits, ParkingQuota};
+use super::LeaveReason;
 use super::{Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
-use crate::connection::{OutboxLimits, ParkLimits, RoomId};
 use crate::metrics::Metrics;
-use crate::registry::RoomHandle;
-use crate::room::{ClientId, LeaveReason};
+use crate::protocol::ClientId;
+use crate::protocol::RoomId;
+use crate::session::RoomHandle;
+use crate::session::{OutboxLimits, ParkLimits};
 use bytes::Bytes;
 use dashmap::DashMap;
 use parking_lot::Mutex;
@@ -264,7 +266,7 @@ impl Sessions {
             nonce,
             protocol: protocol.to_string(),
             address,
-            outbox: Arc::new(crate::connection::Outbox::new(id, self.outbox)),
+            outbox: Arc::new(crate::session::Outbox::new(id, self.outbox)),
             state: Mutex::new(SessionState {
                 owner: Some(conn),
                 parked: None,

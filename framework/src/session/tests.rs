@@ -2,7 +2,7 @@
 //! sockets, no rooms.
 
 use super::*;
-use crate::connection::{OutItem, OutboxLimits};
+use crate::session::{OutItem, OutboxLimits};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -161,8 +161,8 @@ fn a_session_resumes_only_on_a_connection_speaking_its_protocol() {
 /// Seats `session` (owned by `conn`) in a room that keeps a lost client's
 /// seat for `window`, as a join does.
 fn seat(session: &Session, conn: u64, window: Duration) {
-    let room: crate::connection::RoomId = format!("room-{}", session.id()).into();
-    let handle = Arc::new(crate::registry::RoomHandle::new(room.clone(), "t".into(), 30, 16, 64, window));
+    let room: crate::protocol::RoomId = format!("room-{}", session.id()).into();
+    let handle = Arc::new(crate::session::RoomHandle::new(room.clone(), "t".into(), 30, 16, 64, window));
     session.owned_by(conn).expect("owner").rooms.insert(room, (handle, 1));
 }
 

@@ -2,12 +2,12 @@
 //! open) connection and replaying what its client missed.
 
 use super::{unix_millis, GameConnection, ERROR_RESUME_UNAVAILABLE};
-use crate::connection::RoomId;
 use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Resume, Resumed};
+use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
-use crate::registry::RoomHandle;
-use crate::room::ClientId;
+use crate::protocol::RoomId;
 use crate::session::ResumeError;
+use crate::session::RoomHandle;
 use crate::transport::{Link, Wake};
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
-//! The registry: room types by name, live rooms by id, create / join by id /
+//! Matchmaking: the registry of room types by name, live rooms by id, create / join by id /
 //! join-or-create / list, and placement of rooms on arbiters (one per core;
 //! a room stays on its arbiter for life).
 //!
@@ -9,26 +9,26 @@
 
 mod budget;
 mod caps;
-mod handle;
 
-pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate, Creator};
+pub use crate::connection::Creator;
+pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate};
 pub use caps::RoomLimit;
-pub use handle::{InputError, RawInput, RoomHandle};
 
-use crate::connection::RoomId;
+use crate::connection::{Matchmaker, Refusal};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
+use crate::protocol::RoomId;
 use crate::protocol::Schema;
-use crate::room::{CreateError, Options, Room, RoomActor, RoomCore, RoomType};
+use crate::room::{CreateError, Room, RoomActor, RoomCore, RoomDirectory, RoomType, TypedPort};
+use crate::session::{Options, RoomHandle};
 use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
-use handle::TypedPort;
 use rand::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 /// Why a room could not be found, joined or created.
@@ -162,7 +162,7 @@ impl<R: Room> RoomFactory for Factory<R> {
             self.spec.reconnect_window,
         ));
         let metrics = reg.metrics.room_type(&self.spec.name);
-        let (h, weak) = (handle.clone(), Arc::downgrade(reg));
+        let (h, weak) = (handle.clone(), Arc::downgrade(reg) as Weak<dyn RoomDirectory>);
         // Supervised: a room whose code panics is restarted in place (see
         // RoomActor's `Supervised` impl); its clients stay connected.
         let addr = actix::Supervisor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
@@ -372,5 +372,53 @@ impl Registry {
         if let Some((_, h)) = self.rooms.remove(id) {
             self.caps.give_back(&h.room_type);
         }
+    }
+}
+
+impl From<RegistryError> for Refusal {
+    fn from(e: RegistryError) -> Self {
+        Refusal { code: e.code(), reason: e.to_string() }
+    }
+}
+
+/// What connections ask of matchmaking, answered by this process's rooms.
+impl Matchmaker for Arc<Registry> {
+    fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Arc<RoomHandle>, Refusal> {
+        let Some(h) = self.get(room) else {
+            return Err(Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") });
+        };
+        self.authorize_join(&h.room_type, user, Some(room), options)?;
+        h.reserve().map_err(RegistryError::Seat)?;
+        Ok(h)
+    }
+
+    fn join_or_create(
+        &self,
+        room_type: &str,
+        user: Option<&str>,
+        options: &Options,
+        who: &Creator,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> Result<Arc<RoomHandle>, Refusal> {
+        self.authorize_join(room_type, user, None, options)?;
+        Ok(Registry::join_or_create(self, room_type, options, who, skip)?)
+    }
+
+    fn create(
+        &self,
+        room_type: &str,
+        user: Option<&str>,
+        options: &Options,
+        who: &Creator,
+    ) -> Result<Arc<RoomHandle>, Refusal> {
+        self.authorize_join(room_type, user, None, options)?;
+        Ok(Registry::create(self, room_type, options, who)?)
+    }
+}
+
+/// Rooms tell the registry when they are gone.
+impl RoomDirectory for Registry {
+    fn room_gone(&self, id: &RoomId) {
+        self.remove(id);
     }
 }

@@ -1,20 +1,64 @@
-//! [`RoomHandle`]: what the rest of the server holds of a room — its id,
-//! type, seat bookkeeping, and a type-erased port to its actor.
+//! The seam between sessions and rooms: a [`RoomHandle`] is what the rest
+//! of the server holds of a room — its id, type, seat bookkeeping, and a
+//! type-erased [`RoomPort`] into its actor — and the requests that cross it
+//! ([`JoinRequest`], [`RawInput`], [`LeaveReason`]).
+//!
+//! It lives at the session layer so that sessions (their seats), connections
+//! (joins and inputs) and matchmaking (reservations) all hold rooms without
+//! depending on the room layer above them; the room layer implements
+//! [`RoomPort`] for its actor (`room::port`) and is the only code that knows
+//! the studio's types.
 //!
 //! Seats are reserved here, before a join request reaches the room, so two
 //! join-or-create requests racing for the last seat cannot both be sent to
 //! the same room; the room's actor syncs the real count after each step.
 
-use crate::connection::RoomId;
+use super::Outbox;
 use crate::protocol::envelope::JoinErrorCode;
-use crate::protocol::{Codec, CodecError, Schema};
-use crate::room::shutdown::ShutdownMsg;
-use crate::room::{ClientId, JoinRequest, LeaveReason, Room, RoomActor};
-use crate::room::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg};
-use actix::Addr;
+use crate::protocol::{ClientId, Codec, CodecError, RoomId};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+/// Options a client passes with join / create (`map<string,string>` on the wire).
+pub type Options = HashMap<String, String>;
+
+/// Why a client left a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeaveReason {
+    /// The client sent `Leave`.
+    Left,
+    /// The connection closed, or was lost and not resumed within the
+    /// room's reconnect window.
+    Disconnected,
+    /// The room called `RoomContext::kick`.
+    Kicked,
+    /// The client stopped reading and was disconnected (close 4008).
+    TooSlow,
+    /// The room is being disposed.
+    Disposed,
+}
+
+/// A join request for a room, with everything the room needs to seat the
+/// client and write to it.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    /// The client's request id (echoed in Joined / JoinError).
+    pub request: u32,
+    /// The session id.
+    pub session: String,
+    /// The authenticated user.
+    pub user: Option<String>,
+    /// Negotiated schema version.
+    pub version: u32,
+    /// Negotiated codec.
+    pub codec: Codec,
+    /// Where to send the client's frames.
+    pub outbox: Arc<Outbox>,
+    /// Join options.
+    pub options: Options,
+}
 
 /// Why an input was not delivered to its room.
 #[derive(Debug, thiserror::Error)]
@@ -51,69 +95,29 @@ pub struct RawInput<'a> {
 }
 
 /// The type-erased way into a room actor.
-pub(crate) trait RoomPort: Send + Sync {
+/// The type-erased way into a room's actor (implemented by the room layer).
+pub trait RoomPort: Send + Sync {
+    /// Asks the room to seat a client (its seat is already reserved).
     fn join(&self, req: JoinRequest);
+    /// Decodes and queues an input for the room's next tick.
     fn input(&self, input: RawInput<'_>) -> Result<(), InputError>;
+    /// The session's client leaves the room.
     fn leave(&self, session: u64, why: LeaveReason);
     /// The session's connection was lost (`back`: it resumed).
     fn presence(&self, session: u64, back: bool);
+    /// The session's connection was lost.
     fn away(&self, session: u64) {
         self.presence(session, false)
     }
+    /// The session resumed.
     fn back(&self, session: u64) {
         self.presence(session, true)
     }
+    /// Dispose the room now.
     fn dispose(&self);
     /// Server shutdown: the room runs what its mailbox holds before this,
     /// then `on_shutdown`, and is disposed. Resolves when it is done (or gone).
     fn shutdown(&self) -> BoxFuture<'static, ()>;
-}
-
-pub(crate) struct TypedPort<R: Room> {
-    pub(crate) addr: Addr<RoomActor<R>>,
-    pub(crate) schema: Arc<Schema<R::Input, R::Output>>,
-}
-
-impl<R: Room> RoomPort for TypedPort<R> {
-    fn join(&self, req: JoinRequest) {
-        // Joins are bounded by connections (one pending per request, few
-        // rooms per connection), so they may pass the input bound.
-        self.addr.do_send(JoinMsg(req));
-    }
-
-    fn input(&self, raw: RawInput<'_>) -> Result<(), InputError> {
-        // Decoded here, on the connection's thread, so a bad payload is
-        // answered at once and the room's thread only sees valid inputs.
-        let input = self.schema.decode_input(raw.version, raw.codec, raw.payload)?;
-        R::authorize_input(raw.user, &input).map_err(|r| InputError::Forbidden(r.reason))?;
-        let (client, seq) = (raw.client, raw.seq);
-        self.addr.try_send(InputMsg { client, seq, input }).map_err(|e| match e {
-            actix::dev::SendError::Full(_) => InputError::Busy,
-            actix::dev::SendError::Closed(_) => InputError::Gone,
-        })
-    }
-
-    fn leave(&self, session: u64, why: LeaveReason) {
-        self.addr.do_send(LeaveMsg { conn: session, why });
-    }
-
-    fn presence(&self, session: u64, back: bool) {
-        // Bounded like leaves: one per session per connection loss.
-        self.addr.do_send(PresenceMsg { session, back });
-    }
-
-    fn dispose(&self) {
-        self.addr.do_send(DisposeMsg);
-    }
-
-    fn shutdown(&self) -> BoxFuture<'static, ()> {
-        // `send` queues behind everything already in the mailbox (it waits
-        // for room if the mailbox is full rather than skipping the bound).
-        let request = self.addr.send(ShutdownMsg);
-        Box::pin(async move {
-            let _ = request.await;
-        })
-    }
 }
 
 #[derive(Debug, Default)]
@@ -193,7 +197,7 @@ impl RoomHandle {
     }
 
     /// Gives back a reservation whose join was never sent.
-    pub(crate) fn unreserve(&self) {
+    pub fn unreserve(&self) {
         let mut s = self.seats.lock();
         s.pending = s.pending.saturating_sub(1);
     }

@@ -15,7 +15,8 @@
 //! defaults, 36 s for a session and 31 s for an address).
 //!
 //! ```
-//! use playhouse::registry::{Allowance, CreateBudget, CreateGate, Creator};
+//! use playhouse::connection::Creator;
+//! use playhouse::matchmaking::{Allowance, CreateBudget, CreateGate};
 //!
 //! let budget = CreateBudget { per_session: Allowance::new(10, 2), per_address: Allowance::UNLIMITED };
 //! let gate = CreateGate::new(budget);
@@ -26,6 +27,7 @@
 //! assert!(gate.spend(&Creator { session: 8, address: None }).is_ok(), "another session has its own bucket");
 //! ```
 
+use crate::connection::Creator;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -84,15 +86,6 @@ impl Default for CreateBudget {
     fn default() -> Self {
         CreateBudget { per_session: Allowance::new(10, 5), per_address: Allowance::new(60, 30) }
     }
-}
-
-/// Who asks for a room to be created: what the budget is counted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Creator {
-    /// The session's id.
-    pub session: u64,
-    /// The client's address (`None`: unknown, counted by session only).
-    pub address: Option<IpAddr>,
 }
 
 /// Which bucket refused a create.

@@ -18,8 +18,8 @@
 //! lost), and a resuming connection attaches to it and drains what waited.
 
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
+use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
-use crate::room::ClientId;
 use crate::transport::KillSwitch;
 use bytes::Bytes;
 use parking_lot::Mutex;
