@@ -113,8 +113,8 @@
  * @typedef {object} ServerError
  * @property {number} code
  * @property {string} reason
- * @property {string} [room]      for an error about one input: its room …
- * @property {number} [inputSeq]  … and its seq: that input was never processed
+ * @property {string} [room]      for an error about one input (with `inputSeq`): its room
+ * @property {number} [inputSeq]  that input's seq: it was never processed
  *   (1013 room busy, 4003 refused, 4004 not in the room)
  */
 
