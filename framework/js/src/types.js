@@ -1,5 +1,6 @@
-// The typedefs of the client: options, results, events and internal records.
-// Types only (no runtime code); import them with `import('./types.js').X`.
+// The typedefs of the client: options, results, events, and the internal
+// records and parts. Types only (no runtime code); import them with
+// `import('./types.js').X`.
 
 /** @typedef {import('./tokens.js').Token} Token */
 /** @typedef {import('./codec.js').WireCodec} WireCodec */
@@ -247,6 +248,28 @@
  * @property {(v: any) => void} resolve
  * @property {(e: Error) => void} reject
  * @property {ReturnType<typeof setTimeout>} timer
+ */
+
+/**
+ * Emits a client event.
+ * @typedef {<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]) => void} Emit
+ */
+
+/**
+ * The parts of one client, each owning its state behind its methods.
+ * client.js builds them; every other module takes the parts it uses
+ * (`Pick<Core, …>`) and never another's private fields.
+ * @typedef {object} Core
+ * @property {import('./link.js').Link} link            the attached socket, URLs, status
+ * @property {import('./dial.js').Dialer} dialer        opens sockets
+ * @property {import('./session.js').SessionTracker} session  session id, token, reliable seqs, acks
+ * @property {import('./rooms.js').RoomTable} rooms      the rooms and the ones being left
+ * @property {import('./requests.js').Requests} requests  joins, leaves, pings in flight
+ * @property {import('./resume.js').Resumer} resumer    the resume in flight
+ * @property {import('./auth.js').Authenticator} auth   the credential
+ * @property {import('./backoff.js').ReconnectPolicy | null} policy  null: no reconnects
+ * @property {import('./reconnect.js').Sleeper} sleeper  the wait between reconnect attempts
+ * @property {Emit} emit
  */
 
 export {};

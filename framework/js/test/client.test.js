@@ -102,8 +102,8 @@ test('reconnect: backoff delays from the injected RNG, then close after maxTries
   c.on('reconnecting', (e) => events.push(['reconnecting', e]));
   c.on('reconnected', (e) => events.push(['reconnected', e]));
   const closed = new Promise((r) => c.on('close', r));
+  const first = FakeWebSocket.sockets[0];
   resetFake({ accept: () => null }); // every new attempt is refused
-  const first = /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn.ws);
   first.drop(1006);
   const close = /** @type {import('../src/client.js').CloseInfo} */ (await closed);
   assert.deepEqual(
@@ -123,8 +123,8 @@ test('reconnect: after a Shutdown notice the first attempt waits the hint plus j
   c.on('reconnecting', (e) => delays.push(e.delayMs));
   const notice = new Promise((r) => c.on('shutdown', r));
   const closed = new Promise((r) => c.on('close', r));
+  const first = FakeWebSocket.sockets[0];
   resetFake({ accept: () => null });
-  const first = /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn.ws);
   first.push({ kind: { shutdown: { reconnectAfterMs: 30 } } });
   assert.deepEqual(await notice, { reconnectAfterMs: 30 });
   first.drop(1001);

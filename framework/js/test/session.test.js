@@ -120,8 +120,12 @@ function fakeSessions() {
   return { server, state, acks, reliable, message, session: (/** @type {FakeWebSocket} */ ws) => /** @type {Sess} */ (bySocket.get(ws)) };
 }
 
-/** The client's attached socket. */
-const wsOf = (/** @type {Client} */ c) => /** @type {FakeWebSocket} */ (/** @type {unknown} */ (c._conn?.ws));
+/**
+ * The socket a client is using: the newest open one (each test here has one
+ * client at a time; its older sockets are closed), or undefined once closed.
+ */
+const wsOf = (/** @type {Client} */ _c) =>
+  /** @type {FakeWebSocket} */ (/** @type {unknown} */ ([...FakeWebSocket.sockets].reverse().find((ws) => ws.readyState === 1)));
 /** Kinds of the messages a socket got from the client. */
 const kinds = (/** @type {FakeWebSocket} */ ws) => ws.sent.map((m) => Object.keys(m.kind)[0]);
 /** Collects the texts of `message` events. */
