@@ -364,11 +364,14 @@ export class Client extends Emitter {
 }
 
 /**
- * The schema of the `protos` option, or none without sources.
+ * The schema of the `protos` option (the game's sources, after the envelope
+ * this package ships). None when nothing needs one: msgpack tokens only and
+ * no sources, where messages go out as given and come in as decoded.
  * @param {string[] | undefined} protos
- * @param {Token[]} _tokens
+ * @param {Token[]} tokens
  * @returns {Schema | null}
  */
-function schemaFor(protos, _tokens) {
-  return protos && protos.length ? new Schema(protos) : null;
+function schemaFor(protos, tokens) {
+  if ((protos && protos.length) || tokens.some((t) => t.codec === 'proto')) return new Schema(protos ?? []);
+  return null;
 }
