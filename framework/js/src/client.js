@@ -7,7 +7,8 @@
 // it uses: link.js (the attached socket and status), dial.js (connecting),
 // frames.js (incoming frames), requests.js (joins, leaves, pings),
 // rooms.js (the rooms), resume.js, reconnect.js and rejoin.js (reconnects),
-// closing.js (the end), auth.js (credentials), session.js (reliable seqs).
+// closing.js (the end), auth.js (credentials), session.js (reliable seqs),
+// room.js (the room handles the joins return).
 
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
@@ -24,6 +25,7 @@ import { onFrame } from './frames.js';
 import { Resumer } from './resume.js';
 import { onSocketClose, Sleeper } from './reconnect.js';
 import { closeClient } from './closing.js';
+import { RoomHandles } from './room.js';
 import { ConnectionClosedError } from './errors.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
@@ -48,21 +50,27 @@ import { ConnectionClosedError } from './errors.js';
 /** @typedef {import('./types.js').RoomInfo} RoomInfo */
 /** @typedef {import('./types.js').ClientEvents} ClientEvents */
 /** @typedef {import('./types.js').AuthInfo} AuthInfo */
+/** @typedef {import('./types.js').RoomState} RoomState */
+/** @typedef {import('./types.js').DroppedInput} DroppedInput */
+/** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./inputs.js').SentInput} SentInput */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
+/** @typedef {import('./room.js').Room} Room */
 
 /**
- * The parts of each client (types.js `Core`). Kept off the instance: no
- * other module can reach into them, and the app sees only the API.
- * @type {WeakMap<Client, { core: import('./types.js').Core }>}
+ * The parts of each client (types.js `Core`) and its room handles. Kept off
+ * the instance: no other module can reach into them, and the app sees only
+ * the API.
+ * @type {WeakMap<Client, { core: import('./types.js').Core, handles: RoomHandles }>}
  */
 const parts = new WeakMap();
 
 /**
  * @param {Client} client
- * @returns {{ core: import('./types.js').Core }}
+ * @returns {{ core: import('./types.js').Core, handles: RoomHandles }}
  */
 function partsOf(client) {
-  return /** @type {{ core: import('./types.js').Core }} */ (parts.get(client));
+  return /** @type {{ core: import('./types.js').Core, handles: RoomHandles }} */ (parts.get(client));
 }
 
 /**
@@ -130,8 +138,16 @@ export class Client extends Emitter {
     const authOptions = authPolicy(options.auth);
     const send = (/** @type {object} */ msg) => link.send(msg);
     const isOpen = () => link.isOpen();
+    const handles = new RoomHandles({
+      sendInput: (room, seq, input) => this.sendInput(room, seq, input),
+      leave: (room) => this.leave(room),
+    });
     /** @type {import('./types.js').Emit} */
-    const emit = (event, payload) => this.emit(event, payload);
+    const emit = (event, payload) => {
+      // The handles first: a handle is current before the app hears of its room.
+      handles.route(event, payload);
+      this.emit(event, payload);
+    };
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
     const rooms = new RoomTable();
     const requests = new Requests({ timeoutMs, send, isOpen });
@@ -159,7 +175,7 @@ export class Client extends Emitter {
         onClose: (conn, code, reason) => onSocketClose(core, conn, code, reason),
       }),
     };
-    parts.set(this, { core });
+    parts.set(this, { core, handles });
   }
 
   /** The negotiated token, e.g. `arena.v2.proto`. */
@@ -278,54 +294,83 @@ export class Client extends Emitter {
   }
 
   /**
+   * The handle of `room`, while this client has a seat there (also for a
+   * room a resume took on, which no join returned), or null.
+   * @param {string} room
+   * @returns {Room | null}
+   */
+  getRoom(room) {
+    return partsOf(this).handles.get(room);
+  }
+
+  /**
    * Joins any open room of `roomType`, or creates one.
    * @param {string} roomType
    * @param {Record<string, string | number | boolean>} [options]  passed to the room (values become strings)
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   joinOrCreate(roomType, options) {
-    return partsOf(this).core.requests.join('joinOrCreate', { roomType: String(roomType) }, options);
+    return this._join('joinOrCreate', { roomType: String(roomType) }, options);
   }
 
   /**
    * Creates a new room of `roomType` and joins it.
    * @param {string} roomType
    * @param {Record<string, string | number | boolean>} [options]
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   create(roomType, options) {
-    return partsOf(this).core.requests.join('create', { roomType: String(roomType) }, options);
+    return this._join('create', { roomType: String(roomType) }, options);
   }
 
   /**
    * Joins the room with id `room`.
    * @param {string} room
    * @param {Record<string, string | number | boolean>} [options]
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   join(room, options) {
-    return partsOf(this).core.requests.join('join', { room: String(room) }, options);
+    return this._join('join', { room: String(room) }, options);
+  }
+
+  /**
+   * @private
+   * @param {'join' | 'joinOrCreate' | 'create'} kind
+   * @param {{ room?: string, roomType?: string }} fields
+   * @param {unknown} options
+   * @returns {Promise<Room>}
+   */
+  async _join(kind, fields, options) {
+    const joined = await partsOf(this).core.requests.join(kind, fields, options);
+    return partsOf(this).handles.take(joined);
   }
 
   /**
    * Leaves `room` and resolves with the server's `Left`. Frames of the room
-   * are no longer emitted from the moment of the call.
+   * are no longer emitted from the moment of the call; its handle ends
+   * (`onLeave`) when this settles.
    * @param {string} room
    * @returns {Promise<LeftEvent>}
    */
   leave(room) {
     const { rooms, link, requests } = partsOf(this).core;
     if (!rooms.startLeaving(room)) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
-    if (link.isOpen()) return requests.leave(room);
-    if (link.status === 'reconnecting') return Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
-    return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
+    /** @type {Promise<LeftEvent>} */
+    let leaving;
+    if (link.isOpen()) leaving = requests.leave(room);
+    else if (link.status === 'reconnecting') leaving = Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
+    else leaving = Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
+    partsOf(this).handles.leaving(room, leaving);
+    return leaving;
   }
 
   /**
    * Sends a game input for `room`, encoded with the negotiated codec and
-   * version. `seq` is your own counter per room: start at 1, add 1 per input;
-   * it comes back in `State.acks`. Returns false (and sends nothing) while not
-   * connected, e.g. during a reconnect: inputs are intent, send the next one.
+   * version, numbered by you. A {@link Room}'s `send` numbers them itself
+   * and tracks their acks: prefer it. `seq` starts at 1 and adds 1 per
+   * input; it comes back in `State.acks`. Returns false (and sends nothing)
+   * while not connected, e.g. during a reconnect: inputs are intent, send
+   * the next one.
    *
    * @param {string} room
    * @param {number} seq    0..2^32-1

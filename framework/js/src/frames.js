@@ -148,7 +148,7 @@ function onJoined({ link, rooms, requests, emit }, m) {
       // A rejoin whose answer came with a replay after its request had
       // failed with the connection: the seat is the one wanted.
       Object.assign(rec, { roomType: j.roomType, tickHz: j.tickHz, client: j.client, rejoin: false });
-      emit('joined', j);
+      emit('joined', { ...j, previous: rec.room });
       return;
     }
     // The join timed out (or failed with its connection) here but succeeded
@@ -166,6 +166,7 @@ function onJoined({ link, rooms, requests, emit }, m) {
     left: false,
     rejoin: false,
   });
+  if (p.previous !== undefined) j.previous = p.previous;
   p.resolve(j);
   emit('joined', j);
 }

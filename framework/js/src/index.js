@@ -2,6 +2,8 @@
 // See README.md for a complete example.
 
 export { Client } from './client.js';
+export { Room } from './room.js';
+export { isNewerSeq, MAX_UNACKED } from './inputs.js';
 export {
   ConnectError,
   HandshakeRefusedError,

@@ -93,7 +93,7 @@ async function rejoinRooms({ rooms, requests, link }) {
       /** @type {JoinResult} */
       let joined;
       try {
-        joined = await requests.join('join', { room: rec.room }, rec.options);
+        joined = await requests.join('join', { room: rec.room }, rec.options, rec.room);
       } catch (e) {
         if (!(e instanceof JoinError)) throw e;
         if (e.code !== JoinErrorCode.ROOM_NOT_FOUND) {
@@ -102,7 +102,7 @@ async function rejoinRooms({ rooms, requests, link }) {
           return;
         }
         try {
-          joined = await requests.join('joinOrCreate', { roomType: rec.roomType }, rec.options);
+          joined = await requests.join('joinOrCreate', { roomType: rec.roomType }, rec.options, rec.room);
         } catch (e2) {
           if (!(e2 instanceof JoinError)) throw e2;
           forget(rec);

@@ -12,7 +12,8 @@ import { joinOptions } from './options.js';
 
 /**
  * A join waiting for its `Joined` or `JoinError`.
- * @typedef {Pending & { options: Record<string, string> }} PendingJoin
+ * @typedef {Pending & { options: Record<string, string>, previous: string | undefined }} PendingJoin
+ *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin)
  */
 
 /**
@@ -98,9 +99,10 @@ export class Requests {
    * @param {'join' | 'joinOrCreate' | 'create'} kind
    * @param {{ room?: string, roomType?: string }} fields
    * @param {unknown} rawOptions  checked by joinOptions (a bad value rejects)
+   * @param {string} [previous]  the SDK's rejoin of this room after a new session
    * @returns {Promise<JoinResult>}
    */
-  join(kind, fields, rawOptions) {
+  join(kind, fields, rawOptions, previous) {
     /** @type {Record<string, string>} */
     let options;
     try {
@@ -115,7 +117,7 @@ export class Requests {
       /** @type {PendingJoin} */
       const entry = Object.assign(
         pending(this._io.timeoutMs, resolve, reject, kind, () => this._joins.delete(request)),
-        { options },
+        { options, previous },
       );
       this._joins.set(request, entry);
       this._sendOrReject(entry, { kind: { [kind]: { request, ...fields, options } } });
