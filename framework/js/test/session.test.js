@@ -8,7 +8,8 @@ import { encode } from '@msgpack/msgpack';
 import { Client, ConnectError, ConnectionClosedError, TimeoutError } from '../src/index.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
 import { fakeSessions, event } from './fake-sessions.js';
-import { waitFor, sleep } from './helpers.js';
+import { waitFor } from './helpers.js';
+import { mockClock } from './clock.js';
 
 const URL = 'ws://127.0.0.1:9/ws';
 /** @param {Partial<import('../src/client.js').ConnectOptions>} [extra] */
@@ -75,9 +76,10 @@ test('seq: lastSeq tracks reliable messages; duplicates are dropped, a gap witho
   await c.close();
 });
 
-test('acks: at once after `every` messages, else `intervalMs` after the first unacked one; never twice for one seq', async () => {
-  const c = await Client.connect(URL, opts({ ack: { every: 3, intervalMs: 40 } }));
-  await c.join('room1'); // seq 1
+test('acks: at once after `every` messages, else `intervalMs` after the first unacked one; never twice for one seq', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ ack: { every: 3, intervalMs: 40 } })));
+  await clock.run(c.join('room1')); // seq 1
   const s = fake.session(wsOf(c));
   assert.deepEqual(fake.acks, [], 'not yet: 1 unacked, under every=3');
   fake.message(s, 'room1', 'x'); // 2
@@ -85,20 +87,20 @@ test('acks: at once after `every` messages, else `intervalMs` after the first un
   assert.deepEqual(fake.acks, [3]);
   assert.equal(s.log.length, 0, 'the server dropped what was acked');
   fake.message(s, 'room1', 'z'); // 4
-  await sleep(15);
+  await clock.advance(39);
   assert.deepEqual(fake.acks, [3], 'the interval has not passed');
-  await sleep(60);
-  assert.deepEqual(fake.acks, [3, 4]);
-  await sleep(60);
+  await clock.advance(1);
+  assert.deepEqual(fake.acks, [3, 4], 'intervalMs after the first unacked message');
+  await clock.advance(10_000);
   assert.deepEqual(fake.acks, [3, 4], 'nothing new, no ack');
-  await c.close();
+  await clock.run(c.close());
   // ack: false sends none
-  const quiet = await Client.connect(URL, opts({ ack: false }));
-  await quiet.join('room1');
+  const quiet = await clock.run(Client.connect(URL, opts({ ack: false })));
+  await clock.run(quiet.join('room1'));
   for (let i = 0; i < 100; i++) fake.message(fake.session(wsOf(quiet)), 'room1', `m${i}`);
-  await sleep(20);
+  await clock.advance(10_000);
   assert.deepEqual(fake.acks, [3, 4]);
-  await quiet.close();
+  await clock.run(quiet.close());
 });
 
 test('resume: Resume is the first message; missed messages come once, in order; resumed, then reconnected; the token rotates', async () => {
@@ -259,9 +261,10 @@ test('resync: missed messages are gone; the next seq may jump without an error',
   await c.close();
 });
 
-test('4009: the session was resumed elsewhere: replaced, then close 4009, no reconnect', async () => {
-  const a = await Client.connect(URL, opts());
-  await a.join('room1');
+test('4009: the session was resumed elsewhere: replaced, then close 4009, no reconnect', async (t) => {
+  const clock = mockClock(t);
+  const a = await clock.run(Client.connect(URL, opts()));
+  await clock.run(a.join('room1'));
   /** @type {string[]} */
   const seen = [];
   a.on('reconnecting', () => seen.push('reconnecting'));
@@ -269,29 +272,32 @@ test('4009: the session was resumed elsewhere: replaced, then close 4009, no rec
   const closed = waitFor(a, 'close', () => true, 2000);
   // another client resumes a's session with a's token
   const b = new FakeWebSocket(URL, ['arena.v2.msgpack']);
-  await sleep(5);
+  await clock.advance(1); // b is open
   b.send(encode({ kind: { resume: { token: a.resumeToken, lastSeq: a.lastSeq } } }));
-  assert.deepEqual(await closed, { code: 4009, reason: 'session resumed on another connection' });
-  await sleep(20);
+  assert.deepEqual(await clock.run(closed), { code: 4009, reason: 'session resumed on another connection' });
+  await clock.advance(10_000); // far past any reconnect delay
   assert.deepEqual(seen, ['replaced 4009']);
   assert.equal(a.status, 'closed');
   assert.equal(FakeWebSocket.sockets.length, 2, 'no reconnect attempt');
 });
 
-test('resume with no answer in timeoutMs: the attempt is abandoned with 4000 (the session stays resumable), the next one resumes', async () => {
-  const c = await Client.connect(URL, opts({ timeoutMs: 60 }));
-  await c.join('room1');
+test('resume with no answer in timeoutMs: the attempt is abandoned with 4000 (the session stays resumable), the next one resumes', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ timeoutMs: 60 })));
+  await clock.run(c.join('room1'));
   fake.state.silent = true;
   const first = wsOf(c);
+  const dropped = Date.now();
   first.drop(1006);
-  await waitFor(c, 'reconnecting', (e) => e.attempt === 2, 2000);
+  await clock.run(waitFor(c, 'reconnecting', (e) => e.attempt === 2, 2000));
+  assert.ok(Date.now() - dropped > 60, 'the resume had timeoutMs to answer');
   const stuck = FakeWebSocket.sockets[1];
   assert.deepEqual(kinds(stuck), ['resume']);
   assert.equal(stuck.closeCode, 4000, 'not 1000, which would end the session on the server');
   fake.state.silent = false;
-  const r = await waitFor(c, 'resumed', () => true, 2000);
+  const r = await clock.run(waitFor(c, 'resumed', () => true, 2000));
   assert.equal(r.session, 's1');
-  await c.close();
+  await clock.run(c.close());
   assert.equal(wsOf(c), undefined);
 });
 
@@ -361,14 +367,17 @@ test('URLs: the first connect tries each in order; a reconnect starts at the los
   assert.throws(() => new Client([], opts()), /at least one server URL/);
 });
 
-test('a join that never gets an answer after a resume times out', async () => {
-  const c = await Client.connect(URL, opts({ timeoutMs: 150 }));
+test('a join that never gets an answer after a resume times out', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ timeoutMs: 150 })));
   const first = wsOf(c);
   // the request is lost with the connection: the server never reads it
   first.send = () => {};
+  const asked = Date.now();
   const joining = c.join('room1');
   first.drop(1006);
-  await waitFor(c, 'resumed', () => true, 1000);
-  await assert.rejects(joining, TimeoutError);
-  await c.close();
+  await clock.run(waitFor(c, 'resumed', () => true, 1000));
+  await assert.rejects(clock.run(joining), TimeoutError);
+  assert.equal(Date.now() - asked, 150, 'timeoutMs after the join was sent');
+  await clock.run(c.close());
 });
