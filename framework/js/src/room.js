@@ -141,15 +141,30 @@ export class Room {
    */
   constructor(seat, host) {
     const j = seat.joined;
-    /** The room id the join answered (the current one is {@link Room#id}). @readonly */
+    /**
+     * The room id the join answered (the current one is {@link Room#id}).
+     * @readonly
+     */
     this.room = j.room;
-    /** The room type, e.g. `arena`. @readonly */
+    /**
+     * The room type, e.g. `arena`.
+     * @readonly
+     */
     this.roomType = j.roomType;
-    /** Ticks per second of the room. @readonly */
+    /**
+     * Ticks per second of the room.
+     * @readonly
+     */
     this.tickHz = j.tickHz;
-    /** The client id the join answered (the current one is {@link Room#clientId}). @readonly */
+    /**
+     * The client id the join answered (the current one is {@link Room#clientId}).
+     * @readonly
+     */
     this.client = j.client;
-    /** The request id of the join. @readonly */
+    /**
+     * The request id of the join.
+     * @readonly
+     */
     this.request = j.request;
     inner.set(this, { seat, host });
   }
