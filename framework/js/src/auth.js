@@ -8,9 +8,10 @@ import { AuthError, ConnectionClosedError } from './errors.js';
 import { toSeq } from './session.js';
 import { pending } from './requests.js';
 
-/** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./types.js').AuthInfo} AuthInfo */
+/** @typedef {import('./types.js').Emit} Emit */
+/** @typedef {import('./types.js').Pending} Pending */
 
 /**
  * The `auth` option of {@link import('./client.js').Client.connect}.
@@ -162,99 +163,164 @@ export function refreshDelay(expiresAt, now, refreshBeforeMs) {
 }
 
 /**
- * Sends `Auth{token}` on the attached connection and resolves with the
- * server's `Authenticated` (answers come in order: the oldest waiting
- * request takes the next one). Rejects with {@link AuthError} when the
- * server closes for it, {@link ConnectionClosedError} on another close, and
- * `TimeoutError` after the client's `timeoutMs`.
- * @param {Client} client
- * @param {string} token
- * @returns {Promise<AuthInfo>}
+ * What the authenticator needs from the client.
+ * @typedef {object} AuthIo
+ * @property {number} timeoutMs
+ * @property {(msg: object) => boolean} send  sends a ClientMsg; false when not connected
+ * @property {() => boolean} isOpen  whether requests may go out now
+ * @property {() => string} status  the client's status (`'open'`, …)
+ * @property {Emit} emit
  */
-export function sendAuth(client, token) {
-  return new Promise((resolve, reject) => {
-    const entry = pending(client, resolve, reject, 'authentication', () => {
-      const i = client._pendingAuths.indexOf(entry);
-      if (i >= 0) client._pendingAuths.splice(i, 1);
+
+/**
+ * The client's credential: the `auth` option, the last `Authenticated`, the
+ * `Auth` requests waiting for theirs, and the automatic refresh.
+ */
+export class Authenticator {
+  /**
+   * @param {AuthPolicy | null} policy  null: no client-side auth (every method is then a no-op
+   *   or refuses)
+   * @param {AuthIo} io
+   */
+  constructor(policy, io) {
+    /** @private */
+    this._policy = policy;
+    /** @private */
+    this._io = io;
+    /** @private @type {AuthInfo | null} the last `Authenticated` */
+    this._info = null;
+    /** @private @type {Pending[]} Auth requests waiting for `Authenticated`, oldest first */
+    this._pending = [];
+    /** @private @type {ReturnType<typeof setTimeout> | null} the automatic refresh */
+    this._refreshTimer = null;
+  }
+
+  /** Whether the client authenticates (the `auth` option was given). */
+  get enabled() {
+    return this._policy !== null;
+  }
+
+  /** Where the token goes: `'query'` or `'message'`, or null without auth. */
+  get mode() {
+    return this._policy ? this._policy.mode : null;
+  }
+
+  /** The last `Authenticated`, or null before any. */
+  get info() {
+    return this._info;
+  }
+
+  /**
+   * The token to use now (a function is called).
+   * @returns {Promise<string>}
+   * @throws {AuthError} kind `token` when the function fails; TypeError without auth
+   */
+  token() {
+    if (!this._policy) return Promise.reject(new TypeError('playhouse-client: no auth option'));
+    return currentToken(this._policy);
+  }
+
+  /**
+   * Sends `Auth{token}` on the attached connection and resolves with the
+   * server's `Authenticated` (answers come in order: the oldest waiting
+   * request takes the next one). Rejects with {@link AuthError} when the
+   * server closes for it, {@link ConnectionClosedError} on another close, and
+   * `TimeoutError` after `timeoutMs`.
+   * @param {string} token
+   * @returns {Promise<AuthInfo>}
+   */
+  send(token) {
+    return new Promise((resolve, reject) => {
+      const entry = pending(this._io.timeoutMs, resolve, reject, 'authentication', () => {
+        const i = this._pending.indexOf(entry);
+        if (i >= 0) this._pending.splice(i, 1);
+      });
+      this._pending.push(entry);
+      if (!this._io.send({ kind: { auth: { token } } })) {
+        entry.reject(new ConnectionClosedError(1006, 'not connected', 'authentication'));
+      }
     });
-    client._pendingAuths.push(entry);
-    if (!client._send({ kind: { auth: { token } } })) {
-      entry.reject(new ConnectionClosedError(1006, 'not connected', 'authentication'));
+  }
+
+  /**
+   * {@link Client#refreshToken}: sends a fresh credential on the open
+   * connection (`token`, or the `auth.token` option's) and resolves with the
+   * server's `Authenticated`. A `token` given here also replaces a string
+   * `auth.token`, so later reconnects use it.
+   * @param {string} [token]
+   * @returns {Promise<AuthInfo>}
+   */
+  async refresh(token) {
+    if (token !== undefined && (typeof token !== 'string' || !token)) {
+      throw new TypeError('playhouse-client: refreshToken(token): the token must be a non-empty string');
     }
-  });
-}
-
-/**
- * {@link Client#refreshToken}: sends a fresh credential on the open
- * connection (`token`, or the `auth.token` option's) and resolves with the
- * server's `Authenticated`. A `token` given here also replaces a string
- * `auth.token`, so later reconnects use it.
- * @param {Client} client
- * @param {string} [token]
- * @returns {Promise<AuthInfo>}
- */
-export async function refreshCredential(client, token) {
-  if (token !== undefined && (typeof token !== 'string' || !token)) {
-    throw new TypeError('playhouse-client: refreshToken(token): the token must be a non-empty string');
+    const policy = this._policy;
+    let t = token;
+    if (t === undefined) {
+      if (!policy) throw new TypeError('playhouse-client: refreshToken() needs a token, or the auth option');
+      t = await currentToken(policy);
+    } else if (policy && typeof policy.token === 'string') {
+      policy.token = t;
+    }
+    if (!this._io.isOpen()) throw new ConnectionClosedError(1006, 'not connected', 'refreshToken');
+    return this.send(t);
   }
-  let t = token;
-  if (t === undefined) {
-    if (!client._auth) throw new TypeError('playhouse-client: refreshToken() needs a token, or the auth option');
-    t = await currentToken(client._auth);
-  } else if (client._auth && typeof client._auth.token === 'string') {
-    client._auth.token = t;
+
+  /**
+   * `Authenticated` arrived on `conn`: the connection may carry everything
+   * now; the waiting request resolves, `authenticated` is emitted and the
+   * next automatic refresh is planned.
+   * @param {Conn} conn
+   * @param {{ user?: unknown, expiresAt?: unknown }} m
+   */
+  onAuthenticated(conn, m) {
+    /** @type {AuthInfo} */
+    const info = { user: String(m.user ?? ''), expiresAt: toSeq(m.expiresAt) };
+    conn.awaitingAuth = false;
+    this._info = info;
+    const waiting = this._pending[0];
+    if (waiting) waiting.resolve(info);
+    this._io.emit('authenticated', info);
+    this._scheduleRefresh();
   }
-  if (!client._isOpen()) throw new ConnectionClosedError(1006, 'not connected', 'refreshToken');
-  return sendAuth(client, t);
-}
 
-/**
- * `Authenticated` arrived on `conn`: the connection may carry everything
- * now; the waiting request resolves, `authenticated` is emitted and the next
- * automatic refresh is planned.
- * @param {Client} client
- * @param {Conn} conn
- * @param {{ user?: unknown, expiresAt?: unknown }} m
- */
-export function onAuthenticated(client, conn, m) {
-  /** @type {AuthInfo} */
-  const info = { user: String(m.user ?? ''), expiresAt: toSeq(m.expiresAt) };
-  conn.awaitingAuth = false;
-  client._authInfo = info;
-  const waiting = client._pendingAuths[0];
-  if (waiting) waiting.resolve(info);
-  client._emit('authenticated', info);
-  scheduleRefresh(client);
-}
+  /**
+   * Plans the automatic refresh of the current credential (a token function
+   * and `autoRefresh`), replacing any planned one. A refresh that fails is
+   * reported as `authError` and tried again halfway to the expiry.
+   * @private
+   */
+  _scheduleRefresh() {
+    this.cancelRefresh();
+    const policy = this._policy;
+    const info = this._info;
+    if (!policy || typeof policy.token !== 'function' || !policy.autoRefresh || !info) return;
+    const delay = refreshDelay(info.expiresAt, Date.now(), policy.refreshBeforeMs);
+    if (delay === null) return;
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = null;
+      this.refresh().catch((/** @type {unknown} */ e) => {
+        // An auth close is reported by the close itself; here only what
+        // leaves the connection as it was: the token function failed, or no
+        // answer came in time. Both are tried again while there is time.
+        if (this._io.status() !== 'open') return;
+        if (e instanceof AuthError && e.kind === 'token') this._io.emit('authError', e);
+        if (!(e instanceof AuthError) || e.kind === 'token') this._scheduleRefresh();
+      });
+    }, delay);
+  }
 
-/**
- * Plans the automatic refresh of the current credential (a token function
- * and `autoRefresh`), replacing any planned one. A refresh that fails is
- * reported as `authError` and tried again halfway to the expiry.
- * @param {Client} client
- */
-export function scheduleRefresh(client) {
-  cancelRefresh(client);
-  const policy = client._auth;
-  const info = client._authInfo;
-  if (!policy || typeof policy.token !== 'function' || !policy.autoRefresh || !info) return;
-  const delay = refreshDelay(info.expiresAt, Date.now(), policy.refreshBeforeMs);
-  if (delay === null) return;
-  client._refreshTimer = setTimeout(() => {
-    client._refreshTimer = null;
-    client.refreshToken().catch((/** @type {unknown} */ e) => {
-      // An auth close is reported by the close itself; here only what
-      // leaves the connection as it was: the token function failed, or no
-      // answer came in time. Both are tried again while there is time.
-      if (client.status !== 'open') return;
-      if (e instanceof AuthError && e.kind === 'token') client._emit('authError', e);
-      if (!(e instanceof AuthError) || e.kind === 'token') scheduleRefresh(client);
-    });
-  }, delay);
-}
+  /** Drops the planned automatic refresh (the connection is gone). */
+  cancelRefresh() {
+    if (this._refreshTimer) clearTimeout(this._refreshTimer);
+    this._refreshTimer = null;
+  }
 
-/** @param {Client} client */
-export function cancelRefresh(client) {
-  if (client._refreshTimer) clearTimeout(client._refreshTimer);
-  client._refreshTimer = null;
+  /**
+   * Rejects every `Auth` waiting for its answer.
+   * @param {Error} e
+   */
+  failPending(e) {
+    for (const p of [...this._pending]) p.reject(e);
+  }
 }

@@ -2,22 +2,31 @@
 // envelope (docs/protocol.md), joins, inputs, pings and reconnects.
 // Mirrors framework/client/src/lib.rs, with events instead of a read loop.
 //
-// This module holds the client's state and its public API; the work is done
-// by functions that take the client: dial.js (connecting), requests.js
-// (joins, leaves, pings), frames.js (incoming frames), closing.js (closes),
-// reconnect.js and resume.js (reconnects), auth.js (credentials).
+// This module holds the public API. It builds the client's parts, each a
+// class owning its state (types.js `Core`), and hands each module the parts
+// it uses: link.js (the attached socket and status), dial.js (connecting),
+// frames.js (incoming frames), requests.js (joins, leaves, pings),
+// rooms.js (the rooms), resume.js, reconnect.js and rejoin.js (reconnects),
+// closing.js (the end), auth.js (credentials), session.js (reliable seqs),
+// room.js (the room handles the joins return).
 
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
 import { Schema, missingTypes } from './codec.js';
 import { reconnectPolicy } from './backoff.js';
-import { OPEN } from './connection.js';
 import { SessionTracker, ackPolicy } from './session.js';
 import { urlList } from './options.js';
-import { authPolicy, refreshCredential } from './auth.js';
-import { joinRequest, leaveRequest, pingRequest } from './requests.js';
-import { connectFirst, openClientSocket } from './dial.js';
-import { closeClient, finish } from './closing.js';
+import { authPolicy, Authenticator } from './auth.js';
+import { Requests } from './requests.js';
+import { RoomTable } from './rooms.js';
+import { Link } from './link.js';
+import { Dialer, connectFirst } from './dial.js';
+import { onFrame } from './frames.js';
+import { Resumer } from './resume.js';
+import { onSocketClose, Sleeper } from './reconnect.js';
+import { closeClient } from './closing.js';
+import { RoomHandles } from './room.js';
+import { ConnectionClosedError } from './errors.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
 /** @typedef {import('./tokens.js').Token} Token */
@@ -39,13 +48,30 @@ import { closeClient, finish } from './closing.js';
 /** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
 /** @typedef {import('./types.js').NewSessionEvent} NewSessionEvent */
 /** @typedef {import('./types.js').RoomInfo} RoomInfo */
-/** @typedef {import('./types.js').ResumeWait} ResumeWait */
 /** @typedef {import('./types.js').ClientEvents} ClientEvents */
-/** @typedef {import('./types.js').Conn} Conn */
-/** @typedef {import('./types.js').RoomRecord} RoomRecord */
-/** @typedef {import('./types.js').Pending} Pending */
 /** @typedef {import('./types.js').AuthInfo} AuthInfo */
+/** @typedef {import('./types.js').RoomState} RoomState */
+/** @typedef {import('./types.js').DroppedInput} DroppedInput */
+/** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./inputs.js').SentInput} SentInput */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
+/** @typedef {import('./room.js').Room} Room */
+
+/**
+ * The parts of each client (types.js `Core`) and its room handles. Kept off
+ * the instance: no other module can reach into them, and the app sees only
+ * the API.
+ * @type {WeakMap<Client, { core: import('./types.js').Core, handles: RoomHandles }>}
+ */
+const parts = new WeakMap();
+
+/**
+ * @param {Client} client
+ * @returns {{ core: import('./types.js').Core, handles: RoomHandles }}
+ */
+function partsOf(client) {
+  return /** @type {{ core: import('./types.js').Core, handles: RoomHandles }} */ (parts.get(client));
+}
 
 /**
  * A connection to a Playhouse server. Create one with {@link Client.connect}.
@@ -75,7 +101,7 @@ export class Client extends Emitter {
    */
   static async connect(url, options) {
     const client = new Client(url, options);
-    await connectFirst(client);
+    await connectFirst(partsOf(client).core);
     return client;
   }
 
@@ -87,22 +113,17 @@ export class Client extends Emitter {
   constructor(url, options) {
     super();
     if (!options || typeof options !== 'object') throw new TypeError('playhouse-client: options are required (at least { tokens })');
-    /** @internal (used by dial.js, reconnect.js) The server URLs, in failover order. */
-    this._urls = urlList(url, options.urls);
-    /** @internal (used by reconnect.js) Index in `_urls` of the last connection's URL. */
-    this._urlIndex = 0;
-    /** @internal (used by dial.js) */
-    this._tokens = parseTokens(options.tokens);
-    /** @internal (used by dial.js) @type {Schema | null} */
-    this._schema = options.protos && options.protos.length ? new Schema(options.protos) : null;
-    /** @internal (used by dial.js) @type {GameTypes} */
-    this._game = {
-      package: options.game?.package ?? this._tokens[0].app,
+    const link = new Link(urlList(url, options.urls));
+    const tokens = parseTokens(options.tokens);
+    const schema = schemaFor(options.protos, tokens);
+    /** @type {GameTypes} */
+    const game = {
+      package: options.game?.package ?? tokens[0].app,
       input: options.game?.input ?? 'Input',
       output: options.game?.output ?? 'Output',
     };
-    for (const t of this._tokens) {
-      const missing = missingTypes(this._schema, t, this._game);
+    for (const t of tokens) {
+      const missing = missingTypes(schema, t, game);
       if (missing) throw new TypeError(missing);
     }
     const WS = options.WebSocket ?? /** @type {any} */ (globalThis).WebSocket;
@@ -111,86 +132,68 @@ export class Client extends Emitter {
         'playhouse-client: no WebSocket class: pass options.WebSocket (in Node 20: `import { WebSocket } from "ws"`)',
       );
     }
-    /** @internal (used by dial.js) @type {WebSocketConstructor} */
-    this._WS = WS;
-    /** @internal (used by dial.js, requests.js, resume.js) */
-    this._timeoutMs = options.timeoutMs ?? 10000;
-    /** @internal (used by dial.js) */
-    this._fetch = options.fetch ?? /** @type {any} */ (globalThis).fetch;
-    /** @internal (used by closing.js, reconnect.js) */
-    this._policy = reconnectPolicy(options.reconnect);
-    /** @internal (used by auth.js, dial.js, reconnect.js) @type {import('./auth.js').AuthPolicy | null} */
-    this._auth = authPolicy(options.auth);
-    /** @internal (used by auth.js) @type {AuthInfo | null} the last `Authenticated` */
-    this._authInfo = null;
-    /** @internal (used by auth.js, requests.js, closing.js) @type {Pending[]} Auth requests waiting for `Authenticated`, oldest first */
-    this._pendingAuths = [];
-    /** @internal (used by auth.js) @type {ReturnType<typeof setTimeout> | null} the automatic refresh */
-    this._refreshTimer = null;
-    /**
-     * @internal (used by frames.js, resume.js, dial.js, closing.js, reconnect.js) The session: id,
-     * resume token, last seq, acks.
-     */
-    this._session = new SessionTracker(ackPolicy(options.ack), (seq) => this._send({ kind: { ack: { seq } } }));
-    /** @internal (used by frames.js, resume.js, closing.js) @type {ResumeWait | null} the resume in flight */
-    this._resumeWait = null;
-    /**
-     * @internal (used by frames.js, resume.js, requests.js) Rooms `leave` was called for and
-     * no `Left` has arrived yet: a resume that still lists one leaves it again.
-     * @type {Set<string>}
-     */
-    this._leaving = new Set();
-
-    /** @internal (used by dial.js, closing.js, reconnect.js) @type {Conn | null} the attached socket */
-    this._conn = null;
-    /** @private @type {Conn | null} the last socket that got a Welcome (for protocol/session) */
-    this._last = null;
-    /** @internal (used by dial.js, closing.js, reconnect.js) @type {'connecting' | 'open' | 'reconnecting' | 'closed'} */
-    this._status = 'connecting';
-    /** @internal (used by frames.js, reconnect.js) The server's Shutdown hint for the next reconnect, ms. */
-    this._shutdownHintMs = 0;
-    /** @internal (used by closing.js) */
-    this._closeRequested = false;
-    /** @internal (used by frames.js, requests.js, closing.js, reconnect.js) @type {Map<string, RoomRecord>} */
-    this._rooms = new Map();
-    /** @internal (used by frames.js, requests.js) @type {Map<number, Pending & { options: Record<string, string> }>} */
-    this._pendingJoins = new Map();
-    /** @internal (used by frames.js, requests.js) @type {Map<number, Pending & { started: number }>} */
-    this._pendingPings = new Map();
-    /** @internal (used by frames.js, requests.js) @type {Map<string, Pending[]>} */
-    this._pendingLeaves = new Map();
-    /** @internal (used by requests.js) */
-    this._nextRequest = 1;
-    /** @internal (used by requests.js) */
-    this._lastClientTime = 0;
-    /** @internal (used by reconnect.js) @type {ReturnType<typeof setTimeout> | null} */
-    this._sleepTimer = null;
-    /** @internal (used by reconnect.js, closing.js) @type {(() => void) | null} */
-    this._wake = null;
-    /** @internal (used by closing.js) @type {(() => void) | null} */
-    this._resolveClosed = null;
-    /** @internal (used by closing.js) @type {Promise<void>} */
-    this._closed = new Promise((resolve) => (this._resolveClosed = resolve));
-    /**
-     * The last round-trip time measured by {@link Client#ping}, in ms, or null.
-     * @type {number | null}
-     */
-    this.rttMs = null;
+    const timeoutMs = options.timeoutMs ?? 10000;
+    const fetch = options.fetch ?? /** @type {any} */ (globalThis).fetch;
+    const policy = reconnectPolicy(options.reconnect);
+    const authOptions = authPolicy(options.auth);
+    const send = (/** @type {object} */ msg) => link.send(msg);
+    const isOpen = () => link.isOpen();
+    const handles = new RoomHandles({
+      sendInput: (room, seq, input) => this.sendInput(room, seq, input),
+      leave: (room) => this.leave(room),
+    });
+    /** @type {import('./types.js').Emit} */
+    const emit = (event, payload) => {
+      // The handles first: a handle is current before the app hears of its room.
+      handles.route(event, payload);
+      this.emit(event, payload);
+    };
+    const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
+    const rooms = new RoomTable();
+    const requests = new Requests({ timeoutMs, send, isOpen });
+    const auth = new Authenticator(authOptions, { timeoutMs, send, isOpen, emit, status: () => link.status });
+    /** @type {import('./types.js').Core} */
+    const core = {
+      link,
+      session,
+      rooms,
+      requests,
+      auth,
+      policy,
+      emit,
+      resumer: new Resumer({ timeoutMs, session, rooms, requests, send, emit }),
+      sleeper: new Sleeper(),
+      dialer: new Dialer({
+        tokens,
+        schema,
+        game,
+        WS,
+        timeoutMs,
+        fetch,
+        authMode: () => auth.mode,
+        onFrame: (conn, bytes) => onFrame(core, conn, bytes),
+        onClose: (conn, code, reason) => onSocketClose(core, conn, code, reason),
+      }),
+    };
+    parts.set(this, { core, handles });
   }
 
   /** The negotiated token, e.g. `arena.v2.proto`. */
   get protocol() {
-    return this._last ? this._last.token.token : '';
+    const last = partsOf(this).core.link.last;
+    return last ? last.token.token : '';
   }
 
   /** The negotiated schema version, e.g. `2`. */
   get version() {
-    return this._last ? this._last.token.version : 0;
+    const last = partsOf(this).core.link.last;
+    return last ? last.token.version : 0;
   }
 
   /** The negotiated codec: `'proto'` or `'msgpack'`. */
   get codec() {
-    return this._last ? this._last.token.codec : 'proto';
+    const last = partsOf(this).core.link.last;
+    return last ? last.token.codec : 'proto';
   }
 
   /**
@@ -198,7 +201,7 @@ export class Client extends Emitter {
    * after a reconnect that could not resume (`newSession`).
    */
   get session() {
-    return this._session.id;
+    return partsOf(this).core.session.id;
   }
 
   /**
@@ -208,37 +211,48 @@ export class Client extends Emitter {
    * {@link Client#session}.
    */
   get welcome() {
-    return this._last ? this._last.welcome : null;
+    const last = partsOf(this).core.link.last;
+    return last ? last.welcome : null;
   }
 
   /** The latest resume token of the session (from `Welcome`, then each `Resumed`). */
   get resumeToken() {
-    return this._session.token;
+    return partsOf(this).core.session.token;
   }
 
   /** The highest reliable-message seq (`ServerMsg.seq`) received in this session. */
   get lastSeq() {
-    return this._session.lastSeq;
+    return partsOf(this).core.session.lastSeq;
   }
 
   /** The server URL of the current (or last) connection. */
   get url() {
-    return this._urls[this._urlIndex];
+    return partsOf(this).core.link.url;
   }
 
   /** Every server URL, in failover order. */
   get urls() {
-    return [...this._urls];
+    return [...partsOf(this).core.link.urls];
   }
 
   /** The user the server authenticated (`Authenticated.user`), or null before any. */
   get user() {
-    return this._authInfo ? this._authInfo.user : null;
+    const info = partsOf(this).core.auth.info;
+    return info ? info.user : null;
   }
 
   /** When the credential expires (`Authenticated.expiresAt`, ms since the epoch; 0: never or no auth). */
   get authExpiresAt() {
-    return this._authInfo ? this._authInfo.expiresAt : 0;
+    const info = partsOf(this).core.auth.info;
+    return info ? info.expiresAt : 0;
+  }
+
+  /**
+   * The last round-trip time measured by {@link Client#ping}, in ms, or null.
+   * @returns {number | null}
+   */
+  get rttMs() {
+    return partsOf(this).core.requests.rttMs;
   }
 
   /**
@@ -254,12 +268,12 @@ export class Client extends Emitter {
    * @returns {Promise<AuthInfo>}
    */
   refreshToken(token) {
-    return refreshCredential(this, token);
+    return partsOf(this).core.auth.refresh(token);
   }
 
   /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
   get status() {
-    return this._status;
+    return partsOf(this).core.link.status;
   }
 
   /**
@@ -267,7 +281,7 @@ export class Client extends Emitter {
    * @returns {Array<{ room: string, roomType: string, tickHz: number, client: number }>}
    */
   get rooms() {
-    return [...this._rooms.values()].map(({ room, roomType, tickHz, client }) => ({ room, roomType, tickHz, client }));
+    return partsOf(this).core.rooms.list();
   }
 
   /**
@@ -276,54 +290,87 @@ export class Client extends Emitter {
    * @returns {number | null}
    */
   clientId(room) {
-    return this._rooms.get(room)?.client ?? null;
+    return partsOf(this).core.rooms.get(room)?.client ?? null;
+  }
+
+  /**
+   * The handle of `room`, while this client has a seat there (also for a
+   * room a resume took on, which no join returned), or null.
+   * @param {string} room
+   * @returns {Room | null}
+   */
+  getRoom(room) {
+    return partsOf(this).handles.get(room);
   }
 
   /**
    * Joins any open room of `roomType`, or creates one.
    * @param {string} roomType
    * @param {Record<string, string | number | boolean>} [options]  passed to the room (values become strings)
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   joinOrCreate(roomType, options) {
-    return joinRequest(this, 'joinOrCreate', { roomType: String(roomType) }, options);
+    return this._join('joinOrCreate', { roomType: String(roomType) }, options);
   }
 
   /**
    * Creates a new room of `roomType` and joins it.
    * @param {string} roomType
    * @param {Record<string, string | number | boolean>} [options]
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   create(roomType, options) {
-    return joinRequest(this, 'create', { roomType: String(roomType) }, options);
+    return this._join('create', { roomType: String(roomType) }, options);
   }
 
   /**
    * Joins the room with id `room`.
    * @param {string} room
    * @param {Record<string, string | number | boolean>} [options]
-   * @returns {Promise<JoinResult>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
    */
   join(room, options) {
-    return joinRequest(this, 'join', { room: String(room) }, options);
+    return this._join('join', { room: String(room) }, options);
+  }
+
+  /**
+   * @private
+   * @param {'join' | 'joinOrCreate' | 'create'} kind
+   * @param {{ room?: string, roomType?: string }} fields
+   * @param {unknown} options
+   * @returns {Promise<Room>}
+   */
+  async _join(kind, fields, options) {
+    const joined = await partsOf(this).core.requests.join(kind, fields, options);
+    return partsOf(this).handles.take(joined);
   }
 
   /**
    * Leaves `room` and resolves with the server's `Left`. Frames of the room
-   * are no longer emitted from the moment of the call.
+   * are no longer emitted from the moment of the call; its handle ends
+   * (`onLeave`) when this settles.
    * @param {string} room
    * @returns {Promise<LeftEvent>}
    */
   leave(room) {
-    return leaveRequest(this, room);
+    const { rooms, link, requests } = partsOf(this).core;
+    if (!rooms.startLeaving(room)) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
+    /** @type {Promise<LeftEvent>} */
+    let leaving;
+    if (link.isOpen()) leaving = requests.leave(room);
+    else if (link.status === 'reconnecting') leaving = Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
+    else leaving = Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
+    partsOf(this).handles.leaving(room, leaving);
+    return leaving;
   }
 
   /**
    * Sends a game input for `room`, encoded with the negotiated codec and
-   * version. `seq` is your own counter per room: start at 1, add 1 per input;
-   * it comes back in `State.acks`. Returns false (and sends nothing) while not
-   * connected, e.g. during a reconnect: inputs are intent, send the next one.
+   * version, numbered by you. A {@link Room}'s `send` numbers them itself
+   * and tracks their acks: prefer it. `seq` starts at 1 and adds 1 per
+   * input; it comes back in `State.acks`. Returns false (and sends nothing)
+   * while not connected, e.g. during a reconnect: inputs are intent, send
+   * the next one.
    *
    * @param {string} room
    * @param {number} seq    0..2^32-1
@@ -335,10 +382,11 @@ export class Client extends Emitter {
     if (!Number.isInteger(seq) || seq < 0 || seq > 0xffffffff) {
       throw new TypeError(`playhouse-client: input seq must be an integer 0..2^32-1, got ${seq}`);
     }
-    const conn = this._conn;
-    if (!conn || !this._isOpen()) return false;
+    const link = partsOf(this).core.link;
+    const conn = link.conn;
+    if (!conn || !link.isOpen()) return false;
     const payload = conn.codec.encodeInput(input);
-    return this._send({ kind: { input: { room: String(room), seq, payload } } });
+    return link.send({ kind: { input: { room: String(room), seq, payload } } });
   }
 
   /**
@@ -347,7 +395,7 @@ export class Client extends Emitter {
    * @returns {Promise<number>} the RTT in milliseconds
    */
   ping() {
-    return pingRequest(this);
+    return partsOf(this).core.requests.ping();
   }
 
   /**
@@ -356,81 +404,19 @@ export class Client extends Emitter {
    * @returns {Promise<void>} resolves once closed
    */
   close() {
-    return closeClient(this);
+    return closeClient(partsOf(this).core);
   }
+}
 
-  // ---- internals: state the helper modules share --------------------------
-
-  /**
-   * @internal (used by dial.js, reconnect.js)
-   * @param {Conn} conn
-   * @param {number} urlIndex  index of `conn.url` in `_urls`
-   */
-  _attach(conn, urlIndex) {
-    this._conn = conn;
-    this._last = conn;
-    this._urlIndex = urlIndex;
-  }
-
-  /** @internal (used by reconnect.js) @returns {boolean} whether close() was called or the client is closed */
-  _stopped() {
-    return this._closeRequested || this._status === 'closed';
-  }
-
-  /**
-   * @internal (used by requests.js, auth.js)
-   * @returns {boolean} whether requests may go out (connected, and authenticated if due)
-   */
-  _isOpen() {
-    return !!this._conn && this._conn.ws.readyState === OPEN && this._status !== 'closed' && !this._conn.awaitingAuth;
-  }
-
-  /**
-   * `emit` for the helper modules (Emitter#emit is protected).
-   * @internal
-   * @template {keyof ClientEvents} K
-   * @param {K} event
-   * @param {ClientEvents[K]} payload
-   */
-  _emit(event, payload) {
-    this.emit(event, payload);
-  }
-
-  /**
-   * Encodes and sends one ClientMsg; false when not connected.
-   * @internal (used by requests.js, frames.js, resume.js, reconnect.js, auth.js)
-   * @param {object} msg
-   * @returns {boolean}
-   */
-  _send(msg) {
-    const conn = this._conn;
-    if (!conn || conn.ws.readyState !== OPEN) return false;
-    // Auth is the first message of a connection that owes one.
-    if (conn.awaitingAuth && !(/** @type {any} */ (msg).kind?.auth)) return false;
-    conn.ws.send(conn.codec.encodeClient(msg));
-    return true;
-  }
-
-  /**
-   * dial.js's openClientSocket, for reconnect.js (which dial.js imports,
-   * through closing.js: a direct import would be a cycle).
-   * @internal (used by reconnect.js)
-   * @param {string} url
-   * @param {string} [token='']
-   * @returns {Promise<Conn>}
-   */
-  _openSocket(url, token = '') {
-    return openClientSocket(this, url, token);
-  }
-
-  /**
-   * closing.js's finish, for reconnect.js (which closing.js imports: a
-   * direct import would be a cycle). The client is closed for good.
-   * @internal (used by reconnect.js)
-   * @param {number} code
-   * @param {string} reason
-   */
-  _finish(code, reason) {
-    finish(this, code, reason);
-  }
+/**
+ * The schema of the `protos` option (the game's sources, after the envelope
+ * this package ships). None when nothing needs one: msgpack tokens only and
+ * no sources, where messages go out as given and come in as decoded.
+ * @param {string[] | undefined} protos
+ * @param {Token[]} tokens
+ * @returns {Schema | null}
+ */
+function schemaFor(protos, tokens) {
+  if ((protos && protos.length) || tokens.some((t) => t.codec === 'proto')) return new Schema(protos ?? []);
+  return null;
 }

@@ -8,9 +8,19 @@
 
 import protobuf from 'protobufjs';
 import { encode as msgpackEncode, decode as msgpackDecode } from '@msgpack/msgpack';
+import { ENVELOPE_PROTO } from './envelope.proto.js';
 
 /** The envelope's protobuf package (proto/schemas/playhouse/envelope.proto). */
 export const ENVELOPE_PACKAGE = 'playhouse.envelope';
+
+/**
+ * Whether a `.proto` source is an envelope (package `playhouse.envelope`).
+ * @param {unknown} src
+ * @returns {boolean}
+ */
+function isEnvelope(src) {
+  return typeof src === 'string' && /^\s*package\s+playhouse\.envelope\s*;/m.test(src);
+}
 
 /** @typedef {import('./tokens.js').CodecName} CodecName */
 
@@ -30,19 +40,24 @@ const NUMBER_TYPES = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'f
 const TO_OBJECT = Object.freeze({ longs: Number, enums: Number, defaults: true, oneofs: false });
 
 /**
- * The .proto sources given to the client, parsed into one protobufjs root.
+ * The envelope this package ships and the game's .proto sources, parsed
+ * into one protobufjs root.
  */
 export class Schema {
   /**
-   * Parses `.proto` sources (strings) with `protobuf.parse` into one root.
-   * Field names become camelCase, as in the MessagePack form.
+   * Parses `.proto` sources (strings) with `protobuf.parse` into one root,
+   * after the envelope this package ships ({@link ENVELOPE_PROTO}). A source
+   * of package `playhouse.envelope` takes the place of the shipped one (a
+   * server's newer envelope, or a game that still passes it: two would
+   * clash). Field names become camelCase, as in the MessagePack form.
    *
-   * @param {string[]} sources  the texts of envelope.proto and the game's .proto files
+   * @param {string[]} sources  the texts of the game's .proto files
    * @throws {TypeError} when a source does not parse or a type does not resolve
    */
   constructor(sources) {
     if (!Array.isArray(sources)) throw new TypeError('playhouse-client: `protos` must be an array of .proto sources (strings)');
     this.root = new protobuf.Root();
+    if (!sources.some(isEnvelope)) protobuf.parse(ENVELOPE_PROTO, this.root, { keepCase: false });
     sources.forEach((src, i) => {
       if (typeof src !== 'string') {
         throw new TypeError(`playhouse-client: protos[${i}] is a ${typeof src}, not the text of a .proto file`);

@@ -1,16 +1,97 @@
-// Dialing: the first connect (each server URL once, in order, authenticating
-// when due, the failures summed up in one error) and the opening of one
-// socket wired to the client (its frames to frames.js, its close to
-// closing.js; with `auth`, the token on the URL or an `Auth` owed first).
+// Dialing: opening one socket the way this client speaks (its tokens,
+// schema and game types; with `auth`, the token on the URL or an `Auth`
+// owed first), with its frames and close handed to the callbacks it was
+// built with; and the first connect (each server URL once, in order,
+// authenticating when due, the failures summed up in one error).
 
 import { AuthError, ConnectError } from './errors.js';
 import { FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
-import { onFrame } from './frames.js';
-import { onSocketClose } from './closing.js';
-import { currentToken, withToken, sendAuth, refusalStatus } from './auth.js';
+import { withToken, refusalStatus } from './auth.js';
 
-/** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {import('./tokens.js').Token} Token */
+/** @typedef {import('./codec.js').GameTypes} GameTypes */
+/** @typedef {import('./types.js').WebSocketConstructor} WebSocketConstructor */
+
+/**
+ * What a dialer is built with.
+ * @typedef {object} DialerOptions
+ * @property {Token[]} tokens  offered, best first
+ * @property {import('./codec.js').Schema | null} schema
+ * @property {GameTypes} game
+ * @property {WebSocketConstructor} WS
+ * @property {number} timeoutMs
+ * @property {((url: string, init?: any) => Promise<any>) | undefined} fetch  for `GET /info`
+ * @property {() => 'query' | 'message' | null} authMode  where a token goes (null: no auth)
+ * @property {(conn: Conn, bytes: Uint8Array) => void} onFrame  a frame after the Welcome
+ * @property {(conn: Conn, code: number, reason: string) => void} onClose  a close after the Welcome
+ */
+
+/** Opens sockets to the servers, every one the same way. */
+export class Dialer {
+  /** @param {DialerOptions} options */
+  constructor(options) {
+    /** @private */
+    this._o = options;
+  }
+
+  /**
+   * Opens one socket to `url` and waits for its Welcome. With `token`, the
+   * connection awaits its `Auth` (nothing else goes out before it); in auth
+   * mode `query` the URL carries the token as well, and the `Auth` (the same
+   * token: a refresh to the server) tells the client its user and expiry.
+   * @param {string} url
+   * @param {string} [token='']
+   * @returns {Promise<Conn>}
+   */
+  async open(url, token = '') {
+    const o = this._o;
+    const mode = token ? o.authMode() : null;
+    const conn = await openSocket({
+      url,
+      dialUrl: mode === 'query' ? withToken(url, token) : undefined,
+      tokens: o.tokens,
+      WS: o.WS,
+      timeoutMs: o.timeoutMs,
+      schema: o.schema,
+      game: o.game,
+      onFrame: o.onFrame,
+      onClose: o.onClose,
+    });
+    conn.awaitingAuth = mode !== null && !conn.closedWith;
+    return conn;
+  }
+
+  /**
+   * {@link Dialer#open}, with a refusal explained (HTTP 401: an
+   * {@link AuthError}; otherwise what `GET /info` tells).
+   * @param {string} url
+   * @param {string} token  the credential ('' for none)
+   * @returns {Promise<Conn>}
+   */
+  async connect(url, token) {
+    const o = this._o;
+    let conn;
+    try {
+      conn = await this.open(url, token);
+    } catch (e) {
+      if (e instanceof FailedBeforeOpen) {
+        const status = refusalStatus(e.detail);
+        if (status === 401) throw new AuthError('unauthorized', 0, `HTTP 401 from ${url}: no valid credential at the upgrade`, { status });
+        const sentToken = o.authMode() === 'query';
+        throw await explain(e, { url, tokens: o.tokens, timeoutMs: o.timeoutMs, fetchFn: o.fetch, status, sentToken });
+      }
+      throw e;
+    }
+    if (conn.closedWith) {
+      const { code, reason } = conn.closedWith;
+      throw new ConnectError(`could not connect to ${url}: the server closed the connection (${code} ${reason})`, {
+        kind: 'no-welcome',
+      });
+    }
+    return conn;
+  }
+}
 
 /**
  * The first connect ({@link Client.connect}): each URL once, in order. The
@@ -18,106 +99,44 @@ import { currentToken, withToken, sendAuth, refusalStatus } from './auth.js';
  * when none does, the error of the first is thrown, its message naming what
  * the others answered. An auth failure another server of the deployment
  * would repeat is thrown at once.
- * @param {Client} client
+ * @param {Pick<import('./types.js').Core, 'link' | 'dialer' | 'session' | 'auth'>} core
  * @returns {Promise<void>}
  */
-export async function connectFirst(client) {
+export async function connectFirst({ link, dialer, session, auth }) {
   /** @type {Array<{ url: string, error: Error }>} */
   const failures = [];
-  for (let i = 0; i < client._urls.length; i++) {
-    const url = client._urls[i];
+  for (let i = 0; i < link.urls.length; i++) {
+    const url = link.urls[i];
     let conn;
     try {
-      const token = client._auth ? await currentToken(client._auth) : '';
-      conn = await connectOnce(client, url, token);
-      client._attach(conn, i);
-      client._session.begin(conn.welcome ?? {});
-      if (conn.awaitingAuth) await sendAuth(client, token);
+      const token = auth.enabled ? await auth.token() : '';
+      conn = await dialer.connect(url, token);
+      link.attach(conn, i);
+      session.begin(conn.welcome ?? {});
+      if (conn.awaitingAuth) await auth.send(token);
     } catch (e) {
-      if (conn) dropConn(client, conn);
+      if (conn) {
+        // the socket failed during authentication
+        link.release(conn);
+        detach(conn.ws);
+        safeClose(conn.ws);
+      }
       const error = e instanceof Error ? e : new Error(String(e));
       // Another server of the same deployment would refuse the same way.
       if (e instanceof AuthError && (e.fatal || e.kind === 'token')) {
-        client._status = 'closed';
+        link.status = 'closed';
         throw error;
       }
       failures.push({ url, error });
       continue;
     }
-    client._status = 'open';
+    link.status = 'open';
     return;
   }
-  client._status = 'closed';
+  link.status = 'closed';
   const [first, ...others] = failures;
   if (others.length) {
     first.error.message += ` (also tried ${others.map((f) => `${f.url}: ${f.error.message}`).join('; ')})`;
   }
   throw first.error;
-}
-
-/**
- * A first-connect socket that failed during authentication.
- * @param {Client} client
- * @param {Conn} conn
- */
-function dropConn(client, conn) {
-  if (client._conn === conn) client._conn = null;
-  detach(conn.ws);
-  safeClose(conn.ws);
-}
-
-/**
- * One connect to `url`, with a refusal explained (HTTP 401: an {@link AuthError}).
- * @param {Client} client
- * @param {string} url
- * @param {string} token  the credential ('' for none)
- * @returns {Promise<Conn>}
- */
-async function connectOnce(client, url, token) {
-  let conn;
-  try {
-    conn = await openClientSocket(client, url, token);
-  } catch (e) {
-    if (e instanceof FailedBeforeOpen) {
-      const status = refusalStatus(e.detail);
-      if (status === 401) throw new AuthError('unauthorized', 0, `HTTP 401 from ${url}: no valid credential at the upgrade`, { status });
-      const sentToken = client._auth?.mode === 'query';
-      throw await explain(e, { url, tokens: client._tokens, timeoutMs: client._timeoutMs, fetchFn: client._fetch, status, sentToken });
-    }
-    throw e;
-  }
-  if (conn.closedWith) {
-    const { code, reason } = conn.closedWith;
-    throw new ConnectError(`could not connect to ${url}: the server closed the connection (${code} ${reason})`, {
-      kind: 'no-welcome',
-    });
-  }
-  return conn;
-}
-
-/**
- * Opens one socket to `url` and waits for its Welcome. With `token`, the
- * connection awaits its `Auth` (nothing else goes out before it); in auth
- * mode `query` the URL carries the token as well, and the `Auth` (the same
- * token: a refresh to the server) tells the client its user and expiry.
- * @param {Client} client
- * @param {string} url
- * @param {string} [token='']
- * @returns {Promise<Conn>}
- */
-export async function openClientSocket(client, url, token = '') {
-  const mode = token && client._auth ? client._auth.mode : null;
-  const conn = await openSocket({
-    url,
-    dialUrl: mode === 'query' ? withToken(url, token) : undefined,
-    tokens: client._tokens,
-    WS: client._WS,
-    timeoutMs: client._timeoutMs,
-    schema: client._schema,
-    game: client._game,
-    onFrame: (conn, bytes) => onFrame(client, conn, bytes),
-    onClose: (c, code, reason) => onSocketClose(client, c, code, reason),
-  });
-  conn.awaitingAuth = mode !== null && !conn.closedWith;
-  return conn;
 }

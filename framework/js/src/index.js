@@ -1,7 +1,37 @@
 // playhouse-client: the JavaScript client of Playhouse game servers.
 // See README.md for a complete example.
 
+// The public types, for TypeScript (`import type { RoomState } from 'playhouse-client'`).
+/** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
+/** @typedef {import('./auth.js').AuthOptions} AuthOptions */
+/** @typedef {import('./backoff.js').ReconnectOptions} ReconnectOptions */
+/** @typedef {import('./session.js').AckOptions} AckOptions */
+/** @typedef {import('./codec.js').GameTypes} GameTypes */
+/** @typedef {import('./tokens.js').Token} Token */
+/** @typedef {import('./types.js').WebSocketLike} WebSocketLike */
+/** @typedef {import('./types.js').WebSocketConstructor} WebSocketConstructor */
+/** @typedef {import('./types.js').ClientEvents} ClientEvents */
+/** @typedef {import('./types.js').JoinResult} JoinResult */
+/** @typedef {import('./types.js').StateEvent} StateEvent */
+/** @typedef {import('./types.js').RoomMessage} RoomMessage */
+/** @typedef {import('./types.js').LeftEvent} LeftEvent */
+/** @typedef {import('./types.js').ServerError} ServerError */
+/** @typedef {import('./types.js').CloseInfo} CloseInfo */
+/** @typedef {import('./types.js').ReconnectingEvent} ReconnectingEvent */
+/** @typedef {import('./types.js').ReconnectedEvent} ReconnectedEvent */
+/** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
+/** @typedef {import('./types.js').NewSessionEvent} NewSessionEvent */
+/** @typedef {import('./types.js').RoomInfo} RoomInfo */
+/** @typedef {import('./types.js').AuthInfo} AuthInfo */
+/** @typedef {import('./types.js').RoomEvents} RoomEvents */
+/** @typedef {import('./types.js').RoomState} RoomState */
+/** @typedef {import('./types.js').DroppedInput} DroppedInput */
+/** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./inputs.js').SentInput} SentInput */
+
 export { Client } from './client.js';
+export { Room } from './room.js';
+export { isNewerSeq, MAX_UNACKED } from './inputs.js';
 export {
   ConnectError,
   HandshakeRefusedError,
@@ -16,6 +46,7 @@ export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, C
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
 export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
+export { ENVELOPE_PROTO } from './envelope.proto.js';
 export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
 
 /** `LeaveReason` numbers (envelope.proto). */

@@ -1,14 +1,20 @@
-// Requests that wait for an answer: joins, leaves and pings (and, for
-// auth.js, `Auth`). Each is a pending entry with its own timeout, settled by
-// frames.js when the answer arrives, or failed with the connection.
+// Requests that wait for an answer: joins, leaves and pings. Each is a
+// pending entry with its own timeout, settled when frames.js routes the
+// answer here, or failed with the connection. (auth.js keeps its `Auth`
+// requests itself, with the same `pending`.)
 
 import { ConnectionClosedError, TimeoutError } from './errors.js';
 import { joinOptions } from './options.js';
 
-/** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').JoinResult} JoinResult */
 /** @typedef {import('./types.js').LeftEvent} LeftEvent */
 /** @typedef {import('./types.js').Pending} Pending */
+
+/**
+ * A join waiting for its `Joined` or `JoinError`.
+ * @typedef {Pending & { options: Record<string, string>, previous: string | undefined }} PendingJoin
+ *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin)
+ */
 
 /**
  * The clock of round-trip times, in ms.
@@ -20,16 +26,15 @@ export function nowMs() {
 
 /**
  * A pending request: settling it clears its timer and drops it from its map;
- * without an answer within the client's `timeoutMs` it rejects with
- * {@link TimeoutError}.
- * @param {Client} client
+ * without an answer within `timeoutMs` it rejects with {@link TimeoutError}.
+ * @param {number} timeoutMs
  * @param {(v: any) => void} resolve
  * @param {(e: Error) => void} reject
  * @param {string} what
  * @param {() => void} remove  drops the entry from its map
  * @returns {Pending}
  */
-export function pending(client, resolve, reject, what, remove) {
+export function pending(timeoutMs, resolve, reject, what, remove) {
   /** @type {Pending} */
   const entry = {
     resolve: (v) => {
@@ -42,125 +47,171 @@ export function pending(client, resolve, reject, what, remove) {
       remove();
       reject(e);
     },
-    timer: setTimeout(() => entry.reject(new TimeoutError(`playhouse-client: ${what}: no answer within ${client._timeoutMs} ms`)), client._timeoutMs),
+    timer: setTimeout(() => entry.reject(new TimeoutError(`playhouse-client: ${what}: no answer within ${timeoutMs} ms`)), timeoutMs),
   };
   return entry;
 }
 
 /**
- * Sends the message of a pending request; an encoding error rejects it.
- * @param {Client} client
- * @param {Pending} entry
- * @param {object} msg
+ * What the requests need from the link.
+ * @typedef {object} RequestIo
+ * @property {number} timeoutMs
+ * @property {(msg: object) => boolean} send  sends a ClientMsg; false when not connected
+ * @property {() => boolean} isOpen  whether requests may go out now
  */
-function sendOrReject(client, entry, msg) {
-  try {
-    client._send(msg);
-  } catch (e) {
-    entry.reject(e instanceof Error ? e : new Error(String(e)));
-  }
-}
 
-/**
- * Sends a `Join`, `JoinOrCreate` or `Create` and resolves with its `Joined`
- * (frames.js), rejects with its `JoinError`.
- * @param {Client} client
- * @param {'join' | 'joinOrCreate' | 'create'} kind
- * @param {{ room?: string, roomType?: string }} fields
- * @param {unknown} rawOptions  checked by joinOptions (a bad value rejects)
- * @returns {Promise<JoinResult>}
- */
-export function joinRequest(client, kind, fields, rawOptions) {
-  /** @type {Record<string, string>} */
-  let options;
-  try {
-    options = joinOptions(rawOptions);
-  } catch (e) {
-    return Promise.reject(e);
+export class Requests {
+  /** @param {RequestIo} io */
+  constructor(io) {
+    /** @private */
+    this._io = io;
+    /** The last round-trip time measured by a ping, in ms, or null. @type {number | null} */
+    this.rttMs = null;
+    /** @private @type {Map<number, PendingJoin>} */
+    this._joins = new Map();
+    /** @private @type {Map<number, Pending & { started: number }>} */
+    this._pings = new Map();
+    /** @private @type {Map<string, Pending[]>} */
+    this._leaves = new Map();
+    /** @private */
+    this._nextRequest = 1;
+    /** @private */
+    this._lastClientTime = 0;
   }
-  if (!client._isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', kind));
-  const request = client._nextRequest;
-  client._nextRequest = (client._nextRequest % 0xffffffff) + 1;
-  return new Promise((resolve, reject) => {
-    const entry = Object.assign(
-      pending(client, resolve, reject, kind, () => client._pendingJoins.delete(request)),
-      { options },
-    );
-    client._pendingJoins.set(request, entry);
-    sendOrReject(client, entry, { kind: { [kind]: { request, ...fields, options } } });
-  });
-}
 
-/**
- * Leaves `room` ({@link Client#leave}): the room is forgotten at once, and
- * the promise resolves with the server's `Left`.
- * @param {Client} client
- * @param {string} room
- * @returns {Promise<LeftEvent>}
- */
-export function leaveRequest(client, room) {
-  const rec = client._rooms.get(room);
-  if (!rec) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
-  rec.left = true;
-  client._rooms.delete(room);
-  client._leaving.add(room);
-  if (!client._isOpen()) {
-    if (client._status === 'reconnecting') return Promise.resolve({ room, reason: 1, detail: 'left while reconnecting' });
-    return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'leave'));
+  /**
+   * Sends the message of a pending request; an encoding error rejects it.
+   * @private
+   * @param {Pending} entry
+   * @param {object} msg
+   */
+  _sendOrReject(entry, msg) {
+    try {
+      this._io.send(msg);
+    } catch (e) {
+      entry.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
-  return new Promise((resolve, reject) => {
-    const entry = pending(client, resolve, reject, `leave ${room}`, () => {
-      const list = client._pendingLeaves.get(room) ?? [];
-      const i = list.indexOf(entry);
-      if (i >= 0) list.splice(i, 1);
+
+  /**
+   * Sends a `Join`, `JoinOrCreate` or `Create`; resolves with its `Joined`,
+   * rejects with its `JoinError`.
+   * @param {'join' | 'joinOrCreate' | 'create'} kind
+   * @param {{ room?: string, roomType?: string }} fields
+   * @param {unknown} rawOptions  checked by joinOptions (a bad value rejects)
+   * @param {string} [previous]  the SDK's rejoin of this room after a new session
+   * @returns {Promise<JoinResult>}
+   */
+  join(kind, fields, rawOptions, previous) {
+    /** @type {Record<string, string>} */
+    let options;
+    try {
+      options = joinOptions(rawOptions);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!this._io.isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', kind));
+    const request = this._nextRequest;
+    this._nextRequest = (this._nextRequest % 0xffffffff) + 1;
+    return new Promise((resolve, reject) => {
+      /** @type {PendingJoin} */
+      const entry = Object.assign(
+        pending(this._io.timeoutMs, resolve, reject, kind, () => this._joins.delete(request)),
+        { options, previous },
+      );
+      this._joins.set(request, entry);
+      this._sendOrReject(entry, { kind: { [kind]: { request, ...fields, options } } });
     });
-    const list = client._pendingLeaves.get(room) ?? [];
-    list.push(entry);
-    client._pendingLeaves.set(room, list);
-    sendOrReject(client, entry, { kind: { leave: { room } } });
-  });
-}
+  }
 
-/**
- * Sends an envelope `Ping` ({@link Client#ping}) and resolves with the
- * round-trip time (frames.js, on the `Pong`).
- * @param {Client} client
- * @returns {Promise<number>}
- */
-export function pingRequest(client) {
-  if (!client._isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'ping'));
-  // Epoch microseconds, like the Rust client; strictly increasing so each ping is matched exactly.
-  let clientTime = Date.now() * 1000;
-  if (clientTime <= client._lastClientTime) clientTime = client._lastClientTime + 1;
-  client._lastClientTime = clientTime;
-  return new Promise((resolve, reject) => {
-    const entry = Object.assign(
-      pending(client, resolve, reject, 'ping', () => client._pendingPings.delete(clientTime)),
-      { started: nowMs() },
-    );
-    client._pendingPings.set(clientTime, entry);
-    sendOrReject(client, entry, { kind: { ping: { clientTime } } });
-  });
-}
+  /**
+   * The join waiting for the answer to `request`, if any.
+   * @param {number} request
+   * @returns {PendingJoin | undefined}
+   */
+  joinFor(request) {
+    return this._joins.get(request);
+  }
 
-/**
- * Rejects every pending request (auths, joins, leaves, pings).
- * @param {Client} client
- * @param {Error} e
- */
-export function failPending(client, e) {
-  for (const p of [...client._pendingAuths]) p.reject(e);
-  for (const p of [...client._pendingJoins.values()]) p.reject(e);
-  failPings(client, e);
-  for (const list of [...client._pendingLeaves.values()]) for (const p of [...list]) p.reject(e);
-  client._pendingLeaves.clear();
-}
+  /**
+   * Sends a `Leave` and resolves with the server's `Left` (see
+   * {@link Requests#settleLeaves}).
+   * @param {string} room
+   * @returns {Promise<LeftEvent>}
+   */
+  leave(room) {
+    return new Promise((resolve, reject) => {
+      const entry = pending(this._io.timeoutMs, resolve, reject, `leave ${room}`, () => {
+        const list = this._leaves.get(room) ?? [];
+        const i = list.indexOf(entry);
+        if (i >= 0) list.splice(i, 1);
+      });
+      const list = this._leaves.get(room) ?? [];
+      list.push(entry);
+      this._leaves.set(room, list);
+      this._sendOrReject(entry, { kind: { leave: { room } } });
+    });
+  }
 
-/**
- * Rejects the pending pings (pongs are not replayed by a resume).
- * @param {Client} client
- * @param {Error} e
- */
-export function failPings(client, e) {
-  for (const p of [...client._pendingPings.values()]) p.reject(e);
+  /**
+   * Resolves every leave of `room` waiting for its `Left`.
+   * @param {string} room
+   * @param {LeftEvent} left
+   */
+  settleLeaves(room, left) {
+    for (const p of [...(this._leaves.get(room) ?? [])]) p.resolve(left);
+    this._leaves.delete(room);
+  }
+
+  /**
+   * Sends an envelope `Ping` and resolves with the round-trip time when its
+   * `Pong` arrives ({@link Requests#pong}).
+   * @returns {Promise<number>}
+   */
+  ping() {
+    if (!this._io.isOpen()) return Promise.reject(new ConnectionClosedError(1006, 'not connected', 'ping'));
+    // Epoch microseconds, like the Rust client; strictly increasing so each ping is matched exactly.
+    let clientTime = Date.now() * 1000;
+    if (clientTime <= this._lastClientTime) clientTime = this._lastClientTime + 1;
+    this._lastClientTime = clientTime;
+    return new Promise((resolve, reject) => {
+      const entry = Object.assign(
+        pending(this._io.timeoutMs, resolve, reject, 'ping', () => this._pings.delete(clientTime)),
+        { started: nowMs() },
+      );
+      this._pings.set(clientTime, entry);
+      this._sendOrReject(entry, { kind: { ping: { clientTime } } });
+    });
+  }
+
+  /**
+   * A `Pong` arrived: settles its ping and records the round-trip time.
+   * @param {number} clientTime
+   */
+  pong(clientTime) {
+    const p = this._pings.get(clientTime);
+    if (!p) return;
+    const rtt = nowMs() - p.started;
+    this.rttMs = rtt;
+    p.resolve(rtt);
+  }
+
+  /**
+   * Rejects every pending join, ping and leave.
+   * @param {Error} e
+   */
+  failAll(e) {
+    for (const p of [...this._joins.values()]) p.reject(e);
+    this.failPings(e);
+    for (const list of [...this._leaves.values()]) for (const p of [...list]) p.reject(e);
+    this._leaves.clear();
+  }
+
+  /**
+   * Rejects the pending pings (pongs are not replayed by a resume).
+   * @param {Error} e
+   */
+  failPings(e) {
+    for (const p of [...this._pings.values()]) p.reject(e);
+  }
 }

@@ -10,8 +10,8 @@
 
 import { ConnectionClosedError, TimeoutError } from './errors.js';
 
-/** @typedef {import('./client.js').Client} Client */
 /** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {import('./types.js').Emit} Emit */
 /** @typedef {import('./types.js').ResumeOutcome} ResumeOutcome */
 /** @typedef {import('./types.js').ResumeWait} ResumeWait */
 /** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
@@ -50,97 +50,133 @@ export const ERROR_RESUME_UNAVAILABLE = 4002;
 export const ERROR_UNKNOWN_KIND = 1003;
 
 /**
- * Sends `Resume` on `conn` (attached, nothing sent on it yet) and resolves
- * once the session is resumed and the replay handled (`{ ok: true }`) or the
- * server refused (`{ ok: false, reason }`). Rejects when the connection
- * closes or no answer comes within the client's `timeoutMs`.
- * @param {Client} client
- * @param {Conn} conn
- * @returns {Promise<ResumeOutcome>}
+ * What resuming needs from the rest of the client.
+ * @typedef {object} ResumeIo
+ * @property {number} timeoutMs
+ * @property {import('./session.js').SessionTracker} session
+ * @property {import('./rooms.js').RoomTable} rooms
+ * @property {import('./requests.js').Requests} requests  (leaves settled by the reconcile)
+ * @property {(msg: object) => boolean} send  sends a ClientMsg; false when not connected
+ * @property {Emit} emit
  */
-export function resume(client, conn) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (client._resumeWait === wait) client._resumeWait = null;
-      reject(new TimeoutError(`playhouse-client: resume: no answer within ${client._timeoutMs} ms`));
-    }, client._timeoutMs);
-    /** @type {ResumeWait} */
-    const wait = {
-      conn,
-      answer: null,
-      replayUntil: 0,
-      resolve: (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      },
-      reject: (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    };
-    client._resumeWait = wait;
-    const sent = client._send({ kind: { resume: { token: client._session.token, lastSeq: client._session.lastSeq } } });
-    if (!sent) {
-      client._resumeWait = null;
-      wait.reject(new ConnectionClosedError(1006, 'not connected', 'resume'));
-    }
-  });
-}
 
-/**
- * `Resumed` arrived on `conn`.
- * @param {Client} client
- * @param {Conn} conn
- * @param {ResumedMsg} m  the Resumed envelope
- */
-export function onResumed(client, conn, m) {
-  const wait = client._resumeWait;
-  if (!wait || wait.conn !== conn || wait.answer) return; // not asked for on this connection: ignore
-  client._session.resumed(m);
-  const replayed = Math.max(0, Number(m.replayed) || 0);
-  const resync = m.resync === true;
-  /** @type {RoomInfo[]} */
-  const rooms = [];
-  for (const j of Array.isArray(m.rooms) ? m.rooms : []) {
-    const info = roomInfo(j);
-    if (info) rooms.push(info);
+/** The resume in flight (at most one: one connection is attached at a time). */
+export class Resumer {
+  /** @param {ResumeIo} io */
+  constructor(io) {
+    /** @private */
+    this._io = io;
+    /** @private @type {ResumeWait | null} */
+    this._wait = null;
   }
-  wait.answer = { session: client._session.id, replayed, resync, rooms };
-  // The replayed messages are lastSeq+1 … lastSeq+replayed (none on a resync).
-  wait.replayUntil = client._session.lastSeq + (resync ? 0 : replayed);
-  checkResumeDone(client);
-}
 
-/**
- * A refusal (`Error` 4002, or 1003 from a server that does not know `Resume`)
- * for the resume in flight on `conn`. Returns whether it was one.
- * @param {Client} client
- * @param {Conn} conn
- * @param {{ code?: unknown, reason?: unknown }} m  the Error envelope
- * @returns {boolean}
- */
-export function onResumeRefused(client, conn, m) {
-  const wait = client._resumeWait;
-  if (!wait || wait.conn !== conn || wait.answer) return false;
-  if (m.code !== ERROR_RESUME_UNAVAILABLE && m.code !== ERROR_UNKNOWN_KIND) return false;
-  client._resumeWait = null;
-  wait.resolve({ ok: false, reason: String(m.reason ?? '') || `error ${m.code}` });
-  return true;
-}
+  /** Whether a resume is in flight. */
+  get inFlight() {
+    return this._wait !== null;
+  }
 
-/**
- * After `Resumed` and after each reliable message: once the whole replay
- * has been handled, reconcile the rooms, emit `resumed`, and let the
- * reconnect loop go on.
- * @param {Client} client
- */
-export function checkResumeDone(client) {
-  const wait = client._resumeWait;
-  if (!wait || !wait.answer || client._session.lastSeq < wait.replayUntil) return;
-  client._resumeWait = null;
-  reconcileRooms(client, wait.answer.rooms);
-  client._emit('resumed', wait.answer);
-  wait.resolve({ ok: true, resumed: wait.answer });
+  /**
+   * Sends `Resume` on `conn` (attached, nothing sent on it yet) and resolves
+   * once the session is resumed and the replay handled (`{ ok: true }`) or
+   * the server refused (`{ ok: false, reason }`). Rejects when the
+   * connection closes ({@link Resumer#abort}) or no answer comes within
+   * `timeoutMs`.
+   * @param {Conn} conn
+   * @returns {Promise<ResumeOutcome>}
+   */
+  start(conn) {
+    const { timeoutMs, session, send } = this._io;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this._wait === wait) this._wait = null;
+        reject(new TimeoutError(`playhouse-client: resume: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      /** @type {ResumeWait} */
+      const wait = {
+        conn,
+        answer: null,
+        replayUntil: 0,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this._wait = wait;
+      const sent = send({ kind: { resume: { token: session.token, lastSeq: session.lastSeq } } });
+      if (!sent) {
+        this._wait = null;
+        wait.reject(new ConnectionClosedError(1006, 'not connected', 'resume'));
+      }
+    });
+  }
+
+  /**
+   * `Resumed` arrived on `conn`.
+   * @param {Conn} conn
+   * @param {ResumedMsg} m  the Resumed envelope
+   */
+  onResumed(conn, m) {
+    const wait = this._wait;
+    if (!wait || wait.conn !== conn || wait.answer) return; // not asked for on this connection: ignore
+    const { session } = this._io;
+    session.resumed(m);
+    const replayed = Math.max(0, Number(m.replayed) || 0);
+    const resync = m.resync === true;
+    /** @type {RoomInfo[]} */
+    const rooms = [];
+    for (const j of Array.isArray(m.rooms) ? m.rooms : []) {
+      const info = roomInfo(j);
+      if (info) rooms.push(info);
+    }
+    wait.answer = { session: session.id, replayed, resync, rooms };
+    // The replayed messages are lastSeq+1 … lastSeq+replayed (none on a resync).
+    wait.replayUntil = session.lastSeq + (resync ? 0 : replayed);
+    this.checkDone();
+  }
+
+  /**
+   * A refusal (`Error` 4002, or 1003 from a server that does not know
+   * `Resume`) for the resume in flight on `conn`.
+   * @param {Conn} conn
+   * @param {{ code?: unknown, reason?: unknown }} m  the Error envelope
+   * @returns {boolean} whether it was one (it then becomes `newSession`, not an `error`)
+   */
+  onRefused(conn, m) {
+    const wait = this._wait;
+    if (!wait || wait.conn !== conn || wait.answer) return false;
+    if (m.code !== ERROR_RESUME_UNAVAILABLE && m.code !== ERROR_UNKNOWN_KIND) return false;
+    this._wait = null;
+    wait.resolve({ ok: false, reason: String(m.reason ?? '') || `error ${m.code}` });
+    return true;
+  }
+
+  /**
+   * After `Resumed` and after each reliable message: once the whole replay
+   * has been handled, reconcile the rooms, emit `resumed`, and let the
+   * reconnect loop go on.
+   */
+  checkDone() {
+    const wait = this._wait;
+    if (!wait || !wait.answer || this._io.session.lastSeq < wait.replayUntil) return;
+    this._wait = null;
+    reconcileRooms(this._io, wait.answer.rooms);
+    this._io.emit('resumed', wait.answer);
+    wait.resolve({ ok: true, resumed: wait.answer });
+  }
+
+  /**
+   * The connection closed: the resume in flight, if any, rejects with `e`.
+   * @param {Error} e
+   */
+  abort(e) {
+    const wait = this._wait;
+    this._wait = null;
+    if (wait) wait.reject(e);
+  }
 }
 
 /**
@@ -157,12 +193,12 @@ export function checkResumeDone(client) {
  *   taken on (`joined` with request 0; a `Joined` lost with a resync);
  * - a room `leave` was called for that is not in the list: the pending
  *   leaves resolve.
- * @param {Client} client
- * @param {RoomInfo[]} rooms
+ * @param {Pick<ResumeIo, 'rooms' | 'requests' | 'send' | 'emit'>} io
+ * @param {RoomInfo[]} list
  */
-export function reconcileRooms(client, rooms) {
-  const listed = new Map(rooms.map((r) => [r.room, r]));
-  for (const rec of [...client._rooms.values()]) {
+export function reconcileRooms({ rooms, requests, send, emit }, list) {
+  const listed = new Map(list.map((r) => [r.room, r]));
+  for (const rec of rooms.records()) {
     const info = listed.get(rec.room);
     if (info) {
       rec.client = info.client;
@@ -170,24 +206,22 @@ export function reconcileRooms(client, rooms) {
       rec.roomType = info.roomType || rec.roomType;
       rec.rejoin = false;
     } else if (!rec.rejoin) {
-      client._rooms.delete(rec.room);
-      client._emit('left', { room: rec.room, reason: 0, detail: 'not in the resumed session' });
+      rooms.delete(rec.room);
+      emit('left', { room: rec.room, reason: 0, detail: 'not in the resumed session' });
     }
   }
-  for (const info of rooms) {
-    if (client._rooms.has(info.room)) continue;
-    if (client._leaving.has(info.room)) {
-      client._send({ kind: { leave: { room: info.room } } });
+  for (const info of list) {
+    if (rooms.has(info.room)) continue;
+    if (rooms.isLeaving(info.room)) {
+      send({ kind: { leave: { room: info.room } } });
       continue;
     }
-    client._rooms.set(info.room, { ...info, options: {}, left: false, rejoin: false });
-    client._emit('joined', { ...info, request: 0 });
+    rooms.set({ ...info, options: {}, left: false, rejoin: false });
+    emit('joined', { ...info, request: 0 });
   }
-  for (const room of [...client._leaving]) {
+  for (const room of rooms.leavingRooms()) {
     if (listed.has(room)) continue;
-    client._leaving.delete(room);
-    const left = { room, reason: 0, detail: 'not in the resumed session' };
-    for (const p of [...(client._pendingLeaves.get(room) ?? [])]) p.resolve(left);
-    client._pendingLeaves.delete(room);
+    rooms.doneLeaving(room);
+    requests.settleLeaves(room, { room, reason: 0, detail: 'not in the resumed session' });
   }
 }

@@ -1,5 +1,6 @@
-// The typedefs of the client: options, results, events and internal records.
-// Types only (no runtime code); import them with `import('./types.js').X`.
+// The typedefs of the client: options, results, events, the room handle's
+// events, and the internal records and parts. Types only (no runtime code);
+// import them with `import('./types.js').X`.
 
 /** @typedef {import('./tokens.js').Token} Token */
 /** @typedef {import('./codec.js').WireCodec} WireCodec */
@@ -66,13 +67,17 @@
  */
 
 /**
- * A successful join (the `Joined` envelope).
+ * A successful join (the `Joined` envelope): the `joined` event. The join
+ * methods resolve with a {@link import('./room.js').Room}, which has these
+ * fields too.
  * @typedef {object} JoinResult
  * @property {string} room      the room id
  * @property {string} roomType
  * @property {number} tickHz    ticks per second
  * @property {number} client    this connection's id in the room (find it in `State.acks`)
- * @property {number} request   the request id the join used
+ * @property {number} request   the request id the join used (0: a room a resume took on)
+ * @property {string} [previous]  only on the SDK's own rejoin after a new session: the
+ *   room id this seat replaces (the same as `room` unless that room was gone)
  */
 
 /**
@@ -113,9 +118,50 @@
  * @typedef {object} ServerError
  * @property {number} code
  * @property {string} reason
- * @property {string} [room]      for an error about one input: its room …
- * @property {number} [inputSeq]  … and its seq: that input was never processed
+ * @property {string} [room]      for an error about one input (with `inputSeq`): its room
+ * @property {number} [inputSeq]  that input's seq: it was never processed
  *   (1013 room busy, 4003 refused, 4004 not in the room)
+ */
+
+/**
+ * An input the server never processed: `Room#onInputDropped`.
+ * @typedef {object} DroppedInput
+ * @property {number} seq     the seq the SDK gave it
+ * @property {number} code    1013 room busy, 4003 refused by the room, 4004 not in the room
+ * @property {string} reason
+ * @property {object | null} input  the input as sent, when it was still unacknowledged
+ *   (a later ack may have covered its seq already: the ack skips dropped inputs)
+ */
+
+/**
+ * A state of a room, as its handle delivers it (`Room#onState`): the
+ * {@link StateEvent} plus this seat's acknowledgement, already taken.
+ * @typedef {StateEvent & { ackedSeq: number, acked: import('./inputs.js').SentInput[] }} RoomState
+ *   `ackedSeq`: the seat's acknowledged input seq after this state (`Room#ackedSeq`);
+ *   `acked`: the inputs this state acknowledged, oldest first (empty when the ack did not move)
+ */
+
+/**
+ * `Room#onRejoined`: the seat was lost with its session and the SDK joined
+ * again, as a new player: a new client id, the input seq starts over at 1
+ * and nothing is pending. Prediction and anything else tied to the old seat
+ * starts over too.
+ * @typedef {object} RejoinedEvent
+ * @property {string} room      the room id now
+ * @property {string} previous  the room id before (differs when the old room was gone)
+ * @property {string} roomType
+ * @property {number} tickHz
+ * @property {number} client    the new client id
+ */
+
+/**
+ * Events of a {@link import('./room.js').Room} and their payloads.
+ * @typedef {object} RoomEvents
+ * @property {RoomState} state
+ * @property {RoomMessage} message
+ * @property {LeftEvent} leave
+ * @property {DroppedInput} inputDropped
+ * @property {RejoinedEvent} rejoined
  */
 
 /**
@@ -247,6 +293,28 @@
  * @property {(v: any) => void} resolve
  * @property {(e: Error) => void} reject
  * @property {ReturnType<typeof setTimeout>} timer
+ */
+
+/**
+ * Emits a client event (listeners of the Client, and the room handles first).
+ * @typedef {<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]) => void} Emit
+ */
+
+/**
+ * The parts of one client, each owning its state behind its methods.
+ * client.js builds them; every other module takes the parts it uses
+ * (`Pick<Core, …>`) and never another's private fields.
+ * @typedef {object} Core
+ * @property {import('./link.js').Link} link            the attached socket, URLs, status
+ * @property {import('./dial.js').Dialer} dialer        opens sockets
+ * @property {import('./session.js').SessionTracker} session  session id, token, reliable seqs, acks
+ * @property {import('./rooms.js').RoomTable} rooms      the rooms and the ones being left
+ * @property {import('./requests.js').Requests} requests  joins, leaves, pings in flight
+ * @property {import('./resume.js').Resumer} resumer    the resume in flight
+ * @property {import('./auth.js').Authenticator} auth   the credential
+ * @property {import('./backoff.js').ReconnectPolicy | null} policy  null: no reconnects
+ * @property {import('./reconnect.js').Sleeper} sleeper  the wait between reconnect attempts
+ * @property {Emit} emit
  */
 
 export {};

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { Client, AuthError, HandshakeRefusedError, JoinError, JoinErrorCode, authCloseError, refreshDelay } from '../src/index.js';
 import { authPolicy, withToken } from '../src/auth.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
-import { waitFor, sleep } from './helpers.js';
+import { waitFor } from './helpers.js';
+import { mockClock } from './clock.js';
 
 const URL = 'ws://127.0.0.1:9/ws';
 const TOKENS = ['arena.v2.msgpack'];
@@ -160,9 +161,10 @@ test('a reconnect takes a fresh token and authenticates before Resume', async ()
   await c.close();
 });
 
-test('a reconnect whose Auth is refused stops: authError, then close 4001, no more attempts', async () => {
+test('a reconnect whose Auth is refused stops: authError, then close 4001, no more attempts', async (t) => {
+  const clock = mockClock(t);
   let n = 0;
-  const c = await Client.connect(URL, opts({ auth: { token: () => (++n === 1 ? 'ann' : 'bad-expired') }, reconnect: { baseMs: 1, capMs: 5, maxTries: 5 } }));
+  const c = await clock.run(Client.connect(URL, opts({ auth: { token: () => (++n === 1 ? 'ann' : 'bad-expired') }, reconnect: { baseMs: 1, capMs: 5, maxTries: 5 } })));
   /** @type {string[]} */
   const seen = [];
   c.on('reconnecting', (e) => seen.push(`reconnecting ${e.attempt}`));
@@ -170,8 +172,8 @@ test('a reconnect whose Auth is refused stops: authError, then close 4001, no mo
   c.on('close', (e) => seen.push(`close ${e.code}`));
   const closed = waitFor(c, 'close', () => true, 2000);
   FakeWebSocket.sockets[0].drop(1006);
-  await closed;
-  await sleep(20);
+  await clock.run(closed);
+  await clock.advance(10_000); // far past any reconnect delay
   assert.deepEqual(seen, ['reconnecting 1', 'authError unauthorized 4001', 'close 4001']);
   assert.equal(FakeWebSocket.sockets.length, 2);
 });
@@ -192,34 +194,43 @@ test('refreshToken: a fresh Auth resolves with Authenticated; another user close
   await assert.rejects(c.refreshToken('ann'), /not connected/);
 });
 
-test('a token function refreshes by itself before the credential expires', async () => {
+test('a token function refreshes by itself before the credential expires', async (t) => {
+  const clock = mockClock(t);
   let n = 0;
   const token = () => {
     n++;
-    return `ann@${Date.now() + 1500}`;
+    return `ann@${Date.now() + 60_000}`;
   };
-  const c = await Client.connect(URL, opts({ auth: { token, refreshBeforeMs: 30_000 } }));
-  const refreshed = await waitFor(c, 'authenticated', () => true, 1500);
+  const c = await clock.run(Client.connect(URL, opts({ auth: { token, refreshBeforeMs: 20_000 } })));
+  const expiresAt = c.authExpiresAt;
+  const refreshed = await clock.run(waitFor(c, 'authenticated', () => true, 60_000), 60_000);
+  assert.equal(expiresAt - Date.now(), 20_000, 'refreshBeforeMs before the expiry');
   assert.equal(refreshed.user, 'ann');
-  assert.ok(n >= 2, 'the function was called again');
+  assert.equal(n, 2, 'the function was called again');
   assert.deepEqual(kinds(FakeWebSocket.sockets[0]).slice(0, 2), ['auth', 'auth']);
-  await c.close();
+  // a credential short of time is refreshed halfway through what is left
+  const half = await clock.run(c.refreshToken(`ann@${Date.now() + 1500}`));
+  const at = Date.now();
+  await clock.run(waitFor(c, 'authenticated', () => true, 1500));
+  assert.equal(Date.now() - at, (half.expiresAt - at) / 2);
+  await clock.run(c.close());
   const sent = FakeWebSocket.sockets[0].sent.length;
-  await sleep(1200);
+  await clock.advance(120_000);
   assert.equal(FakeWebSocket.sockets[0].sent.length, sent, 'no refresh after close');
 });
 
-test('1008 for an expired credential is an authError and ends the client', async () => {
-  const c = await Client.connect(URL, opts({ auth: { token: 'ann' }, reconnect: { baseMs: 1, capMs: 5, maxTries: 5 } }));
+test('1008 for an expired credential is an authError and ends the client', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ auth: { token: 'ann' }, reconnect: { baseMs: 1, capMs: 5, maxTries: 5 } })));
   let reconnecting = 0;
   c.on('reconnecting', () => reconnecting++);
   const authError = waitFor(c, 'authError', () => true, 1000);
   const closed = waitFor(c, 'close', () => true, 1000);
   FakeWebSocket.sockets[0].drop(1008, 'credential expired; send a fresh Auth before it does');
-  const e = await authError;
+  const e = await clock.run(authError);
   assert.equal(e.kind, 'expired');
   assert.equal(e.fatal, true);
-  assert.equal((await closed).code, 1008);
-  await sleep(20);
+  assert.equal((await clock.run(closed)).code, 1008);
+  await clock.advance(10_000);
   assert.equal(reconnecting, 0);
 });

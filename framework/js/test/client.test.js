@@ -3,6 +3,7 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, ConnectError, HandshakeRefusedError, JoinError, ConnectionClosedError } from '../src/index.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
+import { mockClock } from './clock.js';
 
 const URL = 'ws://127.0.0.1:9/ws';
 const TOKENS = ['arena.v2.msgpack', 'arena.v1.msgpack'];
@@ -95,41 +96,51 @@ test('connect: a refused upgrade asks /info and explains', async () => {
   });
 });
 
-test('reconnect: backoff delays from the injected RNG, then close after maxTries', async () => {
-  const c = await Client.connect(URL, opts({ reconnect: { baseMs: 4, capMs: 10, maxTries: 4, random: () => 0.5 } }));
+test('reconnect: backoff delays from the injected RNG, then close after maxTries', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ reconnect: { baseMs: 4, capMs: 10, maxTries: 4, random: () => 0.5 } })));
   /** @type {any[]} */
   const events = [];
-  c.on('reconnecting', (e) => events.push(['reconnecting', e]));
+  c.on('reconnecting', (e) => events.push(['reconnecting', e, Date.now()]));
   c.on('reconnected', (e) => events.push(['reconnected', e]));
   const closed = new Promise((r) => c.on('close', r));
-  resetFake({ accept: () => null }); // every new attempt is refused
-  const first = /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn.ws);
+  const first = FakeWebSocket.sockets[0];
+  /** @type {number[]} when each attempt's socket got its answer */
+  const answered = [];
+  resetFake({ accept: () => (answered.push(Date.now()), null) }); // every new attempt is refused
   first.drop(1006);
-  const close = /** @type {import('../src/client.js').CloseInfo} */ (await closed);
+  const close = /** @type {import('../src/client.js').CloseInfo} */ (await clock.run(closed));
   assert.deepEqual(
     events.map(([, e]) => [e.attempt, e.delayMs, e.code]),
     [[1, 2, 1006], [2, 4, 1006], [3, 5, 1006], [4, 5, 1006]], // 0.5 × min(10, 4·2^n)
   );
+  // each attempt waited its delay, then the fake server answered 1 ms later
+  assert.deepEqual(events.map(([, e, at], i) => answered[i] - at - e.delayMs), [1, 1, 1, 1]);
   assert.equal(FakeWebSocket.sockets.length, 4);
   assert.equal(close.code, 1006);
   assert.match(close.reason, /gave up reconnecting after 4 attempts/);
   assert.equal(c.status, 'closed');
 });
 
-test('reconnect: after a Shutdown notice the first attempt waits the hint plus jitter', async () => {
-  const c = await Client.connect(URL, opts({ reconnect: { baseMs: 4, capMs: 10, maxTries: 2, random: () => 0.5 } }));
+test('reconnect: after a Shutdown notice the first attempt waits the hint plus jitter', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ reconnect: { baseMs: 4, capMs: 10, maxTries: 2, random: () => 0.5 } })));
   /** @type {number[]} */
   const delays = [];
   c.on('reconnecting', (e) => delays.push(e.delayMs));
   const notice = new Promise((r) => c.on('shutdown', r));
   const closed = new Promise((r) => c.on('close', r));
-  resetFake({ accept: () => null });
-  const first = /** @type {FakeWebSocket} */ (/** @type {any} */ (c)._conn.ws);
+  const first = FakeWebSocket.sockets[0];
+  /** @type {number[]} */
+  const answered = [];
+  resetFake({ accept: () => (answered.push(Date.now()), null) });
   first.push({ kind: { shutdown: { reconnectAfterMs: 30 } } });
   assert.deepEqual(await notice, { reconnectAfterMs: 30 });
+  const dropped = Date.now();
   first.drop(1001);
-  await closed;
+  await clock.run(closed);
   assert.deepEqual(delays, [30 + 2, 4], 'hint + 0.5 × min(10, 4) on the first attempt only');
+  assert.ok(answered[0] - dropped >= 32, 'no attempt before the hint and the jitter passed');
 });
 
 test('reconnect: fatal close codes end the client at once', async () => {

@@ -19,7 +19,8 @@ export const PROTOS = {
   arenaV1: readFileSync(resolve(repo, 'game-example/schemas/arena/v1.proto'), 'utf8'),
   arenaV2: readFileSync(resolve(repo, 'game-example/schemas/arena/v2.proto'), 'utf8'),
 };
-export const ALL_PROTOS = [PROTOS.envelope, PROTOS.arenaV1, PROTOS.arenaV2];
+/** What a game passes as `protos`: its own schemas (the envelope ships with the SDK). */
+export const ALL_PROTOS = [PROTOS.arenaV1, PROTOS.arenaV2];
 export const ALL_TOKENS = ['arena.v2.proto', 'arena.v2.msgpack', 'arena.v1.proto', 'arena.v1.msgpack'];
 export const GAME = { package: 'arena', input: 'Input', output: 'Output' };
 

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
 import { Client, ConnectError, ConnectionClosedError, TimeoutError } from '../src/index.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
-import { waitFor, sleep } from './helpers.js';
+import { fakeSessions, event } from './fake-sessions.js';
+import { waitFor } from './helpers.js';
+import { mockClock } from './clock.js';
 
 const URL = 'ws://127.0.0.1:9/ws';
 /** @param {Partial<import('../src/client.js').ConnectOptions>} [extra] */
@@ -19,109 +21,12 @@ const opts = (extra = {}) => ({
   ...extra,
 });
 
-/** A game event payload, as the room encodes it (msgpack, no schema needed). */
-const event = (/** @type {string} */ text) => encode({ kind: { event: { text, kind: 0, actor: 0, target: 0 } } });
-
 /**
- * @typedef {object} Sess
- * @property {string} id
- * @property {number} seq       the last seq given out
- * @property {Array<{ seq: number, kind: any }>} log  reliable messages not acked
- * @property {Map<string, any>} rooms  room id → Joined fields
- * @property {FakeWebSocket} ws  the attached socket
- * @property {number} roomSeq
+ * The socket a client is using: the newest open one (each test here has one
+ * client at a time; its older sockets are closed), or undefined once closed.
  */
-
-/**
- * A fake server with sessions, the way docs/protocol.md and envelope.proto
- * describe them: reliable messages (Joined, JoinError, Left, Message) get the
- * session's next seq and are kept until acked; Resume as the first message
- * answers Resumed, then the messages after lastSeq; an unknown token (or
- * `refuse`) answers Error 4002 and the socket keeps its own fresh session.
- */
-function fakeSessions() {
-  let sessions = 0;
-  let tokens = 0;
-  /** @type {Map<string, Sess>} */
-  const byToken = new Map();
-  /** @type {Map<FakeWebSocket, Sess>} */
-  const bySocket = new Map();
-  /** @type {number[]} */
-  const acks = [];
-  const state = { refuse: false, silent: false, resync: false, rooms: new Set(['room1', 'room2']) };
-  /** @param {Sess} s */
-  const token = (s) => {
-    const t = `tok${++tokens}`;
-    byToken.set(t, s);
-    return t;
-  };
-  /** Sends a reliable message in session `s` (kept for replay; delivered if its socket is open). */
-  const reliable = (/** @type {Sess} */ s, /** @type {any} */ kind) => {
-    const seq = ++s.seq;
-    s.log.push({ seq, kind });
-    s.ws.push({ kind, seq });
-    return seq;
-  };
-  /** A room message to session `s`. */
-  const message = (/** @type {Sess} */ s, /** @type {string} */ room, /** @type {string} */ text) =>
-    reliable(s, { message: { room, seq: ++s.roomSeq, payload: event(text) } });
-  /** @type {import('./fake-ws.js').FakeServer} */
-  const server = {
-    accept: (p) => p[0],
-    welcome(ws) {
-      /** @type {Sess} */
-      const s = { id: `s${++sessions}`, seq: 0, log: [], rooms: new Map(), ws, roomSeq: 0 };
-      bySocket.set(ws, s);
-      return { session: s.id, resumeToken: token(s) };
-    },
-    onMessage(ws, msg) {
-      const [kind] = Object.keys(msg.kind);
-      const m = msg.kind[kind];
-      const s = /** @type {Sess} */ (bySocket.get(ws));
-      if (kind === 'resume') {
-        const old = byToken.get(m.token);
-        if (state.silent) return;
-        if (!old || state.refuse || ws.sent.length !== 1) {
-          ws.push({ kind: { error: { code: 4002, reason: 'session expired or unknown; start a new session' } } });
-          return;
-        }
-        if (old.ws !== ws && old.ws.readyState === 1) old.ws.drop(4009, 'session resumed on another connection');
-        old.ws = ws;
-        bySocket.set(ws, old);
-        let replay = old.log.filter((e) => e.seq > m.lastSeq);
-        if (state.resync) {
-          // the missed messages fell out of the buffer: lost, and the seq jumps
-          replay = [];
-          old.seq += 10;
-        }
-        old.log = replay;
-        const rooms = [...old.rooms.values()];
-        const resync = state.resync;
-        ws.push({ kind: { resumed: { session: old.id, resumeToken: token(old), replayed: replay.length, resync, rooms, serverTime: 1 } } });
-        for (const e of replay) ws.push({ kind: e.kind, seq: e.seq });
-      } else if (kind === 'ack') {
-        acks.push(m.seq);
-        s.log = s.log.filter((e) => e.seq > m.seq);
-      } else if (kind === 'join' || kind === 'joinOrCreate') {
-        const room = kind === 'join' ? m.room : 'room1';
-        if (!state.rooms.has(room)) {
-          reliable(s, { joinError: { request: m.request, code: 1, reason: 'no such room' } });
-          return;
-        }
-        const joined = { request: m.request, room, roomType: 'arena', tickHz: 30, client: 10 + sessions };
-        s.rooms.set(room, { ...joined, request: 0 });
-        reliable(s, { joined });
-      } else if (kind === 'leave') {
-        s.rooms.delete(m.room);
-        reliable(s, { left: { room: m.room, reason: 1, detail: '' } });
-      }
-    },
-  };
-  return { server, state, acks, reliable, message, session: (/** @type {FakeWebSocket} */ ws) => /** @type {Sess} */ (bySocket.get(ws)) };
-}
-
-/** The client's attached socket. */
-const wsOf = (/** @type {Client} */ c) => /** @type {FakeWebSocket} */ (/** @type {unknown} */ (c._conn?.ws));
+const wsOf = (/** @type {Client} */ _c) =>
+  /** @type {FakeWebSocket} */ (/** @type {unknown} */ ([...FakeWebSocket.sockets].reverse().find((ws) => ws.readyState === 1)));
 /** Kinds of the messages a socket got from the client. */
 const kinds = (/** @type {FakeWebSocket} */ ws) => ws.sent.map((m) => Object.keys(m.kind)[0]);
 /** Collects the texts of `message` events. */
@@ -171,9 +76,10 @@ test('seq: lastSeq tracks reliable messages; duplicates are dropped, a gap witho
   await c.close();
 });
 
-test('acks: at once after `every` messages, else `intervalMs` after the first unacked one; never twice for one seq', async () => {
-  const c = await Client.connect(URL, opts({ ack: { every: 3, intervalMs: 40 } }));
-  await c.join('room1'); // seq 1
+test('acks: at once after `every` messages, else `intervalMs` after the first unacked one; never twice for one seq', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ ack: { every: 3, intervalMs: 40 } })));
+  await clock.run(c.join('room1')); // seq 1
   const s = fake.session(wsOf(c));
   assert.deepEqual(fake.acks, [], 'not yet: 1 unacked, under every=3');
   fake.message(s, 'room1', 'x'); // 2
@@ -181,20 +87,20 @@ test('acks: at once after `every` messages, else `intervalMs` after the first un
   assert.deepEqual(fake.acks, [3]);
   assert.equal(s.log.length, 0, 'the server dropped what was acked');
   fake.message(s, 'room1', 'z'); // 4
-  await sleep(15);
+  await clock.advance(39);
   assert.deepEqual(fake.acks, [3], 'the interval has not passed');
-  await sleep(60);
-  assert.deepEqual(fake.acks, [3, 4]);
-  await sleep(60);
+  await clock.advance(1);
+  assert.deepEqual(fake.acks, [3, 4], 'intervalMs after the first unacked message');
+  await clock.advance(10_000);
   assert.deepEqual(fake.acks, [3, 4], 'nothing new, no ack');
-  await c.close();
+  await clock.run(c.close());
   // ack: false sends none
-  const quiet = await Client.connect(URL, opts({ ack: false }));
-  await quiet.join('room1');
+  const quiet = await clock.run(Client.connect(URL, opts({ ack: false })));
+  await clock.run(quiet.join('room1'));
   for (let i = 0; i < 100; i++) fake.message(fake.session(wsOf(quiet)), 'room1', `m${i}`);
-  await sleep(20);
+  await clock.advance(10_000);
   assert.deepEqual(fake.acks, [3, 4]);
-  await quiet.close();
+  await clock.run(quiet.close());
 });
 
 test('resume: Resume is the first message; missed messages come once, in order; resumed, then reconnected; the token rotates', async () => {
@@ -355,9 +261,10 @@ test('resync: missed messages are gone; the next seq may jump without an error',
   await c.close();
 });
 
-test('4009: the session was resumed elsewhere: replaced, then close 4009, no reconnect', async () => {
-  const a = await Client.connect(URL, opts());
-  await a.join('room1');
+test('4009: the session was resumed elsewhere: replaced, then close 4009, no reconnect', async (t) => {
+  const clock = mockClock(t);
+  const a = await clock.run(Client.connect(URL, opts()));
+  await clock.run(a.join('room1'));
   /** @type {string[]} */
   const seen = [];
   a.on('reconnecting', () => seen.push('reconnecting'));
@@ -365,29 +272,32 @@ test('4009: the session was resumed elsewhere: replaced, then close 4009, no rec
   const closed = waitFor(a, 'close', () => true, 2000);
   // another client resumes a's session with a's token
   const b = new FakeWebSocket(URL, ['arena.v2.msgpack']);
-  await sleep(5);
+  await clock.advance(1); // b is open
   b.send(encode({ kind: { resume: { token: a.resumeToken, lastSeq: a.lastSeq } } }));
-  assert.deepEqual(await closed, { code: 4009, reason: 'session resumed on another connection' });
-  await sleep(20);
+  assert.deepEqual(await clock.run(closed), { code: 4009, reason: 'session resumed on another connection' });
+  await clock.advance(10_000); // far past any reconnect delay
   assert.deepEqual(seen, ['replaced 4009']);
   assert.equal(a.status, 'closed');
   assert.equal(FakeWebSocket.sockets.length, 2, 'no reconnect attempt');
 });
 
-test('resume with no answer in timeoutMs: the attempt is abandoned with 4000 (the session stays resumable), the next one resumes', async () => {
-  const c = await Client.connect(URL, opts({ timeoutMs: 60 }));
-  await c.join('room1');
+test('resume with no answer in timeoutMs: the attempt is abandoned with 4000 (the session stays resumable), the next one resumes', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ timeoutMs: 60 })));
+  await clock.run(c.join('room1'));
   fake.state.silent = true;
   const first = wsOf(c);
+  const dropped = Date.now();
   first.drop(1006);
-  await waitFor(c, 'reconnecting', (e) => e.attempt === 2, 2000);
+  await clock.run(waitFor(c, 'reconnecting', (e) => e.attempt === 2, 2000));
+  assert.ok(Date.now() - dropped > 60, 'the resume had timeoutMs to answer');
   const stuck = FakeWebSocket.sockets[1];
   assert.deepEqual(kinds(stuck), ['resume']);
   assert.equal(stuck.closeCode, 4000, 'not 1000, which would end the session on the server');
   fake.state.silent = false;
-  const r = await waitFor(c, 'resumed', () => true, 2000);
+  const r = await clock.run(waitFor(c, 'resumed', () => true, 2000));
   assert.equal(r.session, 's1');
-  await c.close();
+  await clock.run(c.close());
   assert.equal(wsOf(c), undefined);
 });
 
@@ -457,14 +367,17 @@ test('URLs: the first connect tries each in order; a reconnect starts at the los
   assert.throws(() => new Client([], opts()), /at least one server URL/);
 });
 
-test('a join that never gets an answer after a resume times out', async () => {
-  const c = await Client.connect(URL, opts({ timeoutMs: 150 }));
+test('a join that never gets an answer after a resume times out', async (t) => {
+  const clock = mockClock(t);
+  const c = await clock.run(Client.connect(URL, opts({ timeoutMs: 150 })));
   const first = wsOf(c);
   // the request is lost with the connection: the server never reads it
   first.send = () => {};
+  const asked = Date.now();
   const joining = c.join('room1');
   first.drop(1006);
-  await waitFor(c, 'resumed', () => true, 1000);
-  await assert.rejects(joining, TimeoutError);
-  await c.close();
+  await clock.run(waitFor(c, 'resumed', () => true, 1000));
+  await assert.rejects(clock.run(joining), TimeoutError);
+  assert.equal(Date.now() - asked, 150, 'timeoutMs after the join was sent');
+  await clock.run(c.close());
 });

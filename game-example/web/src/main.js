@@ -5,7 +5,6 @@ import {
   createPredictor,
   applyInput,
   reconcile,
-  ackFor,
   addCorrection,
   decayError,
   WORLD_W,
@@ -55,6 +54,7 @@ const g = {
   token: null,
   version: 0,
   room: null,
+  handle: null, // the SDK's Room handle of our seat
   myId: 0,
   tickHz: 30,
   tickMs: 1000 / 30,
@@ -67,11 +67,10 @@ const g = {
   predPrev: null, // {x, y} before the last local step (for drawing between ticks)
   predAt: 0, // performance.now() of the last local step
   err: { x: 0, y: 0 },
-  seq: 0,
   lastSent: null,
   boostUntil: 0, // performance.now() until which a SPEED boost runs
   pickupKinds: new Map(), // pickup id → kind, to recognise our SPEED pickups
-  lastAcked: null, // the input with the highest acked seq
+  lastAcked: null, // the last input the server acknowledged
   feed: [],
   frameTimes: [],
   frameWork: [],
@@ -88,8 +87,8 @@ const api = {
   room: null,
   version: 0,
   rttMs: null,
-  seq: 0,
-  ack: 0,
+  seq: 0, // the room handle's last input seq sent …
+  ack: 0, // … and acknowledged
   me: null, // own position as drawn (prediction + smoothing)
   pred: null, // own predicted position
   corrections: { count: 0, max: 0 }, // reconciliation corrections > 0.5 u
@@ -158,18 +157,19 @@ function inputTick() {
   // was idle too. Any change, and every tick of a held intent, is sent.
   if (isIdle(i) && g.lastSent && isIdle(g.lastSent) && sameIntent(i, g.lastSent)) return;
   if (isIdle(i) && !g.lastSent) return;
-  g.seq += 1;
-  g.net.sendInput(g.seq, i);
+  const seq = g.net.sendInput(i);
+  if (seq === null) return; // not sent (reconnecting): nothing to predict either
   g.lastSent = i;
   g.predPrev = { x: g.pred.x, y: g.pred.y };
   g.predAt = now;
-  g.pred = applyInput(g.pred, g.seq, i, predictOpts());
-  api.seq = g.seq;
+  g.pred = applyInput(g.pred, i, predictOpts());
+  api.seq = seq;
 }
 
 // ---- network ------------------------------------------------------------
 function onJoined(j) {
   g.room = j.room;
+  g.handle = j.handle;
   g.myId = j.myId;
   g.tickHz = j.tickHz;
   g.tickMs = 1000 / j.tickHz;
@@ -185,7 +185,6 @@ function onJoined(j) {
   g.pickupKinds.clear();
   g.snapshots = [];
   g.clock = null;
-  g.seq = 0;
   g.lastSent = null;
   g.lastAcked = null;
   g.boostUntil = 0;
@@ -212,8 +211,8 @@ function onState(s) {
 
   const m = st.players.find((p) => p.id === g.myId);
   if (m) {
-    const ack = ackFor(s.acks, g.myId);
-    for (const p of g.pred.pending) if (p.seq <= ack) g.lastAcked = p.input;
+    const acked = s.acked || []; // none for a state that came as a message
+    if (acked.length) g.lastAcked = acked[acked.length - 1].input;
     // A SPEED boost is not in the state; besides the PICKED_UP event (see
     // onEvent), |v| = 340 without sprint in the input the server used shows it.
     const speed = Math.hypot(m.vx, m.vy);
@@ -222,7 +221,7 @@ function onState(s) {
     }
     const before = { x: g.pred.x, y: g.pred.y };
     const wasKnown = g.pred.known;
-    g.pred = reconcile(g.pred, m, ack, predictOpts());
+    g.pred = reconcile(g.pred, m, g.handle.unacked, predictOpts());
     if (wasKnown) {
       const d = Math.hypot(g.pred.x - before.x, g.pred.y - before.y);
       if (d > 0.5) {
@@ -236,7 +235,7 @@ function onState(s) {
         g.predPrev = { x: g.predPrev.x + g.pred.x - before.x, y: g.predPrev.y + g.pred.y - before.y };
       }
     }
-    api.ack = g.pred.ack;
+    api.ack = g.handle.ackedSeq;
     api.pred = { x: g.pred.x, y: g.pred.y };
   }
   api.tick = tick;

@@ -1,7 +1,8 @@
-// The connection to the arena server, through the Playhouse JS SDK.
+// The connection to the arena server, through the Playhouse JS SDK: the
+// tokens this client speaks, the join, and what a reconnect means for the
+// page. The SDK's Room handle numbers the inputs and tracks their acks.
 
 import { Client, HandshakeRefusedError } from 'playhouse-client';
-import envelopeProto from '../../../proto/schemas/playhouse/envelope.proto';
 import arenaV1Proto from '../../schemas/arena/v1.proto';
 import arenaV2Proto from '../../schemas/arena/v2.proto';
 import { tokenVersion } from './model.js';
@@ -26,42 +27,43 @@ export function wsUrlFor(loc) {
 
 /**
  * Connects and joins an arena room. `on` receives:
- *   joined({room, myId, tickHz, token, version}) — also after a reconnect on
- *     a new session (a new seat: a new timeline); not after a resume (the
- *     same seat: the input seq and acks go on)
- *   state({room, tick, acks, payload, recvMs})
+ *   joined({room, myId, tickHz, token, version, handle}) — also when the SDK
+ *     joined again after a reconnect on a new session (a new seat: a new
+ *     timeline); not after a resume (the same seat: its inputs and acks go
+ *     on). `handle` is the SDK's Room: its `unacked` inputs are what
+ *     prediction replays, `ackedSeq` the last one the server processed
+ *   state({room, tick, acks, payload, ackedSeq, acked, recvMs}) — the Room
+ *     handle's state: `acked` are the inputs it acknowledged
  *   message({room, seq, payload})
  *   status({connected, text, info?, final?}) — text: connected, reconnecting…,
  *     resumed, new session, replaced by another tab, disconnected
  *   resumed({session, replayed, resync, rooms})
- * Returns `{ sendInput(seq, input), ping(), close(), get client() }`.
+ * Returns `{ sendInput(input) → seq | null, ping(), close(), get room(), get client() }`.
  */
 export async function connectArena({ url, tokens, name, on }) {
   const client = await Client.connect(url, {
     tokens,
-    protos: [envelopeProto, arenaV1Proto, arenaV2Proto],
+    protos: [arenaV1Proto, arenaV2Proto], // the envelope ships with the SDK
     game: { package: 'arena', input: 'Input', output: 'Output' },
     reconnect: { baseMs: 250, capMs: 5000, maxTries: 8 },
   });
   let room = null;
   let version = tokenVersion(client.protocol);
 
-  const join = async () => {
-    const options = name ? { name } : {};
-    const j = await client.joinOrCreate('arena', options);
-    room = j.room;
+  const seated = () => {
     version = tokenVersion(client.protocol);
-    on.joined({ room: j.room, myId: Number(j.client), tickHz: Number(j.tickHz) || 30, token: client.protocol, version });
+    on.joined({ room: room.id, myId: room.clientId, tickHz: Number(room.tickHz) || 30, token: client.protocol, version, handle: room });
+  };
+  const join = async () => {
+    room = await client.joinOrCreate('arena', name ? { name } : {});
+    room.onState((s) => on.state({ ...s, recvMs: performance.now() }));
+    room.onMessage((m) => on.message(m));
+    // A new session: the SDK joined again as a new player, perhaps in
+    // another arena room when ours was gone. The handle follows that seat.
+    room.onRejoined(seated);
+    seated();
   };
 
-  client.on('state', (s) => {
-    if (room !== null && s.room !== room) return; // a room we are not in (any more)
-    on.state({ ...s, recvMs: performance.now() });
-  });
-  client.on('message', (m) => {
-    if (room !== null && m.room !== room) return;
-    on.message(m);
-  });
   client.on('reconnecting', (info) => {
     on.status({ connected: false, text: 'reconnecting…', info });
   });
@@ -82,25 +84,11 @@ export async function connectArena({ url, tokens, name, on }) {
     on.status({ connected: false, text: 'replaced by another tab', info, final: true });
   });
   client.on('reconnected', async (r) => {
-    if (r && r.resumed) return; // `resumed` said it all
-    // A new session: the SDK rejoined the same room id, or another arena
-    // room when it was gone. Our client id (and so our acks) is new.
+    if (r.resumed) return; // `resumed` said it all
     on.status({ connected: true, text: 'new session' });
-    const again = r && Array.isArray(r.rooms) ? r.rooms.find((x) => x.previous === room) : null;
-    if (again) {
-      room = again.room;
-      version = tokenVersion(r.protocol || client.protocol);
-      on.joined({
-        room: again.room,
-        myId: Number(again.client),
-        tickHz: Number(again.tickHz) || 30,
-        token: r.protocol || client.protocol,
-        version,
-      });
-      return;
-    }
+    if (room && room.active) return; // rejoined: `seated` ran already
     try {
-      await join();
+      await join(); // the rejoin failed (the SDK said why): a room of our own again
     } catch (e) {
       on.status({ connected: false, text: `rejoin failed: ${e && e.message}` });
     }
@@ -123,22 +111,19 @@ export async function connectArena({ url, tokens, name, on }) {
     get room() {
       return room;
     },
-    get version() {
-      return version;
-    },
-    sendInput(seq, input) {
-      if (room === null) return;
+    sendInput(input) {
+      if (room === null) return null;
       const payload =
         version >= 2
           ? input
           : { moveX: input.moveX, moveY: input.moveY, fire: input.fire, aimX: input.aimX, aimY: input.aimY };
-      client.sendInput(room, seq, payload);
+      return room.send(payload);
     },
     ping() {
       return client.ping();
     },
     close() {
-      if (typeof client.close === 'function') client.close();
+      client.close();
     },
   };
 }

@@ -58,47 +58,36 @@ export function step(pos, input, opts = {}) {
   };
 }
 
-/** A fresh predictor: no position known yet, no pending inputs. */
+/** A fresh predictor: no position known yet. */
 export function createPredictor() {
-  return { x: 0, y: 0, known: false, pending: [], ack: 0 };
+  return { x: 0, y: 0, known: false };
 }
 
 /**
- * Records an input the client has just sent with sequence number `seq` and
- * advances the predicted position by one tick (unless `opts.frozen`: dead,
- * or between rounds, when the server moves nobody).
+ * Advances the predicted position by one tick for an input the client has
+ * just sent (unless the position is not known yet, or `opts.frozen`: dead,
+ * or between rounds, when the server moves nobody). The SDK's room handle
+ * keeps the input until the server has processed it.
  */
-export function applyInput(pred, seq, input, opts = {}) {
-  const pending = pred.pending.concat([{ seq, input }]);
-  if (!pred.known || opts.frozen) return { ...pred, pending };
+export function applyInput(pred, input, opts = {}) {
+  if (!pred.known || opts.frozen) return pred;
   const p = step(pred, input, opts);
-  return { ...pred, x: p.x, y: p.y, pending };
+  return { ...pred, x: p.x, y: p.y };
 }
 
 /**
  * Reconciles with an authoritative state: `server` is the local player's
- * `{x, y}` in that state, `ackSeq` the highest input seq the server has
- * processed for us (from State.acks). Drops acknowledged inputs, resets to
- * the server position and replays the rest with the movement rule.
- * Acks never go backwards: a stale (lower) ack is ignored.
+ * `{x, y}` in that state, `pending` the inputs the server has not processed
+ * yet, oldest first (`Room#unacked` of the SDK: `{seq, input}`; acked and
+ * dropped ones are gone from it). Resets to the server position and
+ * replays them with the movement rule.
  */
-export function reconcile(pred, server, ackSeq, opts = {}) {
-  const ack = Math.max(pred.ack, Number(ackSeq) || 0);
-  const pending = pred.pending.filter((p) => p.seq > ack);
+export function reconcile(pred, server, pending, opts = {}) {
   let pos = { x: server.x, y: server.y };
   if (!opts.frozen) {
     for (const p of pending) pos = step(pos, p.input, opts);
   }
-  return { x: pos.x, y: pos.y, known: true, pending, ack };
-}
-
-/** Finds our own ack in a State's `acks` list (0 when we are not listed). */
-export function ackFor(acks, myId) {
-  if (!Array.isArray(acks)) return 0;
-  for (const a of acks) {
-    if (a && Number(a.client) === Number(myId)) return Number(a.seq) || 0;
-  }
-  return 0;
+  return { x: pos.x, y: pos.y, known: true };
 }
 
 /**

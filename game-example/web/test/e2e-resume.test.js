@@ -48,7 +48,7 @@ async function nodeClient(addr) {
   return Client.connect(`ws://${addr}/ws`, {
     WebSocket,
     tokens: ['arena.v2.msgpack'],
-    protos: [read('proto/schemas/playhouse/envelope.proto'), read('game-example/schemas/arena/v1.proto'), read('game-example/schemas/arena/v2.proto')],
+    protos: [read('game-example/schemas/arena/v1.proto'), read('game-example/schemas/arena/v2.proto')], // the envelope ships with the SDK
     game: { package: 'arena', input: 'Input', output: 'Output' },
     timeoutMs: 5000,
   });

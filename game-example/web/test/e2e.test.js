@@ -385,14 +385,14 @@ async function connectNodeClient() {
   const client = await Client.connect(`ws://${addr}/ws`, {
     WebSocket,
     tokens: ['arena.v2.msgpack'],
-    protos: [read('proto/schemas/playhouse/envelope.proto'), read('game-example/schemas/arena/v1.proto'), read('game-example/schemas/arena/v2.proto')],
+    protos: [read('game-example/schemas/arena/v1.proto'), read('game-example/schemas/arena/v2.proto')], // the envelope ships with the SDK
     game: { package: 'arena', input: 'Input', output: 'Output' },
   });
-  const j = await client.joinOrCreate('arena', { name: 'nodebot' });
-  let seq = 0;
+  const room = await client.joinOrCreate('arena', { name: 'nodebot' });
+  let n = 0;
   const timer = setInterval(() => {
-    seq += 1;
-    client.sendInput(j.room, seq, { moveX: Math.sign(Math.sin(seq / 20)), moveY: 0, sprint: false, fire: false, aimX: 1, aimY: 0 });
+    n += 1;
+    room.send({ moveX: Math.sign(Math.sin(n / 20)), moveY: 0, sprint: false, fire: false, aimX: 1, aimY: 0 });
   }, 100);
   return {
     close() {

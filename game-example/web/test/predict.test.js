@@ -6,7 +6,6 @@ import {
   createPredictor,
   applyInput,
   reconcile,
-  ackFor,
   addCorrection,
   decayError,
   SPEED,
@@ -65,101 +64,82 @@ test('world size from the state overrides the default', () => {
   assert.equal(p.x, 84);
 });
 
-test('applyInput records pending inputs and predicts once the position is known', () => {
+/** Inputs as the SDK's room handle lists them (`Room#unacked`): `{seq, input}`, oldest first. */
+const pendingOf = (/** @type {object[]} */ inputs, first = 1) => inputs.map((input, i) => ({ seq: first + i, input }));
+
+test('applyInput predicts once the position is known', () => {
   let pr = createPredictor();
-  pr = applyInput(pr, 1, { moveX: 1, moveY: 0 });
-  assert.equal(pr.pending.length, 1);
+  pr = applyInput(pr, { moveX: 1, moveY: 0 });
   assert.equal(pr.known, false);
   assert.equal(pr.x, 0); // nothing to predict from yet
-  pr = reconcile(pr, { x: 100, y: 100 }, 0);
-  // seq 1 unacked: replayed on top of the server position
+  // the input is still pending at the first state: replayed on top of the server position
+  pr = reconcile(pr, { x: 100, y: 100 }, pendingOf([{ moveX: 1, moveY: 0 }]));
   close(pr.x, 100 + SPEED * DT);
-  pr = applyInput(pr, 2, { moveX: 1, moveY: 0 });
+  pr = applyInput(pr, { moveX: 1, moveY: 0 });
   close(pr.x, 100 + 2 * SPEED * DT);
-  assert.deepEqual(
-    pr.pending.map((p) => p.seq),
-    [1, 2],
-  );
 });
 
-test('reconcile drops acked inputs and replays the rest from the server position', () => {
-  let pr = reconcile(createPredictor(), { x: 200, y: 200 }, 0);
-  for (let s = 1; s <= 5; s++) pr = applyInput(pr, s, { moveX: 1, moveY: 0 });
+test('reconcile replays the inputs still pending from the server position', () => {
+  const right = { moveX: 1, moveY: 0 };
+  let pr = reconcile(createPredictor(), { x: 200, y: 200 }, []);
+  for (let s = 1; s <= 5; s++) pr = applyInput(pr, right);
   close(pr.x, 200 + 5 * SPEED * DT);
-  // Server processed 3 inputs, but (say) was blocked a bit: it reports x = 210.
-  pr = reconcile(pr, { x: 210, y: 200 }, 3);
-  assert.deepEqual(
-    pr.pending.map((p) => p.seq),
-    [4, 5],
-  );
+  // The server processed 3 inputs, but (say) was blocked a bit: it reports x = 210.
+  pr = reconcile(pr, { x: 210, y: 200 }, pendingOf([right, right], 4));
   close(pr.x, 210 + 2 * SPEED * DT);
-  assert.equal(pr.ack, 3);
   // Everything acked: exactly the server position.
-  pr = reconcile(pr, { x: 230, y: 201 }, 5);
-  assert.deepEqual({ x: pr.x, y: pr.y, n: pr.pending.length }, { x: 230, y: 201, n: 0 });
+  pr = reconcile(pr, { x: 230, y: 201 }, []);
+  assert.deepEqual(pr, { x: 230, y: 201, known: true });
 });
 
 test('a perfect server agrees with the prediction: no correction', () => {
   let server = { x: 500, y: 300 };
-  let pr = reconcile(createPredictor(), server, 0);
+  let pr = reconcile(createPredictor(), server, []);
   const inputs = [
     { moveX: 1, moveY: 0 },
     { moveX: 1, moveY: 1, sprint: true },
     { moveX: 0, moveY: -1 },
     { moveX: -1, moveY: 1 },
   ];
-  let seq = 0;
-  for (const i of inputs) pr = applyInput(pr, ++seq, i);
+  for (const i of inputs) pr = applyInput(pr, i);
   const predicted = { x: pr.x, y: pr.y };
   // The server processes the first two, then the rest, one per tick.
   server = step(step(server, inputs[0]), inputs[1]);
-  pr = reconcile(pr, server, 2);
+  pr = reconcile(pr, server, pendingOf(inputs.slice(2), 3));
   close(pr.x, predicted.x, 1e-9);
   close(pr.y, predicted.y, 1e-9);
   server = step(step(server, inputs[2]), inputs[3]);
-  pr = reconcile(pr, server, 4);
+  pr = reconcile(pr, server, []);
   close(pr.x, predicted.x, 1e-9);
   close(pr.y, predicted.y, 1e-9);
-  assert.equal(pr.pending.length, 0);
 });
 
-test('a stale ack never resurrects acked inputs', () => {
-  let pr = reconcile(createPredictor(), { x: 100, y: 100 }, 0);
-  for (let s = 1; s <= 3; s++) pr = applyInput(pr, s, { moveX: 0, moveY: 1 });
-  pr = reconcile(pr, { x: 100, y: 110 }, 2);
-  pr = reconcile(pr, { x: 100, y: 110 }, 1);
-  assert.equal(pr.ack, 2);
-  assert.deepEqual(
-    pr.pending.map((p) => p.seq),
-    [3],
-  );
+test('an input the server dropped is not replayed: the server position wins', () => {
+  const up = { moveX: 0, moveY: -1 };
+  let pr = reconcile(createPredictor(), { x: 100, y: 100 }, []);
+  pr = applyInput(pr, up);
+  pr = applyInput(pr, up);
+  // the server named input 1 as dropped (the SDK took it out) and processed none yet
+  pr = reconcile(pr, { x: 100, y: 100 }, pendingOf([up], 2));
+  close(pr.y, 100 - SPEED * DT);
 });
 
 test('frozen (dead or intermission): no replay, no local movement', () => {
-  let pr = reconcile(createPredictor(), { x: 100, y: 100 }, 0);
-  pr = applyInput(pr, 1, { moveX: 1, moveY: 0 }, { frozen: true });
+  let pr = reconcile(createPredictor(), { x: 100, y: 100 }, []);
+  pr = applyInput(pr, { moveX: 1, moveY: 0 }, { frozen: true });
   assert.equal(pr.x, 100);
-  pr = reconcile(pr, { x: 100, y: 100 }, 0, { frozen: true });
+  pr = reconcile(pr, { x: 100, y: 100 }, pendingOf([{ moveX: 1, moveY: 0 }]), { frozen: true });
   assert.equal(pr.x, 100);
-  assert.equal(pr.pending.length, 1);
 });
 
-test('reconcile is pure', () => {
-  const pr = Object.freeze({ x: 1, y: 2, known: true, ack: 0, pending: Object.freeze([{ seq: 1, input: { moveX: 1, moveY: 0 } }]) });
-  const out = reconcile(pr, { x: 50, y: 50 }, 0);
+test('reconcile and applyInput are pure', () => {
+  const pr = Object.freeze({ x: 1, y: 2, known: true });
+  const pending = Object.freeze(pendingOf([{ moveX: 1, moveY: 0 }]));
+  const out = reconcile(pr, { x: 50, y: 50 }, pending);
   assert.notEqual(out, pr);
   assert.equal(pr.x, 1);
-});
-
-test('ackFor finds our ack among the group', () => {
-  const acks = [
-    { client: 1, seq: 17 },
-    { client: 4, seq: 3 },
-  ];
-  assert.equal(ackFor(acks, 4), 3);
-  assert.equal(ackFor(acks, 2), 0);
-  assert.equal(ackFor([{ client: 2, seq: 9n }], 2), 9);
-  assert.equal(ackFor(undefined, 2), 0);
+  assert.notEqual(applyInput(pr, { moveX: 1, moveY: 0 }), pr);
+  assert.equal(pr.x, 1);
 });
 
 test('corrections are smoothed, big jumps snap', () => {

@@ -1,0 +1,133 @@
+// The client's link to a server: which socket is attached (and which one
+// last got a Welcome), the server URLs and the current one, the client's
+// status, and the close the app asked for. Everything that sends goes
+// through `send`, so "may this go out now" is decided in one place.
+
+import { OPEN } from './connection.js';
+
+/** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {'connecting' | 'open' | 'reconnecting' | 'closed'} Status */
+
+export class Link {
+  /** @param {string[]} urls  the server URLs, in failover order (checked) */
+  constructor(urls) {
+    /** The server URLs, in failover order. @type {readonly string[]} */
+    this.urls = Object.freeze([...urls]);
+    /** @type {Status} */
+    this.status = 'connecting';
+    /** The server's Shutdown hint for the next reconnect, ms (0: none). */
+    this.shutdownHintMs = 0;
+    /** @private */
+    this._urlIndex = 0;
+    /** @private @type {Conn | null} */
+    this._conn = null;
+    /** @private @type {Conn | null} */
+    this._last = null;
+    /** @private */
+    this._closeRequested = false;
+    /** @private @type {() => void} */
+    this._resolveClosed = () => {};
+    /** @private @type {Promise<void>} */
+    this._closed = new Promise((resolve) => (this._resolveClosed = resolve));
+  }
+
+  /** Index in `urls` of the current (or last) connection's URL. */
+  get urlIndex() {
+    return this._urlIndex;
+  }
+
+  /** The URL of the current (or last) connection. */
+  get url() {
+    return this.urls[this._urlIndex];
+  }
+
+  /** The attached socket, or null. */
+  get conn() {
+    return this._conn;
+  }
+
+  /** The last socket that got a Welcome (for the protocol and the Welcome), or null. */
+  get last() {
+    return this._last;
+  }
+
+  /**
+   * Makes `conn` the socket the client uses.
+   * @param {Conn} conn
+   * @param {number} urlIndex  index of `conn.url` in `urls`
+   */
+  attach(conn, urlIndex) {
+    this._conn = conn;
+    this._last = conn;
+    this._urlIndex = urlIndex;
+  }
+
+  /**
+   * Detaches `conn` if it is the attached socket.
+   * @param {Conn} conn
+   * @returns {boolean} whether it was
+   */
+  release(conn) {
+    if (this._conn !== conn) return false;
+    this._conn = null;
+    return true;
+  }
+
+  /**
+   * Detaches whatever socket is attached.
+   * @returns {Conn | null} it
+   */
+  take() {
+    const conn = this._conn;
+    this._conn = null;
+    return conn;
+  }
+
+  /**
+   * Whether requests may go out: connected, and authenticated if due.
+   * @returns {boolean}
+   */
+  isOpen() {
+    const conn = this._conn;
+    return !!conn && conn.ws.readyState === OPEN && this.status !== 'closed' && !conn.awaitingAuth;
+  }
+
+  /**
+   * Encodes and sends one ClientMsg on the attached socket.
+   * @param {object} msg
+   * @returns {boolean} false when not connected (nothing sent)
+   */
+  send(msg) {
+    const conn = this._conn;
+    if (!conn || conn.ws.readyState !== OPEN) return false;
+    // Auth is the first message of a connection that owes one.
+    if (conn.awaitingAuth && !(/** @type {any} */ (msg).kind?.auth)) return false;
+    conn.ws.send(conn.codec.encodeClient(msg));
+    return true;
+  }
+
+  /** The app called `close()`: no more reconnects. */
+  requestClose() {
+    this._closeRequested = true;
+  }
+
+  /** Whether the app called `close()`. */
+  get closeRequested() {
+    return this._closeRequested;
+  }
+
+  /** @returns {boolean} whether close() was called or the client is closed */
+  stopped() {
+    return this._closeRequested || this.status === 'closed';
+  }
+
+  /** Resolves once the client is closed for good. */
+  get closed() {
+    return this._closed;
+  }
+
+  /** The client is closed for good: `closed` resolves. */
+  markClosed() {
+    this._resolveClosed();
+  }
+}

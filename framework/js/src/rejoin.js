@@ -1,0 +1,124 @@
+// What a reconnect settles on its new connection: the session resumed
+// (resume.js), or a new one begun, and then the rooms whose seats were in
+// a session that is gone joined again (or forgotten, with rejoin off).
+
+import { JoinError, JoinErrorCode, ConnectionClosedError } from './errors.js';
+
+/** @typedef {import('./types.js').Core} Core */
+/** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {import('./types.js').JoinResult} JoinResult */
+/** @typedef {import('./types.js').RoomRecord} RoomRecord */
+/** @typedef {import('./types.js').ReconnectedEvent} ReconnectedEvent */
+
+/**
+ * On a fresh connection: resume the session if possible, else begin the
+ * connection's own; then rejoin what needs rejoining. Throws when the
+ * connection fails meanwhile (the loop tries again).
+ * @param {Core} core
+ * @param {Conn} conn
+ * @param {import('./backoff.js').ReconnectPolicy} policy
+ * @param {number} code    of the close that started the reconnect
+ * @param {string} reason
+ * @returns {Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>}
+ */
+export async function settleSession(core, conn, policy, code, reason) {
+  const { session, resumer, rooms, emit } = core;
+  const previous = session.id;
+  /** @type {import('./types.js').ResumeOutcome | null} */
+  let outcome = null;
+  if (policy.resume && session.token) outcome = await resumer.start(conn);
+  if (outcome && outcome.ok) {
+    // `resumed` has been emitted and the rooms reconciled (resume.js).
+    const kept = rooms
+      .records()
+      .filter((r) => !r.rejoin)
+      .map((r) => ({ room: r.room, roomType: r.roomType, tickHz: r.tickHz, client: r.client, request: 0, previous: r.room }));
+    const again = await rejoinRooms(core);
+    return { resumed: true, rooms: [...kept, ...again.rooms], failed: again.failed };
+  }
+  const why = outcome ? outcome.reason : policy.resume ? 'the server gave no resume token' : 'resume is off';
+  beginNewSession(core, conn, code, reason);
+  emit('newSession', { session: session.id, previous, reason: why });
+  const r = policy.rejoin ? await rejoinRooms(core) : forgetRooms(core);
+  return { resumed: false, ...r };
+}
+
+/**
+ * The connection carries a new session (its own, from its Welcome): seqs
+ * start over, requests that waited for a resume fail, every room is to be
+ * rejoined.
+ * @param {Pick<Core, 'session' | 'auth' | 'requests' | 'rooms'>} core
+ * @param {Conn} conn
+ * @param {number} code
+ * @param {string} reason
+ */
+function beginNewSession({ session, auth, requests, rooms }, conn, code, reason) {
+  session.begin(conn.welcome ?? {});
+  const gone = new ConnectionClosedError(code, `${reason ? `${reason}; ` : ''}the session was not resumed`);
+  auth.failPending(gone);
+  requests.failAll(gone);
+  rooms.clearLeaving();
+  rooms.markAllRejoin();
+}
+
+/**
+ * `reconnect.rejoin: false`: forget the rooms (the app joins again itself).
+ * @param {Pick<Core, 'rooms'>} core
+ * @returns {Pick<ReconnectedEvent, 'rooms' | 'failed'>}
+ */
+function forgetRooms({ rooms }) {
+  rooms.clear();
+  return { rooms: [], failed: [] };
+}
+
+/**
+ * Rejoins every room whose seat was in a session that is gone: the same
+ * room id first; if it is gone (ROOM_NOT_FOUND), any room of the same type
+ * (joinOrCreate). Throws when the connection fails meanwhile (the reconnect
+ * loop tries again).
+ * @param {Pick<Core, 'rooms' | 'requests' | 'link'>} core
+ * @returns {Promise<Pick<ReconnectedEvent, 'rooms' | 'failed'>>}
+ */
+async function rejoinRooms({ rooms, requests, link }) {
+  const records = rooms.records().filter((r) => r.rejoin);
+  /** @type {ReconnectedEvent['rooms']} */
+  const rejoined = [];
+  /** @type {ReconnectedEvent['failed']} */
+  const failed = [];
+  const forget = (/** @type {RoomRecord} */ rec) => {
+    if (rooms.get(rec.room) === rec) rooms.delete(rec.room);
+  };
+  await Promise.all(
+    records.map(async (rec) => {
+      /** @type {JoinResult} */
+      let joined;
+      try {
+        joined = await requests.join('join', { room: rec.room }, rec.options, rec.room);
+      } catch (e) {
+        if (!(e instanceof JoinError)) throw e;
+        if (e.code !== JoinErrorCode.ROOM_NOT_FOUND) {
+          forget(rec);
+          failed.push({ room: rec.room, roomType: rec.roomType, error: e });
+          return;
+        }
+        try {
+          joined = await requests.join('joinOrCreate', { roomType: rec.roomType }, rec.options, rec.room);
+        } catch (e2) {
+          if (!(e2 instanceof JoinError)) throw e2;
+          forget(rec);
+          failed.push({ room: rec.room, roomType: rec.roomType, error: e2 });
+          return;
+        }
+      }
+      if (joined.room !== rec.room) forget(rec);
+      if (rec.left) {
+        // left() was called while reconnecting: give the new seat back
+        rooms.delete(joined.room);
+        link.send({ kind: { leave: { room: joined.room } } });
+        return;
+      }
+      rejoined.push({ ...joined, previous: rec.room });
+    }),
+  );
+  return { rooms: rejoined, failed };
+}

@@ -1,0 +1,199 @@
+import { Emitter } from './emitter.js';
+export type Token = import('./tokens.js').Token;
+export type WireCodec = import('./codec.js').WireCodec;
+export type GameTypes = import('./codec.js').GameTypes;
+export type ReconnectOptions = import('./backoff.js').ReconnectOptions;
+export type AckOptions = import('./session.js').AckOptions;
+export type WebSocketLike = import('./types.js').WebSocketLike;
+export type WebSocketConstructor = import('./types.js').WebSocketConstructor;
+export type ConnectOptions = import('./types.js').ConnectOptions;
+export type JoinResult = import('./types.js').JoinResult;
+export type StateEvent = import('./types.js').StateEvent;
+export type RoomMessage = import('./types.js').RoomMessage;
+export type LeftEvent = import('./types.js').LeftEvent;
+export type ServerError = import('./types.js').ServerError;
+export type CloseInfo = import('./types.js').CloseInfo;
+export type ReconnectingEvent = import('./types.js').ReconnectingEvent;
+export type ReconnectedEvent = import('./types.js').ReconnectedEvent;
+export type ResumedEvent = import('./types.js').ResumedEvent;
+export type NewSessionEvent = import('./types.js').NewSessionEvent;
+export type RoomInfo = import('./types.js').RoomInfo;
+export type ClientEvents = import('./types.js').ClientEvents;
+export type AuthInfo = import('./types.js').AuthInfo;
+export type RoomState = import('./types.js').RoomState;
+export type DroppedInput = import('./types.js').DroppedInput;
+export type RejoinedEvent = import('./types.js').RejoinedEvent;
+export type SentInput = import('./inputs.js').SentInput;
+export type AuthOptions = import('./auth.js').AuthOptions;
+export type Room = import('./room.js').Room;
+/**
+ * A connection to a Playhouse server. Create one with {@link Client.connect}.
+ *
+ * @extends {Emitter<ClientEvents>}
+ */
+export declare class Client extends Emitter<ClientEvents> {
+    /**
+     * Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) offering `options.tokens`
+     * and resolves once the server's `Welcome` has arrived.
+     *
+     * `url` may be a list of URLs (and `options.urls` adds more): they are tried
+     * in order, once each, and the first that answers with a `Welcome` is used.
+     * When none does, the error of the first is thrown, its message naming what
+     * the others answered.
+     *
+     * Rejects with {@link HandshakeRefusedError} when the server answered but
+     * refused the upgrade (e.g. no shared version: the message says which
+     * versions each side speaks), with {@link ConnectError} when the server is
+     * unreachable, chose a token this client did not offer, or sent no
+     * `Welcome` in time, and with `TypeError` for bad options. The first
+     * connect is not retried; `reconnect` applies once connected.
+     *
+     * @param {string | string[]} url
+     * @param {ConnectOptions} options
+     * @returns {Promise<Client>}
+     */
+    static connect(url: string | string[], options: ConnectOptions): Promise<Client>;
+    /**
+     * Use {@link Client.connect}; the constructor only checks the options.
+     * @param {string | string[]} url
+     * @param {ConnectOptions} options
+     */
+    constructor(url: string | string[], options: ConnectOptions);
+    /** The negotiated token, e.g. `arena.v2.proto`. */
+    get protocol(): string;
+    /** The negotiated schema version, e.g. `2`. */
+    get version(): number;
+    /** The negotiated codec: `'proto'` or `'msgpack'`. */
+    get codec(): import("./tokens.js").CodecName;
+    /**
+     * The session id (an opaque string): from `Welcome`, kept across resumes, new
+     * after a reconnect that could not resume (`newSession`).
+     */
+    get session(): string;
+    /**
+     * The whole `Welcome` of the current connection (`session`, `resumeToken`,
+     * `serverTime`, `protocol`). After a resume its `session` is the one the
+     * connection opened with and gave up for the resumed one: use
+     * {@link Client#session}.
+     */
+    get welcome(): any;
+    /** The latest resume token of the session (from `Welcome`, then each `Resumed`). */
+    get resumeToken(): string;
+    /** The highest reliable-message seq (`ServerMsg.seq`) received in this session. */
+    get lastSeq(): number;
+    /** The server URL of the current (or last) connection. */
+    get url(): string;
+    /** Every server URL, in failover order. */
+    get urls(): string[];
+    /** The user the server authenticated (`Authenticated.user`), or null before any. */
+    get user(): string | null;
+    /** When the credential expires (`Authenticated.expiresAt`, ms since the epoch; 0: never or no auth). */
+    get authExpiresAt(): number;
+    /**
+     * The last round-trip time measured by {@link Client#ping}, in ms, or null.
+     * @returns {number | null}
+     */
+    get rttMs(): number | null;
+    /**
+     * Sends a fresh credential (an `Auth` message) on the open connection and
+     * resolves with the server's `Authenticated`. Without `token`, the
+     * `auth.token` option gives it (a function is called). A `token` given
+     * here also replaces a string `auth.token`, so later reconnects use it.
+     *
+     * Rejects with {@link AuthError} when the server closes for it (4001: not
+     * valid; 4003: another user's), {@link ConnectionClosedError} when not
+     * connected, `TimeoutError` without an answer.
+     * @param {string} [token]
+     * @returns {Promise<AuthInfo>}
+     */
+    refreshToken(token?: string): Promise<AuthInfo>;
+    /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
+    get status(): import("./link.js").Status;
+    /**
+     * The rooms this client is in (during a reconnect: the rooms it will rejoin).
+     * @returns {Array<{ room: string, roomType: string, tickHz: number, client: number }>}
+     */
+    get rooms(): Array<{
+        room: string;
+        roomType: string;
+        tickHz: number;
+        client: number;
+    }>;
+    /**
+     * This connection's client id in `room` (to find its entry in `State.acks`), or null.
+     * @param {string} room
+     * @returns {number | null}
+     */
+    clientId(room: string): number | null;
+    /**
+     * The handle of `room`, while this client has a seat there (also for a
+     * room a resume took on, which no join returned), or null.
+     * @param {string} room
+     * @returns {Room | null}
+     */
+    getRoom(room: string): Room | null;
+    /**
+     * Joins any open room of `roomType`, or creates one.
+     * @param {string} roomType
+     * @param {Record<string, string | number | boolean>} [options]  passed to the room (values become strings)
+     * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+     */
+    joinOrCreate(roomType: string, options?: Record<string, string | number | boolean>): Promise<Room>;
+    /**
+     * Creates a new room of `roomType` and joins it.
+     * @param {string} roomType
+     * @param {Record<string, string | number | boolean>} [options]
+     * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+     */
+    create(roomType: string, options?: Record<string, string | number | boolean>): Promise<Room>;
+    /**
+     * Joins the room with id `room`.
+     * @param {string} room
+     * @param {Record<string, string | number | boolean>} [options]
+     * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+     */
+    join(room: string, options?: Record<string, string | number | boolean>): Promise<Room>;
+    /**
+     * @private
+     * @param {'join' | 'joinOrCreate' | 'create'} kind
+     * @param {{ room?: string, roomType?: string }} fields
+     * @param {unknown} options
+     * @returns {Promise<Room>}
+     */
+    private _join;
+    /**
+     * Leaves `room` and resolves with the server's `Left`. Frames of the room
+     * are no longer emitted from the moment of the call; its handle ends
+     * (`onLeave`) when this settles.
+     * @param {string} room
+     * @returns {Promise<LeftEvent>}
+     */
+    leave(room: string): Promise<LeftEvent>;
+    /**
+     * Sends a game input for `room`, encoded with the negotiated codec and
+     * version, numbered by you. A {@link Room}'s `send` numbers them itself
+     * and tracks their acks: prefer it. `seq` starts at 1 and adds 1 per
+     * input; it comes back in `State.acks`. Returns false (and sends nothing)
+     * while not connected, e.g. during a reconnect: inputs are intent, send
+     * the next one.
+     *
+     * @param {string} room
+     * @param {number} seq    0..2^32-1
+     * @param {object} input  the game's Input of the negotiated version, camelCase fields
+     * @returns {boolean} whether it was sent
+     * @throws {TypeError} when `seq` is not a uint32 or the input does not encode
+     */
+    sendInput(room: string, seq: number, input: object): boolean;
+    /**
+     * Measures the round-trip time with an envelope `Ping` (server queueing
+     * included) and stores it in {@link Client#rttMs}.
+     * @returns {Promise<number>} the RTT in milliseconds
+     */
+    ping(): Promise<number>;
+    /**
+     * Closes the connection normally (1000) and stops reconnecting. Pending
+     * requests reject with {@link ConnectionClosedError}; `close` is emitted.
+     * @returns {Promise<void>} resolves once closed
+     */
+    close(): Promise<void>;
+}

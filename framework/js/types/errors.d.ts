@@ -1,0 +1,166 @@
+/**
+ * `JoinErrorCode` numbers → names (envelope.proto; docs/protocol.md §4.2).
+ * @type {Readonly<Record<number, string>>}
+ */
+export declare const JOIN_ERROR_NAMES: Readonly<Record<number, string>>;
+/** `JoinErrorCode` names → numbers, e.g. `JoinErrorCode.ROOM_NOT_FOUND === 1`. */
+export declare const JoinErrorCode: Readonly<{
+    JOIN_ERROR_UNSPECIFIED: 0;
+    ROOM_NOT_FOUND: 1;
+    ROOM_FULL: 2;
+    ROOM_LOCKED: 3;
+    REJECTED: 4;
+    UNKNOWN_ROOM_TYPE: 5;
+    ALREADY_JOINED: 6;
+    TOO_MANY_ROOMS: 7;
+    INTERNAL: 8;
+    FORBIDDEN: 9;
+}>;
+export type ConnectErrorKind = 'unreachable' | 'bad-protocol' | 'no-welcome' | 'timeout' | RefusalKind;
+export type RefusalKind = 'incompatible' | 'wrong-app' | 'forbidden' | 'too-many' | 'unavailable' | 'refused';
+/**
+ * What kind of {@link ConnectError}: `unreachable`, `bad-protocol`,
+ * `no-welcome`, `timeout`, or a {@link HandshakeRefusedError} kind.
+ * @typedef {'unreachable' | 'bad-protocol' | 'no-welcome' | 'timeout' | RefusalKind} ConnectErrorKind
+ */
+/**
+ * Why the server refused the upgrade: `incompatible` (no shared token),
+ * `wrong-app` (a different game), `forbidden` (HTTP 403: this page's origin
+ * is not allowed), `too-many` (HTTP 429: too many connections from this
+ * address or sessions of this user), `unavailable` (HTTP 503: full or
+ * shutting down), `refused` (another refusal, or a browser, which does not
+ * tell the status). HTTP 401 is an {@link AuthError} instead.
+ * @typedef {'incompatible' | 'wrong-app' | 'forbidden' | 'too-many' | 'unavailable' | 'refused'} RefusalKind
+ */
+/**
+ * The connection could not be set up: the server is unreachable, closed the
+ * socket before `Welcome`, chose a subprotocol this client did not offer, or
+ * did not answer in time. Base class of {@link HandshakeRefusedError}.
+ */
+export declare class ConnectError extends Error {
+    /** What went wrong, for code; `message` is for people. @type {ConnectErrorKind} */
+    kind: ConnectErrorKind;
+    /**
+     * @param {string} message  for people
+     * @param {object} [details]
+     * @param {ConnectErrorKind} [details.kind]
+     * @param {unknown} [details.cause]
+     */
+    constructor(message: string, details?: {
+        kind?: ConnectErrorKind;
+        cause?: unknown;
+    });
+}
+/**
+ * The server answered but refused the WebSocket upgrade. `message` says why
+ * in words a person can act on, e.g. `could not connect to ws://…/ws: this
+ * client speaks arena v9 (arena.v9.proto), the server speaks arena v1–v2
+ * (arena.v2.proto, …)`. `kind`: see {@link RefusalKind}; `status`: the
+ * HTTP status where the WebSocket implementation tells it (Node's `ws`
+ * does, browsers do not: null).
+ */
+export declare class HandshakeRefusedError extends ConnectError {
+    /** @type {RefusalKind} */
+    kind: RefusalKind;
+    /** The HTTP status (403, 429, 503, …), or null when not known. */
+    status: number | null;
+    offered: string[];
+    serverProtocols: string[];
+    serverVersions: number[];
+    serverApp: string;
+    /**
+     * @param {string} message
+     * @param {object} details
+     * @param {RefusalKind} details.kind
+     * @param {number | null} [details.status]    the HTTP status, if known
+     * @param {string[]} details.offered          the tokens this client offered
+     * @param {string[]} details.serverProtocols  what the server speaks (`/info`)
+     * @param {number[]} details.serverVersions
+     * @param {string} details.serverApp
+     */
+    constructor(message: string, details: {
+        kind: RefusalKind;
+        status?: number | null;
+        offered: string[];
+        serverProtocols: string[];
+        serverVersions: number[];
+        serverApp: string;
+    });
+}
+/**
+ * A join (`join`, `joinOrCreate`, `create`) was refused by the server
+ * (`JoinError` envelope). The connection stays open.
+ */
+export declare class JoinError extends Error {
+    /** `JoinErrorCode` number, see {@link JoinErrorCode}. */
+    code: number;
+    /** The code's name, e.g. `ROOM_FULL`. */
+    codeName: string;
+    /** The server's text (the game's own words for `REJECTED`). */
+    reason: string;
+    /** The request id of the refused join. */
+    request: number;
+    /**
+     * @param {{ request: number, code: number, reason: string }} e  the JoinError envelope
+     */
+    constructor(e: {
+        request: number;
+        code: number;
+        reason: string;
+    });
+}
+/**
+ * A request could not complete because the connection is closed or
+ * dropped (`code`/`reason` of the close), or is reconnecting.
+ */
+export declare class ConnectionClosedError extends Error {
+    code: number;
+    reason: string;
+    /**
+     * @param {number} code
+     * @param {string} reason
+     * @param {string} [what]  what was interrupted
+     */
+    constructor(code: number, reason: string, what?: string);
+}
+/** A request got no answer in time (`timeoutMs` option, default 10 s). */
+export declare class TimeoutError extends Error {
+    /** @param {string} message */
+    constructor(message: string);
+}
+/**
+ * Authentication failed, or the credential ended: the server closed the
+ * connection for it, refused the upgrade with HTTP 401, or the `auth.token`
+ * function failed. `kind`:
+ *
+ * - `unauthorized`: the token was refused (close 4001, or HTTP 401 at the
+ *   upgrade: then `status` is 401);
+ * - `auth-timeout`: no `Auth` within the server's deadline (close 4002);
+ * - `forbidden`: a refresh for another user, or too many sessions of the
+ *   user (close 4003);
+ * - `expired`: the credential expired without a refresh (close 1008);
+ * - `token`: the `auth.token` function threw or returned no token.
+ *
+ * `fatal`: the client does not reconnect after it (all but `auth-timeout`
+ * and `token`: a retry cannot fix them).
+ */
+export declare class AuthError extends Error {
+    kind: "auth-timeout" | "expired" | "forbidden" | "token" | "unauthorized";
+    /** The close code (0 for a refused upgrade or a token function failure). */
+    code: number;
+    /** The HTTP status of a refused upgrade (401), else 0. */
+    status: number;
+    reason: string;
+    /** Whether the client stops rather than reconnecting. */
+    fatal: boolean;
+    /**
+     * @param {'unauthorized' | 'auth-timeout' | 'forbidden' | 'expired' | 'token'} kind
+     * @param {number} code  the close code (4001, 4002, 4003, 1008), or 0
+     * @param {string} reason
+     * @param {{ status?: number, cause?: unknown }} [details]
+     */
+    constructor(kind: 'unauthorized' | 'auth-timeout' | 'forbidden' | 'expired' | 'token', code: number, reason: string, details?: {
+        status?: number;
+        cause?: unknown;
+    });
+}

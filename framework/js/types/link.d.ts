@@ -1,0 +1,72 @@
+export type Conn = import('./types.js').Conn;
+export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/** @typedef {import('./types.js').Conn} Conn */
+/** @typedef {'connecting' | 'open' | 'reconnecting' | 'closed'} Status */
+export declare class Link {
+    /** The server URLs, in failover order. @type {readonly string[]} */
+    urls: readonly string[];
+    /** @type {Status} */
+    status: Status;
+    /** The server's Shutdown hint for the next reconnect, ms (0: none). */
+    shutdownHintMs: number;
+    /** @private */
+    private _urlIndex;
+    /** @private @type {Conn | null} */
+    private _conn;
+    /** @private @type {Conn | null} */
+    private _last;
+    /** @private */
+    private _closeRequested;
+    /** @private @type {() => void} */
+    private _resolveClosed;
+    /** @private @type {Promise<void>} */
+    private _closed;
+    /** @param {string[]} urls  the server URLs, in failover order (checked) */
+    constructor(urls: string[]);
+    /** Index in `urls` of the current (or last) connection's URL. */
+    get urlIndex(): number;
+    /** The URL of the current (or last) connection. */
+    get url(): string;
+    /** The attached socket, or null. */
+    get conn(): import("./types.js").Conn | null;
+    /** The last socket that got a Welcome (for the protocol and the Welcome), or null. */
+    get last(): import("./types.js").Conn | null;
+    /**
+     * Makes `conn` the socket the client uses.
+     * @param {Conn} conn
+     * @param {number} urlIndex  index of `conn.url` in `urls`
+     */
+    attach(conn: Conn, urlIndex: number): void;
+    /**
+     * Detaches `conn` if it is the attached socket.
+     * @param {Conn} conn
+     * @returns {boolean} whether it was
+     */
+    release(conn: Conn): boolean;
+    /**
+     * Detaches whatever socket is attached.
+     * @returns {Conn | null} it
+     */
+    take(): Conn | null;
+    /**
+     * Whether requests may go out: connected, and authenticated if due.
+     * @returns {boolean}
+     */
+    isOpen(): boolean;
+    /**
+     * Encodes and sends one ClientMsg on the attached socket.
+     * @param {object} msg
+     * @returns {boolean} false when not connected (nothing sent)
+     */
+    send(msg: object): boolean;
+    /** The app called `close()`: no more reconnects. */
+    requestClose(): void;
+    /** Whether the app called `close()`. */
+    get closeRequested(): boolean;
+    /** @returns {boolean} whether close() was called or the client is closed */
+    stopped(): boolean;
+    /** Resolves once the client is closed for good. */
+    get closed(): Promise<void>;
+    /** The client is closed for good: `closed` resolves. */
+    markClosed(): void;
+}
