@@ -15,6 +15,8 @@ export declare const JoinErrorCode: Readonly<{
     TOO_MANY_ROOMS: 7;
     INTERNAL: 8;
     FORBIDDEN: 9;
+    ROOM_LIMIT: 10;
+    CREATE_RATE_LIMITED: 11;
 }>;
 export type ConnectErrorKind = 'unreachable' | 'bad-protocol' | 'no-welcome' | 'timeout' | RefusalKind;
 export type RefusalKind = 'incompatible' | 'wrong-app' | 'forbidden' | 'too-many' | 'unavailable' | 'refused';
