@@ -11,10 +11,9 @@
 //! at least one of them delivers it. A connection may therefore see the
 //! notice twice; it acts on the first.
 
+use super::Closer;
 use crate::protocol::CloseCode;
 use crate::session::{ConnEvent, Outbox, Push};
-use crate::transport::CloseNow;
-use actix::Recipient;
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -23,7 +22,7 @@ use std::time::Instant;
 struct Entry {
     outbox: Arc<Outbox>,
     /// Closes the connection (its actor's address).
-    closer: Option<Recipient<CloseNow>>,
+    closer: Option<Closer>,
     /// The connection has written the `Shutdown` notice (or cannot any more).
     noticed: bool,
 }
@@ -51,7 +50,7 @@ impl LiveConnections {
     /// Registers an open connection. Returns the `reconnect_after_ms` of a
     /// shutdown notice the connection must write at once, if the server is
     /// already sending it.
-    pub fn insert(&self, conn: u64, outbox: Arc<Outbox>, closer: Option<Recipient<CloseNow>>) -> Option<u32> {
+    pub fn insert(&self, conn: u64, outbox: Arc<Outbox>, closer: Option<Closer>) -> Option<u32> {
         self.conns.insert(conn, Entry { outbox, closer, noticed: false });
         self.notice.load(Ordering::SeqCst).then(|| self.reconnect_after_ms.load(Ordering::SeqCst))
     }
@@ -67,7 +66,7 @@ impl LiveConnections {
     /// its mailbox is full; its session is no longer its to touch either way).
     pub fn close(&self, conn: u64, code: CloseCode, reason: &str) -> bool {
         let closer = self.conns.get(&conn).and_then(|e| e.closer.clone());
-        closer.is_some_and(|c| c.try_send(CloseNow { code, reason: reason.to_string() }).is_ok())
+        closer.is_some_and(|c| c(code, reason))
     }
 
     /// The connection `id` stopped.

@@ -20,7 +20,7 @@
 //! input read before the notice is already in a room's mailbox by then), and
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
-use super::{Creator, LiveConnections, Matchmaker, Refusal};
+use super::{Actions, Closer, Creator, LiveConnections, Matchmaker, Refusal, Waker};
 use crate::auth::{AuthGate, Deadline};
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
@@ -33,7 +33,7 @@ use crate::session::{
     ConnEvent, DrainBuffers, InputError, JoinRequest, LeaveReason, Options, OutItem, RawInput, RoomHandle,
 };
 use crate::session::{Session, SessionState, Sessions};
-use crate::transport::{Ending, Endpoint, KillSwitch, Link, TransportObserver, Wake, WholeMessage};
+use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -65,6 +65,8 @@ pub struct GameConnection {
     conn: u64,
     session: Arc<Session>,
     kill: Option<KillSwitch>,
+    /// How rooms writing to the session wake the shell (set by `start`).
+    waker: Option<Waker>,
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
@@ -123,6 +125,7 @@ impl GameConnection {
             conn,
             session,
             kill,
+            waker: None,
             drain_buf: DrainBuffers::default(),
             noticed: false,
             settled: false,
@@ -131,6 +134,14 @@ impl GameConnection {
             rate,
             ip,
             released: false,
+        }
+    }
+
+    /// Attaches the shell to `session`'s outbox: rooms writing to it wake
+    /// the shell from now on (and at once, if something waited).
+    fn attach(&self, session: &Session) {
+        if let Some(w) = self.waker.clone() {
+            session.outbox().attach(move || w(), self.kill.clone(), Instant::now());
         }
     }
 
@@ -145,29 +156,29 @@ impl GameConnection {
     }
 
     /// Sends a message that is not part of the reliable stream (no seq).
-    fn send(&self, link: &mut Link<'_, Self>, kind: Out) {
+    fn send(&self, out: &mut Actions, kind: Out) {
         if let Some(f) = self.encode(kind, 0) {
-            link.binary(f);
+            out.send(f);
         }
     }
 
     /// Sends a reliable message: it gets the session's next seq and is kept
     /// for replay.
-    fn send_reliable(&self, st: &mut SessionState, link: &mut Link<'_, Self>, kind: Out) {
+    fn send_reliable(&self, st: &mut SessionState, out: &mut Actions, kind: Out) {
         let seq = st.log.next_seq();
         if let Some(f) = self.encode(kind, seq) {
             st.log.push(seq, f.clone());
-            link.binary(f);
+            out.send(f);
         }
     }
 
     /// Writes a room's shared frame with this session's seq appended.
-    fn write_room_frame(&self, st: &mut SessionState, link: &mut Link<'_, Self>, frame: &[u8]) {
+    fn write_room_frame(&self, st: &mut SessionState, out: &mut Actions, frame: &[u8]) {
         let seq = st.log.next_seq();
         match stamp_seq(self.token.codec, frame, seq) {
             Ok(f) => {
                 st.log.push(seq, f.clone());
-                link.binary(f);
+                out.send(f);
             }
             Err(e) => tracing::error!(error = %e, "room frame cannot take a seq"),
         }
@@ -176,39 +187,39 @@ impl GameConnection {
     fn join_error(
         &self,
         st: &mut SessionState,
-        link: &mut Link<'_, Self>,
+        out: &mut Actions,
         request: u32,
         code: JoinErrorCode,
         reason: impl Into<String>,
     ) {
         let e = JoinError { request, code: code as i32, reason: reason.into() };
-        self.send_reliable(st, link, Out::JoinError(e));
+        self.send_reliable(st, out, Out::JoinError(e));
     }
 
-    fn error(&self, link: &mut Link<'_, Self>, code: u32, reason: impl Into<String>) {
-        self.send(link, Out::Error(WireError { code, reason: reason.into(), ..Default::default() }));
+    fn error(&self, out: &mut Actions, code: u32, reason: impl Into<String>) {
+        self.send(out, Out::Error(WireError { code, reason: reason.into(), ..Default::default() }));
     }
 
     /// An `Error` about one input, named by its room and seq: the client
     /// learns that this input was never processed, even when a later State
     /// acks a higher seq.
-    fn input_error(&self, link: &mut Link<'_, Self>, code: u32, reason: String, room: &str, input_seq: u32) {
+    fn input_error(&self, out: &mut Actions, code: u32, reason: String, room: &str, input_seq: u32) {
         let e = WireError { code, reason, room: room.to_string(), input_seq };
-        self.send(link, Out::Error(e));
+        self.send(out, Out::Error(e));
     }
 
     /// Sends a join for a room whose seat is already reserved.
     fn request_join(
         &self,
         st: &mut SessionState,
-        link: &mut Link<'_, Self>,
+        out: &mut Actions,
         request: u32,
         handle: Arc<RoomHandle>,
         options: Options,
     ) {
         let Some(port) = handle.port() else {
             handle.unreserve();
-            return self.join_error(st, link, request, JoinErrorCode::RoomNotFound, "room not found");
+            return self.join_error(st, out, request, JoinErrorCode::RoomNotFound, "room not found");
         };
         port.join(JoinRequest {
             request,
@@ -223,7 +234,7 @@ impl GameConnection {
     }
 
     /// Checks that a new join may start; answers the client if not.
-    fn may_join(&self, st: &mut SessionState, link: &mut Link<'_, Self>, request: u32, room: Option<&str>) -> bool {
+    fn may_join(&self, st: &mut SessionState, out: &mut Actions, request: u32, room: Option<&str>) -> bool {
         let refusal = if self.noticed {
             Some((JoinErrorCode::RoomLocked, "server is shutting down".to_string()))
         } else if st.pending.contains_key(&request) {
@@ -238,7 +249,7 @@ impl GameConnection {
         };
         match refusal {
             Some((code, reason)) => {
-                self.join_error(st, link, request, code, reason);
+                self.join_error(st, out, request, code, reason);
                 false
             }
             None => true,
@@ -253,26 +264,26 @@ impl GameConnection {
     fn handle_reserved(
         &self,
         st: &mut SessionState,
-        link: &mut Link<'_, Self>,
+        out: &mut Actions,
         request: u32,
         r: Result<Arc<RoomHandle>, Refusal>,
         options: Options,
     ) {
         match r {
-            Ok(h) => self.request_join(st, link, request, h, options),
-            Err(e) => self.join_error(st, link, request, e.code, e.reason),
+            Ok(h) => self.request_join(st, out, request, h, options),
+            Err(e) => self.join_error(st, out, request, e.code, e.reason),
         }
     }
 
-    fn on_envelope(&mut self, kind: In, link: &mut Link<'_, Self>) {
+    fn on_envelope(&mut self, kind: In, out: &mut Actions) {
         if let In::Auth(a) = kind {
-            return self.on_auth(&a.token, link);
+            return self.on_auth(&a.token, out);
         }
         if !self.auth.may_process() && !matches!(kind, In::Hello(_)) {
-            return link.close(CloseCode::Unauthorized, "authenticate first: the first message must be Auth");
+            return out.close(CloseCode::Unauthorized, "authenticate first: the first message must be Auth");
         }
         if let In::Resume(r) = kind {
-            return self.resume(r, link);
+            return self.resume(r, out);
         }
         // Pings and acks leave the fresh session untouched; a join, leave or
         // input makes it this connection's, and a resume then too late.
@@ -283,7 +294,7 @@ impl GameConnection {
         // connection that resumes another session never does).
         if matches!(kind, In::Join(_) | In::JoinOrCreate(_) | In::Create(_)) {
             if let Err(e) = self.shared.sessions.count_user(&self.session, self.conn) {
-                return link.close(CloseCode::Forbidden, &e.to_string());
+                return out.close(CloseCode::Forbidden, &e.to_string());
             }
         }
         // Borrowed, not copied: this runs for every input.
@@ -295,7 +306,7 @@ impl GameConnection {
             let Some(target) = target else { return }; // replaced: not ours to act on
             let Some((h, client)) = target else {
                 let reason = format!("not in room {:?}", i.room);
-                return self.input_error(link, ERROR_NOT_IN_ROOM, reason, &i.room, i.seq);
+                return self.input_error(out, ERROR_NOT_IN_ROOM, reason, &i.room, i.seq);
             };
             let Some(port) = h.port() else { return };
             let raw = RawInput {
@@ -308,10 +319,10 @@ impl GameConnection {
             };
             return match port.input(raw) {
                 Ok(()) | Err(InputError::Gone) => {}
-                Err(e @ InputError::Decode(_)) => link.close(CloseCode::InvalidPayload, &e.to_string()),
-                Err(e @ InputError::Busy) => self.input_error(link, ERROR_ROOM_BUSY, e.to_string(), &i.room, i.seq),
+                Err(e @ InputError::Decode(_)) => out.close(CloseCode::InvalidPayload, &e.to_string()),
+                Err(e @ InputError::Busy) => self.input_error(out, ERROR_ROOM_BUSY, e.to_string(), &i.room, i.seq),
                 Err(e @ InputError::Forbidden(_)) => {
-                    self.input_error(link, ERROR_FORBIDDEN, e.to_string(), &i.room, i.seq)
+                    self.input_error(out, ERROR_FORBIDDEN, e.to_string(), &i.room, i.seq)
                 }
             };
         }
@@ -321,24 +332,24 @@ impl GameConnection {
             In::Hello(_) | In::Resume(_) | In::Input(_) | In::Auth(_) => {}
             In::Ack(a) => st.log.ack(a.seq),
             In::Join(j) => {
-                if !self.may_join(st, link, j.request, Some(&j.room)) {
+                if !self.may_join(st, out, j.request, Some(&j.room)) {
                     return;
                 }
                 let r = self.shared.matchmaker.join(&j.room, user, &j.options);
-                self.handle_reserved(st, link, j.request, r, j.options);
+                self.handle_reserved(st, out, j.request, r, j.options);
             }
             In::JoinOrCreate(j) => {
-                if self.may_join(st, link, j.request, None) {
+                if self.may_join(st, out, j.request, None) {
                     let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
                     let mm = &self.shared.matchmaker;
                     let r = mm.join_or_create(&j.room_type, user, &j.options, &self.creator(), &mine);
-                    self.handle_reserved(st, link, j.request, r, j.options);
+                    self.handle_reserved(st, out, j.request, r, j.options);
                 }
             }
             In::Create(c) => {
-                if self.may_join(st, link, c.request, None) {
+                if self.may_join(st, out, c.request, None) {
                     let r = self.shared.matchmaker.create(&c.room_type, user, &c.options, &self.creator());
-                    self.handle_reserved(st, link, c.request, r, c.options);
+                    self.handle_reserved(st, out, c.request, r, c.options);
                 }
             }
             In::Leave(l) => {
@@ -347,16 +358,16 @@ impl GameConnection {
                         p.leave(session.id(), LeaveReason::Left);
                     }
                     let left = Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() };
-                    self.send_reliable(st, link, Out::Left(left));
+                    self.send_reliable(st, out, Out::Left(left));
                 } else {
-                    self.error(link, ERROR_NOT_IN_ROOM, format!("not in room {:?}", l.room));
+                    self.error(out, ERROR_NOT_IN_ROOM, format!("not in room {:?}", l.room));
                 }
             }
-            In::Ping(p) => self.send(link, Out::Pong(Pong { client_time: p.client_time, server_time: unix_millis() })),
+            In::Ping(p) => self.send(out, Out::Pong(Pong { client_time: p.client_time, server_time: unix_millis() })),
         }
     }
 
-    fn on_event(&mut self, st: &mut SessionState, ev: ConnEvent, link: &mut Link<'_, Self>) {
+    fn on_event(&mut self, st: &mut SessionState, ev: ConnEvent, out: &mut Actions) {
         match ev {
             ConnEvent::Joined { request, room, client } => {
                 let Some(h) = st.pending.remove(&request) else { return };
@@ -368,38 +379,38 @@ impl GameConnection {
                     client,
                 };
                 st.rooms.insert(room, (h, client));
-                self.send_reliable(st, link, Out::Joined(joined));
+                self.send_reliable(st, out, Out::Joined(joined));
             }
             ConnEvent::JoinFailed { request, code, reason } => {
                 st.pending.remove(&request);
-                self.join_error(st, link, request, code, reason);
+                self.join_error(st, out, request, code, reason);
             }
             ConnEvent::Left { room, reason, detail } => {
                 st.rooms.remove(&room);
                 let left = Left { room: room.to_string(), reason: reason as i32, detail };
-                self.send_reliable(st, link, Out::Left(left));
+                self.send_reliable(st, out, Out::Left(left));
             }
             ConnEvent::InputDropped { room, seq } => {
                 let reason = InputError::Busy.to_string();
-                self.input_error(link, ERROR_ROOM_BUSY, reason, &room, seq);
+                self.input_error(out, ERROR_ROOM_BUSY, reason, &room, seq);
             }
-            ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, link),
+            ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, out),
             ConnEvent::Close { code, reason } => {
-                self.session.outbox().take_killed(); // link.close counts this close
-                link.close(code, &reason);
+                self.session.outbox().take_killed(); // the close action counts this close
+                out.close(code, &reason);
             }
         }
     }
 
     /// Applies the rate policy to a frame or message over the limit; true if
     /// it is within the limits.
-    fn within_rate(&mut self, verdict: Verdict, link: &mut Link<'_, Self>) -> bool {
+    fn within_rate(&mut self, verdict: Verdict, out: &mut Actions) -> bool {
         let Verdict::Limited { notify } = verdict else { return true };
         self.shared.metrics.rate_limited.inc();
         match self.shared.rate.policy {
-            RatePolicy::Close => link.close(CloseCode::Policy, "rate limit exceeded"),
+            RatePolicy::Close => out.close(CloseCode::Policy, "rate limit exceeded"),
             RatePolicy::Drop if notify => {
-                self.error(link, ERROR_RATE_LIMITED, "rate limit exceeded: messages are being dropped")
+                self.error(out, ERROR_RATE_LIMITED, "rate limit exceeded: messages are being dropped")
             }
             RatePolicy::Drop => {}
         }
@@ -407,87 +418,95 @@ impl GameConnection {
     }
 
     /// Writes the `Shutdown` notice (once) and reports it to the server.
-    fn notice_shutdown(&mut self, reconnect_after_ms: u32, link: &mut Link<'_, Self>) {
+    fn notice_shutdown(&mut self, reconnect_after_ms: u32, out: &mut Actions) {
         if std::mem::replace(&mut self.noticed, true) {
             return;
         }
-        self.send(link, Out::Shutdown(Shutdown { reconnect_after_ms }));
+        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms }));
         self.shared.live.mark_noticed(self.conn);
     }
 }
 
-impl Endpoint for GameConnection {
-    fn started(&mut self, link: &mut Link<'_, Self>) {
+/// The events of a connection's life, as the shell feeds them in.
+impl GameConnection {
+    /// The socket is open: `waker` wakes the shell to drain the session's
+    /// outbox, `closer` closes it from another connection (a resume that
+    /// takes the session over). Writes `Welcome`.
+    pub fn start(&mut self, waker: Waker, closer: Closer, out: &mut Actions) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
         tracing::debug!(conn = self.conn, session = self.session.name(), protocol = %self.token, "connection open");
-        let addr = link.address();
-        let waker = addr.clone();
-        self.session.outbox().attach(move || waker.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
+        self.waker = Some(waker);
+        let session = self.session.clone();
+        self.attach(&session);
         let welcome = Welcome {
             session: self.session.name().to_string(),
             resume_token: self.shared.sessions.token(&self.session),
             server_time: unix_millis(),
             protocol: self.token.to_string(),
         };
-        self.send(link, Out::Welcome(welcome));
-        let closer = addr.recipient();
+        self.send(out, Out::Welcome(welcome));
         if let Some(reconnect_after_ms) =
             self.shared.live.insert(self.conn, self.session.outbox().clone(), Some(closer))
         {
             // Opened while the notice was going out (see `LiveConnections`).
-            self.notice_shutdown(reconnect_after_ms, link);
+            self.notice_shutdown(reconnect_after_ms, out);
         }
         // Authenticated at the upgrade: bind the session now. Waiting for a
         // first-message Auth: the deadline timer.
         if self.auth.may_process() {
-            self.on_authenticated(link);
+            self.on_authenticated(out);
         } else {
-            self.schedule_auth_check(link);
+            self.schedule_auth_check(out);
         }
     }
 
-    fn on_timer(&mut self, link: &mut Link<'_, Self>) {
+    /// The timer set with [`Actions::timer`] fired.
+    pub fn handle_timeout(&mut self, out: &mut Actions) {
         self.auth_timer = None; // fired: nothing is armed now
         match self.auth.check(Instant::now(), SystemTime::now()) {
-            Some((code, reason)) => link.close(code, &reason),
-            None => self.schedule_auth_check(link),
+            Some((code, reason)) => out.close(code, &reason),
+            None => self.schedule_auth_check(out),
         }
     }
 
-    fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
+    /// A frame with `bytes` of payload arrived: charged to the rate limit;
+    /// false if it must be dropped.
+    pub fn handle_frame(&mut self, bytes: usize, out: &mut Actions) -> bool {
         let verdict = self.rate.frame(bytes);
-        self.within_rate(verdict, link)
+        self.within_rate(verdict, out)
     }
 
-    fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
+    /// A whole message arrived.
+    pub fn handle_message(&mut self, msg: WholeMessage, out: &mut Actions) {
         let verdict = self.rate.message();
-        if !self.within_rate(verdict, link) {
+        if !self.within_rate(verdict, out) {
             return;
         }
         let bytes = match msg {
             WholeMessage::Binary(b) => b,
             WholeMessage::Text(_) => {
                 let reason = format!("text frames are not part of {}; send binary frames", self.token);
-                return link.close(CloseCode::Unsupported, &reason);
+                return out.close(CloseCode::Unsupported, &reason);
             }
         };
         match self.token.codec.decode::<crate::protocol::envelope::ClientMsg>(&bytes) {
             Ok(msg) => match msg.kind {
-                Some(kind) => self.on_envelope(kind, link),
+                Some(kind) => self.on_envelope(kind, out),
                 // A kind this server does not know (protobuf decodes an unknown
                 // oneof case as none): answer, don't close, so newer clients
                 // degrade gracefully against older servers.
-                None => self.error(link, ERROR_UNKNOWN_KIND, "unknown or empty message kind"),
+                None => self.error(out, ERROR_UNKNOWN_KIND, "unknown or empty message kind"),
             },
             Err(e) => {
                 let reason = format!("message does not decode as {}: {e}", self.token.codec);
-                link.close(CloseCode::InvalidPayload, &reason);
+                out.close(CloseCode::InvalidPayload, &reason);
             }
         }
     }
 
-    fn on_wake(&mut self, link: &mut Link<'_, Self>) {
+    /// Rooms wrote to the session's outbox: drain it.
+    pub fn handle_wake(&mut self, out: &mut Actions) {
         let session = self.session.clone();
         // Drained, numbered and logged under the session lock, so a resume
         // on another connection sees every frame this one took.
@@ -496,18 +515,19 @@ impl Endpoint for GameConnection {
         session.outbox().drain_into(&mut buf);
         for item in buf.reliable.drain(..) {
             match item {
-                OutItem::Frame(f) => self.write_room_frame(&mut st, link, &f),
-                OutItem::Event(ev) => self.on_event(&mut st, ev, link),
+                OutItem::Frame(f) => self.write_room_frame(&mut st, out, &f),
+                OutItem::Event(ev) => self.on_event(&mut st, ev, out),
             }
         }
         drop(st);
         for (_, f) in buf.states.drain(..) {
-            link.binary(f);
+            out.send(f);
         }
         self.drain_buf = buf;
     }
 
-    fn stopped(&mut self, how: Ending) {
+    /// The socket is gone: park or end the session, give back the count.
+    pub fn stopped(&mut self, how: Ending) {
         self.released = true;
         let outbox = self.session.outbox().clone();
         self.shared.live.remove(self.conn);

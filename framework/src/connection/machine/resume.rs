@@ -1,6 +1,7 @@
 //! `Resume` on a connection: taking a session over from a lost (or still
 //! open) connection and replaying what its client missed.
 
+use super::Actions;
 use super::{unix_millis, GameConnection, ERROR_RESUME_UNAVAILABLE};
 use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Resume, Resumed};
 use crate::protocol::ClientId;
@@ -8,13 +9,12 @@ use crate::protocol::CloseCode;
 use crate::protocol::RoomId;
 use crate::session::ResumeError;
 use crate::session::RoomHandle;
-use crate::transport::{Link, Wake};
 use std::time::Instant;
 
 impl GameConnection {
     /// `Resume`: takes over the session of the token, replays what the
     /// client missed, and drops the fresh session this connection opened.
-    pub(super) fn resume(&mut self, r: Resume, link: &mut Link<'_, Self>) {
+    pub(super) fn resume(&mut self, r: Resume, out: &mut Actions) {
         let metrics = &self.shared.metrics;
         if self.shared.sessions.token_names(&r.token, &self.session) {
             // The session this connection holds already (a client that
@@ -22,11 +22,11 @@ impl GameConnection {
             // take over and nothing missed. Before this check it was
             // "taken over" from itself and closed with 4009.
             metrics.resume("current");
-            return self.resumed_in_place(link);
+            return self.resumed_in_place(out);
         }
         if self.settled {
             metrics.resume("refused");
-            return self.error(link, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
+            return self.error(out, ERROR_RESUME_UNAVAILABLE, ResumeError::TooLate.to_string());
         }
         let res = match self.shared.sessions.resume(
             &r.token,
@@ -39,7 +39,7 @@ impl GameConnection {
             Ok(res) => res,
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
-                return self.error(link, ERROR_RESUME_UNAVAILABLE, e.to_string());
+                return self.error(out, ERROR_RESUME_UNAVAILABLE, e.to_string());
             }
         };
         self.settled = true;
@@ -69,9 +69,9 @@ impl GameConnection {
             resync = resumed.resync,
             "session resumed"
         );
-        self.send(link, Out::Resumed(resumed));
+        self.send(out, Out::Resumed(resumed));
         for f in res.replay {
-            link.binary(f);
+            out.send(f);
         }
         for (_, h, _) in &res.rooms {
             if let Some(p) = h.port() {
@@ -79,13 +79,12 @@ impl GameConnection {
             }
         }
         // Attaching wakes this connection for whatever waited meanwhile.
-        let addr = link.address();
-        session.outbox().attach(move || addr.try_send(Wake).is_ok(), self.kill.clone(), Instant::now());
+        self.attach(&session);
     }
 
     /// Answers a `Resume` of the session this connection holds: `Resumed`
     /// with its rooms and a fresh token, nothing replayed.
-    fn resumed_in_place(&mut self, link: &mut Link<'_, Self>) {
+    fn resumed_in_place(&mut self, out: &mut Actions) {
         let session = self.session.clone();
         let Some(st) = session.owned_by(self.conn) else { return };
         let rooms = st.rooms.iter().map(|(id, (h, client))| joined(id, h, *client)).collect();
@@ -98,7 +97,7 @@ impl GameConnection {
             rooms,
             server_time: unix_millis(),
         };
-        self.send(link, Out::Resumed(resumed));
+        self.send(out, Out::Resumed(resumed));
     }
 }
 
