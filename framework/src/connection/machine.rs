@@ -100,6 +100,8 @@ pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
 mod credentials;
 mod resume;
+#[cfg(test)]
+mod tests;
 
 fn unix_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
