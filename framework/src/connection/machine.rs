@@ -20,18 +20,16 @@
 //! input read before the notice is already in a room's mailbox by then), and
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
-use super::{Actions, Closer, Creator, LiveConnections, Matchmaker, Refusal, Waker};
+use super::{Actions, Closer, LiveConnections, Matchmaker, Waker};
 use crate::auth::{AuthGate, Deadline};
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
-    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
-    LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
+    client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
+    LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
-use crate::protocol::{stamp_seq, CloseCode, Token};
-use crate::session::{
-    ConnEvent, DrainBuffers, InputError, JoinRequest, LeaveReason, Options, OutItem, RawInput, RoomHandle,
-};
+use crate::protocol::{CloseCode, Token};
+use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
 use bytes::Bytes;
@@ -99,6 +97,8 @@ pub const ERROR_UNKNOWN_KIND: u32 = 1003;
 pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
 mod credentials;
+mod delivery;
+mod joins;
 mod resume;
 #[cfg(test)]
 mod tests;
@@ -174,18 +174,6 @@ impl GameConnection {
         }
     }
 
-    /// Writes a room's shared frame with this session's seq appended.
-    fn write_room_frame(&self, st: &mut SessionState, out: &mut Actions, frame: &[u8]) {
-        let seq = st.log.next_seq();
-        match stamp_seq(self.token.codec, frame, seq) {
-            Ok(f) => {
-                st.log.push(seq, f.clone());
-                out.send(f);
-            }
-            Err(e) => tracing::error!(error = %e, "room frame cannot take a seq"),
-        }
-    }
-
     fn join_error(
         &self,
         st: &mut SessionState,
@@ -208,73 +196,6 @@ impl GameConnection {
     fn input_error(&self, out: &mut Actions, code: u32, reason: String, room: &str, input_seq: u32) {
         let e = WireError { code, reason, room: room.to_string(), input_seq };
         self.send(out, Out::Error(e));
-    }
-
-    /// Sends a join for a room whose seat is already reserved.
-    fn request_join(
-        &self,
-        st: &mut SessionState,
-        out: &mut Actions,
-        request: u32,
-        handle: Arc<RoomHandle>,
-        options: Options,
-    ) {
-        let Some(port) = handle.port() else {
-            handle.unreserve();
-            return self.join_error(st, out, request, JoinErrorCode::RoomNotFound, "room not found");
-        };
-        port.join(JoinRequest {
-            request,
-            session: self.session.name().to_string(),
-            user: self.auth.user().map(str::to_string),
-            version: self.token.version,
-            codec: self.token.codec,
-            outbox: self.session.outbox().clone(),
-            options,
-        });
-        st.pending.insert(request, handle);
-    }
-
-    /// Checks that a new join may start; answers the client if not.
-    fn may_join(&self, st: &mut SessionState, out: &mut Actions, request: u32, room: Option<&str>) -> bool {
-        let refusal = if self.noticed {
-            Some((JoinErrorCode::RoomLocked, "server is shutting down".to_string()))
-        } else if st.pending.contains_key(&request) {
-            Some((JoinErrorCode::AlreadyJoined, "a join with this request id is in progress".to_string()))
-        } else if room.is_some_and(|r| st.rooms.contains_key(r) || st.pending.values().any(|h| &*h.id == r)) {
-            Some((JoinErrorCode::AlreadyJoined, "already in this room".to_string()))
-        } else if st.rooms.len() + st.pending.len() >= self.shared.max_rooms_per_connection {
-            let max = self.shared.max_rooms_per_connection;
-            Some((JoinErrorCode::TooManyRooms, format!("at most {max} rooms per connection")))
-        } else {
-            None
-        };
-        match refusal {
-            Some((code, reason)) => {
-                self.join_error(st, out, request, code, reason);
-                false
-            }
-            None => true,
-        }
-    }
-
-    /// Who a create from this connection is counted against.
-    fn creator(&self) -> Creator {
-        Creator { session: self.session.id(), address: self.ip.as_ref().map(IpSlot::ip) }
-    }
-
-    fn handle_reserved(
-        &self,
-        st: &mut SessionState,
-        out: &mut Actions,
-        request: u32,
-        r: Result<Arc<RoomHandle>, Refusal>,
-        options: Options,
-    ) {
-        match r {
-            Ok(h) => self.request_join(st, out, request, h, options),
-            Err(e) => self.join_error(st, out, request, e.code, e.reason),
-        }
     }
 
     fn on_envelope(&mut self, kind: In, out: &mut Actions) {
@@ -369,41 +290,6 @@ impl GameConnection {
         }
     }
 
-    fn on_event(&mut self, st: &mut SessionState, ev: ConnEvent, out: &mut Actions) {
-        match ev {
-            ConnEvent::Joined { request, room, client } => {
-                let Some(h) = st.pending.remove(&request) else { return };
-                let joined = Joined {
-                    request,
-                    room: room.to_string(),
-                    room_type: h.room_type.to_string(),
-                    tick_hz: h.tick_hz,
-                    client,
-                };
-                st.rooms.insert(room, (h, client));
-                self.send_reliable(st, out, Out::Joined(joined));
-            }
-            ConnEvent::JoinFailed { request, code, reason } => {
-                st.pending.remove(&request);
-                self.join_error(st, out, request, code, reason);
-            }
-            ConnEvent::Left { room, reason, detail } => {
-                st.rooms.remove(&room);
-                let left = Left { room: room.to_string(), reason: reason as i32, detail };
-                self.send_reliable(st, out, Out::Left(left));
-            }
-            ConnEvent::InputDropped { room, seq } => {
-                let reason = InputError::Busy.to_string();
-                self.input_error(out, ERROR_ROOM_BUSY, reason, &room, seq);
-            }
-            ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, out),
-            ConnEvent::Close { code, reason } => {
-                self.session.outbox().take_killed(); // the close action counts this close
-                out.close(code, &reason);
-            }
-        }
-    }
-
     /// Applies the rate policy to a frame or message over the limit; true if
     /// it is within the limits.
     fn within_rate(&mut self, verdict: Verdict, out: &mut Actions) -> bool {
@@ -417,15 +303,6 @@ impl GameConnection {
             RatePolicy::Drop => {}
         }
         false
-    }
-
-    /// Writes the `Shutdown` notice (once) and reports it to the server.
-    fn notice_shutdown(&mut self, reconnect_after_ms: u32, out: &mut Actions) {
-        if std::mem::replace(&mut self.noticed, true) {
-            return;
-        }
-        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms }));
-        self.shared.live.mark_noticed(self.conn);
     }
 }
 
@@ -505,27 +382,6 @@ impl GameConnection {
                 out.close(CloseCode::InvalidPayload, &reason);
             }
         }
-    }
-
-    /// Rooms wrote to the session's outbox: drain it.
-    pub fn handle_wake(&mut self, out: &mut Actions) {
-        let session = self.session.clone();
-        // Drained, numbered and logged under the session lock, so a resume
-        // on another connection sees every frame this one took.
-        let Some(mut st) = session.owned_by(self.conn) else { return };
-        let mut buf = std::mem::take(&mut self.drain_buf);
-        session.outbox().drain_into(&mut buf);
-        for item in buf.reliable.drain(..) {
-            match item {
-                OutItem::Frame(f) => self.write_room_frame(&mut st, out, &f),
-                OutItem::Event(ev) => self.on_event(&mut st, ev, out),
-            }
-        }
-        drop(st);
-        for (_, f) in buf.states.drain(..) {
-            out.send(f);
-        }
-        self.drain_buf = buf;
     }
 
     /// The socket is gone: park or end the session, give back the count.
