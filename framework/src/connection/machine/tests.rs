@@ -9,7 +9,8 @@ use crate::protocol::envelope::{
     client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Input, Join, JoinOrCreate, Resume,
 };
 use crate::protocol::Codec;
-use crate::session::{JoinRequest, RoomPort, SessionConfig};
+use crate::connection::{Creator, Matchmaker};
+use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
