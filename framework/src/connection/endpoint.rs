@@ -28,7 +28,7 @@ use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode, Joined,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Shutdown, Welcome,
 };
-use crate::protocol::{stamp_seq, CloseCode, Token};
+use crate::protocol::{stamp_seq, CloseCode, Negotiator, Token};
 use crate::registry::{Creator, InputError, RawInput, Registry, RegistryError, RoomHandle};
 use crate::room::{JoinRequest, LeaveReason, Options};
 use crate::session::{Session, SessionState, Sessions};
@@ -54,6 +54,8 @@ pub struct ConnectionShared {
     pub sessions: Sessions,
     /// Per-connection rate limits.
     pub rate: RateLimits,
+    /// What the server speaks, and which versions are deprecated.
+    pub negotiator: Negotiator,
 }
 
 /// The endpoint of one game connection.
@@ -440,7 +442,9 @@ impl Endpoint for GameConnection {
             resume_token: self.shared.sessions.token(&self.session),
             server_time: unix_millis(),
             protocol: self.token.to_string(),
-        };
+            ..Welcome::default()
+        }
+        .with_deprecation(self.shared.negotiator.deprecation(self.token.version));
         self.send(link, Out::Welcome(welcome));
         let closer = addr.recipient();
         if let Some(reconnect_after_ms) =
