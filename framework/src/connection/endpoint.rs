@@ -433,6 +433,7 @@ impl Endpoint for GameConnection {
     fn started(&mut self, link: &mut Link<'_, Self>) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
+        self.shared.metrics.protocol_opened(&self.token);
         tracing::debug!(conn = self.conn, session = self.session.name(), protocol = %self.token, "connection open");
         let addr = link.address();
         let waker = addr.clone();
@@ -532,6 +533,7 @@ impl Endpoint for GameConnection {
             self.shared.metrics.closed(code.code());
         }
         self.shared.metrics.connections_open.dec();
+        self.shared.metrics.protocol_closed(&self.token);
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
         let parked = self.shared.sessions.disconnect(&self.session, self.conn, how.is_resumable(), Instant::now());
         if parked {
