@@ -4,6 +4,7 @@
 //! Hot paths never look up a label: each room actor resolves its room
 //! type's metrics once ([`RoomTypeMetrics`]) and then only touches atomics.
 
+use crate::protocol::Token;
 use crate::transport::TransportObserver;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -43,6 +44,11 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProtocolLabel {
+    protocol: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: u16,
 }
@@ -61,6 +67,11 @@ pub struct Metrics {
     pub connections_open: Gauge,
     /// Connections accepted since start.
     pub connections_total: Counter,
+    /// Open connections, by negotiated token (a label per token the server
+    /// speaks, so bounded).
+    connections_open_by_protocol: Family<ProtocolLabel, Gauge>,
+    /// Connections accepted since start, by negotiated token.
+    connections_by_protocol: Family<ProtocolLabel, Counter>,
     /// Upgrades refused before the handshake, by HTTP status.
     handshake_refused: Family<StatusLabel, Counter>,
     /// Messages received (whole messages).
@@ -136,6 +147,8 @@ impl Metrics {
             registry: Registry::with_prefix("playhouse"),
             connections_open: Gauge::default(),
             connections_total: Counter::default(),
+            connections_open_by_protocol: Family::default(),
+            connections_by_protocol: Family::default(),
             handshake_refused: Family::default(),
             messages_in: Counter::default(),
             messages_out: Counter::default(),
@@ -164,6 +177,16 @@ impl Metrics {
         let r = &mut m.registry;
         r.register("connections_open", "Open WebSocket connections", m.connections_open.clone());
         r.register("connections", "WebSocket connections accepted", m.connections_total.clone());
+        r.register(
+            "connections_open_by_protocol",
+            "Open WebSocket connections, by negotiated subprotocol token",
+            m.connections_open_by_protocol.clone(),
+        );
+        r.register(
+            "connections_by_protocol",
+            "WebSocket connections accepted, by negotiated subprotocol token",
+            m.connections_by_protocol.clone(),
+        );
         r.register(
             "handshakes_refused",
             "Upgrades refused before the handshake, by HTTP status",
@@ -231,6 +254,29 @@ impl Metrics {
             restarts: self.room_restarts.get_or_create(&l).clone(),
             slow_clients: self.slow_clients.get_or_create(&l).clone(),
         }
+    }
+
+    /// Counts a connection that started speaking `token`.
+    pub fn protocol_opened(&self, token: &Token) {
+        let l = ProtocolLabel { protocol: token.to_string() };
+        self.connections_open_by_protocol.get_or_create(&l).inc();
+        self.connections_by_protocol.get_or_create(&l).inc();
+    }
+
+    /// Counts the end of a connection that spoke `token`.
+    pub fn protocol_closed(&self, token: &Token) {
+        self.connections_open_by_protocol.get_or_create(&ProtocolLabel { protocol: token.to_string() }).dec();
+    }
+
+    /// Connections open now that negotiated `protocol` (a token, e.g.
+    /// `arena.v1.msgpack`).
+    pub fn connections_open_with(&self, protocol: &str) -> i64 {
+        self.connections_open_by_protocol.get_or_create(&ProtocolLabel { protocol: protocol.to_string() }).get()
+    }
+
+    /// Connections accepted since start that negotiated `protocol`.
+    pub fn connections_with(&self, protocol: &str) -> u64 {
+        self.connections_by_protocol.get_or_create(&ProtocolLabel { protocol: protocol.to_string() }).get()
     }
 
     /// Counts an upgrade refused with HTTP `status`.
@@ -307,5 +353,26 @@ impl TransportObserver for Metrics {
 
     fn closed(&self, code: u16) {
         self.closes.get_or_create(&CodeLabel { code }).inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_counted_per_negotiated_token() {
+        let m = Metrics::new();
+        let v1: Token = "arena.v1.msgpack".parse().unwrap();
+        let v2: Token = "arena.v2.proto".parse().unwrap();
+        m.protocol_opened(&v1);
+        m.protocol_opened(&v1);
+        m.protocol_opened(&v2);
+        m.protocol_closed(&v1);
+        assert_eq!((m.connections_open_with("arena.v1.msgpack"), m.connections_with("arena.v1.msgpack")), (1, 2));
+        assert_eq!((m.connections_open_with("arena.v2.proto"), m.connections_with("arena.v2.proto")), (1, 1));
+        let text = m.render();
+        assert!(text.contains("playhouse_connections_open_by_protocol{protocol=\"arena.v1.msgpack\"} 1"), "{text}");
+        assert!(text.contains("playhouse_connections_by_protocol_total{protocol=\"arena.v1.msgpack\"} 2"), "{text}");
     }
 }

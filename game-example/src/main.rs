@@ -26,6 +26,10 @@
 //! an `Auth` message first, within `--auth-deadline` seconds (default 5).
 //! `--jwt-leeway` is the clock skew allowed on `exp` (default 30 s).
 //!
+//! Versions: v2 is current; v1 is still served but deprecated until
+//! `arena::schema::V1_SUNSET` (2027-06-30): `/info.version_status` lists it,
+//! and a v1 client's `Welcome` says `deprecated` with the sunset.
+//!
 //! `--tls-cert <pem> --tls-key <pem>` serve `https://` and `wss://`
 //! (rustls; SIGHUP reloads both; docs/security.md).
 //!

@@ -134,12 +134,18 @@ pub fn output_to_v1(o: &v2::Output) -> v1::Output {
     v1::Output { kind }
 }
 
-/// The arena schema: v2 (current) and v1 through an adapter.
+/// The date after which arena may stop serving v1 (deprecated: clients
+/// that still speak it are told so in `Welcome`, and `/info` lists it).
+pub const V1_SUNSET: &str = "2027-06-30";
+
+/// The arena schema: v2 (current) and v1 through an adapter, deprecated
+/// until [`V1_SUNSET`].
 pub fn schema() -> Schema<v2::Input, v2::Output> {
     Schema::new()
         .current(2)
         .version(1, input_from_v1, output_to_v1)
-        .unwrap_or_else(|e| unreachable!("v1 is added once: {e}"))
+        .and_then(|s| s.deprecate(1, V1_SUNSET))
+        .unwrap_or_else(|e| unreachable!("v1 is added once, with a valid sunset: {e}"))
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! - [`Codec`]: MessagePack or Protobuf, chosen per connection.
 //! - [`Token`] and [`Negotiator`]: the `<app>.v<N>.<codec>` subprotocol
 //!   tokens and the rule that picks one at the handshake.
+//! - [`Deprecation`] and [`Sunset`]: a version's life cycle; a deprecated
+//!   version is still served, and `Welcome` says so.
 //! - [`stamp_seq`]: appends a session's seq to a frame encoded once for many
 //!   clients.
 //! - [`input_seq`]: how input seqs are compared and acked (RFC 1982).
@@ -36,12 +38,14 @@ mod close;
 mod codec;
 pub mod ids;
 pub mod input_seq;
+mod lifecycle;
 mod negotiate;
 mod stamp;
 
 pub use close::CloseCode;
 pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
 pub use ids::{ClientId, RoomId};
+pub use lifecycle::{Deprecation, Sunset, SunsetError};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use stamp::{stamp_seq, StampError};
 

@@ -5,7 +5,8 @@
 //! sides speak wins; among the client's tokens of that version, the server's
 //! codec preference decides. The chosen token is echoed back verbatim.
 
-use super::Codec;
+use super::{Codec, Deprecation, Sunset};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -106,12 +107,18 @@ pub enum NegotiationError {
 /// let t = n.negotiate(["arena.v1.proto, arena.v2.msgpack"]).unwrap();
 /// assert_eq!(t.to_string(), "arena.v2.msgpack");
 /// assert!(n.negotiate(["chess.v1.proto"]).is_err());
+///
+/// // v1 is still served, but going away
+/// let n = n.deprecate(1, "2027-06-30".parse().unwrap());
+/// assert_eq!(n.deprecation(1).and_then(|d| d.sunset).unwrap().to_string(), "2027-06-30");
+/// assert!(n.deprecation(2).is_none());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Negotiator {
     app: String,
     versions: Vec<u32>,
     codecs: Vec<Codec>,
+    deprecations: BTreeMap<u32, Deprecation>,
 }
 
 impl Negotiator {
@@ -130,12 +137,33 @@ impl Negotiator {
                 unique.push(c);
             }
         }
-        Negotiator { app: app.into(), versions, codecs: unique }
+        Negotiator { app: app.into(), versions, codecs: unique, deprecations: BTreeMap::new() }
+    }
+
+    /// Marks `version` deprecated: still negotiated as before (the choice
+    /// rule does not change), but announced as going away after `sunset`.
+    /// A version the negotiator does not speak is ignored; marking one
+    /// twice keeps the last sunset.
+    pub fn deprecate(mut self, version: u32, sunset: Sunset) -> Self {
+        if self.versions.contains(&version) {
+            self.deprecations.insert(version, Deprecation::until(sunset));
+        }
+        self
+    }
+
+    /// Whether `version` is deprecated, and until when.
+    pub fn deprecation(&self, version: u32) -> Option<&Deprecation> {
+        self.deprecations.get(&version)
     }
 
     /// The app name.
     pub fn app(&self) -> &str {
         &self.app
+    }
+
+    /// The schema versions spoken, highest first.
+    pub fn versions(&self) -> &[u32] {
+        &self.versions
     }
 
     /// Every token the server speaks, best first.
@@ -221,6 +249,21 @@ mod tests {
     fn tokens_split_over_several_header_lines_are_all_considered() {
         let t = server().negotiate(["chess.v1.proto", "arena.v1.msgpack", "arena.v2.msgpack"]).unwrap();
         assert_eq!(t.to_string(), "arena.v2.msgpack");
+    }
+
+    #[test]
+    fn deprecation_marks_a_spoken_version_and_leaves_the_choice_alone() {
+        let sunset: Sunset = "2027-06-30".parse().unwrap();
+        let n = server().deprecate(1, sunset).deprecate(7, sunset);
+        assert_eq!(n.deprecation(1), Some(&Deprecation::until(sunset)));
+        assert_eq!(n.deprecation(2), None);
+        assert_eq!(n.deprecation(7), None, "a version not spoken is ignored");
+        assert_eq!(n.versions(), &[2, 1]);
+        // still negotiated, and still losing to a shared higher version
+        assert_eq!(n.negotiate(["arena.v1.msgpack"]).unwrap().to_string(), "arena.v1.msgpack");
+        assert_eq!(n.negotiate(["arena.v1.proto, arena.v2.proto"]).unwrap().to_string(), "arena.v2.proto");
+        let later: Sunset = "2028-01-01".parse().unwrap();
+        assert_eq!(n.deprecate(1, later).deprecation(1), Some(&Deprecation::until(later)));
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! Subprotocol negotiation: the v1/v2 × msgpack/proto matrix, preference
-//! order, and the HTTP 400 answers before the upgrade.
+//! order, the HTTP 400 answers before the upgrade, and a deprecated
+//! version's life cycle (Welcome, `/info`, `/metrics`, the reconnecting
+//! client's event).
 
-use playhouse_client::{Client, ClientError};
-use playhouse_tests::{http_get, start, ws_url, ALL_TOKENS};
+use arena::schema::V1_SUNSET;
+use playhouse_client::reconnect::{ReconnectConfig, ReconnectEvent, ReconnectingClient};
+use playhouse_client::{Client, ClientError, Event};
+use playhouse_tests::proxy::Proxy;
+use playhouse_tests::{http_get, metric_labeled, metrics_text, start, ws_url, ALL_TOKENS};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn every_token_alone_is_accepted_and_echoed() {
@@ -114,4 +121,111 @@ async fn a_token_offered_on_a_second_header_line_is_echoed() {
     .unwrap();
     assert_eq!(status, "101", "{text}");
     assert!(text.to_ascii_lowercase().contains("sec-websocket-protocol: arena.v1.msgpack"), "{text}");
+}
+
+fn info_json(addr: SocketAddr) -> serde_json::Value {
+    let (status, text) = http_get(addr, "/info");
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text[text.find("\r\n\r\n").unwrap() + 4..]).unwrap()
+}
+
+/// `(open, accepted)` connections that negotiated `token`, from `/metrics`.
+fn per_token(addr: SocketAddr, token: &str) -> (f64, f64) {
+    let text = metrics_text(addr);
+    let label = format!("protocol=\"{token}\"");
+    (
+        metric_labeled(&text, "playhouse_connections_open_by_protocol", &label),
+        metric_labeled(&text, "playhouse_connections_by_protocol_total", &label),
+    )
+}
+
+#[tokio::test]
+async fn a_deprecated_version_is_announced_in_welcome_and_info_and_counted_per_token() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let old = Client::connect(&url, &["arena.v1.msgpack"]).await.unwrap();
+    let old_proto = Client::connect(&url, &["arena.v1.proto"]).await.unwrap();
+    let new = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+
+    // Welcome: v1 (either codec) is deprecated until the sunset; v2 is not.
+    for c in [&old, &old_proto] {
+        assert!(c.welcome().deprecated, "{:?}", c.welcome());
+        assert_eq!(c.welcome().sunset, V1_SUNSET);
+        let sunset = c.deprecation().and_then(|d| d.sunset).map(|s| s.to_string());
+        assert_eq!(sunset.as_deref(), Some(V1_SUNSET));
+    }
+    assert!(!new.welcome().deprecated && new.welcome().sunset.is_empty(), "{:?}", new.welcome());
+    assert_eq!(new.deprecation(), None);
+
+    // /info: versions as before, plus each one's status.
+    let info = info_json(server.addr());
+    assert_eq!(info["versions"], serde_json::json!([2, 1]));
+    assert_eq!(
+        info["version_status"],
+        serde_json::json!([
+            {"version": 2, "deprecated": false},
+            {"version": 1, "deprecated": true, "sunset": V1_SUNSET},
+        ])
+    );
+
+    // /metrics: open and accepted connections per negotiated token.
+    assert_eq!(per_token(server.addr(), "arena.v1.msgpack"), (1.0, 1.0));
+    assert_eq!(per_token(server.addr(), "arena.v1.proto"), (1.0, 1.0));
+    assert_eq!(per_token(server.addr(), "arena.v2.proto"), (1.0, 1.0));
+    assert_eq!(per_token(server.addr(), "arena.v2.msgpack"), (0.0, 0.0));
+
+    // Closed: the gauge goes back down, the counter stays.
+    old.close().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while per_token(server.addr(), "arena.v1.msgpack").0 != 0.0 {
+        assert!(Instant::now() < deadline, "the v1 gauge did not go back down");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(per_token(server.addr(), "arena.v1.msgpack"), (0.0, 1.0));
+    assert_eq!(per_token(server.addr(), "arena.v1.proto"), (1.0, 1.0), "other tokens are untouched");
+    assert_eq!(per_token(server.addr(), "arena.v2.proto"), (1.0, 1.0));
+}
+
+/// The next event within 5 s; panics on an error or a timeout.
+async fn next(c: &mut ReconnectingClient) -> ReconnectEvent {
+    tokio::time::timeout(Duration::from_secs(5), c.next_event()).await.expect("an event").expect("no error")
+}
+
+#[tokio::test]
+async fn the_reconnecting_client_raises_deprecated_first_and_only_for_a_deprecated_version() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let proxy = Proxy::start(server.addr()).await;
+    let old_config = ReconnectConfig::new([proxy.ws_url()], ["arena.v1.msgpack"]);
+    let mut old = ReconnectingClient::connect(old_config).await.unwrap();
+    match next(&mut old).await {
+        ReconnectEvent::Deprecated { protocol, sunset } => {
+            assert_eq!(protocol.to_string(), "arena.v1.msgpack");
+            assert_eq!(sunset.map(|s| s.to_string()).as_deref(), Some(V1_SUNSET));
+        }
+        other => panic!("expected Deprecated first, got {other:?}"),
+    }
+    assert_eq!(old.deprecation().and_then(|d| d.sunset).map(|s| s.to_string()).as_deref(), Some(V1_SUNSET));
+    // The connection is unchanged: the game plays on.
+    let room = old.join_or_create("probe30", Default::default()).await.unwrap().room;
+    while !matches!(next(&mut old).await, ReconnectEvent::Server(Event::State(s)) if s.room == room) {}
+    // A reconnect to the same deprecated token does not tell the game again.
+    proxy.cut_all();
+    loop {
+        match next(&mut old).await {
+            ReconnectEvent::Resumed { .. } => break,
+            ReconnectEvent::Reconnecting { .. } | ReconnectEvent::Server(_) => {}
+            other => panic!("expected a resume, got {other:?}"),
+        }
+    }
+    while !matches!(next(&mut old).await, ReconnectEvent::Server(Event::State(s)) if s.room == room) {}
+    assert!(old.deprecation().is_some());
+
+    let mut new = ReconnectingClient::connect(ReconnectConfig::new([url], ALL_TOKENS)).await.unwrap();
+    assert_eq!(new.deprecation(), None);
+    new.join(&room, Default::default()).await.unwrap();
+    match next(&mut new).await {
+        ReconnectEvent::Server(_) => {}
+        other => panic!("a current version raises nothing, got {other:?}"),
+    }
 }

@@ -237,6 +237,7 @@ async fn serve(stream: TcpStream, conn_id: u64, args: Arc<Args>, mm: Arc<Mutex<M
         resume_token: String::new(),
         server_time: fanout::now_ms(),
         protocol: TOKEN.to_string(),
+        ..Default::default()
     }))?)
     .await
     .ok();

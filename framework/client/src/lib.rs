@@ -58,6 +58,9 @@
 //!         }
 //!         ReconnectEvent::Resumed { replayed, .. } => println!("resumed ({replayed} messages replayed)"),
 //!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session; back in {} rooms", rejoined.len()),
+//!         ReconnectEvent::Deprecated { protocol, sunset } => {
+//!             println!("{protocol} is deprecated (served until {sunset:?}): please update the game")
+//!         }
 //!         ReconnectEvent::Server(_) | ReconnectEvent::AuthRefreshFailed { .. } => {}
 //!         stop => {
 //!             println!("stopped: {stop:?}"); // Replaced, GaveUp, Closed, Unauthorized or Refused
@@ -101,6 +104,7 @@ pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
 pub use playhouse_protocol::envelope;
+pub use playhouse_protocol::{Deprecation, Sunset};
 pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -245,6 +249,15 @@ impl Client {
     /// The server's welcome (session id, server time).
     pub fn welcome(&self) -> &Welcome {
         &self.welcome
+    }
+
+    /// Whether the server deprecated the negotiated schema version
+    /// (`Welcome.deprecated`): it is still served, until the sunset
+    /// (`YYYY-MM-DD`), after which a client that speaks nothing newer may
+    /// be refused. A game shows the player an "update the game" notice.
+    /// [`ReconnectingClient`] raises [`ReconnectEvent::Deprecated`] for it.
+    pub fn deprecation(&self) -> Option<Deprecation> {
+        self.welcome.deprecation()
     }
 
     /// How long request/response helpers wait (default 10 s).

@@ -26,6 +26,7 @@ import { Resumer } from './resume.js';
 import { onSocketClose, Sleeper } from './reconnect.js';
 import { closeClient } from './closing.js';
 import { RoomHandles } from './room.js';
+import { DeprecationNotices } from './deprecation.js';
 import { ConnectionClosedError } from './errors.js';
 
 // The typedefs live in types.js; re-exported here, where they always were.
@@ -61,16 +62,16 @@ import { ConnectionClosedError } from './errors.js';
  * The parts of each client (types.js `Core`) and its room handles. Kept off
  * the instance: no other module can reach into them, and the app sees only
  * the API.
- * @type {WeakMap<Client, { core: import('./types.js').Core, handles: RoomHandles }>}
+ * @type {WeakMap<Client, { core: import('./types.js').Core, handles: RoomHandles, deprecations: DeprecationNotices }>}
  */
 const parts = new WeakMap();
 
 /**
  * @param {Client} client
- * @returns {{ core: import('./types.js').Core, handles: RoomHandles }}
+ * @returns {{ core: import('./types.js').Core, handles: RoomHandles, deprecations: DeprecationNotices }}
  */
 function partsOf(client) {
-  return /** @type {{ core: import('./types.js').Core, handles: RoomHandles }} */ (parts.get(client));
+  return /** @type {{ core: import('./types.js').Core, handles: RoomHandles, deprecations: DeprecationNotices }} */ (parts.get(client));
 }
 
 /**
@@ -148,6 +149,8 @@ export class Client extends Emitter {
       handles.route(event, payload);
       this.emit(event, payload);
     };
+    const deprecations = new DeprecationNotices(emit);
+    link.onAttach = (conn) => deprecations.notice(conn);
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
     const rooms = new RoomTable();
     const requests = new Requests({ timeoutMs, send, isOpen });
@@ -175,7 +178,7 @@ export class Client extends Emitter {
         onClose: (conn, code, reason) => onSocketClose(core, conn, code, reason),
       }),
     };
-    parts.set(this, { core, handles });
+    parts.set(this, { core, handles, deprecations });
   }
 
   /** The negotiated token, e.g. `arena.v2.proto`. */
@@ -213,6 +216,16 @@ export class Client extends Emitter {
   get welcome() {
     const last = partsOf(this).core.link.last;
     return last ? last.welcome : null;
+  }
+
+  /**
+   * The current connection's schema version is deprecated: `{ protocol,
+   * version, sunset }`, or null when it is current. The `deprecated` event
+   * tells the same on each connection that first meets it.
+   * @returns {import('./deprecation.js').Deprecation | null}
+   */
+  get deprecation() {
+    return partsOf(this).deprecations.current;
   }
 
   /** The latest resume token of the session (from `Welcome`, then each `Resumed`). */

@@ -129,6 +129,12 @@ message Welcome {
   uint64 server_time = 3;
   // The negotiated subprotocol token, e.g. "arena.v2.proto".
   string protocol = 4;
+  // The server deprecated the negotiated schema version: it is still
+  // served, until \`sunset\`. Tell the player to update the game.
+  bool deprecated = 5;
+  // When \`deprecated\`: the date (YYYY-MM-DD, ISO 8601) after which the
+  // version may stop being served. Empty otherwise.
+  string sunset = 6;
 }
 
 message Joined {

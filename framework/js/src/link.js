@@ -11,6 +11,8 @@ import { OPEN } from './connection.js';
 export class Link {
   /** @param {string[]} urls  the server URLs, in failover order (checked) */
   constructor(urls) {
+    /** Called with each socket made the client's (for its Welcome). @type {((conn: Conn) => void) | null} */
+    this.onAttach = null;
     /** The server URLs, in failover order. @type {readonly string[]} */
     this.urls = Object.freeze([...urls]);
     /** @type {Status} */
@@ -60,6 +62,7 @@ export class Link {
     this._conn = conn;
     this._last = conn;
     this._urlIndex = urlIndex;
+    if (this.onAttach) this.onAttach(conn);
   }
 
   /**

@@ -243,6 +243,9 @@
  * @property {ReconnectedEvent} reconnected
  * @property {ResumedEvent} resumed
  * @property {NewSessionEvent} newSession
+ * @property {import('./deprecation.js').Deprecation} deprecated  the negotiated schema version is
+   deprecated (its Welcome said so): once per token and sunset, on the connection that first
+   met it (for the first connection, read {@link Client#deprecation} after `connect`)
  * @property {CloseInfo} replaced  closed with 4009: the session was resumed on another
  *   connection; no reconnect follows (`close` comes next)
  * @property {AuthInfo} authenticated  the server accepted the credential (each connection, each refresh)

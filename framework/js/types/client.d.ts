@@ -77,6 +77,13 @@ export declare class Client extends Emitter<ClientEvents> {
      * {@link Client#session}.
      */
     get welcome(): any;
+    /**
+     * The current connection's schema version is deprecated: `{ protocol,
+     * version, sunset }`, or null when it is current. The `deprecated` event
+     * tells the same on each connection that first meets it.
+     * @returns {import('./deprecation.js').Deprecation | null}
+     */
+    get deprecation(): import('./deprecation.js').Deprecation | null;
     /** The latest resume token of the session (from `Welcome`, then each `Resumed`). */
     get resumeToken(): string;
     /** The highest reliable-message seq (`ServerMsg.seq`) received in this session. */

@@ -3,6 +3,8 @@ export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {'connecting' | 'open' | 'reconnecting' | 'closed'} Status */
 export declare class Link {
+    /** Called with each socket made the client's (for its Welcome). @type {((conn: Conn) => void) | null} */
+    onAttach: ((conn: Conn) => void) | null;
     /** The server URLs, in failover order. @type {readonly string[]} */
     urls: readonly string[];
     /** @type {Status} */

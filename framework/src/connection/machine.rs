@@ -28,7 +28,7 @@ use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
-use crate::protocol::{CloseCode, Token};
+use crate::protocol::{CloseCode, Negotiator, Token};
 use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
@@ -53,6 +53,8 @@ pub struct ConnectionShared {
     pub sessions: Sessions,
     /// Per-connection rate limits.
     pub rate: RateLimits,
+    /// What the server speaks, and which versions are deprecated.
+    pub negotiator: Negotiator,
 }
 
 /// The endpoint of one game connection.
@@ -314,6 +316,7 @@ impl GameConnection {
     pub fn start(&mut self, waker: Waker, closer: Closer, out: &mut Actions) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
+        self.shared.metrics.protocol_opened(&self.token);
         tracing::debug!(conn = self.conn, session = self.session.name(), protocol = %self.token, "connection open");
         self.waker = Some(waker);
         let session = self.session.clone();
@@ -323,7 +326,9 @@ impl GameConnection {
             resume_token: self.shared.sessions.token(&self.session),
             server_time: unix_millis(),
             protocol: self.token.to_string(),
-        };
+            ..Welcome::default()
+        }
+        .with_deprecation(self.shared.negotiator.deprecation(self.token.version));
         self.send(out, Out::Welcome(welcome));
         if let Some(reconnect_after_ms) =
             self.shared.live.insert(self.conn, self.session.outbox().clone(), Some(closer))
@@ -395,6 +400,7 @@ impl GameConnection {
             self.shared.metrics.closed(code.code());
         }
         self.shared.metrics.connections_open.dec();
+        self.shared.metrics.protocol_closed(&self.token);
         self.shared.open.fetch_sub(1, Ordering::AcqRel);
         let parked = self.shared.sessions.disconnect(&self.session, self.conn, how.is_resumable(), Instant::now());
         if parked {

@@ -10,7 +10,7 @@
 mod schema;
 
 pub use playhouse_protocol::{
-    envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, NegotiationError, Negotiator, RoomId,
-    StampError, Token, TokenParseError, WireMessage, MAX_MSGPACK_DEPTH,
+    envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, Deprecation, NegotiationError, Negotiator,
+    RoomId, StampError, Sunset, SunsetError, Token, TokenParseError, WireMessage, MAX_MSGPACK_DEPTH,
 };
 pub use schema::{Schema, SchemaError};

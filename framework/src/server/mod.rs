@@ -39,7 +39,7 @@ use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::{OriginPolicy, PerIp, RateLimits};
 use crate::matchmaking::{CreateBudget, Registry, RegistryBuilder, RoomTypeInfo};
 use crate::metrics::Metrics;
-use crate::protocol::{Negotiator, Schema};
+use crate::protocol::{Negotiator, Schema, Sunset};
 use crate::room::{Room, RoomType};
 use crate::session::Sessions;
 use crate::transport;
@@ -47,6 +47,7 @@ use actix::Arbiter;
 use actix_web::{web, App, HttpServer};
 use serde::Serialize;
 use shutdown::Lifecycle;
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, AtomicUsize};
@@ -73,10 +74,25 @@ pub struct Info {
     pub protocols: Vec<String>,
     /// Schema versions served.
     pub versions: Vec<u32>,
+    /// Each version served, highest first, and whether it is deprecated.
+    pub version_status: Vec<VersionStatus>,
     /// Room types.
     pub room_types: Vec<RoomTypeInfo>,
     /// Limits a client runs into.
     pub limits: Limits,
+}
+
+/// A schema version as listed in `/info.version_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionStatus {
+    /// The schema version.
+    pub version: u32,
+    /// Still served, but going away ([`Schema::deprecate`]).
+    pub deprecated: bool,
+    /// When deprecated: the date (`YYYY-MM-DD`) after which the version may
+    /// stop being served. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
 }
 
 /// The limits listed in `/info`.
@@ -132,11 +148,20 @@ impl AppState {
         Info {
             app: c.app.clone(),
             protocols: self.negotiator.supported().iter().map(ToString::to_string).collect(),
-            versions: {
-                let mut v: Vec<u32> = self.negotiator.supported().iter().map(|t| t.version).collect();
-                v.dedup();
-                v
-            },
+            versions: self.negotiator.versions().to_vec(),
+            version_status: self
+                .negotiator
+                .versions()
+                .iter()
+                .map(|&version| {
+                    let d = self.negotiator.deprecation(version);
+                    VersionStatus {
+                        version,
+                        deprecated: d.is_some(),
+                        sunset: d.and_then(|d| d.sunset).map(|s| s.to_string()),
+                    }
+                })
+                .collect(),
             room_types: self.registry.room_types(),
             limits: Limits {
                 max_message_size: c.transport.max_message_size,
@@ -177,6 +202,8 @@ type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 pub struct Server {
     config: ServerConfig,
     registry: RegistryBuilder,
+    /// Each room type's deprecated versions (from its schema).
+    deprecations: BTreeMap<String, Vec<(u32, Sunset)>>,
     errors: Vec<String>,
     routes: Vec<Configure>,
 }
@@ -184,7 +211,13 @@ pub struct Server {
 impl Server {
     /// A server with `config` and no room types yet.
     pub fn new(config: ServerConfig) -> Self {
-        Server { config, registry: RegistryBuilder::default(), errors: Vec::new(), routes: Vec::new() }
+        Server {
+            config,
+            registry: RegistryBuilder::default(),
+            deprecations: BTreeMap::new(),
+            errors: Vec::new(),
+            routes: Vec::new(),
+        }
     }
 
     /// Adds the game's own HTTP routes (a browser client at `/`, assets...)
@@ -203,8 +236,12 @@ impl Server {
         self
     }
 
-    /// Registers room type `R`, served in every version of `schema`.
+    /// Registers room type `R`, served in every version of `schema`. The
+    /// versions the schema deprecates ([`Schema::deprecate`]) are announced
+    /// as deprecated: see there for several room types.
     pub fn room<R: Room>(mut self, spec: RoomType, schema: Schema<R::Input, R::Output>) -> Self {
+        let deprecated = schema.deprecations().filter_map(|(v, d)| Some((v, d.sunset?))).collect();
+        self.deprecations.insert(spec.name.clone(), deprecated);
         match schema.shared() {
             Ok(s) => self.registry.register::<R>(spec, s),
             Err(e) => self.errors.push(format!("room type {}: {e}", spec.name)),
@@ -254,7 +291,10 @@ impl Server {
             Some(_) => return Err(TlsError::NotBuilt.into_io()),
             None => None,
         };
-        let negotiator = Negotiator::new(config.app.clone(), versions, config.codecs.clone());
+        let negotiator = deprecate_versions(
+            Negotiator::new(config.app.clone(), versions, config.codecs.clone()),
+            self.deprecations.values().flatten().copied(),
+        );
         let n_arbiters = if config.arbiters == 0 { config::cores() } else { config.arbiters };
         let arbiters: Vec<Arbiter> = (0..n_arbiters).map(|_| Arbiter::new()).collect();
         let metrics = Arc::new(Metrics::new());
@@ -274,6 +314,7 @@ impl Server {
                 .with_max_per_user(config.max_sessions_per_user)
                 .with_metrics(metrics.clone()),
             rate: config.rate,
+            negotiator: negotiator.clone(),
         });
         let state = web::Data::new(AppState {
             negotiator,
@@ -440,6 +481,17 @@ impl BoundServer {
     }
 }
 
+/// Marks each deprecated version, with the earliest of its sunsets: a
+/// version that one room type drops is no longer offered at all.
+fn deprecate_versions(negotiator: Negotiator, marks: impl IntoIterator<Item = (u32, Sunset)>) -> Negotiator {
+    let mut earliest: BTreeMap<u32, Sunset> = BTreeMap::new();
+    for (v, sunset) in marks {
+        let e = earliest.entry(v).or_insert(sunset);
+        *e = (*e).min(sunset);
+    }
+    earliest.into_iter().fold(negotiator, |n, (v, sunset)| n.deprecate(v, sunset))
+}
+
 /// Once a second: ends parked sessions whose reconnect window has passed
 /// (rooms expire their own seats on their ticks; this frees the sessions),
 /// and forgets the create buckets that are full again.
@@ -523,5 +575,21 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         self.stop_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Codec;
+
+    #[test]
+    fn a_version_any_room_type_deprecates_is_deprecated_with_the_earliest_sunset() {
+        let d = |s: &str| s.parse::<Sunset>().unwrap();
+        let n = Negotiator::new("arena", [3, 2, 1], [Codec::Proto]);
+        let n = deprecate_versions(n, [(1, d("2027-06-30")), (2, d("2028-01-01")), (1, d("2027-03-01"))]);
+        assert_eq!(n.deprecation(1).and_then(|x| x.sunset), Some(d("2027-03-01")));
+        assert_eq!(n.deprecation(2).and_then(|x| x.sunset), Some(d("2028-01-01")));
+        assert_eq!(n.deprecation(3), None);
     }
 }

@@ -5,6 +5,7 @@
 use super::RoomRecord;
 use crate::envelope::{JoinError, Joined};
 use crate::{AuthFailure, ClientError, Event};
+use playhouse_protocol::{Sunset, Token};
 use std::time::Duration;
 
 /// A room got back after a new session.
@@ -101,6 +102,20 @@ pub enum ReconnectEvent {
         status: u16,
         /// The server's words.
         body: String,
+    },
+    /// The server deprecated the schema version this client negotiated: it
+    /// is still served, until `sunset`, after which a client that speaks
+    /// nothing newer may be refused. Show the player an "update the game"
+    /// notice. Raised once after connecting, and again only if a later
+    /// connection negotiates another deprecated token or sunset (a
+    /// failover to a server with other versions). The connection is
+    /// unchanged; the client logs it once as a warning too.
+    Deprecated {
+        /// The negotiated token, e.g. `arena.v1.msgpack`.
+        protocol: Token,
+        /// The date (`YYYY-MM-DD`) after which the version may stop being
+        /// served (`None` if the server named none).
+        sunset: Option<Sunset>,
     },
     /// The automatic refresh could not get a token from the source
     /// ([`crate::ClientAuth`]); it is tried again, halfway to the expiry.

@@ -45,6 +45,8 @@
 //!         ReconnectEvent::Reconnecting { attempt, .. } => println!("reconnecting… ({attempt})"),
 //!         ReconnectEvent::Resumed { .. } => println!("back"),
 //!         ReconnectEvent::NewSession { rejoined, .. } => println!("new session, {} rooms rejoined", rejoined.len()),
+//!         ReconnectEvent::Deprecated { sunset, .. } => println!("please update: this version ends {sunset:?}"),
+//!         ReconnectEvent::AuthRefreshFailed { .. } => {}
 //!         stop => {
 //!             println!("disconnected: {stop:?}"); // Replaced, GaveUp or Closed: the client has stopped
 //!             break;
@@ -76,7 +78,7 @@ pub use rooms::{JoinedBy, RejoinStep, RoomMemory, RoomRecord};
 use crate::envelope::{Authenticated, Joined, LeaveReason, Left};
 use crate::{Client, ClientError, Event, ResumeOutcome};
 use credentials::{credential, fresh_token};
-use playhouse_protocol::{Codec, Token, WireMessage};
+use playhouse_protocol::{Codec, Deprecation, Token, WireMessage};
 use rooms::rejoin;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -118,6 +120,10 @@ pub struct ReconnectingClient {
     authenticated: Option<Authenticated>,
     /// The automatic refresh of the live connection's credential.
     refresh: RefreshPlan,
+    /// The deprecated token the game was last told about
+    /// ([`ReconnectEvent::Deprecated`]); `None` once a connection's
+    /// version is not deprecated.
+    announced: Option<(Token, Deprecation)>,
 }
 
 impl std::fmt::Debug for ReconnectingClient {
@@ -185,8 +191,11 @@ impl ReconnectingClient {
             shutdown_hint: None,
             authenticated: None,
             refresh: RefreshPlan::default(),
+            announced: None,
         };
+        let notice = client.deprecation_notice(&conn);
         client.attach(conn, index, 0);
+        client.queue.extend(notice);
         Ok(client)
     }
 
@@ -278,10 +287,16 @@ impl ReconnectingClient {
                         Ok(Ok(back)) => {
                             self.rooms = back.rooms;
                             let authenticated = back.conn.authenticated().cloned();
+                            let notice = self.deprecation_notice(&back.conn);
                             self.attach(back.conn, attempt.url, back.acked);
-                            // Each connection's Authenticated, then how the session came back.
-                            let Some(a) = authenticated else { return Ok(back.event) };
+                            // Each connection's Authenticated, then how the
+                            // session came back, then a new deprecation.
+                            let Some(a) = authenticated else {
+                                self.queue.extend(notice);
+                                return Ok(back.event);
+                            };
                             self.queue.push_back(back.event);
+                            self.queue.extend(notice);
                             return Ok(ReconnectEvent::Server(Event::Authenticated(a)));
                         }
                         Ok(Err(e)) => {
@@ -427,6 +442,12 @@ impl ReconnectingClient {
         self.token.codec
     }
 
+    /// Whether the server deprecated the version negotiated on the last
+    /// connection, and until when (see [`ReconnectEvent::Deprecated`]).
+    pub fn deprecation(&self) -> Option<Deprecation> {
+        self.announced.as_ref().map(|(_, d)| *d)
+    }
+
     /// The rooms the client is in, and how it got into each.
     pub fn rooms(&self) -> &[RoomRecord] {
         self.rooms.records()
@@ -438,6 +459,21 @@ impl ReconnectingClient {
             Phase::Reconnecting { .. } => Err(ReconnectError::Reconnecting),
             Phase::Stopped(why) => Err(ReconnectError::Stopped(why.clone())),
         }
+    }
+
+    /// The [`ReconnectEvent::Deprecated`] for `conn`, if its version is
+    /// deprecated and the game has not been told about this token and
+    /// sunset yet (logged as a warning, once).
+    fn deprecation_notice(&mut self, conn: &Client) -> Option<ReconnectEvent> {
+        let now = conn.deprecation().map(|d| (conn.protocol().clone(), d));
+        if now == self.announced {
+            return None;
+        }
+        self.announced = now.clone();
+        let (protocol, d) = now?;
+        let sunset = d.sunset.map_or_else(|| "no date given".to_string(), |s| s.to_string());
+        tracing::warn!(%protocol, %sunset, "the server deprecated this protocol version: update the client before the sunset");
+        Some(ReconnectEvent::Deprecated { protocol, sunset: d.sunset })
     }
 
     /// Makes `conn` (to URL `index`) the live connection.

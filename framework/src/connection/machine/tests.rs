@@ -5,11 +5,11 @@
 use super::*;
 use crate::auth::{AuthConfig, AuthError, Authenticator, Identity};
 use crate::connection::{Action, Refusal};
+use crate::connection::{Creator, Matchmaker};
 use crate::protocol::envelope::{
     client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Input, Join, JoinOrCreate, Resume,
 };
 use crate::protocol::Codec;
-use crate::connection::{Creator, Matchmaker};
 use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
@@ -121,6 +121,7 @@ impl World {
             live: LiveConnections::new(),
             sessions: Sessions::new(SessionConfig::default(), Default::default()).with_max_per_user(max_per_user),
             rate: RateLimits::default(),
+            negotiator: Negotiator::new("arena", vec![2], vec![Codec::Proto]),
         });
         World { shared, rooms, next: 1 }
     }
