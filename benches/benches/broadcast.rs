@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 100;
 
 /// A realistic arena state: 20 moving players with names and scores.
-fn arena_state(tick: u64) -> v2::Output {
+fn arena_state(tick: u64) -> v2::State {
     let players = (0..20u32)
         .map(|i| {
             let t = tick as f32 * 0.033 + i as f32;
@@ -42,15 +42,15 @@ fn arena_state(tick: u64) -> v2::Output {
             }
         })
         .collect();
-    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })) }
+    v2::State { players, ..Default::default() }
 }
 
 /// A room that broadcasts the arena state every tick.
 struct Broadcaster;
 
 impl Room for Broadcaster {
-    type Input = v2::Input;
-    type Output = v2::Output;
+    type Wire = (v2::Input, v2::State, v2::Event);
+    type Options = Options;
     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
         Ok(Broadcaster)
     }
@@ -125,7 +125,7 @@ fn bench(c: &mut Criterion) {
             let now = Instant::now();
             for (i, o) in boxes.iter().enumerate() {
                 let mut payload = Vec::new();
-                schema.encode_output(2, Codec::Proto, &out, &mut payload).expect("encodes");
+                schema.encode_state(2, Codec::Proto, &out, &mut payload).expect("encodes");
                 let acks = vec![InputAck { client: i as u32 + 1, seq: 0 }];
                 let state = State { room: room_id.to_string(), tick, acks, payload: payload.into() };
                 let frame =

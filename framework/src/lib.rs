@@ -39,7 +39,7 @@ pub mod transport;
 
 /// The names a studio needs to write and serve a room.
 pub mod prelude {
-    pub use crate::protocol::{Codec, Schema};
+    pub use crate::protocol::{Codec, Schema, WireTypes};
     pub use crate::room::{Client, ClientId, LeaveReason, Options, Reject, Room, RoomContext, RoomType};
     pub use crate::server::{BoundServer, RunningServer, Server, ServerConfig};
 }

@@ -57,5 +57,5 @@ pub fn server(config: ServerConfig) -> Server {
 /// [`server`] with another arena room type (e.g. a shorter
 /// `reconnect_window`, see `arena --reconnect-window`).
 pub fn server_with(config: ServerConfig, room_type: RoomType) -> Server {
-    Server::new(config).room::<Arena>(room_type, schema()).configure(web::routes)
+    Server::new(config).room_with_schema::<Arena>(room_type, schema()).configure(web::routes)
 }

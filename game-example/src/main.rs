@@ -72,8 +72,8 @@ struct Args {
     /// `Shutdown` notice and close 1001 before exiting anyway.
     #[arg(long, default_value_t = 10)]
     drain_timeout: u64,
-    /// Seconds a lost connection's session (and its arena seat) waits for
-    /// the client to resume it; 0 disables resume.
+    /// Seconds a lost connection's arena seat (and so its session) waits
+    /// for the client to resume it; 0: a dropped player leaves at once.
     #[arg(long, default_value_t = 20)]
     reconnect_window: u64,
     /// Most connections from one client address (HTTP 429 past it; 0: no cap).
@@ -154,8 +154,6 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     config.max_connections = args.max_connections;
     config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
     config.drain_timeout = Duration::from_secs(args.drain_timeout);
-    let window = Duration::from_secs(args.reconnect_window);
-    config.session.reconnect_window = window;
     config.max_connections_per_ip = args.max_connections_per_ip;
     config.session.max_parked_per_address = args.max_parked_per_address;
     config.max_rooms = args.max_rooms;
@@ -166,7 +164,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsConfig::new(cert.clone(), key.clone()));
     }
-    Ok((config, arena::room_type().reconnect_window(window)))
+    Ok((config, arena::room_type().reconnect_window(Duration::from_secs(args.reconnect_window))))
 }
 
 #[actix_web::main]
@@ -195,13 +193,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reconnect_window_sets_the_session_and_the_room_window() {
+    fn reconnect_window_sets_the_room_window() {
         let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup");
-        let (config, room) = parse(&["arena"]);
-        assert_eq!(config.session.reconnect_window, Duration::from_secs(20));
+        let (_, room) = parse(&["arena"]);
         assert_eq!(room.reconnect_window, Duration::from_secs(20));
-        let (config, room) = parse(&["arena", "--reconnect-window", "2"]);
-        assert_eq!(config.session.reconnect_window, Duration::from_secs(2));
+        let (_, room) = parse(&["arena", "--reconnect-window", "2"]);
         assert_eq!(room.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.name, "arena");
     }

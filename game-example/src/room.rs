@@ -3,29 +3,42 @@
 //! produced reliably (`broadcast`), then the whole state (`broadcast_state`,
 //! latest wins, with the tick and input acks).
 //!
-//! Options: `seed` (on the create, u64: the room's RNG seed, for
-//! reproducible games; random otherwise) and `name` (on every join, at most
-//! 24 characters; default `player<id>`).
+//! Options ([`ArenaOptions`]): `seed` (on the create, u64: the room's RNG
+//! seed, for reproducible games; random otherwise) and `name` (on every
+//! join, at most 24 characters; default `player<id>`).
 
 use crate::proto::v2;
 use crate::schema;
 use crate::sim::{Sim, MAX_NAME_CHARS};
 use playhouse::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The arena room.
-#[derive(Debug)]
+/// The arena room. Its snapshot (serde, MessagePack) is the seed and the
+/// whole simulation, so a crashed room resumes the match where the last
+/// snapshot left it instead of starting over.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Arena {
-    sim: Sim,
     seed: u64,
+    sim: Sim,
     /// The state message, its vectors reused from tick to tick.
-    out: v2::Output,
+    #[serde(skip)]
+    state: v2::State,
+}
+
+/// The join options.
+#[derive(Debug, Default, Deserialize)]
+pub struct ArenaOptions {
+    /// The room's RNG seed (read on the create; absent: random).
+    pub seed: Option<u64>,
+    /// The player's name (absent or empty: `player<id>`).
+    pub name: Option<String>,
 }
 
 impl Arena {
     /// A room around a fresh simulation seeded with `seed`.
     pub fn new(seed: u64) -> Arena {
-        Arena { sim: Sim::new(seed), seed, out: v2::Output { kind: Some(v2::output::Kind::State(Default::default())) } }
+        Arena { sim: Sim::new(seed), seed, state: v2::State::default() }
     }
 
     /// The simulation.
@@ -40,23 +53,15 @@ impl Arena {
 
     fn flush_events(&mut self, ctx: &mut RoomContext<Self>) {
         for e in self.sim.take_events() {
-            ctx.broadcast(&schema::event(e));
+            ctx.broadcast(&schema::event_message(e));
         }
-    }
-}
-
-/// The `seed` option: absent → random; not a u64 → refused.
-pub fn seed_option(options: &Options) -> Result<u64, Reject> {
-    match options.get("seed") {
-        None => Ok(rand::random()),
-        Some(s) => s.trim().parse().map_err(|_| Reject::new(format!("seed must be an unsigned integer, not {s:?}"))),
     }
 }
 
 /// The `name` option: absent or empty → `player<id>`; longer than 24
 /// characters → refused.
-pub fn name_option(options: &Options, id: ClientId) -> Result<String, Reject> {
-    match options.get("name").map(|n| n.trim()) {
+pub fn player_name(name: Option<&str>, id: ClientId) -> Result<String, Reject> {
+    match name.map(str::trim) {
         None | Some("") => Ok(format!("player{id}")),
         Some(n) if n.chars().count() > MAX_NAME_CHARS => {
             Err(Reject::new(format!("name longer than {MAX_NAME_CHARS} characters")))
@@ -67,16 +72,15 @@ pub fn name_option(options: &Options, id: ClientId) -> Result<String, Reject> {
 }
 
 impl Room for Arena {
-    type Input = v2::Input;
-    type Output = v2::Output;
+    type Wire = (v2::Input, v2::State, v2::Event);
+    type Options = ArenaOptions;
 
-    fn on_create(_ctx: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject> {
-        Ok(Arena::new(seed_option(options)?))
+    fn on_create(_ctx: &mut RoomContext<Self>, options: &ArenaOptions) -> Result<Self, Reject> {
+        Ok(Arena::new(options.seed.unwrap_or_else(rand::random)))
     }
 
-    fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
-        let name = name_option(options, client.id)?;
-        self.sim.add_player(client.id, name);
+    fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &ArenaOptions) -> Result<(), Reject> {
+        self.sim.add_player(client.id, player_name(options.name.as_deref(), client.id)?);
         self.flush_events(ctx);
         Ok(())
     }
@@ -88,10 +92,8 @@ impl Room for Arena {
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration) {
         self.sim.step(dt);
         self.flush_events(ctx);
-        if let Some(v2::output::Kind::State(s)) = self.out.kind.as_mut() {
-            schema::fill_state(&self.sim, s);
-        }
-        ctx.broadcast_state(&self.out);
+        schema::fill_state(&self.sim, &mut self.state);
+        ctx.broadcast_state(&self.state);
     }
 
     /// A player whose connection dropped stands still (no move, no fire)
@@ -105,25 +107,25 @@ impl Room for Arena {
         self.flush_events(ctx);
     }
 
-    /// The whole simulation (MessagePack), so a crashed room resumes the
-    /// match where the last snapshot left it instead of starting over.
-    fn snapshot(&self) -> Option<Vec<u8>> {
-        rmp_serde::to_vec(&(self.seed, &self.sim)).ok()
-    }
-
-    fn restore(_ctx: &mut RoomContext<Self>, snapshot: &[u8]) -> Result<Self, Reject> {
-        let (seed, sim): (u64, Sim) =
-            rmp_serde::from_slice(snapshot).map_err(|e| Reject::new(format!("bad snapshot: {e}")))?;
-        Ok(Arena { sim, seed, out: v2::Output { kind: Some(v2::output::Kind::State(Default::default())) } })
-    }
+    playhouse::serde_snapshots!();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use playhouse::room::parse_options;
+
     fn opts(pairs: &[(&str, &str)]) -> Options {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn name_option(options: &Options, id: ClientId) -> Result<String, Reject> {
+        player_name(parse_options::<ArenaOptions>(options)?.name.as_deref(), id)
+    }
+
+    fn seed_option(options: &Options) -> Result<u64, Reject> {
+        Ok(parse_options::<ArenaOptions>(options)?.seed.unwrap_or_else(rand::random))
     }
 
     #[test]

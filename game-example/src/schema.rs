@@ -92,16 +92,14 @@ pub fn state(sim: &Sim) -> v2::Output {
     v2::Output { kind: Some(v2::output::Kind::State(s)) }
 }
 
+/// A simulation event as the room's v2 message.
+pub fn event_message(e: sim::Event) -> v2::Event {
+    v2::Event { text: e.text, kind: event_kind(e.kind) as i32, actor: e.actor, target: e.target }
+}
+
 /// A simulation event as a v2 output.
 pub fn event(e: sim::Event) -> v2::Output {
-    v2::Output {
-        kind: Some(v2::output::Kind::Event(v2::Event {
-            text: e.text,
-            kind: event_kind(e.kind) as i32,
-            actor: e.actor,
-            target: e.target,
-        })),
-    }
+    v2::Output { kind: Some(v2::output::Kind::Event(event_message(e))) }
 }
 
 /// The v1 shape of a v2 state.
@@ -138,14 +136,29 @@ pub fn output_to_v1(o: &v2::Output) -> v1::Output {
 /// that still speak it are told so in `Welcome`, and `/info` lists it).
 pub const V1_SUNSET: &str = "2027-06-30";
 
-/// The arena schema: v2 (current) and v1 through an adapter, deprecated
-/// until [`V1_SUNSET`].
-pub fn schema() -> Schema<v2::Input, v2::Output> {
+/// The arena schema: the room speaks `v2::State` and `v2::Event`; on the
+/// wire both stay wrapped in the version's `Output` oneof (what the web
+/// client, the JS SDK and the bots decode), the wrapping done here, once.
+/// v2 is current; v1 is served through an adapter, deprecated until
+/// [`V1_SUNSET`].
+pub fn schema() -> Schema<(v2::Input, v2::State, v2::Event)> {
     Schema::new()
-        .current(2)
-        .version(1, input_from_v1, output_to_v1)
+        .version(
+            2,
+            |i: v2::Input| i,
+            |s: &v2::State| v2::Output { kind: Some(v2::output::Kind::State(s.clone())) },
+            |e: &v2::Event| v2::Output { kind: Some(v2::output::Kind::Event(e.clone())) },
+        )
+        .and_then(|s| {
+            s.version(
+                1,
+                input_from_v1,
+                |s: &v2::State| v1::Output { kind: Some(v1::output::Kind::State(state_to_v1(s))) },
+                |e: &v2::Event| v1::Output { kind: Some(v1::output::Kind::Event(v1::Event { text: e.text.clone() })) },
+            )
+        })
         .and_then(|s| s.deprecate(1, V1_SUNSET))
-        .unwrap_or_else(|e| unreachable!("v1 is added once, with a valid sunset: {e}"))
+        .unwrap_or_else(|e| unreachable!("each version is added once, with a valid sunset: {e}"))
 }
 
 #[cfg(test)]
@@ -225,7 +238,9 @@ mod tests {
             let sim_in = input_from_v2(&cur);
             assert_eq!((sim_in.move_x, sim_in.move_y, sim_in.sprint, sim_in.fire), (1, -1, false, true));
             let mut buf = Vec::new();
-            schema.encode_output(1, codec, &state(&sample()), &mut buf).expect("encodes");
+            let mut s = v2::State::default();
+            fill_state(&sample(), &mut s);
+            schema.encode_state(1, codec, &s, &mut buf).expect("encodes");
             let back: v1::Output = codec.decode(&buf).expect("v1 decodes");
             assert!(matches!(back.kind, Some(v1::output::Kind::State(s)) if s.players.len() == 2));
         }

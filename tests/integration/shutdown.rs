@@ -20,13 +20,13 @@ struct Ledger {
     inputs: u32,
 }
 
-fn event(text: String) -> v2::Output {
-    v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })) }
+fn event(text: String) -> v2::Event {
+    v2::Event { text, ..Default::default() }
 }
 
 impl Room for Ledger {
-    type Input = v2::Input;
-    type Output = v2::Output;
+    type Wire = (v2::Input, v2::State, v2::Event);
+    type Options = Options;
 
     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
         Ok(Ledger { inputs: 0 })
@@ -50,8 +50,8 @@ fn start_with_ledger(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> 
         let mut c = test_config();
         tweak(&mut c);
         arena::server(c)
-            .room::<Ledger>(RoomType::new("ledger", 1), arena::schema())
-            .room::<Probe>(RoomType::new("probe", 60), arena::schema())
+            .room_with_schema::<Ledger>(RoomType::new("ledger", 1), arena::schema())
+            .room_with_schema::<Probe>(RoomType::new("probe", 60), arena::schema())
     };
     BoundServer::spawn(build, "127.0.0.1:0".parse().expect("literal address")).expect("server starts")
 }

@@ -41,8 +41,8 @@ pub struct Probe {
 }
 
 impl Room for Probe {
-    type Input = v2::Input;
-    type Output = v2::Output;
+    type Wire = (v2::Input, v2::State, v2::Event);
+    type Options = Options;
 
     fn on_create(_: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject> {
         let n = options.get("state_bytes").and_then(|v| v.parse().ok()).unwrap_or(0usize);
@@ -76,9 +76,7 @@ impl Room for Probe {
     fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &Options) -> Result<(), Reject> {
         if let Some(user) = &client.user {
             let text = format!("user {} is client {}", user, client.id);
-            ctx.broadcast(&v2::Output {
-                kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })),
-            });
+            ctx.broadcast(&v2::Event { text, ..Default::default() });
         }
         if options.contains_key("deny") {
             return Err(Reject::new("denied by test"));
@@ -91,7 +89,7 @@ impl Room for Probe {
 
     fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: v2::Input) {
         let text = format!("input {client} {seq} {}", input.move_x);
-        ctx.broadcast(&v2::Output { kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })) });
+        ctx.broadcast(&v2::Event { text, ..Default::default() });
     }
 
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
@@ -104,9 +102,7 @@ impl Room for Probe {
         if self.chatter {
             self.chat += 1;
             let text = format!("chat {}", self.chat);
-            ctx.broadcast(&v2::Output {
-                kind: Some(v2::output::Kind::Event(v2::Event { text, ..Default::default() })),
-            });
+            ctx.broadcast(&v2::Event { text, ..Default::default() });
         }
         let players = if self.presence {
             let ids: Vec<ClientId> = ctx.clients().map(|c| c.id).collect();
@@ -114,9 +110,7 @@ impl Room for Probe {
         } else {
             vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }]
         };
-        ctx.broadcast_state(&v2::Output {
-            kind: Some(v2::output::Kind::State(v2::State { players, ..Default::default() })),
-        });
+        ctx.broadcast_state(&v2::State { players, ..Default::default() });
     }
 }
 
@@ -142,12 +136,18 @@ pub fn start(tweak: impl FnOnce(&mut ServerConfig) + Send + 'static) -> RunningS
         let mut c = test_config();
         tweak(&mut c);
         arena::server(c)
-            .room::<Probe>(RoomType::new("probe", 60).max_clients(4), arena::schema())
-            .room::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
-            .room::<Probe>(RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)), arena::schema())
-            .room::<Probe>(RoomType::new("fleeting", 30).reconnect_window(Duration::from_millis(300)), arena::schema())
-            .room::<Probe>(RoomType::new("narrow", 30).inbox_capacity(4), arena::schema())
-            .room::<Probe>(
+            .room_with_schema::<Probe>(RoomType::new("probe", 60).max_clients(4), arena::schema())
+            .room_with_schema::<Probe>(RoomType::new("probe30", 30).max_clients(64), arena::schema())
+            .room_with_schema::<Probe>(
+                RoomType::new("brief", 30).empty_timeout(Duration::from_millis(200)),
+                arena::schema(),
+            )
+            .room_with_schema::<Probe>(
+                RoomType::new("fleeting", 30).reconnect_window(Duration::from_millis(300)),
+                arena::schema(),
+            )
+            .room_with_schema::<Probe>(RoomType::new("narrow", 30).inbox_capacity(4), arena::schema())
+            .room_with_schema::<Probe>(
                 RoomType::new("scarce", 30).max_rooms(1).empty_timeout(Duration::from_millis(200)),
                 arena::schema(),
             )

@@ -43,8 +43,8 @@ struct Fanout {
 static STATE_BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 impl Room for Fanout {
-    type Input = Input;
-    type Output = Tick;
+    type Wire = (Input, Tick, Tick);
+    type Options = Options;
 
     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
         Ok(Fanout { filler: fanout::filler(STATE_BYTES.get().copied().unwrap_or(0)) })
@@ -78,7 +78,7 @@ async fn main() -> std::io::Result<()> {
     // creates 100 rooms from it within a second.
     config.max_connections_per_ip = 0;
     config.create_budget.per_address = playhouse::matchmaking::Allowance::UNLIMITED;
-    let server = Server::new(config).room::<Fanout>(spec, Schema::<Input, Tick>::new().current(1)).bind(&args.addr)?;
+    let server = Server::new(config).room::<Fanout>(spec).bind(&args.addr)?;
     let mut out = std::io::stdout();
     writeln!(out, "{} {}", fanout::LISTENING, server.local_addr())?;
     out.flush()?;

@@ -83,8 +83,8 @@ pub fn input_payload(data: &[u8]) {
 }
 
 /// The arena schema (v2 current, v1 through an adapter), as `arena` serves it.
-fn schema() -> &'static Schema<v2::Input, v2::Output> {
-    static SCHEMA: OnceLock<Schema<v2::Input, v2::Output>> = OnceLock::new();
+fn schema() -> &'static Schema<(v2::Input, v2::Output, v2::Output)> {
+    static SCHEMA: OnceLock<Schema<(v2::Input, v2::Output, v2::Output)>> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         Schema::new()
             .current(2)
@@ -98,6 +98,7 @@ fn schema() -> &'static Schema<v2::Input, v2::Output> {
                     aim_y: i.aim_y,
                     sprint: false,
                 },
+                |_: &v2::Output| v1::Output::default(),
                 |_: &v2::Output| v1::Output::default(),
             )
             .expect("v1 is defined once")

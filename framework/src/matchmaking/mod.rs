@@ -127,7 +127,7 @@ trait RoomFactory: Send + Sync {
 
 struct Factory<R: Room> {
     spec: RoomType,
-    schema: Arc<Schema<R::Input, R::Output>>,
+    schema: Arc<Schema<R::Wire>>,
 }
 
 impl<R: Room> RoomFactory for Factory<R> {
@@ -180,7 +180,7 @@ pub struct RegistryBuilder {
 impl RegistryBuilder {
     /// Registers room type `R` under `spec.name` (a later registration of the
     /// same name replaces the earlier one).
-    pub fn register<R: Room>(&mut self, spec: RoomType, schema: Arc<Schema<R::Input, R::Output>>) {
+    pub fn register<R: Room>(&mut self, spec: RoomType, schema: Arc<Schema<R::Wire>>) {
         self.types.insert(spec.name.clone(), Arc::new(Factory::<R> { spec, schema }));
     }
 

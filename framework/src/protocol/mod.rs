@@ -13,4 +13,4 @@ pub use playhouse_protocol::{
     envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, Deprecation, NegotiationError, Negotiator,
     RoomId, StampError, Sunset, SunsetError, Token, TokenParseError, WireMessage, MAX_MSGPACK_DEPTH,
 };
-pub use schema::{Schema, SchemaError};
+pub use schema::{Schema, SchemaError, WireTypes};

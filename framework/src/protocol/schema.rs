@@ -1,22 +1,44 @@
 //! A game's schema across versions: how a connection of version N turns
 //! wire bytes into the room's one current `Input` type, and the room's
-//! `Output` into wire bytes of version N.
+//! `State` and `Message` into wire bytes of version N.
 //!
 //! Room code sees only the current types; each older version is served by an
 //! adapter at the edge (convert on decode, convert on encode), so supporting
-//! v1 beside v2 costs one pair of conversion functions, not a second room.
+//! v1 beside v2 costs one conversion function per type, not a second room.
+//! A game with one version whose room types are the wire types needs no
+//! schema at all (`Server::room` builds [`Schema::single`]).
 
 use super::{Codec, CodecError, Deprecation, Sunset, SunsetError, WireMessage};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// The three types a room speaks: what clients send (`Input`), the state it
+/// sends every tick (`State`, latest wins) and its reliable messages
+/// (`Message`). Implemented for the tuple `(Input, State, Message)`, which
+/// is what a room names as its `Room::Wire`.
+pub trait WireTypes: Send + 'static {
+    /// The decoded client input.
+    type Input: Send + 'static;
+    /// A state snapshot.
+    type State: Send + 'static;
+    /// A reliable message.
+    type Message: Send + 'static;
+}
+
+impl<I: Send + 'static, S: Send + 'static, M: Send + 'static> WireTypes for (I, S, M) {
+    type Input = I;
+    type State = S;
+    type Message = M;
+}
+
 type DecodeFn<I> = dyn Fn(Codec, &[u8]) -> Result<I, CodecError> + Send + Sync;
 type EncodeFn<O> = dyn Fn(Codec, &O, &mut Vec<u8>) -> Result<(), CodecError> + Send + Sync;
 
-struct Adapter<I, O> {
+struct Adapter<W: WireTypes> {
     version: u32,
-    decode: Box<DecodeFn<I>>,
-    encode: Box<EncodeFn<O>>,
+    decode: Box<DecodeFn<W::Input>>,
+    state: Box<EncodeFn<W::State>>,
+    message: Box<EncodeFn<W::Message>>,
 }
 
 /// An error building a schema.
@@ -37,17 +59,23 @@ pub enum SchemaError {
     Sunset(#[from] SunsetError),
 }
 
-/// The versions of a game's schema, from wire types to the room's `I`/`O`.
+/// The versions of a game's schema, from wire types to the room's
+/// [`WireTypes`] `W` (the tuple `(Input, State, Message)`).
 ///
 /// ```
 /// use playhouse::protocol::{Codec, Schema};
 /// use playhouse_testkit::probe::{v1, v2};
 ///
-/// let schema = Schema::<v2::Input, v2::Output>::new()
-///     .current(2)
+/// let schema = Schema::<(v2::Input, v2::State, v2::Event)>::new()
+///     .version(2,
+///         |i: v2::Input| i,
+///         |s: &v2::State| v2::Output { kind: Some(v2::output::Kind::State(s.clone())) },
+///         |e: &v2::Event| v2::Output { kind: Some(v2::output::Kind::Event(e.clone())) })
+///     .unwrap()
 ///     .version(1,
 ///         |i: v1::Input| v2::Input { move_x: i.move_x, move_y: i.move_y, ..Default::default() },
-///         |o: &v2::Output| v1::Output::default())
+///         |_: &v2::State| v1::Output::default(),
+///         |_: &v2::Event| v1::Output::default())
 ///     .unwrap();
 /// assert_eq!(schema.versions(), vec![2, 1]);
 /// let bytes = Codec::Proto.encode_to_vec(&v1::Input { move_x: 1, ..Default::default() }).unwrap();
@@ -57,44 +85,57 @@ pub enum SchemaError {
 ///
 /// A version on its way out is marked with [`Schema::deprecate`]: still
 /// served, but `Welcome` tells its clients and `/info` lists its sunset.
-pub struct Schema<I, O> {
-    adapters: Vec<Adapter<I, O>>,
+pub struct Schema<W: WireTypes> {
+    adapters: Vec<Adapter<W>>,
     deprecations: BTreeMap<u32, Deprecation>,
 }
 
-impl<I, O> Default for Schema<I, O> {
+impl<W: WireTypes> Default for Schema<W> {
     fn default() -> Self {
         Schema { adapters: Vec::new(), deprecations: BTreeMap::new() }
     }
 }
 
-impl<I: 'static, O: 'static> Schema<I, O> {
+impl<W: WireTypes> Schema<W>
+where
+    W::Input: WireMessage,
+    W::State: WireMessage,
+    W::Message: WireMessage,
+{
+    /// The schema of a game with one version (v1) whose wire types are the
+    /// room's own types.
+    pub fn single() -> Self {
+        Self::new().current(1)
+    }
+
+    /// Adds version `v` whose wire types are the room's types themselves.
+    pub fn current(mut self, v: u32) -> Self {
+        self.push(Adapter {
+            version: v,
+            decode: Box::new(|codec, bytes| codec.decode::<W::Input>(bytes)),
+            state: Box::new(|codec, out, buf| codec.encode(out, buf)),
+            message: Box::new(|codec, out, buf| codec.encode(out, buf)),
+        });
+        self
+    }
+}
+
+impl<W: WireTypes> Schema<W> {
     /// An empty schema; add versions with [`Schema::current`] and [`Schema::version`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds version `v` whose wire types are `I` and `O` themselves.
-    pub fn current(mut self, v: u32) -> Self
-    where
-        I: WireMessage,
-        O: WireMessage,
-    {
-        self.push(Adapter {
-            version: v,
-            decode: Box::new(|codec, bytes| codec.decode::<I>(bytes)),
-            encode: Box::new(|codec, out, buf| codec.encode(out, buf)),
-        });
-        self
-    }
-
-    /// Adds version `v` with wire types `WI`/`WO` and conversions to and from
-    /// the current types. Fails if `v` is already defined.
-    pub fn version<WI: WireMessage, WO: WireMessage>(
+    /// Adds version `v` with wire types `WI`/`WS`/`WM` and conversions to
+    /// and from the room's types (`WS` and `WM` may be the same wire type,
+    /// e.g. a `oneof` the existing clients decode: the conversion wraps).
+    /// Fails if `v` is already defined.
+    pub fn version<WI: WireMessage, WS: WireMessage, WM: WireMessage>(
         mut self,
         v: u32,
-        input: impl Fn(WI) -> I + Send + Sync + 'static,
-        output: impl Fn(&O) -> WO + Send + Sync + 'static,
+        input: impl Fn(WI) -> W::Input + Send + Sync + 'static,
+        state: impl Fn(&W::State) -> WS + Send + Sync + 'static,
+        message: impl Fn(&W::Message) -> WM + Send + Sync + 'static,
     ) -> Result<Self, SchemaError> {
         if self.adapters.iter().any(|a| a.version == v) {
             return Err(SchemaError::DuplicateVersion(v));
@@ -102,7 +143,8 @@ impl<I: 'static, O: 'static> Schema<I, O> {
         self.push(Adapter {
             version: v,
             decode: Box::new(move |codec, bytes| codec.decode::<WI>(bytes).map(&input)),
-            encode: Box::new(move |codec, out, buf| codec.encode(&output(out), buf)),
+            state: Box::new(move |codec, out, buf| codec.encode(&state(out), buf)),
+            message: Box::new(move |codec, out, buf| codec.encode(&message(out), buf)),
         });
         Ok(self)
     }
@@ -123,17 +165,23 @@ impl<I: 'static, O: 'static> Schema<I, O> {
     /// use playhouse::protocol::{Schema, SchemaError};
     /// use playhouse_testkit::probe::{v1, v2};
     ///
-    /// let schema = Schema::<v2::Input, v2::Output>::new()
+    /// type Wire = (v2::Input, v2::State, v2::Event);
+    /// let schema = Schema::<Wire>::new()
     ///     .current(2)
-    ///     .version(1, |i: v1::Input| v2::Input { move_x: i.move_x, ..Default::default() }, |_: &v2::Output| v1::Output::default())?
+    ///     .version(
+    ///         1,
+    ///         |i: v1::Input| v2::Input { move_x: i.move_x, ..Default::default() },
+    ///         |_: &v2::State| v1::State::default(),
+    ///         |e: &v2::Event| v1::Event { text: e.text.clone() },
+    ///     )?
     ///     .deprecate(1, "2027-06-30")?;
     /// assert_eq!(schema.deprecation(1).and_then(|d| d.sunset).unwrap().to_string(), "2027-06-30");
-    /// assert!(matches!(Schema::<v2::Input, v2::Output>::new().current(2).deprecate(2, "2027-02-30"), Err(SchemaError::Sunset(_))));
+    /// assert!(matches!(Schema::<Wire>::new().current(2).deprecate(2, "2027-02-30"), Err(SchemaError::Sunset(_))));
     /// # Ok::<(), SchemaError>(())
     /// ```
     pub fn deprecate(mut self, v: u32, sunset: &str) -> Result<Self, SchemaError> {
         let sunset: Sunset = sunset.parse()?;
-        if self.adapter(v).is_none() {
+        if self.adapter(v).is_err() {
             return Err(SchemaError::UnknownVersion(v));
         }
         self.deprecations.insert(v, Deprecation::until(sunset));
@@ -150,7 +198,7 @@ impl<I: 'static, O: 'static> Schema<I, O> {
         self.deprecations.iter().map(|(v, d)| (*v, d))
     }
 
-    fn push(&mut self, a: Adapter<I, O>) {
+    fn push(&mut self, a: Adapter<W>) {
         self.adapters.retain(|x| x.version != a.version);
         self.adapters.push(a);
         self.adapters.sort_by_key(|a| std::cmp::Reverse(a.version));
@@ -161,25 +209,24 @@ impl<I: 'static, O: 'static> Schema<I, O> {
         self.adapters.iter().map(|a| a.version).collect()
     }
 
-    fn adapter(&self, v: u32) -> Option<&Adapter<I, O>> {
-        self.adapters.iter().find(|a| a.version == v)
+    fn adapter(&self, v: u32) -> Result<&Adapter<W>, CodecError> {
+        self.adapters.iter().find(|a| a.version == v).ok_or(CodecError::UnknownVersion(v))
     }
 
     /// Decodes a payload of version `v`. An unknown version is a decode error
     /// (the negotiator never lets one through).
-    pub fn decode_input(&self, v: u32, codec: Codec, bytes: &[u8]) -> Result<I, CodecError> {
-        match self.adapter(v) {
-            Some(a) => (a.decode)(codec, bytes),
-            None => Err(CodecError::UnknownVersion(v)),
-        }
+    pub fn decode_input(&self, v: u32, codec: Codec, bytes: &[u8]) -> Result<W::Input, CodecError> {
+        (self.adapter(v)?.decode)(codec, bytes)
     }
 
-    /// Appends the encoding of `out` in version `v` to `buf`.
-    pub fn encode_output(&self, v: u32, codec: Codec, out: &O, buf: &mut Vec<u8>) -> Result<(), CodecError> {
-        match self.adapter(v) {
-            Some(a) => (a.encode)(codec, out, buf),
-            None => Err(CodecError::UnknownVersion(v)),
-        }
+    /// Appends the encoding of the state `out` in version `v` to `buf`.
+    pub fn encode_state(&self, v: u32, codec: Codec, out: &W::State, buf: &mut Vec<u8>) -> Result<(), CodecError> {
+        (self.adapter(v)?.state)(codec, out, buf)
+    }
+
+    /// Appends the encoding of the message `out` in version `v` to `buf`.
+    pub fn encode_message(&self, v: u32, codec: Codec, out: &W::Message, buf: &mut Vec<u8>) -> Result<(), CodecError> {
+        (self.adapter(v)?.message)(codec, out, buf)
     }
 
     /// Wraps the schema for sharing between the registry and room actors.
@@ -196,10 +243,15 @@ mod tests {
     use super::*;
     use playhouse_testkit::probe::{v1, v2};
 
-    fn two_versions() -> Schema<v2::Input, v2::Output> {
+    fn two_versions() -> Schema<(v2::Input, v2::State, v2::Event)> {
         Schema::new()
             .current(2)
-            .version(1, |_: v1::Input| v2::Input::default(), |_: &v2::Output| v1::Output::default())
+            .version(
+                1,
+                |_: v1::Input| v2::Input::default(),
+                |_: &v2::State| v1::State::default(),
+                |e: &v2::Event| v1::Event { text: e.text.clone() },
+            )
             .unwrap()
     }
 

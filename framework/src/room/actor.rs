@@ -6,7 +6,7 @@
 //! the end of its empty timeout. A join that wakes the room replaces the
 //! sleeping timer with the tick due now.
 
-use super::api::Room;
+use super::api::{InputOf, Room};
 use super::context::RoomStats;
 use super::core::RoomCore;
 use crate::protocol::ClientId;
@@ -240,10 +240,10 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
     }
 }
 
-impl<R: Room> Handler<InputMsg<R::Input>> for RoomActor<R> {
+impl<R: Room> Handler<InputMsg<InputOf<R>>> for RoomActor<R> {
     type Result = ();
 
-    fn handle(&mut self, msg: InputMsg<R::Input>, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: InputMsg<InputOf<R>>, _ctx: &mut Self::Context) {
         self.core.input(msg.client, msg.seq, msg.input);
     }
 }

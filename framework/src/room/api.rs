@@ -2,8 +2,9 @@
 //! callbacks receive.
 
 use super::RoomContext;
-use crate::protocol::{ClientId, Codec};
+use crate::protocol::{ClientId, Codec, WireTypes};
 use crate::session::{LeaveReason, Options};
+use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 /// A client as the room sees it.
@@ -36,11 +37,21 @@ impl Reject {
     }
 }
 
+/// The room's input type.
+pub type InputOf<R> = <<R as Room>::Wire as WireTypes>::Input;
+/// The room's state type.
+pub type StateOf<R> = <<R as Room>::Wire as WireTypes>::State;
+/// The room's reliable message type.
+pub type MessageOf<R> = <<R as Room>::Wire as WireTypes>::Message;
+
 /// A room type: the studio's authoritative simulation.
 ///
-/// Each callback gets the [`RoomContext`] to broadcast, send, kick and read
-/// the clients and the tick number. Every call runs under `catch_unwind`:
-/// a panic ends this room (its clients are closed with 1011), never the
+/// Five required items: the wire types, the options type, `on_create`,
+/// `on_input` and `on_tick`. Each callback gets the [`RoomContext`] to send
+/// states (`broadcast_state`, `send_state` for one client) and reliable
+/// messages (`broadcast`, `broadcast_except`, `send`), kick and read the
+/// clients and the tick number. Every call runs under `catch_unwind`: a
+/// panic ends this room (its clients are closed with 1011), never the
 /// process or other rooms.
 ///
 /// ```
@@ -51,28 +62,37 @@ impl Reject {
 /// /// Counts inputs and tells everyone the total every tick.
 /// struct Counter { total: i32 }
 ///
-/// impl Room for Counter {
-///     type Input = v2::Input;
-///     type Output = v2::Output;
+/// #[derive(serde::Deserialize)]
+/// struct CounterOptions { start: Option<i32> }
 ///
-///     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
-///         Ok(Counter { total: 0 })
+/// impl Room for Counter {
+///     type Wire = (v2::Input, v2::State, v2::Event);
+///     type Options = CounterOptions;
+///
+///     fn on_create(_: &mut RoomContext<Self>, options: &CounterOptions) -> Result<Self, Reject> {
+///         Ok(Counter { total: options.start.unwrap_or(0) })
 ///     }
 ///     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, input: v2::Input) {
 ///         self.total += input.move_x;
 ///     }
 ///     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _dt: Duration) {
 ///         let player = v2::Player { score: self.total, ..Default::default() };
-///         let state = v2::State { players: vec![player], ..Default::default() };
-///         ctx.broadcast_state(&v2::Output { kind: Some(v2::output::Kind::State(state)) });
+///         ctx.broadcast_state(&v2::State { players: vec![player], ..Default::default() });
 ///     }
 /// }
 /// ```
 pub trait Room: Sized + Send + 'static {
-    /// The decoded client input (the current schema version's type).
-    type Input: Send + 'static;
-    /// What the room sends: state snapshots and reliable messages.
-    type Output: Send + 'static;
+    /// What the room speaks: `(Input, State, Message)` — the decoded client
+    /// input, the state it sends every tick and its reliable messages (the
+    /// current schema version's types).
+    type Wire: WireTypes;
+    /// The join options, deserialized (serde) from the client's string map:
+    /// strings parse into numbers and booleans, absent fields are `None`
+    /// for an `Option`, unknown fields are ignored. Options that do not
+    /// deserialize refuse the join with `JoinError { REJECTED, "bad options:
+    /// <field>: <why>" }`. [`Options`] (the string map itself) takes them as
+    /// they are.
+    type Options: DeserializeOwned + Send + 'static;
 
     /// Who may join rooms of this type. Runs on the connection's thread
     /// before a seat is reserved or a room is created: `user` is the
@@ -85,21 +105,26 @@ pub trait Room: Sized + Send + 'static {
     /// Who may send what. Runs on the connection's thread for each decoded
     /// input before it reaches the room. `Err`: the input is dropped and the
     /// client gets `Error { code: 4003, reason }`.
-    fn authorize_input(_user: Option<&str>, _input: &Self::Input) -> Result<(), Reject> {
+    fn authorize_input(_user: Option<&str>, _input: &InputOf<Self>) -> Result<(), Reject> {
         Ok(())
     }
 
     /// Creates the room; `Err` refuses the create (the client gets a `JoinError`).
-    fn on_create(ctx: &mut RoomContext<Self>, options: &Options) -> Result<Self, Reject>;
+    fn on_create(ctx: &mut RoomContext<Self>, options: &Self::Options) -> Result<Self, Reject>;
 
     /// A client asks to join; `Err` refuses with a reason. The client is in
     /// [`RoomContext::clients`] only after this returns `Ok`.
-    fn on_join(&mut self, _ctx: &mut RoomContext<Self>, _client: &Client, _options: &Options) -> Result<(), Reject> {
+    fn on_join(
+        &mut self,
+        _ctx: &mut RoomContext<Self>,
+        _client: &Client,
+        _options: &Self::Options,
+    ) -> Result<(), Reject> {
         Ok(())
     }
 
     /// One input, in arrival order, before the tick that follows it.
-    fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: Self::Input);
+    fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, seq: u32, input: InputOf<Self>);
 
     /// One fixed step; `dt` is always the tick period.
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration);
@@ -129,7 +154,9 @@ pub trait Room: Sized + Send + 'static {
 
     /// A snapshot to restart from after a panic, taken every
     /// [`RoomType::snapshot_every`] ticks. `None` (the default): a crashed
-    /// room restarts through `on_create` with its original options.
+    /// room restarts through `on_create` with its original options. A room
+    /// that derives serde's `Serialize` and `Deserialize` gets both this and
+    /// [`Room::restore`] from one line, [`crate::serde_snapshots!`].
     fn snapshot(&self) -> Option<Vec<u8>> {
         None
     }
@@ -140,6 +167,54 @@ pub trait Room: Sized + Send + 'static {
     fn restore(_ctx: &mut RoomContext<Self>, _snapshot: &[u8]) -> Result<Self, Reject> {
         Err(Reject::new("this room type does not restore from snapshots"))
     }
+}
+
+/// [`Room::snapshot`] for a room that derives `Serialize` (MessagePack).
+pub fn serde_snapshot<R: serde::Serialize>(room: &R) -> Option<Vec<u8>> {
+    rmp_serde::to_vec(room).ok()
+}
+
+/// [`Room::restore`] for a room that derives `Deserialize` (MessagePack).
+pub fn serde_restore<R: DeserializeOwned>(snapshot: &[u8]) -> Result<R, Reject> {
+    rmp_serde::from_slice(snapshot).map_err(|e| Reject::new(format!("bad snapshot: {e}")))
+}
+
+/// Inside an `impl Room for X`: `snapshot` and `restore` through serde
+/// (MessagePack), for a room that derives `Serialize` and `Deserialize`
+/// (mark what need not survive a restart `#[serde(skip)]`).
+///
+/// ```
+/// use playhouse::room::{ClientId, Options, Reject, Room, RoomContext};
+/// use playhouse_testkit::probe::v2;
+/// use std::time::Duration;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Counter { total: i32 }
+///
+/// impl Room for Counter {
+///     type Wire = (v2::Input, v2::State, v2::Event);
+///     type Options = Options;
+///     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> { Ok(Counter { total: 0 }) }
+///     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, i: v2::Input) { self.total += i.move_x; }
+///     fn on_tick(&mut self, _: &mut RoomContext<Self>, _: Duration) {}
+///     playhouse::serde_snapshots!();
+/// }
+/// let bytes = Counter { total: 7 }.snapshot().unwrap();
+/// assert_eq!(playhouse::room::serde_restore::<Counter>(&bytes).unwrap().total, 7);
+/// ```
+#[macro_export]
+macro_rules! serde_snapshots {
+    () => {
+        fn snapshot(&self) -> ::std::option::Option<::std::vec::Vec<u8>> {
+            $crate::room::serde_snapshot(self)
+        }
+        fn restore(
+            _ctx: &mut $crate::room::RoomContext<Self>,
+            snapshot: &[u8],
+        ) -> ::std::result::Result<Self, $crate::room::Reject> {
+            $crate::room::serde_restore(snapshot)
+        }
+    };
 }
 
 /// How a room type runs: registered once with the server.

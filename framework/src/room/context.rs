@@ -1,10 +1,16 @@
 //! [`RoomContext`]: what a room's callbacks use to talk to clients.
 //!
-//! A broadcast is encoded once per group — the clients sharing a (schema
-//! version, codec) — into one `Bytes`, and every client of the group gets a
-//! clone of that handle: no per-client encoding, no per-client copy.
+//! A send is encoded once per group — the addressed clients sharing a
+//! (schema version, codec) — into one `Bytes`, and every client of the group
+//! gets a clone of that handle: no per-client encoding, no per-client copy.
+//! States and reliable messages are separate outputs (`Room::Wire`'s
+//! `State` and `Message`). A state may go to everyone (`broadcast_state`),
+//! to one client (`send_state`, e.g. fog of war) or to a set of clients
+//! that see the same thing (`send_state_to`: one encode per group for all
+//! of them — give a team's view once for the whole team rather than once
+//! per member, which would encode it once per member).
 
-use super::api::{Client, Room};
+use super::api::{Client, MessageOf, Room, StateOf};
 use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg, State};
 use crate::protocol::ClientId;
 use crate::protocol::RoomId;
@@ -59,7 +65,7 @@ type GroupKey = (u32, Codec);
 pub struct RoomContext<R: Room> {
     pub(crate) id: RoomId,
     pub(crate) room_type: Arc<str>,
-    pub(crate) schema: Arc<Schema<R::Input, R::Output>>,
+    pub(crate) schema: Arc<Schema<R::Wire>>,
     pub(crate) members: BTreeMap<ClientId, Member>,
     pub(crate) tick: u64,
     pub(crate) locked: bool,
@@ -71,7 +77,7 @@ pub struct RoomContext<R: Room> {
 }
 
 impl<R: Room> RoomContext<R> {
-    pub(crate) fn new(id: RoomId, room_type: Arc<str>, schema: Arc<Schema<R::Input, R::Output>>, now: Instant) -> Self {
+    pub(crate) fn new(id: RoomId, room_type: Arc<str>, schema: Arc<Schema<R::Wire>>, now: Instant) -> Self {
         RoomContext {
             id,
             room_type,
@@ -149,61 +155,94 @@ impl<R: Room> RoomContext<R> {
     }
 
     /// Sends a reliable message to every client (encoded once per group).
-    pub fn broadcast(&mut self, out: &R::Output) {
-        self.msg_seq += 1;
-        let seq = self.msg_seq;
-        let room = self.id.to_string();
-        self.fan_out(out, None, false, |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }));
+    pub fn broadcast(&mut self, msg: &MessageOf<R>) {
+        self.message(msg, &|_| true);
+    }
+
+    /// Sends a reliable message to every client but `except` (e.g. the one
+    /// whose action it reports).
+    pub fn broadcast_except(&mut self, except: ClientId, msg: &MessageOf<R>) {
+        self.message(msg, &|id| id != except);
     }
 
     /// Sends a reliable message to one client.
-    pub fn send(&mut self, client: ClientId, out: &R::Output) {
-        if !self.members.contains_key(&client) {
-            return;
+    pub fn send(&mut self, client: ClientId, msg: &MessageOf<R>) {
+        if self.members.contains_key(&client) {
+            self.message(msg, &|id| id == client);
         }
+    }
+
+    fn message(&mut self, msg: &MessageOf<R>, to: &dyn Fn(ClientId) -> bool) {
         self.msg_seq += 1;
         let seq = self.msg_seq;
         let room = self.id.to_string();
-        self.fan_out(out, Some(client), false, |payload, _| {
-            Kind::Message(Message { room: room.clone(), seq, payload })
-        });
+        let schema = self.schema.clone();
+        self.fan_out(
+            |v, c, buf| schema.encode_message(v, c, msg, buf),
+            to,
+            false,
+            |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }),
+        );
     }
 
-    /// Sends a state snapshot to every client: latest wins, and each group's
-    /// frame carries the last processed input seq of each of its clients.
-    pub fn broadcast_state(&mut self, out: &R::Output) {
+    /// Sends a state to every client: latest wins, and each group's frame
+    /// carries the last processed input seq of each of its clients.
+    pub fn broadcast_state(&mut self, state: &StateOf<R>) {
+        self.state(state, &|_| true);
+    }
+
+    /// Sends a state to one client only (what that client may see: fog of
+    /// war, hidden hands). Latest wins, as for [`RoomContext::broadcast_state`].
+    pub fn send_state(&mut self, client: ClientId, state: &StateOf<R>) {
+        if self.members.contains_key(&client) {
+            self.state(state, &|id| id == client);
+        }
+    }
+
+    /// Sends the same state to several clients (a team's view), encoded
+    /// once per (version, codec) group among them.
+    pub fn send_state_to(&mut self, clients: &[ClientId], state: &StateOf<R>) {
+        self.state(state, &|id| clients.contains(&id));
+    }
+
+    fn state(&mut self, state: &StateOf<R>, to: &dyn Fn(ClientId) -> bool) {
         let room = self.id.to_string();
         let tick = self.tick;
-        self.fan_out(out, None, true, |payload, acks| Kind::State(State { room: room.clone(), tick, acks, payload }));
+        let schema = self.schema.clone();
+        self.fan_out(
+            |v, c, buf| schema.encode_state(v, c, state, buf),
+            to,
+            true,
+            |payload, acks| Kind::State(State { room: room.clone(), tick, acks, payload }),
+        );
     }
 
-    /// Encodes `out` once per group of the addressed clients and queues the
+    /// Encodes once per group of the addressed clients and queues the
     /// frame for each; `is_state` selects latest-wins delivery and acks.
     fn fan_out(
         &mut self,
-        out: &R::Output,
-        only: Option<ClientId>,
+        encode: impl Fn(u32, Codec, &mut Vec<u8>) -> Result<(), crate::protocol::CodecError>,
+        only: &dyn Fn(ClientId) -> bool,
         is_state: bool,
         wrap: impl Fn(Bytes, Vec<InputAck>) -> Kind,
     ) {
         let mut keys: Vec<GroupKey> = Vec::with_capacity(4);
         for (id, m) in &self.members {
             let key = (m.client.version, m.client.codec);
-            if only.is_none_or(|o| o == *id) && !keys.contains(&key) {
+            if only(*id) && !keys.contains(&key) {
                 keys.push(key);
             }
         }
         for (version, codec) in keys {
             self.payload_buf.clear();
             self.stats.encodes += 1;
-            if self.schema.encode_output(version, codec, out, &mut self.payload_buf).is_err() {
+            if encode(version, codec, &mut self.payload_buf).is_err() {
                 self.stats.encode_errors += 1;
                 continue;
             }
             let payload = Bytes::copy_from_slice(&self.payload_buf);
-            let in_group = |(id, m): &(&ClientId, &Member)| {
-                m.client.version == version && m.client.codec == codec && only.is_none_or(|o| o == **id)
-            };
+            let in_group =
+                |(id, m): &(&ClientId, &Member)| m.client.version == version && m.client.codec == codec && only(**id);
             let acks = if is_state {
                 self.members
                     .iter()

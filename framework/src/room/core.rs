@@ -10,9 +10,10 @@
 //! join that wakes it restarts the tick clock at the join, so the room picks
 //! up with the next tick number and no burst of catch-up ticks.
 
-use super::api::{Client, Reject, Room, RoomType};
+use super::api::{Client, InputOf, Reject, Room, RoomType};
 use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
+use super::options::parse_options;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
 use crate::protocol::ClientId;
 use crate::protocol::RoomId;
@@ -64,7 +65,7 @@ pub struct RoomCore<R: Room> {
     empty_timeout: Duration,
     tick_when_empty: bool,
     inbox_capacity: usize,
-    inbox: VecDeque<Pending<R::Input>>,
+    inbox: VecDeque<Pending<InputOf<R>>>,
     next_client: ClientId,
     empty_since: Option<Instant>,
     crashed: Option<String>,
@@ -92,12 +93,13 @@ impl<R: Room> RoomCore<R> {
     pub fn create(
         id: RoomId,
         spec: &RoomType,
-        schema: Arc<Schema<R::Input, R::Output>>,
+        schema: Arc<Schema<R::Wire>>,
         options: &Options,
         now: Instant,
     ) -> Result<Self, CreateError> {
         let mut ctx = RoomContext::new(id, spec.name.as_str().into(), schema, now);
-        let room = match catch_unwind(AssertUnwindSafe(|| R::on_create(&mut ctx, options))) {
+        let parsed: R::Options = parse_options(options).map_err(CreateError::Rejected)?;
+        let room = match catch_unwind(AssertUnwindSafe(|| R::on_create(&mut ctx, &parsed))) {
             Ok(Ok(room)) => room,
             Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
             Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
@@ -203,7 +205,14 @@ impl<R: Room> RoomCore<R> {
             version: req.version,
             codec: req.codec,
         };
-        let verdict = self.call(|room, ctx| room.on_join(ctx, &client, &req.options));
+        let parsed: R::Options = match parse_options(&req.options) {
+            Ok(o) => o,
+            Err(reject) => {
+                req.outbox.push_event(refuse(JoinErrorCode::Rejected, reject.reason), now);
+                return None;
+            }
+        };
+        let verdict = self.call(|room, ctx| room.on_join(ctx, &client, &parsed));
         match verdict {
             Some(Ok(())) => {}
             Some(Err(reject)) => {
@@ -238,7 +247,7 @@ impl<R: Room> RoomCore<R> {
     /// not a member). A client whose input is dropped for a full inbox is
     /// told which one ([`ConnEvent::InputDropped`]): a later input's ack
     /// must not pass for this one's.
-    pub fn input(&mut self, client: ClientId, seq: u32, input: R::Input) -> bool {
+    pub fn input(&mut self, client: ClientId, seq: u32, input: InputOf<R>) -> bool {
         let Some(member) = self.ctx.members.get(&client) else { return false };
         if self.inbox.len() >= self.inbox_capacity {
             self.ctx.stats.inputs_dropped += 1;
@@ -387,7 +396,9 @@ impl<R: Room> RoomCore<R> {
         });
         let (room, known) = match restored {
             Some(r) => r,
-            None => match catch_unwind(AssertUnwindSafe(|| R::on_create(ctx, &self.options))) {
+            None => match catch_unwind(AssertUnwindSafe(|| {
+                parse_options::<R::Options>(&self.options).and_then(|o| R::on_create(ctx, &o))
+            })) {
                 Ok(Ok(room)) => (room, BTreeSet::new()),
                 Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
                 Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
@@ -404,7 +415,11 @@ impl<R: Room> RoomCore<R> {
             .map(|m| (m.client.clone(), m.options.clone()))
             .collect();
         for (client, options) in current {
-            if let Some(Err(reject)) = self.call(|room, ctx| room.on_join(ctx, &client, &options)) {
+            let verdict = match parse_options::<R::Options>(&options) {
+                Ok(o) => self.call(|room, ctx| room.on_join(ctx, &client, &o)),
+                Err(reject) => Some(Err(reject)),
+            };
+            if let Some(Err(reject)) = verdict {
                 self.ctx.removals.push((client.id, LeaveReason::Kicked, reject.reason));
                 self.apply_removals();
             }

@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod context;
 mod core;
+mod options;
 mod port;
 #[cfg(test)]
 mod presence_tests;
@@ -17,8 +18,9 @@ mod tests;
 pub use crate::protocol::ClientId;
 pub use crate::session::{LeaveReason, Options};
 pub use actor::{RoomActor, RoomDirectory, RoomMetrics};
-pub use api::{Client, Reject, Room, RoomType};
+pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject, Room, RoomType, StateOf};
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
 pub use core::{CreateError, RoomCore, TickReport};
+pub use options::parse_options;
 pub(crate) use port::TypedPort;

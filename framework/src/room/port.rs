@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// A room type's port: its actor's address and its schema.
 pub(crate) struct TypedPort<R: Room> {
     pub(crate) addr: Addr<RoomActor<R>>,
-    pub(crate) schema: Arc<Schema<R::Input, R::Output>>,
+    pub(crate) schema: Arc<Schema<R::Wire>>,
 }
 
 impl<R: Room> RoomPort for TypedPort<R> {

@@ -15,8 +15,8 @@ struct Watcher {
 }
 
 impl Room for Watcher {
-    type Input = v2::Input;
-    type Output = v2::Output;
+    type Wire = (v2::Input, v2::Output, v2::Output);
+    type Options = Options;
     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
         Ok(Watcher::default())
     }
@@ -37,7 +37,7 @@ impl Room for Watcher {
 
 fn room(window: Duration, t0: Instant) -> RoomCore<Watcher> {
     let spec = RoomType::new("w", 10).reconnect_window(window);
-    let schema = Arc::new(Schema::<v2::Input, v2::Output>::new().current(2));
+    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
     RoomCore::create("r".into(), &spec, schema, &Options::new(), t0).unwrap()
 }
 

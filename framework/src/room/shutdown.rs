@@ -57,8 +57,8 @@ mod tests {
     struct Journal(Vec<String>);
 
     impl Room for Journal {
-        type Input = v2::Input;
-        type Output = v2::Output;
+        type Wire = (v2::Input, v2::Output, v2::Output);
+        type Options = Options;
 
         fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
             Ok(Journal::default())
@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn shutdown_runs_the_queued_inputs_and_a_tick_before_on_shutdown() {
         let t0 = Instant::now();
-        let schema = Schema::<v2::Input, v2::Output>::new().current(2).shared().unwrap();
+        let schema = Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2).shared().unwrap();
         let spec = RoomType::new("journal", 10);
         let mut core = RoomCore::<Journal>::create("r".into(), &spec, schema, &Options::new(), t0).unwrap();
         let outbox = Arc::new(Outbox::new(1, OutboxLimits::default()));

@@ -5,16 +5,15 @@
 //! # use playhouse_testkit::probe::v2;
 //! # struct Arena;
 //! # impl Room for Arena {
-//! #     type Input = v2::Input; type Output = v2::Output;
+//! #     type Wire = (v2::Input, v2::State, v2::Event); type Options = Options;
 //! #     fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> { Ok(Arena) }
 //! #     fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: v2::Input) {}
 //! #     fn on_tick(&mut self, _: &mut RoomContext<Self>, _: std::time::Duration) {}
 //! # }
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let schema = Schema::<v2::Input, v2::Output>::new().current(2);
 //!     Server::new(ServerConfig::new("arena"))
-//!         .room::<Arena>(RoomType::new("arena", 30).max_clients(16), schema)
+//!         .room::<Arena>(RoomType::new("arena", 30).max_clients(16))
 //!         .bind("127.0.0.1:8080")?
 //!         .run()
 //!         .await
@@ -39,8 +38,8 @@ use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::{OriginPolicy, PerIp, RateLimits};
 use crate::matchmaking::{CreateBudget, Registry, RegistryBuilder, RoomTypeInfo};
 use crate::metrics::Metrics;
-use crate::protocol::{Negotiator, Schema, Sunset};
-use crate::room::{Room, RoomType};
+use crate::protocol::{Negotiator, Schema, Sunset, WireMessage};
+use crate::room::{InputOf, MessageOf, Room, RoomType, StateOf};
 use crate::session::Sessions;
 use crate::transport;
 use actix::Arbiter;
@@ -236,10 +235,21 @@ impl Server {
         self
     }
 
-    /// Registers room type `R`, served in every version of `schema`. The
-    /// versions the schema deprecates ([`Schema::deprecate`]) are announced
-    /// as deprecated: see there for several room types.
-    pub fn room<R: Room>(mut self, spec: RoomType, schema: Schema<R::Input, R::Output>) -> Self {
+    /// Registers room type `R` whose input, state and message types are the
+    /// wire types (one schema version, v1: clients offer `<game>.v1.<codec>`).
+    pub fn room<R: Room>(self, spec: RoomType) -> Self
+    where
+        InputOf<R>: WireMessage,
+        StateOf<R>: WireMessage,
+        MessageOf<R>: WireMessage,
+    {
+        self.room_with_schema::<R>(spec, Schema::single())
+    }
+
+    /// Registers room type `R`, served in every version of `schema`.
+    /// The versions the schema deprecates ([`Schema::deprecate`]) are
+    /// announced as deprecated: see there for several room types.
+    pub fn room_with_schema<R: Room>(mut self, spec: RoomType, schema: Schema<R::Wire>) -> Self {
         let deprecated = schema.deprecations().filter_map(|(v, d)| Some((v, d.sunset?))).collect();
         self.deprecations.insert(spec.name.clone(), deprecated);
         match schema.shared() {
