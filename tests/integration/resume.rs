@@ -7,7 +7,7 @@
 use arena::proto::v2;
 use playhouse_client::{Client, ClientError, Event};
 use playhouse_tests::proxy::Proxy;
-use playhouse_tests::{expect_close, metric_labeled, metrics_text, options, start, ws_url};
+use playhouse_tests::{expect_close, metric, metric_labeled, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -131,8 +131,13 @@ async fn a_session_past_its_window_is_refused_with_4002_and_the_room_lets_the_cl
 
     proxy.cut_all();
     until_state(&mut watcher, "a left after its window", move |st| st.players.iter().all(|p| p.id != me)).await;
-    // The session sweep runs once a second.
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // The session sweep (once a second) ends the parked session: wait until
+    // only the watcher's session is left.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&metrics_text(server.addr()), "playhouse_sessions") != 1.0 {
+        assert!(Instant::now() < deadline, "the sweep never ended the session past its window");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     match Client::resume(&proxy.ws_url(), &TOKENS, a.resume_token(), a.last_seq()).await {
         Err(ClientError::Resume(e)) => {
             assert_eq!(e.code, 4002);
