@@ -166,6 +166,19 @@ mod tests {
     use super::*;
     use playhouse::protocol::Codec;
 
+    /// docs/protocol.md §3.2: a `float` field reads a msgpack float64 (what
+    /// JavaScript encoders write), rounded to float32, and an integer.
+    #[test]
+    fn msgpack_float_fields_accept_float64_and_integers() {
+        let mut bytes = vec![0x83];
+        bytes.extend_from_slice(b"\xa4aimX\xcb");
+        bytes.extend_from_slice(&0.1f64.to_be_bytes());
+        bytes.extend_from_slice(b"\xa4aimY\x02");
+        bytes.extend_from_slice(b"\xa4fire\xc3");
+        let input: v2::Input = Codec::MsgPack.decode(&bytes).expect("decodes");
+        assert_eq!((input.aim_x, input.aim_y, input.fire), (0.1f32, 2.0, true));
+    }
+
     fn sample() -> Sim {
         let mut sim = Sim::new(7);
         sim.add_player(3, "ann".into());

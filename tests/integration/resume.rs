@@ -7,7 +7,7 @@
 use arena::proto::v2;
 use playhouse_client::{Client, ClientError, Event};
 use playhouse_tests::proxy::Proxy;
-use playhouse_tests::{expect_close, metric_labeled, metrics_text, options, start, ws_url};
+use playhouse_tests::{expect_close, metric, metric_labeled, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -131,8 +131,13 @@ async fn a_session_past_its_window_is_refused_with_4002_and_the_room_lets_the_cl
 
     proxy.cut_all();
     until_state(&mut watcher, "a left after its window", move |st| st.players.iter().all(|p| p.id != me)).await;
-    // The session sweep runs once a second.
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    // The session sweep (once a second) ends the parked session: wait until
+    // only the watcher's session is left.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&metrics_text(server.addr()), "playhouse_sessions") != 1.0 {
+        assert!(Instant::now() < deadline, "the sweep never ended the session past its window");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     match Client::resume(&proxy.ws_url(), &TOKENS, a.resume_token(), a.last_seq()).await {
         Err(ClientError::Resume(e)) => {
             assert_eq!(e.code, 4002);
@@ -236,4 +241,36 @@ async fn a_normal_close_ends_the_session_and_resume_must_come_first() {
         Err(ClientError::Resume(e)) => assert_eq!(e.code, 4002),
         other => panic!("forged token: {:?}", other.map(|_| ())),
     }
+}
+
+#[tokio::test]
+async fn a_resume_token_is_superseded_by_the_one_resumed_hands_out() {
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let proxy = Proxy::start(server.addr()).await;
+    let mut a = Client::connect(&proxy.ws_url(), &TOKENS).await.unwrap();
+    let room = a.create("probe30", HashMap::new()).await.unwrap().room;
+    let welcome_token = a.resume_token().to_string();
+    proxy.cut_all();
+    let mut b = Client::resume(&url, &TOKENS, &welcome_token, a.last_seq()).await.expect("Welcome's token resumes");
+    let Event::Resumed(r) = b.next_event().await.unwrap() else { panic!("Resumed first") };
+    // Within the same second as the Welcome, still a token of its own.
+    assert_ne!(r.resume_token, welcome_token, "the fresh token is fresh");
+    assert_eq!(b.resume_token(), r.resume_token, "the client keeps the latest token");
+    // The older token no longer works: refused with 4002, nothing taken over.
+    match Client::resume(&url, &TOKENS, &welcome_token, 0).await {
+        Err(ClientError::Resume(e)) => {
+            assert_eq!(e.code, 4002);
+            assert!(e.reason.contains("superseded"), "{}", e.reason);
+        }
+        Err(e) => panic!("expected a 4002 refusal, got {e}"),
+        Ok(_) => panic!("a superseded token resumed the session"),
+    }
+    b.ping().await.expect("the session stays with its connection");
+    assert_eq!(b.client_id(&room), Some(r.rooms[0].client));
+    // The latest token does.
+    let mut c = Client::resume(&url, &TOKENS, &r.resume_token, b.last_seq()).await.expect("the latest token resumes");
+    assert_eq!(expect_close(&mut b, Duration::from_secs(5)).await.0, 4009);
+    let Event::Resumed(again) = c.next_event().await.unwrap() else { panic!("Resumed first") };
+    assert!(![welcome_token.as_str(), r.resume_token.as_str()].contains(&again.resume_token.as_str()));
 }

@@ -11,7 +11,7 @@ use playhouse::limits::{OriginPolicy, RateLimits, RatePolicy};
 use playhouse_client::envelope::client_msg::Kind as C;
 use playhouse_client::envelope::{Ping, Resume};
 use playhouse_client::{Client, ClientError, Event};
-use playhouse_tests::auth::{hs256, jwt};
+use playhouse_tests::auth::{exp_in, expired_jwt, hs256, jwt, jwt_until};
 use playhouse_tests::{expect_close, http_get, metric, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -93,8 +93,7 @@ async fn upgrade_auth_needs_a_good_token_and_the_user_reaches_the_room() {
         Err(ClientError::Refused { status: 401, body }) => assert!(body.contains("bad signature"), "{body}"),
         other => panic!("expected 401, got {:?}", other.map(|_| ())),
     }
-    let expired = jwt("ann", Duration::ZERO);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = expired_jwt("ann");
     match Client::connect(&format!("{}?token={expired}", ws_url(addr)), &TOKENS).await {
         Err(ClientError::Refused { status: 401, body }) => assert!(body.contains("expired"), "{body}"),
         other => panic!("expected 401, got {:?}", other.map(|_| ())),
@@ -113,6 +112,14 @@ async fn upgrade_auth_needs_a_good_token_and_the_user_reaches_the_room() {
     let joined = ann.join(&room, HashMap::new()).await.unwrap();
     let want = format!("user ann is client {}", joined.client);
     wait_for_text(&mut watcher, &want).await;
+}
+
+fn unix_secs_f64() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs_f64()
+}
+
+fn unix_secs() -> u64 {
+    unix_secs_f64() as u64
 }
 
 async fn wait_for_text(c: &mut Client, want: &str) {
@@ -177,18 +184,29 @@ async fn an_expiring_credential_must_be_refreshed_by_the_same_user() {
     let server = start(|c| c.auth = Some(AuthConfig::new(hs256()).first_message(Duration::from_secs(5))));
     let url = ws_url(server.addr());
     let mut c = Client::connect(&url, &TOKENS).await.unwrap();
-    c.authenticate(&jwt("ann", Duration::from_secs(2))).await.unwrap();
+    let first_exp = exp_in(Duration::from_secs(2));
+    c.authenticate(&jwt_until("ann", first_exp)).await.unwrap();
     c.authenticate(&jwt("ann", Duration::from_secs(60))).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The first credential's expiry has to pass for the refresh to matter:
+    // keep the connection busy until the clock is a second past it (the
+    // server would have closed at the expiry), each ping answered.
+    while unix_secs() <= first_exp + 1 {
+        assert!(c.ping().await.is_ok(), "refreshed in time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(c.ping().await.is_ok(), "refreshed in time");
 
     let mut lapsed = Client::connect(&url, &TOKENS).await.unwrap();
-    lapsed.authenticate(&jwt("bob", Duration::from_secs(1))).await.unwrap();
-    let started = Instant::now();
-    let (code, reason) = expect_close(&mut lapsed, Duration::from_secs(4)).await;
+    let lapse = exp_in(Duration::from_secs(1));
+    lapsed.authenticate(&jwt_until("bob", lapse)).await.unwrap();
+    // Closed by the credential check soon after the expiry, well before the
+    // 15 s idle timeout (the bound counts from the expiry, not from a
+    // sleep, and is generous for a loaded machine).
+    let within = Duration::from_secs(lapse + 6).saturating_sub(Duration::from_secs_f64(unix_secs_f64()));
+    let (code, reason) = expect_close(&mut lapsed, within).await;
     assert_eq!(code, 1008, "{reason}");
     assert!(reason.contains("expired"), "{reason}");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(unix_secs() >= lapse, "not closed before the credential expired");
 
     c.send(C::Auth(playhouse_client::envelope::Auth { token: jwt("eve", Duration::from_secs(60)) })).await.unwrap();
     assert_eq!(expect_close(&mut c, Duration::from_secs(3)).await.0, 4003, "a refresh for another user");
@@ -315,8 +333,18 @@ async fn connections_per_address_are_capped_with_429_and_sessions_per_user_with_
         other => panic!("a fourth connection from one address: {:?}", other.map(|_| ())),
     }
     b.close().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    Client::connect(&url("dan"), &TOKENS).await.expect("a slot was freed");
+    // The slot is given back when the server has seen the close: retry
+    // until it has (every refusal meanwhile must be the cap's 429).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match Client::connect(&url("dan"), &TOKENS).await {
+            Ok(_) => break,
+            Err(ClientError::Refused { status: 429, .. }) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("a slot was never freed: {e}"),
+        }
+    }
     let (status, info) = http_get(server.addr(), "/info");
     assert_eq!(status, 200);
     for key in

@@ -10,9 +10,25 @@ pub const SECRET: &[u8] = b"test secret shared with a login service";
 
 /// A JWT for `user` (audience `arena`) that expires `valid_for` from now.
 pub fn jwt(user: &str, valid_for: Duration) -> String {
-    let exp = (SystemTime::now() + valid_for).duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+    jwt_until(user, exp_in(valid_for))
+}
+
+/// The `exp` claim (seconds since the epoch) of a JWT that expires
+/// `valid_for` from now, as [`jwt`] computes it.
+pub fn exp_in(valid_for: Duration) -> u64 {
+    (SystemTime::now() + valid_for).duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// A JWT for `user` (audience `arena`) with the `exp` claim `exp`.
+pub fn jwt_until(user: &str, exp: u64) -> String {
     let claims = serde_json::json!({ "sub": user, "exp": exp, "aud": "arena" });
     encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET)).expect("a JWT encodes")
+}
+
+/// A JWT for `user` that expired a minute ago: for tests that need an
+/// expired credential without waiting for one to expire.
+pub fn expired_jwt(user: &str) -> String {
+    jwt_until(user, exp_in(Duration::ZERO) - 60)
 }
 
 /// Checks [`jwt`]'s tokens, with no clock skew allowed (a token for 2 s

@@ -313,8 +313,12 @@ impl Client {
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
                         let ev = Event::from(k);
-                        if let Event::Authenticated(a) = &ev {
-                            self.authenticated = Some(a.clone());
+                        match &ev {
+                            Event::Authenticated(a) => self.authenticated = Some(a.clone()),
+                            // Each `Resumed` supersedes the token before it,
+                            // even one answering a `Resume` sent by hand.
+                            Event::Resumed(r) => self.resume_token = r.resume_token.clone(),
+                            _ => {}
                         }
                         return Ok(ev);
                     }

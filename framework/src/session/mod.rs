@@ -93,6 +93,10 @@ pub struct SessionState {
     pub user: Option<String>,
     /// Counted against the user's session cap (from its first join on).
     pub(crate) counted: bool,
+    /// The generation of the session's current resume token: 0 for the
+    /// token in `Welcome`, bumped for each token handed out in `Resumed`.
+    /// Only a token of the current generation resumes the session.
+    pub(crate) token_generation: u64,
 }
 
 /// One parking of a session.

@@ -126,6 +126,10 @@ pub enum ResumeError {
     /// (its rooms encode for the session's).
     #[error("session speaks {0}; resume it on a connection that negotiated the same protocol")]
     OtherProtocol(String),
+    /// A newer token of the session has been handed out (in `Resumed`): a
+    /// superseded bearer credential no longer works.
+    #[error("resume token superseded by a newer one; resume with the token of the latest Resumed")]
+    Superseded,
 }
 
 /// A user holds as many sessions as allowed already.
@@ -147,6 +151,9 @@ pub struct Resumption {
     /// The connection that owned the session until now, if it was still
     /// open (it must be closed: a session has one connection).
     pub replaced: Option<u64>,
+    /// The session's new resume token (for `Resumed`); the one resumed with
+    /// is superseded.
+    pub token: String,
 }
 
 /// Every session of a server.
@@ -276,21 +283,41 @@ impl Sessions {
                 log: ReplayLog::new(self.config.replay_max_messages, self.config.replay_max_bytes),
                 user: None,
                 counted: false,
+                token_generation: 0,
             }),
         });
         self.map.insert(id, session.clone());
         session
     }
 
-    /// A fresh resume token for `session`.
+    /// A resume token for `session` of its current generation (what
+    /// `Welcome` carries; it stays valid until the session is resumed).
     pub fn token(&self, session: &Session) -> String {
-        self.signer.issue(session.id, session.nonce, unix_secs() + self.config.token_ttl.as_secs())
+        let generation = session.state.lock().token_generation;
+        self.issue(session, generation)
     }
 
-    /// Whether `token` is a valid resume token of `session` (not expired,
-    /// signed by this server, for this very session).
+    /// A new resume token for `session`, if connection `conn` owns it: the
+    /// generation is bumped, so every earlier token is superseded (a
+    /// `Resumed` of the session the connection holds already).
+    pub fn reissue(&self, session: &Session, conn: u64) -> Option<String> {
+        let mut st = session.owned_by(conn)?;
+        st.token_generation += 1;
+        Some(self.issue(session, st.token_generation))
+    }
+
+    fn issue(&self, session: &Session, generation: u64) -> String {
+        let expires = unix_secs() + self.config.token_ttl.as_secs();
+        self.signer.issue(session.id, session.nonce, generation, expires)
+    }
+
+    /// Whether `token` is the current resume token of `session` (not
+    /// expired, signed by this server, for this very session, not
+    /// superseded by a newer one).
     pub fn token_names(&self, token: &str, session: &Session) -> bool {
-        self.signer.verify(token, unix_secs()).is_ok_and(|(id, nonce)| id == session.id && nonce == session.nonce)
+        self.signer.verify(token, unix_secs()).is_ok_and(|(id, nonce, generation)| {
+            id == session.id && nonce == session.nonce && generation == session.state.lock().token_generation
+        })
     }
 
     /// Ends `session` if connection `conn` still owns it (a connection
@@ -451,7 +478,7 @@ impl Sessions {
         protocol: &str,
         now: Instant,
     ) -> Result<Resumption, ResumeError> {
-        let (id, nonce) = self.signer.verify(token, unix_secs())?;
+        let (id, nonce, generation) = self.signer.verify(token, unix_secs())?;
         let session = self.map.get(&id).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
         if session.nonce != nonce {
             return Err(ResumeError::Gone);
@@ -470,10 +497,17 @@ impl Sessions {
             self.map.remove(&session.id);
             return Err(ResumeError::Gone);
         }
+        if generation != st.token_generation {
+            return Err(ResumeError::Superseded);
+        }
         if st.user.as_deref() != user {
             return Err(ResumeError::WrongUser);
         }
         let replaced = st.owner.replace(conn);
+        // Bumped under the lock: of two resumes racing with one token, the
+        // second is refused instead of taking the session over again.
+        st.token_generation += 1;
+        let token = self.issue(&session, st.token_generation);
         if let Some(p) = st.parked.take() {
             self.parking.lock().release(session.id, p.ticket);
         }
@@ -490,7 +524,7 @@ impl Sessions {
         };
         let rooms = st.rooms.iter().map(|(id, (h, c))| (id.clone(), h.clone(), *c)).collect();
         drop(st);
-        Ok(Resumption { session, replay, resync, rooms, replaced })
+        Ok(Resumption { session, replay, resync, rooms, replaced, token })
     }
 
     /// Ends every parked session whose window has passed; returns how many.

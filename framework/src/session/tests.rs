@@ -324,3 +324,37 @@ fn a_session_resumed_before_its_eviction_is_carried_out_stays() {
     assert!(a.is_parked(), "a stale eviction leaves the new parking alone");
     assert_eq!(reg.parked_count(), 1);
 }
+
+#[test]
+fn a_resume_supersedes_the_token_it_used_and_hands_out_a_fresh_one() {
+    let reg = sessions(SessionConfig::default());
+    let s = reg.open(1);
+    let welcome = reg.token(&s);
+    assert_eq!(reg.token(&s), welcome, "Welcome's token stays current until the first resume");
+    assert!(reg.disconnect(&s, 1, true, Instant::now()));
+    let first = reg.resume(&welcome, 0, 2, None, "", Instant::now()).expect("Welcome's token resumes");
+    // Within the same second: still a different token.
+    assert_ne!(first.token, welcome);
+    assert!(reg.token_names(&first.token, &s));
+    assert!(!reg.token_names(&welcome, &s));
+    assert!(reg.disconnect(&s, 2, true, Instant::now()));
+    assert_eq!(reg.resume(&welcome, 0, 3, None, "", Instant::now()).unwrap_err(), ResumeError::Superseded);
+    assert!(s.is_parked(), "a refused resume leaves the session parked");
+    let second = reg.resume(&first.token, 0, 3, None, "", Instant::now()).expect("the newest token resumes");
+    assert!(![welcome.as_str(), first.token.as_str()].contains(&second.token.as_str()));
+    assert_eq!(reg.resume(&first.token, 0, 4, None, "", Instant::now()).unwrap_err(), ResumeError::Superseded);
+    assert!(s.owned_by(3).is_some(), "a superseded token takes nothing over");
+}
+
+#[test]
+fn a_reissued_token_supersedes_the_current_one() {
+    let reg = sessions(SessionConfig::default());
+    let s = reg.open(1);
+    let welcome = reg.token(&s);
+    assert_eq!(reg.reissue(&s, 2), None, "only the owner gets a new token");
+    let fresh = reg.reissue(&s, 1).expect("owner");
+    assert_ne!(fresh, welcome);
+    assert!(reg.token_names(&fresh, &s) && !reg.token_names(&welcome, &s));
+    assert_eq!(reg.resume(&welcome, 0, 2, None, "", Instant::now()).unwrap_err(), ResumeError::Superseded);
+    assert!(reg.resume(&fresh, 0, 2, None, "", Instant::now()).is_ok());
+}

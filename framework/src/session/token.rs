@@ -1,11 +1,15 @@
 //! Resume tokens: signed, expiring proof that a client owns a session.
 //!
-//! A token is `base64url(session id ‖ nonce ‖ expiry ‖ HMAC-SHA256)`. The
-//! MAC (keyed with the server's session secret) makes tokens unforgeable;
-//! the nonce is random per session, so a token from an earlier process that
-//! happened to use the same session id does not match; the expiry bounds how
-//! long a leaked token is worth anything. The session registry then checks
-//! that the session still exists and is within its reconnect window.
+//! A token is `base64url(session id ‖ nonce ‖ generation ‖ expiry ‖
+//! HMAC-SHA256)`. The MAC (keyed with the server's session secret) makes
+//! tokens unforgeable; the nonce is random per session, so a token from an
+//! earlier process that happened to use the same session id does not match;
+//! the generation counts the tokens a session has been handed (the registry
+//! bumps it on every `Resumed`, so an older token is superseded and every
+//! fresh token differs from the last); the expiry bounds how long a leaked
+//! token is worth anything. The session registry then checks that the
+//! session still exists, is within its reconnect window and that the
+//! token's generation is the session's current one.
 //!
 //! HMAC is `hmac` + `sha2` (RustCrypto): the comparison is constant-time.
 //!
@@ -13,8 +17,9 @@
 //! use playhouse::session::{TokenError, TokenSigner};
 //!
 //! let signer = TokenSigner::new(b"a secret of at least 32 bytes....");
-//! let token = signer.issue(7, 0xfeed, 1_000);
-//! assert_eq!(signer.verify(&token, 999).unwrap(), (7, 0xfeed));
+//! let token = signer.issue(7, 0xfeed, 2, 1_000);
+//! assert_eq!(signer.verify(&token, 999).unwrap(), (7, 0xfeed, 2));
+//! assert_ne!(token, signer.issue(7, 0xfeed, 3, 1_000), "another generation, another token");
 //! assert_eq!(signer.verify(&token, 1_001), Err(TokenError::Expired));
 //! assert_eq!(TokenSigner::new(b"another secret").verify(&token, 0), Err(TokenError::BadSignature));
 //! ```
@@ -26,7 +31,7 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-const BODY: usize = 24;
+const BODY: usize = 32;
 const MAC: usize = 32;
 
 /// Why a resume token was refused.
@@ -67,13 +72,14 @@ impl TokenSigner {
         Self::new(&secret)
     }
 
-    /// A token for session `id` with `nonce`, valid until `expires`
-    /// (seconds since the Unix epoch).
-    pub fn issue(&self, id: u64, nonce: u64, expires: u64) -> String {
+    /// A token for session `id` with `nonce` and token `generation`, valid
+    /// until `expires` (seconds since the Unix epoch).
+    pub fn issue(&self, id: u64, nonce: u64, generation: u64, expires: u64) -> String {
         let mut buf = [0u8; BODY + MAC];
         buf[..8].copy_from_slice(&id.to_be_bytes());
         buf[8..16].copy_from_slice(&nonce.to_be_bytes());
-        buf[16..24].copy_from_slice(&expires.to_be_bytes());
+        buf[16..24].copy_from_slice(&generation.to_be_bytes());
+        buf[24..32].copy_from_slice(&expires.to_be_bytes());
         let mut mac = self.mac.clone();
         mac.update(&buf[..BODY]);
         buf[BODY..].copy_from_slice(&mac.finalize().into_bytes());
@@ -81,8 +87,8 @@ impl TokenSigner {
     }
 
     /// Checks `token` at `now` (seconds since the Unix epoch) and returns
-    /// its (session id, nonce).
-    pub fn verify(&self, token: &str, now: u64) -> Result<(u64, u64), TokenError> {
+    /// its (session id, nonce, generation).
+    pub fn verify(&self, token: &str, now: u64) -> Result<(u64, u64, u64), TokenError> {
         if token.len() > 2 * (BODY + MAC) {
             return Err(TokenError::Malformed);
         }
@@ -94,10 +100,10 @@ impl TokenSigner {
         mac.update(&buf[..BODY]);
         mac.verify_slice(&buf[BODY..]).map_err(|_| TokenError::BadSignature)?;
         let word = |i: usize| u64::from_be_bytes(buf[i..i + 8].try_into().unwrap_or_default());
-        if now > word(16) {
+        if now > word(24) {
             return Err(TokenError::Expired);
         }
-        Ok((word(0), word(8)))
+        Ok((word(0), word(8), word(16)))
     }
 }
 
@@ -108,7 +114,7 @@ mod tests {
     #[test]
     fn a_token_with_any_byte_changed_is_refused() {
         let signer = TokenSigner::new(b"k");
-        let token = signer.issue(1, 2, 3);
+        let token = signer.issue(1, 2, 3, 4);
         let mut raw = URL_SAFE_NO_PAD.decode(&token).unwrap();
         for i in 0..raw.len() {
             raw[i] ^= 1;

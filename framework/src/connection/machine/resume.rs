@@ -56,7 +56,7 @@ impl GameConnection {
         let rooms = res.rooms.iter().map(|(id, h, client)| joined(id, h, *client)).collect();
         let resumed = Resumed {
             session: session.name().to_string(),
-            resume_token: self.shared.sessions.token(&session),
+            resume_token: res.token,
             replayed: res.replay.len() as u32,
             resync: res.resync,
             rooms,
@@ -83,15 +83,17 @@ impl GameConnection {
     }
 
     /// Answers a `Resume` of the session this connection holds: `Resumed`
-    /// with its rooms and a fresh token, nothing replayed.
+    /// with its rooms and a fresh token (superseding the one resumed with),
+    /// nothing replayed.
     fn resumed_in_place(&mut self, out: &mut Actions) {
         let session = self.session.clone();
         let Some(st) = session.owned_by(self.conn) else { return };
         let rooms = st.rooms.iter().map(|(id, (h, client))| joined(id, h, *client)).collect();
         drop(st);
+        let Some(resume_token) = self.shared.sessions.reissue(&session, self.conn) else { return };
         let resumed = Resumed {
             session: session.name().to_string(),
-            resume_token: self.shared.sessions.token(&session),
+            resume_token,
             replayed: 0,
             resync: false,
             rooms,
