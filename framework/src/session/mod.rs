@@ -27,6 +27,7 @@
 //! session that evicts another decides under its own lock, drops it, then
 //! ends the other under that one's lock.
 
+mod config;
 mod outbox;
 mod parking;
 mod registry;
@@ -36,9 +37,10 @@ mod room_port;
 mod tests;
 mod token;
 
+pub use config::SessionConfig;
 pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push};
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
-pub use registry::{ResumeError, Resumption, SessionConfig, Sessions, TooManySessions};
+pub use registry::{ResumeError, Resumption, Sessions, TooManySessions};
 pub use replay::{Replay, ReplayLog};
 pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
 pub use token::{TokenError, TokenSigner};

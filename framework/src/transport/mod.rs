@@ -22,14 +22,15 @@
 
 mod actor;
 mod assembler;
+mod faults;
 mod guard;
 mod heartbeat;
 mod socket;
 
 pub use actor::{accept, CloseNow, Ending, Endpoint, Link, Transport, TransportConfig, TransportObserver, Wake};
-#[cfg(feature = "fuzzing")]
-pub(crate) use actor::{classify, FrameFault};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
+#[cfg(feature = "fuzzing")]
+pub(crate) use faults::{classify, FrameFault};
 #[cfg(feature = "fuzzing")]
 pub(crate) use guard::FrameScanner;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
