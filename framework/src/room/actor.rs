@@ -7,8 +7,8 @@
 //! sleeping timer with the tick due now.
 
 use super::api::{InputOf, Room};
-use super::context::RoomStats;
 use super::core::RoomCore;
+use super::events::RoomEvent;
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
 use crate::protocol::RoomId;
@@ -77,7 +77,6 @@ pub struct RoomActor<R: Room> {
     handle: Arc<RoomHandle>,
     directory: Weak<dyn RoomDirectory>,
     metrics: RoomMetrics,
-    published: RoomStats,
     /// The room is gone for good (restart budget spent, or a restart
     /// failed). The actor stays inert — no timers, joins refused — until the
     /// last handle to it drops: actix's Supervisor restarts a stopped actor
@@ -96,16 +95,7 @@ impl<R: Room> RoomActor<R> {
         directory: Weak<dyn RoomDirectory>,
         metrics: RoomMetrics,
     ) -> Self {
-        RoomActor {
-            core: Box::new(core),
-            handle,
-            directory,
-            metrics,
-            published: RoomStats::default(),
-            dead: false,
-            counted: false,
-            timer: None,
-        }
+        RoomActor { core: Box::new(core), handle, directory, metrics, dead: false, counted: false, timer: None }
     }
 
     fn schedule(&mut self, ctx: &mut Context<Self>) {
@@ -117,10 +107,7 @@ impl<R: Room> RoomActor<R> {
     fn on_timer(&mut self, ctx: &mut Context<Self>) {
         self.timer = None;
         let now = Instant::now();
-        if let Some(r) = self.core.poll(now) {
-            self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
-            self.metrics.tick_duration.observe(r.duration.as_secs_f64());
-        }
+        self.core.poll(now);
         if !self.after_step(ctx) {
             return;
         }
@@ -131,32 +118,42 @@ impl<R: Room> RoomActor<R> {
         self.schedule(ctx);
     }
 
-    /// Publishes counters and syncs seats; on a crash, closes everything.
-    /// Returns false if the actor is stopping.
+    /// Carries out what the core's last step did (its [`RoomEvent`]s):
+    /// counters and tick timings to metrics, seats to the handle; on a
+    /// crash, a restart or the end. Returns false if the actor is stopping.
     fn after_step(&mut self, ctx: &mut Context<Self>) -> bool {
-        let s = self.core.stats();
-        let p = std::mem::replace(&mut self.published, s);
-        self.metrics.ticks.inc_by(s.ticks - p.ticks);
-        self.metrics.ticks_skipped.inc_by(s.ticks_skipped - p.ticks_skipped);
-        self.metrics.encodes.inc_by(s.encodes - p.encodes);
-        self.metrics.state_frames_dropped.inc_by(s.states_replaced - p.states_replaced);
-        self.metrics.inputs_dropped.inc_by(s.inputs_dropped - p.inputs_dropped);
-        self.metrics.slow_clients.inc_by(s.slow_clients - p.slow_clients);
-        self.metrics.restarts.inc_by(s.restarts - p.restarts);
-        if self.core.crashed().is_some() && !self.dead {
-            self.metrics.panics.inc();
-            if self.core.may_restart(Instant::now()) {
-                // The Supervisor calls `restarting`, which rebuilds the room;
-                // clients stay connected and queued messages stay queued.
-                ctx.stop();
-            } else {
-                self.give_up("room crashed too often");
-                ctx.stop();
+        let c = self.core.take_counts();
+        self.metrics.ticks.inc_by(c.ticks);
+        self.metrics.ticks_skipped.inc_by(c.ticks_skipped);
+        self.metrics.encodes.inc_by(c.encodes);
+        self.metrics.state_frames_dropped.inc_by(c.states_replaced);
+        self.metrics.inputs_dropped.inc_by(c.inputs_dropped);
+        self.metrics.slow_clients.inc_by(c.slow_clients);
+        self.metrics.restarts.inc_by(c.restarts);
+        while let Some(ev) = self.core.poll_event() {
+            match ev {
+                RoomEvent::TickRan(r) => {
+                    self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
+                    self.metrics.tick_duration.observe(r.duration.as_secs_f64());
+                }
+                RoomEvent::SeatsChanged { clients, locked } => self.handle.sync(clients, locked),
+                RoomEvent::Crashed(_) if !self.dead => {
+                    self.metrics.panics.inc();
+                    if self.core.may_restart(Instant::now()) {
+                        // The Supervisor calls `restarting`, which rebuilds the
+                        // room; clients stay connected and queued messages stay.
+                        ctx.stop();
+                    } else {
+                        self.give_up("room crashed too often");
+                        ctx.stop();
+                    }
+                    return false;
+                }
+                RoomEvent::Crashed(_) | RoomEvent::Disposed => {}
             }
-            return false;
         }
-        self.handle.sync(self.core.client_count(), self.core.is_locked());
-        true
+        // A crash reported by an earlier step: the actor is stopping still.
+        self.dead || self.core.crashed().is_none()
     }
 
     /// The room is lost: its clients are closed with 1011 and it leaves the

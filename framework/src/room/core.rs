@@ -13,6 +13,7 @@
 use super::api::{Client, InputOf, Reject, Room, RoomType};
 use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
+use super::events::{EventLog, RoomEvent};
 use super::options::parse_options;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
 use crate::protocol::ClientId;
@@ -79,6 +80,8 @@ pub struct RoomCore<R: Room> {
     restart_window: Duration,
     restarts: VecDeque<Instant>,
     reconnect_window: Duration,
+    /// What this core has reported to its shell ([`RoomEvent`]).
+    events: EventLog,
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -123,6 +126,7 @@ impl<R: Room> RoomCore<R> {
             max_restarts: spec.max_restarts,
             restart_window: spec.restart_window,
             restarts: VecDeque::new(),
+            events: EventLog::default(),
             reconnect_window: spec.reconnect_window,
         })
     }
@@ -363,7 +367,9 @@ impl<R: Room> RoomCore<R> {
                 self.ctx.stats.snapshots += 1;
             }
         }
-        Some(TickReport { tick, lateness, duration: started.elapsed(), skipped: p.skipped })
+        let report = TickReport { tick, lateness, duration: started.elapsed(), skipped: p.skipped };
+        self.events.push(RoomEvent::TickRan(report));
+        Some(report)
     }
 
     /// Whether a crashed room may restart now: fewer than `max_restarts`
@@ -406,6 +412,7 @@ impl<R: Room> RoomCore<R> {
         };
         self.room = Some(room);
         self.crashed = None;
+        self.events.restarted();
         self.ctx.stats.restarts += 1;
         let current: Vec<(Client, Options)> = self
             .ctx
@@ -474,6 +481,7 @@ impl<R: Room> RoomCore<R> {
             m.outbox.push_event(ev, now);
         }
         self.room = None;
+        self.events.push(RoomEvent::Disposed);
     }
 
     /// Closes every client's connection (used when the room crashed).
@@ -491,6 +499,18 @@ impl<R: Room> RoomCore<R> {
     /// The room's counters.
     pub fn stats(&self) -> RoomStats {
         self.ctx.stats
+    }
+
+    /// The next thing this room's steps did that its shell must act on
+    /// (ticks run, seats changed, a crash, disposal), each reported once.
+    pub fn poll_event(&mut self) -> Option<RoomEvent> {
+        let (clients, locked) = (self.ctx.members.len(), self.ctx.locked);
+        self.events.poll(clients, locked, self.crashed.as_deref())
+    }
+
+    /// What the room's counters grew by since the last call (for metrics).
+    pub fn take_counts(&mut self) -> RoomStats {
+        self.events.counts(self.ctx.stats)
     }
 
     /// The room id.

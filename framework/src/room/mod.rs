@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod context;
 mod core;
+mod events;
 mod options;
 mod port;
 #[cfg(test)]
@@ -22,5 +23,6 @@ pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject,
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
 pub use core::{CreateError, RoomCore, TickReport};
+pub use events::RoomEvent;
 pub use options::parse_options;
 pub(crate) use port::TypedPort;

@@ -308,6 +308,34 @@ fn create_can_be_refused_and_a_panicking_create_is_caught() {
     }
 }
 
+fn events<R: Room>(core: &mut RoomCore<R>) -> Vec<RoomEvent> {
+    std::iter::from_fn(|| core.poll_event()).collect()
+}
+
+#[test]
+fn the_core_reports_each_seat_change_tick_crash_and_disposal_once() {
+    let mut f = fixture(RoomType::new("probe", 10), &[("panic_on_tick", "2")]);
+    assert_eq!(events(&mut f.core), vec![], "nothing happened yet");
+    f.join(2, Codec::Proto, &[]);
+    assert_eq!(events(&mut f.core), vec![RoomEvent::SeatsChanged { clients: 1, locked: false }]);
+    assert_eq!(events(&mut f.core), vec![], "reported once");
+    f.core.poll(f.at(0));
+    assert!(matches!(events(&mut f.core).as_slice(), [RoomEvent::TickRan(r)] if r.tick == 0));
+    let counts = f.core.take_counts();
+    assert_eq!((counts.ticks, counts.encodes), (1, 1), "one tick, one encode since the start");
+    assert_eq!(f.core.take_counts().ticks, 0, "counts are deltas");
+    f.core.poll(f.at(100));
+    f.core.poll(f.at(200)); // panics on tick 2
+    let evs = events(&mut f.core);
+    assert!(matches!(evs.first(), Some(RoomEvent::TickRan(r)) if r.tick == 1), "{evs:?}");
+    assert!(matches!(evs.last(), Some(RoomEvent::Crashed(why)) if why.contains("boom on tick 2")), "{evs:?}");
+    assert_eq!(events(&mut f.core), vec![], "a crash is reported once");
+    f.core.leave_connection(1, LeaveReason::Left, f.at(200));
+    f.core.dispose(f.at(300));
+    let evs = events(&mut f.core);
+    assert!(evs.contains(&RoomEvent::Disposed), "{evs:?}");
+}
+
 #[test]
 fn a_panic_in_on_tick_marks_the_room_crashed_and_clients_get_1011() {
     let mut f = fixture(RoomType::new("probe", 10), &[("panic_on_tick", "2")]);
