@@ -13,7 +13,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use playhouse::prelude::*;
 use playhouse::protocol::envelope::{server_msg::Kind, InputAck, ServerMsg, State};
-use playhouse::protocol::RoomId;
+use playhouse::protocol::{RoomId, SessionId};
 use playhouse::room::RoomCore;
 use playhouse::session::{JoinRequest, Outbox, OutboxLimits};
 use std::hint::black_box;
@@ -61,7 +61,7 @@ impl Room for Broadcaster {
 }
 
 fn outboxes() -> Vec<Arc<Outbox>> {
-    (0..CLIENTS as u64).map(|i| Arc::new(Outbox::new(i, OutboxLimits::default()))).collect()
+    (0..CLIENTS as u64).map(|i| Arc::new(Outbox::new(SessionId(i), OutboxLimits::default()))).collect()
 }
 
 /// A room core with 100 clients spread over `groups` (version, codec) groups.

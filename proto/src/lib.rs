@@ -44,7 +44,7 @@ mod stamp;
 
 pub use close::CloseCode;
 pub use codec::{Codec, CodecError, WireMessage, MAX_MSGPACK_DEPTH};
-pub use ids::{ClientId, RoomId};
+pub use ids::{ClientId, ConnId, RoomId, SessionId};
 pub use lifecycle::{Deprecation, Sunset, SunsetError};
 pub use negotiate::{NegotiationError, Negotiator, Token, TokenParseError};
 pub use stamp::{stamp_seq, StampError};

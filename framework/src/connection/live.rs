@@ -13,6 +13,7 @@
 
 use super::Closer;
 use crate::protocol::CloseCode;
+use crate::protocol::ConnId;
 use crate::session::{ConnEvent, Outbox, Push};
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -30,7 +31,7 @@ struct Entry {
 /// The open connections of a server.
 #[derive(Default)]
 pub struct LiveConnections {
-    conns: DashMap<u64, Entry>,
+    conns: DashMap<ConnId, Entry>,
     notice: AtomicBool,
     reconnect_after_ms: AtomicU32,
 }
@@ -50,13 +51,13 @@ impl LiveConnections {
     /// Registers an open connection. Returns the `reconnect_after_ms` of a
     /// shutdown notice the connection must write at once, if the server is
     /// already sending it.
-    pub fn insert(&self, conn: u64, outbox: Arc<Outbox>, closer: Option<Closer>) -> Option<u32> {
+    pub fn insert(&self, conn: ConnId, outbox: Arc<Outbox>, closer: Option<Closer>) -> Option<u32> {
         self.conns.insert(conn, Entry { outbox, closer, noticed: false });
         self.notice.load(Ordering::SeqCst).then(|| self.reconnect_after_ms.load(Ordering::SeqCst))
     }
 
     /// The connection `conn` now writes for another session (it resumed one).
-    pub fn set_outbox(&self, conn: u64, outbox: Arc<Outbox>) {
+    pub fn set_outbox(&self, conn: ConnId, outbox: Arc<Outbox>) {
         if let Some(mut e) = self.conns.get_mut(&conn) {
             e.outbox = outbox;
         }
@@ -64,18 +65,18 @@ impl LiveConnections {
 
     /// Asks connection `conn` to close with `code` (false if it is gone or
     /// its mailbox is full; its session is no longer its to touch either way).
-    pub fn close(&self, conn: u64, code: CloseCode, reason: &str) -> bool {
+    pub fn close(&self, conn: ConnId, code: CloseCode, reason: &str) -> bool {
         let closer = self.conns.get(&conn).and_then(|e| e.closer.clone());
         closer.is_some_and(|c| c(code, reason))
     }
 
     /// The connection `id` stopped.
-    pub fn remove(&self, id: u64) {
+    pub fn remove(&self, id: ConnId) {
         self.conns.remove(&id);
     }
 
     /// The connection `id` wrote the shutdown notice.
-    pub fn mark_noticed(&self, id: u64) {
+    pub fn mark_noticed(&self, id: ConnId) {
         if let Some(mut e) = self.conns.get_mut(&id) {
             e.noticed = true;
         }
@@ -124,11 +125,13 @@ impl LiveConnections {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
     use crate::session::{OutItem, OutboxLimits};
     use std::time::Duration;
 
     fn outbox(id: u64) -> Arc<Outbox> {
-        Arc::new(Outbox::new(id, OutboxLimits::default()))
+        Arc::new(Outbox::new(SessionId(id), OutboxLimits::default()))
     }
 
     fn events(o: &Outbox) -> Vec<ConnEvent> {
@@ -146,12 +149,12 @@ mod tests {
     fn the_notice_reaches_every_open_connection_then_the_close_follows_it() {
         let live = LiveConnections::new();
         let (a, b) = (outbox(1), outbox(2));
-        assert_eq!(live.insert(1, a.clone(), None), None);
-        assert_eq!(live.insert(2, b.clone(), None), None);
+        assert_eq!(live.insert(ConnId(1), a.clone(), None), None);
+        assert_eq!(live.insert(ConnId(2), b.clone(), None), None);
         let now = Instant::now();
         live.notice_all(1500, now);
         assert_eq!(live.unnoticed(), 2);
-        live.mark_noticed(1);
+        live.mark_noticed(ConnId(1));
         assert_eq!(live.unnoticed(), 1);
         live.close_all(CloseCode::GoingAway, "bye", now);
         for o in [&a, &b] {
@@ -163,8 +166,8 @@ mod tests {
                 ]
             );
         }
-        live.remove(1);
-        live.remove(2);
+        live.remove(ConnId(1));
+        live.remove(ConnId(2));
         assert!(live.is_empty());
     }
 
@@ -172,7 +175,7 @@ mod tests {
     fn a_connection_that_opens_after_the_notice_went_out_is_told_to_write_it() {
         let live = LiveConnections::new();
         live.notice_all(250, Instant::now());
-        assert_eq!(live.insert(7, outbox(7), None), Some(250));
+        assert_eq!(live.insert(ConnId(7), outbox(7), None), Some(250));
         assert_eq!(live.unnoticed(), 1);
     }
 
@@ -181,8 +184,8 @@ mod tests {
         let live = LiveConnections::new();
         let limits =
             OutboxLimits { max_reliable: 1, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
-        let o = Arc::new(Outbox::new(3, limits));
-        live.insert(3, o.clone(), None);
+        let o = Arc::new(Outbox::new(SessionId(3), limits));
+        live.insert(ConnId(3), o.clone(), None);
         let now = Instant::now();
         o.push_frame(bytes::Bytes::from_static(b"unread"), now);
         live.notice_all(1000, now);

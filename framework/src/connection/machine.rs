@@ -28,7 +28,7 @@ use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
-use crate::protocol::{CloseCode, Negotiator, Token};
+use crate::protocol::{CloseCode, ConnId, Negotiator, Token};
 use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
@@ -62,7 +62,7 @@ pub struct GameConnection {
     shared: Arc<ConnectionShared>,
     token: Token,
     /// This connection's id (a session outlives its connections).
-    conn: u64,
+    conn: ConnId,
     session: Arc<Session>,
     kill: Option<KillSwitch>,
     /// How rooms writing to the session wake the shell (set by `start`).
@@ -116,7 +116,7 @@ impl GameConnection {
     pub fn new(
         shared: Arc<ConnectionShared>,
         token: Token,
-        conn: u64,
+        conn: ConnId,
         kill: Option<KillSwitch>,
         auth: AuthGate,
         ip: Option<IpSlot>,
@@ -317,7 +317,7 @@ impl GameConnection {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
         self.shared.metrics.protocol_opened(&self.token);
-        tracing::debug!(conn = self.conn, session = self.session.name(), protocol = %self.token, "connection open");
+        tracing::debug!(conn = %self.conn, session = self.session.name(), protocol = %self.token, "connection open");
         self.waker = Some(waker);
         let session = self.session.clone();
         self.attach(&session);
@@ -406,7 +406,7 @@ impl GameConnection {
         if parked {
             self.shared.metrics.sessions_parked.inc();
         }
-        tracing::debug!(conn = self.conn, session = self.session.name(), ?how, parked, "connection closed");
+        tracing::debug!(conn = %self.conn, session = self.session.name(), ?how, parked, "connection closed");
     }
 }
 

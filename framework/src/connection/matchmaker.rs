@@ -7,6 +7,7 @@
 //! to the registry (and that a cluster backend can answer from a directory).
 
 use crate::protocol::envelope::JoinErrorCode;
+use crate::protocol::SessionId;
 use crate::session::{Options, RoomHandle};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Creator {
     /// The session's id.
-    pub session: u64,
+    pub session: SessionId,
     /// The client's address (`None`: unknown, counted by session only).
     pub address: Option<IpAddr>,
 }

@@ -17,17 +17,19 @@
 //! ```
 //! use playhouse::connection::Creator;
 //! use playhouse::matchmaking::{Allowance, CreateBudget, CreateGate};
+//! use playhouse::protocol::SessionId;
 //!
 //! let budget = CreateBudget { per_session: Allowance::new(10, 2), per_address: Allowance::UNLIMITED };
 //! let gate = CreateGate::new(budget);
-//! let me = Creator { session: 7, address: None };
+//! let me = Creator { session: SessionId(7), address: None };
 //! assert!(gate.spend(&me).is_ok());
 //! assert!(gate.spend(&me).is_ok());
 //! assert!(gate.spend(&me).is_err(), "a burst of 2, then one every 6 s");
-//! assert!(gate.spend(&Creator { session: 8, address: None }).is_ok(), "another session has its own bucket");
+//! assert!(gate.spend(&Creator { session: SessionId(8), address: None }).is_ok(), "another session has its own bucket");
 //! ```
 
 use crate::connection::Creator;
+use crate::protocol::SessionId;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -146,7 +148,7 @@ fn buckets<K: Clone + Eq + std::hash::Hash, C: Clock + Clone>(
 pub struct CreateGate<C: Clock = DefaultClock> {
     budget: CreateBudget,
     clock: C,
-    sessions: Option<Buckets<u64, C>>,
+    sessions: Option<Buckets<SessionId, C>>,
     addresses: Option<Buckets<IpAddr, C>>,
 }
 
@@ -224,6 +226,8 @@ impl<C: Clock + Clone> CreateGate<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
     use governor::clock::FakeRelativeClock;
 
     fn fake_gate(per_session: Allowance, per_address: Allowance) -> (CreateGate<FakeRelativeClock>, FakeRelativeClock) {
@@ -232,7 +236,7 @@ mod tests {
     }
 
     fn from(session: u64, ip: &str) -> Creator {
-        Creator { session, address: Some(ip.parse().expect("literal address")) }
+        Creator { session: SessionId(session), address: Some(ip.parse().expect("literal address")) }
     }
 
     #[test]
@@ -284,7 +288,7 @@ mod tests {
     #[test]
     fn zero_means_unlimited_and_an_unknown_address_counts_by_session_only() {
         let (gate, _) = fake_gate(Allowance::UNLIMITED, Allowance::new(60, 1));
-        assert!((0..1000).all(|_| gate.spend(&Creator { session: 1, address: None }).is_ok()));
+        assert!((0..1000).all(|_| gate.spend(&Creator { session: SessionId(1), address: None }).is_ok()));
         let (gate, _) = fake_gate(Allowance::new(60, 0), Allowance::UNLIMITED);
         assert_eq!(
             (0..1000).filter(|_| gate.spend(&from(1, "::1")).is_ok()).count(),

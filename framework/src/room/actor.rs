@@ -11,7 +11,7 @@ use super::core::RoomCore;
 use super::events::RoomEvent;
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
-use crate::protocol::RoomId;
+use crate::protocol::{RoomId, SessionId};
 use crate::session::JoinRequest;
 use crate::session::LeaveReason;
 use crate::session::RoomHandle;
@@ -49,7 +49,7 @@ impl<I: Send + 'static> Message for InputMsg<I> {
 /// A connection leaves the room.
 pub(crate) struct LeaveMsg {
     /// The session whose client leaves (a session id, not a connection id).
-    pub session: u64,
+    pub session: SessionId,
     pub why: LeaveReason,
 }
 impl Message for LeaveMsg {
@@ -58,7 +58,7 @@ impl Message for LeaveMsg {
 
 /// A session's connection was lost (`back: false`) or resumed (`back: true`).
 pub(crate) struct PresenceMsg {
-    pub session: u64,
+    pub session: SessionId,
     pub back: bool,
 }
 impl Message for PresenceMsg {

@@ -17,8 +17,8 @@ use super::events::{EventLog, RoomEvent};
 use super::options::parse_options;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
 use crate::protocol::ClientId;
-use crate::protocol::RoomId;
 use crate::protocol::{CloseCode, Schema};
+use crate::protocol::{RoomId, SessionId};
 use crate::session::ConnEvent;
 use crate::session::{JoinRequest, LeaveReason, Options};
 use std::collections::{BTreeSet, VecDeque};
@@ -264,7 +264,7 @@ impl<R: Room> RoomCore<R> {
     }
 
     /// The connection with outbox id `conn` leaves (or dropped).
-    pub fn leave_connection(&mut self, conn: u64, why: LeaveReason, now: Instant) {
+    pub fn leave_connection(&mut self, conn: SessionId, why: LeaveReason, now: Instant) {
         self.ctx.now = now;
         let ids: Vec<ClientId> =
             self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == conn).map(|(id, _)| *id).collect();
@@ -278,7 +278,7 @@ impl<R: Room> RoomCore<R> {
     /// Session `session`'s connection was lost: its clients keep their seats
     /// for the reconnect window (`on_disconnect`), or leave at once if the
     /// window is 0.
-    pub fn disconnected(&mut self, session: u64, now: Instant) {
+    pub fn disconnected(&mut self, session: SessionId, now: Instant) {
         self.ctx.now = now;
         let ids = self.clients_of(session);
         for id in ids {
@@ -297,7 +297,7 @@ impl<R: Room> RoomCore<R> {
     }
 
     /// Session `session` resumed: its clients are back (`on_reconnect`).
-    pub fn reconnected(&mut self, session: u64, now: Instant) {
+    pub fn reconnected(&mut self, session: SessionId, now: Instant) {
         self.ctx.now = now;
         for id in self.clients_of(session) {
             if let Some(m) = self.ctx.members.get_mut(&id) {
@@ -308,7 +308,7 @@ impl<R: Room> RoomCore<R> {
         }
     }
 
-    fn clients_of(&self, session: u64) -> Vec<ClientId> {
+    fn clients_of(&self, session: SessionId) -> Vec<ClientId> {
         self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == session).map(|(id, _)| *id).collect()
     }
 

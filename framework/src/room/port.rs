@@ -7,7 +7,7 @@
 use super::actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg, RoomActor};
 use super::shutdown::ShutdownMsg;
 use super::Room;
-use crate::protocol::Schema;
+use crate::protocol::{Schema, SessionId};
 use crate::session::{InputError, JoinRequest, LeaveReason, RawInput, RoomPort};
 use actix::Addr;
 use futures_util::future::BoxFuture;
@@ -38,11 +38,11 @@ impl<R: Room> RoomPort for TypedPort<R> {
         })
     }
 
-    fn leave(&self, session: u64, why: LeaveReason) {
+    fn leave(&self, session: SessionId, why: LeaveReason) {
         self.addr.do_send(LeaveMsg { session, why });
     }
 
-    fn presence(&self, session: u64, back: bool) {
+    fn presence(&self, session: SessionId, back: bool) {
         // Bounded like leaves: one per session per connection loss.
         self.addr.do_send(PresenceMsg { session, back });
     }

@@ -4,6 +4,8 @@
 use super::*;
 use crate::protocol::envelope::LeaveReason as WireLeave;
 use crate::protocol::{Codec, Schema};
+#[allow(unused_imports)]
+use crate::protocol::{ConnId, SessionId};
 use crate::session::{ConnEvent, JoinRequest, OutItem, Outbox, OutboxLimits};
 use playhouse_testkit::probe::v2;
 use std::sync::Arc;
@@ -42,7 +44,7 @@ fn room(window: Duration, t0: Instant) -> RoomCore<Watcher> {
 }
 
 fn join(core: &mut RoomCore<Watcher>, session: u64, t0: Instant) -> (ClientId, Arc<Outbox>) {
-    let outbox = Arc::new(Outbox::new(session, OutboxLimits::default()));
+    let outbox = Arc::new(Outbox::new(SessionId(session), OutboxLimits::default()));
     let req = JoinRequest {
         request: 1,
         session: session.to_string(),
@@ -64,11 +66,11 @@ fn a_lost_client_keeps_its_seat_until_it_comes_back() {
     let t0 = Instant::now();
     let mut core = room(Duration::from_secs(20), t0);
     let (a, _) = join(&mut core, 1, t0);
-    core.disconnected(1, t0);
-    core.disconnected(1, t0); // a second report changes nothing
+    core.disconnected(SessionId(1), t0);
+    core.disconnected(SessionId(1), t0); // a second report changes nothing
     assert_eq!(core.client_count(), 1);
     core.poll(t0 + Duration::from_secs(19));
-    core.reconnected(1, t0 + Duration::from_secs(19));
+    core.reconnected(SessionId(1), t0 + Duration::from_secs(19));
     core.poll(t0 + Duration::from_secs(40));
     assert_eq!(core.client_count(), 1, "back in time: the window no longer runs");
     assert_eq!(log(&core), vec![format!("away {a}"), format!("back {a}")]);
@@ -81,7 +83,7 @@ fn past_the_window_the_client_leaves_and_its_session_is_told() {
     let (a, outbox) = join(&mut core, 1, t0);
     let (b, _) = join(&mut core, 2, t0);
     outbox.drain();
-    core.disconnected(1, t0);
+    core.disconnected(SessionId(1), t0);
     core.poll(t0 + Duration::from_millis(1900));
     assert_eq!(core.client_count(), 2);
     core.poll(t0 + Duration::from_millis(2100));
@@ -100,7 +102,7 @@ fn a_room_type_without_a_window_lets_a_lost_client_go_at_once() {
     let t0 = Instant::now();
     let mut core = room(Duration::ZERO, t0);
     let (a, _) = join(&mut core, 1, t0);
-    core.disconnected(1, t0);
+    core.disconnected(SessionId(1), t0);
     assert_eq!(core.client_count(), 0);
     assert_eq!(log(&core), vec![format!("left {a} Disconnected")]);
 }
@@ -111,7 +113,7 @@ fn a_room_whose_only_client_is_away_keeps_ticking_until_the_seat_expires() {
     let mut core = room(Duration::from_secs(2), t0);
     join(&mut core, 1, t0);
     core.poll(t0);
-    core.disconnected(1, t0);
+    core.disconnected(SessionId(1), t0);
     assert!(!core.is_sleeping(), "a kept seat is a client: the room must tick to expire it");
     assert!(core.poll(t0 + Duration::from_millis(1000)).is_some());
     core.poll(t0 + Duration::from_millis(2100));

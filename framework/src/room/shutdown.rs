@@ -46,6 +46,8 @@ impl<R: Room> Handler<ShutdownMsg> for RoomActor<R> {
 mod tests {
     use super::*;
     use crate::protocol::{Codec, Schema};
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
     use crate::room::{Options, Reject, RoomContext, RoomType};
     use crate::session::{JoinRequest, Outbox, OutboxLimits};
     use playhouse_testkit::probe::v2;
@@ -80,7 +82,7 @@ mod tests {
         let schema = Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2).shared().unwrap();
         let spec = RoomType::new("journal", 10);
         let mut core = RoomCore::<Journal>::create("r".into(), &spec, schema, &Options::new(), t0).unwrap();
-        let outbox = Arc::new(Outbox::new(1, OutboxLimits::default()));
+        let outbox = Arc::new(Outbox::new(SessionId(1), OutboxLimits::default()));
         let req = JoinRequest {
             request: 1,
             session: "s".into(),

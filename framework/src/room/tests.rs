@@ -3,6 +3,8 @@
 use super::*;
 use crate::protocol::envelope::{server_msg::Kind, JoinErrorCode, ServerMsg};
 use crate::protocol::{CloseCode, Codec, Schema};
+#[allow(unused_imports)]
+use crate::protocol::{ConnId, SessionId};
 use crate::session::{ConnEvent, JoinRequest, OutItem, Outbox, OutboxLimits};
 use playhouse_testkit::probe::{v1, v2};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -137,7 +139,7 @@ impl Fixture {
         codec: Codec,
         options: &[(&str, &str)],
     ) -> (Option<ClientId>, Arc<Outbox>) {
-        let outbox = Arc::new(Outbox::new(self.next_conn, OutboxLimits::default()));
+        let outbox = Arc::new(Outbox::new(SessionId(self.next_conn), OutboxLimits::default()));
         self.next_conn += 1;
         let req = JoinRequest {
             request: 7,
@@ -330,7 +332,7 @@ fn the_core_reports_each_seat_change_tick_crash_and_disposal_once() {
     assert!(matches!(evs.first(), Some(RoomEvent::TickRan(r)) if r.tick == 1), "{evs:?}");
     assert!(matches!(evs.last(), Some(RoomEvent::Crashed(why)) if why.contains("boom on tick 2")), "{evs:?}");
     assert_eq!(events(&mut f.core), vec![], "a crash is reported once");
-    f.core.leave_connection(1, LeaveReason::Left, f.at(200));
+    f.core.leave_connection(SessionId(1), LeaveReason::Left, f.at(200));
     f.core.dispose(f.at(300));
     let evs = events(&mut f.core);
     assert!(evs.contains(&RoomEvent::Disposed), "{evs:?}");
@@ -369,7 +371,7 @@ fn kick_closes_with_4005_and_calls_on_leave() {
 fn a_stalled_reader_is_dropped_and_the_others_keep_receiving() {
     let mut f = fixture(RoomType::new("probe", 10), &[]);
     let limits = OutboxLimits { stall_timeout: Duration::from_millis(250), ..Default::default() };
-    let slow = Arc::new(Outbox::new(99, limits));
+    let slow = Arc::new(Outbox::new(SessionId(99), limits));
     let req = JoinRequest {
         request: 1,
         session: "slow".into(),
@@ -523,7 +525,7 @@ fn counter(spec: RoomType, panic_on_tick: u64) -> (RoomCore<Counter>, Instant) {
 }
 
 fn join_counter(core: &mut RoomCore<Counter>, conn: u64, t0: Instant) -> (ClientId, Arc<Outbox>) {
-    let outbox = Arc::new(Outbox::new(conn, OutboxLimits::default()));
+    let outbox = Arc::new(Outbox::new(SessionId(conn), OutboxLimits::default()));
     let req = JoinRequest {
         request: 1,
         session: "s".into(),
@@ -662,7 +664,7 @@ fn join_fog(
     options: &[(&str, &str)],
     t0: Instant,
 ) -> (Option<ClientId>, Arc<Outbox>) {
-    let outbox = Arc::new(Outbox::new(conn, OutboxLimits::default()));
+    let outbox = Arc::new(Outbox::new(SessionId(conn), OutboxLimits::default()));
     let req = JoinRequest {
         request: 7,
         session: "s".into(),

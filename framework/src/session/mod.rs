@@ -45,8 +45,8 @@ pub use replay::{Replay, ReplayLog};
 pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
 pub use token::{TokenError, TokenSigner};
 
-use crate::protocol::ClientId;
 use crate::protocol::RoomId;
+use crate::protocol::{ClientId, ConnId, SessionId};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -55,7 +55,7 @@ use std::time::Instant;
 
 /// One client's session.
 pub struct Session {
-    id: u64,
+    id: SessionId,
     name: String,
     nonce: u64,
     /// The subprotocol token the session speaks ("" in tests: any). Room
@@ -79,7 +79,7 @@ impl std::fmt::Debug for Session {
 #[derive(Debug)]
 pub struct SessionState {
     /// The connection attached to the session (`None`: parked or ended).
-    pub(crate) owner: Option<u64>,
+    pub(crate) owner: Option<ConnId>,
     /// While parked: until when, and its place in the parking quota.
     pub(crate) parked: Option<Parked>,
     /// The session is over; it cannot be resumed.
@@ -112,7 +112,7 @@ pub(crate) struct Parked {
 
 impl Session {
     /// The numeric id (the outbox id rooms know the client by).
-    pub fn id(&self) -> u64 {
+    pub fn id(&self) -> SessionId {
         self.id
     }
 
@@ -133,7 +133,7 @@ impl Session {
 
     /// The session's state, if connection `conn` owns it (else `None`: the
     /// session was taken over by another connection, or has ended).
-    pub fn owned_by(&self, conn: u64) -> Option<MutexGuard<'_, SessionState>> {
+    pub fn owned_by(&self, conn: ConnId) -> Option<MutexGuard<'_, SessionState>> {
         let st = self.state.lock();
         (st.owner == Some(conn)).then_some(st)
     }

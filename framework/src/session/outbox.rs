@@ -18,8 +18,8 @@
 //! lost), and a resuming connection attaches to it and drains what waited.
 
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
-use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
+use crate::protocol::{ClientId, SessionId};
 use crate::transport::KillSwitch;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -177,7 +177,7 @@ type WakeFn = dyn Fn() -> bool + Send + Sync;
 
 /// The outgoing queue of one session.
 pub struct Outbox {
-    id: u64,
+    id: SessionId,
     inner: Mutex<Inner>,
     limits: OutboxLimits,
     wake_pending: AtomicBool,
@@ -191,12 +191,12 @@ impl std::fmt::Debug for Outbox {
 
 impl Outbox {
     /// A new outbox for session `id`, attached to no socket yet.
-    pub fn new(id: u64, limits: OutboxLimits) -> Self {
+    pub fn new(id: SessionId, limits: OutboxLimits) -> Self {
         Outbox { id, inner: Mutex::new(Inner::default()), limits, wake_pending: AtomicBool::new(false) }
     }
 
     /// The session id (rooms know their members by it).
-    pub fn id(&self) -> u64 {
+    pub fn id(&self) -> SessionId {
         self.id
     }
 
@@ -422,10 +422,12 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
     use std::sync::atomic::AtomicUsize;
 
     fn outbox(limits: OutboxLimits) -> (Arc<Outbox>, Arc<AtomicUsize>) {
-        let o = Arc::new(Outbox::new(1, limits));
+        let o = Arc::new(Outbox::new(SessionId(1), limits));
         let wakes = Arc::new(AtomicUsize::new(0));
         let w = wakes.clone();
         let waker = move || {

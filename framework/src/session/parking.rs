@@ -24,24 +24,26 @@
 //! evicted sessions is the caller's job (see `Sessions::disconnect`).
 //!
 //! ```
+//! use playhouse::protocol::SessionId;
 //! use playhouse::session::{Admission, Cap, Claim, ParkingLimits, ParkingQuota};
 //!
 //! let mut quota = ParkingQuota::new(ParkingLimits { max_parked: 100, per_address: 2, per_user: 0 });
 //! let ip = "10.0.0.7".parse().ok();
-//! let claim = |session, roomless| Claim { session, address: ip, user: None, roomless };
+//! let claim = |n, roomless| Claim { session: SessionId(n), address: ip, user: None, roomless };
 //! let player = quota.admit(claim(1, false));
 //! assert!(matches!(player, Admission::Park { ref evict, .. } if evict.is_empty()));
 //! quota.admit(claim(2, true));
 //! // The address is at its cap: the roomless session gives way, not the player.
 //! let Admission::Park { evict, .. } = quota.admit(claim(3, true)) else { panic!("parked") };
-//! assert_eq!((evict[0].session, evict[0].cap), (2, Cap::Address));
+//! assert_eq!((evict[0].session, evict[0].cap), (SessionId(2), Cap::Address));
 //! // Another player displaces the roomless session 3; then only players
 //! // are parked from the address, and a roomless session may not displace one.
 //! let Admission::Park { evict, .. } = quota.admit(claim(4, false)) else { panic!("parked") };
-//! assert_eq!(evict[0].session, 3);
+//! assert_eq!(evict[0].session, SessionId(3));
 //! assert_eq!(quota.admit(claim(5, true)), Admission::Refuse(Cap::Address));
 //! ```
 
+use crate::protocol::SessionId;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -84,7 +86,7 @@ impl Cap {
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
     /// The session's id.
-    pub session: u64,
+    pub session: SessionId,
     /// The client address its connection came from, if known.
     pub address: Option<IpAddr>,
     /// The authenticated user it belongs to, if any.
@@ -97,7 +99,7 @@ pub struct Claim<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Eviction {
     /// The session to end.
-    pub session: u64,
+    pub session: SessionId,
     /// The parking it is evicted from (see [`Admission::Park`]): if the
     /// session was resumed and parked again since, it is another parking,
     /// and the session stays.
@@ -125,8 +127,8 @@ pub enum Admission {
 /// Parked sessions by age, roomless ones apart (they give way first).
 #[derive(Debug, Default)]
 struct Queue {
-    roomless: BTreeMap<u64, u64>,
-    seated: BTreeMap<u64, u64>,
+    roomless: BTreeMap<u64, SessionId>,
+    seated: BTreeMap<u64, SessionId>,
 }
 
 impl Queue {
@@ -134,7 +136,7 @@ impl Queue {
         self.roomless.len() + self.seated.len()
     }
 
-    fn side(&mut self, roomless: bool) -> &mut BTreeMap<u64, u64> {
+    fn side(&mut self, roomless: bool) -> &mut BTreeMap<u64, SessionId> {
         if roomless {
             &mut self.roomless
         } else {
@@ -151,8 +153,8 @@ impl Queue {
 
     /// The session that gives way to a newcomer: the oldest roomless one
     /// not leaving already, else, if `seated_may_go`, the oldest in rooms.
-    fn victim(&self, seated_may_go: bool, evict: &[Eviction]) -> Option<(u64, u64)> {
-        let free = |(t, s): (&u64, &u64)| (!evict.iter().any(|e| e.ticket == *t)).then_some((*t, *s));
+    fn victim(&self, seated_may_go: bool, evict: &[Eviction]) -> Option<(u64, SessionId)> {
+        let free = |(t, s): (&u64, &SessionId)| (!evict.iter().any(|e| e.ticket == *t)).then_some((*t, *s));
         let seated = seated_may_go.then_some(&self.seated).into_iter().flatten();
         self.roomless.iter().chain(seated).find_map(free)
     }
@@ -174,7 +176,7 @@ struct Entry {
 pub struct ParkingQuota {
     limits: ParkingLimits,
     next_ticket: u64,
-    by_session: HashMap<u64, Entry>,
+    by_session: HashMap<SessionId, Entry>,
     all: Queue,
     by_address: HashMap<IpAddr, Queue>,
     by_user: HashMap<String, Queue>,
@@ -285,7 +287,7 @@ impl ParkingQuota {
 
     /// `session`'s parking `ticket` is over (it resumed, ended or was
     /// evicted). Returns whether it was still counted.
-    pub fn release(&mut self, session: u64, ticket: u64) -> bool {
+    pub fn release(&mut self, session: SessionId, ticket: u64) -> bool {
         let Some(entry) = self.by_session.remove_entry(&session).map(|(_, e)| e) else { return false };
         if entry.ticket != ticket {
             // Another parking of the same session: it stays counted.
@@ -321,6 +323,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
 
     const HOME: &str = "10.0.0.7";
     const ELSEWHERE: &str = "10.0.0.8";
@@ -334,17 +338,17 @@ mod tests {
     }
 
     fn roomless(session: u64, address: &str) -> Claim<'static> {
-        Claim { session, address: ip(address), user: None, roomless: true }
+        Claim { session: SessionId(session), address: ip(address), user: None, roomless: true }
     }
 
     fn player(session: u64, address: &str) -> Claim<'static> {
-        Claim { session, address: ip(address), user: None, roomless: false }
+        Claim { session: SessionId(session), address: ip(address), user: None, roomless: false }
     }
 
     /// The sessions that give way, or `None` for a refusal.
     fn evicted(a: &Admission) -> Option<Vec<(u64, Cap)>> {
         match a {
-            Admission::Park { evict, .. } => Some(evict.iter().map(|e| (e.session, e.cap)).collect()),
+            Admission::Park { evict, .. } => Some(evict.iter().map(|e| (e.session.0, e.cap)).collect()),
             Admission::Refuse(_) => None,
         }
     }
@@ -359,10 +363,10 @@ mod tests {
     #[test]
     fn below_every_cap_a_session_parks_and_is_counted_where_it_belongs() {
         let mut q = quota(10, 5, 5);
-        let a = q.admit(Claim { session: 1, address: ip(HOME), user: Some("ann"), roomless: false });
+        let a = q.admit(Claim { session: SessionId(1), address: ip(HOME), user: Some("ann"), roomless: false });
         assert_eq!(evicted(&a), Some(vec![]));
         assert_eq!((q.len(), q.parked_from(ip(HOME).unwrap()), q.parked_for("ann")), (1, 1, 1));
-        assert!(q.release(1, ticket(&a)));
+        assert!(q.release(SessionId(1), ticket(&a)));
         assert_eq!((q.len(), q.parked_from(ip(HOME).unwrap()), q.parked_for("ann")), (0, 0, 0));
         assert!(q.by_address.is_empty() && q.by_user.is_empty(), "no empty queue is kept");
     }
@@ -397,10 +401,15 @@ mod tests {
     #[test]
     fn at_the_user_cap_the_oldest_parked_session_of_that_user_gives_way() {
         let mut q = quota(100, 0, 2);
-        let ann = |session, roomless| Claim { session, address: ip(HOME), user: Some("ann"), roomless };
+        let ann = |session: u64, roomless| Claim {
+            session: SessionId(session),
+            address: ip(HOME),
+            user: Some("ann"),
+            roomless,
+        };
         q.admit(ann(1, false));
         q.admit(ann(2, true));
-        q.admit(Claim { session: 3, address: ip(HOME), user: Some("bob"), roomless: true });
+        q.admit(Claim { session: SessionId(3), address: ip(HOME), user: Some("bob"), roomless: true });
         assert_eq!(evicted(&q.admit(ann(4, false))), Some(vec![(2, Cap::User)]), "roomless first");
         assert_eq!(evicted(&q.admit(ann(5, false))), Some(vec![(1, Cap::User)]), "then the oldest");
         assert_eq!(q.admit(ann(6, true)), Admission::Refuse(Cap::User));
@@ -427,7 +436,7 @@ mod tests {
             assert!(evicted(&a).is_some_and(|e| e.iter().all(|(v, _)| *v != 1)), "cycle {s}: {a:?}");
         }
         assert_eq!(q.parked_from(ip(HOME).unwrap()), 4);
-        assert!(q.release(1, seat), "the player is still parked");
+        assert!(q.release(SessionId(1), seat), "the player is still parked");
     }
 
     #[test]
@@ -443,27 +452,27 @@ mod tests {
     #[test]
     fn one_newcomer_at_several_caps_evicts_one_session_per_cap_and_never_one_twice() {
         let mut q = quota(3, 2, 2);
-        q.admit(Claim { session: 1, address: ip(HOME), user: Some("bob"), roomless: true });
-        q.admit(Claim { session: 2, address: ip(ELSEWHERE), user: Some("ann"), roomless: true });
-        q.admit(Claim { session: 3, address: ip(HOME), user: Some("ann"), roomless: true });
+        q.admit(Claim { session: SessionId(1), address: ip(HOME), user: Some("bob"), roomless: true });
+        q.admit(Claim { session: SessionId(2), address: ip(ELSEWHERE), user: Some("ann"), roomless: true });
+        q.admit(Claim { session: SessionId(3), address: ip(HOME), user: Some("ann"), roomless: true });
         // HOME holds 1 and 3, ann holds 2 and 3, 3 parked in all: one
         // victim each for the address and the user makes room globally too.
-        let a = q.admit(Claim { session: 4, address: ip(HOME), user: Some("ann"), roomless: false });
+        let a = q.admit(Claim { session: SessionId(4), address: ip(HOME), user: Some("ann"), roomless: false });
         assert_eq!(evicted(&a), Some(vec![(1, Cap::Address), (2, Cap::User)]));
         assert_eq!(q.len(), 2);
         // A session both at the address and the user cap is evicted once.
         let mut q = quota(10, 1, 1);
-        q.admit(Claim { session: 1, address: ip(HOME), user: Some("ann"), roomless: true });
-        let a = q.admit(Claim { session: 2, address: ip(HOME), user: Some("ann"), roomless: true });
+        q.admit(Claim { session: SessionId(1), address: ip(HOME), user: Some("ann"), roomless: true });
+        let a = q.admit(Claim { session: SessionId(2), address: ip(HOME), user: Some("ann"), roomless: true });
         assert_eq!(evicted(&a), Some(vec![(1, Cap::Address)]));
     }
 
     #[test]
     fn a_refusal_at_a_later_cap_evicts_nobody_at_an_earlier_one() {
         let mut q = quota(100, 1, 1);
-        q.admit(Claim { session: 1, address: ip(HOME), user: Some("bob"), roomless: true });
-        q.admit(Claim { session: 2, address: ip(ELSEWHERE), user: Some("ann"), roomless: false });
-        let a = q.admit(Claim { session: 3, address: ip(HOME), user: Some("ann"), roomless: true });
+        q.admit(Claim { session: SessionId(1), address: ip(HOME), user: Some("bob"), roomless: true });
+        q.admit(Claim { session: SessionId(2), address: ip(ELSEWHERE), user: Some("ann"), roomless: false });
+        let a = q.admit(Claim { session: SessionId(3), address: ip(HOME), user: Some("ann"), roomless: true });
         assert_eq!(a, Admission::Refuse(Cap::User));
         assert_eq!((q.len(), q.parked_from(ip(HOME).unwrap())), (2, 1), "session 1 is still parked");
     }
@@ -473,11 +482,11 @@ mod tests {
         let mut q = quota(3, 1, 1);
         for s in 1..=3 {
             assert_eq!(
-                evicted(&q.admit(Claim { session: s, address: None, user: None, roomless: true })),
+                evicted(&q.admit(Claim { session: SessionId(s), address: None, user: None, roomless: true })),
                 Some(vec![])
             );
         }
-        let a = q.admit(Claim { session: 4, address: None, user: None, roomless: true });
+        let a = q.admit(Claim { session: SessionId(4), address: None, user: None, roomless: true });
         assert_eq!(evicted(&a), Some(vec![(1, Cap::Global)]));
     }
 
@@ -496,12 +505,12 @@ mod tests {
     fn a_release_of_an_older_parking_leaves_the_current_one_counted() {
         let mut q = quota(10, 10, 10);
         let first = ticket(&q.admit(roomless(1, HOME)));
-        assert!(q.release(1, first));
+        assert!(q.release(SessionId(1), first));
         let second = ticket(&q.admit(roomless(1, HOME)));
-        assert!(!q.release(1, first), "a stale ticket");
+        assert!(!q.release(SessionId(1), first), "a stale ticket");
         assert_eq!(q.len(), 1);
-        assert!(q.release(1, second));
-        assert!(!q.release(1, second), "released once");
+        assert!(q.release(SessionId(1), second));
+        assert!(!q.release(SessionId(1), second), "released once");
     }
 
     #[test]

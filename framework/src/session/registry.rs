@@ -5,8 +5,8 @@ use super::parking::{Admission, Claim, Eviction, ParkingQuota};
 use super::{LeaveReason, SessionConfig};
 use super::{Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
 use crate::metrics::Metrics;
-use crate::protocol::ClientId;
 use crate::protocol::RoomId;
+use crate::protocol::{ClientId, ConnId, SessionId};
 use crate::session::RoomHandle;
 use crate::session::{OutboxLimits, ParkLimits};
 use bytes::Bytes;
@@ -63,7 +63,7 @@ pub struct Resumption {
     pub rooms: Vec<(RoomId, Arc<RoomHandle>, ClientId)>,
     /// The connection that owned the session until now, if it was still
     /// open (it must be closed: a session has one connection).
-    pub replaced: Option<u64>,
+    pub replaced: Option<ConnId>,
     /// The session's new resume token (for `Resumed`); the one resumed with
     /// is superseded.
     pub token: String,
@@ -71,7 +71,7 @@ pub struct Resumption {
 
 /// Every session of a server.
 pub struct Sessions {
-    map: DashMap<u64, Arc<Session>>,
+    map: DashMap<SessionId, Arc<Session>>,
     signer: TokenSigner,
     config: SessionConfig,
     outbox: OutboxLimits,
@@ -132,7 +132,7 @@ impl Sessions {
     /// resume it. Does not count it against the user's cap yet (see
     /// [`Sessions::count_user`]), so a connection that only resumes another
     /// of the user's sessions is never refused for the cap.
-    pub fn bind_user(&self, session: &Session, conn: u64, user: &str) {
+    pub fn bind_user(&self, session: &Session, conn: ConnId, user: &str) {
         if let Some(mut st) = session.owned_by(conn) {
             st.user.get_or_insert_with(|| user.to_string());
         }
@@ -140,7 +140,7 @@ impl Sessions {
 
     /// Counts `session` against its user's cap, once: called when the
     /// session is first used for a room. Past the cap: `Err`.
-    pub fn count_user(&self, session: &Session, conn: u64) -> Result<(), TooManySessions> {
+    pub fn count_user(&self, session: &Session, conn: ConnId) -> Result<(), TooManySessions> {
         let Some(mut st) = session.owned_by(conn) else { return Ok(()) };
         if st.counted {
             return Ok(());
@@ -170,19 +170,19 @@ impl Sessions {
     /// Opens a session owned by connection `conn` (speaking any protocol,
     /// from no known address: tests; connections use
     /// [`Sessions::open_speaking`]).
-    pub fn open(&self, conn: u64) -> Arc<Session> {
+    pub fn open(&self, conn: ConnId) -> Arc<Session> {
         self.open_speaking(conn, "", None)
     }
 
     /// Opens a session owned by connection `conn`, which negotiated the
     /// subprotocol token `protocol` and comes from client `address` (its
     /// parking counts against that address's cap).
-    pub fn open_speaking(&self, conn: u64, protocol: &str, address: Option<IpAddr>) -> Arc<Session> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
+    pub fn open_speaking(&self, conn: ConnId, protocol: &str, address: Option<IpAddr>) -> Arc<Session> {
+        let id = SessionId(self.next.fetch_add(1, Ordering::Relaxed));
         let nonce: u64 = rand::random();
         let session = Arc::new(Session {
             id,
-            name: format!("{id:x}-{:08x}", nonce as u32),
+            name: format!("{:x}-{:08x}", id.0, nonce as u32),
             nonce,
             protocol: protocol.to_string(),
             address,
@@ -213,7 +213,7 @@ impl Sessions {
     /// A new resume token for `session`, if connection `conn` owns it: the
     /// generation is bumped, so every earlier token is superseded (a
     /// `Resumed` of the session the connection holds already).
-    pub fn reissue(&self, session: &Session, conn: u64) -> Option<String> {
+    pub fn reissue(&self, session: &Session, conn: ConnId) -> Option<String> {
         let mut st = session.owned_by(conn)?;
         st.token_generation += 1;
         Some(self.issue(session, st.token_generation))
@@ -221,7 +221,7 @@ impl Sessions {
 
     fn issue(&self, session: &Session, generation: u64) -> String {
         let expires = unix_secs() + self.config.token_ttl.as_secs();
-        self.signer.issue(session.id, session.nonce, generation, expires)
+        self.signer.issue(session.id.0, session.nonce, generation, expires)
     }
 
     /// Whether `token` is the current resume token of `session` (not
@@ -229,13 +229,13 @@ impl Sessions {
     /// superseded by a newer one).
     pub fn token_names(&self, token: &str, session: &Session) -> bool {
         self.signer.verify(token, unix_secs()).is_ok_and(|(id, nonce, generation)| {
-            id == session.id && nonce == session.nonce && generation == session.state.lock().token_generation
+            id == session.id.0 && nonce == session.nonce && generation == session.state.lock().token_generation
         })
     }
 
     /// Ends `session` if connection `conn` still owns it (a connection
     /// dropped before its actor ran); otherwise leaves it alone.
-    pub fn end_owned(&self, session: &Session, conn: u64) {
+    pub fn end_owned(&self, session: &Session, conn: ConnId) {
         let mut st = session.state.lock();
         if st.owner != Some(conn) {
             return;
@@ -271,7 +271,7 @@ impl Sessions {
     /// parking caps refuse it (see [`ParkingQuota`]); otherwise the session
     /// ends. Parked sessions that must give way to this one are ended too.
     /// Returns whether it was parked.
-    pub fn disconnect(&self, session: &Arc<Session>, conn: u64, resumable: bool, now: Instant) -> bool {
+    pub fn disconnect(&self, session: &Arc<Session>, conn: ConnId, resumable: bool, now: Instant) -> bool {
         let mut st = session.state.lock();
         if st.owner != Some(conn) {
             return false;
@@ -386,13 +386,13 @@ impl Sessions {
         &self,
         token: &str,
         last_seq: u64,
-        conn: u64,
+        conn: ConnId,
         user: Option<&str>,
         protocol: &str,
         now: Instant,
     ) -> Result<Resumption, ResumeError> {
         let (id, nonce, generation) = self.signer.verify(token, unix_secs())?;
-        let session = self.map.get(&id).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
+        let session = self.map.get(&SessionId(id)).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
         if session.nonce != nonce {
             return Err(ResumeError::Gone);
         }
@@ -468,6 +468,8 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::protocol::{ConnId, SessionId};
     use std::time::Duration;
 
     fn sessions(reconnect_window: Duration) -> Sessions {
@@ -477,11 +479,13 @@ mod tests {
     #[test]
     fn a_parked_session_is_resumed_within_its_window() {
         let s = sessions(Duration::from_millis(300));
-        let session = s.open(1);
+        let session = s.open(ConnId(1));
         let token = s.token(&session);
         let lost = Instant::now();
-        assert!(s.disconnect(&session, 1, true, lost));
-        let r = s.resume(&token, 0, 2, None, "", lost + Duration::from_millis(299)).expect("resumes within the window");
+        assert!(s.disconnect(&session, ConnId(1), true, lost));
+        let r = s
+            .resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(299))
+            .expect("resumes within the window");
         assert_eq!(r.session.id(), session.id());
         assert_eq!(s.parked_count(), 0);
     }
@@ -489,11 +493,11 @@ mod tests {
     #[test]
     fn a_session_past_its_window_is_gone_before_the_sweep_comes_by() {
         let s = sessions(Duration::from_millis(300));
-        let session = s.open(1);
+        let session = s.open(ConnId(1));
         let token = s.token(&session);
         let lost = Instant::now();
-        assert!(s.disconnect(&session, 1, true, lost));
-        let r = s.resume(&token, 0, 2, None, "", lost + Duration::from_millis(300));
+        assert!(s.disconnect(&session, ConnId(1), true, lost));
+        let r = s.resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(300));
         assert_eq!(r.map(|_| ()), Err(ResumeError::Gone));
         assert_eq!((s.len(), s.parked_count()), (0, 0), "ended, as the sweep would have ended it");
         assert_eq!(s.sweep(lost + Duration::from_secs(1)), 0);

@@ -15,7 +15,7 @@
 
 use super::Outbox;
 use crate::protocol::envelope::JoinErrorCode;
-use crate::protocol::{ClientId, Codec, CodecError, RoomId};
+use crate::protocol::{ClientId, Codec, CodecError, RoomId, SessionId};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -102,15 +102,15 @@ pub trait RoomPort: Send + Sync {
     /// Decodes and queues an input for the room's next tick.
     fn input(&self, input: RawInput<'_>) -> Result<(), InputError>;
     /// The session's client leaves the room.
-    fn leave(&self, session: u64, why: LeaveReason);
+    fn leave(&self, session: SessionId, why: LeaveReason);
     /// The session's connection was lost (`back`: it resumed).
-    fn presence(&self, session: u64, back: bool);
+    fn presence(&self, session: SessionId, back: bool);
     /// The session's connection was lost.
-    fn away(&self, session: u64) {
+    fn away(&self, session: SessionId) {
         self.presence(session, false)
     }
     /// The session resumed.
-    fn back(&self, session: u64) {
+    fn back(&self, session: SessionId) {
         self.presence(session, true)
     }
     /// Dispose the room now.

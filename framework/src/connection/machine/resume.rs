@@ -63,7 +63,7 @@ impl GameConnection {
             server_time: unix_millis(),
         };
         tracing::debug!(
-            conn = self.conn,
+            conn = %self.conn,
             session = session.name(),
             replayed = resumed.replayed,
             resync = resumed.resync,

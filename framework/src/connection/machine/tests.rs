@@ -10,6 +10,8 @@ use crate::protocol::envelope::{
     client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Input, Join, JoinOrCreate, Resume,
 };
 use crate::protocol::Codec;
+#[allow(unused_imports)]
+use crate::protocol::{ConnId, SessionId};
 use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
@@ -21,7 +23,7 @@ use std::time::Duration;
 struct Asked {
     joins: Mutex<Vec<JoinRequest>>,
     inputs: Mutex<Vec<(u32, u32)>>,
-    leaves: Mutex<Vec<(u64, LeaveReason)>>,
+    leaves: Mutex<Vec<(SessionId, LeaveReason)>>,
 }
 
 struct RecordingPort(Arc<Asked>);
@@ -34,10 +36,10 @@ impl RoomPort for RecordingPort {
         self.0.inputs.lock().push((input.client, input.seq));
         Ok(())
     }
-    fn leave(&self, session: u64, why: LeaveReason) {
+    fn leave(&self, session: SessionId, why: LeaveReason) {
         self.0.leaves.lock().push((session, why));
     }
-    fn presence(&self, _: u64, _: bool) {}
+    fn presence(&self, _: SessionId, _: bool) {}
     fn dispose(&self) {}
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         Box::pin(async {})
@@ -130,7 +132,7 @@ impl World {
     fn connect(&mut self, auth: AuthGate) -> Conn {
         self.shared.open.fetch_add(1, Ordering::AcqRel);
         let token: Token = "arena.v2.proto".parse().expect("a token");
-        let mut rules = GameConnection::new(self.shared.clone(), token, self.next, None, auth, None);
+        let mut rules = GameConnection::new(self.shared.clone(), token, ConnId(self.next), None, auth, None);
         self.next += 1;
         let mut out = Actions::default();
         rules.start(Arc::new(|| true), Arc::new(|_, _| true), &mut out);
