@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Runs every Playhouse test: unit, property, doc and integration tests of the
-# whole workspace; the Autobahn|Testsuite conformance run (kosoku) of the
+# whole workspace (the cluster tests start their own redis-server on a free
+# port); the Autobahn|Testsuite conformance run (kosoku) of the
 # transport's echo endpoint; the JS SDK's tests under Node; the nginx
 # deployment config against a real nginx; the browser client's tests in
 # headless Chromium. Installs what it needs (a Python venv in .venv for
-# kosoku, npm packages from lockfiles, Debian's nginx-light and chromium
-# where missing, and openssl where missing). Needs the Rust toolchain,
+# kosoku, npm packages from lockfiles, Debian's redis-server, nginx-light
+# and chromium where missing, and openssl where missing). Needs the Rust toolchain,
 # Python 3 and Node 20.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null; then
+  echo "== installing Debian's redis-server (the cluster tests start their own)"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "error: redis-server is missing; install it as root: apt-get install redis-server" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
 
 echo "== cargo build -p arena --bins (the SIGTERM test runs the real arena binary)"
 # cargo test builds a bin only as a test harness, never target/debug/arena.

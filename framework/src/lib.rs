@@ -24,6 +24,7 @@
 //! `docs/protocol.md` for the wire protocol.
 
 pub mod auth;
+pub mod backend;
 pub mod connection;
 #[doc(hidden)]
 #[cfg(feature = "fuzzing")]

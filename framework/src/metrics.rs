@@ -4,6 +4,10 @@
 //! Hot paths never look up a label: each room actor resolves its room
 //! type's metrics once ([`RoomTypeMetrics`]) and then only touches atomics.
 
+mod cluster;
+
+pub use cluster::ClusterMetrics;
+
 use crate::protocol::Token;
 use crate::transport::TransportObserver;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -105,6 +109,8 @@ pub struct Metrics {
     room_panics: Family<RoomTypeLabel, Counter>,
     room_restarts: Family<RoomTypeLabel, Counter>,
     slow_clients: Family<RoomTypeLabel, Counter>,
+    /// The cluster's figures (zero on a server without a cluster backend).
+    pub cluster: ClusterMetrics,
 }
 
 /// The metrics of one room type, resolved once per room.
@@ -143,6 +149,12 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh registry with every metric registered under `playhouse_`.
     pub fn new() -> Self {
+        Self::with_cluster(ClusterMetrics::default())
+    }
+
+    /// A fresh registry that also shows `cluster` (the figures a cluster
+    /// backend counts into, see `Backend::metrics`).
+    pub fn with_cluster(cluster: ClusterMetrics) -> Self {
         let mut m = Metrics {
             registry: Registry::with_prefix("playhouse"),
             connections_open: Gauge::default(),
@@ -173,6 +185,7 @@ impl Metrics {
             room_panics: Family::default(),
             room_restarts: Family::default(),
             slow_clients: Family::default(),
+            cluster,
         };
         let r = &mut m.registry;
         r.register("connections_open", "Open WebSocket connections", m.connections_open.clone());
@@ -235,6 +248,7 @@ impl Metrics {
         r.register("room_panics", "Panics in room code", m.room_panics.clone());
         r.register("room_restarts", "Rooms restarted by their supervisor after a panic", m.room_restarts.clone());
         r.register("slow_clients", "Clients disconnected as stalled readers (4008)", m.slow_clients.clone());
+        m.cluster.register(r);
         m
     }
 

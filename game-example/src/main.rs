@@ -33,6 +33,13 @@
 //! `--tls-cert <pem> --tls-key <pem>` serve `https://` and `wss://`
 //! (rustls; SIGHUP reloads both; docs/security.md).
 //!
+//! Cluster (docs/cluster.md): `--redis redis://HOST:PORT` makes this
+//! process one node of a cluster whose rooms are recorded in Redis under
+//! leases; `--public-url ws://HOST:PORT/ws` is where clients reach this node
+//! (default: `ws://<bound address>/ws`), `--node-id` names it (default:
+//! random), `--lease-ms` sets the room lease (default 5000). Without
+//! `--redis` arena runs as one process, as always.
+//!
 //! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
 //! client gets `Shutdown` and then close 1001, and the process exits 0 once
 //! the clients are gone or after `--drain-timeout` seconds. A second signal
@@ -40,8 +47,11 @@
 
 use clap::{Parser, ValueEnum};
 use playhouse::auth::{AuthConfig, JwtAuthenticator};
+use playhouse::backend::redis::{RedisBackend, RedisConfig};
+use playhouse::matchmaking::ClusterConfig;
 use playhouse::server::{ServerConfig, TlsConfig};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// When a client proves who it is (`--auth-mode`).
@@ -117,6 +127,35 @@ struct Args {
     /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     tls_key: Option<PathBuf>,
+    /// Join a cluster whose directory is this Redis (`redis://HOST:PORT`).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Where clients reach this node (default: ws://<bound address>/ws).
+    #[arg(long, requires = "redis", value_name = "URL")]
+    public_url: Option<String>,
+    /// This node's id in the cluster (default: random).
+    #[arg(long, requires = "redis")]
+    node_id: Option<String>,
+    /// Milliseconds a room's lease lasts without a renewal (renewed every third).
+    #[arg(long, requires = "redis", default_value_t = 5000)]
+    lease_ms: u64,
+    /// Prefix of every key this cluster writes in Redis.
+    #[arg(long, requires = "redis", default_value = "ph:")]
+    redis_prefix: String,
+}
+
+/// The cluster the arguments ask for, if any: where its Redis is, and this node.
+fn cluster(args: &Args) -> Result<Option<(RedisConfig, ClusterConfig)>, String> {
+    let Some(url) = &args.redis else { return Ok(None) };
+    if args.lease_ms < 300 {
+        return Err(format!("--lease-ms must be at least 300, got {}", args.lease_ms));
+    }
+    let mut redis = RedisConfig::new(url.clone());
+    redis.prefix = args.redis_prefix.clone();
+    let id = args.node_id.clone().unwrap_or_else(ClusterConfig::random_node_id);
+    let mut node = ClusterConfig::new(id, args.public_url.clone().unwrap_or_default());
+    node.lease = Duration::from_millis(args.lease_ms);
+    Ok(Some((redis, node)))
 }
 
 /// The authentication the arguments ask for, if any.
@@ -173,8 +212,21 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    let (config, room_type) = setup(&args).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let server = match arena::server_with(config, room_type).bind(&args.addr) {
+    let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let (config, room_type) = setup(&args).map_err(invalid)?;
+    let mut server = arena::server_with(config, room_type);
+    if let Some((redis, node)) = cluster(&args).map_err(invalid)? {
+        let backend = match RedisBackend::connect(&redis).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("arena: cannot reach the cluster's Redis at {}: {e}", redis.url);
+                std::process::exit(1);
+            }
+        };
+        tracing::info!(node = %node.node.id, redis = %redis.url, "joining the cluster");
+        server = server.cluster(Arc::new(backend), node);
+    }
+    let server = match server.bind(&args.addr) {
         Ok(s) => s,
         Err(e) => {
             // Display, not Debug: "TLS: no private key ... in key.pem", not a struct dump.
@@ -235,6 +287,22 @@ mod tests {
         assert!(parse(&["arena", "--auth-mode", "sideways"]).is_err());
         assert!(parse(&["arena", "--jwt-hs256-secret", "a", "--jwt-secret-file", "/x"]).is_err(), "one secret only");
         assert!(parse(&["arena", "--jwt-secret-file", "/nonexistent/secret"]).unwrap_err().contains("/nonexistent"));
+    }
+
+    #[test]
+    fn cluster_flags_need_redis_and_a_sane_lease() {
+        let parse = |argv: &[&str]| Args::try_parse_from(argv).map_err(|e| e.to_string()).and_then(|a| cluster(&a));
+        assert!(parse(&["arena"]).unwrap().is_none(), "no --redis: one process");
+        assert!(parse(&["arena", "--node-id", "a"]).is_err(), "--node-id needs --redis");
+        let (redis, node) = parse(&["arena", "--redis", "redis://127.0.0.1:7000", "--node-id", "a"]).unwrap().unwrap();
+        assert_eq!((redis.url.as_str(), redis.prefix.as_str()), ("redis://127.0.0.1:7000", "ph:"));
+        assert_eq!((node.node.id.as_str(), node.node.url.as_str()), ("a", ""));
+        assert_eq!(node.lease, Duration::from_secs(5));
+        let argv = ["arena", "--redis", "redis://r", "--public-url", "ws://a:1/ws", "--lease-ms", "900"];
+        let (_, node) = parse(&argv).unwrap().unwrap();
+        assert_eq!((node.node.url.as_str(), node.lease), ("ws://a:1/ws", Duration::from_millis(900)));
+        assert!(node.node.id.starts_with("n-"), "a random id");
+        assert!(parse(&["arena", "--redis", "redis://r", "--lease-ms", "10"]).unwrap_err().contains("--lease-ms"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod capacity;
 mod client_auth;
 mod client_reconnect;
 mod close_codes;
+mod cluster;
 mod faults;
 mod fragments;
 mod game;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod process;
 pub mod proxy;
 pub mod raw;
+pub mod redis;
 pub mod tls;
 
 use arena::proto::v2;

@@ -9,10 +9,12 @@
 
 mod budget;
 mod caps;
+mod cluster;
 
 pub use crate::connection::Creator;
 pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate};
 pub use caps::RoomLimit;
+pub use cluster::{Cluster, ClusterConfig};
 
 use crate::connection::{Matchmaker, Refusal};
 use crate::metrics::Metrics;
@@ -52,6 +54,9 @@ pub enum RegistryError {
     /// A create found its session's or address's create budget spent.
     #[error(transparent)]
     CreateBudget(#[from] BudgetRefusal),
+    /// A create on a cluster node that cannot reach the cluster store.
+    #[error("the cluster store cannot be reached; rooms cannot be created now, retry shortly")]
+    ClusterUnavailable,
 }
 
 fn seat_reason(code: JoinErrorCode) -> &'static str {
@@ -74,6 +79,7 @@ impl RegistryError {
             RegistryError::Forbidden(_) => JoinErrorCode::Forbidden,
             RegistryError::RoomLimit(_) => JoinErrorCode::RoomLimit,
             RegistryError::CreateBudget(_) => JoinErrorCode::CreateRateLimited,
+            RegistryError::ClusterUnavailable => JoinErrorCode::Internal,
         }
     }
 }
@@ -175,6 +181,7 @@ impl<R: Room> RoomFactory for Factory<R> {
 #[derive(Default)]
 pub struct RegistryBuilder {
     types: BTreeMap<String, Arc<dyn RoomFactory>>,
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl RegistryBuilder {
@@ -192,6 +199,13 @@ impl RegistryBuilder {
             common.retain(|x| v.contains(x));
         }
         common
+    }
+
+    /// Makes the registry a node of a cluster: every room it creates is
+    /// recorded in `cluster`'s directory and runs under a lease.
+    pub fn cluster(mut self, cluster: Arc<Cluster>) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     /// Finishes the registry; rooms are placed round-robin on `arbiters`.
@@ -214,6 +228,7 @@ impl RegistryBuilder {
             metrics,
             caps,
             budget: CreateGate::new(budget),
+            cluster: self.cluster,
         })
     }
 }
@@ -227,6 +242,8 @@ pub struct Registry {
     metrics: Arc<Metrics>,
     caps: RoomCaps,
     budget: CreateGate,
+    /// This node's share of a cluster (`None`: one process).
+    cluster: Option<Arc<Cluster>>,
 }
 
 fn new_room_id() -> RoomId {
@@ -250,6 +267,11 @@ impl Registry {
         factory.authorize_join(user, room, options).map_err(RegistryError::Forbidden)
     }
 
+    /// This node's share of a cluster, if it is part of one.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
     /// A room by id.
     pub fn get(&self, id: &str) -> Option<Arc<RoomHandle>> {
         self.rooms.get(id).map(|r| r.clone())
@@ -268,6 +290,9 @@ impl Registry {
         who: &Creator,
     ) -> Result<Arc<RoomHandle>, RegistryError> {
         let factory = self.types.get(room_type).ok_or_else(|| RegistryError::UnknownRoomType(room_type.to_string()))?;
+        if self.cluster.as_ref().is_some_and(|c| !c.healthy()) {
+            return Err(RegistryError::ClusterUnavailable);
+        }
         let slot = self.caps.take(room_type).map_err(|e| self.refused(e.metric_label(), e))?;
         self.budget.spend(who).map_err(|e| self.refused(e.metric_label(), e))?;
         let arbiter = &self.arbiters[self.next.fetch_add(1, Ordering::Relaxed) % self.arbiters.len()];
@@ -276,6 +301,9 @@ impl Registry {
         self.rooms.insert(handle.id.clone(), handle.clone());
         // From here the slot is the room's: `remove` gives it back.
         slot.keep();
+        if let Some(c) = &self.cluster {
+            c.adopt(&handle);
+        }
         Ok(handle)
     }
 
@@ -371,6 +399,9 @@ impl Registry {
         // that is disposed after crashing deregisters twice.
         if let Some((_, h)) = self.rooms.remove(id) {
             self.caps.give_back(&h.room_type);
+            if let Some(c) = &self.cluster {
+                c.release(id);
+            }
         }
     }
 }

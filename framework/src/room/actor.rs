@@ -107,6 +107,15 @@ impl<R: Room> RoomActor<R> {
     fn on_timer(&mut self, ctx: &mut Context<Self>) {
         self.timer = None;
         let now = Instant::now();
+        if !self.handle.may_run(now) {
+            // The lease ran out (the node stalled, or lost the cluster
+            // store): another node may own the room now. Stop before
+            // running a tick, so no state of this copy goes out.
+            tracing::warn!(room = %self.handle.id, room_type = %self.handle.room_type, "room lease lost; stopping this copy");
+            self.handle.begin_dispose(true);
+            self.dispose(ctx);
+            return;
+        }
         self.core.poll(now);
         if !self.after_step(ctx) {
             return;

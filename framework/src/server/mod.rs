@@ -36,9 +36,10 @@ pub use info::{Info, Limits, VersionStatus};
 pub use shutdown::ShutdownHandle;
 pub use tls::{TlsConfig, TlsError, TlsReloader};
 
+use crate::backend::Backend;
 use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::PerIp;
-use crate::matchmaking::{Registry, RegistryBuilder};
+use crate::matchmaking::{Cluster, ClusterConfig, Registry, RegistryBuilder};
 use crate::metrics::Metrics;
 use crate::protocol::{Negotiator, Schema, Sunset, WireMessage};
 use crate::room::{InputOf, MessageOf, Room, RoomType, StateOf};
@@ -75,6 +76,7 @@ pub struct Server {
     deprecations: BTreeMap<String, Vec<(u32, Sunset)>>,
     errors: Vec<String>,
     routes: Vec<Configure>,
+    cluster: Option<(Arc<dyn Backend>, ClusterConfig)>,
 }
 
 impl Server {
@@ -86,7 +88,17 @@ impl Server {
             deprecations: BTreeMap::new(),
             errors: Vec::new(),
             routes: Vec::new(),
+            cluster: None,
         }
+    }
+
+    /// Makes this server a node of a cluster: its rooms are recorded in
+    /// `backend`'s directory under leases, `/rooms` lists the whole
+    /// cluster's rooms, and `/readyz` is 503 while the backend cannot be
+    /// reached. See `docs/cluster.md`.
+    pub fn cluster(mut self, backend: Arc<dyn Backend>, config: ClusterConfig) -> Self {
+        self.cluster = Some((backend, config));
+        self
     }
 
     /// Adds the game's own HTTP routes (a browser client at `/`, assets...)
@@ -177,8 +189,15 @@ impl Server {
         );
         let n_arbiters = if config.arbiters == 0 { config::cores() } else { config.arbiters };
         let arbiters: Vec<Arbiter> = (0..n_arbiters).map(|_| Arbiter::new()).collect();
-        let metrics = Arc::new(Metrics::new());
-        let registry = self.registry.build(
+        let metrics = Arc::new(match &self.cluster {
+            Some((backend, _)) => Metrics::with_cluster(backend.metrics()),
+            None => Metrics::new(),
+        });
+        let mut registry = self.registry;
+        if let Some((backend, cc)) = self.cluster {
+            registry = registry.cluster(Cluster::new(backend, cc, metrics.cluster.clone()));
+        }
+        let registry = registry.build(
             arbiters.iter().map(|a| a.handle()).collect(),
             metrics.clone(),
             config.max_rooms,
@@ -239,6 +258,10 @@ impl Server {
         #[cfg(not(feature = "tls"))]
         let http = http.bind(addr)?;
         let addrs = http.addrs();
+        if let (Some(c), Some(a)) = (state.registry.cluster(), addrs.first()) {
+            let scheme = if tls.is_some() { "wss" } else { "ws" };
+            c.default_url(|| format!("{scheme}://{a}/ws"));
+        }
         let server = http.run();
         Ok(BoundServer { server, addrs, state, arbiters, signals, tls })
     }
@@ -303,6 +326,7 @@ impl BoundServer {
         #[cfg(not(feature = "tls"))]
         let _ = tls;
         let sweeper = actix_rt::spawn(sweep(state.clone().into_inner()));
+        let leases = state.registry.cluster().map(|c| actix_rt::spawn(Cluster::run(Arc::downgrade(c))));
         let result = tokio::select! {
             r = &mut server => r,
             () = lifecycle.requested() => {
@@ -326,7 +350,13 @@ impl BoundServer {
             r.abort();
         }
         sweeper.abort();
+        if let Some(l) = leases {
+            l.abort();
+        }
         state.registry.dispose_all();
+        if let Some(c) = state.registry.cluster() {
+            c.forget_all().await;
+        }
         for a in &arbiters {
             a.stop();
         }

@@ -141,6 +141,8 @@ pub(super) async fn healthz() -> HttpResponse {
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if state.lifecycle.is_draining() {
         HttpResponse::ServiceUnavailable().content_type(ContentType::plaintext()).body("draining\n")
+    } else if state.registry.cluster().is_some_and(|c| !c.healthy()) {
+        HttpResponse::ServiceUnavailable().content_type(ContentType::plaintext()).body("cluster store unreachable\n")
     } else {
         HttpResponse::Ok().content_type(ContentType::plaintext()).body("ready\n")
     }
@@ -159,6 +161,15 @@ pub(super) struct RoomsQuery {
     room_type: Option<String>,
 }
 
+/// `GET /rooms[?room_type=T]`: this server's rooms; on a cluster node,
+/// every room of the cluster with its node (503 while the cluster store
+/// cannot be reached).
 pub(super) async fn rooms(q: web::Query<RoomsQuery>, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.registry.list(q.room_type.as_deref()))
+    let Some(cluster) = state.registry.cluster() else {
+        return HttpResponse::Ok().json(state.registry.list(q.room_type.as_deref()));
+    };
+    match cluster.backend().list(q.room_type.as_deref()).await {
+        Ok(rooms) => HttpResponse::Ok().json(rooms),
+        Err(e) => HttpResponse::ServiceUnavailable().content_type(ContentType::plaintext()).body(format!("{e}\n")),
+    }
 }

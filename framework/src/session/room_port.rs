@@ -14,6 +14,7 @@
 //! the same room; the room's actor syncs the real count after each step.
 
 use super::Outbox;
+use crate::backend::Fence;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::{ClientId, Codec, CodecError, RoomId, SessionId};
 use futures_util::future::BoxFuture;
@@ -143,6 +144,9 @@ pub struct RoomHandle {
     pub(crate) inbox_capacity: usize,
     seats: Mutex<Seats>,
     port: OnceLock<Box<dyn RoomPort>>,
+    /// In a cluster: this node's right to run the room (its lease). None:
+    /// one process, always this node's.
+    fence: OnceLock<Arc<Fence>>,
 }
 
 impl std::fmt::Debug for RoomHandle {
@@ -169,11 +173,23 @@ impl RoomHandle {
             inbox_capacity,
             seats: Mutex::new(Seats::default()),
             port: OnceLock::new(),
+            fence: OnceLock::new(),
         }
     }
 
     pub(crate) fn set_port(&self, port: Box<dyn RoomPort>) {
         let _ = self.port.set(port);
+    }
+
+    /// Ties the room to a lease (cluster matchmaking, before the room starts).
+    pub(crate) fn set_fence(&self, fence: Arc<Fence>) {
+        let _ = self.fence.set(fence);
+    }
+
+    /// Whether this node may still run the room at `now`: always on one
+    /// process; in a cluster, while its lease holds (see [`Fence`]).
+    pub fn may_run(&self, now: std::time::Instant) -> bool {
+        self.fence.get().is_none_or(|f| f.valid(now))
     }
 
     pub(crate) fn port(&self) -> Option<&dyn RoomPort> {

@@ -1,0 +1,154 @@
+//! The cluster's storage layer: where rooms are recorded so that many
+//! processes ("nodes") serve one game.
+//!
+//! A [`Backend`] holds the **room directory**: one [`RoomRecord`] per room
+//! (type, id, owner node, node URL, clients, max, locked, epoch) whose
+//! **lease** the owner renews well before it runs out. Every owner write is
+//! fenced by the owner's node id and the room's epoch; a renewal that finds
+//! the record gone or owned by someone else reports the room as lost, and
+//! the owner stops its copy at once, so two nodes never both run one room.
+//! Only an expired lease frees a record: one missed renewal never does
+//! (the lease is several renewal periods long).
+//!
+//! Two backends:
+//!
+//! - [`Local`] — in memory, one process, no external service. The same
+//!   rules (leases, epochs, fencing) as a plain struct, [`LocalDirectory`],
+//!   that tests drive with made-up instants. A server without a cluster
+//!   does not need a directory at all (its matchmaking registry is the
+//!   truth); `Local` is the reference the Redis scripts are tested against
+//!   and what a single-node deployment can plug in where a backend is asked
+//!   for.
+//! - `Redis` (cargo feature `redis`, [`redis::RedisBackend`]) — the shared
+//!   truth of a cluster: a hash per room whose key TTL *is* the lease, Lua
+//!   scripts for every read-modify-write. See `docs/cluster.md`.
+//!
+//! This layer uses only the protocol: it knows room ids and counts, never
+//! room actors, sessions or connections. Matchmaking drives it
+//! (`matchmaking::cluster`).
+
+mod fence;
+mod local;
+#[cfg(feature = "redis")]
+pub mod redis;
+
+pub use fence::Fence;
+pub use local::{Local, LocalDirectory};
+
+use crate::metrics::ClusterMetrics;
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use std::time::Duration;
+
+/// A node: one server process of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    /// The node's id (random at start unless configured): unique in the cluster.
+    pub id: String,
+    /// Where clients reach this node directly (`ws://host:port/ws`), or
+    /// through the load balancer's per-node route (`/n/<node>/ws`).
+    pub url: String,
+}
+
+/// One room in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoomRecord {
+    /// Room id.
+    pub id: String,
+    /// Room type.
+    pub room_type: String,
+    /// The owner node's id.
+    pub node: String,
+    /// The owner node's public URL.
+    pub url: String,
+    /// Clients in the room (as its owner last reported).
+    pub clients: u32,
+    /// Most clients.
+    pub max_clients: u32,
+    /// Whether the room refuses joins.
+    pub locked: bool,
+    /// The owner's epoch: every owner write carries it, and a write with a
+    /// stale one is refused.
+    pub epoch: u64,
+}
+
+/// What the owner reports of one room at each renewal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewal {
+    /// Room id.
+    pub id: String,
+    /// The epoch `register` gave the owner.
+    pub epoch: u64,
+    /// Clients now.
+    pub clients: u32,
+    /// Locked now.
+    pub locked: bool,
+}
+
+/// The answer to a renewal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renewed {
+    /// Rooms whose lease was gone (expired, or taken at a newer epoch): the
+    /// owner must stop them at once.
+    pub lost: Vec<String>,
+    /// The store lost everything since this node last spoke to it (a
+    /// Redis restarted without persistence): no lease of anyone's is
+    /// known, so nothing was taken over; the node registers its rooms
+    /// again instead of stopping them.
+    pub reset: bool,
+}
+
+/// Why the backend could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The store cannot be reached (or did not answer in time).
+    #[error("cluster backend unavailable: {0}")]
+    Unavailable(String),
+    /// A room with this id is already recorded (ids are random: a clash
+    /// means try another id).
+    #[error("room {0:?} is already in the directory")]
+    Exists(String),
+    /// The store answered something this version does not understand.
+    #[error("cluster backend protocol error: {0}")]
+    Protocol(String),
+}
+
+/// The storage a cluster shares. Every method answers without waiting on
+/// a lock across an await; a method that cannot reach the store fails with
+/// [`BackendError::Unavailable`] instead of hanging (the Redis backend sets
+/// a response timeout).
+pub trait Backend: Send + Sync + 'static {
+    /// A short name for logs and `/info` (`local`, `redis`).
+    fn kind(&self) -> &'static str;
+
+    /// The figures this backend counts into (a server shows them on
+    /// `/metrics`).
+    fn metrics(&self) -> ClusterMetrics;
+
+    /// Records a new room owned by `record.node` (its `epoch` is ignored)
+    /// with a lease of `lease`; answers the room's epoch.
+    fn register(&self, record: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>>;
+
+    /// Renews the leases of `node`'s rooms for another `lease` and stores
+    /// their counts; also refreshes the node's own entry. Answers the rooms
+    /// that are no longer this node's.
+    fn renew(
+        &self,
+        node: &NodeInfo,
+        rooms: Vec<Renewal>,
+        lease: Duration,
+    ) -> BoxFuture<'static, Result<Renewed, BackendError>>;
+
+    /// Removes room `id` if `node` still owns it at `epoch` (a room that is
+    /// disposed); a stale owner removes nothing.
+    fn remove(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<(), BackendError>>;
+
+    /// Every live room of the cluster, optionally of one type, by id.
+    fn list(&self, room_type: Option<&str>) -> BoxFuture<'static, Result<Vec<RoomRecord>, BackendError>>;
+
+    /// One room by id (`None`: not in the directory, or its lease ran out).
+    fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>>;
+
+    /// The nodes whose entry has not expired, by id.
+    fn nodes(&self) -> BoxFuture<'static, Result<Vec<NodeInfo>, BackendError>>;
+}

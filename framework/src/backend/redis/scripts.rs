@@ -1,0 +1,120 @@
+//! The Lua scripts of the Redis backend: every read-modify-write of the
+//! directory is one script, so it is atomic on the server (Redis runs one
+//! script at a time) and costs one round trip.
+//!
+//! Keys (prefix `P`, `ph:` by default; see `docs/cluster.md`):
+//!
+//! | key | type | what |
+//! | --- | --- | --- |
+//! | `P gen` | string | the store's generation: set once per empty store, so a node learns the store was reset (a Redis restarted without persistence) |
+//! | `P room:<id>` | hash | the room's record: `type node url clients max locked epoch`; its key TTL is the lease |
+//! | `P rooms` | sorted set | every room id (listing); ids whose record expired are dropped as they are met |
+//! | `P epoch:<id>` | string | the room id's last epoch (kept 24 h after its last registration) |
+//! | `P node:<id>` | hash | a node's `url`; key TTL: the lease |
+//! | `P nodes` | sorted set | node ids scored by when their entry expires (ms) |
+//!
+//! Key names are built inside the scripts from the prefix, so this layout
+//! needs one Redis (or a primary with Sentinel), not Redis Cluster.
+
+/// `HELLO prefix fresh` → the store's generation (`fresh` if it had none).
+pub(super) const HELLO: &str = r#"
+local p = ARGV[1]
+redis.call('SET', p .. 'gen', ARGV[2], 'NX')
+return redis.call('GET', p .. 'gen')
+"#;
+
+/// `REGISTER prefix id type node url clients max locked lease_ms` → the
+/// room's epoch (from 1), or 0 while a live record has the id.
+pub(super) const REGISTER: &str = r#"
+local p, id = ARGV[1], ARGV[2]
+local key = p .. 'room:' .. id
+if redis.call('EXISTS', key) == 1 then
+  return 0
+end
+local ekey = p .. 'epoch:' .. id
+local epoch = redis.call('INCR', ekey)
+redis.call('PEXPIRE', ekey, 86400000)
+redis.call('HSET', key, 'type', ARGV[3], 'node', ARGV[4], 'url', ARGV[5],
+  'clients', ARGV[6], 'max', ARGV[7], 'locked', ARGV[8], 'epoch', epoch)
+redis.call('PEXPIRE', key, ARGV[9])
+redis.call('ZADD', p .. 'rooms', 0, id)
+return epoch
+"#;
+
+/// `RENEW prefix gen fresh node url lease_ms [id epoch clients locked]...`
+/// → `{'ok', lost ids...}`, or `{'reset', gen}` when the store's
+/// generation is not `gen` (it was emptied: nothing of anyone's is
+/// recorded, so nothing was taken over; the node registers its rooms again
+/// under the returned generation). An empty store gets generation `fresh`.
+pub(super) const RENEW: &str = r#"
+local p, node, lease = ARGV[1], ARGV[4], tonumber(ARGV[6])
+local gen = redis.call('GET', p .. 'gen')
+if not gen then
+  redis.call('SET', p .. 'gen', ARGV[3])
+  return {'reset', ARGV[3]}
+end
+if gen ~= ARGV[2] then
+  return {'reset', gen}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', p .. 'node:' .. node, 'url', ARGV[5])
+redis.call('PEXPIRE', p .. 'node:' .. node, lease)
+redis.call('ZADD', p .. 'nodes', now + lease, node)
+local out = {'ok'}
+for i = 7, #ARGV, 4 do
+  local key = p .. 'room:' .. ARGV[i]
+  local owner = redis.call('HMGET', key, 'node', 'epoch')
+  if owner[1] == node and owner[2] == ARGV[i + 1] then
+    redis.call('HSET', key, 'clients', ARGV[i + 2], 'locked', ARGV[i + 3])
+    redis.call('PEXPIRE', key, lease)
+  else
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+"#;
+
+/// `REMOVE prefix id node epoch` → 1 if removed, 0 if `node` at `epoch`
+/// no longer owned it.
+pub(super) const REMOVE: &str = r#"
+local p, id = ARGV[1], ARGV[2]
+local key = p .. 'room:' .. id
+local owner = redis.call('HMGET', key, 'node', 'epoch')
+if owner[1] == ARGV[3] and owner[2] == ARGV[4] then
+  redis.call('DEL', key)
+  redis.call('ZREM', p .. 'rooms', id)
+  return 1
+end
+return 0
+"#;
+
+/// `LIST prefix type` (`''`: every type) → `{{id type node url clients max
+/// locked epoch}...}`, dropping ids whose record expired.
+pub(super) const LIST: &str = r#"
+local p = ARGV[1]
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', p .. 'rooms', 0, -1)) do
+  local h = redis.call('HMGET', p .. 'room:' .. id, 'type', 'node', 'url', 'clients', 'max', 'locked', 'epoch')
+  if not h[1] then
+    redis.call('ZREM', p .. 'rooms', id)
+  elseif ARGV[2] == '' or h[1] == ARGV[2] then
+    out[#out + 1] = {id, h[1], h[2], h[3], h[4], h[5], h[6], h[7]}
+  end
+end
+return out
+"#;
+
+/// `NODES prefix` → `{{id url}...}` of the nodes whose entry has not expired.
+pub(super) const NODES: &str = r#"
+local p = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', p .. 'nodes', '-inf', now)
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', p .. 'nodes', 0, -1)) do
+  local url = redis.call('HGET', p .. 'node:' .. id, 'url')
+  if url then out[#out + 1] = {id, url} end
+end
+return out
+"#;

@@ -1,0 +1,53 @@
+//! Nodes keep the directory: every room of every node is listed on every
+//! node, with its owner, and leaves the directory with its node.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_of_two_nodes_are_listed_on_both_with_their_owner() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let (_pa, room_a) = player_in_new_room(a.addr()).await;
+    let (_pb, room_b) = player_in_new_room(b.addr()).await;
+    let mut want = vec![(room_a.clone(), "a".to_string()), (room_b.clone(), "b".to_string())];
+    want.sort();
+    for addr in [a.addr(), b.addr()] {
+        wait_until(Duration::from_secs(5), "both rooms listed with their node", || listed(addr) == want).await;
+    }
+    let all = rooms(a.addr());
+    let of_b = all.iter().find(|r| r["id"] == room_b.as_str()).expect("b's room");
+    assert_eq!(of_b["url"], format!("ws://{}/ws", b.addr()), "a room names where its node is reached: {of_b}");
+    assert_eq!((of_b["room_type"].as_str(), of_b["max_clients"].as_u64()), (Some("arena"), Some(16)));
+    wait_until(Duration::from_secs(5), "the creator counted in the record", || {
+        rooms(a.addr()).iter().any(|r| r["id"] == room_b.as_str() && r["clients"] == 1)
+    })
+    .await;
+    wait_until(Duration::from_secs(5), "each node sees two nodes", || {
+        node_metric(a.addr(), "playhouse_cluster_nodes") == 2.0
+            && node_metric(b.addr(), "playhouse_cluster_nodes") == 2.0
+    })
+    .await;
+    assert_eq!(node_metric(a.addr(), "playhouse_cluster_rooms_owned"), 1.0);
+    assert!(node_metric(b.addr(), "playhouse_cluster_lease_renewals_total") >= 1.0);
+    assert_eq!(node_metric(b.addr(), "playhouse_cluster_lease_losses_total"), 0.0);
+    assert!(a.panics().is_empty() && b.panics().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_shuts_down_takes_its_rooms_out_of_the_directory() {
+    let redis = RedisServer::start();
+    let (a, mut b) = (node(&redis, "a"), node(&redis, "b"));
+    let (_pa, room_a) = player_in_new_room(a.addr()).await;
+    let (pb, room_b) = player_in_new_room(b.addr()).await;
+    wait_until(Duration::from_secs(5), "both listed", || listed(a.addr()).len() == 2).await;
+    drop(pb);
+    b.signal("TERM");
+    // Removed on the way out, not left to expire: well before a lease.
+    let t0 = Instant::now();
+    wait_until(Duration::from_secs(10), "b's room gone from the directory", || {
+        listed(a.addr()) == vec![(room_a.clone(), "a".to_string())]
+    })
+    .await;
+    eprintln!("b's room {room_b} left the directory {:?} after SIGTERM", t0.elapsed());
+    wait_until(Duration::from_secs(12), "b exited", || !b.is_running()).await;
+}
