@@ -117,7 +117,7 @@ impl<R: Room> RoomCore<R> {
             tick_when_empty: spec.tick_when_empty,
             inbox_capacity: spec.inbox_capacity,
             inbox: VecDeque::new(),
-            next_client: 1,
+            next_client: ClientId(1),
             empty_since: Some(now),
             crashed: None,
             options: options.clone(),
@@ -229,7 +229,7 @@ impl<R: Room> RoomCore<R> {
             }
         }
         let id = client.id;
-        self.next_client += 1;
+        self.next_client = ClientId(id.0 + 1);
         let joined = ConnEvent::Joined { request: req.request, room: self.ctx.id.clone(), client: id };
         if req.outbox.push_event(joined, now) != crate::session::Push::Queued {
             // The connection went away while the room was deciding.

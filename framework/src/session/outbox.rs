@@ -19,7 +19,7 @@
 
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
-use crate::protocol::{ClientId, SessionId};
+use crate::protocol::{ClientId, RoomId, SessionId};
 use crate::transport::KillSwitch;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -27,9 +27,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A room id (short, random, URL-safe).
-pub type RoomId = Arc<str>;
 
 /// Limits of one outbox.
 #[derive(Debug, Clone, Copy)]

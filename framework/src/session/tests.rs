@@ -165,7 +165,7 @@ fn a_session_resumes_only_on_a_connection_speaking_its_protocol() {
 fn seat(session: &Session, conn: u64, window: Duration) {
     let room: crate::protocol::RoomId = format!("room-{}", session.id()).into();
     let handle = Arc::new(crate::session::RoomHandle::new(room.clone(), "t".into(), 30, 16, 64, window));
-    session.owned_by(ConnId(conn)).expect("owner").rooms.insert(room, (handle, 1));
+    session.owned_by(ConnId(conn)).expect("owner").rooms.insert(room, (handle, ClientId(1)));
 }
 
 fn ip(s: &str) -> Option<std::net::IpAddr> {
