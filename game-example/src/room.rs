@@ -1,7 +1,9 @@
 //! The arena room: the Playhouse shell around [`Sim`]. Inputs go into the
 //! simulation as they arrive; each tick steps it, sends the events it
 //! produced reliably (`broadcast`), then the whole state (`broadcast_state`,
-//! latest wins, with the tick and input acks).
+//! latest wins, with the tick and input acks). The simulation has no
+//! Playhouse types: it knows a player by the number of its [`ClientId`]
+//! (`client.0`), which is also the player's id on the wire.
 //!
 //! Options ([`ArenaOptions`]): `seed` (on the create, u64: the room's RNG
 //! seed, for reproducible games; random otherwise) and `name` (on every
@@ -80,13 +82,13 @@ impl Room for Arena {
     }
 
     fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &ArenaOptions) -> Result<(), Reject> {
-        self.sim.add_player(client.id, player_name(options.name.as_deref(), client.id)?);
+        self.sim.add_player(client.id.0, player_name(options.name.as_deref(), client.id)?);
         self.flush_events(ctx);
         Ok(())
     }
 
     fn on_input(&mut self, _ctx: &mut RoomContext<Self>, client: ClientId, _seq: u32, input: v2::Input) {
-        self.sim.set_input(client, schema::input_from_v2(&input));
+        self.sim.set_input(client.0, schema::input_from_v2(&input));
     }
 
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration) {
@@ -99,11 +101,11 @@ impl Room for Arena {
     /// A player whose connection dropped stands still (no move, no fire)
     /// while its seat waits for a resume; it can still be hit.
     fn on_disconnect(&mut self, _ctx: &mut RoomContext<Self>, client: ClientId) {
-        self.sim.set_input(client, schema::input_from_v2(&v2::Input::default()));
+        self.sim.set_input(client.0, schema::input_from_v2(&v2::Input::default()));
     }
 
     fn on_leave(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, _why: LeaveReason) {
-        self.sim.remove_player(client);
+        self.sim.remove_player(client.0);
         self.flush_events(ctx);
     }
 
@@ -130,15 +132,15 @@ mod tests {
 
     #[test]
     fn names_default_and_are_bounded() {
-        assert_eq!(name_option(&opts(&[]), 7), Ok("player7".into()));
-        assert_eq!(name_option(&opts(&[("name", " ")]), 7), Ok("player7".into()));
-        assert_eq!(name_option(&opts(&[("name", "ann")]), 7), Ok("ann".into()));
+        assert_eq!(name_option(&opts(&[]), ClientId(7)), Ok("player7".into()));
+        assert_eq!(name_option(&opts(&[("name", " ")]), ClientId(7)), Ok("player7".into()));
+        assert_eq!(name_option(&opts(&[("name", "ann")]), ClientId(7)), Ok("ann".into()));
         let max = "é".repeat(24);
-        assert_eq!(name_option(&opts(&[("name", &max)]), 1), Ok(max.clone()));
+        assert_eq!(name_option(&opts(&[("name", &max)]), ClientId(1)), Ok(max.clone()));
         let long = "é".repeat(25);
-        let err = name_option(&opts(&[("name", &long)]), 1).unwrap_err();
+        let err = name_option(&opts(&[("name", &long)]), ClientId(1)).unwrap_err();
         assert_eq!(err.reason, "name longer than 24 characters");
-        assert!(name_option(&opts(&[("name", "a\nb")]), 1).is_err());
+        assert!(name_option(&opts(&[("name", "a\nb")]), ClientId(1)).is_err());
     }
 
     #[test]

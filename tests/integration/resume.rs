@@ -5,7 +5,7 @@
 //! replacement and the refusals behave as documented (docs/failover.md).
 
 use arena::proto::v2;
-use playhouse_client::{Client, ClientError, Event};
+use playhouse_client::{Client, ClientError, ClientId, Event};
 use playhouse_tests::proxy::Proxy;
 use playhouse_tests::{expect_close, metric, metric_labeled, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
@@ -267,7 +267,7 @@ async fn a_resume_token_is_superseded_by_the_one_resumed_hands_out() {
         Ok(_) => panic!("a superseded token resumed the session"),
     }
     b.ping().await.expect("the session stays with its connection");
-    assert_eq!(b.client_id(&room), Some(r.rooms[0].client));
+    assert_eq!(b.client_id(&room), Some(ClientId(r.rooms[0].client)));
     // The latest token does.
     let mut c = Client::resume(&url, &TOKENS, &r.resume_token, b.last_seq()).await.expect("the latest token resumes");
     assert_eq!(expect_close(&mut b, Duration::from_secs(5)).await.0, 4009);

@@ -10,7 +10,7 @@ use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse::limits::{OriginPolicy, RateLimits, RatePolicy};
 use playhouse_client::envelope::client_msg::Kind as C;
 use playhouse_client::envelope::{Ping, Resume};
-use playhouse_client::{Client, ClientError, Event};
+use playhouse_client::{Client, ClientError, ClientId, Event};
 use playhouse_tests::auth::{exp_in, expired_jwt, hs256, jwt, jwt_until};
 use playhouse_tests::{expect_close, http_get, metric, metrics_text, options, start, ws_url};
 use std::collections::HashMap;
@@ -322,7 +322,7 @@ async fn connections_per_address_are_capped_with_429_and_sessions_per_user_with_
     let b =
         Client::resume(&url("ann"), &TOKENS, a.resume_token(), a.last_seq()).await.expect("a resume is never capped");
     assert_eq!(expect_close(&mut a, Duration::from_secs(3)).await.0, 4009);
-    assert_eq!(b.client_id(&room), Some(1));
+    assert_eq!(b.client_id(&room), Some(ClientId(1)));
     // Per address: three connections are open (b, bob, cat below would be the fourth).
     let _bob = Client::connect(&url("bob"), &TOKENS).await.unwrap();
     let _cat = Client::connect(&url("cat"), &TOKENS).await.unwrap();

@@ -107,7 +107,9 @@ impl Room for Probe {
         }
         let players = if self.presence {
             let ids: Vec<ClientId> = ctx.clients().map(|c| c.id).collect();
-            ids.into_iter().map(|id| v2::Player { id, alive: ctx.is_connected(id), ..Default::default() }).collect()
+            ids.into_iter()
+                .map(|id| v2::Player { id: id.0, alive: ctx.is_connected(id), ..Default::default() })
+                .collect()
         } else {
             vec![v2::Player { id: ctx.client_count() as u32, name: self.filler.clone(), ..Default::default() }]
         };

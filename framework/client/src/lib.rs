@@ -104,7 +104,7 @@ pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
 pub use playhouse_protocol::envelope;
-pub use playhouse_protocol::{Deprecation, Sunset};
+pub use playhouse_protocol::{ClientId, Deprecation, RoomId, Sunset};
 pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -116,7 +116,7 @@ pub struct Client {
     welcome: Welcome,
     next_request: u32,
     backlog: VecDeque<Event>,
-    rooms: HashMap<String, u32>,
+    rooms: HashMap<RoomId, ClientId>,
     timeout: Duration,
     /// The last resume was a resync: the next reliable seq may jump.
     resynced: bool,
@@ -197,7 +197,7 @@ impl Client {
             Ok(resumed) => {
                 client.resume_token = resumed.resume_token.clone();
                 client.welcome.session = resumed.session.clone();
-                client.rooms = resumed.rooms.iter().map(|j| (j.room.clone(), j.client)).collect();
+                client.rooms = resumed.rooms.iter().map(|j| (j.room.as_str().into(), ClientId(j.client))).collect();
                 client.resynced = resumed.resync;
                 Ok((client, ResumeOutcome::Resumed(resumed)))
             }
@@ -382,7 +382,7 @@ impl Client {
             })
             .await?;
         let joined = answer.map_err(ClientError::Join)?;
-        self.rooms.insert(joined.room.clone(), joined.client);
+        self.rooms.insert(joined.room.as_str().into(), ClientId(joined.client));
         Ok(joined)
     }
 
@@ -421,7 +421,7 @@ impl Client {
     }
 
     /// This client's id in `room`, if joined.
-    pub fn client_id(&self, room: &str) -> Option<u32> {
+    pub fn client_id(&self, room: &str) -> Option<ClientId> {
         self.rooms.get(room).copied()
     }
 

@@ -117,11 +117,14 @@ export class Client extends Emitter {
     const link = new Link(urlList(url, options.urls));
     const tokens = parseTokens(options.tokens);
     const schema = schemaFor(options.protos, tokens);
+    const output = options.game?.output ?? 'Output';
     /** @type {GameTypes} */
     const game = {
       package: options.game?.package ?? tokens[0].app,
       input: options.game?.input ?? 'Input',
-      output: options.game?.output ?? 'Output',
+      output,
+      state: options.game?.state ?? output,
+      message: options.game?.message ?? output,
     };
     for (const t of tokens) {
       const missing = missingTypes(schema, t, game);

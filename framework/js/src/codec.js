@@ -26,11 +26,18 @@ function isEnvelope(src) {
 
 /**
  * Which game types a token's version maps to: `${package}.v${N}.${input}`
- * and `${package}.v${N}.${output}`.
+ * for the inputs the client sends, `${package}.v${N}.${state}` for the
+ * payloads of `State` frames and `${package}.v${N}.${message}` for those of
+ * reliable `Message` frames (the server's `Room::Wire` is
+ * `(Input, State, Message)`, each converted per version by its schema).
+ * `state` and `message` default to `output`: a game that wraps both in one
+ * oneof on the wire (as arena's `Output` does) names only that.
  * @typedef {object} GameTypes
  * @property {string} package  e.g. `arena`
  * @property {string} [input='Input']
- * @property {string} [output='Output']
+ * @property {string} [output='Output']  what `state` and `message` default to
+ * @property {string} [state]  the type of state payloads (default: `output`)
+ * @property {string} [message]  the type of reliable message payloads (default: `output`)
  */
 
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
@@ -335,24 +342,31 @@ export function decodeMsgpack(type, bytes) {
  * @property {(msg: object) => Uint8Array} encodeClient  a ClientMsg (normalised shape)
  * @property {(bytes: Uint8Array) => any} decodeServer   a ServerMsg (normalised shape)
  * @property {(input: object) => Uint8Array} encodeInput  a game Input
- * @property {(bytes: Uint8Array) => any} decodeOutput    a game Output
+ * @property {(bytes: Uint8Array) => any} decodeState     the payload of a `State` frame (`game.state`)
+ * @property {(bytes: Uint8Array) => any} decodeMessage   the payload of a reliable `Message` frame (`game.message`)
  */
 
 /**
  * The full type names the game types of a version map to.
  * @param {GameTypes} game
  * @param {number} version
- * @returns {{ input: string, output: string }}
+ * @returns {{ input: string, state: string, message: string }}
  */
 export function gameTypeNames(game, version) {
   const pkg = `${game.package}.v${version}`;
-  return { input: `${pkg}.${game.input ?? 'Input'}`, output: `${pkg}.${game.output ?? 'Output'}` };
+  const output = game.output ?? 'Output';
+  return {
+    input: `${pkg}.${game.input ?? 'Input'}`,
+    state: `${pkg}.${game.state ?? output}`,
+    message: `${pkg}.${game.message ?? output}`,
+  };
 }
 
 /**
  * What a token needs from the schema, as an error message; null if it has
  * it all. A proto token needs the envelope and the game types of its
- * version; a msgpack token needs nothing (the schema is used when present).
+ * version (input, state and message); a msgpack token needs nothing (the
+ * schema is used when present).
  *
  * @param {Schema | null} schema
  * @param {import('./tokens.js').Token} token
@@ -362,12 +376,13 @@ export function gameTypeNames(game, version) {
 export function missingTypes(schema, token, game) {
   if (token.codec !== 'proto') return null;
   const names = gameTypeNames(game, token.version);
-  const wanted = [`${ENVELOPE_PACKAGE}.ClientMsg`, `${ENVELOPE_PACKAGE}.ServerMsg`, names.input, names.output];
-  const missing = schema ? wanted.filter((n) => !schema.type(n)) : wanted;
+  const wanted = [`${ENVELOPE_PACKAGE}.ClientMsg`, `${ENVELOPE_PACKAGE}.ServerMsg`, names.input, names.state, names.message];
+  const missing = [...new Set(schema ? wanted.filter((n) => !schema.type(n)) : wanted)];
   if (!missing.length) return null;
   return (
     `playhouse-client: token ${token.token} needs the .proto sources in \`protos\` ` +
-    `(missing: ${missing.join(', ')}; game types are \`\${game.package}.v\${N}.\${game.input|output}\`)`
+    `(missing: ${missing.join(', ')}; game types are \`\${game.package}.v\${N}.\${game.input|state|message}\`, ` +
+    `state and message defaulting to game.output)`
   );
 }
 
@@ -387,16 +402,18 @@ export function createCodec(token, schema, game) {
   const clientMsg = schema?.type(`${ENVELOPE_PACKAGE}.ClientMsg`) ?? null;
   const serverMsg = schema?.type(`${ENVELOPE_PACKAGE}.ServerMsg`) ?? null;
   const input = schema?.type(names.input) ?? null;
-  const output = schema?.type(names.output) ?? null;
+  const state = schema?.type(names.state) ?? null;
+  const message = schema?.type(names.message) ?? null;
   if (token.codec === 'proto') {
-    const [cm, sm, it, ot] = /** @type {protobuf.Type[]} */ ([clientMsg, serverMsg, input, output]);
+    const [cm, sm, it, st, mt] = /** @type {protobuf.Type[]} */ ([clientMsg, serverMsg, input, state, message]);
     return {
       codec: 'proto',
       version: token.version,
       encodeClient: (msg) => encodeProto(cm, msg),
       decodeServer: (bytes) => decodeProto(sm, bytes),
       encodeInput: (obj) => encodeProto(it, obj),
-      decodeOutput: (bytes) => decodeProto(ot, bytes),
+      decodeState: (bytes) => decodeProto(st, bytes),
+      decodeMessage: (bytes) => decodeProto(mt, bytes),
     };
   }
   return {
@@ -405,6 +422,7 @@ export function createCodec(token, schema, game) {
     encodeClient: (msg) => encodeMsgpack(clientMsg, msg),
     decodeServer: (bytes) => decodeMsgpack(serverMsg, bytes),
     encodeInput: (obj) => encodeMsgpack(input, obj),
-    decodeOutput: (bytes) => decodeMsgpack(output, bytes),
+    decodeState: (bytes) => decodeMsgpack(state, bytes),
+    decodeMessage: (bytes) => decodeMsgpack(message, bytes),
   };
 }

@@ -15,16 +15,19 @@ import { toSeq } from './session.js';
  */
 
 /**
+ * A game payload, decoded as its frame's type: a state (`game.state`) or a
+ * reliable message (`game.message`).
  * @param {FrameCore} core
  * @param {Conn} conn
+ * @param {'state' | 'message'} kind
  * @param {Uint8Array} bytes
  * @returns {any} the decoded game payload, or undefined when it does not decode
  */
-function decodePayload(core, conn, bytes) {
+function decodePayload(core, conn, kind, bytes) {
   try {
-    return conn.codec.decodeOutput(bytes);
+    return kind === 'state' ? conn.codec.decodeState(bytes) : conn.codec.decodeMessage(bytes);
   } catch (e) {
-    core.emit('error', { code: 1007, reason: `playhouse-client: a game payload did not decode (${conn.token.token}): ${errText(e)}` });
+    core.emit('error', { code: 1007, reason: `playhouse-client: a game ${kind} did not decode (${conn.token.token}): ${errText(e)}` });
     return undefined;
   }
 }
@@ -79,14 +82,14 @@ function dispatch(core, conn, msg) {
   switch (name) {
     case 'state': {
       if (!rooms.has(m.room)) return;
-      const payload = decodePayload(core, conn, m.payload);
+      const payload = decodePayload(core, conn, 'state', m.payload);
       if (payload === undefined) return;
       emit('state', { room: m.room, tick: m.tick, acks: m.acks ?? [], payload });
       return;
     }
     case 'message': {
       if (!rooms.has(m.room)) return;
-      const payload = decodePayload(core, conn, m.payload);
+      const payload = decodePayload(core, conn, 'message', m.payload);
       if (payload === undefined) return;
       emit('message', { room: m.room, seq: m.seq, payload });
       return;

@@ -3,6 +3,7 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, ConnectError, HandshakeRefusedError, JoinError, ConnectionClosedError } from '../src/index.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
+import { DOTS_GAME, DOTS_V1_PROTO } from './helpers.js';
 import { mockClock } from './clock.js';
 
 const URL = 'ws://127.0.0.1:9/ws';
@@ -238,5 +239,25 @@ test('state/message frames of rooms this client is not in are not emitted; liste
   c.on('error', (e) => errors.push(e));
   ws.push({ kind: { error: { code: 4004, reason: 'not in room' } } });
   assert.deepEqual(errors, [{ code: 4004, reason: 'not in room' }]);
+  await c.close();
+});
+
+test('a state frame is decoded as game.state, a message frame as game.message', async () => {
+  const arena = fakeArena();
+  resetFake(arena.server);
+  const c = await Client.connect(URL, opts({ tokens: ['dots.v1.msgpack'], protos: [DOTS_V1_PROTO], game: DOTS_GAME }));
+  const j = await c.joinOrCreate('dots');
+  /** @type {any[]} */
+  const got = [];
+  c.on('state', (s) => got.push(['state', s.payload]));
+  c.on('message', (m) => got.push(['message', m.payload]));
+  const { encode } = await import('@msgpack/msgpack');
+  const ws = FakeWebSocket.sockets[0];
+  ws.push({ kind: { state: { room: j.room, tick: 1, acks: [], payload: encode({ dots: [{ id: 1, x: 4 }] }) } } });
+  ws.push({ kind: { message: { room: j.room, seq: 1, payload: encode({ text: 'ann joined' }) } }, seq: 1 });
+  assert.deepEqual(got, [
+    ['state', { dots: [{ id: 1, x: 4, y: 0 }] }],
+    ['message', { text: 'ann joined' }],
+  ]);
   await c.close();
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode as mpEncode, decode as mpDecode } from '@msgpack/msgpack';
-import { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, parseToken } from '../src/index.js';
-import { ALL_PROTOS, GAME } from './helpers.js';
+import { Client, Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, parseToken } from '../src/index.js';
+import { ALL_PROTOS, DOTS_GAME, DOTS_V1_PROTO, GAME } from './helpers.js';
 
 const schema = new Schema(ALL_PROTOS);
 /** @param {string} name */
@@ -99,8 +99,8 @@ test('normalisation: the same State in both codecs decodes to the same objects',
   assert.ok(fromProto.kind.state.payload instanceof Uint8Array);
   assertPlainBytes(fromProto);
   assertPlainBytes(fromMp);
-  assert.deepEqual(proto.decodeOutput(fromProto.kind.state.payload), stateOutput);
-  assert.deepEqual(mp.decodeOutput(fromMp.kind.state.payload), stateOutput);
+  assert.deepEqual(proto.decodeState(fromProto.kind.state.payload), stateOutput);
+  assert.deepEqual(mp.decodeState(fromMp.kind.state.payload), stateOutput);
   const strip = (/** @type {any} */ m) => ({ ...m.kind.state, payload: null });
   assert.deepEqual(strip(fromProto), strip(fromMp));
 });
@@ -157,4 +157,53 @@ test('proto3 optional fields (synthetic oneofs) are value or null', () => {
   assert.deepEqual(decodeProto(M, encodeProto(M, {})), { a: null, kind: null });
   assert.deepEqual(decodeProto(M, encodeProto(M, { a: 0, kind: { y: 5 } })), { a: 0, kind: { y: 5 } });
   assert.deepEqual(decodeMsgpack(M, mpEncode({ a: 7, kind: { x: 'hi' } })), { a: 7, kind: { x: 'hi' } });
+});
+
+/** @param {string} t @param {Schema} sch @param {import('../src/codec.js').GameTypes} game */
+const codecOf = (t, sch, game) => createCodec(/** @type {import('../src/tokens.js').Token} */ (parseToken(t)), sch, game);
+
+test('game.state and game.message: state and message payloads decode as their own types, in both codecs', () => {
+  const dots = new Schema([DOTS_V1_PROTO]);
+  const State = /** @type {import('protobufjs').Type} */ (dots.type('dots.v1.State'));
+  const Event = /** @type {import('protobufjs').Type} */ (dots.type('dots.v1.Event'));
+  const state = { dots: [{ id: 1, x: 2.5, y: 0 }] };
+  const event = { text: 'ann joined' };
+  for (const token of ['dots.v1.proto', 'dots.v1.msgpack']) {
+    const c = codecOf(token, dots, DOTS_GAME);
+    const encode = c.codec === 'proto' ? encodeProto : encodeMsgpack;
+    assert.deepEqual(c.decodeState(encode(State, state)), state, token);
+    assert.deepEqual(c.decodeMessage(encode(Event, event)), event, token);
+  }
+  // Each is normalised with its own type: defaults of that type, nothing of the other's.
+  const mp = codecOf('dots.v1.msgpack', dots, DOTS_GAME);
+  assert.deepEqual(mp.decodeState(mpEncode({ dots: [{ id: 2 }] })), { dots: [{ id: 2, x: 0, y: 0 }] });
+  assert.deepEqual(mp.decodeMessage(mpEncode({ text: 'hi' })), { text: 'hi' });
+});
+
+test('game.state and game.message default to game.output (arena: one Output oneof for both)', () => {
+  const ev = { kind: { event: { text: 'bob joined', kind: 1, actor: 2, target: 0 } } };
+  for (const token of ['arena.v2.proto', 'arena.v2.msgpack']) {
+    const encode = token.endsWith('proto') ? encodeProto : encodeMsgpack;
+    for (const game of [GAME, { package: 'arena' }]) {
+      const c = codecOf(token, schema, game);
+      assert.deepEqual(c.decodeState(encode(V2Output, stateOutput)), stateOutput, token);
+      assert.deepEqual(c.decodeMessage(encode(V2Output, ev)), ev, token);
+    }
+  }
+  // One of the two named, the other still the output.
+  const V2Event = type('arena.v2.Event');
+  const c = codecOf('arena.v2.proto', schema, { package: 'arena', message: 'Event' });
+  assert.deepEqual(c.decodeState(encodeProto(V2Output, stateOutput)), stateOutput);
+  assert.deepEqual(c.decodeMessage(encodeProto(V2Event, ev.kind.event)), ev.kind.event);
+});
+
+test('a proto token needs the state and message types it is told of, named when missing', () => {
+  const connect = (/** @type {any} */ game) => new Client('ws://127.0.0.1:9/ws', { tokens: ['dots.v1.proto'], protos: [DOTS_V1_PROTO], game });
+  assert.throws(() => connect({ package: 'dots', state: 'State', message: 'Chat' }), (e) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /\(missing: dots\.v1\.Chat;/);
+    return true;
+  });
+  // Neither named: both are the output, which dots does not have (named once).
+  assert.throws(() => connect({ package: 'dots' }), /\(missing: dots\.v1\.Output;/);
 });

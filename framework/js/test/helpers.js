@@ -167,3 +167,17 @@ export function shapeOf(v) {
   }
   return typeof v;
 }
+
+/**
+ * A game whose rooms send their State and their Event as they are, not
+ * wrapped in one Output (the README's `dots`): `game.state` and
+ * `game.message` name the two types.
+ */
+export const DOTS_V1_PROTO = `syntax = "proto3";
+package dots.v1;
+message Input { sint32 move_x = 1; sint32 move_y = 2; }
+message Dot { uint32 id = 1; float x = 2; float y = 3; }
+message State { repeated Dot dots = 1; }
+message Event { string text = 1; }
+`;
+export const DOTS_GAME = { package: 'dots', state: 'State', message: 'Event' };

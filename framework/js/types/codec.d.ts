@@ -8,7 +8,18 @@ export type GameTypes = {
      */
     package: string;
     input?: string;
+    /**
+     * what `state` and `message` default to
+     */
     output?: string;
+    /**
+     * the type of state payloads (default: `output`)
+     */
+    state?: string;
+    /**
+     * the type of reliable message payloads (default: `output`)
+     */
+    message?: string;
 };
 /**
  * The envelope this package ships and the game's .proto sources, parsed
@@ -110,9 +121,13 @@ export type WireCodec = {
      */
     encodeInput: (input: object) => Uint8Array;
     /**
-     * a game Output
+     * the payload of a `State` frame (`game.state`)
      */
-    decodeOutput: (bytes: Uint8Array) => any;
+    decodeState: (bytes: Uint8Array) => any;
+    /**
+     * the payload of a reliable `Message` frame (`game.message`)
+     */
+    decodeMessage: (bytes: Uint8Array) => any;
 };
 /**
  * The encoder/decoder of one negotiated token: the envelope and the game
@@ -123,22 +138,25 @@ export type WireCodec = {
  * @property {(msg: object) => Uint8Array} encodeClient  a ClientMsg (normalised shape)
  * @property {(bytes: Uint8Array) => any} decodeServer   a ServerMsg (normalised shape)
  * @property {(input: object) => Uint8Array} encodeInput  a game Input
- * @property {(bytes: Uint8Array) => any} decodeOutput    a game Output
+ * @property {(bytes: Uint8Array) => any} decodeState     the payload of a `State` frame (`game.state`)
+ * @property {(bytes: Uint8Array) => any} decodeMessage   the payload of a reliable `Message` frame (`game.message`)
  */
 /**
  * The full type names the game types of a version map to.
  * @param {GameTypes} game
  * @param {number} version
- * @returns {{ input: string, output: string }}
+ * @returns {{ input: string, state: string, message: string }}
  */
 export declare function gameTypeNames(game: GameTypes, version: number): {
     input: string;
-    output: string;
+    state: string;
+    message: string;
 };
 /**
  * What a token needs from the schema, as an error message; null if it has
  * it all. A proto token needs the envelope and the game types of its
- * version; a msgpack token needs nothing (the schema is used when present).
+ * version (input, state and message); a msgpack token needs nothing (the
+ * schema is used when present).
  *
  * @param {Schema | null} schema
  * @param {import('./tokens.js').Token} token

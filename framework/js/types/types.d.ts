@@ -31,7 +31,9 @@ export type ConnectOptions = {
     protos?: string[];
     /**
      * game type names; default
-     * `{ package: <app of the first token>, input: 'Input', output: 'Output' }`
+     * `{ package: <app of the first token>, input: 'Input', output: 'Output' }`, with
+     * `state` and `message` (the types state and reliable message payloads decode as)
+     * defaulting to `output`
      */
     game?: GameTypes;
     /**
@@ -118,7 +120,8 @@ export type StateEvent = {
         seq: number;
     }>;
     /**
-     * the decoded game Output, e.g. `{ kind: { state: {...} } }`
+     * the decoded game state, of type `game.state` (arena: its
+     * `Output`, `{ kind: { state: {...} } }`)
      */
     payload: any;
 };
@@ -129,7 +132,8 @@ export type RoomMessage = {
      */
     seq: number;
     /**
-     * the decoded game Output, e.g. `{ kind: { event: {...} } }`
+     * the decoded game message, of type `game.message` (arena: its
+     * `Output`, `{ kind: { event: {...} } }`)
      */
     payload: any;
 };
@@ -471,7 +475,9 @@ export type Core = {
  *   game's schemas. Required for `proto` tokens; with `msgpack` tokens they are
  *   used (when present) to normalise and check messages
  * @property {GameTypes} [game]  game type names; default
- *   `{ package: <app of the first token>, input: 'Input', output: 'Output' }`
+ *   `{ package: <app of the first token>, input: 'Input', output: 'Output' }`, with
+ *   `state` and `message` (the types state and reliable message payloads decode as)
+ *   defaulting to `output`
  * @property {string[]} [urls]  more server URLs to fail over to, after the URL(s)
  *   given to `connect`: the first connect tries them in order, a reconnect starts at
  *   the URL of the lost connection and moves to the next one after each failed attempt
@@ -516,14 +522,16 @@ export type Core = {
  * @property {number} tick
  * @property {Array<{ client: number, seq: number }>} acks  highest input seq processed,
  *   per client of this connection's (version, codec) group
- * @property {any} payload  the decoded game Output, e.g. `{ kind: { state: {...} } }`
+ * @property {any} payload  the decoded game state, of type `game.state` (arena: its
+ *   `Output`, `{ kind: { state: {...} } }`)
  */
 /**
  * A reliable room message (`message` event).
  * @typedef {object} RoomMessage
  * @property {string} room
  * @property {number} seq   per-room counter; gaps are normal
- * @property {any} payload  the decoded game Output, e.g. `{ kind: { event: {...} } }`
+ * @property {any} payload  the decoded game message, of type `game.message` (arena: its
+ *   `Output`, `{ kind: { event: {...} } }`)
  */
 /**
  * `left` event: this connection is no longer in `room`.

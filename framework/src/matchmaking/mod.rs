@@ -106,8 +106,8 @@ pub struct RoomTypeInfo {
 /// A live room as listed in `/rooms`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoomInfo {
-    /// Room id.
-    pub id: String,
+    /// Room id (a plain string in the JSON).
+    pub id: RoomId,
     /// Room type.
     pub room_type: String,
     /// Clients now.
@@ -348,7 +348,7 @@ impl Registry {
             .map(|r| {
                 let (clients, locked) = r.occupancy();
                 RoomInfo {
-                    id: r.id.to_string(),
+                    id: r.id.clone(),
                     room_type: r.room_type.to_string(),
                     clients,
                     max_clients: r.max_clients,

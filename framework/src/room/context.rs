@@ -94,7 +94,7 @@ impl<R: Room> RoomContext<R> {
     }
 
     /// This room's id.
-    pub fn room_id(&self) -> &str {
+    pub fn room_id(&self) -> &RoomId {
         &self.id
     }
 
@@ -247,7 +247,7 @@ impl<R: Room> RoomContext<R> {
                 self.members
                     .iter()
                     .filter(in_group)
-                    .map(|(id, m)| InputAck { client: *id, seq: m.last_input_seq.unwrap_or(0) })
+                    .map(|(id, m)| InputAck { client: id.0, seq: m.last_input_seq.unwrap_or(0) })
                     .collect()
             } else {
                 Vec::new()

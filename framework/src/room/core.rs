@@ -3,7 +3,9 @@
 //! wake-ups; tests drive it by hand with made-up instants.
 //!
 //! Every call into studio code goes through `RoomCore::call`, which catches
-//! panics: a panicking room is marked crashed and never called again.
+//! panics: a panicking room is marked crashed and never called again until
+//! its shell restarts it (`recovery`: snapshots, the restart budget, the
+//! rebuild).
 //!
 //! A room with no clients sleeps (unless its type sets `tick_when_empty`):
 //! `poll` runs no tick, and the actor waits only for the empty timeout. The
@@ -21,10 +23,13 @@ use crate::protocol::{CloseCode, Schema};
 use crate::protocol::{RoomId, SessionId};
 use crate::session::ConnEvent;
 use crate::session::{JoinRequest, LeaveReason, Options};
-use std::collections::{BTreeSet, VecDeque};
+use recovery::Recovery;
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod recovery;
 
 /// Why a room could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,15 +75,8 @@ pub struct RoomCore<R: Room> {
     next_client: ClientId,
     empty_since: Option<Instant>,
     crashed: Option<String>,
-    /// The options the room was created with (a restart without a snapshot
-    /// runs `on_create` with them again).
-    options: Options,
-    /// The last snapshot and the clients the room had when it was taken.
-    snapshot: Option<(Vec<u8>, BTreeSet<ClientId>)>,
-    snapshot_every: u64,
-    max_restarts: u32,
-    restart_window: Duration,
-    restarts: VecDeque<Instant>,
+    /// What a crash is recovered from ([`Recovery`]).
+    recovery: Recovery,
     reconnect_window: Duration,
     /// What this core has reported to its shell ([`RoomEvent`]).
     events: EventLog,
@@ -117,15 +115,10 @@ impl<R: Room> RoomCore<R> {
             tick_when_empty: spec.tick_when_empty,
             inbox_capacity: spec.inbox_capacity,
             inbox: VecDeque::new(),
-            next_client: 1,
+            next_client: ClientId(1),
             empty_since: Some(now),
             crashed: None,
-            options: options.clone(),
-            snapshot: None,
-            snapshot_every: spec.snapshot_every,
-            max_restarts: spec.max_restarts,
-            restart_window: spec.restart_window,
-            restarts: VecDeque::new(),
+            recovery: Recovery::new(spec, options),
             events: EventLog::default(),
             reconnect_window: spec.reconnect_window,
         })
@@ -229,7 +222,7 @@ impl<R: Room> RoomCore<R> {
             }
         }
         let id = client.id;
-        self.next_client += 1;
+        self.next_client = ClientId(id.0 + 1);
         let joined = ConnEvent::Joined { request: req.request, room: self.ctx.id.clone(), client: id };
         if req.outbox.push_event(joined, now) != crate::session::Push::Queued {
             // The connection went away while the room was deciding.
@@ -361,83 +354,10 @@ impl<R: Room> RoomCore<R> {
         let dt = self.period;
         self.call(|room, ctx| room.on_tick(ctx, dt))?;
         self.ctx.stats.ticks += 1;
-        if self.snapshot_every > 0 && tick % self.snapshot_every == 0 {
-            if let Some(bytes) = self.call(|room, _| room.snapshot())? {
-                self.snapshot = Some((bytes, self.ctx.members.keys().copied().collect()));
-                self.ctx.stats.snapshots += 1;
-            }
-        }
+        self.snapshot_if_due(tick)?;
         let report = TickReport { tick, lateness, duration: started.elapsed(), skipped: p.skipped };
         self.events.push(RoomEvent::TickRan(report));
         Some(report)
-    }
-
-    /// Whether a crashed room may restart now: fewer than `max_restarts`
-    /// restarts within the restart window.
-    pub fn may_restart(&mut self, now: Instant) -> bool {
-        while self.restarts.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.restart_window) {
-            self.restarts.pop_front();
-        }
-        self.restarts.len() < self.max_restarts as usize
-    }
-
-    /// Rebuilds a crashed room: from the last snapshot through
-    /// `Room::restore`, else through `on_create` with the original options.
-    /// Clients stay; the rebuilt room is reconciled with them: `on_join` for
-    /// each client it does not know (joined after the snapshot, or all of
-    /// them after `on_create`), `on_leave` for each it knows that is gone.
-    /// Inputs pending at the crash are dropped (they may be what crashed it).
-    pub fn restart(&mut self, now: Instant) -> Result<(), CreateError> {
-        self.restarts.push_back(now);
-        self.ctx.now = now;
-        self.ctx.removals.clear();
-        self.ctx.stats.inputs_dropped += self.inbox.len() as u64;
-        self.inbox.clear();
-        let ctx = &mut self.ctx;
-        let restored = self.snapshot.as_ref().and_then(|(bytes, known)| {
-            match catch_unwind(AssertUnwindSafe(|| R::restore(ctx, bytes))) {
-                Ok(Ok(room)) => Some((room, known.clone())),
-                _ => None,
-            }
-        });
-        let (room, known) = match restored {
-            Some(r) => r,
-            None => match catch_unwind(AssertUnwindSafe(|| {
-                parse_options::<R::Options>(&self.options).and_then(|o| R::on_create(ctx, &o))
-            })) {
-                Ok(Ok(room)) => (room, BTreeSet::new()),
-                Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
-                Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
-            },
-        };
-        self.room = Some(room);
-        self.crashed = None;
-        self.events.restarted();
-        self.ctx.stats.restarts += 1;
-        let current: Vec<(Client, Options)> = self
-            .ctx
-            .members
-            .values()
-            .filter(|m| !known.contains(&m.client.id))
-            .map(|m| (m.client.clone(), m.options.clone()))
-            .collect();
-        for (client, options) in current {
-            let verdict = match parse_options::<R::Options>(&options) {
-                Ok(o) => self.call(|room, ctx| room.on_join(ctx, &client, &o)),
-                Err(reject) => Some(Err(reject)),
-            };
-            if let Some(Err(reject)) = verdict {
-                self.ctx.removals.push((client.id, LeaveReason::Kicked, reject.reason));
-                self.apply_removals();
-            }
-        }
-        for gone in known.iter().filter(|id| !self.ctx.members.contains_key(id)).copied().collect::<Vec<_>>() {
-            self.left(gone, LeaveReason::Disconnected);
-        }
-        match &self.crashed {
-            Some(msg) => Err(CreateError::Panicked(msg.clone())),
-            None => Ok(()),
-        }
     }
 
     /// When the next tick is due.

@@ -45,7 +45,7 @@ impl<R: Room> Handler<ShutdownMsg> for RoomActor<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Codec, Schema};
+    use crate::protocol::{ClientId, Codec, Schema};
     #[allow(unused_imports)]
     use crate::protocol::{ConnId, SessionId};
     use crate::room::{Options, Reject, RoomContext, RoomType};
@@ -65,7 +65,7 @@ mod tests {
         fn on_create(_: &mut RoomContext<Self>, _: &Options) -> Result<Self, Reject> {
             Ok(Journal::default())
         }
-        fn on_input(&mut self, _: &mut RoomContext<Self>, client: u32, seq: u32, input: v2::Input) {
+        fn on_input(&mut self, _: &mut RoomContext<Self>, client: ClientId, seq: u32, input: v2::Input) {
             self.0.push(format!("input {client} {seq} {}", input.move_x));
         }
         fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _: Duration) {

@@ -228,7 +228,7 @@ fn state_carries_the_tick_and_each_clients_last_processed_seq() {
     f.core.poll(f.at(0));
     let s = states(&oa, Codec::MsgPack);
     assert_eq!(s[0].tick, 0);
-    let acks: Vec<(u32, u32)> = s[0].acks.iter().map(|a| (a.client, a.seq)).collect();
+    let acks: Vec<(ClientId, u32)> = s[0].acks.iter().map(|a| (ClientId(a.client), a.seq)).collect();
     assert_eq!(acks, vec![(a.unwrap(), 42), (b.unwrap(), 0)]);
 }
 
@@ -635,7 +635,7 @@ impl Room for Fog {
         Ok(())
     }
     fn on_input(&mut self, ctx: &mut RoomContext<Self>, client: ClientId, _: u32, _: v2::Input) {
-        ctx.broadcast_except(client, &state(-(client as i32)));
+        ctx.broadcast_except(client, &state(-(client.0 as i32)));
     }
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _: Duration) {
         for team in [1u8, 2] {
@@ -707,7 +707,7 @@ fn send_state_gives_each_client_its_own_view_and_a_shared_view_is_encoded_once()
     };
     let (sa, sc, ss) = (decode(&fa[0]), states(&oc, Codec::Proto), states(&os, Codec::Proto));
     assert_eq!((score_of(&sa), score_of(&sc[0]), score_of(&ss[0])), (1, 2, 3));
-    let acks = |s: &crate::protocol::envelope::State| s.acks.iter().map(|a| a.client).collect::<Vec<_>>();
+    let acks = |s: &crate::protocol::envelope::State| s.acks.iter().map(|a| ClientId(a.client)).collect::<Vec<_>>();
     assert_eq!(acks(&sa), vec![a, b], "a view's frame acks only its own clients");
     assert_eq!(acks(&sc[0]), vec![c]);
 }

@@ -36,14 +36,16 @@ mod room_port;
 #[cfg(test)]
 mod tests;
 mod token;
+mod users;
 
 pub use config::SessionConfig;
 pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push};
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
-pub use registry::{ResumeError, Resumption, Sessions, TooManySessions};
+pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};
 pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
 pub use token::{TokenError, TokenSigner};
+pub use users::TooManySessions;
 
 use crate::protocol::RoomId;
 use crate::protocol::{ClientId, ConnId, SessionId};

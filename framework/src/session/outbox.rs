@@ -19,7 +19,7 @@
 
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
-use crate::protocol::{ClientId, SessionId};
+use crate::protocol::{ClientId, RoomId, SessionId};
 use crate::transport::KillSwitch;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -27,9 +27,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A room id (short, random, URL-safe).
-pub type RoomId = Arc<str>;
 
 /// Limits of one outbox.
 #[derive(Debug, Clone, Copy)]
@@ -420,126 +417,4 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    #[allow(unused_imports)]
-    use crate::protocol::{ConnId, SessionId};
-    use std::sync::atomic::AtomicUsize;
-
-    fn outbox(limits: OutboxLimits) -> (Arc<Outbox>, Arc<AtomicUsize>) {
-        let o = Arc::new(Outbox::new(SessionId(1), limits));
-        let wakes = Arc::new(AtomicUsize::new(0));
-        let w = wakes.clone();
-        let waker = move || {
-            w.fetch_add(1, Ordering::SeqCst);
-            true
-        };
-        o.attach(waker, None, Instant::now());
-        (o, wakes)
-    }
-
-    #[test]
-    fn a_newer_state_replaces_an_unsent_older_one() {
-        let (o, _) = outbox(OutboxLimits::default());
-        let now = Instant::now();
-        let room: RoomId = "r".into();
-        assert_eq!(o.push_state(&room, Bytes::from_static(b"1"), now), Push::Queued);
-        assert_eq!(o.push_state(&room, Bytes::from_static(b"2"), now), Push::Replaced);
-        assert_eq!(o.push_state(&"other".into(), Bytes::from_static(b"x"), now), Push::Queued);
-        assert_eq!(o.drain().states, vec![Bytes::from_static(b"2"), Bytes::from_static(b"x")]);
-    }
-
-    #[test]
-    fn reliable_items_keep_their_order() {
-        let (o, _) = outbox(OutboxLimits::default());
-        let now = Instant::now();
-        o.push_frame(Bytes::from_static(b"a"), now);
-        o.push_event(ConnEvent::Close { code: CloseCode::Normal, reason: String::new() }, now);
-        o.push_frame(Bytes::from_static(b"b"), now);
-        let d = o.drain();
-        assert_eq!(d.reliable.len(), 3);
-        assert_eq!(d.reliable[2], OutItem::Frame(Bytes::from_static(b"b")));
-    }
-
-    #[test]
-    fn one_wake_until_drained() {
-        let (o, wakes) = outbox(OutboxLimits::default());
-        let now = Instant::now();
-        for _ in 0..10 {
-            o.push_frame(Bytes::from_static(b"a"), now);
-        }
-        assert_eq!(wakes.load(Ordering::SeqCst), 1);
-        o.drain();
-        o.push_frame(Bytes::from_static(b"a"), now);
-        assert_eq!(wakes.load(Ordering::SeqCst), 2);
-    }
-
-    #[test]
-    fn a_reader_that_drains_nothing_for_the_stall_timeout_is_stalled() {
-        let limits = OutboxLimits { stall_timeout: Duration::from_secs(2), ..Default::default() };
-        let (o, _) = outbox(limits);
-        let t0 = Instant::now();
-        let room: RoomId = "r".into();
-        o.push_state(&room, Bytes::from_static(b"1"), t0);
-        assert_eq!(o.push_state(&room, Bytes::from_static(b"2"), t0 + Duration::from_secs(1)), Push::Replaced);
-        assert_eq!(o.push_state(&room, Bytes::from_static(b"3"), t0 + Duration::from_secs(2)), Push::Stalled);
-        o.drain();
-        assert_eq!(o.push_state(&room, Bytes::from_static(b"4"), t0 + Duration::from_secs(3)), Push::Queued);
-    }
-
-    #[test]
-    fn reliable_overflow_is_a_stall_and_memory_stays_bounded() {
-        let limits =
-            OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(60) };
-        let (o, _) = outbox(limits);
-        let now = Instant::now();
-        let results: Vec<Push> = (0..6).map(|_| o.push_frame(Bytes::from_static(b"m"), now)).collect();
-        assert_eq!(&results[..4], &[Push::Queued; 4]);
-        assert_eq!(&results[4..], &[Push::Stalled; 2]);
-        let limits = OutboxLimits { max_reliable: 100, max_reliable_bytes: 10, stall_timeout: Duration::from_secs(60) };
-        let (o, _) = outbox(limits);
-        assert_eq!(o.push_frame(Bytes::from(vec![0; 10]), now), Push::Queued);
-        assert_eq!(o.push_frame(Bytes::from(vec![0; 1]), now), Push::Stalled);
-    }
-
-    #[test]
-    fn kill_leaves_only_the_close_and_refuses_later_pushes() {
-        let (o, _) = outbox(OutboxLimits::default());
-        let now = Instant::now();
-        o.push_frame(Bytes::from_static(b"a"), now);
-        o.kill(CloseCode::TooSlow, "too slow");
-        assert_eq!(o.push_frame(Bytes::from_static(b"b"), now), Push::Closed);
-        let d = o.drain();
-        assert_eq!(d.reliable.len(), 1);
-        assert!(matches!(&d.reliable[0], OutItem::Event(ConnEvent::Close { code: CloseCode::TooSlow, .. })));
-        assert_eq!(o.take_killed(), Some(CloseCode::TooSlow));
-        assert_eq!(o.take_killed(), None, "reported once");
-    }
-
-    #[test]
-    fn a_parked_outbox_never_stalls_keeps_events_and_drops_the_oldest_frames() {
-        let limits =
-            OutboxLimits { max_reliable: 4, max_reliable_bytes: 1 << 20, stall_timeout: Duration::from_secs(1) };
-        let (o, wakes) = outbox(limits);
-        o.drain();
-        o.park(ParkLimits { max_frames: 3, max_bytes: 1 << 20 });
-        let t0 = Instant::now();
-        let joined = ConnEvent::Left { room: "r".into(), reason: WireLeaveReason::Kicked, detail: String::new() };
-        o.push_event(joined.clone(), t0);
-        for i in 0..10u8 {
-            assert_eq!(o.push_frame(Bytes::from(vec![i]), t0 + Duration::from_secs(u64::from(i))), Push::Queued);
-        }
-        assert_eq!(wakes.load(Ordering::SeqCst), 0, "nobody to wake while parked");
-        assert_eq!(o.take_lost(), 7);
-        // A resuming connection attaches and is woken for what waited.
-        let woken = Arc::new(AtomicUsize::new(0));
-        let w = woken.clone();
-        o.attach(move || w.fetch_add(1, Ordering::SeqCst) < usize::MAX, None, t0);
-        assert_eq!(woken.load(Ordering::SeqCst), 1);
-        let d = o.drain();
-        assert_eq!(d.reliable[0], OutItem::Event(joined));
-        let frames: Vec<_> = d.reliable.iter().skip(1).cloned().collect();
-        let want: Vec<_> = (7..10u8).map(|i| OutItem::Frame(Bytes::from(vec![i]))).collect();
-        assert_eq!(frames, want, "the newest frames survive, in order");
-    }
-}
+mod tests;

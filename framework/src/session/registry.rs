@@ -2,6 +2,7 @@
 //! opening, parking, resuming and ending one.
 
 use super::parking::{Admission, Claim, Eviction, ParkingQuota};
+use super::users::{TooManySessions, UserSessions};
 use super::{LeaveReason, SessionConfig};
 use super::{Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
 use crate::metrics::Metrics;
@@ -45,11 +46,6 @@ pub enum ResumeError {
     Superseded,
 }
 
-/// A user holds as many sessions as allowed already.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("user already holds {0} sessions, the most allowed")]
-pub struct TooManySessions(pub usize);
-
 /// A successful resume, for the connection to act on.
 #[derive(Debug)]
 pub struct Resumption {
@@ -79,8 +75,8 @@ pub struct Sessions {
     /// Who is parked, counted per address, per user and in all. Taken under
     /// a session's state lock, never the other way round.
     parking: Mutex<ParkingQuota>,
-    users: DashMap<String, usize>,
-    max_per_user: usize,
+    /// Sessions counted per user, against the per-user cap.
+    users: UserSessions,
     metrics: Option<Arc<Metrics>>,
 }
 
@@ -105,8 +101,7 @@ impl Sessions {
             config,
             outbox,
             next: AtomicU64::new(1),
-            users: DashMap::new(),
-            max_per_user: 0,
+            users: UserSessions::default(),
             metrics: None,
         }
     }
@@ -119,13 +114,13 @@ impl Sessions {
 
     /// Caps the sessions one user may hold (0: no cap).
     pub fn with_max_per_user(mut self, max: usize) -> Self {
-        self.max_per_user = max;
+        self.users = UserSessions::new(max);
         self
     }
 
     /// Sessions `user` holds (open or parked).
     pub fn user_sessions(&self, user: &str) -> usize {
-        self.users.get(user).map_or(0, |n| *n)
+        self.users.held(user)
     }
 
     /// Binds `session` (owned by `conn`) to `user`: only that user may
@@ -146,20 +141,9 @@ impl Sessions {
             return Ok(());
         }
         let Some(user) = st.user.clone() else { return Ok(()) };
-        let mut n = self.users.entry(user).or_insert(0);
-        if self.max_per_user != 0 && *n >= self.max_per_user {
-            return Err(TooManySessions(self.max_per_user));
-        }
-        *n += 1;
+        self.users.count(user)?;
         st.counted = true;
         Ok(())
-    }
-
-    fn unbind_user(&self, user: &str) {
-        self.users.remove_if_mut(user, |_, n| {
-            *n = n.saturating_sub(1);
-            *n == 0
-        });
     }
 
     /// The knobs.
@@ -361,7 +345,7 @@ impl Sessions {
         st.log.clear();
         if let Some(user) = st.user.take() {
             if std::mem::take(&mut st.counted) {
-                self.unbind_user(&user);
+                self.users.release(&user);
             }
         }
         // The caller removes it from the map after dropping the state lock:
@@ -462,44 +446,5 @@ impl Sessions {
             }
         }
         n
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[allow(unused_imports)]
-    use crate::protocol::{ConnId, SessionId};
-    use std::time::Duration;
-
-    fn sessions(reconnect_window: Duration) -> Sessions {
-        Sessions::new(SessionConfig { reconnect_window, ..Default::default() }, OutboxLimits::default())
-    }
-
-    #[test]
-    fn a_parked_session_is_resumed_within_its_window() {
-        let s = sessions(Duration::from_millis(300));
-        let session = s.open(ConnId(1));
-        let token = s.token(&session);
-        let lost = Instant::now();
-        assert!(s.disconnect(&session, ConnId(1), true, lost));
-        let r = s
-            .resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(299))
-            .expect("resumes within the window");
-        assert_eq!(r.session.id(), session.id());
-        assert_eq!(s.parked_count(), 0);
-    }
-
-    #[test]
-    fn a_session_past_its_window_is_gone_before_the_sweep_comes_by() {
-        let s = sessions(Duration::from_millis(300));
-        let session = s.open(ConnId(1));
-        let token = s.token(&session);
-        let lost = Instant::now();
-        assert!(s.disconnect(&session, ConnId(1), true, lost));
-        let r = s.resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(300));
-        assert_eq!(r.map(|_| ()), Err(ResumeError::Gone));
-        assert_eq!((s.len(), s.parked_count()), (0, 0), "ended, as the sweep would have ended it");
-        assert_eq!(s.sweep(lost + Duration::from_secs(1)), 0);
     }
 }

@@ -84,6 +84,33 @@ fn the_sweep_ends_sessions_past_their_window() {
 }
 
 #[test]
+fn a_parked_session_is_resumed_within_its_window() {
+    let reg = sessions(SessionConfig { reconnect_window: Duration::from_millis(300), ..Default::default() });
+    let s = reg.open(ConnId(1));
+    let token = reg.token(&s);
+    let lost = Instant::now();
+    assert!(reg.disconnect(&s, ConnId(1), true, lost));
+    let r = reg
+        .resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(299))
+        .expect("resumes within the window");
+    assert_eq!(r.session.id(), s.id());
+    assert_eq!(reg.parked_count(), 0);
+}
+
+#[test]
+fn a_session_past_its_window_is_gone_before_the_sweep_comes_by() {
+    let reg = sessions(SessionConfig { reconnect_window: Duration::from_millis(300), ..Default::default() });
+    let s = reg.open(ConnId(1));
+    let token = reg.token(&s);
+    let lost = Instant::now();
+    assert!(reg.disconnect(&s, ConnId(1), true, lost));
+    let r = reg.resume(&token, 0, ConnId(2), None, "", lost + Duration::from_millis(300));
+    assert_eq!(r.map(|_| ()), Err(ResumeError::Gone));
+    assert_eq!((reg.len(), reg.parked_count()), (0, 0), "ended, as the sweep would have ended it");
+    assert_eq!(reg.sweep(lost + Duration::from_secs(1)), 0);
+}
+
+#[test]
 fn frames_lost_while_parked_make_the_resume_a_resync() {
     let reg = sessions(SessionConfig { replay_max_messages: 2, ..Default::default() });
     let s = reg.open(ConnId(1));
@@ -165,7 +192,7 @@ fn a_session_resumes_only_on_a_connection_speaking_its_protocol() {
 fn seat(session: &Session, conn: u64, window: Duration) {
     let room: crate::protocol::RoomId = format!("room-{}", session.id()).into();
     let handle = Arc::new(crate::session::RoomHandle::new(room.clone(), "t".into(), 30, 16, 64, window));
-    session.owned_by(ConnId(conn)).expect("owner").rooms.insert(room, (handle, 1));
+    session.owned_by(ConnId(conn)).expect("owner").rooms.insert(room, (handle, ClientId(1)));
 }
 
 fn ip(s: &str) -> Option<std::net::IpAddr> {

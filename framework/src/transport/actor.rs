@@ -3,12 +3,12 @@
 
 use super::faults::{classify, FrameFault};
 use super::guard::FrameGuard;
-use super::{AssembleError, Heartbeat, HeartbeatAction, MessageAssembler, WholeMessage};
+use super::link::{close, Link, LinkState};
+use super::{AssembleError, HeartbeatAction, MessageAssembler, WholeMessage};
 use crate::protocol::CloseCode;
-use actix::{Actor, ActorContext, Addr, AsyncContext, Handler, Message, SpawnHandle, StreamHandler};
+use actix::{Actor, ActorContext, Addr, AsyncContext, Handler, Message, StreamHandler};
 use actix_http::ws::Item;
 use actix_web_actors::ws::{self, CloseReason, ProtocolError, WebsocketContext};
-use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,107 +52,6 @@ pub trait TransportObserver: Send + Sync + 'static {
 }
 
 impl TransportObserver for () {}
-
-/// Writes to the socket, on behalf of an [`Endpoint`].
-pub struct Link<'a, E: Endpoint> {
-    ctx: &'a mut WebsocketContext<Transport<E>>,
-    state: &'a mut LinkState,
-}
-
-struct LinkState {
-    observer: Arc<dyn TransportObserver>,
-    closing: bool,
-    /// How the connection is ending, once known (first cause wins).
-    ending: Option<Ending>,
-    heartbeat: Heartbeat,
-    close_timeout: Duration,
-    /// The endpoint's one pending timer ([`Link::timer`]).
-    timer: Option<SpawnHandle>,
-}
-
-impl<E: Endpoint> Link<'_, E> {
-    /// Sends a binary message (no-op once closing).
-    pub fn binary(&mut self, data: Bytes) {
-        if !self.state.closing {
-            self.state.observer.message_out(data.len());
-            self.ctx.binary(data);
-        }
-    }
-
-    /// Sends a text message (no-op once closing).
-    pub fn text(&mut self, text: impl Into<bytestring::ByteString>) {
-        if !self.state.closing {
-            let text = text.into();
-            self.state.observer.message_out(text.len());
-            self.ctx.text(text);
-        }
-    }
-
-    /// Starts the close handshake with `code` and `reason`; the actor stops
-    /// when the peer answers or after the close timeout.
-    pub fn close(&mut self, code: impl Into<u16>, reason: &str) {
-        close(self.ctx, self.state, code, reason);
-    }
-
-    /// Whether a close has been sent.
-    pub fn is_closing(&self) -> bool {
-        self.state.closing
-    }
-
-    /// The smoothed round-trip time from heartbeat pongs.
-    pub fn rtt(&self) -> Option<Duration> {
-        self.state.heartbeat.rtt()
-    }
-
-    /// Calls the endpoint's [`Endpoint::on_timer`] after `after`, instead
-    /// of any timer set before and not fired yet: an endpoint has at most one
-    /// pending timer. (actix polls every spawned timer of an actor on each of
-    /// its wake-ups, so timers that pile up make every message costlier.)
-    pub fn timer(&mut self, after: Duration) {
-        if let Some(pending) = self.state.timer.take() {
-            self.ctx.cancel_future(pending);
-        }
-        let handle = self.ctx.run_later(after, |act, ctx| {
-            act.state.timer = None;
-            if act.state.closing {
-                return;
-            }
-            let (ep, mut link) = act.link(ctx);
-            ep.on_timer(&mut link);
-        });
-        self.state.timer = Some(handle);
-    }
-
-    /// The transport actor's address (for [`Wake`]).
-    pub fn address(&self) -> Addr<Transport<E>> {
-        self.ctx.address()
-    }
-}
-
-fn close<A>(ctx: &mut WebsocketContext<A>, state: &mut LinkState, code: impl Into<u16>, reason: &str)
-where
-    A: Actor<Context = WebsocketContext<A>>,
-{
-    if state.closing {
-        return;
-    }
-    let code = ws::CloseCode::from(code.into());
-    state.closing = true;
-    state.ending.get_or_insert(Ending::ServerClosed(u16::from(code)));
-    state.observer.closed(u16::from(code));
-    let description = (!reason.is_empty()).then(|| truncate_reason(reason));
-    ctx.close(Some(CloseReason { code, description }));
-    ctx.run_later(state.close_timeout, |_, ctx| ctx.stop());
-}
-
-/// A close reason must fit a control frame (125 bytes, 2 for the code).
-fn truncate_reason(reason: &str) -> String {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason[..end].to_string()
-}
 
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,14 +136,7 @@ impl<E: Endpoint> Transport<E> {
         Transport {
             endpoint,
             assembler: MessageAssembler::new(config.max_message_size),
-            state: LinkState {
-                observer,
-                closing: false,
-                ending: None,
-                heartbeat: Heartbeat::new(Instant::now(), config.idle_timeout),
-                close_timeout: config.close_timeout,
-                timer: None,
-            },
+            state: LinkState::new(observer, &config),
             config,
             reading: true,
             oversized: Arc::new(AtomicU64::new(0)),
@@ -258,7 +150,17 @@ impl<E: Endpoint> Transport<E> {
     }
 
     fn link<'a>(&'a mut self, ctx: &'a mut WebsocketContext<Self>) -> (&'a mut E, Link<'a, E>) {
-        (&mut self.endpoint, Link { ctx, state: &mut self.state })
+        (&mut self.endpoint, Link::new(ctx, &mut self.state))
+    }
+
+    /// The endpoint's timer ([`Link::timer`]) fired.
+    pub(super) fn timer_fired(&mut self, ctx: &mut WebsocketContext<Self>) {
+        self.state.timer = None;
+        if self.state.closing {
+            return;
+        }
+        let (ep, mut link) = self.link(ctx);
+        ep.on_timer(&mut link);
     }
 
     fn deliver(&mut self, msg: Result<WholeMessage, AssembleError>, ctx: &mut WebsocketContext<Self>) {
@@ -494,16 +396,4 @@ pub fn accept<E: Endpoint>(
         builder = builder.protocols(p);
     }
     builder.start_with_addr()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_reasons_fit_a_control_frame() {
-        let long = "é".repeat(100);
-        let r = truncate_reason(&long);
-        assert!(r.len() <= 123 && long.starts_with(&r));
-    }
 }

@@ -25,13 +25,15 @@ mod assembler;
 mod faults;
 mod guard;
 mod heartbeat;
+mod link;
 mod socket;
 
-pub use actor::{accept, CloseNow, Ending, Endpoint, Link, Transport, TransportConfig, TransportObserver, Wake};
+pub use actor::{accept, CloseNow, Ending, Endpoint, Transport, TransportConfig, TransportObserver, Wake};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
 #[cfg(feature = "fuzzing")]
 pub(crate) use faults::{classify, FrameFault};
 #[cfg(feature = "fuzzing")]
 pub(crate) use guard::FrameScanner;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
+pub use link::Link;
 pub use socket::{on_connect, KillSwitch, SocketOptions};

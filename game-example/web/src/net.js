@@ -44,6 +44,9 @@ export async function connectArena({ url, tokens, name, on }) {
   const client = await Client.connect(url, {
     tokens,
     protos: [arenaV1Proto, arenaV2Proto], // the envelope ships with the SDK
+    // arena's schema (game-example/src/schema.rs) wraps both its states and its
+    // events in the version's Output oneof on the wire: state and message
+    // payloads both decode as Output (game.state and game.message default to it).
     game: { package: 'arena', input: 'Input', output: 'Output' },
     reconnect: { baseMs: 250, capMs: 5000, maxTries: 8 },
   });

@@ -10,7 +10,7 @@ use playhouse::protocol::envelope::{ClientMsg, Ping};
 use playhouse::protocol::Codec;
 use playhouse_client::envelope::client_msg::Kind as C;
 use playhouse_client::envelope::Resume;
-use playhouse_client::{Client, ClientError, Event};
+use playhouse_client::{Client, ClientError, ClientId, Event};
 use playhouse_tests::raw;
 use playhouse_tests::{metric, metrics_text, start, ws_url};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,7 +52,7 @@ async fn resuming_the_session_a_connection_already_holds_is_answered_with_resume
     assert_eq!(again.rooms.len(), 1);
     assert_eq!((again.rooms[0].room.as_str(), again.rooms[0].client), (joined.room.as_str(), joined.client));
     c.ping().await.expect("still connected");
-    assert_eq!(c.client_id(&joined.room), Some(joined.client), "still in the room");
+    assert_eq!(c.client_id(&joined.room), Some(ClientId(joined.client)), "still in the room");
 }
 
 #[test]

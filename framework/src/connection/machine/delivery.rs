@@ -30,7 +30,7 @@ impl GameConnection {
                     room: room.to_string(),
                     room_type: h.room_type.to_string(),
                     tick_hz: h.tick_hz,
-                    client,
+                    client: client.0,
                 };
                 st.rooms.insert(room, (h, client));
                 self.send_reliable(st, out, Out::Joined(joined));

@@ -105,5 +105,11 @@ impl GameConnection {
 
 /// A room of a resumed session, as `Resumed.rooms` lists it.
 fn joined(id: &RoomId, h: &RoomHandle, client: ClientId) -> Joined {
-    Joined { request: 0, room: id.to_string(), room_type: h.room_type.to_string(), tick_hz: h.tick_hz, client }
+    Joined {
+        request: 0,
+        room: id.to_string(),
+        room_type: h.room_type.to_string(),
+        tick_hz: h.tick_hz,
+        client: client.0,
+    }
 }

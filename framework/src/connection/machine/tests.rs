@@ -9,7 +9,7 @@ use crate::connection::{Creator, Matchmaker};
 use crate::protocol::envelope::{
     client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Input, Join, JoinOrCreate, Resume,
 };
-use crate::protocol::Codec;
+use crate::protocol::{ClientId, Codec};
 #[allow(unused_imports)]
 use crate::protocol::{ConnId, SessionId};
 use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
@@ -22,7 +22,7 @@ use std::time::Duration;
 #[derive(Default)]
 struct Asked {
     joins: Mutex<Vec<JoinRequest>>,
-    inputs: Mutex<Vec<(u32, u32)>>,
+    inputs: Mutex<Vec<(ClientId, u32)>>,
     leaves: Mutex<Vec<(SessionId, LeaveReason)>>,
 }
 
@@ -147,7 +147,7 @@ impl World {
     }
 
     /// The room answers the last join it got: seated as client `client`.
-    fn seat_last(&self, client: u32) {
+    fn seat_last(&self, client: ClientId) {
         let req = self.rooms.asked.joins.lock().last().cloned().expect("a join reached a room");
         let room = self.rooms.rooms.lock().keys().find(|_| true).cloned();
         let room = req.options.get("room").cloned().or(room).expect("a room");
@@ -218,7 +218,7 @@ fn a_join_is_reserved_sent_to_the_room_and_answered_with_joined() {
     assert!(c.sent().is_empty(), "nothing to say until the room decides");
     let req = w.rooms.asked.joins.lock().last().cloned().expect("the room got the join");
     assert_eq!(req.request, 7);
-    w.seat_last(3);
+    w.seat_last(ClientId(3));
     c.wake();
     match c.sent().as_slice() {
         [S::Joined(j)] => assert_eq!((j.request, j.room.as_str(), j.client), (7, "r1", 3)),
@@ -233,7 +233,7 @@ fn join_bookkeeping_refuses_repeats_and_caps_rooms_per_connection() {
     c.msg(create(1));
     c.msg(create(1));
     assert_eq!(c.join_error().0, JoinErrorCode::AlreadyJoined as i32, "same request id in flight");
-    w.seat_last(1);
+    w.seat_last(ClientId(1));
     c.wake();
     c.sent();
     c.msg(join("r1", 2));
@@ -312,7 +312,7 @@ fn a_lost_connection_parks_its_session_and_a_resume_replays_what_it_missed() {
     let mut a = w.open();
     let token = w.shared.sessions.token(&a.rules.session);
     a.msg(create(1));
-    w.seat_last(2);
+    w.seat_last(ClientId(2));
     a.rules.stopped(Ending::Lost); // the Joined never went out
     assert!(a.rules.session.is_parked());
 
@@ -359,11 +359,11 @@ fn inputs_reach_their_seat_and_an_input_for_another_room_is_named_back() {
     let mut w = World::new(8, 0);
     let mut c = w.open();
     c.msg(create(1));
-    w.seat_last(5);
+    w.seat_last(ClientId(5));
     c.wake();
     c.sent();
     c.msg(C::Input(Input { room: "r1".into(), seq: 9, payload: Default::default() }));
-    assert_eq!(*w.rooms.asked.inputs.lock(), vec![(5, 9)]);
+    assert_eq!(*w.rooms.asked.inputs.lock(), vec![(ClientId(5), 9)]);
     c.msg(C::Input(Input { room: "elsewhere".into(), seq: 10, payload: Default::default() }));
     match c.sent().as_slice() {
         [S::Error(e)] => assert_eq!((e.code, e.room.as_str(), e.input_seq), (ERROR_NOT_IN_ROOM, "elsewhere", 10)),
