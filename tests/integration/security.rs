@@ -312,7 +312,12 @@ async fn connections_per_address_are_capped_with_429_and_sessions_per_user_with_
     // sessions in use.
     let mut second = Client::connect(&url("ann"), &TOKENS).await.unwrap();
     second
-        .send(C::Join(playhouse_client::envelope::Join { request: 1, room: room.clone(), options: HashMap::new() }))
+        .send(C::Join(playhouse_client::envelope::Join {
+            request: 1,
+            room: room.clone(),
+            options: HashMap::new(),
+            ..Default::default()
+        }))
         .await
         .unwrap();
     let (code, reason) = expect_close(&mut second, Duration::from_secs(3)).await;

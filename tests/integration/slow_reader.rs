@@ -22,7 +22,7 @@ fn join_with_small_receive_buffer(addr: SocketAddr, room: &str) -> (TcpStream, V
     sock.set_recv_buffer_size(4096).unwrap();
     sock.connect(&addr.into()).unwrap();
     let (mut s, mut buf) = raw::handshake(sock.into(), addr, "arena.v2.proto");
-    let join = Join { request: 7, room: room.to_string(), options: Default::default() };
+    let join = Join { request: 7, room: room.to_string(), options: Default::default(), ..Default::default() };
     raw::send_envelope(&mut s, Codec::Proto, C::Join(join)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

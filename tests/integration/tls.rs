@@ -327,7 +327,8 @@ async fn a_stalled_tls_reader_is_cut_off_by_the_kill_switch_without_reading() {
     req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, "arena.v2.proto".parse().unwrap());
     let connector = Some(Connector::Rustls(trust.config()));
     let (mut ws, _) = tokio_tungstenite::client_async_tls_with_config(req, tcp, None, connector).await.unwrap();
-    let join = ClientMsg { kind: Some(C::Join(Join { request: 7, room, options: Default::default() })) };
+    let join =
+        ClientMsg { kind: Some(C::Join(Join { request: 7, room, options: Default::default(), ..Default::default() })) };
     ws.send(WsMessage::Binary(Codec::Proto.encode_to_vec(&join).unwrap().into())).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

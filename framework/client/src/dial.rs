@@ -26,7 +26,35 @@ fn default_connector(url: &str) -> Result<Option<Connector>, ClientError> {
     Ok(None)
 }
 
+/// How a client dialed, so that it can dial another node of a cluster the
+/// same way when a `Redirect` sends it there.
+#[derive(Clone)]
+pub(crate) struct Redial {
+    tokens: Vec<String>,
+    cred: Option<(String, AuthVia)>,
+    connector: Option<Connector>,
+}
+
 impl Client {
+    /// Dials `url` as this client dialed its server, authenticates as it
+    /// did, and takes that connection (and its new session) over: what
+    /// following a `Redirect` does.
+    pub(crate) async fn redial(&mut self, url: &str) -> Result<(), ClientError> {
+        let d = self.redial.clone();
+        let tokens: Vec<&str> = d.tokens.iter().map(String::as_str).collect();
+        let cred = d.cred.as_ref().map(|(token, via)| Credential { token, via: *via });
+        let mut fresh = Self::open(url, &tokens, cred.as_ref(), d.connector).await?;
+        fresh.timeout = self.timeout;
+        fresh.welcomed().await?;
+        fresh.resume_token = fresh.welcome.resume_token.clone();
+        if let Some(c) = cred.filter(|c| c.via == AuthVia::Message) {
+            fresh.authenticate(c.token).await?;
+        }
+        let old = std::mem::replace(self, fresh);
+        let _ = old.close().await;
+        Ok(())
+    }
+
     /// Like [`Client::connect`], for a `wss://` URL whose certificate
     /// `trust` accepts (a private CA, a self-signed certificate).
     #[cfg(feature = "tls")]
@@ -67,6 +95,8 @@ impl Client {
         cred: Option<&Credential<'_>>,
         connector: Option<Connector>,
     ) -> Result<Client, ClientError> {
+        // A redirect dials another node the same way (the same trust).
+        let connector_for_redial = connector.clone();
         let connector = match connector {
             Some(c) => Some(c),
             None => default_connector(url)?,
@@ -115,8 +145,14 @@ impl Client {
             }
             _ => return Err(ClientError::BadProtocol(chosen)),
         };
+        let redial = Redial {
+            tokens: tokens.iter().map(|t| t.to_string()).collect(),
+            cred: cred.map(|c| (c.token.to_string(), c.via)),
+            connector: connector_for_redial,
+        };
         Ok(Client {
             ws,
+            redial,
             token,
             welcome: Welcome::default(),
             next_request: 1,

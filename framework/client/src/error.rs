@@ -40,6 +40,11 @@ pub enum ClientError {
     /// A join was refused.
     #[error("join refused: {} ({})", .0.reason, .0.code)]
     Join(JoinError),
+    /// A join was answered with a `Redirect` to another node while this
+    /// client is in rooms here: following it would leave them. Connect a
+    /// second client to `url` and join with the reservation instead.
+    #[error("the room lives on another node ({}); this client stays for its rooms here", .0.url)]
+    Redirected(envelope::Redirect),
     /// A resume was refused (4002: the session expired or is unknown).
     #[error("resume refused: {} ({})", .0.reason, .0.code)]
     Resume(envelope::Error),

@@ -28,6 +28,10 @@ pub enum Event {
     Resumed(Resumed),
     /// The connection's credential was accepted (an `Auth` answer).
     Authenticated(playhouse_protocol::envelope::Authenticated),
+    /// A join's room lives on another node (cluster): the join methods
+    /// follow it on their own; seen here only by code that sends joins
+    /// itself.
+    Redirect(envelope::Redirect),
 }
 
 impl From<S> for Event {
@@ -44,6 +48,7 @@ impl From<S> for Event {
             S::Left(l) => Event::Left(l),
             S::Resumed(r) => Event::Resumed(r),
             S::Authenticated(a) => Event::Authenticated(a),
+            S::Redirect(r) => Event::Redirect(r),
         }
     }
 }

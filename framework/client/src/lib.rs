@@ -109,9 +109,20 @@ pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, Reconnectin
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Most redirects one join follows before it gives up.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Whether a refused join means the seat a redirect held is gone.
+fn seat_gone(e: &envelope::JoinError) -> bool {
+    use envelope::JoinErrorCode as J;
+    [J::RoomFull, J::RoomLocked, J::RoomNotFound].iter().any(|c| *c as i32 == e.code)
+}
+
 /// A connection to a Playhouse server.
 pub struct Client {
     ws: Ws,
+    /// How to dial another node the same way (redirects).
+    redial: dial::Redial,
     token: Token,
     welcome: Welcome,
     next_request: u32,
@@ -141,12 +152,15 @@ impl Client {
         Self::connect_with(url, tokens, None).await
     }
 
-    /// Reads the `Welcome` every connection starts with.
+    /// Reads the `Welcome` every connection starts with, and says who this
+    /// client is: a `Hello` announcing that it follows redirects (a cluster
+    /// node sends it to another node's room only then).
     async fn welcomed(&mut self) -> Result<(), ClientError> {
         match self.read_event().await? {
             Event::Welcome(w) => {
                 self.welcome = w;
-                Ok(())
+                let client = format!("playhouse-rust/{}; redirect", env!("CARGO_PKG_VERSION"));
+                self.send(C::Hello(envelope::Hello { client })).await
             }
             other => Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
         }
@@ -370,20 +384,67 @@ impl Client {
         }
     }
 
-    async fn join_request(&mut self, kind: impl FnOnce(u32) -> C) -> Result<Joined, ClientError> {
+    /// Sends a join request; a redirect joins there with the same `options`.
+    async fn join_request(
+        &mut self,
+        options: HashMap<String, String>,
+        kind: impl Fn(u32, HashMap<String, String>) -> C,
+    ) -> Result<Joined, ClientError> {
         let request = self.next_request;
         self.next_request += 1;
-        self.send(kind(request)).await?;
-        let answer = self
-            .wait_for(|e| match e {
-                Event::Joined(j) if j.request == request => Some(Ok(j.clone())),
-                Event::JoinError(j) if j.request == request => Some(Err(j.clone())),
-                _ => None,
-            })
-            .await?;
-        let joined = answer.map_err(ClientError::Join)?;
-        self.rooms.insert(joined.room.as_str().into(), ClientId(joined.client));
-        Ok(joined)
+        let first = kind(request, options.clone());
+        // A join-or-create sent to another node's room asks again there if
+        // that seat is gone by the time it arrives (the room filled, locked
+        // or closed meanwhile): it never ends in a refusal from that race.
+        let again = matches!(first, C::JoinOrCreate(_)).then_some(&kind);
+        self.send(first).await?;
+        let mut request = request;
+        let mut redirected = false;
+        for _ in 0..=MAX_REDIRECTS {
+            let answer = self
+                .wait_for(|e| match e {
+                    Event::Joined(j) if j.request == request => Some(Ok(Ok(j.clone()))),
+                    Event::JoinError(j) if j.request == request => Some(Err(j.clone())),
+                    Event::Redirect(r) if r.request == request => Some(Ok(Err(r.clone()))),
+                    _ => None,
+                })
+                .await?;
+            match answer {
+                Ok(Ok(joined)) => {
+                    self.rooms.insert(joined.room.as_str().into(), ClientId(joined.client));
+                    return Ok(joined);
+                }
+                Ok(Err(redirect)) => {
+                    request = self.follow(redirect, options.clone()).await?;
+                    redirected = true;
+                }
+                Err(e) if redirected && again.is_some() && seat_gone(&e) => {
+                    request = self.next_request;
+                    self.next_request += 1;
+                    let ask = again.map(|k| k(request, options.clone())).expect("checked");
+                    self.send(ask).await?;
+                    redirected = false;
+                }
+                Err(e) => return Err(ClientError::Join(e)),
+            }
+        }
+        Err(ClientError::Protocol(format!("more than {MAX_REDIRECTS} redirects for one join")))
+    }
+
+    /// Follows a `Redirect`: this client moves to the room's node (a new
+    /// session there) and joins the room with the held seat. Refused with
+    /// [`ClientError::Redirected`] while the client is in rooms here (a
+    /// move would leave them).
+    async fn follow(&mut self, r: envelope::Redirect, options: HashMap<String, String>) -> Result<u32, ClientError> {
+        if !self.rooms.is_empty() {
+            return Err(ClientError::Redirected(r));
+        }
+        self.redial(&r.url).await?;
+        let request = self.next_request;
+        self.next_request += 1;
+        let join = Join { request, room: r.room, reservation: r.reservation, options };
+        self.send(C::Join(join)).await?;
+        Ok(request)
     }
 
     /// Joins any open room of `room_type`, or creates one.
@@ -393,19 +454,28 @@ impl Client {
         options: HashMap<String, String>,
     ) -> Result<Joined, ClientError> {
         let room_type = room_type.to_string();
-        self.join_request(|request| C::JoinOrCreate(JoinOrCreate { request, room_type, options })).await
+        self.join_request(options, |request, options| {
+            C::JoinOrCreate(JoinOrCreate { request, room_type: room_type.clone(), options })
+        })
+        .await
     }
 
     /// Creates a new room of `room_type` and joins it.
     pub async fn create(&mut self, room_type: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
         let room_type = room_type.to_string();
-        self.join_request(|request| C::Create(Create { request, room_type, options })).await
+        self.join_request(options, |request, options| {
+            C::Create(Create { request, room_type: room_type.clone(), options })
+        })
+        .await
     }
 
     /// Joins the room with id `room`.
     pub async fn join(&mut self, room: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
         let room = room.to_string();
-        self.join_request(|request| C::Join(Join { request, room, options })).await
+        self.join_request(options, |request, options| {
+            C::Join(Join { request, room: room.clone(), options, ..Join::default() })
+        })
+        .await
     }
 
     /// Leaves `room` and waits for the server's `Left`.

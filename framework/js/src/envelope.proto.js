@@ -59,6 +59,9 @@ message Join {
   uint32 request = 1;
   string room = 2;
   map<string, string> options = 3;
+  // The reservation a Redirect handed out, when this join follows one
+  // (cluster); empty otherwise.
+  string reservation = 4;
 }
 
 // Join any open room of a type, or create one when none has a free seat.
@@ -114,9 +117,10 @@ message ServerMsg {
     Left left = 9;
     Resumed resumed = 10;
     Authenticated authenticated = 11;
+    Redirect redirect = 12;
   }
   // The session sequence number of a reliable message (Joined, JoinError,
-  // Left, Message): 1, 2, 3, ... per session, across reconnects. 0 (absent)
+  // Left, Message, Redirect): 1, 2, 3, ... per session, across reconnects. 0 (absent)
   // on everything else (Welcome, Resumed, State, Pong, Error, Shutdown).
   uint64 seq = 15;
 }
@@ -233,6 +237,17 @@ message Authenticated {
   // When the credential expires (ms since the Unix epoch; 0: never). Send a
   // fresh Auth before then, or the connection is closed with 1008.
   uint64 expires_at = 2;
+}
+
+// The answer to a Join or JoinOrCreate (request) whose room lives on
+// another node of a cluster: a seat is reserved there for a few seconds;
+// connect to \`url\` and send Join { room, reservation }. The SDKs follow it
+// on their own (docs/cluster.md).
+message Redirect {
+  uint32 request = 1;
+  string room = 2;
+  string url = 3;
+  string reservation = 4;
 }
 
 message Shutdown {

@@ -2,7 +2,7 @@
 //! epochs, fencing), driven with explicit instants; [`Local`] serves it as a
 //! [`Backend`] inside one process.
 
-use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord};
+use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
 use crate::metrics::ClusterMetrics;
 use futures_util::future::{self, BoxFuture, FutureExt};
 use parking_lot::Mutex;
@@ -18,6 +18,9 @@ pub struct LocalDirectory {
     /// a newer epoch, so the older owner's writes stay fenced off).
     epochs: HashMap<String, u64>,
     nodes: BTreeMap<String, (NodeInfo, Instant)>,
+    /// Seats held for redirected clients: room id → (token, until).
+    held: HashMap<String, Vec<(String, Instant)>>,
+    next_token: u64,
 }
 
 impl LocalDirectory {
@@ -75,6 +78,41 @@ impl LocalDirectory {
     pub fn list(&mut self, room_type: Option<&str>, now: Instant) -> Vec<RoomRecord> {
         self.rooms.retain(|_, (_, exp)| *exp > now);
         self.rooms.values().map(|(r, _)| r).filter(|r| room_type.is_none_or(|t| r.room_type == t)).cloned().collect()
+    }
+
+    /// Holds a seat (see [`Backend::reserve`]).
+    pub fn reserve(&mut self, want: SeatIn, asking: &str, hold: Duration, now: Instant) -> Seat {
+        let ids: Vec<String> = match &want {
+            SeatIn::Room(id) => vec![id.clone()],
+            SeatIn::AnyOf(t) => self.list(Some(t), now).into_iter().map(|r| r.id).collect(),
+        };
+        let mut last = Seat::NoneOpen;
+        for id in ids {
+            let Some(rec) = self.live(&id, now).cloned() else {
+                last = Seat::NotFound;
+                continue;
+            };
+            if rec.node == asking {
+                last = Seat::NotFound;
+                continue;
+            }
+            let held = self.held.entry(id.clone()).or_default();
+            held.retain(|(_, until)| *until > now);
+            last = if rec.locked {
+                Seat::Locked
+            } else if rec.clients as usize + held.len() >= rec.max_clients as usize {
+                Seat::Full
+            } else {
+                self.next_token += 1;
+                let token = format!("h{}", self.next_token);
+                held.push((token.clone(), now + hold));
+                return Seat::Held { room: rec, token };
+            };
+        }
+        match want {
+            SeatIn::AnyOf(_) => Seat::NoneOpen,
+            SeatIn::Room(_) => last,
+        }
     }
 
     /// One live room.
@@ -136,6 +174,10 @@ impl Backend for Local {
 
     fn list(&self, room_type: Option<&str>) -> BoxFuture<'static, Result<Vec<RoomRecord>, BackendError>> {
         ready(Ok(self.dir.lock().list(room_type, Instant::now())))
+    }
+
+    fn reserve(&self, want: SeatIn, asking: &str, hold: Duration) -> BoxFuture<'static, Result<Seat, BackendError>> {
+        ready(Ok(self.dir.lock().reserve(want, asking, hold, Instant::now())))
     }
 
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>> {
@@ -243,6 +285,31 @@ mod tests {
         let ids = |v: Vec<NodeInfo>| v.into_iter().map(|n| n.id).collect::<Vec<_>>();
         assert_eq!(ids(d.nodes(t0 + Duration::from_secs(1))), ["a", "b"]);
         assert_eq!(ids(d.nodes(t0 + Duration::from_secs(4))), ["b"]);
+    }
+
+    #[test]
+    fn seats_are_held_only_in_other_nodes_open_rooms_and_count_until_they_run_out() {
+        let (mut d, t0) = (LocalDirectory::new(), Instant::now());
+        let mut small = record("r1", "a");
+        small.max_clients = 2;
+        let e = d.register(small, LEASE, t0).unwrap();
+        d.renew(&node("a"), vec![renewal("r1", e, 1)], LEASE, t0);
+        let hold = Duration::from_secs(1);
+        // The owner's own node is never sent to its own room.
+        assert_eq!(d.reserve(SeatIn::AnyOf("arena".into()), "a", hold, t0), Seat::NoneOpen);
+        assert_eq!(d.reserve(SeatIn::Room("r1".into()), "a", hold, t0), Seat::NotFound);
+        // One client + one held seat = full.
+        let Seat::Held { room, .. } = d.reserve(SeatIn::AnyOf("arena".into()), "b", hold, t0) else { panic!() };
+        assert_eq!((room.id.as_str(), room.url.as_str()), ("r1", "ws://a/ws"));
+        assert_eq!(d.reserve(SeatIn::Room("r1".into()), "b", hold, t0), Seat::Full);
+        assert_eq!(d.reserve(SeatIn::AnyOf("arena".into()), "b", hold, t0), Seat::NoneOpen);
+        // The hold runs out: the seat is free again.
+        assert!(matches!(d.reserve(SeatIn::Room("r1".into()), "b", hold, t0 + hold), Seat::Held { .. }));
+        assert_eq!(d.reserve(SeatIn::Room("nope".into()), "b", hold, t0), Seat::NotFound);
+        let mut locked = renewal("r1", e, 0);
+        locked.locked = true;
+        d.renew(&node("a"), vec![locked], LEASE, t0);
+        assert_eq!(d.reserve(SeatIn::Room("r1".into()), "b", hold, t0 + hold), Seat::Locked);
     }
 
     #[test]

@@ -98,6 +98,35 @@ pub struct Renewed {
     pub reset: bool,
 }
 
+/// Where a seat is wanted (see [`Backend::reserve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatIn {
+    /// This room.
+    Room(String),
+    /// Any open room of this type.
+    AnyOf(String),
+}
+
+/// The answer to [`Backend::reserve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seat {
+    /// A seat is held in `room` under `token` for the hold time.
+    Held {
+        /// The room (its owner and URL).
+        room: RoomRecord,
+        /// The reservation, handed to the client in `Redirect`.
+        token: String,
+    },
+    /// No such room (or it is the asking node's own: gone there).
+    NotFound,
+    /// The room has no free seat.
+    Full,
+    /// The room refuses joins.
+    Locked,
+    /// No room of the type has a free seat on another node.
+    NoneOpen,
+}
+
 /// Why the backend could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
@@ -145,6 +174,14 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Every live room of the cluster, optionally of one type, by id.
     fn list(&self, room_type: Option<&str>) -> BoxFuture<'static, Result<Vec<RoomRecord>, BackendError>>;
+
+    /// Holds a seat for `hold` in a room of another node than `asking`:
+    /// atomically, a room whose clients plus held seats are below its max
+    /// and that is not locked. A held seat counts against the room until it
+    /// runs out (the owner's next counts include the client once it joined;
+    /// the room can look one seat fuller than it is for `hold`, never
+    /// emptier).
+    fn reserve(&self, want: SeatIn, asking: &str, hold: Duration) -> BoxFuture<'static, Result<Seat, BackendError>>;
 
     /// One room by id (`None`: not in the directory, or its lease ran out).
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>>;

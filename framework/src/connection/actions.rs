@@ -5,11 +5,11 @@
 
 use crate::protocol::CloseCode;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One thing for the socket to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Write a binary frame.
     Send(Bytes),
@@ -23,6 +23,22 @@ pub enum Action {
     /// Call [`super::GameConnection::handle_timeout`] after this long, instead
     /// of any timer set before (a connection has one).
     Timer(Duration),
+    /// Run this task on the connection's thread (a wait for the cluster
+    /// store); it wakes the connection when its answer is ready.
+    Spawn(BoxFuture<'static, ()>),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Send(b) => f.debug_tuple("Send").field(b).finish(),
+            Action::Close { code, reason } => {
+                f.debug_struct("Close").field("code", code).field("reason", reason).finish()
+            }
+            Action::Timer(d) => f.debug_tuple("Timer").field(d).finish(),
+            Action::Spawn(_) => f.write_str("Spawn(<task>)"),
+        }
+    }
 }
 
 /// The actions of one step, in order. Reused across steps (no allocation
@@ -44,6 +60,11 @@ impl Actions {
     }
 
     /// Sets the connection's timer.
+    /// Runs `task` beside the connection.
+    pub fn spawn(&mut self, task: BoxFuture<'static, ()>) {
+        self.queue.push(Action::Spawn(task));
+    }
+
     pub fn timer(&mut self, after: Duration) {
         self.queue.push(Action::Timer(after));
     }

@@ -21,6 +21,7 @@
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
 use super::{Actions, Closer, LiveConnections, Matchmaker, Waker};
+use super::{Creator, Placement, Refusal};
 use crate::auth::{AuthGate, Deadline};
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
@@ -29,10 +30,13 @@ use crate::protocol::envelope::{
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
 use crate::protocol::{CloseCode, ConnId, Negotiator, Token};
+use crate::session::Options;
 use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
 use crate::session::{Session, SessionState, Sessions};
 use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
 use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -57,6 +61,9 @@ pub struct ConnectionShared {
     pub negotiator: Negotiator,
 }
 
+/// A join request's placement, resolved by the cluster store.
+type Placed = (u32, Result<Placement, Refusal>, Options);
+
 /// The endpoint of one game connection.
 pub struct GameConnection {
     shared: Arc<ConnectionShared>,
@@ -70,6 +77,14 @@ pub struct GameConnection {
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
+    /// The client said (in `Hello`) that it follows `Redirect`s: only then
+    /// is it sent to another node of a cluster.
+    follows_redirects: bool,
+    /// Join requests waiting for the cluster store to place them.
+    placing: HashSet<u32>,
+    /// Placements resolved and not yet answered (filled by the waiting
+    /// task, drained at the next wake-up).
+    placed: Arc<Mutex<Vec<Placed>>>,
     /// A join, leave or input (or a resume) has arrived: too late to `Resume`.
     settled: bool,
     auth: AuthGate,
@@ -105,6 +120,13 @@ mod resume;
 #[cfg(test)]
 mod tests;
 
+/// Whether a `Hello.client` announces that the client follows redirects:
+/// one of its `;`-separated parts is `redirect` (e.g. `playhouse-rust/0.1;
+/// redirect`). Clients that do not say so are never redirected (docs/protocol.md §4.3).
+pub fn follows_redirects(client: &str) -> bool {
+    client.split(';').any(|part| part.trim() == "redirect")
+}
+
 fn unix_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -132,6 +154,9 @@ impl GameConnection {
             waker: None,
             drain_buf: DrainBuffers::default(),
             noticed: false,
+            follows_redirects: false,
+            placing: HashSet::new(),
+            placed: Arc::default(),
             settled: false,
             auth,
             auth_timer: None,
@@ -254,26 +279,41 @@ impl GameConnection {
         let Some(mut guard) = session.owned_by(self.conn) else { return };
         let st = &mut *guard;
         match kind {
-            In::Hello(_) | In::Resume(_) | In::Input(_) | In::Auth(_) => {}
+            In::Hello(h) => self.follows_redirects = follows_redirects(&h.client),
+            In::Resume(_) | In::Input(_) | In::Auth(_) => {}
             In::Ack(a) => st.log.ack(a.seq),
             In::Join(j) => {
                 if !self.may_join(st, out, j.request, Some(&j.room)) {
                     return;
                 }
-                let r = self.shared.matchmaker.join(&j.room, user, &j.options);
+                let mut r = self.shared.matchmaker.join(&j.room, user, &j.options);
+                // A join sent here by a redirect whose held seat is gone by
+                // now (the room filled, locked or closed meanwhile) is placed
+                // here instead, in another room of its type or a new one: a
+                // redirected join-or-create never ends in that race's refusal.
+                if let (Err(e), Some((room_type, _))) = (&r, j.reservation.split_once(':')) {
+                    if matches!(
+                        e.code,
+                        JoinErrorCode::RoomFull | JoinErrorCode::RoomLocked | JoinErrorCode::RoomNotFound
+                    ) {
+                        let here = Creator { movable: false, ..self.creator(st) };
+                        let mine = |id: &str| st.rooms.contains_key(id);
+                        r = self.shared.matchmaker.join_or_create(room_type, user, &j.options, &here, &mine);
+                    }
+                }
                 self.handle_reserved(st, out, j.request, r, j.options);
             }
             In::JoinOrCreate(j) => {
                 if self.may_join(st, out, j.request, None) {
                     let mine = |id: &str| st.rooms.contains_key(id) || st.pending.values().any(|h| &*h.id == id);
                     let mm = &self.shared.matchmaker;
-                    let r = mm.join_or_create(&j.room_type, user, &j.options, &self.creator(), &mine);
+                    let r = mm.join_or_create(&j.room_type, user, &j.options, &self.creator(st), &mine);
                     self.handle_reserved(st, out, j.request, r, j.options);
                 }
             }
             In::Create(c) => {
                 if self.may_join(st, out, c.request, None) {
-                    let r = self.shared.matchmaker.create(&c.room_type, user, &c.options, &self.creator());
+                    let r = self.shared.matchmaker.create(&c.room_type, user, &c.options, &self.creator(st));
                     self.handle_reserved(st, out, c.request, r, c.options);
                 }
             }

@@ -9,8 +9,42 @@
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::SessionId;
 use crate::session::{Options, RoomHandle};
+use futures_util::future::BoxFuture;
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// Where matchmaking put a client.
+pub enum Placement {
+    /// A seat is reserved in a room of this server.
+    Here(Arc<RoomHandle>),
+    /// The room lives on another node of the cluster: the client is sent
+    /// there with a `Redirect`.
+    Elsewhere(Elsewhere),
+    /// The answer needs the cluster store; it resolves to `Here` or
+    /// `Elsewhere` (the connection keeps serving meanwhile).
+    Later(BoxFuture<'static, Result<Placement, Refusal>>),
+}
+
+impl std::fmt::Debug for Placement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Placement::Here(h) => f.debug_tuple("Here").field(&h.id).finish(),
+            Placement::Elsewhere(e) => f.debug_tuple("Elsewhere").field(e).finish(),
+            Placement::Later(_) => f.write_str("Later(..)"),
+        }
+    }
+}
+
+/// A seat held in a room of another node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elsewhere {
+    /// The room's id.
+    pub room: String,
+    /// Where its node is reached.
+    pub url: String,
+    /// The held seat, for the client's `Join` there.
+    pub reservation: String,
+}
 
 /// Who asks for a seat: what create budgets are counted by and what
 /// authorization hooks see.
@@ -20,6 +54,9 @@ pub struct Creator {
     pub session: SessionId,
     /// The client's address (`None`: unknown, counted by session only).
     pub address: Option<IpAddr>,
+    /// The connection holds no room and no join here, so it may be sent to
+    /// another node (a join-or-create never redirects one that does).
+    pub movable: bool,
 }
 
 /// A seat that could not be had: the `JoinError` the client gets.
@@ -32,12 +69,13 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// Reserves seats in rooms. Every method returns the room's handle with one
-/// seat reserved for the caller, who then sends its join (or gives the seat
-/// back with [`RoomHandle::unreserve`]).
+/// Reserves seats in rooms. Every method places the client: a room of this
+/// server with one seat reserved for the caller, who then sends its join
+/// (or gives the seat back with [`RoomHandle::unreserve`]), or a room of
+/// another node, or an answer that comes later.
 pub trait Matchmaker: Send + Sync {
     /// A seat in room `room`, for `user`.
-    fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Arc<RoomHandle>, Refusal>;
+    fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Placement, Refusal>;
     /// A seat in an open room of `room_type` (not one `skip` names), or in a
     /// new one made for `who`.
     fn join_or_create(
@@ -47,7 +85,7 @@ pub trait Matchmaker: Send + Sync {
         options: &Options,
         who: &Creator,
         skip: &dyn Fn(&str) -> bool,
-    ) -> Result<Arc<RoomHandle>, Refusal>;
+    ) -> Result<Placement, Refusal>;
     /// A seat in a new room of `room_type`, made for `who`.
     fn create(
         &self,
@@ -55,5 +93,5 @@ pub trait Matchmaker: Send + Sync {
         user: Option<&str>,
         options: &Options,
         who: &Creator,
-    ) -> Result<Arc<RoomHandle>, Refusal>;
+    ) -> Result<Placement, Refusal>;
 }

@@ -24,6 +24,9 @@ impl GameEndpoint {
                 Action::Send(frame) => link.binary(frame),
                 Action::Close { code, reason } => link.close(code, &reason),
                 Action::Timer(after) => link.timer(after),
+                Action::Spawn(task) => {
+                    actix_rt::spawn(task);
+                }
             }
         }
     }

@@ -236,7 +236,7 @@ mod tests {
     }
 
     fn from(session: u64, ip: &str) -> Creator {
-        Creator { session: SessionId(session), address: Some(ip.parse().expect("literal address")) }
+        Creator { session: SessionId(session), address: Some(ip.parse().expect("literal address")), movable: true }
     }
 
     #[test]
@@ -288,7 +288,7 @@ mod tests {
     #[test]
     fn zero_means_unlimited_and_an_unknown_address_counts_by_session_only() {
         let (gate, _) = fake_gate(Allowance::UNLIMITED, Allowance::new(60, 1));
-        assert!((0..1000).all(|_| gate.spend(&Creator { session: SessionId(1), address: None }).is_ok()));
+        assert!((0..1000).all(|_| gate.spend(&Creator { session: SessionId(1), address: None, movable: true }).is_ok()));
         let (gate, _) = fake_gate(Allowance::new(60, 0), Allowance::UNLIMITED);
         assert_eq!(
             (0..1000).filter(|_| gate.spend(&from(1, "::1")).is_ok()).count(),

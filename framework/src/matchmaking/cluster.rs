@@ -14,15 +14,21 @@
 //! fences run out, and [`Cluster::healthy`] is false: creates are refused
 //! with a `JoinError` that says why, and `/readyz` answers 503.
 
-use crate::backend::{Backend, BackendError, Fence, NodeInfo, Renewal, RoomRecord};
+use crate::backend::{Backend, BackendError, Fence, NodeInfo, Renewal, RoomRecord, Seat, SeatIn};
+use crate::connection::{Elsewhere, Refusal};
 use crate::metrics::ClusterMetrics;
+use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
 use crate::session::RoomHandle;
+use futures_util::future::{BoxFuture, FutureExt};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+
+/// How long a seat held for a redirected client counts against its room.
+pub const SEAT_HOLD: Duration = Duration::from_secs(5);
 
 /// A node's place in a cluster.
 #[derive(Debug, Clone)]
@@ -286,6 +292,33 @@ impl Cluster {
         let nodes = self.backend.nodes().await?;
         self.metrics.nodes_seen.set(nodes.len() as i64);
         Ok(())
+    }
+
+    /// Holds a seat in a room of another node (see [`Backend::reserve`]):
+    /// `Some` with where to send the client, `None` when no room of the
+    /// type is open elsewhere; a refusal says why a room by id cannot be
+    /// joined, or that the store cannot be reached.
+    pub(crate) fn seat_elsewhere(&self, want: SeatIn) -> BoxFuture<'static, Result<Option<Elsewhere>, Refusal>> {
+        let held = self.backend.reserve(want, &self.config.node.id, SEAT_HOLD);
+        let redirects = self.metrics.redirects.clone();
+        async move {
+            let refuse = |code: JoinErrorCode, reason: &str| Err(Refusal { code, reason: reason.to_string() });
+            match held.await {
+                Ok(Seat::Held { room, token }) => {
+                    redirects.inc();
+                    // The room type travels in the reservation, so the owner
+                    // can place the client itself if the seat is gone.
+                    let reservation = format!("{}:{token}", room.room_type);
+                    Ok(Some(Elsewhere { room: room.id, url: room.url, reservation }))
+                }
+                Ok(Seat::NoneOpen) => Ok(None),
+                Ok(Seat::NotFound) => Ok(None),
+                Ok(Seat::Full) => refuse(JoinErrorCode::RoomFull, "room full"),
+                Ok(Seat::Locked) => refuse(JoinErrorCode::RoomLocked, "room is locked"),
+                Err(e) => refuse(JoinErrorCode::Internal, &format!("the cluster store cannot be reached: {e}")),
+            }
+        }
+        .boxed()
     }
 
     /// Removes every room of this node from the directory (the server is

@@ -16,7 +16,8 @@ pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate}
 pub use caps::RoomLimit;
 pub use cluster::{Cluster, ClusterConfig};
 
-use crate::connection::{Matchmaker, Refusal};
+use crate::backend::SeatIn;
+use crate::connection::{Matchmaker, Placement, Refusal};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
@@ -26,6 +27,7 @@ use crate::session::{Options, RoomHandle};
 use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
+use futures_util::FutureExt;
 use rand::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -327,16 +329,20 @@ impl Registry {
         if !self.types.contains_key(room_type) {
             return Err(RegistryError::UnknownRoomType(room_type.to_string()));
         }
-        let found = self
-            .rooms
-            .iter()
-            .filter(|r| &*r.room_type == room_type && !skip(&r.id))
-            .find(|r| r.reserve().is_ok())
-            .map(|r| r.clone());
-        match found {
+        match self.find_open(room_type, skip) {
             Some(h) => Ok(h),
             None => self.create(room_type, options, who),
         }
+    }
+
+    /// A room of `room_type` here (not one `skip` names) with a seat now
+    /// reserved.
+    fn find_open(&self, room_type: &str, skip: impl Fn(&str) -> bool) -> Option<Arc<RoomHandle>> {
+        self.rooms
+            .iter()
+            .filter(|r| &*r.room_type == room_type && !skip(&r.id))
+            .find(|r| r.reserve().is_ok())
+            .map(|r| r.clone())
     }
 
     /// Live rooms, optionally of one type.
@@ -412,15 +418,28 @@ impl From<RegistryError> for Refusal {
     }
 }
 
-/// What connections ask of matchmaking, answered by this process's rooms.
+/// What connections ask of matchmaking: this process's rooms first; on a
+/// cluster node, then the other nodes' rooms through the directory.
 impl Matchmaker for Arc<Registry> {
-    fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Arc<RoomHandle>, Refusal> {
-        let Some(h) = self.get(room) else {
-            return Err(Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") });
-        };
-        self.authorize_join(&h.room_type, user, Some(room), options)?;
-        h.reserve().map_err(RegistryError::Seat)?;
-        Ok(h)
+    fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Placement, Refusal> {
+        if let Some(h) = self.get(room) {
+            self.authorize_join(&h.room_type, user, Some(room), options)?;
+            h.reserve().map_err(RegistryError::Seat)?;
+            return Ok(Placement::Here(h));
+        }
+        let not_found = Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") };
+        let Some(cluster) = &self.cluster else { return Err(not_found) };
+        // The owner node authorizes the join when the client gets there.
+        let held = cluster.seat_elsewhere(SeatIn::Room(room.to_string()));
+        Ok(Placement::Later(
+            async move {
+                match held.await? {
+                    Some(e) => Ok(Placement::Elsewhere(e)),
+                    None => Err(not_found),
+                }
+            }
+            .boxed(),
+        ))
     }
 
     fn join_or_create(
@@ -430,9 +449,32 @@ impl Matchmaker for Arc<Registry> {
         options: &Options,
         who: &Creator,
         skip: &dyn Fn(&str) -> bool,
-    ) -> Result<Arc<RoomHandle>, Refusal> {
+    ) -> Result<Placement, Refusal> {
         self.authorize_join(room_type, user, None, options)?;
-        Ok(Registry::join_or_create(self, room_type, options, who, skip)?)
+        if !self.types.contains_key(room_type) {
+            return Err(RegistryError::UnknownRoomType(room_type.to_string()).into());
+        }
+        if let Some(h) = self.find_open(room_type, skip) {
+            return Ok(Placement::Here(h));
+        }
+        let Some(cluster) = self.cluster.as_ref().filter(|_| who.movable) else {
+            return Ok(Placement::Here(self.create(room_type, options, who)?));
+        };
+        // Fill the other nodes' rooms before making one (here: the
+        // placement policy is "local", on the node the client reached).
+        let held = cluster.seat_elsewhere(SeatIn::AnyOf(room_type.to_string()));
+        let (registry, room_type, options, who) = (self.clone(), room_type.to_string(), options.clone(), *who);
+        Ok(Placement::Later(
+            async move {
+                match held.await {
+                    Ok(Some(e)) => Ok(Placement::Elsewhere(e)),
+                    // None open elsewhere, or the store is unreachable (then
+                    // the create says so).
+                    Ok(None) | Err(_) => Ok(Placement::Here(registry.create(&room_type, &options, &who)?)),
+                }
+            }
+            .boxed(),
+        ))
     }
 
     fn create(
@@ -441,9 +483,9 @@ impl Matchmaker for Arc<Registry> {
         user: Option<&str>,
         options: &Options,
         who: &Creator,
-    ) -> Result<Arc<RoomHandle>, Refusal> {
+    ) -> Result<Placement, Refusal> {
         self.authorize_join(room_type, user, None, options)?;
-        Ok(Registry::create(self, room_type, options, who)?)
+        Ok(Placement::Here(Registry::create(self, room_type, options, who)?))
     }
 }
 

@@ -34,6 +34,8 @@ pub struct ClusterMetrics {
     pub lease_losses: Counter,
     /// Times the store was found emptied (rooms registered again).
     pub store_resets: Counter,
+    /// Clients sent to another node's room (`Redirect`).
+    pub redirects: Counter,
     latency: Family<OpLabel, Histogram, fn() -> Histogram>,
     errors: Family<OpLabel, Counter>,
 }
@@ -46,6 +48,7 @@ impl Default for ClusterMetrics {
             lease_renewals: Counter::default(),
             lease_losses: Counter::default(),
             store_resets: Counter::default(),
+            redirects: Counter::default(),
             latency: Family::new_with_constructor(latency_buckets),
             errors: Family::default(),
         }
@@ -63,6 +66,7 @@ impl ClusterMetrics {
             self.lease_losses.clone(),
         );
         r.register("cluster_store_resets", "Times the cluster store was found emptied", self.store_resets.clone());
+        r.register("cluster_redirects", "Clients sent to a room of another node", self.redirects.clone());
         r.register(
             "cluster_backend_command_seconds",
             "Latency of cluster backend commands, by operation",

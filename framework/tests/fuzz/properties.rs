@@ -20,11 +20,9 @@ fn any_client_msg() -> impl Strategy<Value = ClientMsg> {
     let kind = prop_oneof![
         "\\PC{0,16}".prop_map(|client| C::Hello(Hello { client })),
         ("\\PC{0,16}", any::<u64>()).prop_map(|(token, last_seq)| C::Resume(Resume { token, last_seq })),
-        (any::<u32>(), "\\PC{0,12}", options()).prop_map(|(request, room, options)| C::Join(Join {
-            request,
-            room,
-            options
-        })),
+        (any::<u32>(), "\\PC{0,12}", options(), "\\PC{0,12}").prop_map(|(request, room, options, reservation)| {
+            C::Join(Join { request, room, options, reservation })
+        }),
         (any::<u32>(), "\\PC{0,12}", options())
             .prop_map(|(request, room_type, options)| C::JoinOrCreate(JoinOrCreate { request, room_type, options })),
         (any::<u32>(), "\\PC{0,12}", options()).prop_map(|(request, room_type, options)| C::Create(Create {

@@ -37,7 +37,7 @@ pub fn every_kind(codec: Codec) -> Vec<(&'static str, ClientMsg)> {
     let kinds = [
         ("hello", C::Hello(Hello { client: "fuzz/1.0".into() })),
         ("resume", C::Resume(Resume { token: "t0k3n".into(), last_seq: 42 })),
-        ("join", C::Join(Join { request: 1, room: "X7QUdLpqBu".into(), options: options() })),
+        ("join", C::Join(Join { request: 1, room: "X7QUdLpqBu".into(), options: options(), ..Default::default() })),
         ("join-or-create", C::JoinOrCreate(JoinOrCreate { request: 2, room_type: "arena".into(), options: options() })),
         ("create", C::Create(Create { request: 3, room_type: "arena".into(), options: Default::default() })),
         ("leave", C::Leave(Leave { room: "X7QUdLpqBu".into() })),

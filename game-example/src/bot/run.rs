@@ -347,6 +347,7 @@ fn event_to_kind(e: Event) -> server_msg::Kind {
         Event::Welcome(w) => S::Welcome(w),
         Event::Resumed(r) => S::Resumed(r),
         Event::Authenticated(a) => S::Authenticated(a),
+        Event::Redirect(r) => S::Redirect(r),
     }
 }
 

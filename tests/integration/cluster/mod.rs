@@ -6,6 +6,7 @@
 mod backend;
 mod directory;
 mod faults;
+mod matchmaking;
 
 use playhouse_client::{Client, Event};
 use playhouse_tests::process::ArenaProcess;

@@ -64,7 +64,12 @@ impl Conn {
 
     /// Joins `room`; false if it is full (a legitimate answer under load).
     pub fn join(&mut self, room: &str) -> Result<bool, String> {
-        let join = Join { request: u32::MAX, room: room.into(), options: [("name".into(), "eve".into())].into() };
+        let join = Join {
+            request: u32::MAX,
+            room: room.into(),
+            options: [("name".into(), "eve".into())].into(),
+            ..Default::default()
+        };
         raw::send_envelope(&mut self.s, self.codec, C::Join(join)).map_err(|e| format!("join: {e}"))?;
         loop {
             match self.next_frame()? {

@@ -115,7 +115,12 @@ pub fn non_fatal(i: usize, ctx: &Ctx<'_>) -> Fault {
         4 => fault("resume", msg(C::Resume(Resume { token: "stolen".into(), last_seq: 9 })), Answer::Error(4002)),
         5 => fault(
             "join-unknown-room",
-            msg(C::Join(Join { request, room: "NoSuchRoom".into(), options: Default::default() })),
+            msg(C::Join(Join {
+                request,
+                room: "NoSuchRoom".into(),
+                options: Default::default(),
+                ..Default::default()
+            })),
             join_error(JoinErrorCode::RoomNotFound),
         ),
         6 => fault(
@@ -133,7 +138,7 @@ pub fn non_fatal(i: usize, ctx: &Ctx<'_>) -> Fault {
         _ => match ctx.joined {
             Some(room) => fault(
                 "join-again",
-                msg(C::Join(Join { request, room: room.into(), options: Default::default() })),
+                msg(C::Join(Join { request, room: room.into(), options: Default::default(), ..Default::default() })),
                 join_error(JoinErrorCode::AlreadyJoined),
             ),
             None => fault(
@@ -155,7 +160,12 @@ pub fn fatal(i: usize, ctx: &Ctx<'_>) -> Fault {
     let msgpack = codec == Codec::MsgPack;
     let join = envelope(
         codec,
-        Some(C::Join(Join { request: 1, room: "X7QUdLpqBu".into(), options: [("name".into(), "eve".into())].into() })),
+        Some(C::Join(Join {
+            request: 1,
+            room: "X7QUdLpqBu".into(),
+            options: [("name".into(), "eve".into())].into(),
+            ..Default::default()
+        })),
     );
     const PROTOCOL: Answer = Answer::Close(1002);
     const INVALID: Answer = Answer::Close(1007);

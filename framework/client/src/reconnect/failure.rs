@@ -30,7 +30,11 @@ impl ReconnectingClient {
     pub(super) fn on_failure(&mut self, e: &ClientError) -> bool {
         match e {
             // The connection is fine: a refused join, a slow answer, no token.
-            ClientError::Join(_) | ClientError::Timeout | ClientError::Resume(_) | ClientError::TokenSource(_) => false,
+            ClientError::Join(_)
+            | ClientError::Redirected(_)
+            | ClientError::Timeout
+            | ClientError::Resume(_)
+            | ClientError::TokenSource(_) => false,
             ClientError::Ws(_) | ClientError::Closed(None) => {
                 self.lose(e.to_string());
                 true

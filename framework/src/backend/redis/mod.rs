@@ -9,7 +9,7 @@
 
 mod scripts;
 
-use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord};
+use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
 use crate::metrics::ClusterMetrics;
 use futures_util::future::{BoxFuture, FutureExt};
 use parking_lot::Mutex;
@@ -44,6 +44,7 @@ struct Scripts {
     renew: Script,
     remove: Script,
     list: Script,
+    reserve: Script,
     nodes: Script,
 }
 
@@ -92,6 +93,7 @@ impl RedisBackend {
                 renew: Script::new(scripts::RENEW),
                 remove: Script::new(scripts::REMOVE),
                 list: Script::new(scripts::LIST),
+                reserve: Script::new(scripts::RESERVE),
                 nodes: Script::new(scripts::NODES),
             },
             generation: Mutex::new(String::new()),
@@ -236,6 +238,28 @@ impl Backend for RedisBackend {
             let mut rooms = rows.iter().map(|v| record(v)).collect::<Result<Vec<_>, _>>()?;
             rooms.sort_by(|a, b| a.id.cmp(&b.id));
             Ok(rooms)
+        }
+        .boxed()
+    }
+
+    fn reserve(&self, want: SeatIn, asking: &str, hold: Duration) -> BoxFuture<'static, Result<Seat, BackendError>> {
+        let (room, room_type) = match want {
+            SeatIn::Room(id) => (id, String::new()),
+            SeatIn::AnyOf(t) => (String::new(), t),
+        };
+        let token = fresh_generation() + &fresh_generation();
+        let args = vec![room, room_type, asking.to_string(), token, (hold.as_millis() as u64).to_string()];
+        let fut = self.run::<Vec<String>>("reserve", |s| &s.reserve, args);
+        async move {
+            let out = fut.await?;
+            match out.first().map(String::as_str) {
+                Some("ok") if out.len() == 10 => Ok(Seat::Held { room: record(&out[1..9])?, token: out[9].clone() }),
+                Some("not_found") => Ok(Seat::NotFound),
+                Some("full") => Ok(Seat::Full),
+                Some("locked") => Ok(Seat::Locked),
+                Some("none") => Ok(Seat::NoneOpen),
+                _ => Err(BackendError::Protocol(format!("reserve answered {out:?}"))),
+            }
         }
         .boxed()
     }

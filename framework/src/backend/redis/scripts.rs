@@ -12,6 +12,7 @@
 //! | `P epoch:<id>` | string | the room id's last epoch (kept 24 h after its last registration) |
 //! | `P node:<id>` | hash | a node's `url`; key TTL: the lease |
 //! | `P nodes` | sorted set | node ids scored by when their entry expires (ms) |
+//! | `P held:<id>` | sorted set | seats held for redirected clients: token scored by when the hold ends (ms); key TTL: the hold |
 //!
 //! Key names are built inside the scripts from the prefix, so this layout
 //! needs one Redis (or a primary with Sentinel), not Redis Cluster.
@@ -103,6 +104,43 @@ for _, id in ipairs(redis.call('ZRANGE', p .. 'rooms', 0, -1)) do
   end
 end
 return out
+"#;
+
+/// `RESERVE prefix room type asking token hold_ms` → `{'ok', id type node
+/// url clients max locked epoch, token}` with a seat held in `room` (or, with
+/// `room` empty, in the first open room of `type`) on a node other than
+/// `asking`; else `{'not_found'}`, `{'full'}`, `{'locked'}` or `{'none'}`.
+/// Held seats live in `P held:<id>` (token → until, ms) and count against
+/// the room until they run out.
+pub(super) const RESERVE: &str = r#"
+local p, asking, token, hold = ARGV[1], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function seat(id, want_type)
+  local h = redis.call('HMGET', p .. 'room:' .. id, 'type', 'node', 'url', 'clients', 'max', 'locked', 'epoch')
+  if not h[1] then return 'gone' end
+  if want_type ~= '' and h[1] ~= want_type then return 'other' end
+  if h[2] == asking then return 'not_found' end
+  if h[6] == '1' then return 'locked' end
+  local hk = p .. 'held:' .. id
+  redis.call('ZREMRANGEBYSCORE', hk, '-inf', now)
+  if tonumber(h[4]) + redis.call('ZCARD', hk) >= tonumber(h[5]) then return 'full' end
+  redis.call('ZADD', hk, now + hold, token)
+  redis.call('PEXPIRE', hk, hold)
+  return {'ok', id, h[1], h[2], h[3], h[4], h[5], h[6], h[7], token}
+end
+if ARGV[2] ~= '' then
+  local r = seat(ARGV[2], '')
+  if type(r) == 'table' then return r end
+  if r == 'gone' then return {'not_found'} end
+  return {r}
+end
+for _, id in ipairs(redis.call('ZRANGE', p .. 'rooms', 0, -1)) do
+  local r = seat(id, ARGV[3])
+  if type(r) == 'table' then return r end
+  if r == 'gone' then redis.call('ZREM', p .. 'rooms', id) end
+end
+return {'none'}
 "#;
 
 /// `NODES prefix` → `{{id url}...}` of the nodes whose entry has not expired.

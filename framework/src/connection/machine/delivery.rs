@@ -67,6 +67,7 @@ impl GameConnection {
 
     /// Rooms wrote to the session's outbox: drain it.
     pub fn handle_wake(&mut self, out: &mut Actions) {
+        self.placed(out);
         let session = self.session.clone();
         // Drained, numbered and logged under the session lock, so a resume
         // on another connection sees every frame this one took.

@@ -2,9 +2,10 @@
 //! seat matchmaking reserved, and the join request sent to the room.
 
 use super::{Actions, GameConnection};
-use crate::connection::{Creator, Refusal};
+use crate::connection::{Creator, Placement, Refusal};
 use crate::limits::IpSlot;
 use crate::protocol::envelope::JoinErrorCode;
+use crate::protocol::envelope::{server_msg::Kind as Out, Redirect};
 use crate::session::{JoinRequest, Options, RoomHandle, SessionState};
 use std::sync::Arc;
 
@@ -38,11 +39,11 @@ impl GameConnection {
     pub(super) fn may_join(&self, st: &mut SessionState, out: &mut Actions, request: u32, room: Option<&str>) -> bool {
         let refusal = if self.noticed {
             Some((JoinErrorCode::RoomLocked, "server is shutting down".to_string()))
-        } else if st.pending.contains_key(&request) {
+        } else if st.pending.contains_key(&request) || self.placing.contains(&request) {
             Some((JoinErrorCode::AlreadyJoined, "a join with this request id is in progress".to_string()))
         } else if room.is_some_and(|r| st.rooms.contains_key(r) || st.pending.values().any(|h| &*h.id == r)) {
             Some((JoinErrorCode::AlreadyJoined, "already in this room".to_string()))
-        } else if st.rooms.len() + st.pending.len() >= self.shared.max_rooms_per_connection {
+        } else if st.rooms.len() + st.pending.len() + self.placing.len() >= self.shared.max_rooms_per_connection {
             let max = self.shared.max_rooms_per_connection;
             Some((JoinErrorCode::TooManyRooms, format!("at most {max} rooms per connection")))
         } else {
@@ -58,21 +59,72 @@ impl GameConnection {
     }
 
     /// Who a create from this connection is counted against.
-    pub(super) fn creator(&self) -> Creator {
-        Creator { session: self.session.id(), address: self.ip.as_ref().map(IpSlot::ip) }
+    pub(super) fn creator(&self, st: &SessionState) -> Creator {
+        let movable = self.follows_redirects && self.placing.is_empty() && st.rooms.is_empty() && st.pending.is_empty();
+        Creator { session: self.session.id(), address: self.ip.as_ref().map(IpSlot::ip), movable }
     }
 
+    /// Carries out where matchmaking placed request `request`: a join sent
+    /// to a room here, a `Redirect` to another node, or a wait for the
+    /// cluster store (answered through [`GameConnection::placed`]).
     pub(super) fn handle_reserved(
-        &self,
+        &mut self,
         st: &mut SessionState,
         out: &mut Actions,
         request: u32,
-        r: Result<Arc<RoomHandle>, Refusal>,
+        r: Result<Placement, Refusal>,
         options: Options,
     ) {
         match r {
-            Ok(h) => self.request_join(st, out, request, h, options),
+            Ok(Placement::Here(h)) => self.request_join(st, out, request, h, options),
+            Ok(Placement::Elsewhere(e)) if !self.follows_redirects => {
+                let reason =
+                    format!("room {} is on another node ({}); this client does not follow redirects", e.room, e.url);
+                self.join_error(st, out, request, JoinErrorCode::RoomNotFound, reason)
+            }
+            Ok(Placement::Elsewhere(e)) => {
+                let r = Redirect { request, room: e.room, url: e.url, reservation: e.reservation };
+                self.send_reliable(st, out, Out::Redirect(r));
+            }
+            Ok(Placement::Later(answer)) => {
+                self.placing.insert(request);
+                let (done, waker) = (self.placed.clone(), self.waker.clone());
+                out.spawn(Box::pin(async move {
+                    let r = answer.await;
+                    done.lock().push((request, r, options));
+                    if let Some(wake) = waker {
+                        wake();
+                    }
+                }));
+            }
             Err(e) => self.join_error(st, out, request, e.code, e.reason),
+        }
+    }
+
+    /// Answers the placements the cluster store has resolved since the last
+    /// wake-up.
+    pub(super) fn placed(&mut self, out: &mut Actions) {
+        let done = std::mem::take(&mut *self.placed.lock());
+        if done.is_empty() {
+            return;
+        }
+        let session = self.session.clone();
+        for (request, r, options) in done {
+            self.placing.remove(&request);
+            let Some(mut st) = session.owned_by(self.conn) else {
+                // Taken over meanwhile: give a reserved seat back.
+                if let Ok(Placement::Here(h)) = r {
+                    h.unreserve();
+                }
+                continue;
+            };
+            let r = match r {
+                Ok(Placement::Later(_)) => {
+                    Err(Refusal { code: JoinErrorCode::Internal, reason: "no placement".into() })
+                }
+                r => r,
+            };
+            self.handle_reserved(&mut st, out, request, r, options);
         }
     }
 }

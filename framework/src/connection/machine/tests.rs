@@ -4,16 +4,17 @@
 
 use super::*;
 use crate::auth::{AuthConfig, AuthError, Authenticator, Identity};
-use crate::connection::{Action, Refusal};
+use crate::connection::{Action, Elsewhere, Placement, Refusal};
 use crate::connection::{Creator, Matchmaker};
 use crate::protocol::envelope::{
-    client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Input, Join, JoinOrCreate, Resume,
+    client_msg::Kind as C, server_msg::Kind as S, Auth, ClientMsg, Create, Hello, Input, Join, JoinOrCreate, Resume,
 };
 use crate::protocol::{ClientId, Codec};
 #[allow(unused_imports)]
 use crate::protocol::{ConnId, SessionId};
 use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -65,12 +66,22 @@ impl Rooms {
     }
 }
 
-fn seat(h: Arc<RoomHandle>) -> Result<Arc<RoomHandle>, Refusal> {
-    h.reserve().map(|()| h).map_err(|code| Refusal { code, reason: "no seat".into() })
+fn seat(h: Arc<RoomHandle>) -> Result<Placement, Refusal> {
+    h.reserve().map(|()| Placement::Here(h)).map_err(|code| Refusal { code, reason: "no seat".into() })
+}
+
+/// Room "far" lives on another node: its placement needs the cluster
+/// store, and answers later with a redirect.
+fn far() -> Result<Placement, Refusal> {
+    let there = Elsewhere { room: "far".into(), url: "ws://b/ws".into(), reservation: "held".into() };
+    Ok(Placement::Later(Box::pin(async move { Ok(Placement::Elsewhere(there)) })))
 }
 
 impl Matchmaker for Rooms {
-    fn join(&self, room: &str, _: Option<&str>, _: &Options) -> Result<Arc<RoomHandle>, Refusal> {
+    fn join(&self, room: &str, _: Option<&str>, _: &Options) -> Result<Placement, Refusal> {
+        if room == "far" {
+            return far();
+        }
         let h = self.rooms.lock().get(room).cloned();
         let h = h.ok_or(Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") })?;
         seat(h)
@@ -82,11 +93,11 @@ impl Matchmaker for Rooms {
         _: &Options,
         _: &Creator,
         skip: &dyn Fn(&str) -> bool,
-    ) -> Result<Arc<RoomHandle>, Refusal> {
+    ) -> Result<Placement, Refusal> {
         let open = self.rooms.lock().values().find(|h| !skip(&h.id) && h.occupancy().0 < 4).cloned();
         seat(open.unwrap_or_else(|| self.make()))
     }
-    fn create(&self, _: &str, _: Option<&str>, _: &Options, _: &Creator) -> Result<Arc<RoomHandle>, Refusal> {
+    fn create(&self, _: &str, _: Option<&str>, _: &Options, _: &Creator) -> Result<Placement, Refusal> {
         seat(self.make())
     }
 }
@@ -203,7 +214,7 @@ impl Conn {
 
 fn join(room: &str, request: u32) -> C {
     let options = HashMap::from([("room".to_string(), room.to_string())]);
-    C::Join(Join { request, room: room.into(), options })
+    C::Join(Join { request, room: room.into(), options, ..Default::default() })
 }
 
 fn create(request: u32) -> C {
@@ -243,6 +254,60 @@ fn join_bookkeeping_refuses_repeats_and_caps_rooms_per_connection() {
     assert_eq!(c.join_error().0, JoinErrorCode::TooManyRooms as i32, "one joined + one pending = the cap of 2");
     c.msg(join("nowhere", 5));
     assert_eq!(c.join_error().0, JoinErrorCode::TooManyRooms as i32, "the cap comes before the lookup");
+}
+
+#[test]
+fn a_placement_that_waits_for_the_cluster_store_is_counted_and_answered_with_a_redirect() {
+    let mut w = World::new(2, 0);
+    let mut c = w.open();
+    c.msg(C::Hello(Hello { client: "probe/1; redirect".into() }));
+    c.msg(join("far", 4));
+    let mut tasks: Vec<_> = c
+        .actions()
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Spawn(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tasks.len(), 1, "one wait for the store, nothing sent yet");
+    // While it waits, the request counts: same id is refused, the cap holds.
+    c.msg(join("far", 4));
+    assert_eq!(c.join_error().0, JoinErrorCode::AlreadyJoined as i32);
+    c.msg(create(5));
+    c.msg(create(6));
+    assert_eq!(c.join_error().0, JoinErrorCode::TooManyRooms as i32, "one placing + one pending = the cap of 2");
+    // The store answers: the task records it, the next wake-up sends it.
+    tasks.pop().expect("the task").now_or_never().expect("a ready answer");
+    c.wake();
+    match c.sent().as_slice() {
+        [S::Redirect(r)] => {
+            assert_eq!(
+                (r.request, r.room.as_str(), r.url.as_str(), r.reservation.as_str()),
+                (4, "far", "ws://b/ws", "held")
+            )
+        }
+        other => panic!("expected a Redirect, got {other:?}"),
+    }
+    c.msg(create(7));
+    assert!(c.sent().is_empty(), "the placing request no longer counts: a new create may start");
+}
+
+#[test]
+fn a_client_that_does_not_follow_redirects_is_never_sent_to_another_node() {
+    assert!(follows_redirects("playhouse-rust/0.1; redirect") && !follows_redirects("redirects-r-us"));
+    let mut w = World::new(2, 0);
+    let mut c = w.open();
+    c.msg(join("far", 4));
+    for a in c.actions() {
+        if let Action::Spawn(t) = a {
+            t.now_or_never().expect("a ready answer");
+        }
+    }
+    c.wake();
+    let (code, reason) = c.join_error();
+    assert_eq!(code, JoinErrorCode::RoomNotFound as i32);
+    assert!(reason.contains("does not follow redirects") && reason.contains("ws://b/ws"), "{reason}");
 }
 
 #[test]

@@ -1,0 +1,101 @@
+//! Matchmaking across nodes: a join-or-create fills the other nodes' rooms
+//! before it makes one, a join by id reaches a room on any node, and the
+//! Rust client follows the `Redirect` on its own.
+
+use super::*;
+use playhouse_client::ClientError;
+use playhouse_protocol::envelope::JoinErrorCode;
+use std::collections::HashMap;
+
+async fn connect(addr: SocketAddr) -> Client {
+    Client::connect(&format!("ws://{addr}/ws"), &["arena.v2.msgpack"]).await.expect("connect")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_players_on_two_nodes_meet_in_one_room() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let mut ann = connect(a.addr()).await;
+    let room = ann.join_or_create("arena", options(&[("name", "ann")])).await.expect("ann joins").room;
+    wait_until(Duration::from_secs(5), "ann's room in the directory", || listed(b.addr()).len() == 1).await;
+
+    let mut bob = connect(b.addr()).await;
+    let joined = bob.join_or_create("arena", options(&[("name", "bob")])).await.expect("bob joins");
+    assert_eq!(joined.room, room, "bob was sent to ann's room on a, not given a room of his own on b");
+    assert_eq!(listed(a.addr()).len(), 1, "no second room was made");
+    // Bob now talks to a: he gets the room's states, with both players.
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(5), "no state with both players");
+        if let Ok(Event::State(s)) = bob.next_event_timeout(Duration::from_secs(1)).await {
+            let st: arena::proto::v2::Output = bob.decode(&s.payload).expect("arena state");
+            let players = match st.kind {
+                Some(arena::proto::v2::output::Kind::State(w)) => w.players.len(),
+                _ => 0,
+            };
+            if players == 2 {
+                break;
+            }
+        }
+    }
+    wait_until(Duration::from_secs(5), "the record counts both", || {
+        rooms(b.addr()).iter().any(|r| r["id"] == room.as_str() && r["clients"] == 2)
+    })
+    .await;
+    assert!(node_metric(b.addr(), "playhouse_cluster_redirects_total") >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_is_joined_by_id_through_any_node() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let (_owner, room) = player_in_new_room(a.addr()).await;
+    wait_until(Duration::from_secs(5), "listed on b", || listed(b.addr()).len() == 1).await;
+    let mut guest = connect(b.addr()).await;
+    let joined = guest.join(&room, HashMap::new()).await.expect("joined through b");
+    assert_eq!(joined.room, room);
+    // An id no node has is not found, on a cluster node too.
+    let mut lost = connect(b.addr()).await;
+    match lost.join("nosuchroom", HashMap::new()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::RoomNotFound as i32, "{e:?}"),
+        other => panic!("joining an unknown room: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_fill_rooms_across_the_cluster_and_never_answer_room_full() {
+    const PER_NODE: usize = 60;
+    let redis = RedisServer::start();
+    let nodes = [node(&redis, "a"), node(&redis, "b"), node(&redis, "c")];
+    let mut tasks = Vec::new();
+    for i in 0..PER_NODE * nodes.len() {
+        let addr = nodes[i % nodes.len()].addr();
+        tasks.push(tokio::spawn(async move {
+            let mut c = connect(addr).await;
+            let name = format!("p{i}");
+            let r = c.join_or_create("arena", options(&[("name", &name)])).await.map(|j| j.room);
+            (c, r)
+        }));
+        if i % 30 == 29 {
+            // Waves, so the directory has seen the rooms made so far.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let mut clients = Vec::new();
+    let mut per_room: HashMap<String, usize> = HashMap::new();
+    for t in tasks {
+        let (c, r) = t.await.expect("task");
+        let room = r.unwrap_or_else(|e| panic!("a join-or-create was refused: {e}"));
+        *per_room.entry(room).or_default() += 1;
+        clients.push(c);
+    }
+    let total = PER_NODE * nodes.len();
+    assert!(per_room.values().all(|&n| n <= 16), "a room over its max: {per_room:?}");
+    let least = total.div_ceil(16);
+    eprintln!("{total} players in {} rooms (at least {least}): {per_room:?}", per_room.len());
+    assert!(per_room.len() <= least + nodes.len() * 2, "rooms were not filled across nodes: {per_room:?}");
+    wait_until(Duration::from_secs(5), "the directory lists every room", || {
+        listed(nodes[0].addr()).len() == per_room.len()
+    })
+    .await;
+}
