@@ -272,3 +272,36 @@ async fn a_room_type_at_its_cap_refuses_creates_with_room_limit_until_one_of_its
     b.create("scarce", HashMap::new()).await.expect("the disposed room gave its slot back");
     assert_eq!(server.metrics().creates_refused_for("type_limit"), 1);
 }
+
+/// Join-or-create never answers "room full" because two joins raced for the
+/// last seat of a room: a thousand players at once into rooms of four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_join_or_creates_into_rooms_of_four_are_never_refused() {
+    const PLAYERS: usize = 1000;
+    let server = start(|c| {
+        c.max_connections_per_ip = 0;
+        c.max_connections = 2 * PLAYERS;
+        use playhouse::matchmaking::{Allowance, CreateBudget};
+        c.create_budget = CreateBudget { per_session: Allowance::UNLIMITED, per_address: Allowance::UNLIMITED };
+    });
+    let url = ws_url(server.addr());
+    let mut tasks = Vec::new();
+    for i in 0..PLAYERS {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(&url, &["arena.v2.msgpack"]).await.expect("connect");
+            let r = c.join_or_create("probe", HashMap::new()).await.map(|j| j.room);
+            (i, c, r)
+        }));
+    }
+    let mut per_room: HashMap<String, usize> = HashMap::new();
+    let mut clients = Vec::new();
+    for t in tasks {
+        let (i, c, r) = t.await.expect("task");
+        let room = r.unwrap_or_else(|e| panic!("player {i}: a join-or-create was refused: {e}"));
+        *per_room.entry(room).or_default() += 1;
+        clients.push(c);
+    }
+    assert!(per_room.values().all(|&n| n <= 4), "a room over its max of 4");
+    eprintln!("{PLAYERS} players in {} rooms of at most 4", per_room.len());
+}

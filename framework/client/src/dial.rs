@@ -30,6 +30,8 @@ fn default_connector(url: &str) -> Result<Option<Connector>, ClientError> {
 /// same way when a `Redirect` sends it there.
 #[derive(Clone)]
 pub(crate) struct Redial {
+    /// The URL this connection dialed.
+    pub(crate) url: String,
     tokens: Vec<String>,
     cred: Option<(String, AuthVia)>,
     connector: Option<Connector>,
@@ -146,6 +148,7 @@ impl Client {
             _ => return Err(ClientError::BadProtocol(chosen)),
         };
         let redial = Redial {
+            url: url.to_string(),
             tokens: tokens.iter().map(|t| t.to_string()).collect(),
             cred: cred.map(|c| (c.token.to_string(), c.via)),
             connector: connector_for_redial,

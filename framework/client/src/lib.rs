@@ -225,6 +225,12 @@ impl Client {
         }
     }
 
+    /// The URL of this connection's server: another node's after a join
+    /// followed a redirect there.
+    pub fn url(&self) -> &str {
+        &self.redial.url
+    }
+
     /// The highest reliable-message seq received so far (what a resume and
     /// an [`Client::ack`] report).
     pub fn last_seq(&self) -> u64 {

@@ -235,8 +235,14 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
     fn handle(&mut self, msg: JoinMsg, ctx: &mut Self::Context) {
         let sleeping = self.core.is_sleeping();
         self.core.join(msg.0, Instant::now());
+        // The new member count reaches the handle (after_step syncs it)
+        // before the join's reservation is given back: in between, a
+        // reservation racing on another thread sees the seat taken twice
+        // (one refusal too many of a seat, never a seat given twice, which
+        // the room would answer with "room full").
+        let running = self.after_step(ctx);
         self.handle.join_decided();
-        if self.after_step(ctx) && sleeping && !self.core.is_sleeping() && !self.dead {
+        if running && sleeping && !self.core.is_sleeping() && !self.dead {
             // Woken: the first tick is due now, not when the empty timeout ends.
             if let Some(t) = self.timer.take() {
                 ctx.cancel_future(t);

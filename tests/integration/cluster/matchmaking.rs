@@ -99,3 +99,17 @@ async fn three_nodes_fill_rooms_across_the_cluster_and_never_answer_room_full() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_client_follows_a_redirect_and_reconnects_to_the_rooms_node() {
+    use playhouse_client::{ReconnectConfig, ReconnectingClient};
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let (_owner, room) = player_in_new_room(a.addr()).await;
+    wait_until(Duration::from_secs(5), "listed on b", || listed(b.addr()).len() == 1).await;
+    let config = ReconnectConfig::new([format!("ws://{}/ws", b.addr())], ["arena.v2.msgpack"]);
+    let mut c = ReconnectingClient::connect(config).await.expect("connect to b");
+    let joined = c.join_or_create("arena", options(&[("name", "rc")])).await.expect("joined");
+    assert_eq!(joined.room, room, "sent to a's room");
+    assert_eq!(c.url(), format!("ws://{}/ws", a.addr()), "its connection, and its reconnects, now go to a");
+}

@@ -328,8 +328,30 @@ impl ReconnectingClient {
     ) -> Result<Joined, ReconnectError> {
         let answer = self.connection()?.join_or_create(room_type, options.clone()).await;
         let joined = self.settle(answer)?;
+        self.follow_move();
         self.rooms.joined(&joined, JoinedBy::JoinOrCreate, options);
         Ok(joined)
+    }
+
+    /// A join that followed a cluster redirect moved the connection to the
+    /// room's node (a new session there): reconnects go there first from
+    /// now on (its URL joins the list if it was not in it).
+    fn follow_move(&mut self) {
+        let Phase::Connected(conn) = &self.phase else { return };
+        if conn.url() == self.config.urls[self.rotation.home()] {
+            return;
+        }
+        let url = conn.url().to_string();
+        let index = match self.config.urls.iter().position(|u| *u == url) {
+            Some(i) => i,
+            None => {
+                self.config.urls.push(url);
+                self.rotation = UrlRotation::new(self.config.urls.len());
+                self.config.urls.len() - 1
+            }
+        };
+        self.rotation.connected(index);
+        self.session = conn.welcome().session.clone();
     }
 
     /// Creates a room of `room_type` and joins it; after a new session the
@@ -341,6 +363,7 @@ impl ReconnectingClient {
     ) -> Result<Joined, ReconnectError> {
         let answer = self.connection()?.create(room_type, options.clone()).await;
         let joined = self.settle(answer)?;
+        self.follow_move();
         self.rooms.joined(&joined, JoinedBy::Create, options);
         Ok(joined)
     }
@@ -350,6 +373,7 @@ impl ReconnectingClient {
     pub async fn join(&mut self, room: &str, options: HashMap<String, String>) -> Result<Joined, ReconnectError> {
         let answer = self.connection()?.join(room, options.clone()).await;
         let joined = self.settle(answer)?;
+        self.follow_move();
         self.rooms.joined(&joined, JoinedBy::Id, options);
         Ok(joined)
     }
