@@ -38,5 +38,8 @@ bash scripts/test-js.sh
 echo "== Behind nginx (deploy/nginx/playhouse.conf against Debian's nginx)"
 bash scripts/test-nginx.sh
 
+echo "== A cluster behind nginx (deploy/nginx/cluster.conf, Redis, three arena nodes)"
+bash scripts/test-nginx-cluster.sh
+
 echo "== Browser client (game-example/web): unit tests, then headless Chromium end to end"
 bash scripts/test-e2e.sh

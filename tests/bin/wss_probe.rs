@@ -3,7 +3,14 @@
 //! ```text
 //! wss-probe cert DIR                       # DIR/ca.pem, DIR/server.pem, DIR/server.key (rcgen)
 //! wss-probe play wss://127.0.0.1:PORT/ws --ca DIR/ca.pem --idle 6
+//! wss-probe cluster 127.0.0.1:PORT --nodes n1,n2,n3 --players 6
 //! ```
+//!
+//! `cluster` plays through a cluster's proxy (scripts/test-nginx-cluster.sh):
+//! `--players` clients connect to `/ws` (least-connections) and
+//! join-or-create `arena`, following redirects through `/n/<node>/ws`, and
+//! must all land in one room; then a client per node joins that room by id
+//! through `/n/<node>/ws`, and `/n/nope/ws` must be answered 404.
 //!
 //! `play` connects over `wss://` trusting only `--ca`, checks the server's
 //! subprotocol choice, idles in the lobby for `--idle` seconds reading the
@@ -46,6 +53,81 @@ enum Command {
         #[arg(long, default_value_t = 6)]
         idle: u64,
     },
+    /// Plays through a cluster's proxy at `addr` (see the module docs).
+    Cluster {
+        /// The proxy's `host:port` (plain HTTP).
+        addr: std::net::SocketAddr,
+        /// The node ids, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<String>,
+        /// How many players join-or-create through `/ws`.
+        #[arg(long, default_value_t = 6)]
+        players: usize,
+    },
+}
+
+/// The rooms `GET /rooms` lists through the proxy: (id, node).
+fn cluster_rooms(addr: std::net::SocketAddr) -> Vec<(String, String)> {
+    let (status, response) = playhouse_tests::http_get(addr, "/rooms");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let rooms: Vec<serde_json::Value> =
+        if status == 200 { serde_json::from_str(body).unwrap_or_default() } else { Vec::new() };
+    rooms
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r["node"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+async fn cluster(addr: std::net::SocketAddr, nodes: &[String], players: usize) -> Result<(), String> {
+    let token = ["arena.v2.msgpack"];
+    let mut clients = Vec::new();
+    let mut room: Option<String> = None;
+    for i in 0..players {
+        let mut c =
+            Client::connect(&format!("ws://{addr}/ws"), &token).await.map_err(|e| format!("player {i}: {e}"))?;
+        let joined = c
+            .join_or_create("arena", options(&[("name", &format!("p{i}"))]))
+            .await
+            .map_err(|e| format!("player {i}: {e}"))?;
+        println!("player {i}: joined {} through {}", joined.room, c.url());
+        match &room {
+            None => {
+                // Wait until the directory lists it, so the next players
+                // (other nodes, by least-connections) can find it.
+                let t0 = Instant::now();
+                while !cluster_rooms(addr).iter().any(|(id, _)| *id == joined.room) {
+                    if t0.elapsed() > Duration::from_secs(5) {
+                        return Err(format!("room {} never listed in /rooms", joined.room));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                room = Some(joined.room.clone());
+            }
+            Some(r) if *r != joined.room => return Err(format!("player {i} landed in {} instead of {r}", joined.room)),
+            Some(_) => {}
+        }
+        clients.push(c);
+    }
+    let room = room.ok_or("no players")?;
+    let listed = cluster_rooms(addr);
+    let owner = listed.iter().find(|(id, _)| *id == room).map(|(_, n)| n.clone()).ok_or("the room is not listed")?;
+    println!("all {players} players in {room} on node {owner}");
+    for n in nodes {
+        let url = format!("ws://{addr}/n/{n}/ws");
+        let mut c = Client::connect(&url, &token).await.map_err(|e| format!("{url}: {e}"))?;
+        let joined = c.join(&room, Default::default()).await.map_err(|e| format!("join by id through {url}: {e}"))?;
+        if joined.room != room {
+            return Err(format!("through {url}: joined {} instead of {room}", joined.room));
+        }
+        println!("through /n/{n}/ws: joined {room} by id, now at {}", c.url());
+        clients.push(c);
+    }
+    match Client::connect(&format!("ws://{addr}/n/nope/ws"), &token).await {
+        Err(playhouse_client::ClientError::Refused { status: 404, .. }) => println!("/n/nope/ws: 404"),
+        Err(e) => return Err(format!("/n/nope/ws: expected HTTP 404, got {e}")),
+        Ok(_) => return Err("/n/nope/ws: expected HTTP 404, connected".into()),
+    }
+    Ok(())
 }
 
 fn cert(dir: &std::path::Path) -> Result<(), String> {
@@ -121,6 +203,7 @@ async fn main() -> ExitCode {
     let result = match Args::parse().command {
         Command::Cert { dir } => cert(&dir),
         Command::Play { url, ca, idle } => play(&url, &ca, Duration::from_secs(idle)).await,
+        Command::Cluster { addr, nodes, players } => cluster(addr, &nodes, players).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
