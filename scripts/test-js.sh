@@ -6,7 +6,8 @@
 #   bash scripts/test-js.sh
 #
 # Needs Node 20+ with npm, the Rust toolchain, and openssl (tls.test.js
-# makes its certificate with it). Installs the SDK's npm
+# makes its certificate with it); redis-server for cluster.test.js (a
+# two-node cluster; skipped without it). Installs the SDK's npm
 # packages from its lockfile (npm ci) and builds only the arena package.
 # ARENA_BIN overrides the server binary (default target/debug/arena).
 set -euo pipefail

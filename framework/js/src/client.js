@@ -8,6 +8,7 @@
 // frames.js (incoming frames), requests.js (joins, leaves, pings),
 // rooms.js (the rooms), resume.js, reconnect.js and rejoin.js (reconnects),
 // closing.js (the end), auth.js (credentials), session.js (reliable seqs),
+// redirect.js (following a cluster node's Redirect to the room's node),
 // room.js (the room handles the joins return).
 
 import { Emitter } from './emitter.js';
@@ -28,6 +29,7 @@ import { closeClient } from './closing.js';
 import { RoomHandles } from './room.js';
 import { DeprecationNotices } from './deprecation.js';
 import { ConnectionClosedError } from './errors.js';
+/** @typedef {import('./errors.js').RedirectError} RedirectError */
 
 // The typedefs live in types.js; re-exported here, where they always were.
 /** @typedef {import('./tokens.js').Token} Token */
@@ -54,6 +56,7 @@ import { ConnectionClosedError } from './errors.js';
 /** @typedef {import('./types.js').RoomState} RoomState */
 /** @typedef {import('./types.js').DroppedInput} DroppedInput */
 /** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./types.js').RedirectedEvent} RedirectedEvent */
 /** @typedef {import('./inputs.js').SentInput} SentInput */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
 /** @typedef {import('./room.js').Room} Room */
@@ -241,12 +244,19 @@ export class Client extends Emitter {
     return partsOf(this).core.session.lastSeq;
   }
 
-  /** The server URL of the current (or last) connection. */
+  /**
+   * The server URL of the current (or last) connection: after a followed
+   * redirect, the room's node (`redirected` event).
+   */
   get url() {
     return partsOf(this).core.link.url;
   }
 
-  /** Every server URL, in failover order. */
+  /**
+   * Every server URL, in failover order: the URLs given to `connect`; after
+   * a followed redirect, the node moved to in front of them (a reconnect
+   * tries it first: the session and the room are there).
+   */
   get urls() {
     return [...partsOf(this).core.link.urls];
   }
@@ -321,9 +331,18 @@ export class Client extends Emitter {
 
   /**
    * Joins any open room of `roomType`, or creates one.
+   *
+   * On a node of a cluster the room found may live on another node: the
+   * server answers `Redirect` and the client follows it (at most 3 times
+   * per join) — it moves its connection to that node (a new session there,
+   * the `redirected` event) and joins with the same options; the promise
+   * resolves with that join. A client in rooms (or with other joins in
+   * flight) does not move: the join rejects with {@link RedirectError}.
+   * The same goes for {@link Client#join}.
    * @param {string} roomType
    * @param {Record<string, string | number | boolean>} [options]  passed to the room (values become strings)
-   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused, {@link RedirectError}
+   *   when redirected but not moving
    */
   joinOrCreate(roomType, options) {
     return this._join('joinOrCreate', { roomType: String(roomType) }, options);
@@ -340,10 +359,12 @@ export class Client extends Emitter {
   }
 
   /**
-   * Joins the room with id `room`.
+   * Joins the room with id `room`. A room of another node of a cluster is
+   * joined there: see {@link Client#joinOrCreate} for how redirects are followed.
    * @param {string} room
    * @param {Record<string, string | number | boolean>} [options]
-   * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+   * @returns {Promise<Room>} rejects with {@link JoinError} when refused, {@link RedirectError}
+   *   when redirected but not moving
    */
   join(room, options) {
     return this._join('join', { room: String(room) }, options);

@@ -7,6 +7,7 @@
 import { AuthError, ConnectError } from './errors.js';
 import { FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
 import { withToken, refusalStatus } from './auth.js';
+import { HELLO_CLIENT } from './version.js';
 
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./tokens.js').Token} Token */
@@ -59,6 +60,7 @@ export class Dialer {
       onClose: o.onClose,
     });
     conn.awaitingAuth = mode !== null && !conn.closedWith;
+    if (!conn.closedWith) sayHello(conn);
     return conn;
   }
 
@@ -90,6 +92,22 @@ export class Dialer {
       });
     }
     return conn;
+  }
+}
+
+/**
+ * Sends `Hello` right after the Welcome, on every connection (the first,
+ * each reconnect, each redirect): it says this client follows redirects
+ * (docs/protocol.md §4.1). It goes straight onto the socket: the server
+ * takes a `Hello` before the `Auth` a connection owes, and before a
+ * `Resume`, so it never stands in the way of either.
+ * @param {Conn} conn
+ */
+function sayHello(conn) {
+  try {
+    conn.ws.send(conn.codec.encodeClient({ kind: { hello: { client: HELLO_CLIENT } } }));
+  } catch {
+    /* closing already: the close is handled where it arrives */
   }
 }
 

@@ -128,6 +128,52 @@ export class JoinError extends Error {
 }
 
 /**
+ * Why a {@link RedirectError}: `in-rooms`, the client is in rooms on this
+ * node (moving its connection would leave them); `busy`, other joins are in
+ * flight on this connection; `reconnecting`, the redirect came while the
+ * client was reconnecting (e.g. to a rejoin); `too-many`, more than
+ * {@link MAX_REDIRECTS} redirects for one join.
+ * @typedef {'in-rooms' | 'busy' | 'reconnecting' | 'too-many'} RedirectErrorKind
+ */
+
+/** The most redirects one join follows (like the Rust client). */
+export const MAX_REDIRECTS = 3;
+
+/**
+ * A join was answered with a cluster `Redirect` the client did not follow
+ * (docs/protocol.md §4.3): the room lives on another node, at `url`, and a
+ * seat is held there for a few seconds under `reservation`. Most often the
+ * client is in rooms here (`kind` `in-rooms`): connect a second client to
+ * `url` and `join(room)` there, or leave the rooms first.
+ */
+export class RedirectError extends Error {
+  /**
+   * @param {RedirectErrorKind} kind
+   * @param {{ request: number, room: string, url: string, reservation: string }} r  the Redirect envelope
+   */
+  constructor(kind, r) {
+    const why = {
+      'in-rooms': 'this client is in rooms here and stays for them',
+      busy: 'other joins are in flight on this connection',
+      reconnecting: 'the client is reconnecting',
+      'too-many': `more than ${MAX_REDIRECTS} redirects for one join`,
+    }[kind];
+    super(`playhouse-client: room ${r.room} lives on another node (${r.url}); not following: ${why}`);
+    this.name = 'RedirectError';
+    /** @type {RedirectErrorKind} */
+    this.kind = kind;
+    /** The room id on the other node. */
+    this.room = String(r.room ?? '');
+    /** The other node's WebSocket URL. */
+    this.url = String(r.url ?? '');
+    /** The held seat, for a `join` there (valid a few seconds). */
+    this.reservation = String(r.reservation ?? '');
+    /** The request id of the join that was redirected. */
+    this.request = r.request;
+  }
+}
+
+/**
  * A request could not complete because the connection is closed or
  * dropped (`code`/`reason` of the close), or is reconnecting.
  */

@@ -6,12 +6,13 @@
 import { JoinError } from './errors.js';
 import { errText } from './connection.js';
 import { toSeq } from './session.js';
+import { followRedirect } from './redirect.js';
 
 /** @typedef {import('./types.js').Conn} Conn */
 /** @typedef {import('./types.js').JoinResult} JoinResult */
 /**
  * The parts of the client a frame may touch.
- * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit'>} FrameCore
+ * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer'>} FrameCore
  */
 
 /**
@@ -102,6 +103,10 @@ function dispatch(core, conn, msg) {
       if (p) p.reject(new JoinError({ request: m.request, code: m.code, reason: m.reason ?? '' }));
       return;
     }
+    case 'redirect':
+      // The join's room lives on another node: move there, or refuse (redirect.js).
+      void followRedirect(core, conn, m);
+      return;
     case 'pong':
       requests.pong(m.clientTime);
       emit('pong', { clientTime: m.clientTime, serverTime: m.serverTime });

@@ -27,6 +27,8 @@
 /** @typedef {import('./types.js').RoomState} RoomState */
 /** @typedef {import('./types.js').DroppedInput} DroppedInput */
 /** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./types.js').RedirectedEvent} RedirectedEvent */
+/** @typedef {import('./errors.js').RedirectErrorKind} RedirectErrorKind */
 /** @typedef {import('./inputs.js').SentInput} SentInput */
 
 export { Client } from './client.js';
@@ -41,7 +43,10 @@ export {
   ConnectionClosedError,
   TimeoutError,
   AuthError,
+  RedirectError,
+  MAX_REDIRECTS,
 } from './errors.js';
+export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
 export { ackPolicy, DEFAULT_ACK } from './session.js';

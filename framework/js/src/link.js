@@ -13,8 +13,14 @@ export class Link {
   constructor(urls) {
     /** Called with each socket made the client's (for its Welcome). @type {((conn: Conn) => void) | null} */
     this.onAttach = null;
-    /** The server URLs, in failover order. @type {readonly string[]} */
-    this.urls = Object.freeze([...urls]);
+    /** The server URLs given to `connect`, in order. @type {readonly string[]} */
+    this.configured = Object.freeze([...urls]);
+    /**
+     * The server URLs, in failover order: `configured`, with the node a
+     * redirect moved the client to in front (see {@link Link#moveTo}).
+     * @type {readonly string[]}
+     */
+    this.urls = this.configured;
     /** @type {Status} */
     this.status = 'connecting';
     /** The server's Shutdown hint for the next reconnect, ms (0: none). */
@@ -27,6 +33,8 @@ export class Link {
     this._last = null;
     /** @private */
     this._closeRequested = false;
+    /** A redirect is moving the client to another node: no requests go out meanwhile. */
+    this.moving = false;
     /** @private @type {() => void} */
     this._resolveClosed = () => {};
     /** @private @type {Promise<void>} */
@@ -66,6 +74,21 @@ export class Link {
   }
 
   /**
+   * Makes `conn`, a connection to `url` that a redirect moved the client
+   * to, the socket the client uses, and `url` the first of the failover
+   * list: `url`, then the configured URLs (without `url`). So a reconnect
+   * goes back to the node that holds the session and its room first, and
+   * only then to the configured URLs; a later move replaces the node in
+   * front (the list never grows past one URL more than configured).
+   * @param {Conn} conn
+   * @param {string} url
+   */
+  moveTo(conn, url) {
+    this.urls = Object.freeze([url, ...this.configured.filter((u) => u !== url)]);
+    this.attach(conn, 0);
+  }
+
+  /**
    * Detaches `conn` if it is the attached socket.
    * @param {Conn} conn
    * @returns {boolean} whether it was
@@ -92,7 +115,7 @@ export class Link {
    */
   isOpen() {
     const conn = this._conn;
-    return !!conn && conn.ws.readyState === OPEN && this.status !== 'closed' && !conn.awaitingAuth;
+    return !!conn && conn.ws.readyState === OPEN && this.status !== 'closed' && !conn.awaitingAuth && !this.moving;
   }
 
   /**

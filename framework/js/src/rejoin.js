@@ -2,7 +2,7 @@
 // (resume.js), or a new one begun, and then the rooms whose seats were in
 // a session that is gone joined again (or forgotten, with rejoin off).
 
-import { JoinError, JoinErrorCode, ConnectionClosedError } from './errors.js';
+import { JoinError, JoinErrorCode, ConnectionClosedError, RedirectError } from './errors.js';
 
 /** @typedef {import('./types.js').Core} Core */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -95,6 +95,13 @@ async function rejoinRooms({ rooms, requests, link }) {
       try {
         joined = await requests.join('join', { room: rec.room }, rec.options, rec.room);
       } catch (e) {
+        if (e instanceof RedirectError) {
+          // The room lives on another node (a cluster): a rejoin does not move
+          // the connection, whose other rooms it would leave.
+          forget(rec);
+          failed.push({ room: rec.room, roomType: rec.roomType, error: e });
+          return;
+        }
         if (!(e instanceof JoinError)) throw e;
         if (e.code !== JoinErrorCode.ROOM_NOT_FOUND) {
           forget(rec);
@@ -104,7 +111,7 @@ async function rejoinRooms({ rooms, requests, link }) {
         try {
           joined = await requests.join('joinOrCreate', { roomType: rec.roomType }, rec.options, rec.room);
         } catch (e2) {
-          if (!(e2 instanceof JoinError)) throw e2;
+          if (!(e2 instanceof JoinError) && !(e2 instanceof RedirectError)) throw e2;
           forget(rec);
           failed.push({ room: rec.room, roomType: rec.roomType, error: e2 });
           return;

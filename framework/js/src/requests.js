@@ -11,9 +11,11 @@ import { joinOptions } from './options.js';
 /** @typedef {import('./types.js').Pending} Pending */
 
 /**
- * A join waiting for its `Joined` or `JoinError`.
- * @typedef {Pending & { options: Record<string, string>, previous: string | undefined }} PendingJoin
- *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin)
+ * A join waiting for its `Joined` or `JoinError` (or a `Redirect`).
+ * @typedef {Pending & { options: Record<string, string>, previous: string | undefined, request: number, kind: string, hops: number }} PendingJoin
+ *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin);
+ *   `request`: its request id now (a redirect gives it a new one on the new connection);
+ *   `kind`: `join`, `joinOrCreate` or `create`, as the app asked; `hops`: the redirects followed
  */
 
 /**
@@ -115,9 +117,10 @@ export class Requests {
     this._nextRequest = (this._nextRequest % 0xffffffff) + 1;
     return new Promise((resolve, reject) => {
       /** @type {PendingJoin} */
+      /** @type {PendingJoin} */
       const entry = Object.assign(
-        pending(this._io.timeoutMs, resolve, reject, kind, () => this._joins.delete(request)),
-        { options, previous },
+        pending(this._io.timeoutMs, resolve, reject, kind, () => this._joins.delete(entry.request)),
+        { options, previous, request, kind, hops: 0 },
       );
       this._joins.set(request, entry);
       this._sendOrReject(entry, { kind: { [kind]: { request, ...fields, options } } });
@@ -131,6 +134,53 @@ export class Requests {
    */
   joinFor(request) {
     return this._joins.get(request);
+  }
+
+  /** How many joins are waiting for their answer. */
+  get joinsInFlight() {
+    return this._joins.size;
+  }
+
+  /**
+   * Whether `entry` is still waiting (not settled, not timed out).
+   * @param {PendingJoin} entry
+   * @returns {boolean}
+   */
+  isPending(entry) {
+    return this._joins.get(entry.request) === entry;
+  }
+
+  /**
+   * Gives a join that follows a redirect a fresh `timeoutMs` (the move
+   * dials another node first, then joins there).
+   * @param {PendingJoin} entry
+   */
+  extend(entry) {
+    clearTimeout(entry.timer);
+    const what = `${entry.kind} (redirected)`;
+    entry.timer = setTimeout(
+      () => entry.reject(new TimeoutError(`playhouse-client: ${what}: no answer within ${this._io.timeoutMs} ms`)),
+      this._io.timeoutMs,
+    );
+  }
+
+  /**
+   * Follows a redirect on the new connection: sends `Join{room,
+   * reservation}` with the join's options under a new request id, and the
+   * join waits for that answer (its promise is the one the app holds).
+   * @param {PendingJoin} entry
+   * @param {string} room
+   * @param {string} reservation
+   */
+  sendRedirected(entry, room, reservation) {
+    this._joins.delete(entry.request);
+    const request = this._nextRequest;
+    this._nextRequest = (this._nextRequest % 0xffffffff) + 1;
+    entry.request = request;
+    entry.hops += 1;
+    this._joins.set(request, entry);
+    this.extend(entry);
+    this._sendOrReject(entry, { kind: { join: { request, room, reservation, options: entry.options } } });
   }
 
   /**

@@ -194,8 +194,9 @@
  *   `previous` is the room id before the drop (`room` differs when the old room
  *   was gone and a room of the same type was joined or created). After a resume
  *   `room === previous`, `client` is unchanged and `request` is 0
- * @property {Array<{ room: string, roomType: string, error: JoinError }>} failed
- *   rooms that could not be rejoined
+ * @property {Array<{ room: string, roomType: string, error: JoinError | import('./errors.js').RedirectError }>} failed
+ *   rooms that could not be rejoined (a {@link import('./errors.js').RedirectError}: the
+ *   rejoin was redirected to another node of a cluster, which a reconnect does not follow)
  * @property {string} protocol  the token negotiated this time
  * @property {string} session   the session id now
  * @property {string} url       the server URL connected to
@@ -234,6 +235,20 @@
  */
 
 /**
+ * `redirected` event: a join's room lives on another node of the cluster and
+ * the client moved there (docs/protocol.md §4.3): a new connection to `to`,
+ * with a new session (`session`; the one on `from` ended). The join goes on
+ * there and settles as usual. From now on `Client#url` is `to`, and
+ * reconnects try `to` first (`Client#urls`).
+ * @typedef {object} RedirectedEvent
+ * @property {string} from     the URL of the node the client left
+ * @property {string} to       the URL of the room's node, connected to now
+ * @property {string} room     the room the join goes to there
+ * @property {string} session  the new session's id
+ * @property {string} previous the session id before (ended)
+ */
+
+/**
  * Events of {@link Client} and their payloads.
  * @typedef {object} ClientEvents
  * @property {StateEvent} state
@@ -257,6 +272,8 @@
  *   ended (a 4001/4002/4003/1008 close, HTTP 401 on a reconnect, a failed automatic
  *   refresh); when `fatal`, `close` follows and the client does not reconnect
  * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
+ * @property {RedirectedEvent} redirected  a join was redirected to another node of a
+ *   cluster and the client moved its connection there (a new session)
  */
 
 /**

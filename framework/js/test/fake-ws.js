@@ -30,8 +30,12 @@ export class FakeWebSocket {
     this.protocol = '';
     this.readyState = 0;
     this.binaryType = 'blob';
-    /** @type {any[]} */
+    /** What the client sent, but its `Hello`s (they go to `hellos`). @type {any[]} */
     this.sent = [];
+    /** The `Hello`s the client sent (the server answers none). @type {any[]} */
+    this.hellos = [];
+    /** Everything the client sent, in order, `Hello`s included. @type {any[]} */
+    this.all = [];
     /** @type {number | undefined} the code the client closed with */
     this.closeCode = undefined;
     /** @type {((ev: any) => void) | null} */ this.onopen = null;
@@ -73,7 +77,12 @@ export class FakeWebSocket {
   /** @param {Uint8Array} data */
   send(data) {
     if (this.readyState !== 1) throw new Error('not open');
-    const msg = decode(data);
+    const msg = /** @type {any} */ (decode(data));
+    this.all.push(msg);
+    if (msg?.kind?.hello) {
+      this.hellos.push(msg);
+      return;
+    }
     this.sent.push(msg);
     FakeWebSocket.server.onMessage?.(this, msg);
   }

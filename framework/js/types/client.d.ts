@@ -1,4 +1,5 @@
 import { Emitter } from './emitter.js';
+export type RedirectError = import('./errors.js').RedirectError;
 export type Token = import('./tokens.js').Token;
 export type WireCodec = import('./codec.js').WireCodec;
 export type GameTypes = import('./codec.js').GameTypes;
@@ -23,6 +24,7 @@ export type AuthInfo = import('./types.js').AuthInfo;
 export type RoomState = import('./types.js').RoomState;
 export type DroppedInput = import('./types.js').DroppedInput;
 export type RejoinedEvent = import('./types.js').RejoinedEvent;
+export type RedirectedEvent = import('./types.js').RedirectedEvent;
 export type SentInput = import('./inputs.js').SentInput;
 export type AuthOptions = import('./auth.js').AuthOptions;
 export type Room = import('./room.js').Room;
@@ -88,9 +90,16 @@ export declare class Client extends Emitter<ClientEvents> {
     get resumeToken(): string;
     /** The highest reliable-message seq (`ServerMsg.seq`) received in this session. */
     get lastSeq(): number;
-    /** The server URL of the current (or last) connection. */
+    /**
+     * The server URL of the current (or last) connection: after a followed
+     * redirect, the room's node (`redirected` event).
+     */
     get url(): string;
-    /** Every server URL, in failover order. */
+    /**
+     * Every server URL, in failover order: the URLs given to `connect`; after
+     * a followed redirect, the node moved to in front of them (a reconnect
+     * tries it first: the session and the room are there).
+     */
     get urls(): string[];
     /** The user the server authenticated (`Authenticated.user`), or null before any. */
     get user(): string | null;
@@ -141,9 +150,18 @@ export declare class Client extends Emitter<ClientEvents> {
     getRoom(room: string): Room | null;
     /**
      * Joins any open room of `roomType`, or creates one.
+     *
+     * On a node of a cluster the room found may live on another node: the
+     * server answers `Redirect` and the client follows it (at most 3 times
+     * per join) — it moves its connection to that node (a new session there,
+     * the `redirected` event) and joins with the same options; the promise
+     * resolves with that join. A client in rooms (or with other joins in
+     * flight) does not move: the join rejects with {@link RedirectError}.
+     * The same goes for {@link Client#join}.
      * @param {string} roomType
      * @param {Record<string, string | number | boolean>} [options]  passed to the room (values become strings)
-     * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+     * @returns {Promise<Room>} rejects with {@link JoinError} when refused, {@link RedirectError}
+     *   when redirected but not moving
      */
     joinOrCreate(roomType: string, options?: Record<string, string | number | boolean>): Promise<Room>;
     /**
@@ -154,10 +172,12 @@ export declare class Client extends Emitter<ClientEvents> {
      */
     create(roomType: string, options?: Record<string, string | number | boolean>): Promise<Room>;
     /**
-     * Joins the room with id `room`.
+     * Joins the room with id `room`. A room of another node of a cluster is
+     * joined there: see {@link Client#joinOrCreate} for how redirects are followed.
      * @param {string} room
      * @param {Record<string, string | number | boolean>} [options]
-     * @returns {Promise<Room>} rejects with {@link JoinError} when refused
+     * @returns {Promise<Room>} rejects with {@link JoinError} when refused, {@link RedirectError}
+     *   when redirected but not moving
      */
     join(room: string, options?: Record<string, string | number | boolean>): Promise<Room>;
     /**

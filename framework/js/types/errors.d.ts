@@ -111,6 +111,46 @@ export declare class JoinError extends Error {
         reason: string;
     });
 }
+export type RedirectErrorKind = 'in-rooms' | 'busy' | 'reconnecting' | 'too-many';
+/**
+ * Why a {@link RedirectError}: `in-rooms`, the client is in rooms on this
+ * node (moving its connection would leave them); `busy`, other joins are in
+ * flight on this connection; `reconnecting`, the redirect came while the
+ * client was reconnecting (e.g. to a rejoin); `too-many`, more than
+ * {@link MAX_REDIRECTS} redirects for one join.
+ * @typedef {'in-rooms' | 'busy' | 'reconnecting' | 'too-many'} RedirectErrorKind
+ */
+/** The most redirects one join follows (like the Rust client). */
+export declare const MAX_REDIRECTS = 3;
+/**
+ * A join was answered with a cluster `Redirect` the client did not follow
+ * (docs/protocol.md §4.3): the room lives on another node, at `url`, and a
+ * seat is held there for a few seconds under `reservation`. Most often the
+ * client is in rooms here (`kind` `in-rooms`): connect a second client to
+ * `url` and `join(room)` there, or leave the rooms first.
+ */
+export declare class RedirectError extends Error {
+    /** @type {RedirectErrorKind} */
+    kind: RedirectErrorKind;
+    /** The room id on the other node. */
+    room: string;
+    /** The other node's WebSocket URL. */
+    url: string;
+    /** The held seat, for a `join` there (valid a few seconds). */
+    reservation: string;
+    /** The request id of the join that was redirected. */
+    request: number;
+    /**
+     * @param {RedirectErrorKind} kind
+     * @param {{ request: number, room: string, url: string, reservation: string }} r  the Redirect envelope
+     */
+    constructor(kind: RedirectErrorKind, r: {
+        request: number;
+        room: string;
+        url: string;
+        reservation: string;
+    });
+}
 /**
  * A request could not complete because the connection is closed or
  * dropped (`code`/`reason` of the close), or is reconnecting.

@@ -23,6 +23,8 @@ export type RoomEvents = import('./types.js').RoomEvents;
 export type RoomState = import('./types.js').RoomState;
 export type DroppedInput = import('./types.js').DroppedInput;
 export type RejoinedEvent = import('./types.js').RejoinedEvent;
+export type RedirectedEvent = import('./types.js').RedirectedEvent;
+export type RedirectErrorKind = import('./errors.js').RedirectErrorKind;
 export type SentInput = import('./inputs.js').SentInput;
 /** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
@@ -49,11 +51,14 @@ export type SentInput = import('./inputs.js').SentInput;
 /** @typedef {import('./types.js').RoomState} RoomState */
 /** @typedef {import('./types.js').DroppedInput} DroppedInput */
 /** @typedef {import('./types.js').RejoinedEvent} RejoinedEvent */
+/** @typedef {import('./types.js').RedirectedEvent} RedirectedEvent */
+/** @typedef {import('./errors.js').RedirectErrorKind} RedirectErrorKind */
 /** @typedef {import('./inputs.js').SentInput} SentInput */
 export { Client } from './client.js';
 export { Room } from './room.js';
 export { isNewerSeq, MAX_UNACKED } from './inputs.js';
-export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, } from './errors.js';
+export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, RedirectError, MAX_REDIRECTS, } from './errors.js';
+export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
 export { ackPolicy, DEFAULT_ACK } from './session.js';

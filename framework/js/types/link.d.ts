@@ -5,7 +5,13 @@ export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export declare class Link {
     /** Called with each socket made the client's (for its Welcome). @type {((conn: Conn) => void) | null} */
     onAttach: ((conn: Conn) => void) | null;
-    /** The server URLs, in failover order. @type {readonly string[]} */
+    /** The server URLs given to `connect`, in order. @type {readonly string[]} */
+    configured: readonly string[];
+    /**
+     * The server URLs, in failover order: `configured`, with the node a
+     * redirect moved the client to in front (see {@link Link#moveTo}).
+     * @type {readonly string[]}
+     */
     urls: readonly string[];
     /** @type {Status} */
     status: Status;
@@ -19,6 +25,8 @@ export declare class Link {
     private _last;
     /** @private */
     private _closeRequested;
+    /** A redirect is moving the client to another node: no requests go out meanwhile. */
+    moving: boolean;
     /** @private @type {() => void} */
     private _resolveClosed;
     /** @private @type {Promise<void>} */
@@ -39,6 +47,17 @@ export declare class Link {
      * @param {number} urlIndex  index of `conn.url` in `urls`
      */
     attach(conn: Conn, urlIndex: number): void;
+    /**
+     * Makes `conn`, a connection to `url` that a redirect moved the client
+     * to, the socket the client uses, and `url` the first of the failover
+     * list: `url`, then the configured URLs (without `url`). So a reconnect
+     * goes back to the node that holds the session and its room first, and
+     * only then to the configured URLs; a later move replaces the node in
+     * front (the list never grows past one URL more than configured).
+     * @param {Conn} conn
+     * @param {string} url
+     */
+    moveTo(conn: Conn, url: string): void;
     /**
      * Detaches `conn` if it is the attached socket.
      * @param {Conn} conn

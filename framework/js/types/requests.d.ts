@@ -4,14 +4,19 @@ export type Pending = import('./types.js').Pending;
 export type PendingJoin = Pending & {
     options: Record<string, string>;
     previous: string | undefined;
+    request: number;
+    kind: string;
+    hops: number;
 };
 /** @typedef {import('./types.js').JoinResult} JoinResult */
 /** @typedef {import('./types.js').LeftEvent} LeftEvent */
 /** @typedef {import('./types.js').Pending} Pending */
 /**
- * A join waiting for its `Joined` or `JoinError`.
- * @typedef {Pending & { options: Record<string, string>, previous: string | undefined }} PendingJoin
- *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin)
+ * A join waiting for its `Joined` or `JoinError` (or a `Redirect`).
+ * @typedef {Pending & { options: Record<string, string>, previous: string | undefined, request: number, kind: string, hops: number }} PendingJoin
+ *   `previous`: the room this join rejoins after a new session (the SDK's own rejoin);
+ *   `request`: its request id now (a redirect gives it a new one on the new connection);
+ *   `kind`: `join`, `joinOrCreate` or `create`, as the app asked; `hops`: the redirects followed
  */
 /**
  * The clock of round-trip times, in ms.
@@ -90,6 +95,29 @@ export declare class Requests {
      * @returns {PendingJoin | undefined}
      */
     joinFor(request: number): PendingJoin | undefined;
+    /** How many joins are waiting for their answer. */
+    get joinsInFlight(): number;
+    /**
+     * Whether `entry` is still waiting (not settled, not timed out).
+     * @param {PendingJoin} entry
+     * @returns {boolean}
+     */
+    isPending(entry: PendingJoin): boolean;
+    /**
+     * Gives a join that follows a redirect a fresh `timeoutMs` (the move
+     * dials another node first, then joins there).
+     * @param {PendingJoin} entry
+     */
+    extend(entry: PendingJoin): void;
+    /**
+     * Follows a redirect on the new connection: sends `Join{room,
+     * reservation}` with the join's options under a new request id, and the
+     * join waits for that answer (its promise is the one the app holds).
+     * @param {PendingJoin} entry
+     * @param {string} room
+     * @param {string} reservation
+     */
+    sendRedirected(entry: PendingJoin, room: string, reservation: string): void;
     /**
      * Sends a `Leave` and resolves with the server's `Left` (see
      * {@link Requests#settleLeaves}).

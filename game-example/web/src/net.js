@@ -36,7 +36,8 @@ export function wsUrlFor(loc) {
  *     handle's state: `acked` are the inputs it acknowledged
  *   message({room, seq, payload})
  *   status({connected, text, info?, final?}) — text: connected, reconnecting…,
- *     resumed, new session, replaced by another tab, disconnected
+ *     resumed, new session, replaced by another tab, disconnected, moved to
+ *     the room's server (a cluster node redirected the join; the SDK follows)
  *   resumed({session, replayed, resync, rooms})
  * Returns `{ sendInput(input) → seq | null, ping(), close(), get room(), get client() }`.
  */
@@ -67,6 +68,11 @@ export async function connectArena({ url, tokens, name, on }) {
     seated();
   };
 
+  client.on('redirected', (info) => {
+    // A cluster: the arena room found lives on another node. The SDK moved
+    // the connection there (a new session) and the join goes on there.
+    on.status({ connected: true, text: `moved to the room's server (${new URL(info.to).host})`, info });
+  });
   client.on('reconnecting', (info) => {
     on.status({ connected: false, text: 'reconnecting…', info });
   });

@@ -1,0 +1,12 @@
+// The SDK's version, as `Hello.client` announces it (a test keeps it equal
+// to package.json's), and what that Hello says.
+
+/** The version of playhouse-client (package.json `version`). */
+export const VERSION = '0.1.0';
+
+/**
+ * `Hello.client` of every connection: who the client is, and `redirect`:
+ * it follows a cluster node's `Redirect` (docs/protocol.md §4.1, §4.3; a
+ * node redirects only clients that say so).
+ */
+export const HELLO_CLIENT = `playhouse-js/${VERSION}; redirect`;
