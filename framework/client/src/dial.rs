@@ -53,7 +53,12 @@ impl Client {
             fresh.authenticate(c.token).await?;
         }
         let old = std::mem::replace(self, fresh);
-        let _ = old.close().await;
+        // The old session ends with its connection; its close handshake
+        // finishes in the background (waiting for it would add the server's
+        // close timeout to the join).
+        tokio::spawn(async move {
+            let _ = old.close().await;
+        });
         Ok(())
     }
 
@@ -124,11 +129,14 @@ impl Client {
             req.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, value);
         }
         #[cfg(feature = "tls")]
-        let connected = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector).await;
+        // TCP_NODELAY: a game's messages are small and latency-bound; with
+        // Nagle on, a message sent right after another (the Join after the
+        // Hello) would wait for the first one's ACK (up to 40 ms).
+        let connected = tokio_tungstenite::connect_async_tls_with_config(req, None, true, connector).await;
         #[cfg(not(feature = "tls"))]
         let connected = {
             let _ = connector; // always None: a wss:// URL fails in tungstenite with "TLS support not compiled in"
-            tokio_tungstenite::connect_async(req).await
+            tokio_tungstenite::connect_async_with_config(req, None, true).await
         };
         let (ws, resp) = match connected {
             Ok(ok) => ok,

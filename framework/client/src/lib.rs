@@ -198,15 +198,30 @@ impl Client {
     /// Sends `Resume` on a fresh connection and takes the answer.
     async fn resume_session(self, token: &str, last_seq: u64) -> Result<(Client, ResumeOutcome), ClientError> {
         let mut client = self;
-        client.last_seq = last_seq;
-        client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
-        let answer = client
-            .wait_for(|e| match e {
-                Event::Resumed(r) => Some(Ok(r.clone())),
-                Event::Error(e) if e.code == 4002 => Some(Err(e.clone())),
-                _ => None,
-            })
-            .await?;
+        let mut hops = 0;
+        let answer = loop {
+            client.last_seq = last_seq;
+            client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
+            let answer = client
+                .wait_for(|e| match e {
+                    Event::Resumed(r) => Some(Ok(Ok(r.clone()))),
+                    Event::Error(e) if e.code == 4002 => Some(Err(e.clone())),
+                    // A cluster node that does not hold the session says
+                    // which node does: resume there, with the same token.
+                    Event::Redirect(r) if r.request == 0 && r.room.is_empty() => Some(Ok(Err(r.url.clone()))),
+                    _ => None,
+                })
+                .await?;
+            match answer {
+                Ok(Err(url)) if hops < MAX_REDIRECTS => {
+                    hops += 1;
+                    client.redial(&url).await?;
+                }
+                Ok(Err(url)) => return Err(ClientError::Protocol(format!("resume redirected too often (last to {url})"))),
+                Ok(Ok(resumed)) => break Ok(resumed),
+                Err(refusal) => break Err(refusal),
+            }
+        };
         match answer {
             Ok(resumed) => {
                 client.resume_token = resumed.resume_token.clone();

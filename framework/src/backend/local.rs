@@ -84,7 +84,16 @@ impl LocalDirectory {
     pub fn reserve(&mut self, want: SeatIn, asking: &str, hold: Duration, now: Instant) -> Seat {
         let ids: Vec<String> = match &want {
             SeatIn::Room(id) => vec![id.clone()],
-            SeatIn::AnyOf(t) => self.list(Some(t), now).into_iter().map(|r| r.id).collect(),
+            SeatIn::AnyOf(t) => {
+                // The fullest first: players fill rooms before spreading.
+                let mut rooms = self.list(Some(t), now);
+                let used = |d: &Self, r: &RoomRecord| {
+                    r.clients as usize + d.held.get(&r.id).map_or(0, |h| h.iter().filter(|(_, u)| *u > now).count())
+                };
+                let mut by_use: Vec<(usize, String)> = rooms.drain(..).map(|r| (used(self, &r), r.id)).collect();
+                by_use.sort_by(|a, b| b.0.cmp(&a.0));
+                by_use.into_iter().map(|(_, id)| id).collect()
+            }
         };
         let mut last = Seat::NoneOpen;
         for id in ids {
@@ -112,6 +121,19 @@ impl LocalDirectory {
         match want {
             SeatIn::AnyOf(_) => Seat::NoneOpen,
             SeatIn::Room(_) => last,
+        }
+    }
+
+    /// Ends the hold `token` of `room`, counting its client (see
+    /// [`Backend::seat_used`]).
+    pub fn seat_used(&mut self, room: &str, token: &str, now: Instant) {
+        let Some(held) = self.held.get_mut(room) else { return };
+        let before = held.len();
+        held.retain(|(t, _)| t != token);
+        if held.len() < before {
+            if let Some(rec) = self.live(room, now) {
+                rec.clients += 1;
+            }
         }
     }
 
@@ -178,6 +200,11 @@ impl Backend for Local {
 
     fn reserve(&self, want: SeatIn, asking: &str, hold: Duration) -> BoxFuture<'static, Result<Seat, BackendError>> {
         ready(Ok(self.dir.lock().reserve(want, asking, hold, Instant::now())))
+    }
+
+    fn seat_used(&self, room: &str, token: &str) -> BoxFuture<'static, Result<(), BackendError>> {
+        self.dir.lock().seat_used(room, token, Instant::now());
+        ready(Ok(()))
     }
 
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>> {

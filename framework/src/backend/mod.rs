@@ -40,6 +40,16 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use std::time::Duration;
 
+/// The tag resume tokens carry for node `id`: the first 8 bytes of its
+/// SHA-256, never 0 (0 means "no cluster").
+pub fn node_tag(id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(word).max(1)
+}
+
 /// A node: one server process of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeInfo {
@@ -154,6 +164,13 @@ pub trait Backend: Send + Sync + 'static {
     /// `/metrics`).
     fn metrics(&self) -> ClusterMetrics;
 
+    /// The key every node of the cluster signs resume tokens with, so a
+    /// token issued by one node checks out on every other (`None`: each
+    /// process keeps its own).
+    fn session_secret(&self) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Records a new room owned by `record.node` (its `epoch` is ignored)
     /// with a lease of `lease`; answers the room's epoch.
     fn register(&self, record: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>>;
@@ -182,6 +199,11 @@ pub trait Backend: Send + Sync + 'static {
     /// the room can look one seat fuller than it is for `hold`, never
     /// emptier).
     fn reserve(&self, want: SeatIn, asking: &str, hold: Duration) -> BoxFuture<'static, Result<Seat, BackendError>>;
+
+    /// The owner seated the client a seat was held for (`token`): the hold
+    /// ends and the room counts the client until the next renewal brings
+    /// the exact count.
+    fn seat_used(&self, room: &str, token: &str) -> BoxFuture<'static, Result<(), BackendError>>;
 
     /// One room by id (`None`: not in the directory, or its lease ran out).
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>>;

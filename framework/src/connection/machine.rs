@@ -291,7 +291,7 @@ impl GameConnection {
                 // now (the room filled, locked or closed meanwhile) is placed
                 // here instead, in another room of its type or a new one: a
                 // redirected join-or-create never ends in that race's refusal.
-                if let (Err(e), Some((room_type, _))) = (&r, j.reservation.split_once(':')) {
+                if let (Err(e), Some((room_type, _))) = (&r, j.reservation.rsplit_once(':')) {
                     if matches!(
                         e.code,
                         JoinErrorCode::RoomFull | JoinErrorCode::RoomLocked | JoinErrorCode::RoomNotFound
@@ -300,6 +300,9 @@ impl GameConnection {
                         let mine = |id: &str| st.rooms.contains_key(id);
                         r = self.shared.matchmaker.join_or_create(room_type, user, &j.options, &here, &mine);
                     }
+                }
+                if let (Ok(Placement::Here(h)), false) = (&r, j.reservation.is_empty()) {
+                    self.shared.matchmaker.seat_used(&h.id, &j.reservation);
                 }
                 self.handle_reserved(st, out, j.request, r, j.options);
             }

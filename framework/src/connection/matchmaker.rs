@@ -94,4 +94,17 @@ pub trait Matchmaker: Send + Sync {
         options: &Options,
         who: &Creator,
     ) -> Result<Placement, Refusal>;
+
+    /// A redirected client's join (with `reservation`) got its seat in
+    /// `room` here: the seat held for it in the cluster store is used.
+    fn seat_used(&self, room: &str, reservation: &str) {
+        let _ = (room, reservation);
+    }
+
+    /// Where the node with token tag `node` is reached, if it is a live node
+    /// of this cluster (a resume token of another node is sent there).
+    fn session_node(&self, node: u64) -> Option<String> {
+        let _ = node;
+        None
+    }
 }

@@ -14,7 +14,7 @@
 //! fences run out, and [`Cluster::healthy`] is false: creates are refused
 //! with a `JoinError` that says why, and `/readyz` answers 503.
 
-use crate::backend::{Backend, BackendError, Fence, NodeInfo, Renewal, RoomRecord, Seat, SeatIn};
+use crate::backend::{node_tag, Backend, BackendError, Fence, NodeInfo, Renewal, RoomRecord, Seat, SeatIn};
 use crate::connection::{Elsewhere, Refusal};
 use crate::metrics::ClusterMetrics;
 use crate::protocol::envelope::JoinErrorCode;
@@ -83,6 +83,9 @@ pub struct Cluster {
     metrics: ClusterMetrics,
     healthy: AtomicBool,
     weak: Weak<Cluster>,
+    /// The live nodes by token tag (see `backend::node_tag`), as of the last
+    /// renewal: where a resume token of another node is sent.
+    by_tag: parking_lot::RwLock<HashMap<u64, String>>,
 }
 
 impl Cluster {
@@ -96,6 +99,7 @@ impl Cluster {
             metrics,
             healthy: AtomicBool::new(true),
             weak: weak.clone(),
+            by_tag: parking_lot::RwLock::new(HashMap::new()),
         })
     }
 
@@ -116,6 +120,12 @@ impl Cluster {
     /// The backend.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
+    }
+
+    /// Where the live node with token tag `tag` is reached (as of the last
+    /// renewal).
+    pub fn node_url(&self, tag: u64) -> Option<String> {
+        self.by_tag.read().get(&tag).cloned()
     }
 
     /// Whether the last call to the store succeeded: matchmaking refuses
@@ -291,6 +301,7 @@ impl Cluster {
         self.metrics.lease_renewals.inc_by(renewed);
         let nodes = self.backend.nodes().await?;
         self.metrics.nodes_seen.set(nodes.len() as i64);
+        *self.by_tag.write() = nodes.into_iter().map(|n| (node_tag(&n.id), n.url)).collect();
         Ok(())
     }
 
@@ -319,6 +330,18 @@ impl Cluster {
             }
         }
         .boxed()
+    }
+
+    /// A redirected client got its held seat in `room` (see
+    /// [`Backend::seat_used`]); in the background.
+    pub(crate) fn seat_used(&self, room: &str, token: &str) {
+        let fut = self.backend.seat_used(room, token);
+        actix_rt::spawn(async move {
+            if let Err(e) = fut.await {
+                // The hold runs out on its own.
+                tracing::debug!(error = %e, "could not give back a held seat");
+            }
+        });
     }
 
     /// Removes every room of this node from the directory (the server is

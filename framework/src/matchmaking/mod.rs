@@ -487,6 +487,16 @@ impl Matchmaker for Arc<Registry> {
         self.authorize_join(room_type, user, None, options)?;
         Ok(Placement::Here(Registry::create(self, room_type, options, who)?))
     }
+
+    fn session_node(&self, node: u64) -> Option<String> {
+        self.cluster.as_ref()?.node_url(node)
+    }
+
+    fn seat_used(&self, room: &str, reservation: &str) {
+        if let (Some(c), Some((_, token))) = (&self.cluster, reservation.rsplit_once(':')) {
+            c.seat_used(room, token);
+        }
+    }
 }
 
 /// Rooms tell the registry when they are gone.

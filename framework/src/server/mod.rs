@@ -169,7 +169,14 @@ impl Server {
                 "no room types, or no schema version that all room types serve",
             ));
         }
-        let config = self.config;
+        let mut config = self.config;
+        if let Some((backend, cc)) = &self.cluster {
+            // Resume tokens name their node and check out on every node.
+            config.session.node = crate::backend::node_tag(&cc.node.id);
+            if config.session.secret.is_none() {
+                config.session.secret = backend.session_secret();
+            }
+        }
         #[cfg(feature = "tls")]
         let (tls_listener, tls) = match &config.tls {
             Some(t) => {

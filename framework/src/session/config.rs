@@ -31,6 +31,10 @@ pub struct SessionConfig {
     /// process (tokens then work only on the server that issued them, which
     /// is all an in-memory session can offer anyway).
     pub secret: Option<Vec<u8>>,
+    /// The tag of the node that issues this server's resume tokens (set by
+    /// the server on a cluster node; 0 otherwise). A token of another node
+    /// is answered with where to resume (docs/cluster.md).
+    pub node: u64,
     /// Most sessions parked at once (bounds memory under a reconnect
     /// flood). At the cap the oldest parked session in no room gives way;
     /// with none, a lost connection ends its session at once: a seat is
@@ -84,6 +88,7 @@ impl Default for SessionConfig {
             replay_max_bytes: 256 * 1024,
             token_ttl: Duration::from_secs(24 * 3600),
             secret: None,
+            node: 0,
             max_parked: 10_000,
             max_parked_per_address: 64,
             max_parked_per_user: 8,

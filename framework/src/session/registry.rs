@@ -44,6 +44,10 @@ pub enum ResumeError {
     /// superseded bearer credential no longer works.
     #[error("resume token superseded by a newer one; resume with the token of the latest Resumed")]
     Superseded,
+    /// The session is held by another node of the cluster (its tag): resume
+    /// there.
+    #[error("the session is held by another node of the cluster")]
+    Elsewhere(u64),
 }
 
 /// A successful resume, for the connection to act on.
@@ -205,15 +209,18 @@ impl Sessions {
 
     fn issue(&self, session: &Session, generation: u64) -> String {
         let expires = unix_secs() + self.config.token_ttl.as_secs();
-        self.signer.issue(session.id.0, session.nonce, generation, expires)
+        self.signer.issue(session.id.0, session.nonce, generation, expires, self.config.node)
     }
 
     /// Whether `token` is the current resume token of `session` (not
     /// expired, signed by this server, for this very session, not
     /// superseded by a newer one).
     pub fn token_names(&self, token: &str, session: &Session) -> bool {
-        self.signer.verify(token, unix_secs()).is_ok_and(|(id, nonce, generation)| {
-            id == session.id.0 && nonce == session.nonce && generation == session.state.lock().token_generation
+        self.signer.verify(token, unix_secs()).is_ok_and(|c| {
+            c.node == self.config.node
+                && c.id == session.id.0
+                && c.nonce == session.nonce
+                && c.generation == session.state.lock().token_generation
         })
     }
 
@@ -375,7 +382,11 @@ impl Sessions {
         protocol: &str,
         now: Instant,
     ) -> Result<Resumption, ResumeError> {
-        let (id, nonce, generation) = self.signer.verify(token, unix_secs())?;
+        let claims = self.signer.verify(token, unix_secs())?;
+        if claims.node != self.config.node {
+            return Err(ResumeError::Elsewhere(claims.node));
+        }
+        let (id, nonce, generation) = (claims.id, claims.nonce, claims.generation);
         let session = self.map.get(&SessionId(id)).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
         if session.nonce != nonce {
             return Err(ResumeError::Gone);

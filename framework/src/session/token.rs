@@ -31,7 +31,7 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-const BODY: usize = 32;
+const BODY: usize = 40;
 const MAC: usize = 32;
 
 /// Why a resume token was refused.
@@ -49,6 +49,20 @@ pub enum TokenError {
 }
 
 /// Issues and checks resume tokens with one secret.
+/// What a valid resume token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claims {
+    /// The session's number on its node.
+    pub id: u64,
+    /// The session's nonce (a reused number is another session).
+    pub nonce: u64,
+    /// The token's generation (only the newest resumes).
+    pub generation: u64,
+    /// The tag of the node that holds the session (0: a server without a
+    /// cluster); see `backend::node_tag`.
+    pub node: u64,
+}
+
 #[derive(Clone)]
 pub struct TokenSigner {
     mac: HmacSha256,
@@ -74,21 +88,20 @@ impl TokenSigner {
 
     /// A token for session `id` with `nonce` and token `generation`, valid
     /// until `expires` (seconds since the Unix epoch).
-    pub fn issue(&self, id: u64, nonce: u64, generation: u64, expires: u64) -> String {
+    pub fn issue(&self, id: u64, nonce: u64, generation: u64, expires: u64, node: u64) -> String {
         let mut buf = [0u8; BODY + MAC];
         buf[..8].copy_from_slice(&id.to_be_bytes());
         buf[8..16].copy_from_slice(&nonce.to_be_bytes());
         buf[16..24].copy_from_slice(&generation.to_be_bytes());
         buf[24..32].copy_from_slice(&expires.to_be_bytes());
+        buf[32..40].copy_from_slice(&node.to_be_bytes());
         let mut mac = self.mac.clone();
         mac.update(&buf[..BODY]);
         buf[BODY..].copy_from_slice(&mac.finalize().into_bytes());
         URL_SAFE_NO_PAD.encode(buf)
     }
 
-    /// Checks `token` at `now` (seconds since the Unix epoch) and returns
-    /// its (session id, nonce, generation).
-    pub fn verify(&self, token: &str, now: u64) -> Result<(u64, u64, u64), TokenError> {
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         if token.len() > 2 * (BODY + MAC) {
             return Err(TokenError::Malformed);
         }
@@ -103,7 +116,7 @@ impl TokenSigner {
         if now > word(24) {
             return Err(TokenError::Expired);
         }
-        Ok((word(0), word(8), word(16)))
+        Ok(Claims { id: word(0), nonce: word(8), generation: word(16), node: word(32) })
     }
 }
 
@@ -114,7 +127,7 @@ mod tests {
     #[test]
     fn a_token_with_any_byte_changed_is_refused() {
         let signer = TokenSigner::new(b"k");
-        let token = signer.issue(1, 2, 3, 4);
+        let token = signer.issue(1, 2, 3, 4, 5);
         let mut raw = URL_SAFE_NO_PAD.decode(&token).unwrap();
         for i in 0..raw.len() {
             raw[i] ^= 1;

@@ -334,8 +334,9 @@ impl ReconnectingClient {
     }
 
     /// A join that followed a cluster redirect moved the connection to the
-    /// room's node (a new session there): reconnects go there first from
-    /// now on (its URL joins the list if it was not in it).
+    /// room's node (a new session there), or a resume was sent on to the
+    /// session's node: reconnects go there first from now on (its URL joins
+    /// the list if it was not in it).
     fn follow_move(&mut self) {
         let Phase::Connected(conn) = &self.phase else { return };
         if conn.url() == self.config.urls[self.rotation.home()] {
@@ -510,6 +511,8 @@ impl ReconnectingClient {
         self.shutdown_hint = None;
         self.refresh.reset();
         self.phase = Phase::Connected(Box::new(conn));
+        // A resume a cluster node sent on to the session's node.
+        self.follow_move();
     }
 
     /// Dials URL `index` and resumes the session, or opens a new one and

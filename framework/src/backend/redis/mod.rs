@@ -45,6 +45,7 @@ struct Scripts {
     remove: Script,
     list: Script,
     reserve: Script,
+    held: Script,
     nodes: Script,
 }
 
@@ -57,6 +58,8 @@ struct Inner {
     metrics: ClusterMetrics,
     /// The most one call may take, reconnecting included.
     timeout: Duration,
+    /// The cluster's resume-token key (from `HELLO`).
+    secret: Mutex<Vec<u8>>,
 }
 
 /// The directory in Redis, shared by every node of a cluster.
@@ -94,16 +97,20 @@ impl RedisBackend {
                 remove: Script::new(scripts::REMOVE),
                 list: Script::new(scripts::LIST),
                 reserve: Script::new(scripts::RESERVE),
+                held: Script::new(scripts::HELD),
                 nodes: Script::new(scripts::NODES),
             },
             generation: Mutex::new(String::new()),
             metrics,
             timeout: config.response_timeout,
+            secret: Mutex::new(Vec::new()),
         };
         let backend = RedisBackend { inner: Arc::new(inner) };
-        let fresh = fresh_generation();
-        let gen: String = backend.run("hello", |s| &s.hello, vec![fresh]).await?;
+        let secret = format!("{}{}{}{}", fresh_generation(), fresh_generation(), fresh_generation(), fresh_generation());
+        let (gen, secret): (String, String) =
+            backend.run("hello", |s| &s.hello, vec![fresh_generation(), secret]).await?;
         *backend.inner.generation.lock() = gen;
+        *backend.inner.secret.lock() = secret.into_bytes();
         Ok(backend)
     }
 
@@ -170,6 +177,10 @@ impl Backend for RedisBackend {
 
     fn metrics(&self) -> ClusterMetrics {
         self.inner.metrics.clone()
+    }
+
+    fn session_secret(&self) -> Option<Vec<u8>> {
+        Some(self.inner.secret.lock().clone()).filter(|s| !s.is_empty())
     }
 
     fn register(&self, r: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>> {
@@ -262,6 +273,11 @@ impl Backend for RedisBackend {
             }
         }
         .boxed()
+    }
+
+    fn seat_used(&self, room: &str, token: &str) -> BoxFuture<'static, Result<(), BackendError>> {
+        let fut = self.run::<i64>("held", |s| &s.held, vec![room.to_string(), token.to_string()]);
+        async move { fut.await.map(|_| ()) }.boxed()
     }
 
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>> {

@@ -7,6 +7,7 @@
 //! | key | type | what |
 //! | --- | --- | --- |
 //! | `P gen` | string | the store's generation: set once per empty store, so a node learns the store was reset (a Redis restarted without persistence) |
+//! | `P secret` | string | the key every node signs resume tokens with (set by the first node; hex) |
 //! | `P room:<id>` | hash | the room's record: `type node url clients max locked epoch`; its key TTL is the lease |
 //! | `P rooms` | sorted set | every room id (listing); ids whose record expired are dropped as they are met |
 //! | `P epoch:<id>` | string | the room id's last epoch (kept 24 h after its last registration) |
@@ -17,11 +18,14 @@
 //! Key names are built inside the scripts from the prefix, so this layout
 //! needs one Redis (or a primary with Sentinel), not Redis Cluster.
 
-/// `HELLO prefix fresh` → the store's generation (`fresh` if it had none).
+/// `HELLO prefix fresh secret` → `{generation, secret}`: the store's
+/// generation (`fresh` if it had none) and the cluster's resume-token key
+/// (`secret` if it had none).
 pub(super) const HELLO: &str = r#"
 local p = ARGV[1]
 redis.call('SET', p .. 'gen', ARGV[2], 'NX')
-return redis.call('GET', p .. 'gen')
+redis.call('SET', p .. 'secret', ARGV[3], 'NX')
+return {redis.call('GET', p .. 'gen'), redis.call('GET', p .. 'secret')}
 "#;
 
 /// `REGISTER prefix id type node url clients max locked lease_ms` → the
@@ -108,7 +112,7 @@ return out
 
 /// `RESERVE prefix room type asking token hold_ms` → `{'ok', id type node
 /// url clients max locked epoch, token}` with a seat held in `room` (or, with
-/// `room` empty, in the first open room of `type`) on a node other than
+/// `room` empty, in the fullest open room of `type`) on a node other than
 /// `asking`; else `{'not_found'}`, `{'full'}`, `{'locked'}` or `{'none'}`.
 /// Held seats live in `P held:<id>` (token → until, ms) and count against
 /// the room until they run out.
@@ -135,12 +139,37 @@ if ARGV[2] ~= '' then
   if r == 'gone' then return {'not_found'} end
   return {r}
 end
+-- The fullest open room of the type: players fill rooms before spreading.
+local best, best_used = nil, -1
 for _, id in ipairs(redis.call('ZRANGE', p .. 'rooms', 0, -1)) do
-  local r = seat(id, ARGV[3])
+  local h = redis.call('HMGET', p .. 'room:' .. id, 'type', 'node', 'clients', 'max', 'locked')
+  if not h[1] then
+    redis.call('ZREM', p .. 'rooms', id)
+  elseif h[1] == ARGV[3] and h[2] ~= asking and h[5] ~= '1' then
+    local hk = p .. 'held:' .. id
+    redis.call('ZREMRANGEBYSCORE', hk, '-inf', now)
+    local used = tonumber(h[3]) + redis.call('ZCARD', hk)
+    if used < tonumber(h[4]) and used > best_used then best, best_used = id, used end
+  end
+end
+if best then
+  local r = seat(best, ARGV[3])
   if type(r) == 'table' then return r end
-  if r == 'gone' then redis.call('ZREM', p .. 'rooms', id) end
 end
 return {'none'}
+"#;
+
+/// `HELD prefix id token` → 1 if the held seat `token` of room `id` was
+/// still held: it is given back and the room counts one client more (the
+/// owner seated the redirected client; its next renewal brings the exact
+/// count); else 0.
+pub(super) const HELD: &str = r#"
+local p, id = ARGV[1], ARGV[2]
+if redis.call('ZREM', p .. 'held:' .. id, ARGV[3]) == 1 and redis.call('EXISTS', p .. 'room:' .. id) == 1 then
+  redis.call('HINCRBY', p .. 'room:' .. id, 'clients', 1)
+  return 1
+end
+return 0
 "#;
 
 /// `NODES prefix` → `{{id url}...}` of the nodes whose entry has not expired.

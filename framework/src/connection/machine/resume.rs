@@ -3,7 +3,7 @@
 
 use super::Actions;
 use super::{unix_millis, GameConnection, ERROR_RESUME_UNAVAILABLE};
-use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Resume, Resumed};
+use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Redirect, Resume, Resumed};
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
 use crate::protocol::RoomId;
@@ -37,6 +37,21 @@ impl GameConnection {
             Instant::now(),
         ) {
             Ok(res) => res,
+            Err(ResumeError::Elsewhere(node)) => {
+                // A token of another node of the cluster: send the client
+                // there (it resumes with the same token), or say where.
+                metrics.resume("elsewhere");
+                return match self.shared.matchmaker.session_node(node) {
+                    Some(url) if self.follows_redirects => {
+                        let r = Redirect { request: 0, room: String::new(), url, reservation: String::new() };
+                        self.send(out, Out::Redirect(r))
+                    }
+                    Some(url) => {
+                        self.error(out, ERROR_RESUME_UNAVAILABLE, format!("the session is held by the node at {url}; resume there"))
+                    }
+                    None => self.error(out, ERROR_RESUME_UNAVAILABLE, "the session's node is gone; start a new session"),
+                };
+            }
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
                 return self.error(out, ERROR_RESUME_UNAVAILABLE, e.to_string());
