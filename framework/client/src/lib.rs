@@ -217,7 +217,9 @@ impl Client {
                     hops += 1;
                     client.redial(&url).await?;
                 }
-                Ok(Err(url)) => return Err(ClientError::Protocol(format!("resume redirected too often (last to {url})"))),
+                Ok(Err(url)) => {
+                    return Err(ClientError::Protocol(format!("resume redirected too often (last to {url})")))
+                }
                 Ok(Ok(resumed)) => break Ok(resumed),
                 Err(refusal) => break Err(refusal),
             }

@@ -151,5 +151,9 @@ async fn a_session_resumed_through_another_node_continues_on_its_own_without_a_g
             }
         }
     }
-    assert_eq!(seqs.first().copied(), Some(seen + 1), "the next reliable message follows the last seen, no gap, no repeat");
+    assert_eq!(
+        seqs.first().copied(),
+        Some(seen + 1),
+        "the next reliable message follows the last seen, no gap, no repeat"
+    );
 }

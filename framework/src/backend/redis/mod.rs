@@ -106,7 +106,8 @@ impl RedisBackend {
             secret: Mutex::new(Vec::new()),
         };
         let backend = RedisBackend { inner: Arc::new(inner) };
-        let secret = format!("{}{}{}{}", fresh_generation(), fresh_generation(), fresh_generation(), fresh_generation());
+        let secret =
+            format!("{}{}{}{}", fresh_generation(), fresh_generation(), fresh_generation(), fresh_generation());
         let (gen, secret): (String, String) =
             backend.run("hello", |s| &s.hello, vec![fresh_generation(), secret]).await?;
         *backend.inner.generation.lock() = gen;

@@ -46,10 +46,14 @@ impl GameConnection {
                         let r = Redirect { request: 0, room: String::new(), url, reservation: String::new() };
                         self.send(out, Out::Redirect(r))
                     }
-                    Some(url) => {
-                        self.error(out, ERROR_RESUME_UNAVAILABLE, format!("the session is held by the node at {url}; resume there"))
+                    Some(url) => self.error(
+                        out,
+                        ERROR_RESUME_UNAVAILABLE,
+                        format!("the session is held by the node at {url}; resume there"),
+                    ),
+                    None => {
+                        self.error(out, ERROR_RESUME_UNAVAILABLE, "the session's node is gone; start a new session")
                     }
-                    None => self.error(out, ERROR_RESUME_UNAVAILABLE, "the session's node is gone; start a new session"),
                 };
             }
             Err(e) => {
