@@ -273,7 +273,8 @@ async fn past_the_rate_limit_messages_are_dropped_or_the_connection_closed() {
             _ => {}
         }
     }
-    assert!((10..30).contains(&pongs), "a burst of 10 and 20/s passed, not all 100: {pongs}");
+    // The burst of 10 includes the client's own Hello, sent after Welcome.
+    assert!((9..30).contains(&pongs), "a burst of 10 and 20/s passed, not all 100: {pongs}");
     assert_eq!(errors, 1, "one notice per second, not one per dropped message");
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(flood.ping().await.is_ok(), "the bucket refills: the connection carries on");

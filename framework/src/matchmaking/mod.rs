@@ -470,7 +470,12 @@ impl Matchmaker for Arc<Registry> {
                     Ok(Some(e)) => Ok(Placement::Elsewhere(e)),
                     // None open elsewhere, or the store is unreachable (then
                     // the create says so).
-                    Ok(None) | Err(_) => Ok(Placement::Here(registry.create(&room_type, &options, &who)?)),
+                    // Look here once more first: rooms made meanwhile by
+                    // other joins (a movable connection is in none of them).
+                    Ok(None) | Err(_) => match registry.find_open(&room_type, |_| false) {
+                        Some(h) => Ok(Placement::Here(h)),
+                        None => Ok(Placement::Here(registry.create(&room_type, &options, &who)?)),
+                    },
                 }
             }
             .boxed(),

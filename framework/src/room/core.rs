@@ -182,6 +182,10 @@ impl<R: Room> RoomCore<R> {
         let refuse = |code: JoinErrorCode, reason: String| ConnEvent::JoinFailed { request: req.request, code, reason };
         let refusal = if self.crashed.is_some() {
             Some(refuse(JoinErrorCode::Internal, "room crashed".into()))
+        } else if self.room.is_none() {
+            // Disposed (empty, shut down, or its lease was lost) while this
+            // join was on its way.
+            Some(refuse(JoinErrorCode::RoomNotFound, "room is gone".into()))
         } else if self.ctx.locked {
             Some(refuse(JoinErrorCode::RoomLocked, "room is locked".into()))
         } else if self.ctx.members.len() >= self.max_clients {

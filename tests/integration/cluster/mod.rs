@@ -6,6 +6,7 @@
 mod backend;
 mod directory;
 mod faults;
+mod local;
 mod matchmaking;
 
 use playhouse_client::{Client, Event};
@@ -15,8 +16,10 @@ use playhouse_tests::{http_get, metric, metrics_text, options};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// The lease the nodes of these tests run with (renewed every 500 ms).
-pub const LEASE_MS: u64 = 1500;
+/// The lease the nodes of these tests run with (renewed every second): long
+/// enough that a renewal delayed by a busy two-core machine never loses a
+/// room, short enough to keep the stall tests quick.
+pub const LEASE_MS: u64 = 3000;
 
 /// Starts `arena` as node `id` of the cluster on `redis`.
 pub fn node(redis: &RedisServer, id: &str) -> ArenaProcess {
