@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod channels;
 pub mod connection;
 #[doc(hidden)]
 #[cfg(feature = "fuzzing")]

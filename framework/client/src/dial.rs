@@ -164,6 +164,7 @@ impl Client {
             resynced: false,
             last_heard: Instant::now(),
             authenticated: None,
+            positions: HashMap::new(),
         })
     }
 }

@@ -36,7 +36,8 @@ pub use info::{Info, Limits, VersionStatus};
 pub use shutdown::ShutdownHandle;
 pub use tls::{TlsConfig, TlsError, TlsReloader};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, LocalChannelStore};
+use crate::channels::{Access, ChannelConfig, ChannelHub, ChannelRules};
 use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::PerIp;
 use crate::matchmaking::{Cluster, ClusterConfig, Registry, RegistryBuilder};
@@ -77,6 +78,7 @@ pub struct Server {
     errors: Vec<String>,
     routes: Vec<Configure>,
     cluster: Option<(Arc<dyn Backend>, ClusterConfig)>,
+    channels: ChannelConfig,
 }
 
 impl Server {
@@ -89,7 +91,48 @@ impl Server {
             errors: Vec::new(),
             routes: Vec::new(),
             cluster: None,
+            channels: ChannelConfig::default(),
         }
+    }
+
+    /// Opens the channels `pattern` names (`lobby`, or `chat.*`: `*` is one
+    /// segment) with `rules`: clients may subscribe to them (and publish,
+    /// where the rules say so); room code publishes with `ctx.publish`.
+    /// First match wins. See `docs/protocol.md` §6.
+    ///
+    /// ```
+    /// use playhouse::channels::ChannelRules;
+    /// use playhouse::server::{Server, ServerConfig};
+    /// use std::time::Duration;
+    ///
+    /// let server = Server::new(ServerConfig::new("arena"))
+    ///     .channel("lobby", ChannelRules::new())
+    ///     .channel("chat.*", ChannelRules::new().client_publish(true).history(100, Duration::from_secs(300)));
+    /// ```
+    pub fn channel(mut self, pattern: &str, rules: ChannelRules) -> Self {
+        if let Err(e) = crate::channels::names::check_pattern(pattern) {
+            self.errors.push(format!("channel {pattern:?}: {e}"));
+        }
+        self.channels.rules.push((pattern.to_string(), rules));
+        self
+    }
+
+    /// Decides who may subscribe to and publish on which channel, after
+    /// the channel's rules (a refusal's reason reaches the client in
+    /// `ChannelError` code 403).
+    pub fn channel_authorizer(
+        mut self,
+        f: impl Fn(Option<&str>, &str, Access) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.channels.authorize = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets the channel limits and timings beyond the rules (presence TTL,
+    /// subscriptions per session, publish queue).
+    pub fn channel_config(mut self, f: impl FnOnce(&mut ChannelConfig)) -> Self {
+        f(&mut self.channels);
+        self
     }
 
     /// Makes this server a node of a cluster: its rooms are recorded in
@@ -193,7 +236,16 @@ impl Server {
             Some((backend, _)) => Metrics::with_cluster(backend.metrics()),
             None => Metrics::new(),
         });
-        let mut registry = self.registry;
+        let channels = (!self.channels.rules.is_empty()).then(|| {
+            let store = match &self.cluster {
+                Some((backend, _)) => backend.channels(),
+                None => Arc::new(LocalChannelStore::new()),
+            };
+            let hub = ChannelHub::new(store, self.channels, metrics.cluster.clone());
+            hub.start();
+            hub
+        });
+        let mut registry = self.registry.channels(channels.clone());
         if let Some((backend, cc)) = self.cluster {
             registry = registry.cluster(Cluster::new(backend, cc, metrics.cluster.clone()));
         }
@@ -214,6 +266,7 @@ impl Server {
                 .with_metrics(metrics.clone()),
             rate: config.rate,
             negotiator: negotiator.clone(),
+            channels,
         });
         let state = web::Data::new(AppState {
             negotiator,
