@@ -10,7 +10,6 @@ use crate::backend::Position;
 use crate::channels::{Refusal, SubscribeRequest, Target, CHANNEL_NOT_FOUND};
 use crate::protocol::envelope::{server_msg::Kind as Out, ChannelError, Publish, Subscribe};
 use crate::session::SessionState;
-use bytes::Bytes;
 
 impl GameConnection {
     fn target(&self) -> Target {
@@ -64,7 +63,7 @@ impl GameConnection {
         };
         let member = self.member();
         let reply = (self.target(), p.request);
-        if let Err(r) = hub.publish_from_client(self.auth.user(), &member, &p.channel, Bytes::from(p.payload), reply) {
+        if let Err(r) = hub.publish_from_client(self.auth.user(), &member, &p.channel, p.payload, reply) {
             self.channel_error(st, out, p.request, p.channel, r);
         }
     }
