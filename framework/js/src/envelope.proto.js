@@ -106,7 +106,7 @@ message Ack {
   uint64 seq = 1;
 }
 
-// Subscribes to a channel (docs/protocol.md §6): a concrete name
+// Subscribes to a channel (docs/protocol.md §4.4): a concrete name
 // (\`lobby\`, \`chat.eu\`) or a pattern whose \`*\` segments match one segment
 // each (\`chat.*\`). Answered with Subscribed, or ChannelError. With
 // \`recover\`, \`offset\` and \`epoch\` are the last ones this client saw on the
@@ -344,7 +344,7 @@ message PresenceChange {
 // A Subscribe or Publish (request) that was refused, or a subscription the
 // server ended. Codes: 400 bad channel name, 403 not allowed, 404 no such
 // channel configured, 409 already subscribed, 429 too many subscriptions,
-// 503 the channel store cannot be reached (docs/protocol.md §6).
+// 503 the channel store cannot be reached (docs/protocol.md §4.4).
 message ChannelError {
   uint32 request = 1;
   string channel = 2;

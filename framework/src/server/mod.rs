@@ -98,7 +98,7 @@ impl Server {
     /// Opens the channels `pattern` names (`lobby`, or `chat.*`: `*` is one
     /// segment) with `rules`: clients may subscribe to them (and publish,
     /// where the rules say so); room code publishes with `ctx.publish`.
-    /// First match wins. See `docs/protocol.md` §6.
+    /// First match wins. See `docs/protocol.md` §4.4.
     ///
     /// ```
     /// use playhouse::channels::ChannelRules;
