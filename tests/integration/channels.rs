@@ -61,6 +61,20 @@ pub async fn until_number(c: &mut Client, channel: &str, n: u32) {
     }
 }
 
+/// Reads `c`'s events until a `presenceChange` says `member` left; panics
+/// after `within`. Answers how long it took.
+pub async fn until_left(c: &mut Client, member: &str, within: Duration) -> Duration {
+    let t0 = Instant::now();
+    loop {
+        let left = within.checked_sub(t0.elapsed()).unwrap_or_else(|| panic!("{member} not left within {within:?}"));
+        if let Ok(Event::PresenceChange(pc)) = c.next_event_timeout(left).await {
+            if pc.left.iter().any(|m| m == member) {
+                return t0.elapsed();
+            }
+        }
+    }
+}
+
 fn numbers(ps: &[Publication]) -> Vec<u32> {
     ps.iter().map(|p| u32::from_be_bytes(p.payload[..].try_into().expect("4 bytes"))).collect()
 }
@@ -204,13 +218,5 @@ async fn one_node_presence_lists_subscribers_and_announces_leaves() {
     assert!(sub.presence.contains(&xname), "{:?} lists {xname}", sub.presence);
     assert!(sub.presence.contains(&y.welcome().session));
     x.close().await.expect("x leaves");
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(5).checked_sub(t0.elapsed()).expect("x's leave within 5 s");
-        if let Ok(Event::PresenceChange(pc)) = y.next_event_timeout(left).await {
-            if pc.left.contains(&xname) {
-                break;
-            }
-        }
-    }
+    until_left(&mut y, &xname, Duration::from_secs(5)).await;
 }

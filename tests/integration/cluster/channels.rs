@@ -46,16 +46,7 @@ async fn presence_entries_of_a_dead_node_expire_and_are_announced_as_left() {
     let sub = y.subscribe("lobby").await.expect("y subscribes on a");
     assert!(sub.presence.contains(&xname), "{:?} lists x", sub.presence);
     b.signal("KILL");
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(6).checked_sub(t0.elapsed()).expect("x's entry expired within 6 s");
-        if let Ok(Event::PresenceChange(pc)) = y.next_event_timeout(left).await {
-            if pc.left.contains(&xname) {
-                break;
-            }
-        }
-    }
-    let took = t0.elapsed();
+    let took = scenario::until_left(&mut y, &xname, Duration::from_secs(6)).await;
     assert!(took >= Duration::from_millis(500), "left only once the entry expired ({took:?})");
     let mut z = scenario::connect(a.addr()).await;
     let sub = z.subscribe("lobby").await.expect("z subscribes");

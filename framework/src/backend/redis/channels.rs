@@ -38,6 +38,11 @@ impl ChannelScripts {
     }
 }
 
+/// A duration as the whole milliseconds the scripts take (at least 1).
+fn ms(d: Duration) -> String {
+    (d.as_millis().max(1) as u64).to_string()
+}
+
 fn fresh_epoch() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
@@ -157,7 +162,7 @@ impl ChannelStore for RedisBackend {
             payload.to_vec(),
             publisher.into(),
             limits.size.to_string().into(),
-            (limits.age.as_millis().max(1) as u64).to_string().into(),
+            ms(limits.age).into(),
             fresh_epoch().into(),
         ];
         let fut = self.run::<(u64, String), _>("channel_publish", |s| &s.channels.publish, args);
@@ -171,13 +176,7 @@ impl ChannelStore for RedisBackend {
         limits: HistoryLimits,
     ) -> BoxFuture<'static, Result<History, BackendError>> {
         let since = since.unwrap_or_default();
-        let args = vec![
-            channel.to_string(),
-            since.offset.to_string(),
-            since.epoch,
-            (limits.age.as_millis().max(1) as u64).to_string(),
-            fresh_epoch(),
-        ];
+        let args = vec![channel.to_string(), since.offset.to_string(), since.epoch, ms(limits.age), fresh_epoch()];
         let fut = self.run::<Vec<Value>, _>("channel_history", |s| &s.channels.history, args);
         let channel = channel.to_string();
         async move {
@@ -193,12 +192,7 @@ impl ChannelStore for RedisBackend {
         member: &str,
         ttl: Duration,
     ) -> BoxFuture<'static, Result<Vec<String>, BackendError>> {
-        let args = vec![
-            channel.to_string(),
-            member.to_string(),
-            (ttl.as_millis().max(1) as u64).to_string(),
-            MAX_PRESENCE_PER_CHANNEL.to_string(),
-        ];
+        let args = vec![channel.to_string(), member.to_string(), ms(ttl), MAX_PRESENCE_PER_CHANNEL.to_string()];
         self.run::<Vec<String>, _>("presence_join", |s| &s.channels.join, args).boxed()
     }
 
@@ -213,7 +207,7 @@ impl ChannelStore for RedisBackend {
         entries: Vec<(String, String)>,
         ttl: Duration,
     ) -> BoxFuture<'static, Result<(), BackendError>> {
-        let mut args = vec![(ttl.as_millis().max(1) as u64).to_string()];
+        let mut args = vec![ms(ttl)];
         for (c, m) in entries {
             args.extend([c, m]);
         }
