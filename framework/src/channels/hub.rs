@@ -174,6 +174,10 @@ impl ChannelHub {
     /// Starts listening to the store, the publish worker and the presence
     /// refresh (on the current tokio runtime). Once; later calls do nothing.
     pub fn start(&self) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::error!("channels need a tokio runtime at bind: they stay inert");
+            return;
+        };
         let Some(mut rx) = self.rx.lock().take() else { return };
         let weak = self.weak.clone();
         self.store.listen(Arc::new(move |n| {
@@ -182,7 +186,7 @@ impl ChannelHub {
             }
         }));
         let weak = self.weak.clone();
-        tokio::spawn(async move {
+        rt.spawn(async move {
             while let Some(job) = rx.recv().await {
                 let Some(hub) = weak.upgrade() else { return };
                 hub.run(job).await;
@@ -190,7 +194,7 @@ impl ChannelHub {
         });
         let weak = self.weak.clone();
         let every = self.config.presence_ttl / 3;
-        tokio::spawn(async move {
+        rt.spawn(async move {
             let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(50)));
             loop {
                 tick.tick().await;
@@ -231,7 +235,9 @@ impl ChannelHub {
             let mut subs = self.subs.lock();
             let gone = subs.sweep_closed();
             self.metrics.channel_subscriptions.set(subs.len() as i64);
-            (gone, subs.presence_entries())
+            let mut entries = subs.presence_entries();
+            entries.retain(|(c, _)| self.config.rules_for(c).is_some_and(|r| r.presence));
+            (gone, entries)
         };
         for (channel, member) in gone {
             self.leave_later(channel, member);
