@@ -220,3 +220,22 @@ async fn one_node_presence_lists_subscribers_and_announces_leaves() {
     x.close().await.expect("x leaves");
     until_left(&mut y, &xname, Duration::from_secs(5)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_keeps_its_subscriptions_across_a_resume() {
+    let n = ArenaProcess::spawn(&[]);
+    let mut s = connect(n.addr()).await;
+    s.subscribe("chat.resume").await.expect("subscribe");
+    let (token, seq) = (s.resume_token().to_string(), s.last_seq());
+    drop(s); // lost, not closed: the session is parked with its subscription
+    let mut p = connect(n.addr()).await;
+    publish_n(&mut p, "chat.resume", 0, 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = format!("ws://{}/ws", n.addr());
+    let mut back = Client::resume(&url, &["arena.v2.msgpack"], &token, seq).await.expect("resume");
+    let got = publications(&mut back, "chat.resume", 3, Duration::from_secs(5)).await;
+    assert_eq!(numbers(&got), vec![0, 1, 2], "replayed in order after the resume");
+    publish_n(&mut p, "chat.resume", 3, 1).await;
+    let got = publications(&mut back, "chat.resume", 1, Duration::from_secs(5)).await;
+    assert_eq!(numbers(&got), vec![3], "and the subscription goes on");
+}
