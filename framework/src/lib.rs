@@ -12,8 +12,8 @@
 //! route) → [`room`] (inbox → tick → encode once per group) → back through
 //! each session's bounded [`session::Outbox`].
 //!
-//! Modules point one way: [`protocol`] < [`transport`] < [`session`] <
-//! [`connection`] < [`room`] < [`matchmaking`] < [`server`], with [`auth`],
+//! Modules point one way: [`protocol`] < [`transport`] < [`backend`] <
+//! [`session`] < [`channels`] < [`connection`] < [`room`] < [`matchmaking`] < [`server`], with [`auth`],
 //! [`limits`] and [`metrics`] as leaves. A lower layer that must reach a
 //! higher one holds a trait it defines and the higher one implements:
 //! [`session::RoomPort`] (rooms), [`connection::Matchmaker`] (matchmaking),
@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod channels;
 pub mod connection;
 #[doc(hidden)]
 #[cfg(feature = "fuzzing")]

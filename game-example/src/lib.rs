@@ -35,6 +35,7 @@ pub mod schema;
 pub mod sim;
 pub mod web;
 
+use playhouse::channels::ChannelRules;
 use playhouse::prelude::*;
 
 pub use room::Arena;
@@ -49,7 +50,17 @@ pub fn room_type() -> RoomType {
     RoomType::new("arena", TICK_HZ).max_clients(MAX_PLAYERS)
 }
 
-/// A server with the arena room registered and the browser client at `/`.
+/// The channel every room posts a notice on when a player joins.
+pub const LOBBY: &str = "lobby";
+
+/// The channels the arena opens: `lobby` (room notices; clients only
+/// listen) and `chat.*` (clients may publish).
+pub fn channels(server: Server) -> Server {
+    server.channel(LOBBY, ChannelRules::new()).channel("chat.*", ChannelRules::new().client_publish(true))
+}
+
+/// A server with the arena room registered, its channels open and the
+/// browser client at `/`.
 pub fn server(config: ServerConfig) -> Server {
     server_with(config, room_type())
 }
@@ -57,5 +68,5 @@ pub fn server(config: ServerConfig) -> Server {
 /// [`server`] with another arena room type (e.g. a shorter
 /// `reconnect_window`, see `arena --reconnect-window`).
 pub fn server_with(config: ServerConfig, room_type: RoomType) -> Server {
-    Server::new(config).room_with_schema::<Arena>(room_type, schema()).configure(web::routes)
+    channels(Server::new(config).room_with_schema::<Arena>(room_type, schema()).configure(web::routes))
 }

@@ -37,7 +37,10 @@
 //! process one node of a cluster whose rooms are recorded in Redis under
 //! leases; `--public-url ws://HOST:PORT/ws` is where clients reach this node
 //! (default: `ws://<bound address>/ws`), `--node-id` names it (default:
-//! random), `--lease-ms` sets the room lease (default 5000). Without
+//! random), `--lease-ms` sets the room lease (default 5000). Channels
+//! `lobby` and `chat.*` are open (clients publish on `chat.*`);
+//! `--presence-ttl-ms` sets how long a presence entry outlives its node
+//! (default 15000). Without
 //! `--redis` arena runs as one process, as always.
 //!
 //! SIGTERM / SIGINT shut it down gracefully: `/readyz` turns 503, every
@@ -139,6 +142,11 @@ struct Args {
     /// Milliseconds a room's lease lasts without a renewal (renewed every third).
     #[arg(long, requires = "redis", default_value_t = 5000)]
     lease_ms: u64,
+    /// Milliseconds a channel presence entry lives without its node
+    /// refreshing it (every third); a dead node's subscribers leave the
+    /// presence lists within about this long.
+    #[arg(long, default_value_t = 15000)]
+    presence_ttl_ms: u64,
     /// Prefix of every key this cluster writes in Redis.
     #[arg(long, requires = "redis", default_value = "ph:")]
     redis_prefix: String,
@@ -214,7 +222,8 @@ async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
     let (config, room_type) = setup(&args).map_err(invalid)?;
-    let mut server = arena::server_with(config, room_type);
+    let ttl = Duration::from_millis(args.presence_ttl_ms.max(300));
+    let mut server = arena::server_with(config, room_type).channel_config(|c| c.presence_ttl = ttl);
     if let Some((redis, node)) = cluster(&args).map_err(invalid)? {
         let backend = match RedisBackend::connect(&redis).await {
             Ok(b) => b,

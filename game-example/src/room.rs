@@ -82,7 +82,12 @@ impl Room for Arena {
     }
 
     fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &ArenaOptions) -> Result<(), Reject> {
-        self.sim.add_player(client.id.0, player_name(options.name.as_deref(), client.id)?);
+        let name = player_name(options.name.as_deref(), client.id)?;
+        // A notice on the lobby channel (docs/protocol.md §4.4): who joined
+        // which room. Best effort: a full publish queue only skips it.
+        let notice = format!("{name} joined {}", ctx.room_id());
+        let _ = ctx.publish(crate::LOBBY, notice.as_bytes());
+        self.sim.add_player(client.id.0, name);
         self.flush_events(ctx);
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! real sockets on 127.0.0.1. One test binary (faster to build and link).
 
 mod capacity;
+mod channels;
 mod client_auth;
 mod client_reconnect;
 mod close_codes;

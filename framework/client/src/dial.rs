@@ -175,6 +175,7 @@ impl Client {
             resynced: false,
             last_heard: Instant::now(),
             authenticated: None,
+            positions: HashMap::new(),
         })
     }
 }

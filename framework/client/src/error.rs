@@ -45,6 +45,9 @@ pub enum ClientError {
     /// second client to `url` and join with the reservation instead.
     #[error("the room lives on another node ({}); this client stays for its rooms here", .0.url)]
     Redirected(envelope::Redirect),
+    /// A channel subscribe or publish was refused (`ChannelError`).
+    #[error("channel {:?} refused: {} ({})", .0.channel, .0.reason, .0.code)]
+    Channel(envelope::ChannelError),
     /// A resume was refused (4002: the session expired or is unknown).
     #[error("resume refused: {} ({})", .0.reason, .0.code)]
     Resume(envelope::Error),

@@ -32,6 +32,14 @@ pub enum Event {
     /// follow it on their own; seen here only by code that sends joins
     /// itself.
     Redirect(envelope::Redirect),
+    /// The answer to a subscribe ([`crate::Client::subscribe`]).
+    Subscribed(envelope::Subscribed),
+    /// A message published on a subscribed channel.
+    Publication(envelope::Publication),
+    /// Who joined or left a subscribed channel.
+    PresenceChange(envelope::PresenceChange),
+    /// A subscribe or publish was refused.
+    ChannelError(envelope::ChannelError),
 }
 
 impl From<S> for Event {
@@ -49,6 +57,33 @@ impl From<S> for Event {
             S::Resumed(r) => Event::Resumed(r),
             S::Authenticated(a) => Event::Authenticated(a),
             S::Redirect(r) => Event::Redirect(r),
+            S::Subscribed(s) => Event::Subscribed(s),
+            S::Publication(p) => Event::Publication(p),
+            S::PresenceChange(p) => Event::PresenceChange(p),
+            S::ChannelError(e) => Event::ChannelError(e),
+        }
+    }
+}
+
+impl From<Event> for S {
+    fn from(e: Event) -> Self {
+        match e {
+            Event::Welcome(w) => S::Welcome(w),
+            Event::Joined(j) => S::Joined(j),
+            Event::JoinError(e) => S::JoinError(e),
+            Event::Message(m) => S::Message(m),
+            Event::State(s) => S::State(s),
+            Event::Pong(p) => S::Pong(p),
+            Event::Error(e) => S::Error(e),
+            Event::Shutdown(s) => S::Shutdown(s),
+            Event::Left(l) => S::Left(l),
+            Event::Resumed(r) => S::Resumed(r),
+            Event::Authenticated(a) => S::Authenticated(a),
+            Event::Redirect(r) => S::Redirect(r),
+            Event::Subscribed(s) => S::Subscribed(s),
+            Event::Publication(p) => S::Publication(p),
+            Event::PresenceChange(p) => S::PresenceChange(p),
+            Event::ChannelError(e) => S::ChannelError(e),
         }
     }
 }

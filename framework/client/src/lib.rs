@@ -76,6 +76,7 @@
 //! choosing instead (see [`TlsTrust`]).
 
 pub mod auth;
+mod channels;
 mod dial;
 mod error;
 mod event;
@@ -88,6 +89,7 @@ pub use rustls;
 #[cfg(feature = "tls")]
 pub use tls::{TlsTrust, TrustError};
 
+pub use channels::ChannelPosition;
 use futures_util::{SinkExt, StreamExt};
 use playhouse_protocol::envelope::{
     client_msg::Kind as C, Ack, ClientMsg, Create, Input, Join, JoinOrCreate, Joined, Leave, Left, Ping, Resume,
@@ -139,6 +141,8 @@ pub struct Client {
     last_heard: Instant,
     /// The latest `Authenticated` read.
     authenticated: Option<envelope::Authenticated>,
+    /// The last position seen on each channel (for recovery).
+    positions: HashMap<String, ChannelPosition>,
 }
 
 fn unix_micros() -> u64 {
@@ -350,6 +354,7 @@ impl Client {
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
                         let ev = Event::from(k);
+                        self.track_channel(&ev);
                         match &ev {
                             Event::Authenticated(a) => self.authenticated = Some(a.clone()),
                             // Each `Resumed` supersedes the token before it,

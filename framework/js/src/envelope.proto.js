@@ -25,6 +25,9 @@ message ClientMsg {
     Ping ping = 8;
     Ack ack = 9;
     Auth auth = 10;
+    Subscribe subscribe = 11;
+    Unsubscribe unsubscribe = 12;
+    Publish publish = 13;
   }
 }
 
@@ -103,6 +106,34 @@ message Ack {
   uint64 seq = 1;
 }
 
+// Subscribes to a channel (docs/protocol.md §4.4): a concrete name
+// (\`lobby\`, \`chat.eu\`) or a pattern whose \`*\` segments match one segment
+// each (\`chat.*\`). Answered with Subscribed, or ChannelError. With
+// \`recover\`, \`offset\` and \`epoch\` are the last ones this client saw on the
+// channel (from Subscribed or a Publication): Subscribed then carries what
+// was published since, and says whether that is everything.
+message Subscribe {
+  uint32 request = 1;
+  string channel = 2;
+  bool recover = 3;
+  uint64 offset = 4;
+  string epoch = 5;
+}
+
+// Stops a subscription (the exact name or pattern given to Subscribe).
+message Unsubscribe {
+  string channel = 1;
+}
+
+// Publishes \`payload\` to a concrete channel whose rules let clients
+// publish. Refused with ChannelError; nothing is sent on success (a
+// subscriber of the channel gets its Publication like everyone else).
+message Publish {
+  uint32 request = 1;
+  string channel = 2;
+  bytes payload = 3;
+}
+
 // Server -> client.
 message ServerMsg {
   oneof kind {
@@ -118,9 +149,15 @@ message ServerMsg {
     Resumed resumed = 10;
     Authenticated authenticated = 11;
     Redirect redirect = 12;
+    Subscribed subscribed = 13;
+    Publication publication = 14;
+    // 15 is \`seq\` below.
+    PresenceChange presence_change = 16;
+    ChannelError channel_error = 17;
   }
   // The session sequence number of a reliable message (Joined, JoinError,
-  // Left, Message, Redirect): 1, 2, 3, ... per session, across reconnects. 0 (absent)
+  // Left, Message, Redirect, Subscribed, Publication, PresenceChange,
+  // ChannelError): 1, 2, 3, ... per session, across reconnects. 0 (absent)
   // on everything else (Welcome, Resumed, State, Pong, Error, Shutdown).
   uint64 seq = 15;
 }
@@ -268,5 +305,50 @@ message Left {
   string room = 1;
   LeaveReason reason = 2;
   string detail = 3;
+}
+
+// The answer to Subscribe. \`offset\` and \`epoch\`: the channel's position
+// now (the last publication's offset; the epoch changes when the channel's
+// history was lost). With recovery asked for, \`missed\` holds every
+// publication after the client's offset, in order, and \`recovered\` is true
+// only when nothing is missing (same epoch, and the history still reached
+// back to the client's offset). \`presence\`: who is subscribed now.
+message Subscribed {
+  uint32 request = 1;
+  string channel = 2;
+  uint64 offset = 3;
+  string epoch = 4;
+  bool recovered = 5;
+  repeated Publication missed = 6;
+  repeated string presence = 7;
+}
+
+// One message published on a channel. \`channel\` is the concrete name (a
+// pattern subscription gets the name it matched). \`publisher\`: the
+// session name or user that published it; empty for room code.
+message Publication {
+  string channel = 1;
+  uint64 offset = 2;
+  string epoch = 3;
+  bytes payload = 4;
+  string publisher = 5;
+}
+
+// Who joined and left a channel the client is subscribed to.
+message PresenceChange {
+  string channel = 1;
+  repeated string joined = 2;
+  repeated string left = 3;
+}
+
+// A Subscribe or Publish (request) that was refused, or a subscription the
+// server ended. Codes: 400 bad channel name, 403 not allowed, 404 no such
+// channel configured, 409 already subscribed, 429 too many subscriptions,
+// 503 the channel store cannot be reached (docs/protocol.md §4.4).
+message ChannelError {
+  uint32 request = 1;
+  string channel = 2;
+  uint32 code = 3;
+  string reason = 4;
 }
 `;

@@ -2,11 +2,13 @@
 //! epochs, fencing), driven with explicit instants; [`Local`] serves it as a
 //! [`Backend`] inside one process.
 
-use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
+use super::local_channels::LocalChannelStore;
+use super::{Backend, BackendError, ChannelStore, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
 use crate::metrics::ClusterMetrics;
 use futures_util::future::{self, BoxFuture, FutureExt};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The directory in memory. Every method takes `now`, so tests move time by
@@ -154,6 +156,7 @@ impl LocalDirectory {
 pub struct Local {
     dir: Mutex<LocalDirectory>,
     metrics: ClusterMetrics,
+    channels: Arc<LocalChannelStore>,
 }
 
 impl Local {
@@ -174,6 +177,10 @@ impl Backend for Local {
 
     fn metrics(&self) -> ClusterMetrics {
         self.metrics.clone()
+    }
+
+    fn channels(&self) -> Arc<dyn ChannelStore> {
+        self.channels.clone()
     }
 
     fn register(&self, record: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>> {

@@ -23,21 +23,30 @@
 //!   truth of a cluster: a hash per room whose key TTL *is* the lease, Lua
 //!   scripts for every read-modify-write. See `docs/cluster.md`.
 //!
+//! Channels (pub/sub beyond rooms) are the other part: [`ChannelStore`]
+//! (`channels.rs`), in memory as [`LocalChannels`] and in Redis beside the
+//! directory.
+//!
 //! This layer uses only the protocol: it knows room ids and counts, never
 //! room actors, sessions or connections. Matchmaking drives it
 //! (`matchmaking::cluster`).
 
+mod channels;
 mod fence;
 mod local;
+mod local_channels;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub use channels::{ChannelStore, History, HistoryLimits, Notice, NoticeSink, Position, Publication};
 pub use fence::Fence;
 pub use local::{Local, LocalDirectory};
+pub use local_channels::{LocalChannelStore, LocalChannels, MAX_LOCAL_CHANNELS, MAX_PRESENCE_PER_CHANNEL};
 
 use crate::metrics::ClusterMetrics;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The tag resume tokens carry for node `id`: the first 8 bytes of its
@@ -170,6 +179,10 @@ pub trait Backend: Send + Sync + 'static {
     fn session_secret(&self) -> Option<Vec<u8>> {
         None
     }
+
+    /// The channels this backend shares among its nodes (offsets, history,
+    /// presence, every node's publications): see [`ChannelStore`].
+    fn channels(&self) -> Arc<dyn ChannelStore>;
 
     /// Records a new room owned by `record.node` (its `epoch` is ignored)
     /// with a lease of `lease`; answers the room's epoch.

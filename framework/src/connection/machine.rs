@@ -23,6 +23,7 @@
 use super::{Actions, Closer, LiveConnections, Matchmaker, Waker};
 use super::{Creator, Placement, Refusal};
 use crate::auth::{AuthGate, Deadline};
+use crate::channels::ChannelHub;
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::{
@@ -59,6 +60,8 @@ pub struct ConnectionShared {
     pub rate: RateLimits,
     /// What the server speaks, and which versions are deprecated.
     pub negotiator: Negotiator,
+    /// The node's channels (`None`: the server has none configured).
+    pub channels: Option<Arc<ChannelHub>>,
 }
 
 /// A join request's placement, resolved by the cluster store.
@@ -113,6 +116,7 @@ pub const ERROR_UNKNOWN_KIND: u32 = 1003;
 /// expired, ended, lived on another server, or the token is bad).
 pub const ERROR_RESUME_UNAVAILABLE: u32 = 4002;
 
+mod channels;
 mod credentials;
 mod delivery;
 mod joins;
@@ -237,7 +241,16 @@ impl GameConnection {
         }
         // Pings and acks leave the fresh session untouched; a join, leave or
         // input makes it this connection's, and a resume then too late.
-        if matches!(kind, In::Join(_) | In::JoinOrCreate(_) | In::Create(_) | In::Leave(_) | In::Input(_)) {
+        if matches!(
+            kind,
+            In::Join(_)
+                | In::JoinOrCreate(_)
+                | In::Create(_)
+                | In::Leave(_)
+                | In::Input(_)
+                | In::Subscribe(_)
+                | In::Publish(_)
+        ) {
             self.settled = true;
         }
         // A session counts against its user's cap from its first join (a
@@ -332,6 +345,9 @@ impl GameConnection {
                 }
             }
             In::Ping(p) => self.send(out, Out::Pong(Pong { client_time: p.client_time, server_time: unix_millis() })),
+            In::Subscribe(s) => self.subscribe(st, out, s),
+            In::Unsubscribe(u) => self.unsubscribe(&u.channel),
+            In::Publish(p) => self.publish(st, out, p),
         }
     }
 

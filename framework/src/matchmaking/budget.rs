@@ -21,11 +21,11 @@
 //!
 //! let budget = CreateBudget { per_session: Allowance::new(10, 2), per_address: Allowance::UNLIMITED };
 //! let gate = CreateGate::new(budget);
-//! let me = Creator { session: SessionId(7), address: None };
+//! let me = Creator { session: SessionId(7), address: None, movable: false };
 //! assert!(gate.spend(&me).is_ok());
 //! assert!(gate.spend(&me).is_ok());
 //! assert!(gate.spend(&me).is_err(), "a burst of 2, then one every 6 s");
-//! assert!(gate.spend(&Creator { session: SessionId(8), address: None }).is_ok(), "another session has its own bucket");
+//! assert!(gate.spend(&Creator { session: SessionId(8), address: None, movable: false }).is_ok(), "another session has its own bucket");
 //! ```
 
 use crate::connection::Creator;

@@ -17,6 +17,7 @@ pub use caps::RoomLimit;
 pub use cluster::{Cluster, ClusterConfig};
 
 use crate::backend::SeatIn;
+use crate::channels::ChannelHub;
 use crate::connection::{Matchmaker, Placement, Refusal};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
@@ -160,7 +161,8 @@ impl<R: Room> RoomFactory for Factory<R> {
     ) -> Result<Arc<RoomHandle>, CreateError> {
         // on_create runs here, on the caller's thread, so its verdict can be
         // answered at once; the finished core then moves to its arbiter.
-        let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
+        let mut core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
+        core.set_channels(reg.channels.clone());
         let handle = Arc::new(RoomHandle::new(
             id,
             self.spec.name.as_str().into(),
@@ -184,6 +186,7 @@ impl<R: Room> RoomFactory for Factory<R> {
 pub struct RegistryBuilder {
     types: BTreeMap<String, Arc<dyn RoomFactory>>,
     cluster: Option<Arc<Cluster>>,
+    channels: Option<Arc<ChannelHub>>,
 }
 
 impl RegistryBuilder {
@@ -210,6 +213,12 @@ impl RegistryBuilder {
         self
     }
 
+    /// The node's channels, for room code's `ctx.publish`.
+    pub fn channels(mut self, hub: Option<Arc<ChannelHub>>) -> Self {
+        self.channels = hub;
+        self
+    }
+
     /// Finishes the registry; rooms are placed round-robin on `arbiters`.
     /// At most `max_rooms` rooms live at once (0: no cap; each type's
     /// `RoomType::max_rooms` applies too), and creates spend `budget`.
@@ -231,6 +240,7 @@ impl RegistryBuilder {
             caps,
             budget: CreateGate::new(budget),
             cluster: self.cluster,
+            channels: self.channels,
         })
     }
 }
@@ -246,6 +256,7 @@ pub struct Registry {
     budget: CreateGate,
     /// This node's share of a cluster (`None`: one process).
     cluster: Option<Arc<Cluster>>,
+    channels: Option<Arc<ChannelHub>>,
 }
 
 fn new_room_id() -> RoomId {

@@ -1,6 +1,7 @@
 //! [`ClusterMetrics`]: what a node of a cluster counts of its backend —
 //! nodes seen, rooms owned, lease renewals and losses, store resets,
-//! Redis command latency and errors by operation.
+//! Redis command latency and errors by operation; and its channels'
+//! publishes, deliveries and subscriptions.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -36,6 +37,14 @@ pub struct ClusterMetrics {
     pub store_resets: Counter,
     /// Clients sent to another node's room (`Redirect`).
     pub redirects: Counter,
+    /// Publications this node made on channels.
+    pub channel_publishes: Counter,
+    /// Publications this node failed to make (the store did not answer).
+    pub channel_publish_errors: Counter,
+    /// Publications and presence changes written to this node's subscribers.
+    pub channel_deliveries: Counter,
+    /// Channel subscriptions held on this node (set at each presence refresh).
+    pub channel_subscriptions: Gauge,
     latency: Family<OpLabel, Histogram, fn() -> Histogram>,
     errors: Family<OpLabel, Counter>,
 }
@@ -49,6 +58,10 @@ impl Default for ClusterMetrics {
             lease_losses: Counter::default(),
             store_resets: Counter::default(),
             redirects: Counter::default(),
+            channel_publishes: Counter::default(),
+            channel_publish_errors: Counter::default(),
+            channel_deliveries: Counter::default(),
+            channel_subscriptions: Gauge::default(),
             latency: Family::new_with_constructor(latency_buckets),
             errors: Family::default(),
         }
@@ -67,6 +80,22 @@ impl ClusterMetrics {
         );
         r.register("cluster_store_resets", "Times the cluster store was found emptied", self.store_resets.clone());
         r.register("cluster_redirects", "Clients sent to a room of another node", self.redirects.clone());
+        r.register("channel_publishes", "Publications made on channels by this node", self.channel_publishes.clone());
+        r.register(
+            "channel_publish_errors",
+            "Channel publications that failed (the store did not answer)",
+            self.channel_publish_errors.clone(),
+        );
+        r.register(
+            "channel_deliveries",
+            "Channel publications written to this node's subscribers",
+            self.channel_deliveries.clone(),
+        );
+        r.register(
+            "channel_subscriptions",
+            "Channel subscriptions held on this node",
+            self.channel_subscriptions.clone(),
+        );
         r.register(
             "cluster_backend_command_seconds",
             "Latency of cluster backend commands, by operation",

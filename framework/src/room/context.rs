@@ -11,6 +11,7 @@
 //! per member, which would encode it once per member).
 
 use super::api::{Client, MessageOf, Room, StateOf};
+use crate::channels::{ChannelHub, PublishError};
 use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg, State};
 use crate::protocol::ClientId;
 use crate::protocol::RoomId;
@@ -74,6 +75,8 @@ pub struct RoomContext<R: Room> {
     pub(crate) removals: Vec<(ClientId, LeaveReason, String)>,
     pub(crate) stats: RoomStats,
     payload_buf: Vec<u8>,
+    /// The node's channels (`None`: none configured).
+    pub(crate) channels: Option<Arc<ChannelHub>>,
 }
 
 impl<R: Room> RoomContext<R> {
@@ -90,7 +93,19 @@ impl<R: Room> RoomContext<R> {
             removals: Vec::new(),
             stats: RoomStats::default(),
             payload_buf: Vec::with_capacity(1024),
+            channels: None,
         }
+    }
+
+    /// Publishes `payload` (bytes of the game's own format) on channel
+    /// `channel` (a concrete name, e.g. `lobby` or `chat.eu`): every
+    /// subscriber on every node gets it as a `Publication` with an empty
+    /// publisher. Queued on the node's publish worker, so publications from
+    /// one node keep their order; refused at once if the name is bad, the
+    /// server has no channels, or the queue is full.
+    pub fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), PublishError> {
+        let hub = self.channels.as_ref().ok_or(PublishError::NoChannels)?;
+        hub.publish(channel, Bytes::copy_from_slice(payload))
     }
 
     /// This room's id.

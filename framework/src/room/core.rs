@@ -17,6 +17,7 @@ use super::clock::TickClock;
 use super::context::{Member, RoomContext, RoomStats};
 use super::events::{EventLog, RoomEvent};
 use super::options::parse_options;
+use crate::channels::ChannelHub;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeave};
 use crate::protocol::ClientId;
 use crate::protocol::{CloseCode, Schema};
@@ -90,6 +91,11 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl<R: Room> RoomCore<R> {
+    /// Lets the room's code publish on the node's channels (`ctx.publish`).
+    pub(crate) fn set_channels(&mut self, hub: Option<Arc<ChannelHub>>) {
+        self.ctx.channels = hub;
+    }
+
     /// Creates the room (runs `on_create`); tick 0 is due at `now`.
     pub fn create(
         id: RoomId,

@@ -25,6 +25,7 @@
 //! With [`ServerConfig::tls`] set (cargo feature `tls`) the listener speaks
 //! TLS, and SIGHUP reloads the certificate: see [`TlsConfig`].
 
+mod channels;
 mod config;
 mod info;
 mod routes;
@@ -36,7 +37,8 @@ pub use info::{Info, Limits, VersionStatus};
 pub use shutdown::ShutdownHandle;
 pub use tls::{TlsConfig, TlsError, TlsReloader};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, LocalChannelStore};
+use crate::channels::{ChannelConfig, ChannelHub};
 use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::PerIp;
 use crate::matchmaking::{Cluster, ClusterConfig, Registry, RegistryBuilder};
@@ -77,6 +79,7 @@ pub struct Server {
     errors: Vec<String>,
     routes: Vec<Configure>,
     cluster: Option<(Arc<dyn Backend>, ClusterConfig)>,
+    channels: ChannelConfig,
 }
 
 impl Server {
@@ -89,6 +92,7 @@ impl Server {
             errors: Vec::new(),
             routes: Vec::new(),
             cluster: None,
+            channels: ChannelConfig::default(),
         }
     }
 
@@ -200,7 +204,16 @@ impl Server {
             Some((backend, _)) => Metrics::with_cluster(backend.metrics()),
             None => Metrics::new(),
         });
-        let mut registry = self.registry;
+        let channels = (!self.channels.rules.is_empty()).then(|| {
+            let store = match &self.cluster {
+                Some((backend, _)) => backend.channels(),
+                None => Arc::new(LocalChannelStore::new()),
+            };
+            let hub = ChannelHub::new(store, self.channels, metrics.cluster.clone());
+            hub.start();
+            hub
+        });
+        let mut registry = self.registry.channels(channels.clone());
         if let Some((backend, cc)) = self.cluster {
             registry = registry.cluster(Cluster::new(backend, cc, metrics.cluster.clone()));
         }
@@ -221,6 +234,7 @@ impl Server {
                 .with_metrics(metrics.clone()),
             rate: config.rate,
             negotiator: negotiator.clone(),
+            channels,
         });
         let state = web::Data::new(AppState {
             negotiator,

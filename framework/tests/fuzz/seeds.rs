@@ -44,6 +44,18 @@ pub fn every_kind(codec: Codec) -> Vec<(&'static str, ClientMsg)> {
         ("input", C::Input(Input { room: "X7QUdLpqBu".into(), seq: 7, payload: input.expect("encodes").into() })),
         ("ping", C::Ping(Ping { client_time: 1_795_568_222_638 })),
         ("ack", C::Ack(Ack { seq: u64::MAX })),
+        (
+            "subscribe",
+            C::Subscribe(Subscribe {
+                request: 4,
+                channel: "chat.*".into(),
+                recover: true,
+                offset: 7,
+                epoch: "e".into(),
+            }),
+        ),
+        ("unsubscribe", C::Unsubscribe(Unsubscribe { channel: "lobby".into() })),
+        ("publish", C::Publish(Publish { request: 5, channel: "chat.eu".into(), payload: b"hi".to_vec().into() })),
     ];
     kinds.into_iter().map(|(n, k)| (n, ClientMsg { kind: Some(k) })).collect()
 }

@@ -334,21 +334,7 @@ async fn play(
 }
 
 fn event_to_kind(e: Event) -> server_msg::Kind {
-    use server_msg::Kind as S;
-    match e {
-        Event::Joined(j) => S::Joined(j),
-        Event::JoinError(j) => S::JoinError(j),
-        Event::Message(m) => S::Message(m),
-        Event::State(s) => S::State(s),
-        Event::Pong(p) => S::Pong(p),
-        Event::Error(e) => S::Error(e),
-        Event::Shutdown(s) => S::Shutdown(s),
-        Event::Left(l) => S::Left(l),
-        Event::Welcome(w) => S::Welcome(w),
-        Event::Resumed(r) => S::Resumed(r),
-        Event::Authenticated(a) => S::Authenticated(a),
-        Event::Redirect(r) => S::Redirect(r),
-    }
+    e.into()
 }
 
 /// Figures of the bots that spoke one token.

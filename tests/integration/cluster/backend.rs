@@ -110,3 +110,63 @@ async fn an_unreachable_store_fails_fast() {
     let r = RedisBackend::connect(&RedisConfig::new(redis.url())).await.map(|_| ());
     assert!(matches!(r, Err(BackendError::Unavailable(_))), "{r:?}");
 }
+
+/// The channel scripts against a real Redis: history bounded by count and
+/// age, recovery told honestly, and a new epoch once Redis lost the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_history_is_bounded_and_a_lost_stream_gets_a_new_epoch() {
+    use playhouse::backend::{ChannelStore, HistoryLimits, Notice, Position};
+    let mut redis = RedisServer::start();
+    let a = connect(&redis).await;
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let h = heard.clone();
+    a.listen(std::sync::Arc::new(move |n| h.lock().expect("not poisoned").push(n)));
+    tokio::time::sleep(Duration::from_millis(300)).await; // the pub/sub connection subscribes
+    let small = HistoryLimits { size: 3, age: Duration::from_millis(800) };
+    let mut last = Position::default();
+    for i in 0..5u8 {
+        last = a.publish("news", vec![i].into(), "room", small).await.expect("publish");
+    }
+    assert_eq!(last.offset, 5);
+    let t0 = std::time::Instant::now();
+    while heard.lock().expect("not poisoned").len() < 5 && t0.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let offsets: Vec<u64> = heard
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Publication(p) if p.epoch == last.epoch => Some(p.offset),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(offsets, vec![1, 2, 3, 4, 5], "every node hears each publication once, in order");
+    let since = |offset| Some(Position { offset, epoch: last.epoch.clone() });
+    let h = a.history("news", since(2), small).await.unwrap();
+    assert!(h.recovered, "3, 4, 5 are the last three");
+    assert_eq!(h.publications.iter().map(|p| p.payload[0]).collect::<Vec<_>>(), vec![2, 3, 4]);
+    let h = a.history("news", since(1), small).await.unwrap();
+    assert!(!h.recovered, "2 fell out of the 3-long history");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let h = a.history("news", since(4), small).await.unwrap();
+    assert!(!h.recovered && h.publications.is_empty(), "5 aged out");
+    assert_eq!(h.position, last, "the offset outlives the history");
+
+    redis.restart();
+    let t0 = std::time::Instant::now();
+    let h = loop {
+        match a.history("news", since(5), small).await {
+            Ok(h) => break h,
+            Err(BackendError::Unavailable(_)) if t0.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert!(!h.recovered, "the stream was lost with the restart");
+    assert_ne!(h.position.epoch, last.epoch, "a new epoch");
+    assert_eq!(h.position.offset, 0);
+    let p = a.publish("news", vec![9].into(), "room", small).await.unwrap();
+    assert_eq!(p, Position { offset: 1, epoch: h.position.epoch.clone() });
+}

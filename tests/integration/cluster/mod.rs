@@ -4,6 +4,7 @@
 //! Redis goes away. `backend.rs` drives the Redis backend directly.
 
 mod backend;
+mod channels;
 mod directory;
 mod faults;
 mod local;

@@ -32,6 +32,7 @@ impl ReconnectingClient {
             // The connection is fine: a refused join, a slow answer, no token.
             ClientError::Join(_)
             | ClientError::Redirected(_)
+            | ClientError::Channel(_)
             | ClientError::Timeout
             | ClientError::Resume(_)
             | ClientError::TokenSource(_) => false,

@@ -7,15 +7,17 @@
 //! also lists every key); the scripts are sent by hash and loaded again
 //! when a restarted Redis no longer knows them.
 
+mod channel_scripts;
+mod channels;
 mod scripts;
 
-use super::{Backend, BackendError, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
+use super::{Backend, BackendError, ChannelStore, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
 use crate::metrics::ClusterMetrics;
 use futures_util::future::{BoxFuture, FutureExt};
 use parking_lot::Mutex;
 use rand::Rng;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{FromRedisValue, RedisError, Script};
+use redis::{FromRedisValue, RedisError, Script, ToRedisArgs};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,10 +49,15 @@ struct Scripts {
     reserve: Script,
     held: Script,
     nodes: Script,
+    channels: channels::ChannelScripts,
 }
 
 struct Inner {
     conn: ConnectionManager,
+    /// Where Redis is (the pub/sub connection is made from it).
+    url: String,
+    /// The node's pub/sub connection, once made (kept so it stays open).
+    pubsub: Mutex<Option<ConnectionManager>>,
     prefix: String,
     scripts: Scripts,
     /// The store generation this node last saw (see `scripts::RENEW`).
@@ -89,6 +96,8 @@ impl RedisBackend {
         let conn = ConnectionManager::new_with_config(client, cm).await.map_err(unavailable)?;
         let inner = Inner {
             conn,
+            url: config.url.clone(),
+            pubsub: Mutex::new(None),
             prefix: config.prefix.clone(),
             scripts: Scripts {
                 hello: Script::new(scripts::HELLO),
@@ -99,6 +108,7 @@ impl RedisBackend {
                 reserve: Script::new(scripts::RESERVE),
                 held: Script::new(scripts::HELD),
                 nodes: Script::new(scripts::NODES),
+                channels: channels::ChannelScripts::new(),
             },
             generation: Mutex::new(String::new()),
             metrics,
@@ -117,11 +127,11 @@ impl RedisBackend {
 
     /// Runs script `which` with `args` (the key prefix goes first), timed
     /// and counted under `op`.
-    fn run<T: FromRedisValue + Send + 'static>(
+    fn run<T: FromRedisValue + Send + 'static, A: ToRedisArgs + Send + 'static>(
         &self,
         op: &'static str,
         which: fn(&Scripts) -> &Script,
-        args: Vec<String>,
+        args: Vec<A>,
     ) -> impl Future<Output = Result<T, BackendError>> + Send + 'static {
         let inner = self.inner.clone();
         async move {
@@ -184,6 +194,10 @@ impl Backend for RedisBackend {
         Some(self.inner.secret.lock().clone()).filter(|s| !s.is_empty())
     }
 
+    fn channels(&self) -> Arc<dyn ChannelStore> {
+        Arc::new(self.clone())
+    }
+
     fn register(&self, r: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>> {
         let id = r.id.clone();
         let lease_ms = lease.as_millis() as u64;
@@ -197,7 +211,7 @@ impl Backend for RedisBackend {
             flag(r.locked).to_string(),
             lease_ms.to_string(),
         ];
-        let fut = self.run::<u64>("register", |s| &s.register, args);
+        let fut = self.run::<u64, _>("register", |s| &s.register, args);
         async move {
             match fut.await? {
                 0 => Err(BackendError::Exists(id)),
@@ -220,7 +234,7 @@ impl Backend for RedisBackend {
         for r in rooms {
             args.extend([r.id, r.epoch.to_string(), r.clients.to_string(), flag(r.locked).to_string()]);
         }
-        let fut = self.run::<Vec<String>>("renew", |s| &s.renew, args);
+        let fut = self.run::<Vec<String>, _>("renew", |s| &s.renew, args);
         let inner = self.inner.clone();
         async move {
             let out = fut.await?;
@@ -238,13 +252,13 @@ impl Backend for RedisBackend {
 
     fn remove(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<(), BackendError>> {
         let args = vec![id.to_string(), node.to_string(), epoch.to_string()];
-        let fut = self.run::<i64>("remove", |s| &s.remove, args);
+        let fut = self.run::<i64, _>("remove", |s| &s.remove, args);
         async move { fut.await.map(|_| ()) }.boxed()
     }
 
     fn list(&self, room_type: Option<&str>) -> BoxFuture<'static, Result<Vec<RoomRecord>, BackendError>> {
         let args = vec![room_type.unwrap_or("").to_string()];
-        let fut = self.run::<Vec<Vec<String>>>("list", |s| &s.list, args);
+        let fut = self.run::<Vec<Vec<String>>, _>("list", |s| &s.list, args);
         async move {
             let rows = fut.await?;
             let mut rooms = rows.iter().map(|v| record(v)).collect::<Result<Vec<_>, _>>()?;
@@ -261,7 +275,7 @@ impl Backend for RedisBackend {
         };
         let token = fresh_generation() + &fresh_generation();
         let args = vec![room, room_type, asking.to_string(), token, (hold.as_millis() as u64).to_string()];
-        let fut = self.run::<Vec<String>>("reserve", |s| &s.reserve, args);
+        let fut = self.run::<Vec<String>, _>("reserve", |s| &s.reserve, args);
         async move {
             let out = fut.await?;
             match out.first().map(String::as_str) {
@@ -277,7 +291,7 @@ impl Backend for RedisBackend {
     }
 
     fn seat_used(&self, room: &str, token: &str) -> BoxFuture<'static, Result<(), BackendError>> {
-        let fut = self.run::<i64>("held", |s| &s.held, vec![room.to_string(), token.to_string()]);
+        let fut = self.run::<i64, _>("held", |s| &s.held, vec![room.to_string(), token.to_string()]);
         async move { fut.await.map(|_| ()) }.boxed()
     }
 
@@ -306,7 +320,7 @@ impl Backend for RedisBackend {
     }
 
     fn nodes(&self) -> BoxFuture<'static, Result<Vec<NodeInfo>, BackendError>> {
-        let fut = self.run::<Vec<(String, String)>>("nodes", |s| &s.nodes, Vec::new());
+        let fut = self.run::<Vec<(String, String)>, String>("nodes", |s| &s.nodes, Vec::new());
         async move { Ok(fut.await?.into_iter().map(|(id, url)| NodeInfo { id, url }).collect()) }.boxed()
     }
 }

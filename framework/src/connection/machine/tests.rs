@@ -135,6 +135,7 @@ impl World {
             sessions: Sessions::new(SessionConfig::default(), Default::default()).with_max_per_user(max_per_user),
             rate: RateLimits::default(),
             negotiator: Negotiator::new("arena", vec![2], vec![Codec::Proto]),
+            channels: None,
         });
         World { shared, rooms, next: 1 }
     }
