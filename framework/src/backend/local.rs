@@ -93,7 +93,7 @@ impl LocalDirectory {
                     r.clients as usize + d.held.get(&r.id).map_or(0, |h| h.iter().filter(|(_, u)| *u > now).count())
                 };
                 let mut by_use: Vec<(usize, String)> = rooms.drain(..).map(|r| (used(self, &r), r.id)).collect();
-                by_use.sort_by(|a, b| b.0.cmp(&a.0));
+                by_use.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
                 by_use.into_iter().map(|(_, id)| id).collect()
             }
         };
