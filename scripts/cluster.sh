@@ -33,9 +33,13 @@ else
 fi
 
 cargo build --release -p arena --bin arena
+# A page served by one node plays on another after a redirect: every node
+# allows the three pages' origins.
+origins=()
+for i in 1 2 3; do origins+=(--allow-origin "http://127.0.0.1:$((base_port + i - 1))"); done
 for i in 1 2 3; do
   port=$((base_port + i - 1))
-  ./target/release/arena --addr "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" --node-id "n$i" &
+  ./target/release/arena --addr "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" --node-id "n$i" "${origins[@]}" &
   pids+=($!)
   echo "node n$i: http://127.0.0.1:$port/ (ws://127.0.0.1:$port/ws)"
 done
