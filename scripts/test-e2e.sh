@@ -82,4 +82,6 @@ step "end-to-end: session resume in the browser (headless Chromium, TCP proxy cu
 (cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=45000 test/e2e-resume.test.js)
 step "end-to-end: a foreign origin cannot open a socket (headless Chromium)"
 (cd "$WEB" && timeout --kill-after=10 50 node --test --test-timeout=40000 test/e2e-origin.test.js)
+step "end-to-end: two browsers on two cluster nodes play in one room (redis-server, two arena nodes)"
+(cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=50000 test/e2e-cluster.test.js)
 echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png"
