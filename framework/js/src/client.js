@@ -246,7 +246,8 @@ export class Client extends Emitter {
 
   /**
    * The server URL of the current (or last) connection: after a followed
-   * redirect, the room's node (`redirected` event).
+   * redirect, the room's node (`redirected` event, `kind: 'join'`), or the
+   * node that holds the session (`kind: 'resume'`).
    */
   get url() {
     return partsOf(this).core.link.url;
@@ -254,8 +255,9 @@ export class Client extends Emitter {
 
   /**
    * Every server URL, in failover order: the URLs given to `connect`; after
-   * a followed redirect, the node moved to in front of them (a reconnect
-   * tries it first: the session and the room are there).
+   * a followed redirect (a join's, or a reconnect's resume), the node moved
+   * to in front of them (a reconnect tries it first: the session and the
+   * room are there).
    */
   get urls() {
     return [...partsOf(this).core.link.urls];

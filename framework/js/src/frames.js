@@ -104,6 +104,8 @@ function dispatch(core, conn, msg) {
       return;
     }
     case 'redirect':
+      // The session lives on another node: the resume goes on there (rejoin.js).
+      if (resumer.onRedirect(conn, m)) return;
       // The join's room lives on another node: move there, or refuse (redirect.js).
       void followRedirect(core, conn, m);
       return;

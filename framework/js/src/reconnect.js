@@ -113,7 +113,10 @@ export function onSocketClose(core, conn, code, reason) {
  * the first), then connects to URL number (i + n − 1) mod len, where i is
  * the index of the lost connection's URL: the first attempt goes back to the
  * server that holds the session, each failed attempt moves on to the next
- * URL. On the new connection the session is resumed when it can be;
+ * URL. On a cluster, a node that does not hold the session redirects the
+ * resume to the one that does: the attempt follows (rejoin.js), that node
+ * goes in front of the list, and a failure there moves on to the URL after
+ * it. On the new connection the session is resumed when it can be;
  * otherwise (refused, or resume off) a new session begins and the rooms are
  * rejoined. With the `auth` option each attempt takes the token anew (a
  * function is called again) and, in `message` mode, authenticates first,
@@ -131,10 +134,18 @@ export async function reconnectLoop(core, code, reason) {
   let last = `${code}${reason ? ` ${reason}` : ''}`;
   const hintMs = link.shutdownHintMs;
   link.shutdownHintMs = 0;
-  const urls = link.urls;
-  const first = link.urlIndex;
+  let urls = link.urls;
+  let index = link.urlIndex;
   for (let retry = 0; retry < policy.maxTries; retry++) {
-    const index = (first + retry) % urls.length;
+    if (retry > 0) {
+      // A resume redirect moved the failed attempt to a node now in front
+      // of the list (Link#moveTo): the next URL is the one after it.
+      if (link.urls !== urls) {
+        urls = link.urls;
+        index = link.urlIndex;
+      }
+      index = (index + 1) % urls.length;
+    }
     const url = urls[index];
     const delayMs = (retry === 0 ? hintMs : 0) + backoffDelay(retry, policy, policy.random);
     emit('reconnecting', { attempt: retry + 1, delayMs, code, reason, url });
@@ -182,15 +193,17 @@ export async function reconnectLoop(core, code, reason) {
     link.attach(conn, index);
     /** @type {Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>} */
     let result;
+    // A resume redirect (on a cluster) moves the attempt to another node.
+    const attempt = { conn };
     try {
       if (conn.awaitingAuth) await auth.send(token);
-      result = await settleSession(core, conn, policy, code, reason);
+      result = await settleSession(core, attempt, policy, code, reason);
     } catch (e) {
-      last = `${url}: ${errText(e)}`;
-      if (link.release(conn)) {
-        detach(conn.ws);
+      last = `${attempt.conn.url}: ${errText(e)}`;
+      if (link.release(attempt.conn)) {
+        detach(attempt.conn.ws);
         // Not 1000: whichever session this connection carries stays resumable.
-        abandon(conn.ws);
+        abandon(attempt.conn.ws);
       }
       if (link.stopped()) return;
       if (e instanceof AuthError && e.fatal) {
@@ -202,7 +215,7 @@ export async function reconnectLoop(core, code, reason) {
     }
     if (link.stopped()) return;
     link.status = 'open';
-    emit('reconnected', { ...result, protocol: conn.token.token, session: core.session.id, url });
+    emit('reconnected', { ...result, protocol: attempt.conn.token.token, session: core.session.id, url: attempt.conn.url });
     return;
   }
   finish(core, code, `gave up reconnecting after ${policy.maxTries} attempts (last: ${last})`);

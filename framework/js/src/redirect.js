@@ -8,6 +8,11 @@
 // one: a client in rooms (or with other joins in flight) does not move, its
 // join rejects with a RedirectError instead. Mirrors `join_request` /
 // `follow` in framework/client/src/lib.rs.
+//
+// A reconnect's `Resume` may be redirected too (`request` 0, no `room`): the
+// node does not hold the session and names the one that does. The reconnect
+// moves there ({@link moveResume}) and resumes again, with the same token
+// and lastSeq (rejoin.js; `resume_session` in lib.rs).
 
 import { RedirectError, MAX_REDIRECTS, ConnectionClosedError } from './errors.js';
 import { safeClose, detach } from './connection.js';
@@ -98,7 +103,7 @@ export async function followRedirect(core, conn, m) {
   const previousSession = session.id;
   link.moveTo(fresh, url);
   session.begin(fresh.welcome ?? {});
-  emit('redirected', { from, to: url, room: r.room, session: session.id, previous: previousSession });
+  emit('redirected', { kind: 'join', from, to: url, room: r.room, session: session.id, previous: previousSession });
   if (fresh.awaitingAuth) {
     try {
       await auth.send(token);
@@ -110,4 +115,45 @@ export async function followRedirect(core, conn, m) {
     if (!requests.isPending(entry) || link.conn !== fresh) return;
   }
   requests.sendRedirected(entry, r.room, r.reservation);
+}
+
+/**
+ * The reconnect attempt a resume redirect moves: the connection it is on
+ * now (updated by {@link moveResume}).
+ * @typedef {object} Attempt
+ * @property {Conn} conn
+ */
+
+/**
+ * A reconnect's `Resume` was redirected to `url`, the node that holds the
+ * session: opens a connection there (the same tokens; with `auth`, the
+ * token anew, and its `Auth` first), makes it the client's in place of
+ * `attempt.conn` (closed normally: it carries only the fresh session of its
+ * own Welcome, which nobody resumes), puts `url` in front of the failover
+ * list ({@link import('./link.js').Link#moveTo}), emits `redirected`
+ * (`kind: 'resume'`), and authenticates. The same `Resume` goes out next
+ * (the caller). Throws when `url` is not a WebSocket URL, the node cannot
+ * be reached, or authentication fails: the reconnect attempt fails.
+ * @param {Pick<Core, 'link' | 'dialer' | 'auth' | 'session' | 'emit'>} core
+ * @param {Attempt} attempt
+ * @param {string} target  the Redirect's url
+ * @returns {Promise<void>}
+ */
+export async function moveResume({ link, dialer, auth, session, emit }, attempt, target) {
+  const url = checkUrl(target);
+  const token = auth.enabled ? await auth.token() : '';
+  const fresh = await dialer.connect(url, token);
+  const old = attempt.conn;
+  if (link.stopped() || !link.release(old)) {
+    // The client closed, or the old connection dropped, meanwhile.
+    detach(fresh.ws);
+    safeClose(fresh.ws);
+    throw new ConnectionClosedError(1006, 'the connection changed while following a redirect', 'resume');
+  }
+  detach(old.ws);
+  safeClose(old.ws);
+  attempt.conn = fresh;
+  link.moveTo(fresh, url);
+  emit('redirected', { kind: 'resume', from: old.url, to: url, room: '', session: session.id, previous: session.id });
+  if (fresh.awaitingAuth) await auth.send(token);
 }

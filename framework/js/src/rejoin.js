@@ -2,7 +2,8 @@
 // (resume.js), or a new one begun, and then the rooms whose seats were in
 // a session that is gone joined again (or forgotten, with rejoin off).
 
-import { JoinError, JoinErrorCode, ConnectionClosedError, RedirectError } from './errors.js';
+import { JoinError, JoinErrorCode, ConnectionClosedError, RedirectError, MAX_REDIRECTS } from './errors.js';
+import { moveResume } from './redirect.js';
 
 /** @typedef {import('./types.js').Core} Core */
 /** @typedef {import('./types.js').Conn} Conn */
@@ -15,18 +16,19 @@ import { JoinError, JoinErrorCode, ConnectionClosedError, RedirectError } from '
  * connection's own; then rejoin what needs rejoining. Throws when the
  * connection fails meanwhile (the loop tries again).
  * @param {Core} core
- * @param {Conn} conn
+ * @param {import('./redirect.js').Attempt} attempt  the connection (a resume redirect moves it)
  * @param {import('./backoff.js').ReconnectPolicy} policy
  * @param {number} code    of the close that started the reconnect
  * @param {string} reason
  * @returns {Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>}
  */
-export async function settleSession(core, conn, policy, code, reason) {
-  const { session, resumer, rooms, emit } = core;
+export async function settleSession(core, attempt, policy, code, reason) {
+  const { session, rooms, emit } = core;
   const previous = session.id;
   /** @type {import('./types.js').ResumeOutcome | null} */
   let outcome = null;
-  if (policy.resume && session.token) outcome = await resumer.start(conn);
+  if (policy.resume && session.token) outcome = await resume(core, attempt);
+  const conn = attempt.conn;
   if (outcome && outcome.ok) {
     // `resumed` has been emitted and the rooms reconciled (resume.js).
     const kept = rooms
@@ -41,6 +43,28 @@ export async function settleSession(core, conn, policy, code, reason) {
   emit('newSession', { session: session.id, previous, reason: why });
   const r = policy.rejoin ? await rejoinRooms(core) : forgetRooms(core);
   return { resumed: false, ...r };
+}
+
+/**
+ * Sends `Resume` on `attempt.conn`; on a cluster, a node that does not hold
+ * the session redirects it to the node that does: the attempt moves there
+ * and the same `Resume` (token, lastSeq) goes out again, at most
+ * {@link MAX_REDIRECTS} times (like `resume_session` in the Rust client).
+ * One redirect more, or a move that fails, throws: the attempt fails like
+ * any other (the reconnect loop goes on with its backoff and next URL).
+ * @param {Core} core
+ * @param {import('./redirect.js').Attempt} attempt
+ * @returns {Promise<import('./types.js').ResumeOutcome>}
+ */
+async function resume(core, attempt) {
+  for (let hops = 0; ; hops++) {
+    const outcome = await core.resumer.start(attempt.conn);
+    if (outcome.ok || outcome.redirect === undefined) return outcome;
+    if (hops >= MAX_REDIRECTS) {
+      throw new Error(`playhouse-client: resume redirected more than ${MAX_REDIRECTS} times (last to ${outcome.redirect})`);
+    }
+    await moveResume(core, attempt, outcome.redirect);
+  }
 }
 
 /**

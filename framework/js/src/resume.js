@@ -78,7 +78,9 @@ export class Resumer {
   /**
    * Sends `Resume` on `conn` (attached, nothing sent on it yet) and resolves
    * once the session is resumed and the replay handled (`{ ok: true }`) or
-   * the server refused (`{ ok: false, reason }`). Rejects when the
+   * the server refused (`{ ok: false, reason }`), or a cluster node sent
+   * it on to the session's node (`{ ok: false, reason, redirect }`; see
+   * {@link Resumer#onRedirect}). Rejects when the
    * connection closes ({@link Resumer#abort}) or no answer comes within
    * `timeoutMs`.
    * @param {Conn} conn
@@ -151,6 +153,26 @@ export class Resumer {
     if (m.code !== ERROR_RESUME_UNAVAILABLE && m.code !== ERROR_UNKNOWN_KIND) return false;
     this._wait = null;
     wait.resolve({ ok: false, reason: String(m.reason ?? '') || `error ${m.code}` });
+    return true;
+  }
+
+  /**
+   * A `Redirect` for the resume in flight on `conn`: a cluster node that
+   * does not hold the session names the node that does (`request` 0, no
+   * `room`; docs/protocol.md §4.3, §7.1). The resume resolves with
+   * `{ ok: false, redirect: url }`: the caller resumes there, with the
+   * same token and lastSeq (rejoin.js).
+   * @param {Conn} conn
+   * @param {{ request?: unknown, room?: unknown, url?: unknown }} m  the Redirect envelope
+   * @returns {boolean} whether it was one (else it is a join's: redirect.js)
+   */
+  onRedirect(conn, m) {
+    const wait = this._wait;
+    if (!wait || wait.conn !== conn || wait.answer) return false;
+    if (Number(m.request ?? 0) !== 0 || String(m.room ?? '') !== '') return false;
+    this._wait = null;
+    const url = String(m.url ?? '');
+    wait.resolve({ ok: false, reason: `the session lives on another node (${url})`, redirect: url });
     return true;
   }
 

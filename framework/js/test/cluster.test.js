@@ -3,13 +3,16 @@
 // an arena room on node a; client B, connected to node b, does a
 // joinOrCreate there: node b redirects it, and the SDK moves to node a and
 // ends up in the same room; a client in a room on node b gets a
-// RedirectError instead. Skipped when redis-server is not installed.
+// RedirectError instead. A client whose link to node a is cut fails over to
+// node b, whose answer to its Resume sends it back to node a, where the
+// session resumes with its room. Skipped when redis-server is not installed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { Client, RedirectError } from '../src/index.js';
 import { startArena, options, sleep } from './helpers.js';
+import { startProxy } from './proxy.js';
 
 /** @returns {string | null} */
 function which(/** @type {string} */ cmd) {
@@ -129,4 +132,54 @@ test('a joinOrCreate on node b for node a\'s open room is redirected: the client
   assert.equal(third.url, b.url);
   assert.deepEqual(third.rooms.map((r) => r.room), [own.room]);
   await Promise.all([first.close(), second.close(), third.close()]);
+});
+
+test('a reconnect that fails over to node b is sent back to node a by its Resume and resumes there with its room', { skip: !REDIS && 'redis-server is not installed', timeout: 30_000 }, async () => {
+  const [a, b] = nodes;
+  // The client reaches node a through a proxy (its link can be cut), with node b as the next URL.
+  const link = await startProxy(Number(new URL(a.url).port));
+  try {
+    const c = await Client.connect([link.url(), b.url], options({ reconnect: { baseMs: 10, capMs: 50, maxTries: 6 } }));
+    const room = await c.joinOrCreate('arena', { name: 'dee' });
+    const session = c.session;
+    /** @type {string[]} */
+    const texts = [];
+    c.on('message', (m) => texts.push(m.payload.kind?.event?.text ?? ''));
+    /** @type {any[]} */
+    const errors = [];
+    c.on('error', (e) => errors.push(e));
+    /** @type {string[]} */
+    const tried = [];
+    c.on('reconnecting', (e) => tried.push(e.url));
+    /** @type {any[]} */
+    const moves = [];
+    c.on('redirected', (e) => moves.push(e));
+    const back = /** @type {Promise<any>} */ (new Promise((r) => c.once('reconnected', r)));
+
+    // The link to node a dies and stays down: the next attempt goes to node b.
+    link.refuse(true);
+    assert.equal(link.cut(), 1);
+    // Meanwhile someone joins the room: its "joined" message waits in the parked session.
+    const other = await Client.connect(a.url, options());
+    await other.join(room.room, { name: 'cy' });
+
+    const result = await back;
+    assert.equal(tried[0], link.url(), 'first back to the lost connection\'s URL (refused)');
+    assert.ok(tried.includes(b.url), `node b tried: ${tried.join(', ')}`);
+    assert.equal(moves.length, 1);
+    assert.deepEqual(moves[0], { kind: 'resume', from: b.url, to: a.url, room: '', session, previous: session });
+    assert.equal(result.resumed, true, 'resumed on node a, not a new session');
+    assert.equal(result.url, a.url);
+    assert.equal(c.session, session);
+    assert.equal(c.url, a.url);
+    assert.deepEqual(c.urls, [a.url, link.url(), b.url], 'node a first from now on');
+    assert.deepEqual(c.rooms.map((r) => r.room), [room.room], 'the seat is kept');
+    assert.equal(c.clientId(room.room), room.clientId, 'the same client id');
+    for (let i = 0; i < 50 && !texts.includes('cy joined'); i++) await sleep(100);
+    assert.ok(texts.includes('cy joined'), `the message sent while parked is replayed: ${JSON.stringify(texts)}`);
+    assert.deepEqual(errors, [], 'no gap in the seqs');
+    await Promise.all([c.close(), other.close()]);
+  } finally {
+    await link.close();
+  }
 });

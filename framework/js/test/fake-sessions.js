@@ -16,6 +16,7 @@ export const event = (/** @type {string} */ text) => encode({ kind: { event: { t
  * @property {Map<string, any>} rooms  room id → Joined fields
  * @property {FakeWebSocket} ws  the attached socket
  * @property {number} roomSeq
+ * @property {string} node      the URL of the socket that began it (its node, on a fake cluster)
  */
 
 /**
@@ -24,6 +25,9 @@ export const event = (/** @type {string} */ text) => encode({ kind: { event: { t
  * session's next seq and are kept until acked; Resume as the first message
  * answers Resumed, then the messages after lastSeq; an unknown token (or
  * `refuse`) answers Error 4002 and the socket keeps its own fresh session.
+ * A cluster: `state.resumeRedirect(ws, sess)` may name the URL a `Resume`
+ * is sent on to (`Redirect{request: 0, room: ''}`, no seq) instead, for a
+ * client whose `Hello` announced `redirect`.
  */
 export function fakeSessions() {
   let sessions = 0;
@@ -34,7 +38,14 @@ export function fakeSessions() {
   const bySocket = new Map();
   /** @type {number[]} */
   const acks = [];
-  const state = { refuse: false, silent: false, resync: false, rooms: new Set(['room1', 'room2']) };
+  const state = {
+    refuse: false,
+    silent: false,
+    resync: false,
+    rooms: new Set(['room1', 'room2']),
+    /** @type {((ws: FakeWebSocket, sess: Sess) => string | null) | null} */
+    resumeRedirect: null,
+  };
   /** @param {Sess} s */
   const token = (s) => {
     const t = `tok${++tokens}`;
@@ -56,7 +67,7 @@ export function fakeSessions() {
     accept: (p) => p[0],
     welcome(ws) {
       /** @type {Sess} */
-      const s = { id: `s${++sessions}`, seq: 0, log: [], rooms: new Map(), ws, roomSeq: 0 };
+      const s = { id: `s${++sessions}`, seq: 0, log: [], rooms: new Map(), ws, roomSeq: 0, node: ws.url };
       bySocket.set(ws, s);
       return { session: s.id, resumeToken: token(s) };
     },
@@ -67,6 +78,12 @@ export function fakeSessions() {
       if (kind === 'resume') {
         const old = byToken.get(m.token);
         if (state.silent) return;
+        const follows = ws.hellos.some((h) => String(h.kind.hello.client).split(';').some((p) => p.trim() === 'redirect'));
+        const elsewhere = old && follows && state.resumeRedirect ? state.resumeRedirect(ws, old) : null;
+        if (elsewhere) {
+          ws.push({ kind: { redirect: { request: 0, room: '', url: elsewhere, reservation: '' } } });
+          return;
+        }
         if (!old || state.refuse || ws.sent.length !== 1) {
           ws.push({ kind: { error: { code: 4002, reason: 'session expired or unknown; start a new session' } } });
           return;

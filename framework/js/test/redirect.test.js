@@ -237,3 +237,182 @@ test('with message auth the new connection authenticates before its join', async
   assert.deepEqual(socketsTo(B)[0].all.map(kindOf), ['hello', 'auth', 'join']);
   await clock.run(c.close());
 });
+
+// Resume on a cluster: a node that does not hold the session answers the
+// Resume with `Redirect{request: 0, room: ''}` naming the node that does;
+// the reconnect resumes there (docs/protocol.md §4.3, §7.1).
+
+/**
+ * `fake` (one logical server with sessions) behind node URLs: sockets to a
+ * URL in `down` are refused at the upgrade.
+ * @param {Set<string>} down
+ */
+function nodesOf(down) {
+  resetFake({ ...fake.server, accept: (p, url) => (down.has(url) ? null : p[0]) });
+}
+
+test('a resume that reaches another node is redirected to the session\'s node and resumes there: same session, rooms and seqs; that node first in the URL list', async (t) => {
+  const clock = mockClock(t);
+  const down = new Set([B]);
+  nodesOf(down);
+  // B is down at first: the session begins on A.
+  const c = await clock.run(Client.connect([B, A], opts({ reconnect: { baseMs: 2, capMs: 4, maxTries: 5, random: () => 0 } })));
+  assert.equal(c.url, A);
+  await clock.run(c.join('room1'));
+  const session = c.session;
+  const onA = FakeWebSocket.sockets[FakeWebSocket.sockets.length - 1];
+  const sess = fake.session(onA);
+  /** @type {string[]} */
+  const texts = [];
+  c.on('message', (m) => texts.push(m.payload.kind.event.text));
+  /** @type {any[]} */
+  const errors = [];
+  c.on('error', (e) => errors.push(e));
+  fake.message(sess, 'room1', 'one');
+  fake.message(sess, 'room1', 'two');
+  await clock.advance(5);
+  const seqBefore = sess.seq;
+  // A drops and refuses the first attempt; B is up again and does not hold the session.
+  fake.state.resumeRedirect = (ws, s) => (ws.url !== s.node ? s.node : null);
+  down.delete(B);
+  down.add(A);
+  /** @type {string[]} */
+  const tried = [];
+  c.on('reconnecting', (e) => {
+    tried.push(e.url);
+    if (e.attempt === 2) down.delete(A); // A is back by the time B sends the client there
+  });
+  onA.drop();
+  await clock.advance(1);
+  fake.message(sess, 'room1', 'while parked'); // kept for the replay
+  /** @type {any[]} */
+  const moves = [];
+  c.on('redirected', (e) => moves.push(e));
+  const back = new Promise((r) => c.once('reconnected', r));
+  const result = /** @type {any} */ (await clock.run(back));
+
+  assert.deepEqual(tried, [A, B], 'A (the lost connection\'s URL) refused, then B');
+  assert.equal(moves.length, 1);
+  assert.deepEqual(moves[0], { kind: 'resume', from: B, to: A, room: '', session, previous: session });
+  const [toB] = socketsTo(B).slice(-1);
+  assert.deepEqual(toB.all.map(kindOf), ['hello', 'resume'], 'B got the Resume and redirected it');
+  assert.equal(toB.closeCode, 1000, 'B\'s connection is closed normally: it carried only its own fresh session');
+  const toA = socketsTo(A).slice(-1)[0];
+  assert.deepEqual(toA.all.map(kindOf).slice(0, 2), ['hello', 'resume'], 'Hello first on the node too');
+  assert.deepEqual(toA.sent[0].kind.resume, toB.sent[0].kind.resume, 'the same token and lastSeq');
+  assert.equal(toA.sent[0].kind.resume.lastSeq, seqBefore);
+
+  assert.equal(result.resumed, true);
+  assert.equal(result.url, A);
+  assert.equal(c.session, session, 'the same session');
+  assert.deepEqual(result.rooms.map((/** @type {any} */ r) => r.room), ['room1']);
+  assert.deepEqual(c.rooms.map((r) => r.room), ['room1'], 'the seat is kept');
+  assert.deepEqual(texts, ['one', 'two', 'while parked'], 'every reliable message once, in order');
+  assert.deepEqual(errors, [], 'no seq gap');
+  assert.equal(c.url, A);
+  assert.deepEqual(c.urls, [A, B], 'the session\'s node first, then the configured URLs');
+
+  // The next drop goes back to A first.
+  tried.length = 0;
+  const again = new Promise((r) => c.once('reconnected', r));
+  socketsTo(A).slice(-1)[0].drop();
+  const second = /** @type {any} */ (await clock.run(again));
+  assert.deepEqual(tried, [A]);
+  assert.equal(second.resumed, true);
+  assert.equal(moves.length, 1, 'no redirect: A holds the session');
+  await clock.run(c.close());
+});
+
+test('more than 3 redirects of one resume fail the attempt; the next attempt goes to the URL after the last node', async (t) => {
+  const clock = mockClock(t);
+  const nodes = ['ws://n1.test/ws', 'ws://n2.test/ws', 'ws://n3.test/ws', 'ws://n4.test/ws'];
+  nodesOf(new Set());
+  const c = await clock.run(Client.connect(A, opts({ reconnect: { baseMs: 2, capMs: 4, maxTries: 3, random: () => 0 } })));
+  await clock.run(c.join('room1'));
+  let resumes = 0;
+  // The first 4 resumes are sent on, to n1 … n4; then A takes them.
+  fake.state.resumeRedirect = () => (resumes < nodes.length ? nodes[resumes++] : null);
+  /** @type {string[]} */
+  const tried = [];
+  c.on('reconnecting', (e) => tried.push(e.url));
+  /** @type {any[]} */
+  const moves = [];
+  c.on('redirected', (e) => moves.push(e));
+  const back = new Promise((r) => c.once('reconnected', r));
+  socketsTo(A)[0].drop();
+  const result = /** @type {any} */ (await clock.run(back));
+  assert.deepEqual(moves.map((m) => m.to), nodes.slice(0, 3), '3 hops followed');
+  assert.equal(socketsTo(nodes[3]).length, 0, 'the 4th is not');
+  assert.equal(socketsTo(nodes[2])[0].closeCode, 4000, 'the attempt was given up like a failed one');
+  assert.deepEqual(tried, [A, A], 'attempt 2: the URL after n3 in [n3, A]');
+  assert.equal(result.resumed, true);
+  assert.deepEqual(c.rooms.map((r) => r.room), ['room1']);
+  assert.equal(c.url, A);
+  await clock.run(c.close());
+});
+
+test('a reconnect that only meets redirected resumes gives up after maxTries', async (t) => {
+  const clock = mockClock(t);
+  nodesOf(new Set());
+  const c = await clock.run(Client.connect(A, opts({ reconnect: { baseMs: 2, capMs: 4, maxTries: 1, random: () => 0 } })));
+  await clock.run(c.join('room1'));
+  let hop = 0;
+  fake.state.resumeRedirect = () => `ws://n${++hop}.test/ws`;
+  const closed = /** @type {Promise<any>} */ (new Promise((r) => c.once('close', r)));
+  socketsTo(A)[0].drop();
+  const e = await clock.run(closed);
+  assert.equal(e.code, 1006);
+  assert.match(e.reason, /gave up reconnecting after 1 attempts .*resume redirected more than 3 times \(last to ws:\/\/n4\.test\/ws\)/);
+  assert.equal(c.status, 'closed');
+});
+
+test('a resume redirect to a node that cannot be reached fails the attempt; the next one resumes', async (t) => {
+  const clock = mockClock(t);
+  const GONE = 'ws://gone.test/ws';
+  nodesOf(new Set([GONE]));
+  const c = await clock.run(Client.connect(A, opts({ fetch: async () => { throw new Error('offline'); }, reconnect: { baseMs: 2, capMs: 4, maxTries: 3, random: () => 0 } })));
+  await clock.run(c.join('room1'));
+  let once = true;
+  fake.state.resumeRedirect = () => (once ? ((once = false), GONE) : null);
+  /** @type {string[]} */
+  const tried = [];
+  c.on('reconnecting', (e) => tried.push(e.url));
+  /** @type {any[]} */
+  const moves = [];
+  c.on('redirected', (e) => moves.push(e));
+  const back = new Promise((r) => c.once('reconnected', r));
+  socketsTo(A)[0].drop();
+  const result = /** @type {any} */ (await clock.run(back));
+  assert.deepEqual(tried, [A, A]);
+  assert.equal(moves.length, 0, 'no move: the node was not reached');
+  assert.equal(result.resumed, true);
+  assert.deepEqual(c.urls, [A], 'the URL list unchanged');
+  await clock.run(c.close());
+});
+
+test('with message auth, the node the resume is sent on to gets Hello, Auth, then the Resume', async (t) => {
+  const clock = mockClock(t);
+  nodesOf(new Set());
+  const base = fake.server.onMessage;
+  resetFake({
+    ...fake.server,
+    onMessage(ws, msg) {
+      if (msg.kind.auth) {
+        ws.sent.pop(); // the fake server takes a Resume only as the first message: not counting the Auth
+        ws.push({ kind: { authenticated: { user: 'u', expiresAt: 0 } } });
+        return;
+      }
+      base?.(ws, msg);
+    },
+  });
+  const c = await clock.run(Client.connect(A, opts({ auth: { token: 'u' }, reconnect: { baseMs: 2, capMs: 4, maxTries: 2, random: () => 0 } })));
+  await clock.run(c.join('room1'));
+  fake.state.resumeRedirect = (ws, s) => (ws.url !== B ? B : null);
+  const back = new Promise((r) => c.once('reconnected', r));
+  socketsTo(A)[0].drop();
+  const result = /** @type {any} */ (await clock.run(back));
+  assert.equal(result.resumed, true);
+  assert.deepEqual(socketsTo(B)[0].all.map(kindOf).slice(0, 3), ['hello', 'auth', 'resume']);
+  assert.equal(c.url, B);
+  await clock.run(c.close());
+});

@@ -92,13 +92,15 @@ export declare class Client extends Emitter<ClientEvents> {
     get lastSeq(): number;
     /**
      * The server URL of the current (or last) connection: after a followed
-     * redirect, the room's node (`redirected` event).
+     * redirect, the room's node (`redirected` event, `kind: 'join'`), or the
+     * node that holds the session (`kind: 'resume'`).
      */
     get url(): string;
     /**
      * Every server URL, in failover order: the URLs given to `connect`; after
-     * a followed redirect, the node moved to in front of them (a reconnect
-     * tries it first: the session and the room are there).
+     * a followed redirect (a join's, or a reconnect's resume), the node moved
+     * to in front of them (a reconnect tries it first: the session and the
+     * room are there).
      */
     get urls(): string[];
     /** The user the server authenticated (`Authenticated.user`), or null before any. */

@@ -34,7 +34,10 @@ export declare function onSocketClose(core: Core, conn: Conn, code: number, reas
  * the first), then connects to URL number (i + n − 1) mod len, where i is
  * the index of the lost connection's URL: the first attempt goes back to the
  * server that holds the session, each failed attempt moves on to the next
- * URL. On the new connection the session is resumed when it can be;
+ * URL. On a cluster, a node that does not hold the session redirects the
+ * resume to the one that does: the attempt follows (rejoin.js), that node
+ * goes in front of the list, and a failure there moves on to the URL after
+ * it. On the new connection the session is resumed when it can be;
  * otherwise (refused, or resume off) a new session begins and the rooms are
  * rejoined. With the `auth` option each attempt takes the token anew (a
  * function is called again) and, in `message` mode, authenticates first,

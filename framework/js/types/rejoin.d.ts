@@ -13,10 +13,10 @@ export type ReconnectedEvent = import('./types.js').ReconnectedEvent;
  * connection's own; then rejoin what needs rejoining. Throws when the
  * connection fails meanwhile (the loop tries again).
  * @param {Core} core
- * @param {Conn} conn
+ * @param {import('./redirect.js').Attempt} attempt  the connection (a resume redirect moves it)
  * @param {import('./backoff.js').ReconnectPolicy} policy
  * @param {number} code    of the close that started the reconnect
  * @param {string} reason
  * @returns {Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>}
  */
-export declare function settleSession(core: Core, conn: Conn, policy: import('./backoff.js').ReconnectPolicy, code: number, reason: string): Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>;
+export declare function settleSession(core: Core, attempt: import('./redirect.js').Attempt, policy: import('./backoff.js').ReconnectPolicy, code: number, reason: string): Promise<Omit<ReconnectedEvent, 'protocol' | 'session' | 'url'>>;

@@ -52,7 +52,9 @@ export declare class Resumer {
     /**
      * Sends `Resume` on `conn` (attached, nothing sent on it yet) and resolves
      * once the session is resumed and the replay handled (`{ ok: true }`) or
-     * the server refused (`{ ok: false, reason }`). Rejects when the
+     * the server refused (`{ ok: false, reason }`), or a cluster node sent
+     * it on to the session's node (`{ ok: false, reason, redirect }`; see
+     * {@link Resumer#onRedirect}). Rejects when the
      * connection closes ({@link Resumer#abort}) or no answer comes within
      * `timeoutMs`.
      * @param {Conn} conn
@@ -75,6 +77,21 @@ export declare class Resumer {
     onRefused(conn: Conn, m: {
         code?: unknown;
         reason?: unknown;
+    }): boolean;
+    /**
+     * A `Redirect` for the resume in flight on `conn`: a cluster node that
+     * does not hold the session names the node that does (`request` 0, no
+     * `room`; docs/protocol.md §4.3, §7.1). The resume resolves with
+     * `{ ok: false, redirect: url }`: the caller resumes there, with the
+     * same token and lastSeq (rejoin.js).
+     * @param {Conn} conn
+     * @param {{ request?: unknown, room?: unknown, url?: unknown }} m  the Redirect envelope
+     * @returns {boolean} whether it was one (else it is a join's: redirect.js)
+     */
+    onRedirect(conn: Conn, m: {
+        request?: unknown;
+        room?: unknown;
+        url?: unknown;
     }): boolean;
     /**
      * After `Resumed` and after each reliable message: once the whole replay

@@ -306,23 +306,27 @@ export type NewSessionEvent = {
 };
 export type RedirectedEvent = {
     /**
+     * what was redirected
+     */
+    kind: 'join' | 'resume';
+    /**
      * the URL of the node the client left
      */
     from: string;
     /**
-     * the URL of the room's node, connected to now
+     * the URL of the node connected to now
      */
     to: string;
     /**
-     * the room the join goes to there
+     * the room the join goes to there (`''` for a resume)
      */
     room: string;
     /**
-     * the new session's id
+     * the session's id now (after a join's move: the new one)
      */
     session: string;
     /**
-     * the session id before (ended)
+     * the session id before (a join's move ended it)
      */
     previous: string;
 };
@@ -369,8 +373,9 @@ export type ClientEvents = {
         reconnectAfterMs: number;
     };
     /**
-     * a join was redirected to another node of a
-     * cluster and the client moved its connection there (a new session)
+     * a join (a new session) or a reconnect's resume (the
+     * same session) was redirected to another node of a cluster and the client moved its
+     * connection there
      */
     redirected: RedirectedEvent;
 };
@@ -423,6 +428,7 @@ export type ResumeOutcome = {
 } | {
     ok: false;
     reason: string;
+    redirect?: string;
 };
 export type Pending = {
     resolve: (v: any) => void;
@@ -682,17 +688,24 @@ export type Core = {
  * @property {string} reason    why (the server's reason for the 4002)
  */
 /**
- * `redirected` event: a join's room lives on another node of the cluster and
- * the client moved there (docs/protocol.md §4.3): a new connection to `to`,
- * with a new session (`session`; the one on `from` ended). The join goes on
- * there and settles as usual. From now on `Client#url` is `to`, and
+ * `redirected` event: the client moved its connection to another node of
+ * the cluster (docs/protocol.md §4.3). From now on `Client#url` is `to`, and
  * reconnects try `to` first (`Client#urls`).
+ *
+ * - `kind: 'join'`: a join's room lives on that node: a new connection to
+ *   `to`, with a new session (`session`; the one on `from` ended). The join
+ *   goes on there and settles as usual.
+ * - `kind: 'resume'`: a reconnect's `Resume` reached a node that does not
+ *   hold the session, and it named the node that does: a new connection to
+ *   `to`, where the same `Resume` goes next. `room` is `''`, and `session`
+ *   and `previous` are both the session being resumed (it goes on there).
  * @typedef {object} RedirectedEvent
+ * @property {'join' | 'resume'} kind  what was redirected
  * @property {string} from     the URL of the node the client left
- * @property {string} to       the URL of the room's node, connected to now
- * @property {string} room     the room the join goes to there
- * @property {string} session  the new session's id
- * @property {string} previous the session id before (ended)
+ * @property {string} to       the URL of the node connected to now
+ * @property {string} room     the room the join goes to there (`''` for a resume)
+ * @property {string} session  the session's id now (after a join's move: the new one)
+ * @property {string} previous the session id before (a join's move ended it)
  */
 /**
  * Events of {@link Client} and their payloads.
@@ -718,8 +731,9 @@ export type Core = {
  *   ended (a 4001/4002/4003/1008 close, HTTP 401 on a reconnect, a failed automatic
  *   refresh); when `fatal`, `close` follows and the client does not reconnect
  * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
- * @property {RedirectedEvent} redirected  a join was redirected to another node of a
- *   cluster and the client moved its connection there (a new session)
+ * @property {RedirectedEvent} redirected  a join (a new session) or a reconnect's resume (the
+ *   same session) was redirected to another node of a cluster and the client moved its
+ *   connection there
  */
 /**
  * @typedef {object} Conn  one open socket after its Welcome
@@ -751,7 +765,10 @@ export type Core = {
  * @property {number} replayUntil  the seq of the last replayed message
  */
 /**
- * @typedef {{ ok: true, resumed: ResumedEvent } | { ok: false, reason: string }} ResumeOutcome
+ * What a `Resume` got: the session resumed; refused (`Error{4002}`); or, on
+ * a cluster, `redirect`: the URL of the node that holds the session, where
+ * to send the same `Resume` again.
+ * @typedef {{ ok: true, resumed: ResumedEvent } | { ok: false, reason: string, redirect?: string }} ResumeOutcome
  */
 /**
  * @typedef {object} Pending
