@@ -352,6 +352,10 @@ export class Channels {
     const p = this._settle(e.request);
     if (p) {
       const sub = this._subs.get(p.channel);
+      if (p.auto && e.code === 409 && sub) {
+        sub.again = false; // the session has it already
+        return;
+      }
       if (sub && sub.request === 0 && (p.auto || sub.again)) this._subs.delete(p.channel);
       if (!p.auto) {
         p.reject?.(e);
@@ -369,11 +373,10 @@ export class Channels {
    * ({@link Channels#flush}).
    */
   newSession() {
-    for (const [request, p] of [...this._pending]) {
-      this._settle(request);
-      if (!p.auto) this._again(p);
-    }
+    const lost = [...this._pending];
+    for (const [request] of lost) this._settle(request);
     for (const sub of this._subs.values()) sub.again = true;
+    for (const [, p] of lost) if (!p.auto) this._again(p);
     this.flush();
   }
 

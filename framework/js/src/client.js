@@ -159,8 +159,9 @@ export class Client extends Emitter {
     const emit = (event, payload) => {
       // The handles first: a handle is current before the app hears of its room.
       handles.route(event, payload);
-      channels.onClientEvent(event, payload); // a new session subscribes again
       this.emit(event, payload);
+      // After the app heard of it: a new session subscribes again (`resubscribed` follows).
+      channels.onClientEvent(event, payload);
     };
     channels = new Channels({ timeoutMs, send, isOpen: () => link.isOpen(), emit });
     const deprecations = new DeprecationNotices(emit);
