@@ -35,6 +35,7 @@ import { ChannelError, ConnectionClosedError, TimeoutError } from './errors.js';
  * @property {number} timeoutMs
  * @property {(msg: object) => boolean} send  sends a ClientMsg; false when not connected
  * @property {() => boolean} isOpen  whether requests may go out now
+ * @property {() => string} status  the link's status (`open` once a reconnect has settled)
  * @property {Emit} emit
  */
 
@@ -61,6 +62,18 @@ import { ChannelError, ConnectionClosedError, TimeoutError } from './errors.js';
 
 /** Whether `name` is a pattern (a `*` segment): no positions, no recovery. */
 const isPattern = (/** @type {string} */ name) => name.split('.').includes('*');
+
+/**
+ * Whether the subscription `sub` (a name or pattern) covers the concrete channel `name`.
+ * @param {string} sub
+ * @param {string} name
+ */
+function covers(sub, name) {
+  if (sub === name) return true;
+  const a = sub.split('.');
+  const b = name.split('.');
+  return a.length === b.length && a.every((seg, i) => seg === '*' || seg === b[i]);
+}
 
 /**
  * A uint64 of the envelope as a number (the codecs give numbers; a bigint or
@@ -129,6 +142,8 @@ export class Channels {
     this._pending = new Map();
     /** The last position per concrete channel. @private @type {Map<string, ChannelPosition>} */
     this._positions = new Map();
+    /** Unsubscribes that could not go out (while reconnecting): sent once connected. @private @type {Set<string>} */
+    this._drops = new Set();
     /** @private */
     this._nextRequest = 1;
   }
@@ -234,8 +249,9 @@ export class Channels {
    * Ends the subscription to `channel` (the name or pattern subscribed) and
    * forgets its position. A subscribe of it still in flight rejects.
    * @param {string} channel
-   * @returns {boolean} whether the `Unsubscribe` was sent (false while not connected:
-   *   the subscription is forgotten all the same, and not made again after a new session)
+   * @returns {boolean} whether the `Unsubscribe` was sent now (false while not connected:
+   *   the subscription is forgotten all the same; the `Unsubscribe` goes out after a resume,
+   *   and a new session does not make it again)
    */
   unsubscribe(channel) {
     this._subs.delete(channel);
@@ -245,8 +261,12 @@ export class Channels {
       this._settle(request);
       p.reject?.(new Error(`playhouse-client: subscribe ${channel}: unsubscribed before the answer`));
     }
-    if (!this._io.isOpen()) return false;
-    return this._io.send({ kind: { unsubscribe: { channel } } });
+    if (this._io.isOpen() && this._io.send({ kind: { unsubscribe: { channel } } })) {
+      this._drops.delete(channel);
+      return true;
+    }
+    this._drops.add(channel);
+    return false;
   }
 
   /**
@@ -320,8 +340,21 @@ export class Channels {
    */
   onPublication(m) {
     const pub = publication(m);
+    // Like frames of rooms left: what was on its way when the app unsubscribed is not emitted.
+    if (!this._wants(pub.channel)) return;
     this._note(pub.channel, pub.offset, pub.epoch);
     this._io.emit('publication', pub);
+  }
+
+  /**
+   * Whether a subscription (or a subscribe in flight) covers the concrete channel `name`.
+   * @private
+   * @param {string} name
+   */
+  _wants(name) {
+    for (const sub of this._subs.keys()) if (covers(sub, name)) return true;
+    for (const p of this._pending.values()) if (covers(p.channel, name)) return true;
+    return false;
   }
 
   /**
@@ -329,6 +362,7 @@ export class Channels {
    * @param {any} m
    */
   onPresence(m) {
+    if (!this._subs.has(String(m.channel ?? ''))) return;
     this._io.emit('presence', {
       channel: String(m.channel ?? ''),
       joined: (Array.isArray(m.joined) ? m.joined : []).map(String),
@@ -373,6 +407,7 @@ export class Channels {
    * ({@link Channels#flush}).
    */
   newSession() {
+    this._drops.clear(); // the new session has none of the old subscriptions
     const lost = [...this._pending];
     for (const [request] of lost) this._settle(request);
     for (const sub of this._subs.values()) sub.again = true;
@@ -402,11 +437,17 @@ export class Channels {
   }
 
   /**
-   * Makes again, with recovery from the last position, every subscription
-   * a new session lost (when connected; otherwise at the next call).
+   * Sends the unsubscribes that waited, and makes again, with recovery
+   * from the last position, every subscription a new session lost (when
+   * connected; otherwise at the next call). Never while a reconnect is
+   * settling but right after `newSession`: a `Resume` must go first.
    */
   flush() {
     if (!this._io.isOpen()) return;
+    for (const channel of [...this._drops]) {
+      if (!this._io.send({ kind: { unsubscribe: { channel } } })) return;
+      this._drops.delete(channel);
+    }
     for (const sub of this._subs.values()) {
       if (!sub.again || sub.request) continue;
       const request = this._request();
@@ -428,7 +469,7 @@ export class Channels {
    */
   onClientEvent(event, payload) {
     if (event === 'newSession' || event === 'redirected') this.newSession();
-    else if (event === 'authenticated' || event === 'reconnected') this.flush();
+    else if (event === 'reconnected' || (event === 'authenticated' && this._io.status() === 'open')) this.flush();
     else if (event === 'close') this.close(new ConnectionClosedError(payload?.code ?? 1006, payload?.reason ?? '', 'subscribe'));
   }
 

@@ -163,7 +163,7 @@ export class Client extends Emitter {
       // After the app heard of it: a new session subscribes again (`resubscribed` follows).
       channels.onClientEvent(event, payload);
     };
-    channels = new Channels({ timeoutMs, send, isOpen: () => link.isOpen(), emit });
+    channels = new Channels({ timeoutMs, send, isOpen: () => link.isOpen(), status: () => link.status, emit });
     const deprecations = new DeprecationNotices(emit);
     link.onAttach = (conn) => deprecations.notice(conn);
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));

@@ -332,6 +332,27 @@ test('resume: the server keeps the subscriptions; nothing is sent again; publica
   await c.close();
 });
 
+test('unsubscribe while reconnecting: sent after the Resume; what was on its way is not emitted', async () => {
+  const c = await Client.connect(URL, opts());
+  await c.subscribe('chat.a');
+  await c.subscribe('chat.b');
+  /** @type {string[]} */
+  const got = [];
+  c.on('publication', (p) => got.push(`${p.channel} ${text(p.payload)}`));
+  const first = wsOf();
+  first.drop(1006);
+  assert.equal(c.unsubscribe('chat.a'), false, 'not connected: not sent now');
+  fake.post('chat.a', 'a1'); // the server has not heard of the unsubscribe: replayed
+  fake.post('chat.b', 'b1');
+  await waitFor(c, 'reconnected', () => true, 2000);
+  assert.deepEqual(kinds(wsOf()), ['resume', 'unsubscribe'], 'the Resume first');
+  assert.deepEqual(got, ['chat.b b1']);
+  fake.post('chat.a', 'a2');
+  assert.deepEqual(got, ['chat.b b1']);
+  assert.deepEqual(c.channels, ['chat.b']);
+  await c.close();
+});
+
 test('a subscribe in flight when the session is lost is sent again on the new session; close rejects one in flight', async () => {
   const c = await Client.connect(URL, opts());
   // hold the answer back: the fake answers no subscribe while `hold`

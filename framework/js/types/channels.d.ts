@@ -26,6 +26,10 @@ export type ChannelIo = {
      * whether requests may go out now
      */
     isOpen: () => boolean;
+    /**
+     * the link's status (`open` once a reconnect has settled)
+     */
+    status: () => string;
     emit: Emit;
 };
 export type Subscription = {
@@ -67,6 +71,8 @@ export declare class Channels {
     private _pending;
     /** The last position per concrete channel. @private @type {Map<string, ChannelPosition>} */
     private _positions;
+    /** Unsubscribes that could not go out (while reconnecting): sent once connected. @private @type {Set<string>} */
+    private _drops;
     /** @private */
     private _nextRequest;
     /** @param {ChannelIo} io */
@@ -113,8 +119,9 @@ export declare class Channels {
      * Ends the subscription to `channel` (the name or pattern subscribed) and
      * forgets its position. A subscribe of it still in flight rejects.
      * @param {string} channel
-     * @returns {boolean} whether the `Unsubscribe` was sent (false while not connected:
-     *   the subscription is forgotten all the same, and not made again after a new session)
+     * @returns {boolean} whether the `Unsubscribe` was sent now (false while not connected:
+     *   the subscription is forgotten all the same; the `Unsubscribe` goes out after a resume,
+     *   and a new session does not make it again)
      */
     unsubscribe(channel: string): boolean;
     /**
@@ -145,6 +152,12 @@ export declare class Channels {
      */
     onPublication(m: any): void;
     /**
+     * Whether a subscription (or a subscribe in flight) covers the concrete channel `name`.
+     * @private
+     * @param {string} name
+     */
+    private _wants;
+    /**
      * A `PresenceChange` arrived.
      * @param {any} m
      */
@@ -171,8 +184,10 @@ export declare class Channels {
      */
     private _again;
     /**
-     * Makes again, with recovery from the last position, every subscription
-     * a new session lost (when connected; otherwise at the next call).
+     * Sends the unsubscribes that waited, and makes again, with recovery
+     * from the last position, every subscription a new session lost (when
+     * connected; otherwise at the next call). Never while a reconnect is
+     * settling but right after `newSession`: a `Resume` must go first.
      */
     flush(): void;
     /**
