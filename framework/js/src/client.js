@@ -9,7 +9,7 @@
 // rooms.js (the rooms), resume.js, reconnect.js and rejoin.js (reconnects),
 // closing.js (the end), auth.js (credentials), session.js (reliable seqs),
 // redirect.js (following a cluster node's Redirect to the room's node),
-// room.js (the room handles the joins return).
+// room.js (the room handles the joins return), channels.js (pub/sub).
 
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
@@ -29,6 +29,7 @@ import { closeClient } from './closing.js';
 import { RoomHandles } from './room.js';
 import { DeprecationNotices } from './deprecation.js';
 import { ConnectionClosedError } from './errors.js';
+import { Channels } from './channels.js';
 /** @typedef {import('./errors.js').RedirectError} RedirectError */
 
 // The typedefs live in types.js; re-exported here, where they always were.
@@ -60,6 +61,9 @@ import { ConnectionClosedError } from './errors.js';
 /** @typedef {import('./inputs.js').SentInput} SentInput */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
 /** @typedef {import('./room.js').Room} Room */
+/** @typedef {import('./types.js').Subscribed} Subscribed */
+/** @typedef {import('./types.js').ChannelPosition} ChannelPosition */
+/** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
 
 /**
  * The parts of each client (types.js `Core`) and its room handles. Kept off
@@ -149,12 +153,17 @@ export class Client extends Emitter {
       sendInput: (room, seq, input) => this.sendInput(room, seq, input),
       leave: (room) => this.leave(room),
     });
+    /** @type {Channels} */
+    let channels;
     /** @type {import('./types.js').Emit} */
     const emit = (event, payload) => {
       // The handles first: a handle is current before the app hears of its room.
       handles.route(event, payload);
       this.emit(event, payload);
+      // After the app heard of it: a new session subscribes again (`resubscribed` follows).
+      channels.onClientEvent(event, payload);
     };
+    channels = new Channels({ timeoutMs, send, isOpen: () => link.isOpen(), status: () => link.status, emit });
     const deprecations = new DeprecationNotices(emit);
     link.onAttach = (conn) => deprecations.notice(conn);
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
@@ -168,6 +177,7 @@ export class Client extends Emitter {
       rooms,
       requests,
       auth,
+      channels,
       policy,
       emit,
       resumer: new Resumer({ timeoutMs, session, rooms, requests, send, emit }),
@@ -426,6 +436,76 @@ export class Client extends Emitter {
     if (!conn || !link.isOpen()) return false;
     const payload = conn.codec.encodeInput(input);
     return link.send({ kind: { input: { room: String(room), seq, payload } } });
+  }
+
+  /**
+   * Subscribes to `channel`: a name (`lobby`, `chat.eu`) or a pattern with
+   * `*` segments (`chat.*`, which gets each publication under its concrete
+   * name, without recovery or presence). Publications then arrive as
+   * `publication` events, presence changes as `presence` events.
+   *
+   * `{ recover: true }` recovers from the last position this client saw on
+   * the channel ({@link Client#channelPosition}); `{ from }` from a position
+   * kept elsewhere. `Subscribed.missed` then holds what was published since
+   * (also returned, not emitted as events) and `recovered` says whether that
+   * is all of it.
+   *
+   * The subscription belongs to the session: a resume keeps it, and after a
+   * new session (or a redirect) the client subscribes again by itself, with
+   * recovery (`resubscribed` event).
+   * @param {string} channel
+   * @param {SubscribeOptions} [options]
+   * @returns {Promise<Subscribed>} rejects with {@link ChannelError} when refused (e.g. 404:
+   *   no such channel, 409: already subscribed), {@link ConnectionClosedError} when not
+   *   connected, {@link TimeoutError} without an answer
+   */
+  subscribe(channel, options) {
+    return partsOf(this).core.channels.subscribe(channel, options);
+  }
+
+  /**
+   * Ends the subscription to `channel` (the name or pattern given to
+   * {@link Client#subscribe}) and forgets its position. No answer.
+   * @param {string} channel
+   * @returns {boolean} whether the `Unsubscribe` went out (false while not connected;
+   *   the subscription is forgotten all the same and not made again)
+   */
+  unsubscribe(channel) {
+    return partsOf(this).core.channels.unsubscribe(channel);
+  }
+
+  /**
+   * Publishes `payload` on the concrete channel `channel`, where its rules
+   * let clients publish (arena: `chat.*`). Success has no answer (a
+   * subscriber gets its own `publication` like everyone else); a refusal
+   * comes later as a `channelError` event whose `request` is the number
+   * returned here. Nothing is kept pending.
+   * @param {string} channel
+   * @param {Uint8Array} payload
+   * @returns {number} the request id
+   * @throws {TypeError} on a bad channel or payload; {@link ConnectionClosedError} when not
+   *   connected (e.g. during a reconnect)
+   */
+  publish(channel, payload) {
+    return partsOf(this).core.channels.publish(channel, payload);
+  }
+
+  /**
+   * The last position this client saw on the concrete channel `channel`
+   * (from `Subscribed` and every publication), or null.
+   * @param {string} channel
+   * @returns {ChannelPosition | null}
+   */
+  channelPosition(channel) {
+    return partsOf(this).core.channels.position(channel);
+  }
+
+  /**
+   * The channels and patterns subscribed (confirmed by the server).
+   * @returns {string[]}
+   */
+  get channels() {
+    return partsOf(this).core.channels.list();
   }
 
   /**

@@ -236,3 +236,43 @@ export class AuthError extends Error {
     this.fatal = kind !== 'auth-timeout' && kind !== 'token';
   }
 }
+
+/**
+ * `ChannelError.code` numbers (docs/protocol.md §4.4): 400 a malformed name or
+ * pattern (or a publish to a pattern), 403 not allowed, 404 no configured
+ * channel covers the name, 409 already subscribed, 429 too many
+ * subscriptions or the publish queue is full, 503 the channel store cannot
+ * be reached.
+ */
+export const ChannelErrorCode = Object.freeze({
+  BAD_NAME: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ALREADY_SUBSCRIBED: 409,
+  TOO_MANY: 429,
+  UNAVAILABLE: 503,
+});
+
+/**
+ * A `subscribe` or `publish` was refused by the server (`ChannelError`
+ * envelope): {@link Client#subscribe} rejects with it, and a refused
+ * publish (or the SDK's own re-subscribe after a new session) is the
+ * `channelError` event. The connection stays open.
+ */
+export class ChannelError extends Error {
+  /**
+   * @param {{ request: number, channel: string, code: number, reason: string }} e  the ChannelError envelope
+   */
+  constructor(e) {
+    super(`channel ${e.channel || '?'} refused: ${e.code}${e.reason ? `: ${e.reason}` : ''}`);
+    this.name = 'ChannelError';
+    /** The code (400, 403, 404, 409, 429, 503), see {@link ChannelErrorCode}. */
+    this.code = e.code;
+    /** The server's text (for 403, the authorization hook's). */
+    this.reason = e.reason;
+    /** The channel or pattern of the refused request. */
+    this.channel = e.channel;
+    /** The request id of the refused subscribe or publish (what {@link Client#publish} returned). */
+    this.request = e.request;
+  }
+}

@@ -12,7 +12,7 @@ import { followRedirect } from './redirect.js';
 /** @typedef {import('./types.js').JoinResult} JoinResult */
 /**
  * The parts of the client a frame may touch.
- * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer'>} FrameCore
+ * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer' | 'channels'>} FrameCore
  */
 
 /**
@@ -138,6 +138,19 @@ function dispatch(core, conn, msg) {
       // long (plus the usual jitter, so clients do not return in a herd).
       link.shutdownHintMs = Math.max(0, Number(m.reconnectAfterMs ?? 0));
       emit('shutdown', { reconnectAfterMs: link.shutdownHintMs });
+      return;
+    // Channels (channels.js): reliable, counted above like the room messages.
+    case 'subscribed':
+      core.channels.onSubscribed(m);
+      return;
+    case 'publication':
+      core.channels.onPublication(m);
+      return;
+    case 'presenceChange':
+      core.channels.onPresence(m);
+      return;
+    case 'channelError':
+      core.channels.onChannelError(m);
       return;
     default:
       return; // welcome again, or a case this client does not know

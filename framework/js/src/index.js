@@ -30,6 +30,12 @@
 /** @typedef {import('./types.js').RedirectedEvent} RedirectedEvent */
 /** @typedef {import('./errors.js').RedirectErrorKind} RedirectErrorKind */
 /** @typedef {import('./inputs.js').SentInput} SentInput */
+/** @typedef {import('./types.js').Publication} Publication */
+/** @typedef {import('./types.js').Subscribed} Subscribed */
+/** @typedef {import('./types.js').ChannelPosition} ChannelPosition */
+/** @typedef {import('./types.js').PresenceEvent} PresenceEvent */
+/** @typedef {import('./types.js').ResubscribedEvent} ResubscribedEvent */
+/** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
 
 export { Client } from './client.js';
 export { Room } from './room.js';
@@ -45,6 +51,8 @@ export {
   AuthError,
   RedirectError,
   MAX_REDIRECTS,
+  ChannelError,
+  ChannelErrorCode,
 } from './errors.js';
 export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';

@@ -1,6 +1,7 @@
 // The session as the client sees it: its id and latest resume token, the
 // highest reliable seq received (ServerMsg.seq: Joined, JoinError, Left,
-// Message), duplicate detection, and the acks that let the server trim its
+// Message, Redirect, and the channel messages Subscribed, Publication,
+// PresenceChange, ChannelError), duplicate detection, and the acks that let the server trim its
 // replay buffer. Plain state plus one timer; client.js owns one.
 
 /**

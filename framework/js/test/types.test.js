@@ -54,8 +54,8 @@ test('types/ is what tsc makes of the JSDoc in src/ today (npm run types)', { ti
 
 /** A game in TypeScript, written against the package as it is published. */
 const GAME = `
-import { Client, Room, ENVELOPE_PROTO, isNewerSeq, JoinError } from 'playhouse-client';
-import type { RoomState, DroppedInput, SentInput, ConnectOptions, LeftEvent } from 'playhouse-client';
+import { Client, Room, ENVELOPE_PROTO, isNewerSeq, JoinError, ChannelError } from 'playhouse-client';
+import type { RoomState, DroppedInput, SentInput, ConnectOptions, LeftEvent, Publication, Subscribed } from 'playhouse-client';
 
 interface Input { moveX: number; moveY: number }
 const options: ConnectOptions = { tokens: ['arena.v2.proto'], protos: ['syntax = "proto3";'], reconnect: true };
@@ -83,6 +83,13 @@ export async function play(url: string): Promise<void> {
   room.onLeave((l: LeftEvent) => console.log(l.reason, l.detail));
   room.onMessage((m) => console.log(m.seq, m.payload));
   client.on('reconnected', (r) => console.log(r.resumed, r.rooms.map((x) => x.previous)));
+  const sub: Subscribed = await client.subscribe('chat.room1', { recover: true });
+  client.on('publication', (p: Publication) => console.log(p.channel, p.offset, p.epoch, p.payload.byteLength, p.publisher));
+  client.on('presence', (p) => console.log(p.joined.concat(p.left)));
+  client.on('channelError', (e: ChannelError) => console.log(e.code, e.reason, e.request));
+  client.on('resubscribed', (r) => console.log(r.channel, r.recovered));
+  const req: number = client.publish('chat.room1', new TextEncoder().encode('hi'));
+  console.log(sub.missed.length, sub.presence, req, client.channelPosition('chat.room1')?.offset);
   console.log(id, me, seq, isNewerSeq(0, 0xffffffff), ENVELOPE_PROTO.length, client.getRoom(id) === room);
   offState();
   const left: LeftEvent = await room.leave();

@@ -28,6 +28,9 @@ export type RedirectedEvent = import('./types.js').RedirectedEvent;
 export type SentInput = import('./inputs.js').SentInput;
 export type AuthOptions = import('./auth.js').AuthOptions;
 export type Room = import('./room.js').Room;
+export type Subscribed = import('./types.js').Subscribed;
+export type ChannelPosition = import('./types.js').ChannelPosition;
+export type SubscribeOptions = import('./channels.js').SubscribeOptions;
 /**
  * A connection to a Playhouse server. Create one with {@link Client.connect}.
  *
@@ -213,6 +216,61 @@ export declare class Client extends Emitter<ClientEvents> {
      * @throws {TypeError} when `seq` is not a uint32 or the input does not encode
      */
     sendInput(room: string, seq: number, input: object): boolean;
+    /**
+     * Subscribes to `channel`: a name (`lobby`, `chat.eu`) or a pattern with
+     * `*` segments (`chat.*`, which gets each publication under its concrete
+     * name, without recovery or presence). Publications then arrive as
+     * `publication` events, presence changes as `presence` events.
+     *
+     * `{ recover: true }` recovers from the last position this client saw on
+     * the channel ({@link Client#channelPosition}); `{ from }` from a position
+     * kept elsewhere. `Subscribed.missed` then holds what was published since
+     * (also returned, not emitted as events) and `recovered` says whether that
+     * is all of it.
+     *
+     * The subscription belongs to the session: a resume keeps it, and after a
+     * new session (or a redirect) the client subscribes again by itself, with
+     * recovery (`resubscribed` event).
+     * @param {string} channel
+     * @param {SubscribeOptions} [options]
+     * @returns {Promise<Subscribed>} rejects with {@link ChannelError} when refused (e.g. 404:
+     *   no such channel, 409: already subscribed), {@link ConnectionClosedError} when not
+     *   connected, {@link TimeoutError} without an answer
+     */
+    subscribe(channel: string, options?: SubscribeOptions): Promise<Subscribed>;
+    /**
+     * Ends the subscription to `channel` (the name or pattern given to
+     * {@link Client#subscribe}) and forgets its position. No answer.
+     * @param {string} channel
+     * @returns {boolean} whether the `Unsubscribe` went out (false while not connected;
+     *   the subscription is forgotten all the same and not made again)
+     */
+    unsubscribe(channel: string): boolean;
+    /**
+     * Publishes `payload` on the concrete channel `channel`, where its rules
+     * let clients publish (arena: `chat.*`). Success has no answer (a
+     * subscriber gets its own `publication` like everyone else); a refusal
+     * comes later as a `channelError` event whose `request` is the number
+     * returned here. Nothing is kept pending.
+     * @param {string} channel
+     * @param {Uint8Array} payload
+     * @returns {number} the request id
+     * @throws {TypeError} on a bad channel or payload; {@link ConnectionClosedError} when not
+     *   connected (e.g. during a reconnect)
+     */
+    publish(channel: string, payload: Uint8Array): number;
+    /**
+     * The last position this client saw on the concrete channel `channel`
+     * (from `Subscribed` and every publication), or null.
+     * @param {string} channel
+     * @returns {ChannelPosition | null}
+     */
+    channelPosition(channel: string): ChannelPosition | null;
+    /**
+     * The channels and patterns subscribed (confirmed by the server).
+     * @returns {string[]}
+     */
+    get channels(): string[];
     /**
      * Measures the round-trip time with an envelope `Ping` (server queueing
      * included) and stores it in {@link Client#rttMs}.

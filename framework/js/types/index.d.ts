@@ -26,6 +26,12 @@ export type RejoinedEvent = import('./types.js').RejoinedEvent;
 export type RedirectedEvent = import('./types.js').RedirectedEvent;
 export type RedirectErrorKind = import('./errors.js').RedirectErrorKind;
 export type SentInput = import('./inputs.js').SentInput;
+export type Publication = import('./types.js').Publication;
+export type Subscribed = import('./types.js').Subscribed;
+export type ChannelPosition = import('./types.js').ChannelPosition;
+export type PresenceEvent = import('./types.js').PresenceEvent;
+export type ResubscribedEvent = import('./types.js').ResubscribedEvent;
+export type SubscribeOptions = import('./channels.js').SubscribeOptions;
 /** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
 /** @typedef {import('./backoff.js').ReconnectOptions} ReconnectOptions */
@@ -54,10 +60,16 @@ export type SentInput = import('./inputs.js').SentInput;
 /** @typedef {import('./types.js').RedirectedEvent} RedirectedEvent */
 /** @typedef {import('./errors.js').RedirectErrorKind} RedirectErrorKind */
 /** @typedef {import('./inputs.js').SentInput} SentInput */
+/** @typedef {import('./types.js').Publication} Publication */
+/** @typedef {import('./types.js').Subscribed} Subscribed */
+/** @typedef {import('./types.js').ChannelPosition} ChannelPosition */
+/** @typedef {import('./types.js').PresenceEvent} PresenceEvent */
+/** @typedef {import('./types.js').ResubscribedEvent} ResubscribedEvent */
+/** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
 export { Client } from './client.js';
 export { Room } from './room.js';
 export { isNewerSeq, MAX_UNACKED } from './inputs.js';
-export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, RedirectError, MAX_REDIRECTS, } from './errors.js';
+export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, RedirectError, MAX_REDIRECTS, ChannelError, ChannelErrorCode, } from './errors.js';
 export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';

@@ -330,6 +330,80 @@ export type RedirectedEvent = {
      */
     previous: string;
 };
+export type ChannelPosition = {
+    offset: number;
+    epoch: string;
+};
+export type Publication = {
+    /**
+     * the concrete channel name
+     */
+    channel: string;
+    /**
+     * its number in the channel (1, 2, 3, … within the epoch)
+     */
+    offset: number;
+    epoch: string;
+    /**
+     * the bytes as published
+     */
+    payload: Uint8Array;
+    /**
+     * the publisher's user (or session name); empty for room code
+     */
+    publisher: string;
+};
+export type Subscribed = {
+    request: number;
+    channel: string;
+    /**
+     * the channel's position now
+     */
+    offset: number;
+    epoch: string;
+    /**
+     * with `recover`: nothing is missing (`missed` is all of it).
+     * False without `recover`, or when the epoch changed or the gap outran the history:
+     * resync your view another way
+     */
+    recovered: boolean;
+    /**
+     * what was published after the position recovered from
+     * (or, without `recover`, while the subscribe was being set up), in order. Not emitted
+     * as `publication` events: handle them from here
+     */
+    missed: Publication[];
+    /**
+     * who is subscribed now (users, or session names); empty for a pattern
+     */
+    presence: string[];
+};
+export type PresenceEvent = {
+    channel: string;
+    joined: string[];
+    left: string[];
+};
+export type ResubscribedEvent = {
+    channel: string;
+    /**
+     * nothing is missing; false: the epoch changed or the gap
+     * outran the channel's history — resync your view another way
+     */
+    recovered: boolean;
+    /**
+     * the channel's position now
+     */
+    offset: number;
+    epoch: string;
+    /**
+     * how many publications were recovered (emitted before this)
+     */
+    missed: number;
+    /**
+     * who is subscribed now
+     */
+    presence: string[];
+};
 export type ClientEvents = {
     state: StateEvent;
     message: RoomMessage;
@@ -378,6 +452,24 @@ export type ClientEvents = {
      * connection there
      */
     redirected: RedirectedEvent;
+    /**
+     * a message on a subscribed channel
+     */
+    publication: Publication;
+    /**
+     * who joined or left a subscribed channel
+     */
+    presence: PresenceEvent;
+    /**
+     * a publish refused (its `request` is
+     * what {@link Client#publish} returned), or the SDK's re-subscribe after a new session refused
+     * (the subscription is then gone). A refused {@link Client#subscribe} rejects instead
+     */
+    channelError: import('./errors.js').ChannelError;
+    /**
+     * a subscription made again after a new session
+     */
+    resubscribed: ResubscribedEvent;
 };
 export type Conn = {
     url: string;
@@ -465,6 +557,10 @@ export type Core = {
      * the credential
      */
     auth: import('./auth.js').Authenticator;
+    /**
+     * subscriptions, channel positions, subscribes in flight
+     */
+    channels: import('./channels.js').Channels;
     /**
      * null: no reconnects
      */
@@ -708,6 +804,59 @@ export type Core = {
  * @property {string} previous the session id before (a join's move ended it)
  */
 /**
+ * A channel's position: the offset of its last publication, within its epoch
+ * (docs/protocol.md §4.4). Offsets of another epoch mean nothing.
+ * @typedef {object} ChannelPosition
+ * @property {number} offset
+ * @property {string} epoch
+ */
+/**
+ * `publication` event: a message on a subscribed channel, under its concrete
+ * name (also for a pattern subscription).
+ * @typedef {object} Publication
+ * @property {string} channel    the concrete channel name
+ * @property {number} offset     its number in the channel (1, 2, 3, … within the epoch)
+ * @property {string} epoch
+ * @property {Uint8Array} payload  the bytes as published
+ * @property {string} publisher  the publisher's user (or session name); empty for room code
+ */
+/**
+ * What {@link Client#subscribe} resolves with (the `Subscribed` envelope).
+ * @typedef {object} Subscribed
+ * @property {number} request
+ * @property {string} channel
+ * @property {number} offset      the channel's position now
+ * @property {string} epoch
+ * @property {boolean} recovered  with `recover`: nothing is missing (`missed` is all of it).
+ *   False without `recover`, or when the epoch changed or the gap outran the history:
+ *   resync your view another way
+ * @property {Publication[]} missed  what was published after the position recovered from
+ *   (or, without `recover`, while the subscribe was being set up), in order. Not emitted
+ *   as `publication` events: handle them from here
+ * @property {string[]} presence  who is subscribed now (users, or session names); empty for a pattern
+ */
+/**
+ * `presence` event: who joined or left a subscribed channel.
+ * @typedef {object} PresenceEvent
+ * @property {string} channel
+ * @property {string[]} joined
+ * @property {string[]} left
+ */
+/**
+ * `resubscribed` event: after a new session (a reconnect that could not
+ * resume, or a redirect), the SDK subscribed again to `channel`, recovering
+ * from the last position seen. What was missed has been emitted as
+ * `publication` events just before, in order.
+ * @typedef {object} ResubscribedEvent
+ * @property {string} channel
+ * @property {boolean} recovered  nothing is missing; false: the epoch changed or the gap
+ *   outran the channel's history — resync your view another way
+ * @property {number} offset      the channel's position now
+ * @property {string} epoch
+ * @property {number} missed      how many publications were recovered (emitted before this)
+ * @property {string[]} presence  who is subscribed now
+ */
+/**
  * Events of {@link Client} and their payloads.
  * @typedef {object} ClientEvents
  * @property {StateEvent} state
@@ -734,6 +883,12 @@ export type Core = {
  * @property {RedirectedEvent} redirected  a join (a new session) or a reconnect's resume (the
  *   same session) was redirected to another node of a cluster and the client moved its
  *   connection there
+ * @property {Publication} publication  a message on a subscribed channel
+ * @property {PresenceEvent} presence  who joined or left a subscribed channel
+ * @property {import('./errors.js').ChannelError} channelError  a publish refused (its `request` is
+ *   what {@link Client#publish} returned), or the SDK's re-subscribe after a new session refused
+ *   (the subscription is then gone). A refused {@link Client#subscribe} rejects instead
+ * @property {ResubscribedEvent} resubscribed  a subscription made again after a new session
  */
 /**
  * @typedef {object} Conn  one open socket after its Welcome
@@ -792,6 +947,7 @@ export type Core = {
  * @property {import('./requests.js').Requests} requests  joins, leaves, pings in flight
  * @property {import('./resume.js').Resumer} resumer    the resume in flight
  * @property {import('./auth.js').Authenticator} auth   the credential
+ * @property {import('./channels.js').Channels} channels  subscriptions, channel positions, subscribes in flight
  * @property {import('./backoff.js').ReconnectPolicy | null} policy  null: no reconnects
  * @property {import('./reconnect.js').Sleeper} sleeper  the wait between reconnect attempts
  * @property {Emit} emit
