@@ -44,7 +44,7 @@ pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};
 pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
-pub use token::{TokenError, TokenSigner};
+pub use token::{Claims, TokenError, TokenSigner};
 pub use users::TooManySessions;
 
 use crate::protocol::RoomId;

@@ -1,7 +1,9 @@
 //! Resume tokens: signed, expiring proof that a client owns a session.
 //!
-//! A token is `base64url(session id ‖ nonce ‖ generation ‖ expiry ‖
-//! HMAC-SHA256)`. The MAC (keyed with the server's session secret) makes
+//! A token is `base64url(session id ‖ nonce ‖ generation ‖ expiry ‖ node
+//! ‖ HMAC-SHA256)` (72 bytes, 96 characters). `node` is the tag of the
+//! cluster node that holds the session (0 without a cluster), so any node
+//! of a cluster — they share the key — knows where to send a resume. The MAC (keyed with the server's session secret) makes
 //! tokens unforgeable; the nonce is random per session, so a token from an
 //! earlier process that happened to use the same session id does not match;
 //! the generation counts the tokens a session has been handed (the registry
@@ -14,12 +16,12 @@
 //! HMAC is `hmac` + `sha2` (RustCrypto): the comparison is constant-time.
 //!
 //! ```
-//! use playhouse::session::{TokenError, TokenSigner};
+//! use playhouse::session::{Claims, TokenError, TokenSigner};
 //!
 //! let signer = TokenSigner::new(b"a secret of at least 32 bytes....");
-//! let token = signer.issue(7, 0xfeed, 2, 1_000);
-//! assert_eq!(signer.verify(&token, 999).unwrap(), (7, 0xfeed, 2));
-//! assert_ne!(token, signer.issue(7, 0xfeed, 3, 1_000), "another generation, another token");
+//! let token = signer.issue(7, 0xfeed, 2, 1_000, 0);
+//! assert_eq!(signer.verify(&token, 999).unwrap(), Claims { id: 7, nonce: 0xfeed, generation: 2, node: 0 });
+//! assert_ne!(token, signer.issue(7, 0xfeed, 3, 1_000, 0), "another generation, another token");
 //! assert_eq!(signer.verify(&token, 1_001), Err(TokenError::Expired));
 //! assert_eq!(TokenSigner::new(b"another secret").verify(&token, 0), Err(TokenError::BadSignature));
 //! ```
