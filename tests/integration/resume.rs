@@ -178,6 +178,30 @@ async fn a_gap_beyond_the_replay_buffer_is_a_resync_not_an_error() {
 }
 
 #[tokio::test]
+async fn a_last_seq_beyond_anything_sent_is_a_resync_and_the_stream_goes_on() {
+    let server = start(|_| {});
+    let proxy = Proxy::start(server.addr()).await;
+    let mut a = Client::connect(&proxy.ws_url(), &TOKENS).await.unwrap();
+    a.create("probe30", options(&[("chatter", "1")])).await.unwrap();
+    let mut got = Vec::new();
+    assert!(read_chats(&mut a, &mut got, 3).await.is_none());
+    proxy.cut_all();
+    assert!(read_chats(&mut a, &mut got, usize::MAX).await.is_some());
+    // The client claims far more than the server ever sent.
+    let claimed = a.last_seq() + 1_000;
+    let mut b = Client::resume(&proxy.ws_url(), &TOKENS, a.resume_token(), claimed).await.unwrap();
+    let Event::Resumed(r) = b.next_event().await.unwrap() else { panic!("Resumed first") };
+    assert!(r.resync, "{r:?}");
+    // The server's numbering goes on below the claim; the client takes the
+    // first seq after the resync as its baseline instead of dropping
+    // everything as already seen.
+    let mut after = Vec::new();
+    assert!(read_chats(&mut b, &mut after, 5).await.is_none(), "messages after the resync arrive");
+    assert_exactly_once_in_order(&after);
+    assert!(b.last_seq() < claimed, "the stream goes on from the server's seq: {}", b.last_seq());
+}
+
+#[tokio::test]
 async fn a_second_connection_resuming_the_session_replaces_the_first_with_4009() {
     let server = start(|_| {});
     let url = ws_url(server.addr());

@@ -339,16 +339,20 @@ impl Client {
                 WsMessage::Binary(b) => {
                     let m: ServerMsg = self.token.codec.decode(&b)?;
                     if m.seq != 0 {
-                        if m.seq <= self.last_seq {
+                        if std::mem::take(&mut self.resynced) {
+                            // After a resync the stream goes on from
+                            // wherever the server is: above what this client
+                            // saw (messages were lost), or below it (the
+                            // client said it had seen more than was sent).
+                            // Either way this seq is the new baseline.
+                        } else if m.seq <= self.last_seq {
                             continue; // already seen (a replay overlapping what arrived): drop the duplicate
-                        }
-                        if m.seq != self.last_seq + 1 && !std::mem::take(&mut self.resynced) {
+                        } else if m.seq != self.last_seq + 1 {
                             return Err(ClientError::Protocol(format!(
                                 "reliable message {} after {}: a gap in the session's stream",
                                 m.seq, self.last_seq
                             )));
                         }
-                        self.resynced = false;
                         self.last_seq = m.seq;
                     }
                     // A kind this client does not know (a newer server): skip it.
