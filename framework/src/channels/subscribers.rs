@@ -145,8 +145,13 @@ impl Subscribers {
     /// their history hold it. Answers how many targets got it.
     pub fn route(&mut self, p: &Publication, mut each: impl FnMut(&Target)) -> usize {
         let mut n = 0;
-        let pats = self.patterns.iter_mut().filter(|(k, _)| matches(k, &p.channel)).flat_map(|(_, v)| v.values_mut());
-        for sub in self.exact.get_mut(&p.channel).into_iter().flat_map(|m| m.values_mut()).chain(pats) {
+        let mut pats =
+            self.patterns.iter_mut().filter(|(k, _)| matches(k, &p.channel)).flat_map(|(_, v)| v.iter_mut()).peekable();
+        // A session subscribed to the channel and to a pattern covering it
+        // (or to two such patterns) gets each publication once: only then
+        // is there anything to remember.
+        let mut delivered: Option<std::collections::HashSet<SessionId>> = pats.peek().map(|_| Default::default());
+        for (session, sub) in self.exact.get_mut(&p.channel).into_iter().flat_map(|m| m.iter_mut()).chain(pats) {
             if let Some((held, dropped)) = &mut sub.held {
                 if held.len() < MAX_HELD {
                     held.push(p.clone());
@@ -163,6 +168,9 @@ impl Subscribers {
                 if last.epoch != p.epoch {
                     last.epoch = p.epoch.clone();
                 }
+            }
+            if delivered.as_mut().is_some_and(|d| !d.insert(*session)) {
+                continue;
             }
             each(&sub.target);
             n += 1;
@@ -271,6 +279,21 @@ mod tests {
         assert_eq!(s.route(&publ("lobby", 1, "e"), |_| {}), 0, "already delivered");
         assert_eq!(s.route(&publ("chat.eu", 1, "x"), |_| {}), 1);
         assert_eq!(s.route(&publ("chat", 1, "x"), |_| {}), 0);
+    }
+
+    #[test]
+    fn a_session_with_overlapping_subscriptions_gets_a_publication_once() {
+        let mut s = Subscribers::new(8);
+        for key in ["chat.eu", "chat.*", "*.eu"] {
+            s.add(key, SessionId(1), target(1), "a").expect("added");
+            let h =
+                (key == "chat.eu").then(|| History { publications: vec![], recovered: false, position: pos(0, "e") });
+            assert!(s.complete(key, SessionId(1), h).is_some());
+        }
+        s.add("chat.*", SessionId(2), target(2), "b").expect("added");
+        assert!(s.complete("chat.*", SessionId(2), None).is_some());
+        assert_eq!(s.route(&publ("chat.eu", 1, "e"), |_| {}), 2, "once per session");
+        assert_eq!(s.route(&publ("chat.us", 1, "e"), |_| {}), 2, "session 1 through chat.*, session 2");
     }
 
     #[test]
