@@ -7,8 +7,8 @@
 #
 #   bash scripts/test-nginx-cluster.sh
 #
-# Needs nginx and redis-server (scripts/test-nginx.sh and scripts/test.sh
-# install them where missing). Everything runs as the current user on free
+# Needs redis-server (scripts/test.sh installs it where missing); installs
+# nginx like scripts/test-nginx.sh. Everything runs as the current user on free
 # ports of 127.0.0.1, with files in a temp folder; every process it starts
 # is stopped on exit.
 set -euo pipefail
@@ -18,10 +18,10 @@ CONF=deploy/nginx/cluster.conf
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=scripts/nginx-lib.sh
+source scripts/nginx-lib.sh
 
-NGINX=$(command -v nginx || true)
-[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
-[[ -n $NGINX ]] || fail "nginx is missing (bash scripts/test-nginx.sh installs it)"
+find_nginx
 command -v redis-server >/dev/null || fail "redis-server is missing (bash scripts/test.sh installs it)"
 
 step "cargo build -p arena --bin arena, -p playhouse-tests --bin wss-probe"
@@ -44,9 +44,6 @@ trap cleanup EXIT
 show_logs() {
   echo "--- nginx error.log" >&2; cat "$TMP/error.log" >&2 2>/dev/null || true
   for n in n1 n2 n3; do echo "--- $n stderr" >&2; cat "$TMP/$n.err" >&2 2>/dev/null || true; done
-}
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -85,25 +82,7 @@ for n in n1 n2 n3; do
   grep -qF -- "$n 127.0.0.1:${node_port[$n]};" "$TMP/cluster.conf" || fail "$CONF changed: could not substitute $n's route"
 done
 grep -qF -- "listen 127.0.0.1:$NGINX_PORT;" "$TMP/cluster.conf" || fail "$CONF changed: could not substitute listen"
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
-temp_paths="client_body_temp_path $TMP/client_body; proxy_temp_path $TMP/proxy;"
-for m in fastcgi uwsgi scgi; do
-  "$NGINX" -V 2>&1 | grep -q -- "--without-http_${m}_module" || temp_paths+=" ${m}_temp_path $TMP/$m;"
-done
-cat >"$TMP/nginx.conf" <<CONF
-$user_line
-worker_processes 1;
-daemon off;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log info;
-events { worker_connections 256; }
-http {
-    access_log $TMP/access.log;
-    $temp_paths
-    include $TMP/cluster.conf;
-}
-CONF
+write_nginx_conf "$TMP" "$TMP/cluster.conf" 256
 "$NGINX" -t -q -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" || { show_logs; fail "nginx -t"; }
 
 step "nginx on 127.0.0.1:$NGINX_PORT"

@@ -21,17 +21,11 @@ step() { printf '\n== %s\n' "$*"; }
 fail() { echo "error: $*" >&2; exit 1; }
 checks=0
 pass() { checks=$((checks + 1)); echo "ok: $*"; }
+# shellcheck source=scripts/nginx-lib.sh
+source scripts/nginx-lib.sh
 
 step "nginx"
-NGINX=$(command -v nginx || true)
-[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
-if [[ -z $NGINX ]]; then
-  [[ $(id -u) -eq 0 ]] || fail "nginx is missing; install it as root: apt-get install nginx-light"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
-    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-  NGINX=/usr/sbin/nginx
-fi
+find_nginx
 "$NGINX" -v
 
 step "cargo build -p arena --bin arena, -p playhouse-tests --bin wss-probe"
@@ -56,9 +50,6 @@ show_logs() {
   echo "--- arena stderr" >&2; cat "$TMP/arena.err" >&2 2>/dev/null || true
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 step "certificate (rcgen) and arena (plain ws://, 127.0.0.1 only)"
 "$PROBE" cert "$TMP"
@@ -84,25 +75,7 @@ for want in "server 127.0.0.1:$ARENA_PORT;" "listen 127.0.0.1:$NGINX_PORT ssl;" 
   grep -qF -- "$want" "$TMP/playhouse.conf" || fail "$CONF changed: the test could not substitute '$want'"
 done
 # A wrapper nginx.conf: everything nginx writes goes under $TMP.
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user $(id -un) $(id -gn);"
-temp_paths="client_body_temp_path $TMP/client_body; proxy_temp_path $TMP/proxy;"
-for m in fastcgi uwsgi scgi; do
-  "$NGINX" -V 2>&1 | grep -q -- "--without-http_${m}_module" || temp_paths+=" ${m}_temp_path $TMP/$m;"
-done
-cat >"$TMP/nginx.conf" <<CONF
-$user_line
-worker_processes 1;
-daemon off;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log info;
-events { worker_connections 64; }
-http {
-    access_log $TMP/access.log;
-    $temp_paths
-    include $TMP/playhouse.conf;
-}
-CONF
+write_nginx_conf "$TMP" "$TMP/playhouse.conf" 64
 
 step "nginx -t, and nginx -T holds what the deploy file promises"
 "$NGINX" -t -q -p "$TMP" -e "$TMP/error.log" -c "$TMP/nginx.conf" || { show_logs; fail "nginx -t"; }

@@ -104,6 +104,11 @@ impl GameConnection {
     /// Answers the placements the cluster store has resolved since the last
     /// wake-up.
     pub(super) fn placed(&mut self, out: &mut Actions) {
+        // Every wake-up (each tick's state) comes through here: no lock
+        // unless a placement is awaited.
+        if self.placing.is_empty() {
+            return;
+        }
         let done = std::mem::take(&mut *self.placed.lock());
         if done.is_empty() {
             return;
