@@ -289,6 +289,9 @@ message Redirect {
 
 message Shutdown {
   uint32 reconnect_after_ms = 1;
+  // Set when a cluster node drains: the node its rooms were handed to.
+  // The client resumes there first (same token), before its URL list.
+  string url = 2;
 }
 
 enum LeaveReason {

@@ -61,7 +61,7 @@ impl GameConnection {
         if std::mem::replace(&mut self.noticed, true) {
             return;
         }
-        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms }));
+        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms, url: String::new() }));
         self.shared.live.mark_noticed(self.conn);
     }
 
