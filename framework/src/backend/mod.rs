@@ -32,6 +32,7 @@
 //! (`matchmaking::cluster`).
 
 mod channels;
+pub mod failover;
 mod fence;
 mod local;
 mod local_channels;
@@ -39,6 +40,7 @@ mod local_channels;
 pub mod redis;
 
 pub use channels::{ChannelStore, History, HistoryLimits, Notice, NoticeSink, Position, Publication};
+pub use failover::{session_key, Claimed, FailoverStore, SessionOp, StoredSession};
 pub use fence::Fence;
 pub use local::{Local, LocalDirectory};
 pub use local_channels::{LocalChannelStore, LocalChannels, MAX_LOCAL_CHANNELS, MAX_PRESENCE_PER_CHANNEL};
@@ -183,6 +185,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The channels this backend shares among its nodes (offsets, history,
     /// presence, every node's publications): see [`ChannelStore`].
     fn channels(&self) -> Arc<dyn ChannelStore>;
+
+    /// What outlives a node (room states, session records and logs; see
+    /// [`FailoverStore`]). `None`: rooms and sessions live and die with
+    /// their node.
+    fn failover(&self) -> Option<Arc<dyn FailoverStore>> {
+        None
+    }
 
     /// Records a new room owned by `record.node` (its `epoch` is ignored)
     /// with a lease of `lease`; answers the room's epoch.

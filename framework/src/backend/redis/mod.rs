@@ -9,9 +9,11 @@
 
 mod channel_scripts;
 mod channels;
+mod failover;
+mod failover_scripts;
 mod scripts;
 
-use super::{Backend, BackendError, ChannelStore, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
+use super::{Backend, BackendError, ChannelStore, FailoverStore, NodeInfo, Renewal, Renewed, RoomRecord, Seat, SeatIn};
 use crate::metrics::ClusterMetrics;
 use futures_util::future::{BoxFuture, FutureExt};
 use parking_lot::Mutex;
@@ -31,12 +33,22 @@ pub struct RedisConfig {
     pub prefix: String,
     /// How long one command may take before it counts as failed.
     pub response_timeout: Duration,
+    /// How long a session record and its stream of reliable frames are
+    /// kept past their last write (a session lost with its node is
+    /// resumable elsewhere only this long; default 1 h). Room states are
+    /// kept as long, past their last save.
+    pub session_ttl: Duration,
 }
 
 impl RedisConfig {
     /// `url` with the default prefix `ph:` and a 1 s response timeout.
     pub fn new(url: impl Into<String>) -> Self {
-        RedisConfig { url: url.into(), prefix: "ph:".into(), response_timeout: Duration::from_secs(1) }
+        RedisConfig {
+            url: url.into(),
+            prefix: "ph:".into(),
+            response_timeout: Duration::from_secs(1),
+            session_ttl: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -49,6 +61,11 @@ struct Scripts {
     reserve: Script,
     held: Script,
     nodes: Script,
+    save: Script,
+    release: Script,
+    claim: Script,
+    sessions: Script,
+    load: Script,
     channels: channels::ChannelScripts,
 }
 
@@ -67,6 +84,8 @@ struct Inner {
     timeout: Duration,
     /// The cluster's resume-token key (from `HELLO`).
     secret: Mutex<Vec<u8>>,
+    /// See [`RedisConfig::session_ttl`].
+    session_ttl: Duration,
 }
 
 /// The directory in Redis, shared by every node of a cluster.
@@ -108,12 +127,18 @@ impl RedisBackend {
                 reserve: Script::new(scripts::RESERVE),
                 held: Script::new(scripts::HELD),
                 nodes: Script::new(scripts::NODES),
+                save: Script::new(failover_scripts::SAVE),
+                release: Script::new(failover_scripts::RELEASE),
+                claim: Script::new(failover_scripts::CLAIM),
+                sessions: Script::new(failover_scripts::SESSIONS),
+                load: Script::new(failover_scripts::LOAD),
                 channels: channels::ChannelScripts::new(),
             },
             generation: Mutex::new(String::new()),
             metrics,
             timeout: config.response_timeout,
             secret: Mutex::new(Vec::new()),
+            session_ttl: config.session_ttl,
         };
         let backend = RedisBackend { inner: Arc::new(inner) };
         let secret =
@@ -196,6 +221,10 @@ impl Backend for RedisBackend {
 
     fn channels(&self) -> Arc<dyn ChannelStore> {
         Arc::new(self.clone())
+    }
+
+    fn failover(&self) -> Option<Arc<dyn FailoverStore>> {
+        Some(Arc::new(self.clone()))
     }
 
     fn register(&self, r: RoomRecord, lease: Duration) -> BoxFuture<'static, Result<u64, BackendError>> {

@@ -80,15 +80,17 @@ end
 return out
 "#;
 
-/// `REMOVE prefix id node epoch` → 1 if removed, 0 if `node` at `epoch`
+/// `REMOVE prefix id node epoch` → 1 if removed (with its state: a
+/// disposed room is not claimed), 0 if `node` at `epoch`
 /// no longer owned it.
 pub(super) const REMOVE: &str = r#"
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'room:' .. id
 local owner = redis.call('HMGET', key, 'node', 'epoch')
 if owner[1] == ARGV[3] and owner[2] == ARGV[4] then
-  redis.call('DEL', key)
+  redis.call('DEL', key, p .. 'state:' .. id)
   redis.call('ZREM', p .. 'rooms', id)
+  redis.call('SREM', p .. 'states', id)
   return 1
 end
 return 0
