@@ -21,11 +21,12 @@
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
 
 use super::{Actions, Closer, LiveConnections, Matchmaker, Waker};
-use super::{Creator, Placement, Refusal};
+use super::{Creator, Placement, Refusal, SessionPlace};
 use crate::auth::{AuthGate, Deadline};
 use crate::channels::ChannelHub;
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
+use crate::protocol::envelope::Resume;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
@@ -55,7 +56,7 @@ pub struct ConnectionShared {
     /// The connections that have started and not stopped.
     pub live: LiveConnections,
     /// Every open or parked session.
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
     /// Per-connection rate limits.
     pub rate: RateLimits,
     /// What the server speaks, and which versions are deprecated.
@@ -90,6 +91,11 @@ pub struct GameConnection {
     placed: Arc<Mutex<Vec<Placed>>>,
     /// A join, leave or input (or a resume) has arrived: too late to `Resume`.
     settled: bool,
+    /// A `Resume` of another node's session, waiting for where the session
+    /// is now (answered through [`GameConnection::located`]).
+    locating: Option<Resume>,
+    /// Where that session is, once found (filled by the waiting task).
+    located: Arc<Mutex<Option<SessionPlace>>>,
     auth: AuthGate,
     /// The credential deadline the connection's one timer is armed for.
     auth_timer: Option<Deadline>,
@@ -162,6 +168,8 @@ impl GameConnection {
             placing: HashSet::new(),
             placed: Arc::default(),
             settled: false,
+            locating: None,
+            located: Arc::default(),
             auth,
             auth_timer: None,
             rate,
@@ -201,6 +209,7 @@ impl GameConnection {
         let seq = st.log.next_seq();
         if let Some(f) = self.encode(kind, seq) {
             st.log.push(seq, f.clone());
+            self.shared.sessions.durable_append(st, seq, &f);
             out.send(f);
         }
     }
@@ -294,7 +303,10 @@ impl GameConnection {
         match kind {
             In::Hello(h) => self.follows_redirects = follows_redirects(&h.client),
             In::Resume(_) | In::Input(_) | In::Auth(_) => {}
-            In::Ack(a) => st.log.ack(a.seq),
+            In::Ack(a) => {
+                st.log.ack(a.seq);
+                self.shared.sessions.durable_ack(st, a.seq);
+            }
             In::Join(j) => {
                 if !self.may_join(st, out, j.request, Some(&j.room)) {
                     return;
@@ -393,7 +405,7 @@ impl GameConnection {
             self.shared.live.insert(self.conn, self.session.outbox().clone(), Some(closer))
         {
             // Opened while the notice was going out (see `LiveConnections`).
-            self.notice_shutdown(reconnect_after_ms, out);
+            self.notice_shutdown(reconnect_after_ms, String::new(), out);
         }
         // Authenticated at the upgrade: bind the session now. Waiting for a
         // first-message Auth: the deadline timer.

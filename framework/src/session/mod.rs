@@ -27,7 +27,9 @@
 //! session that evicts another decides under its own lock, drops it, then
 //! ends the other under that one's lock.
 
+mod adoption;
 mod config;
+mod durable;
 mod outbox;
 mod parking;
 mod registry;
@@ -39,11 +41,12 @@ mod token;
 mod users;
 
 pub use config::SessionConfig;
+pub use durable::{DurableIds, DurableLog, SessionRecord};
 pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push};
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};
-pub use room_port::{InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort};
+pub use room_port::{InputError, JoinRequest, LeaveReason, Options, Persister, RawInput, RoomHandle, RoomPort};
 pub use token::{Claims, TokenError, TokenSigner};
 pub use users::TooManySessions;
 
@@ -101,6 +104,13 @@ pub struct SessionState {
     /// token in `Welcome`, bumped for each token handed out in `Resumed`.
     /// Only a token of the current generation resumes the session.
     pub(crate) token_generation: u64,
+    /// Where the session's durable copy lives (a cluster node with a
+    /// failover store, from the session's first seat on).
+    pub(crate) durable: Option<DurableIds>,
+    /// Taken over from a lost node (its token's node tag and session
+    /// number): until its first resume here, a client may hold frames the
+    /// store never got.
+    pub(crate) adopted: Option<(u64, u64)>,
 }
 
 /// One parking of a session.

@@ -89,6 +89,9 @@ pub enum ConnEvent {
     Shutdown {
         /// How long the client should wait before reconnecting.
         reconnect_after_ms: u32,
+        /// Where the client's rooms went (a draining cluster node handed
+        /// them over); empty: wherever its URL list leads.
+        url: String,
     },
     /// Close the connection.
     Close {

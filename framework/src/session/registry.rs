@@ -3,8 +3,8 @@
 
 use super::parking::{Admission, Claim, Eviction, ParkingQuota};
 use super::users::{TooManySessions, UserSessions};
+use super::{DurableLog, Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
 use super::{LeaveReason, SessionConfig};
-use super::{Parked, Replay, ReplayLog, Session, SessionState, TokenError, TokenSigner};
 use crate::metrics::Metrics;
 use crate::protocol::RoomId;
 use crate::protocol::{ClientId, ConnId, SessionId};
@@ -47,7 +47,12 @@ pub enum ResumeError {
     /// The session is held by another node of the cluster (its tag): resume
     /// there.
     #[error("the session is held by another node of the cluster")]
-    Elsewhere(u64),
+    Elsewhere {
+        /// The token's node tag.
+        node: u64,
+        /// The session's number on that node.
+        id: u64,
+    },
 }
 
 /// A successful resume, for the connection to act on.
@@ -71,17 +76,23 @@ pub struct Resumption {
 
 /// Every session of a server.
 pub struct Sessions {
-    map: DashMap<SessionId, Arc<Session>>,
+    pub(super) map: DashMap<SessionId, Arc<Session>>,
     signer: TokenSigner,
-    config: SessionConfig,
-    outbox: OutboxLimits,
-    next: AtomicU64,
+    pub(super) config: SessionConfig,
+    pub(super) outbox: OutboxLimits,
+    pub(super) next: AtomicU64,
     /// Who is parked, counted per address, per user and in all. Taken under
     /// a session's state lock, never the other way round.
-    parking: Mutex<ParkingQuota>,
+    pub(super) parking: Mutex<ParkingQuota>,
     /// Sessions counted per user, against the per-user cap.
     users: UserSessions,
     metrics: Option<Arc<Metrics>>,
+    /// The failover store's writer (a cluster node): sessions in rooms are
+    /// recorded and their reliable frames kept there.
+    pub(super) durable: Option<Arc<DurableLog>>,
+    /// Sessions taken over from lost nodes, by the (node tag, number) their
+    /// tokens carry.
+    pub(super) aliases: DashMap<(u64, u64), SessionId>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -107,6 +118,8 @@ impl Sessions {
             next: AtomicU64::new(1),
             users: UserSessions::default(),
             metrics: None,
+            durable: None,
+            aliases: DashMap::new(),
         }
     }
 
@@ -185,6 +198,8 @@ impl Sessions {
                 user: None,
                 counted: false,
                 token_generation: 0,
+                durable: None,
+                adopted: None,
             }),
         });
         self.map.insert(id, session.clone());
@@ -204,6 +219,7 @@ impl Sessions {
     pub fn reissue(&self, session: &Session, conn: ConnId) -> Option<String> {
         let mut st = session.owned_by(conn)?;
         st.token_generation += 1;
+        self.write_record(session, &st);
         Some(self.issue(session, st.token_generation))
     }
 
@@ -319,7 +335,7 @@ impl Sessions {
     /// Ends the session `e` names if it is still parked under the ticket
     /// the quota let go (it may have been resumed, or resumed and parked
     /// again, since the decision).
-    pub(super) fn evict(&self, e: Eviction) {
+    pub(crate) fn evict(&self, e: Eviction) {
         // The map guard is dropped before the state is locked.
         let Some(victim) = self.map.get(&e.session).map(|s| s.clone()) else { return };
         let mut st = victim.state.lock();
@@ -335,7 +351,7 @@ impl Sessions {
         tracing::debug!(session = victim.name(), cap = e.cap.label(), "parked session evicted");
     }
 
-    fn end_locked(&self, session: &Session, st: &mut SessionState) {
+    pub(super) fn end_locked(&self, session: &Session, st: &mut SessionState) {
         if std::mem::replace(&mut st.ended, true) {
             return;
         }
@@ -350,6 +366,7 @@ impl Sessions {
             }
         }
         st.log.clear();
+        self.durable_end(st);
         if let Some(user) = st.user.take() {
             if std::mem::take(&mut st.counted) {
                 self.users.release(&user);
@@ -383,11 +400,20 @@ impl Sessions {
         now: Instant,
     ) -> Result<Resumption, ResumeError> {
         let claims = self.signer.verify(token, unix_secs())?;
-        if claims.node != self.config.node {
-            return Err(ResumeError::Elsewhere(claims.node));
-        }
         let (id, nonce, generation) = (claims.id, claims.nonce, claims.generation);
-        let session = self.map.get(&SessionId(id)).map(|s| s.clone()).ok_or(ResumeError::Gone)?;
+        let session = if claims.node != self.config.node {
+            // A session of another node: here only if this node took it
+            // over when that node was lost.
+            self.adopted(claims.node, id).ok_or(ResumeError::Elsewhere { node: claims.node, id })?
+        } else {
+            match self.map.get(&SessionId(id)).map(|s| s.clone()) {
+                Some(s) => s,
+                // Its room moved to another node, which took the session
+                // over: the failover store says where.
+                None if self.durable.is_some() => return Err(ResumeError::Elsewhere { node: claims.node, id }),
+                None => return Err(ResumeError::Gone),
+            }
+        };
         if session.nonce != nonce {
             return Err(ResumeError::Gone);
         }
@@ -416,10 +442,16 @@ impl Sessions {
         // second is refused instead of taking the session over again.
         st.token_generation += 1;
         let token = self.issue(&session, st.token_generation);
+        self.write_record(&session, &st);
         if let Some(p) = st.parked.take() {
             self.parking.lock().release(session.id, p.ticket);
         }
         let lost = session.outbox.take_lost() > 0;
+        if st.adopted.take().is_some() && last_seq >= st.log.next_seq() {
+            // The lost node wrote frames to the client that never reached
+            // the store: the client has them, so numbering goes on after.
+            st.log.skip_to(last_seq + 1);
+        }
         let (replay, resync) = match st.log.replay_after(last_seq) {
             Replay::Frames(frames) if !lost => {
                 st.log.ack(last_seq);

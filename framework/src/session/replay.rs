@@ -93,6 +93,29 @@ impl ReplayLog {
         Replay::Frames(self.entries.iter().filter(|(s, _)| *s > last_seq).map(|(_, f)| f.clone()).collect())
     }
 
+    /// A log rebuilt from the frames a failover store kept (`(seq, frame)`,
+    /// oldest first): only the run after the last hole is kept, so a
+    /// replay from it is never missing a frame in the middle.
+    pub fn restored(frames: &[(u64, Bytes)], max_messages: usize, max_bytes: usize) -> Self {
+        let mut log = ReplayLog::new(max_messages, max_bytes);
+        let start = frames.windows(2).rposition(|w| w[1].0 != w[0].0 + 1).map_or(0, |i| i + 1);
+        for (seq, frame) in &frames[start..] {
+            log.next = *seq;
+            log.push(*seq, frame.clone());
+        }
+        log
+    }
+
+    /// The client holds every frame before `next` (it got frames the
+    /// store never kept, from a node that is gone): numbering goes on from
+    /// there, and what is held before it is dropped.
+    pub fn skip_to(&mut self, next: u64) {
+        if next > self.next {
+            self.clear();
+            self.next = next;
+        }
+    }
+
     /// Frames held.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -160,6 +183,20 @@ mod tests {
         assert_eq!(log.bytes(), 8);
         assert_eq!(log.replay_after(0), Replay::Gap);
         assert_eq!(log.replay_after(1), Replay::Frames(vec![Bytes::from("bbbb"), Bytes::from("cccc")]));
+    }
+
+    #[test]
+    fn a_restored_log_keeps_the_run_after_the_last_hole_and_numbers_on() {
+        let frames: Vec<(u64, Bytes)> = [3u64, 4, 6, 7].iter().map(|s| (*s, Bytes::from(s.to_string()))).collect();
+        let mut log = ReplayLog::restored(&frames, 64, 1 << 20);
+        assert_eq!(log.next_seq(), 8);
+        assert_eq!(log.replay_after(5), Replay::Frames(vec![Bytes::from("6"), Bytes::from("7")]));
+        assert_eq!(log.replay_after(4), Replay::Gap, "5 was never stored: a client at 4 resyncs");
+        log.skip_to(10);
+        assert_eq!((log.next_seq(), log.len()), (10, 0));
+        log.skip_to(2);
+        assert_eq!(log.next_seq(), 10, "never back");
+        assert_eq!(ReplayLog::restored(&[], 4, 4).next_seq(), 1);
     }
 
     proptest! {

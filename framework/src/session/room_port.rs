@@ -17,6 +17,7 @@ use super::Outbox;
 use crate::backend::Fence;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::{ClientId, Codec, CodecError, RoomId, SessionId};
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -119,6 +120,22 @@ pub trait RoomPort: Send + Sync {
     /// Server shutdown: the room runs what its mailbox holds before this,
     /// then `on_shutdown`, and is disposed. Resolves when it is done (or gone).
     fn shutdown(&self) -> BoxFuture<'static, ()>;
+    /// A draining cluster node hands the room to another: it takes a last
+    /// snapshot, stops without a word to its clients, and resolves to its
+    /// portable form (the room layer's `PortableRoom`, encoded; `node`:
+    /// this node's token tag). `None`: it was gone or crashed.
+    fn hand_over(&self, node: u64) -> BoxFuture<'static, Option<Bytes>>;
+}
+
+/// Where a cluster node saves a room's portable form (set by cluster
+/// matchmaking before the room starts): after each snapshot and each
+/// change of seats the room calls `save` with it, encoded.
+pub struct Persister {
+    /// This node's token tag (the seats' session keys).
+    pub node: u64,
+    /// Takes the encoded portable room (must not block: it runs on the
+    /// room's thread).
+    pub save: Box<dyn Fn(Bytes) + Send + Sync>,
 }
 
 #[derive(Debug, Default)]
@@ -147,6 +164,8 @@ pub struct RoomHandle {
     /// In a cluster: this node's right to run the room (its lease). None:
     /// one process, always this node's.
     fence: OnceLock<Arc<Fence>>,
+    /// In a cluster with a failover store: where the room is saved.
+    persister: OnceLock<Persister>,
 }
 
 impl std::fmt::Debug for RoomHandle {
@@ -174,6 +193,7 @@ impl RoomHandle {
             seats: Mutex::new(Seats::default()),
             port: OnceLock::new(),
             fence: OnceLock::new(),
+            persister: OnceLock::new(),
         }
     }
 
@@ -184,6 +204,17 @@ impl RoomHandle {
     /// Ties the room to a lease (cluster matchmaking, before the room starts).
     pub(crate) fn set_fence(&self, fence: Arc<Fence>) {
         let _ = self.fence.set(fence);
+    }
+
+    /// Saves the room through `persister` from now on (cluster matchmaking,
+    /// before the room starts).
+    pub(crate) fn set_persister(&self, persister: Persister) {
+        let _ = self.persister.set(persister);
+    }
+
+    /// Where the room is saved, if anywhere.
+    pub(crate) fn persister(&self) -> Option<&Persister> {
+        self.persister.get()
     }
 
     /// Whether this node may still run the room at `now`: always on one

@@ -15,6 +15,7 @@ impl GameConnection {
         match stamp_seq(self.token.codec, frame, seq) {
             Ok(f) => {
                 st.log.push(seq, f.clone());
+                self.shared.sessions.durable_append(st, seq, &f);
                 out.send(f);
             }
             Err(e) => tracing::error!(error = %e, "room frame cannot take a seq"),
@@ -33,6 +34,9 @@ impl GameConnection {
                     client: client.0,
                 };
                 st.rooms.insert(room, (h, client));
+                // Seated: from now on the session outlives this node (on a
+                // cluster node with a failover store).
+                self.shared.sessions.make_durable(&self.session, st);
                 self.send_reliable(st, out, Out::Joined(joined));
             }
             ConnEvent::JoinFailed { request, code, reason } => {
@@ -48,7 +52,7 @@ impl GameConnection {
                 let reason = InputError::Busy.to_string();
                 self.input_error(out, ERROR_ROOM_BUSY, reason, &room, seq);
             }
-            ConnEvent::Shutdown { reconnect_after_ms } => self.notice_shutdown(reconnect_after_ms, out),
+            ConnEvent::Shutdown { reconnect_after_ms, url } => self.notice_shutdown(reconnect_after_ms, url, out),
             ConnEvent::Close { code, reason } => {
                 self.session.outbox().take_killed(); // the close action counts this close
                 out.close(code, &reason);
@@ -57,17 +61,18 @@ impl GameConnection {
     }
 
     /// Writes the `Shutdown` notice (once) and reports it to the server.
-    pub(super) fn notice_shutdown(&mut self, reconnect_after_ms: u32, out: &mut Actions) {
+    pub(super) fn notice_shutdown(&mut self, reconnect_after_ms: u32, url: String, out: &mut Actions) {
         if std::mem::replace(&mut self.noticed, true) {
             return;
         }
-        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms, url: String::new() }));
+        self.send(out, Out::Shutdown(Shutdown { reconnect_after_ms, url }));
         self.shared.live.mark_noticed(self.conn);
     }
 
     /// Rooms wrote to the session's outbox: drain it.
     pub fn handle_wake(&mut self, out: &mut Actions) {
         self.placed(out);
+        self.located(out);
         let session = self.session.clone();
         // Drained, numbered and logged under the session lock, so a resume
         // on another connection sees every frame this one took.
