@@ -65,6 +65,17 @@ impl Message for PresenceMsg {
     type Result = ();
 }
 
+/// Hand the room to another node (a draining cluster node): last
+/// snapshot, then stop without a word to the clients; answers the room's
+/// portable form, encoded.
+pub(crate) struct HandoverMsg {
+    /// This node's token tag.
+    pub node: u64,
+}
+impl Message for HandoverMsg {
+    type Result = Option<bytes::Bytes>;
+}
+
 /// Dispose the room now (server shutdown).
 pub(crate) struct DisposeMsg;
 impl Message for DisposeMsg {
@@ -113,7 +124,17 @@ impl<R: Room> RoomActor<R> {
             // running a tick, so no state of this copy goes out.
             tracing::warn!(room = %self.handle.id, room_type = %self.handle.room_type, "room lease lost; stopping this copy");
             self.handle.begin_dispose(true);
-            self.dispose(ctx);
+            if self.handle.persister().is_some() {
+                // Saved in the failover store: the room goes on where it
+                // is claimed, with these clients; nothing is said to them
+                // from here (the node moves them on).
+                self.dead = true;
+                self.core.hand_over();
+                self.deregister();
+                ctx.stop();
+            } else {
+                self.dispose(ctx);
+            }
             return;
         }
         self.core.poll(now);
@@ -139,13 +160,18 @@ impl<R: Room> RoomActor<R> {
         self.metrics.inputs_dropped.inc_by(c.inputs_dropped);
         self.metrics.slow_clients.inc_by(c.slow_clients);
         self.metrics.restarts.inc_by(c.restarts);
+        let mut save = false;
         while let Some(ev) = self.core.poll_event() {
             match ev {
+                RoomEvent::Snapshotted => save = true,
                 RoomEvent::TickRan(r) => {
                     self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
                     self.metrics.tick_duration.observe(r.duration.as_secs_f64());
                 }
-                RoomEvent::SeatsChanged { clients, locked } => self.handle.sync(clients, locked),
+                RoomEvent::SeatsChanged { clients, locked } => {
+                    self.handle.sync(clients, locked);
+                    save = true;
+                }
                 RoomEvent::Crashed(_) if !self.dead => {
                     self.metrics.panics.inc();
                     if self.core.may_restart(Instant::now()) {
@@ -161,8 +187,19 @@ impl<R: Room> RoomActor<R> {
                 RoomEvent::Crashed(_) | RoomEvent::Disposed => {}
             }
         }
+        if save && !self.dead {
+            self.save();
+        }
         // A crash reported by an earlier step: the actor is stopping still.
         self.dead || self.core.crashed().is_none()
+    }
+
+    /// Saves the room's portable form where its node keeps it (a cluster
+    /// node with a failover store), after a snapshot or a change of seats.
+    fn save(&self) {
+        if let Some(p) = self.handle.persister() {
+            (p.save)(self.core.portable(p.node).encode());
+        }
     }
 
     /// The room is lost: its clients are closed with 1011 and it leaves the
@@ -292,5 +329,25 @@ impl<R: Room> Handler<DisposeMsg> for RoomActor<R> {
     fn handle(&mut self, _: DisposeMsg, ctx: &mut Self::Context) {
         self.handle.begin_dispose(true);
         self.dispose(ctx);
+    }
+}
+
+impl<R: Room> Handler<HandoverMsg> for RoomActor<R> {
+    type Result = Option<bytes::Bytes>;
+
+    fn handle(&mut self, msg: HandoverMsg, ctx: &mut Self::Context) -> Self::Result {
+        if self.dead || self.core.crashed().is_some() {
+            return None;
+        }
+        let tick = self.core.tick();
+        self.core.snapshot_now(tick)?;
+        let portable = self.core.portable(msg.node).encode();
+        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, tick, "room handed over");
+        self.dead = true;
+        self.handle.begin_dispose(true);
+        self.core.hand_over();
+        self.deregister();
+        ctx.stop();
+        Some(portable)
     }
 }

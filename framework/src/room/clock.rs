@@ -66,6 +66,14 @@ impl TickClock {
         self.first = self.next;
     }
 
+    /// Tick `next` is due at `now`, the ones after it a period apart (a
+    /// room restored on another node goes on with its tick numbers).
+    pub fn resume_at(&mut self, now: Instant, next: u64) {
+        self.start = now;
+        self.first = next;
+        self.next = next;
+    }
+
     /// The next tick to run.
     pub fn next_tick(&self) -> u64 {
         self.next

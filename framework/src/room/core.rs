@@ -30,6 +30,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod migration;
 mod recovery;
 
 /// Why a room could not be created.
@@ -104,16 +105,23 @@ impl<R: Room> RoomCore<R> {
         options: &Options,
         now: Instant,
     ) -> Result<Self, CreateError> {
-        let mut ctx = RoomContext::new(id, spec.name.as_str().into(), schema, now);
+        let mut core = Self::blank(id, spec, schema, options, now);
         let parsed: R::Options = parse_options(options).map_err(CreateError::Rejected)?;
-        let room = match catch_unwind(AssertUnwindSafe(|| R::on_create(&mut ctx, &parsed))) {
+        let room = match catch_unwind(AssertUnwindSafe(|| R::on_create(&mut core.ctx, &parsed))) {
             Ok(Ok(room)) => room,
             Ok(Err(reject)) => return Err(CreateError::Rejected(reject)),
             Err(p) => return Err(CreateError::Panicked(panic_message(p.as_ref()))),
         };
-        Ok(RoomCore {
-            room: Some(room),
-            ctx,
+        core.room = Some(room);
+        Ok(core)
+    }
+
+    /// A core with no room value yet: `create` runs `on_create` into it,
+    /// a restore on another node `Room::restore`.
+    fn blank(id: RoomId, spec: &RoomType, schema: Arc<Schema<R::Wire>>, options: &Options, now: Instant) -> Self {
+        RoomCore {
+            room: None,
+            ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now),
             clock: TickClock::new(now, spec.period()),
             period: spec.period(),
             max_clients: spec.max_clients,
@@ -127,7 +135,7 @@ impl<R: Room> RoomCore<R> {
             recovery: Recovery::new(spec, options),
             events: EventLog::default(),
             reconnect_window: spec.reconnect_window,
-        })
+        }
     }
 
     /// Runs studio code under `catch_unwind`, then applies the kicks and
@@ -446,6 +454,11 @@ impl<R: Room> RoomCore<R> {
     /// The room id.
     pub fn id(&self) -> &RoomId {
         &self.ctx.id
+    }
+
+    /// The last tick run (0 before the first).
+    pub fn tick(&self) -> u64 {
+        self.ctx.tick
     }
 
     /// The number of clients.

@@ -24,6 +24,8 @@ pub enum RoomEvent {
     Crashed(String),
     /// The room was disposed.
     Disposed,
+    /// A snapshot was due and taken (a cluster node saves the room then).
+    Snapshotted,
 }
 
 /// The core's record of what it has reported, so each change is reported

@@ -10,6 +10,7 @@ mod core;
 mod events;
 mod options;
 mod port;
+pub mod portable;
 #[cfg(test)]
 mod presence_tests;
 pub(crate) mod shutdown;
@@ -26,3 +27,4 @@ pub use core::{CreateError, RoomCore, TickReport};
 pub use events::RoomEvent;
 pub use options::parse_options;
 pub(crate) use port::TypedPort;
+pub use portable::{PortableRoom, PortableSeat};

@@ -4,7 +4,7 @@
 //! room's thread only sees valid inputs) and turns each call into the
 //! actor's message.
 
-use super::actor::{DisposeMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg, RoomActor};
+use super::actor::{DisposeMsg, HandoverMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg, RoomActor};
 use super::shutdown::ShutdownMsg;
 use super::Room;
 use crate::protocol::{Schema, SessionId};
@@ -49,6 +49,11 @@ impl<R: Room> RoomPort for TypedPort<R> {
 
     fn dispose(&self) {
         self.addr.do_send(DisposeMsg);
+    }
+
+    fn hand_over(&self, node: u64) -> BoxFuture<'static, Option<bytes::Bytes>> {
+        let request = self.addr.send(HandoverMsg { node });
+        Box::pin(async move { request.await.ok().flatten() })
     }
 
     fn shutdown(&self) -> BoxFuture<'static, ()> {

@@ -7,6 +7,7 @@
 use super::{panic_message, CreateError, RoomCore};
 use crate::protocol::ClientId;
 use crate::room::api::{Client, Room, RoomType};
+use crate::room::events::RoomEvent;
 use crate::room::options::parse_options;
 use crate::session::{LeaveReason, Options};
 use std::collections::{BTreeSet, VecDeque};
@@ -17,9 +18,11 @@ use std::time::{Duration, Instant};
 pub(super) struct Recovery {
     /// The options the room was created with (a restart without a snapshot
     /// runs `on_create` with them again).
-    options: Options,
+    pub(super) options: Options,
     /// The last snapshot and the clients the room had when it was taken.
-    snapshot: Option<(Vec<u8>, BTreeSet<ClientId>)>,
+    pub(super) snapshot: Option<(Vec<u8>, BTreeSet<ClientId>)>,
+    /// The tick the last snapshot was taken at.
+    pub(super) snapshot_tick: u64,
     /// A snapshot every this many ticks (0: none).
     every: u64,
     max_restarts: u32,
@@ -34,6 +37,7 @@ impl Recovery {
         Recovery {
             options: options.clone(),
             snapshot: None,
+            snapshot_tick: 0,
             every: spec.snapshot_every,
             max_restarts: spec.max_restarts,
             window: spec.restart_window,
@@ -50,10 +54,18 @@ impl<R: Room> RoomCore<R> {
         if every == 0 || !tick.is_multiple_of(every) {
             return Some(());
         }
+        self.snapshot_now(tick)
+    }
+
+    /// Takes the room's snapshot now, as of `tick` (and reports it:
+    /// [`RoomEvent::Snapshotted`]). `None` if the room crashed taking it.
+    pub(crate) fn snapshot_now(&mut self, tick: u64) -> Option<()> {
         if let Some(bytes) = self.call(|room, _| room.snapshot())? {
             self.recovery.snapshot = Some((bytes, self.ctx.members.keys().copied().collect()));
+            self.recovery.snapshot_tick = tick;
             self.ctx.stats.snapshots += 1;
         }
+        self.events.push(RoomEvent::Snapshotted);
         Some(())
     }
 
@@ -100,6 +112,17 @@ impl<R: Room> RoomCore<R> {
         self.crashed = None;
         self.events.restarted();
         self.ctx.stats.restarts += 1;
+        self.reconcile(&known);
+        match &self.crashed {
+            Some(msg) => Err(CreateError::Panicked(msg.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Reconciles a rebuilt room, which knows the clients `known`, with the
+    /// clients seated now: `on_join` for each it does not know, `on_leave`
+    /// for each it knows that is gone.
+    pub(super) fn reconcile(&mut self, known: &BTreeSet<ClientId>) {
         let current: Vec<(Client, Options)> = self
             .ctx
             .members
@@ -119,10 +142,6 @@ impl<R: Room> RoomCore<R> {
         }
         for gone in known.iter().filter(|id| !self.ctx.members.contains_key(id)).copied().collect::<Vec<_>>() {
             self.left(gone, LeaveReason::Disconnected);
-        }
-        match &self.crashed {
-            Some(msg) => Err(CreateError::Panicked(msg.clone())),
-            None => Ok(()),
         }
     }
 }
