@@ -91,7 +91,7 @@ impl LiveConnections {
         // Collected first: the outboxes wake their actors, never under a shard lock.
         let outboxes: Vec<Arc<Outbox>> = self.conns.iter().map(|e| e.outbox.clone()).collect();
         for o in outboxes {
-            if o.push_event(ConnEvent::Shutdown { reconnect_after_ms }, now) == Push::Stalled {
+            if o.push_event(ConnEvent::Shutdown { reconnect_after_ms, url: String::new() }, now) == Push::Stalled {
                 o.kill(CloseCode::GoingAway, "server shutting down");
             }
         }
@@ -161,7 +161,7 @@ mod tests {
             assert_eq!(
                 events(o),
                 vec![
-                    ConnEvent::Shutdown { reconnect_after_ms: 1500 },
+                    ConnEvent::Shutdown { reconnect_after_ms: 1500, url: String::new() },
                     ConnEvent::Close { code: CloseCode::GoingAway, reason: "bye".into() }
                 ]
             );

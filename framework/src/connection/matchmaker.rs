@@ -46,6 +46,18 @@ pub struct Elsewhere {
     pub reservation: String,
 }
 
+/// Where a session of another node's token is now (see
+/// [`Matchmaker::locate_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionPlace {
+    /// This node took it over: resume it here.
+    Here,
+    /// The node at this URL holds it.
+    There(String),
+    /// Nobody holds it any more.
+    Unknown,
+}
+
 /// Who asks for a seat: what create budgets are counted by and what
 /// authorization hooks see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +117,15 @@ pub trait Matchmaker: Send + Sync {
     /// of this cluster (a resume token of another node is sent there).
     fn session_node(&self, node: u64) -> Option<String> {
         let _ = node;
+        None
+    }
+
+    /// Where the session numbered `id` of the node with token tag `node`
+    /// is now, found through the cluster's failover store (it may wait for
+    /// a lost node's rooms to be claimed). `None`: there is no failover
+    /// store; [`Matchmaker::session_node`] is all there is to know.
+    fn locate_session(&self, node: u64, id: u64) -> Option<BoxFuture<'static, SessionPlace>> {
+        let _ = (node, id);
         None
     }
 }

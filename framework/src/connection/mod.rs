@@ -27,5 +27,5 @@ pub use machine::{
     ConnectionShared, GameConnection, ERROR_FORBIDDEN, ERROR_NOT_IN_ROOM, ERROR_RATE_LIMITED, ERROR_RESUME_UNAVAILABLE,
     ERROR_ROOM_BUSY, ERROR_UNKNOWN_KIND,
 };
-pub use matchmaker::{Creator, Elsewhere, Matchmaker, Placement, Refusal};
+pub use matchmaker::{Creator, Elsewhere, Matchmaker, Placement, Refusal, SessionPlace};
 pub use shell::GameEndpoint;

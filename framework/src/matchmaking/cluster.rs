@@ -14,18 +14,26 @@
 //! fences run out, and [`Cluster::healthy`] is false: creates are refused
 //! with a `JoinError` that says why, and `/readyz` answers 503.
 
-use crate::backend::{node_tag, Backend, BackendError, Fence, NodeInfo, Renewal, RoomRecord, Seat, SeatIn};
+use crate::backend::{
+    node_tag, Backend, BackendError, FailoverStore, Fence, NodeInfo, Renewal, RoomRecord, Seat, SeatIn,
+};
 use crate::connection::{Elsewhere, Refusal};
 use crate::metrics::ClusterMetrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
 use crate::session::RoomHandle;
+use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+
+mod failover;
+
+/// What the server does with the clients of a room lost to another node.
+type MovedHook = Box<dyn Fn(&RoomId) + Send + Sync>;
 
 /// How long a seat held for a redirected client counts against its room.
 pub const SEAT_HOLD: Duration = Duration::from_secs(5);
@@ -39,12 +47,24 @@ pub struct ClusterConfig {
     /// How long a room's lease lasts without a renewal (default 5 s); the
     /// owner renews every third of it.
     pub lease: Duration,
+    /// How often this node looks for rooms whose owner was lost, to claim
+    /// them (default 500 ms; with a failover store only).
+    pub claim_every: Duration,
+    /// Most bytes of a room's saved state (its `Room::snapshot` with seats
+    /// and options); a bigger one is refused, logged and counted, and the
+    /// store keeps the last one that fitted. Default 1 MiB.
+    pub max_state_bytes: usize,
 }
 
 impl ClusterConfig {
     /// Node `id`, reached at `url`, with the default lease.
     pub fn new(id: impl Into<String>, url: impl Into<String>) -> Self {
-        ClusterConfig { node: NodeInfo { id: id.into(), url: url.into() }, lease: Duration::from_secs(5) }
+        ClusterConfig {
+            node: NodeInfo { id: id.into(), url: url.into() },
+            lease: Duration::from_secs(5),
+            claim_every: Duration::from_millis(500),
+            max_state_bytes: 1 << 20,
+        }
     }
 
     /// A random node id (`n-` and 8 hex digits), for nodes not given one.
@@ -71,6 +91,11 @@ struct Owned {
     /// The epoch the store gave; `None` until registered (or after the
     /// store was found emptied).
     epoch: Option<u64>,
+    /// A save of the room's state is on its way to the store.
+    saving: bool,
+    /// The newest state not sent yet (it waits for the registration, or
+    /// for the save on its way: saves of one room never overtake).
+    pending: Option<Bytes>,
 }
 
 /// The node's rooms in the directory, and their leases.
@@ -86,12 +111,24 @@ pub struct Cluster {
     /// The live nodes by token tag (see `backend::node_tag`), as of the last
     /// renewal: where a resume token of another node is sent.
     by_tag: parking_lot::RwLock<HashMap<u64, String>>,
+    /// What outlives a node, if the backend keeps it (room states,
+    /// sessions).
+    failover: Option<Arc<dyn FailoverStore>>,
+    /// The node is handing its rooms over: it claims none.
+    draining: AtomicBool,
+    /// Told when a room of this node is lost to another (its lease ran
+    /// out) with a failover store: the room goes on there, and the server
+    /// moves its clients on (see [`Cluster::on_moved`]).
+    moved: std::sync::OnceLock<MovedHook>,
 }
 
 impl Cluster {
     /// This node's view of the directory in `backend`.
     pub fn new(backend: Arc<dyn Backend>, config: ClusterConfig, metrics: ClusterMetrics) -> Arc<Self> {
         Arc::new_cyclic(|weak| Cluster {
+            failover: backend.failover(),
+            draining: AtomicBool::new(false),
+            moved: std::sync::OnceLock::new(),
             backend,
             node: parking_lot::RwLock::new(config.node.clone()),
             config,
@@ -137,10 +174,15 @@ impl Cluster {
     /// A room this node just created: fenced for one lease from now, and
     /// recorded in the directory at once (in the background; the next
     /// renewal round tries again if that failed).
-    pub(crate) fn adopt(&self, handle: &Arc<RoomHandle>) {
+    ///
+    /// `initial` is the room's first state for the failover store (its
+    /// type and options), saved once the room is registered.
+    pub(crate) fn adopt(&self, handle: &Arc<RoomHandle>, initial: Option<Bytes>) {
         let fence = Arc::new(Fence::until(Instant::now() + self.config.fence_span()));
         handle.set_fence(fence.clone());
-        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: None };
+        self.persist(handle);
+        let pending = initial.filter(|_| self.failover.is_some());
+        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: None, saving: false, pending };
         self.owned.lock().insert(handle.id.clone(), owned);
         self.metrics.rooms_owned.inc();
         let (id, record) = (handle.id.clone(), self.record_of(&handle.id, handle));
@@ -162,6 +204,7 @@ impl Cluster {
                     o.epoch = Some(epoch);
                     o.fence.extend(sent + self.config.fence_span());
                 }
+                self.save_pending(id);
             }
             // Ids are random; a clash means another node runs a room of
             // that id: this copy must not run.
@@ -180,6 +223,7 @@ impl Cluster {
             // The room stopped itself: its lease ran out (see `Fence`).
             // Another node may own the id by now; leave its record alone.
             self.metrics.lease_losses.inc();
+            self.moved_away(id);
             return;
         }
         if let Some(epoch) = owned.epoch {
@@ -214,9 +258,38 @@ impl Cluster {
         self.metrics.lease_losses.inc();
         owned.fence.revoke();
         tracing::warn!(room = %id, why, "room lease lost; stopping the room");
-        if let Some(port) = owned.handle.upgrade().as_deref().and_then(RoomHandle::port) {
-            port.dispose();
+        if let Some(h) = owned.handle.upgrade() {
+            if let Some(port) = h.port() {
+                if self.failover.is_some() {
+                    // The room goes on where it is claimed: stop this copy
+                    // without a word, and move its clients on.
+                    let stop = port.hand_over(self.node_tag());
+                    actix_rt::spawn(async move {
+                        let _ = stop.await;
+                    });
+                } else {
+                    port.dispose();
+                }
+            }
         }
+        self.moved_away(id);
+    }
+
+    /// Tells the server to move on the clients of `id`, a room lost to
+    /// another node (with a failover store only).
+    fn moved_away(&self, id: &RoomId) {
+        if self.failover.is_some() {
+            if let Some(f) = self.moved.get() {
+                f(id);
+            }
+        }
+    }
+
+    /// What to do when a room of this node is lost to another node that
+    /// goes on with it (the server closes the room's connections with 1001,
+    /// and they resume where the room went).
+    pub fn on_moved(&self, f: impl Fn(&RoomId) + Send + Sync + 'static) {
+        let _ = self.moved.set(Box::new(f));
     }
 
     /// Registers the rooms the store does not know yet.

@@ -10,6 +10,7 @@
 mod budget;
 mod caps;
 mod cluster;
+mod takeover;
 
 pub use crate::connection::Creator;
 pub use budget::{Allowance, BudgetKind, BudgetRefusal, CreateBudget, CreateGate};
@@ -18,16 +19,19 @@ pub use cluster::{Cluster, ClusterConfig};
 
 use crate::backend::SeatIn;
 use crate::channels::ChannelHub;
-use crate::connection::{Matchmaker, Placement, Refusal};
+use crate::connection::{Matchmaker, Placement, Refusal, SessionPlace};
 use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
 use crate::protocol::Schema;
-use crate::room::{CreateError, Room, RoomActor, RoomCore, RoomDirectory, RoomType, TypedPort};
-use crate::session::{Options, RoomHandle};
+use crate::room::{
+    CreateError, PortableRoom, PortableSeat, Room, RoomActor, RoomCore, RoomDirectory, RoomType, TypedPort,
+};
+use crate::session::{Options, Outbox, RoomHandle, Sessions};
 use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use rand::Rng;
 use serde::Serialize;
@@ -132,6 +136,15 @@ trait RoomFactory: Send + Sync {
         options: &Options,
         arbiter: &ArbiterHandle,
     ) -> Result<Arc<RoomHandle>, CreateError>;
+    /// Rebuilds a room another node ran (see `takeover`).
+    fn restore(
+        &self,
+        reg: &Arc<Registry>,
+        id: RoomId,
+        portable: &PortableRoom,
+        seats: Vec<(PortableSeat, Arc<Outbox>)>,
+        arbiter: &ArbiterHandle,
+    ) -> Result<Arc<RoomHandle>, CreateError>;
 }
 
 struct Factory<R: Room> {
@@ -161,7 +174,33 @@ impl<R: Room> RoomFactory for Factory<R> {
     ) -> Result<Arc<RoomHandle>, CreateError> {
         // on_create runs here, on the caller's thread, so its verdict can be
         // answered at once; the finished core then moves to its arbiter.
-        let mut core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
+        let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
+        Ok(self.start(reg, id, core, arbiter))
+    }
+
+    fn restore(
+        &self,
+        reg: &Arc<Registry>,
+        id: RoomId,
+        portable: &PortableRoom,
+        seats: Vec<(PortableSeat, Arc<Outbox>)>,
+        arbiter: &ArbiterHandle,
+    ) -> Result<Arc<RoomHandle>, CreateError> {
+        let schema = self.schema.clone();
+        let core = RoomCore::<R>::restore_portable(id.clone(), &self.spec, schema, portable, seats, Instant::now())?;
+        Ok(self.start(reg, id, core, arbiter))
+    }
+}
+
+impl<R: Room> Factory<R> {
+    /// Starts `core`'s actor on `arbiter`, supervised.
+    fn start(
+        &self,
+        reg: &Arc<Registry>,
+        id: RoomId,
+        mut core: RoomCore<R>,
+        arbiter: &ArbiterHandle,
+    ) -> Arc<RoomHandle> {
         core.set_channels(reg.channels.clone());
         let handle = Arc::new(RoomHandle::new(
             id,
@@ -177,7 +216,7 @@ impl<R: Room> RoomFactory for Factory<R> {
         // RoomActor's `Supervised` impl); its clients stay connected.
         let addr = actix::Supervisor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
         handle.set_port(Box::new(TypedPort::<R> { addr, schema: self.schema.clone() }));
-        Ok(handle)
+        handle
     }
 }
 
@@ -241,6 +280,7 @@ impl RegistryBuilder {
             budget: CreateGate::new(budget),
             cluster: self.cluster,
             channels: self.channels,
+            sessions: std::sync::OnceLock::new(),
         })
     }
 }
@@ -257,6 +297,8 @@ pub struct Registry {
     /// This node's share of a cluster (`None`: one process).
     cluster: Option<Arc<Cluster>>,
     channels: Option<Arc<ChannelHub>>,
+    /// The server's sessions (rooms claimed from a lost node bring theirs).
+    sessions: std::sync::OnceLock<Weak<Sessions>>,
 }
 
 fn new_room_id() -> RoomId {
@@ -315,7 +357,8 @@ impl Registry {
         // From here the slot is the room's: `remove` gives it back.
         slot.keep();
         if let Some(c) = &self.cluster {
-            c.adopt(&handle);
+            let initial = PortableRoom::fresh(room_type, options, c.node_tag());
+            c.adopt(&handle, Some(initial.encode()));
         }
         Ok(handle)
     }
@@ -506,6 +549,11 @@ impl Matchmaker for Arc<Registry> {
 
     fn session_node(&self, node: u64) -> Option<String> {
         self.cluster.as_ref()?.node_url(node)
+    }
+
+    fn locate_session(&self, node: u64, id: u64) -> Option<BoxFuture<'static, SessionPlace>> {
+        let cluster = self.cluster.as_ref().filter(|c| c.failover().is_some())?;
+        Some(cluster.locate_session(node, id))
     }
 
     fn seat_used(&self, room: &str, reservation: &str) {

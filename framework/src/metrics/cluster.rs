@@ -45,6 +45,16 @@ pub struct ClusterMetrics {
     pub channel_deliveries: Counter,
     /// Channel subscriptions held on this node (set at each presence refresh).
     pub channel_subscriptions: Gauge,
+    /// Room states saved to the failover store.
+    pub states_saved: Counter,
+    /// Room states refused for their size (`ClusterConfig::max_state_bytes`).
+    pub states_refused: Counter,
+    /// Rooms this node claimed after their owner was lost (or handed them over).
+    pub rooms_claimed: Counter,
+    /// Rooms this node handed to another while draining.
+    pub rooms_handed_over: Counter,
+    /// Sessions this node took over from a lost or draining node.
+    pub sessions_adopted: Counter,
     latency: Family<OpLabel, Histogram, fn() -> Histogram>,
     errors: Family<OpLabel, Counter>,
 }
@@ -62,6 +72,11 @@ impl Default for ClusterMetrics {
             channel_publish_errors: Counter::default(),
             channel_deliveries: Counter::default(),
             channel_subscriptions: Gauge::default(),
+            states_saved: Counter::default(),
+            states_refused: Counter::default(),
+            rooms_claimed: Counter::default(),
+            rooms_handed_over: Counter::default(),
+            sessions_adopted: Counter::default(),
             latency: Family::new_with_constructor(latency_buckets),
             errors: Family::default(),
         }
@@ -95,6 +110,27 @@ impl ClusterMetrics {
             "channel_subscriptions",
             "Channel subscriptions held on this node",
             self.channel_subscriptions.clone(),
+        );
+        r.register("cluster_states_saved", "Room states saved to the failover store", self.states_saved.clone());
+        r.register(
+            "cluster_states_refused",
+            "Room states not saved: over the configured size (max_state_bytes)",
+            self.states_refused.clone(),
+        );
+        r.register(
+            "cluster_rooms_claimed",
+            "Rooms this node took over from a lost or draining node",
+            self.rooms_claimed.clone(),
+        );
+        r.register(
+            "cluster_rooms_handed_over",
+            "Rooms this node handed to another node while draining",
+            self.rooms_handed_over.clone(),
+        );
+        r.register(
+            "cluster_sessions_adopted",
+            "Sessions this node took over from a lost or draining node",
+            self.sessions_adopted.clone(),
         );
         r.register(
             "cluster_backend_command_seconds",

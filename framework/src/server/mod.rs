@@ -43,9 +43,10 @@ use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::PerIp;
 use crate::matchmaking::{Cluster, ClusterConfig, Registry, RegistryBuilder};
 use crate::metrics::Metrics;
+use crate::protocol::CloseCode;
 use crate::protocol::{Negotiator, Schema, Sunset, WireMessage};
 use crate::room::{InputOf, MessageOf, Room, RoomType, StateOf};
-use crate::session::Sessions;
+use crate::session::{DurableLog, Sessions};
 use crate::transport;
 use actix::Arbiter;
 use actix_web::{web, App, HttpServer};
@@ -223,19 +224,43 @@ impl Server {
             config.max_rooms,
             config.create_budget,
         );
+        let mut sessions = Sessions::new(config.session.clone(), config.outbox)
+            .with_max_per_user(config.max_sessions_per_user)
+            .with_metrics(metrics.clone());
+        if let Some(store) = registry.cluster().and_then(|c| c.failover()) {
+            // Sessions in rooms outlive this node: records and reliable
+            // frames go to the failover store.
+            let queue = config.session.replay_max_messages.max(1024) * 16;
+            sessions =
+                sessions.with_durable(DurableLog::start(store.clone(), queue, config.session.replay_max_messages));
+        }
+        let sessions = Arc::new(sessions);
+        registry.set_sessions(&sessions);
         let conn = Arc::new(ConnectionShared {
             matchmaker: Arc::new(registry.clone()),
             metrics: metrics.clone(),
             max_rooms_per_connection: config.max_rooms_per_connection,
             open: AtomicUsize::new(0),
             live: LiveConnections::new(),
-            sessions: Sessions::new(config.session.clone(), config.outbox)
-                .with_max_per_user(config.max_sessions_per_user)
-                .with_metrics(metrics.clone()),
+            sessions: sessions.clone(),
             rate: config.rate,
             negotiator: negotiator.clone(),
             channels,
         });
+        if let Some(cluster) = registry.cluster().filter(|c| c.failover().is_some()) {
+            // A room lost to another node goes on there: its clients here
+            // are closed with 1001 and resume where it went (their sessions
+            // were taken over with it).
+            let shared = Arc::downgrade(&conn);
+            cluster.on_moved(move |room| {
+                let Some(shared) = shared.upgrade() else { return };
+                for s in shared.sessions.seated_in(room) {
+                    if let Some(c) = shared.sessions.forget_moved(&s) {
+                        shared.live.close(c, CloseCode::GoingAway, "the room moved to another node; resume there");
+                    }
+                }
+            });
+        }
         let state = web::Data::new(AppState {
             negotiator,
             conn,
@@ -348,6 +373,8 @@ impl BoundServer {
         let _ = tls;
         let sweeper = actix_rt::spawn(sweep(state.clone().into_inner()));
         let leases = state.registry.cluster().map(|c| actix_rt::spawn(Cluster::run(Arc::downgrade(c))));
+        let claims =
+            state.registry.cluster().map(|_| actix_rt::spawn(Registry::run_claims(Arc::downgrade(&state.registry))));
         let result = tokio::select! {
             r = &mut server => r,
             () = lifecycle.requested() => {
@@ -373,6 +400,9 @@ impl BoundServer {
         sweeper.abort();
         if let Some(l) = leases {
             l.abort();
+        }
+        if let Some(c) = claims {
+            c.abort();
         }
         state.registry.dispose_all();
         if let Some(c) = state.registry.cluster() {

@@ -6,11 +6,12 @@
 mod backend;
 mod channels;
 mod directory;
+mod failover;
 mod faults;
 mod local;
 mod matchmaking;
 
-use playhouse_client::{Client, Event};
+use playhouse_client::{Client, ClientError, Event};
 use playhouse_tests::process::ArenaProcess;
 use playhouse_tests::redis::RedisServer;
 use playhouse_tests::{http_get, metric, metrics_text, options};
@@ -75,7 +76,8 @@ pub async fn player_in_new_room(addr: SocketAddr) -> (Client, String) {
 }
 
 /// The highest state tick `c` receives for `room` within `dur` (0: none),
-/// and whether it was told it left the room (which ends the wait).
+/// and whether it was told it left the room, or its connection was closed
+/// (the room moved on to another node), which ends the wait.
 pub async fn states_for(c: &mut Client, room: &str, dur: Duration) -> (u64, bool) {
     let (t0, mut max, mut left) = (Instant::now(), 0, false);
     while let Some(rest) = dur.checked_sub(t0.elapsed()) {
@@ -86,7 +88,11 @@ pub async fn states_for(c: &mut Client, room: &str, dur: Duration) -> (u64, bool
                 break;
             }
             Ok(_) => {}
-            Err(_) => break,
+            Err(ClientError::Timeout) => break,
+            Err(_) => {
+                left = true;
+                break;
+            }
         }
     }
     (max, left)

@@ -3,6 +3,7 @@
 
 use super::Actions;
 use super::{unix_millis, GameConnection, ERROR_RESUME_UNAVAILABLE};
+use crate::connection::SessionPlace;
 use crate::protocol::envelope::{server_msg::Kind as Out, Joined, Redirect, Resume, Resumed};
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
@@ -37,24 +38,27 @@ impl GameConnection {
             Instant::now(),
         ) {
             Ok(res) => res,
-            Err(ResumeError::Elsewhere(node)) => {
-                // A token of another node of the cluster: send the client
-                // there (it resumes with the same token), or say where.
+            Err(ResumeError::Elsewhere { node, id }) => {
+                // A token of another node of the cluster: find where the
+                // session is now (its node, or the node that took it over
+                // when its node was lost), then send the client there.
+                if self.locating.is_none() {
+                    if let Some(place) = self.shared.matchmaker.locate_session(node, id) {
+                        let (done, waker) = (self.located.clone(), self.waker.clone());
+                        self.locating = Some(r);
+                        out.spawn(Box::pin(async move {
+                            *done.lock() = Some(place.await);
+                            if let Some(wake) = waker {
+                                wake();
+                            }
+                        }));
+                        return;
+                    }
+                }
                 metrics.resume("elsewhere");
-                return match self.shared.matchmaker.session_node(node) {
-                    Some(url) if self.follows_redirects => {
-                        let r = Redirect { request: 0, room: String::new(), url, reservation: String::new() };
-                        self.send(out, Out::Redirect(r))
-                    }
-                    Some(url) => self.error(
-                        out,
-                        ERROR_RESUME_UNAVAILABLE,
-                        format!("the session is held by the node at {url}; resume there"),
-                    ),
-                    None => {
-                        self.error(out, ERROR_RESUME_UNAVAILABLE, "the session's node is gone; start a new session")
-                    }
-                };
+                let place =
+                    self.shared.matchmaker.session_node(node).map_or(SessionPlace::Unknown, SessionPlace::There);
+                return self.answer_elsewhere(place, out);
             }
             Err(e) => {
                 metrics.resume(if matches!(e, ResumeError::Gone) { "expired" } else { "refused" });
@@ -99,6 +103,47 @@ impl GameConnection {
         }
         // Attaching wakes this connection for whatever waited meanwhile.
         self.attach(&session);
+    }
+
+    /// A resume waiting for where its session is: answered once found.
+    pub(super) fn located(&mut self, out: &mut Actions) {
+        if self.locating.is_none() {
+            return;
+        }
+        let Some(place) = self.located.lock().take() else { return };
+        let Some(r) = self.locating.take() else { return };
+        match place {
+            // Taken over here meanwhile: resume it (once; a session that is
+            // still not here is answered as elsewhere).
+            SessionPlace::Here => {
+                self.locating = Some(Resume::default());
+                self.resume(r, out);
+                self.locating = None;
+            }
+            place => {
+                self.shared.metrics.resume("elsewhere");
+                self.answer_elsewhere(place, out);
+            }
+        }
+    }
+
+    /// Tells the client where its session is: a `Redirect` (a client that
+    /// follows them) or an `Error` naming the node.
+    fn answer_elsewhere(&mut self, place: SessionPlace, out: &mut Actions) {
+        match place {
+            SessionPlace::There(url) if self.follows_redirects => {
+                let r = Redirect { request: 0, room: String::new(), url, reservation: String::new() };
+                self.send(out, Out::Redirect(r))
+            }
+            SessionPlace::There(url) => self.error(
+                out,
+                ERROR_RESUME_UNAVAILABLE,
+                format!("the session is held by the node at {url}; resume there"),
+            ),
+            SessionPlace::Here | SessionPlace::Unknown => {
+                self.error(out, ERROR_RESUME_UNAVAILABLE, ResumeError::Gone.to_string())
+            }
+        }
     }
 
     /// Answers a `Resume` of the session this connection holds: `Resumed`

@@ -45,6 +45,9 @@ impl RoomPort for RecordingPort {
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
+    fn hand_over(&self, _: u64) -> BoxFuture<'static, Option<bytes::Bytes>> {
+        Box::pin(async { None })
+    }
 }
 
 /// A matchmaker over rooms named r1, r2, … of one type, `probe`, with four
@@ -132,7 +135,9 @@ impl World {
             max_rooms_per_connection: max_rooms,
             open: AtomicUsize::new(0),
             live: LiveConnections::new(),
-            sessions: Sessions::new(SessionConfig::default(), Default::default()).with_max_per_user(max_per_user),
+            sessions: Arc::new(
+                Sessions::new(SessionConfig::default(), Default::default()).with_max_per_user(max_per_user),
+            ),
             rate: RateLimits::default(),
             negotiator: Negotiator::new("arena", vec![2], vec![Codec::Proto]),
             channels: None,
@@ -399,7 +404,10 @@ fn a_lost_connection_parks_its_session_and_a_resume_replays_what_it_missed() {
 fn after_the_shutdown_notice_joins_are_refused() {
     let mut w = World::new(8, 0);
     let mut c = w.open();
-    c.rules.session.outbox().push_event(ConnEvent::Shutdown { reconnect_after_ms: 500 }, Instant::now());
+    c.rules
+        .session
+        .outbox()
+        .push_event(ConnEvent::Shutdown { reconnect_after_ms: 500, url: String::new() }, Instant::now());
     c.wake();
     assert!(matches!(c.sent().as_slice(), [S::Shutdown(s)] if s.reconnect_after_ms == 500));
     c.msg(C::JoinOrCreate(JoinOrCreate { request: 1, room_type: "probe".into(), options: HashMap::new() }));

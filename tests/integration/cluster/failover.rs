@@ -1,0 +1,249 @@
+//! Failover with real faults (design §7, §11; docs/failover.md): a node
+//! killed with SIGKILL, a node stopped past its lease and continued, a node
+//! drained with SIGTERM. Players are `ReconnectingClient`s with the
+//! cluster's URL list; they play (one input per state) and record what they
+//! see, and the checks are end to end: every player resumed (never a new
+//! session), no reliable message missing (the client refuses a gap in the
+//! seqs and drops a seq it has seen), no resync, and state ticks that only
+//! go up (a client never sees a state from two owners of one room).
+
+use super::*;
+use arena::proto::v2;
+use futures_util::future::{join_all, FutureExt, LocalBoxFuture};
+use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
+use std::collections::HashMap;
+use tokio::sync::watch;
+
+/// What one player saw.
+#[derive(Debug, Default)]
+struct PlayerLog {
+    name: String,
+    room: String,
+    /// Each resume: when, where, whether it was a resync.
+    resumed: Vec<(Instant, String, bool)>,
+    new_sessions: u32,
+    /// States seen: the first after each resume, and the last.
+    states: u64,
+    first_after_resume: Option<Instant>,
+    last_tick: u64,
+    /// A state whose tick was not above the one before (two owners).
+    backwards: Vec<(u64, u64)>,
+    messages: u64,
+    last_seq: u64,
+    errors: Vec<String>,
+}
+
+fn config(urls: &[String]) -> ReconnectConfig {
+    ReconnectConfig {
+        // Quick retries: the room is back within a lease and a bit.
+        backoff: Backoff { base: Duration::from_millis(100), cap: Duration::from_millis(400), max_tries: 80 },
+        ack_interval: Some(Duration::from_millis(200)),
+        attempt_timeout: Duration::from_secs(8),
+        ..ReconnectConfig::new(urls.iter().cloned(), ["arena.v2.msgpack"])
+    }
+}
+
+async fn play(mut c: ReconnectingClient, name: String, room: String, mut stop: watch::Receiver<bool>) -> PlayerLog {
+    let mut log = PlayerLog { name, room: room.clone(), ..Default::default() };
+    let mut seq = 0u32;
+    loop {
+        let ev = tokio::select! {
+            _ = stop.changed() => break,
+            ev = c.next_event() => ev,
+        };
+        match ev {
+            Ok(ReconnectEvent::Server(Event::State(s))) if s.room == room => {
+                if log.states > 0 && s.tick <= log.last_tick {
+                    log.backwards.push((log.last_tick, s.tick));
+                }
+                log.last_tick = log.last_tick.max(s.tick);
+                log.states += 1;
+                if !log.resumed.is_empty() && log.first_after_resume.is_none() {
+                    log.first_after_resume = Some(Instant::now());
+                }
+                seq += 1;
+                let input = v2::Input {
+                    move_x: (seq % 3) as i32 - 1,
+                    move_y: 1,
+                    fire: seq.is_multiple_of(10),
+                    aim_x: 1.0,
+                    ..Default::default()
+                };
+                let _ = c.send_input(&room, seq, &input).await;
+            }
+            Ok(ReconnectEvent::Server(Event::Message(m))) if m.room == room => {
+                log.messages += 1;
+                if c.last_seq() <= log.last_seq {
+                    log.errors.push(format!("message with seq {} after {}", c.last_seq(), log.last_seq));
+                }
+                log.last_seq = c.last_seq();
+            }
+            Ok(ReconnectEvent::Server(Event::Left(l))) if l.room == room => {
+                log.errors.push(format!("left the room: {} {}", l.reason, l.detail));
+            }
+            Ok(ReconnectEvent::Resumed { url, resync, .. }) => {
+                log.resumed.push((Instant::now(), url, resync));
+                log.first_after_resume = None;
+            }
+            Ok(ReconnectEvent::NewSession { .. }) => log.new_sessions += 1,
+            Ok(_) => {}
+            Err(e) => {
+                log.errors.push(format!("{e}"));
+                break;
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), c.close()).await;
+    log
+}
+
+/// `rooms` rooms of `per_room` players on `home`, each player with `urls`
+/// (home first); their play, to be run beside the test's faults.
+async fn seat_players(
+    home: SocketAddr,
+    urls: &[String],
+    rooms: usize,
+    per_room: usize,
+    stop: &watch::Receiver<bool>,
+) -> (Vec<LocalBoxFuture<'static, PlayerLog>>, Vec<String>) {
+    // Played in the test's own task (a `ReconnectingClient` is not `Sync`).
+    let mut set = Vec::new();
+    let mut ids = Vec::new();
+    let first = format!("ws://{home}/ws");
+    let mut urls_home = vec![first.clone()];
+    urls_home.extend(urls.iter().filter(|u| **u != first).cloned());
+    for r in 0..rooms {
+        let mut room = String::new();
+        for p in 0..per_room {
+            let name = format!("r{r}p{p}");
+            let mut c = ReconnectingClient::connect(config(&urls_home)).await.expect("connect");
+            let opts = options(&[("name", &name)]);
+            let joined = if p == 0 { c.create("arena", opts).await } else { c.join(&room, opts).await };
+            let joined = joined.unwrap_or_else(|e| panic!("{name} joins: {e}"));
+            if p == 0 {
+                room = joined.room.clone();
+                ids.push(room.clone());
+            }
+            set.push(play(c, name, room.clone(), stop.clone()).boxed_local());
+        }
+    }
+    (set, ids)
+}
+
+fn url_of(p: &ArenaProcess) -> String {
+    format!("ws://{}/ws", p.addr())
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or_default()
+}
+
+/// Checks what every player saw through a failover: resumed, never a new
+/// session, no resync, no gap, no tick twice; returns the time from `t0` to
+/// each player's first state after its (last) resume.
+fn check_players(logs: &[PlayerLog], t0: Instant) -> Vec<Duration> {
+    let mut back = Vec::new();
+    for l in logs {
+        assert!(l.errors.is_empty(), "{} ({}): {:?}", l.name, l.room, l.errors);
+        assert_eq!(l.new_sessions, 0, "{} had to start a new session", l.name);
+        assert!(!l.resumed.is_empty(), "{} never resumed", l.name);
+        assert!(l.resumed.iter().all(|(_, _, resync)| !resync), "{} resynced: reliable messages were lost", l.name);
+        assert!(l.backwards.is_empty(), "{}: a state tick went back {:?} (two owners?)", l.name, l.backwards);
+        let first = l.first_after_resume.unwrap_or_else(|| panic!("{}: no state after its resume", l.name));
+        back.push(first.saturating_duration_since(t0));
+    }
+    back
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_hard_its_rooms_run_on_a_survivor_and_every_player_resumes_there() {
+    let redis = RedisServer::start();
+    let (mut a, b, c) = (node(&redis, "a"), node(&redis, "b"), node(&redis, "c"));
+    let urls = vec![url_of(&a), url_of(&b), url_of(&c)];
+    let (stop_tx, stop) = watch::channel(false);
+    let (players, rooms) = seat_players(a.addr(), &urls, 4, 8, &stop).await;
+    let faults = async {
+        wait_until(Duration::from_secs(5), "the 4 rooms listed", || listed(b.addr()).len() == 4).await;
+        // A snapshot (every 30 ticks) and some play.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        a.signal("KILL");
+        let t0 = Instant::now();
+        let survivors = || {
+            let l = listed(b.addr());
+            l.len() == 4 && l.iter().all(|(_, n)| n == "b" || n == "c")
+        };
+        let within = Duration::from_millis(LEASE_MS) + Duration::from_secs(2);
+        wait_until(within, "every room claimed by a survivor", survivors).await;
+        let claimed = t0.elapsed();
+        // Everyone plays on there for a while.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        stop_tx.send(true).expect("stop");
+        (t0, claimed)
+    };
+    let (logs, (t0, claimed)) = tokio::join!(join_all(players), faults);
+    assert!(!a.is_running(), "killed");
+    let back = check_players(&logs, t0);
+    let worst = back.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "kill -9 with lease {LEASE_MS} ms: rooms claimed after {claimed:?}; first state from the new owner p50 {:?} p99 {:?} max {worst:?}; {} players, {} messages",
+        percentile(back.clone(), 0.5),
+        percentile(back.clone(), 0.99),
+        logs.len(),
+        logs.iter().map(|l| l.messages).sum::<u64>(),
+    );
+    assert!(
+        worst <= Duration::from_millis(LEASE_MS) + Duration::from_secs(5),
+        "a player was back only after {worst:?}"
+    );
+    let mut per_room: HashMap<&str, usize> = HashMap::new();
+    for l in &logs {
+        *per_room.entry(l.room.as_str()).or_default() += 1;
+    }
+    assert_eq!(per_room.len(), rooms.len());
+    let adopted = node_metric(b.addr(), "playhouse_cluster_sessions_adopted_total")
+        + node_metric(c.addr(), "playhouse_cluster_sessions_adopted_total");
+    assert_eq!(adopted, 32.0, "every seated session taken over");
+    assert!(b.panics().is_empty() && c.panics().is_empty(), "{:?} {:?}", b.panics(), c.panics());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_past_its_lease_its_room_goes_on_elsewhere_and_its_copy_never_sends_again() {
+    let redis = RedisServer::start();
+    let (a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let urls = vec![url_of(&a), url_of(&b)];
+    let (stop_tx, stop) = watch::channel(false);
+    let (players, _) = seat_players(a.addr(), &urls, 1, 3, &stop).await;
+    let faults = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        a.signal("STOP");
+        let t0 = Instant::now();
+        wait_until(Duration::from_secs(10), "b claimed the stopped node's room", || {
+            let l = listed(b.addr());
+            l.len() == 1 && l.iter().all(|(_, n)| n == "b")
+        })
+        .await;
+        eprintln!("SIGSTOP with lease {LEASE_MS} ms: room claimed by b after {:?}", t0.elapsed());
+        // b runs the room for a while before a wakes up.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        a.signal("CONT");
+        // a's copy stops without a tick; its players are closed (1001) and
+        // resume at b, where the room went.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        stop_tx.send(true).expect("stop");
+        t0
+    };
+    let (logs, t0) = tokio::join!(join_all(players), faults);
+    check_players(&logs, t0);
+    for l in &logs {
+        let (_, url, _) = l.resumed.last().expect("resumed");
+        assert_eq!(*url, url_of(&b), "{} resumed at b", l.name);
+    }
+    wait_until(Duration::from_secs(3), "a counted the lease it lost", || {
+        node_metric(a.addr(), "playhouse_cluster_lease_losses_total") >= 1.0
+    })
+    .await;
+    assert_eq!(node_metric(a.addr(), "playhouse_cluster_rooms_owned"), 0.0);
+    assert_eq!(listed(b.addr()).len(), 1, "the stale owner never wrote its room back");
+    assert!(a.panics().is_empty() && b.panics().is_empty());
+}
