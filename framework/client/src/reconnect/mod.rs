@@ -526,7 +526,8 @@ impl ReconnectingClient {
         let (mut conn, outcome) =
             Client::resume_or_new_with(url, &tokens, cred, &self.resume_token, self.last_seq).await?;
         conn.set_timeout(self.config.request_timeout);
-        let url = url.clone();
+        // Where the session is now: a node may have sent the resume on.
+        let url = conn.url().to_string();
         match outcome {
             ResumeOutcome::Resumed(r) => {
                 let mut rooms = self.rooms.clone();
