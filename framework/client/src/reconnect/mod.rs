@@ -556,3 +556,23 @@ impl ReconnectingClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>(_: T) {}
+
+    /// A game (or a bot runner) spawns the client's loop on a
+    /// multi-threaded runtime: its futures must be Send.
+    #[test]
+    fn the_client_and_its_futures_can_move_between_threads() {
+        fn uses(c: &mut ReconnectingClient) {
+            is_send(c.next_event());
+            is_send(c.join_or_create("arena", HashMap::new()));
+            is_send(c.send_input("r", 1, &playhouse_protocol::envelope::Ping::default()));
+        }
+        let _ = uses as fn(&mut ReconnectingClient);
+        is_send(ReconnectingClient::connect(ReconnectConfig::new(["ws://127.0.0.1:1/ws"], ["arena.v2.proto"])));
+    }
+}
