@@ -7,18 +7,23 @@
 //! there is nothing to do. It is deterministic given its seed and the
 //! states it sees.
 //!
-//! The runner connects offering one token, joins (join-or-create `arena`,
-//! or a given room id) with a name, sends one input per received state with
-//! seq 1, 2, 3…, and counts what it receives: frames and bytes (the size of
-//! each binary frame, measured by re-encoding the decoded envelope with the
-//! same codec, which gives the same bytes), states, events by kind, ticks
-//! missed, errors. A v1 bot decodes v1 payloads and sends v1 inputs.
+//! The runner connects through a [`ReconnectingClient`] over its URL list,
+//! offering one token, joins (join-or-create `arena`, or a given room id)
+//! with a name, sends one input per received state with seq 1, 2, 3…, and
+//! counts what it receives: frames and bytes (the size of each binary
+//! frame, measured by re-encoding the decoded envelope with the same codec,
+//! which gives the same bytes), states, events by kind, ticks missed,
+//! reconnects, errors. A v1 bot decodes v1 payloads and sends v1 inputs. A
+//! lost connection (a cut, a draining server's `Shutdown` and 1001) is the
+//! client's to get back — the session resumed, on the node a draining
+//! cluster node handed it to first, or the room rejoined — and the bot
+//! plays on in its [`Seat`].
 
 use crate::proto::{v1, v2};
 use crate::sim::{self, HEIGHT, PLAYER_RADIUS, WIDTH};
 use playhouse::protocol::{Codec, WireMessage};
 use playhouse_client::envelope::{server_msg, ServerMsg};
-use playhouse_client::{Client, ClientError, Event};
+use playhouse_client::{Event, ReconnectConfig, ReconnectEvent, ReconnectingClient};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -183,9 +188,11 @@ pub fn input_to_v1(i: &v2::Input) -> v1::Input {
 
 mod delta;
 mod run;
+mod seat;
 
 pub use delta::DeltaEstimate;
 pub use run::{run_bot, run_bot_with, summarize, BotConfig, BotReport, Sample, TokenSummary};
+pub use seat::Seat;
 
 #[cfg(test)]
 mod tests;

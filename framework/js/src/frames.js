@@ -137,7 +137,10 @@ function dispatch(core, conn, msg) {
       // The server is draining: the first reconnect waits at least this
       // long (plus the usual jitter, so clients do not return in a herd).
       link.shutdownHintMs = Math.max(0, Number(m.reconnectAfterMs ?? 0));
-      emit('shutdown', { reconnectAfterMs: link.shutdownHintMs });
+      // A draining cluster node names the node it handed the session to:
+      // the reconnect resumes there first (reconnect.js).
+      link.shutdownUrl = typeof m.url === 'string' ? m.url : '';
+      emit('shutdown', { reconnectAfterMs: link.shutdownHintMs, url: link.shutdownUrl });
       return;
     // Channels (channels.js): reliable, counted above like the room messages.
     case 'subscribed':

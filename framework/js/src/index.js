@@ -18,6 +18,7 @@
 /** @typedef {import('./types.js').ServerError} ServerError */
 /** @typedef {import('./types.js').CloseInfo} CloseInfo */
 /** @typedef {import('./types.js').ReconnectingEvent} ReconnectingEvent */
+/** @typedef {import('./types.js').ShutdownEvent} ShutdownEvent */
 /** @typedef {import('./types.js').ReconnectedEvent} ReconnectedEvent */
 /** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
 /** @typedef {import('./types.js').NewSessionEvent} NewSessionEvent */

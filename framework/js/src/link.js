@@ -17,7 +17,8 @@ export class Link {
     this.configured = Object.freeze([...urls]);
     /**
      * The server URLs, in failover order: `configured`, with the node a
-     * redirect moved the client to in front (see {@link Link#moveTo}).
+     * redirect moved the client to, or a draining node handed its session
+     * to, in front (see {@link Link#putFirst}).
      * @type {readonly string[]}
      */
     this.urls = this.configured;
@@ -25,6 +26,11 @@ export class Link {
     this.status = 'connecting';
     /** The server's Shutdown hint for the next reconnect, ms (0: none). */
     this.shutdownHintMs = 0;
+    /**
+     * The node a draining cluster node handed the session to
+     * (`Shutdown.url`): the next reconnect tries it first ('': none).
+     */
+    this.shutdownUrl = '';
     /** @private */
     this._urlIndex = 0;
     /** @private @type {Conn | null} */
@@ -74,17 +80,29 @@ export class Link {
   }
 
   /**
+   * Makes `url`, the node that holds the session (and its rooms), the first
+   * of the failover list: `url`, then the configured URLs (without `url`).
+   * So a reconnect goes there first, and only then to the configured URLs;
+   * a later call replaces the node in front (the list never grows past one
+   * URL more than configured). The current (or last) connection's URL
+   * keeps its meaning while it is still in the list.
+   * @param {string} url
+   */
+  putFirst(url) {
+    const current = this.url;
+    this.urls = Object.freeze([url, ...this.configured.filter((u) => u !== url)]);
+    this._urlIndex = Math.max(0, this.urls.indexOf(current));
+  }
+
+  /**
    * Makes `conn`, a connection to `url` that a redirect moved the client
    * to, the socket the client uses, and `url` the first of the failover
-   * list: `url`, then the configured URLs (without `url`). So a reconnect
-   * goes back to the node that holds the session and its room first, and
-   * only then to the configured URLs; a later move replaces the node in
-   * front (the list never grows past one URL more than configured).
+   * list ({@link Link#putFirst}).
    * @param {Conn} conn
    * @param {string} url
    */
   moveTo(conn, url) {
-    this.urls = Object.freeze([url, ...this.configured.filter((u) => u !== url)]);
+    this.putFirst(url);
     this.attach(conn, 0);
   }
 

@@ -1,7 +1,7 @@
 // A connection lost while the client lives on: what waits for a resume and
 // what fails, whether to reconnect at all, and the reconnect loop itself
-// (backoff honouring the server's Shutdown hint, across the server URLs;
-// what each new connection settles is rejoin.js's).
+// (backoff honouring the server's Shutdown hint and handover URL, across the
+// server URLs; what each new connection settles is rejoin.js's).
 
 import { backoffDelay, isFatalClose, CLOSE_REPLACED } from './backoff.js';
 import { AuthError, ConnectionClosedError } from './errors.js';
@@ -113,7 +113,10 @@ export function onSocketClose(core, conn, code, reason) {
  * the first), then connects to URL number (i + n − 1) mod len, where i is
  * the index of the lost connection's URL: the first attempt goes back to the
  * server that holds the session, each failed attempt moves on to the next
- * URL. On a cluster, a node that does not hold the session redirects the
+ * URL. A `Shutdown` notice that named a URL (a draining cluster node handed
+ * the session there) puts that URL in front of the list first (i = 0), so
+ * the first attempt resumes there, with the same token, before the
+ * configured URLs are tried. On a cluster, a node that does not hold the session redirects the
  * resume to the one that does: the attempt follows (rejoin.js), that node
  * goes in front of the list, and a failure there moves on to the URL after
  * it. On the new connection the session is resumed when it can be;
@@ -134,8 +137,11 @@ export async function reconnectLoop(core, code, reason) {
   let last = `${code}${reason ? ` ${reason}` : ''}`;
   const hintMs = link.shutdownHintMs;
   link.shutdownHintMs = 0;
+  const handover = link.shutdownUrl;
+  link.shutdownUrl = '';
+  if (handover) link.putFirst(handover);
   let urls = link.urls;
-  let index = link.urlIndex;
+  let index = handover ? 0 : link.urlIndex;
   for (let retry = 0; retry < policy.maxTries; retry++) {
     if (retry > 0) {
       // A resume redirect moved the failed attempt to a node now in front

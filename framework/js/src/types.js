@@ -186,6 +186,16 @@
  */
 
 /**
+ * `shutdown` event: the server is draining (a restart, or a cluster node
+ * leaving); its close (1001) follows and the client reconnects.
+ * @typedef {object} ShutdownEvent
+ * @property {number} reconnectAfterMs  the first reconnect waits this long, plus jitter
+ * @property {string} url  the node a draining cluster node handed the session (and its
+ *   rooms) to: the first reconnect resumes there, before the configured URLs;
+ *   '' when the server named none (a lone server restarting)
+ */
+
+/**
  * `reconnected` event: connected again, after every successful reconnect:
  * the session resumed (seats kept) or a new one with the rooms rejoined.
  * @typedef {object} ReconnectedEvent
@@ -336,7 +346,7 @@
  * @property {import('./errors.js').AuthError} authError  authentication failed or the credential
  *   ended (a 4001/4002/4003/1008 close, HTTP 401 on a reconnect, a failed automatic
  *   refresh); when `fatal`, `close` follows and the client does not reconnect
- * @property {{ reconnectAfterMs: number }} shutdown  the server is draining; the first reconnect after its close (1001) waits this long plus jitter
+ * @property {ShutdownEvent} shutdown  the server is draining; its close (1001) follows
  * @property {RedirectedEvent} redirected  a join (a new session) or a reconnect's resume (the
  *   same session) was redirected to another node of a cluster and the client moved its
  *   connection there

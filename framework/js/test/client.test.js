@@ -136,7 +136,7 @@ test('reconnect: after a Shutdown notice the first attempt waits the hint plus j
   const answered = [];
   resetFake({ accept: () => (answered.push(Date.now()), null) });
   first.push({ kind: { shutdown: { reconnectAfterMs: 30 } } });
-  assert.deepEqual(await notice, { reconnectAfterMs: 30 });
+  assert.deepEqual(await notice, { reconnectAfterMs: 30, url: '' });
   const dropped = Date.now();
   first.drop(1001);
   await clock.run(closed);

@@ -14,6 +14,7 @@ export type LeftEvent = import('./types.js').LeftEvent;
 export type ServerError = import('./types.js').ServerError;
 export type CloseInfo = import('./types.js').CloseInfo;
 export type ReconnectingEvent = import('./types.js').ReconnectingEvent;
+export type ShutdownEvent = import('./types.js').ShutdownEvent;
 export type ReconnectedEvent = import('./types.js').ReconnectedEvent;
 export type ResumedEvent = import('./types.js').ResumedEvent;
 export type NewSessionEvent = import('./types.js').NewSessionEvent;
@@ -48,6 +49,7 @@ export type SubscribeOptions = import('./channels.js').SubscribeOptions;
 /** @typedef {import('./types.js').ServerError} ServerError */
 /** @typedef {import('./types.js').CloseInfo} CloseInfo */
 /** @typedef {import('./types.js').ReconnectingEvent} ReconnectingEvent */
+/** @typedef {import('./types.js').ShutdownEvent} ShutdownEvent */
 /** @typedef {import('./types.js').ReconnectedEvent} ReconnectedEvent */
 /** @typedef {import('./types.js').ResumedEvent} ResumedEvent */
 /** @typedef {import('./types.js').NewSessionEvent} NewSessionEvent */

@@ -9,7 +9,8 @@ export declare class Link {
     configured: readonly string[];
     /**
      * The server URLs, in failover order: `configured`, with the node a
-     * redirect moved the client to in front (see {@link Link#moveTo}).
+     * redirect moved the client to, or a draining node handed its session
+     * to, in front (see {@link Link#putFirst}).
      * @type {readonly string[]}
      */
     urls: readonly string[];
@@ -17,6 +18,11 @@ export declare class Link {
     status: Status;
     /** The server's Shutdown hint for the next reconnect, ms (0: none). */
     shutdownHintMs: number;
+    /**
+     * The node a draining cluster node handed the session to
+     * (`Shutdown.url`): the next reconnect tries it first ('': none).
+     */
+    shutdownUrl: string;
     /** @private */
     private _urlIndex;
     /** @private @type {Conn | null} */
@@ -48,12 +54,19 @@ export declare class Link {
      */
     attach(conn: Conn, urlIndex: number): void;
     /**
+     * Makes `url`, the node that holds the session (and its rooms), the first
+     * of the failover list: `url`, then the configured URLs (without `url`).
+     * So a reconnect goes there first, and only then to the configured URLs;
+     * a later call replaces the node in front (the list never grows past one
+     * URL more than configured). The current (or last) connection's URL
+     * keeps its meaning while it is still in the list.
+     * @param {string} url
+     */
+    putFirst(url: string): void;
+    /**
      * Makes `conn`, a connection to `url` that a redirect moved the client
      * to, the socket the client uses, and `url` the first of the failover
-     * list: `url`, then the configured URLs (without `url`). So a reconnect
-     * goes back to the node that holds the session and its room first, and
-     * only then to the configured URLs; a later move replaces the node in
-     * front (the list never grows past one URL more than configured).
+     * list ({@link Link#putFirst}).
      * @param {Conn} conn
      * @param {string} url
      */

@@ -34,7 +34,10 @@ export declare function onSocketClose(core: Core, conn: Conn, code: number, reas
  * the first), then connects to URL number (i + n − 1) mod len, where i is
  * the index of the lost connection's URL: the first attempt goes back to the
  * server that holds the session, each failed attempt moves on to the next
- * URL. On a cluster, a node that does not hold the session redirects the
+ * URL. A `Shutdown` notice that named a URL (a draining cluster node handed
+ * the session there) puts that URL in front of the list first (i = 0), so
+ * the first attempt resumes there, with the same token, before the
+ * configured URLs are tried. On a cluster, a node that does not hold the session redirects the
  * resume to the one that does: the attempt follows (rejoin.js), that node
  * goes in front of the list, and a failure there moves on to the URL after
  * it. On the new connection the session is resumed when it can be;

@@ -3,7 +3,15 @@
 //! ```text
 //! cargo run -p arena --bin bots -- --url ws://127.0.0.1:8080/ws --count 8 \
 //!     [--token arena.v2.proto[,arena.v1.msgpack…]] [--duration 30] [--stats]
+//! cargo run -p arena --bin bots -- --url ws://127.0.0.1:8081/ws \
+//!     --url ws://127.0.0.1:8082/ws --url ws://127.0.0.1:8083/ws --count 8
 //! ```
+//!
+//! `--url` may be given more than once (a cluster's nodes): every bot's
+//! reconnecting client gets all of them, in that order, as its failover
+//! list. A bot connects to the first that answers; a lost connection is
+//! resumed on the server that holds the session first (or on the node a
+//! draining cluster node handed it to), then on the next URLs.
 //!
 //! Bot n (1-based) is named `bot-<n>`, speaks the token at position
 //! `(n − 1) mod len` of `--token`, and joins one after another (join-or-create
@@ -24,9 +32,10 @@ use tokio::task::JoinSet;
 #[derive(Parser, Debug)]
 #[command(about = "Arena bots: N players from one command")]
 struct Args {
-    /// The server's WebSocket URL.
-    #[arg(long, default_value = "ws://127.0.0.1:8080/ws")]
-    url: String,
+    /// A server's WebSocket URL; repeat it for more servers, in failover
+    /// order (every bot gets the whole list).
+    #[arg(long, default_value = "ws://127.0.0.1:8080/ws", num_args = 1)]
+    url: Vec<String>,
     /// How many bots.
     #[arg(long, default_value_t = 8)]
     count: usize,
@@ -59,12 +68,18 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    // clap's default stands in for an absent --url: there is always one.
+    let Some(first_url) = args.url.first() else {
+        eprintln!("bots: give at least one --url");
+        std::process::exit(2);
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks: JoinSet<BotReport> = JoinSet::new();
     let started = Instant::now();
     let mut joined = 0;
     for n in 1..=args.count {
-        let mut config = BotConfig::new(&args.url, &args.token[(n - 1) % args.token.len()], &format!("bot-{n}"));
+        let mut config = BotConfig::new(first_url, &args.token[(n - 1) % args.token.len()], &format!("bot-{n}"));
+        config.urls = args.url.clone();
         config.room_type = args.room_type.clone();
         config.room = args.room.clone();
         config.warmup = Duration::from_secs_f64(args.warmup.max(0.0));

@@ -2,13 +2,17 @@
 //! state, count what arrives (see the module doc of `bot`).
 
 use super::delta::{entity_map, DeltaAcc, Entities};
+use super::seat::Seat;
 use super::*;
 
 /// How one bot plays and what it records.
 #[derive(Debug)]
 pub struct BotConfig {
-    /// `ws://host:port/ws`.
-    pub url: String,
+    /// Server URLs (`ws://host:port/ws`), in failover order: the
+    /// reconnecting client's list (see
+    /// [`ReconnectConfig::urls`](playhouse_client::ReconnectConfig)). At
+    /// least one; a bot without any reports a connect error.
+    pub urls: Vec<String>,
     /// The token to offer, e.g. `arena.v2.proto`.
     pub token: String,
     /// Join option `name`.
@@ -32,12 +36,13 @@ pub struct BotConfig {
 }
 
 impl BotConfig {
-    /// A bot that join-or-creates an `arena` room as `name`.
+    /// A bot on the server at `url` that join-or-creates an `arena` room as
+    /// `name` (set [`BotConfig::urls`] for more servers to fail over to).
     pub fn new(url: &str, token: &str, name: &str) -> BotConfig {
         let seed =
             name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01b3));
         BotConfig {
-            url: url.to_string(),
+            urls: vec![url.to_string()],
             token: token.to_string(),
             name: name.to_string(),
             room_type: "arena".to_string(),
@@ -98,6 +103,9 @@ pub struct BotReport {
     pub ticks: Option<(u64, u64)>,
     /// Ticks missing between consecutive states (whole run).
     pub missed_ticks: u64,
+    /// Lost connections got back (the session resumed, or the room rejoined
+    /// on a new session), whole run.
+    pub reconnects: u64,
     /// Errors: connect, join, decode, server `Error`s, unexpected close.
     pub errors: Vec<String>,
     /// One per state, if asked for.
@@ -122,7 +130,8 @@ fn event_name(kind: i32) -> String {
 pub async fn run_bot_with(mut config: BotConfig, mut stop: watch::Receiver<bool>) -> BotReport {
     let mut report = BotReport { name: config.name.clone(), ..Default::default() };
     let joined_tx = config.joined.take();
-    let mut client = match Client::connect(&config.url, &[config.token.as_str()]).await {
+    let reconnect = ReconnectConfig::new(config.urls.iter().cloned(), [config.token.as_str()]);
+    let mut client = match ReconnectingClient::connect(reconnect).await {
         Ok(c) => c,
         Err(e) => {
             report.errors.push(format!("connect: {e}"));
@@ -154,16 +163,15 @@ pub async fn run_bot_with(mut config: BotConfig, mut stop: watch::Receiver<bool>
         let _ = tx.send(Ok(joined.room.clone()));
     }
     (report.room, report.client) = (joined.room.clone(), joined.client);
-    play(&mut client, &config, &joined.room, joined.client, &mut report, &mut stop).await;
+    play(&mut client, &config, Seat::new(&joined), &mut report, &mut stop).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), client.close()).await;
     report
 }
 
 async fn play(
-    client: &mut Client,
+    client: &mut ReconnectingClient,
     config: &BotConfig,
-    room: &str,
-    me: u32,
+    mut seat: Seat,
     report: &mut BotReport,
     stop: &mut watch::Receiver<bool>,
 ) {
@@ -188,11 +196,24 @@ async fn play(
             ev = client.next_event() => ev,
         };
         let event = match event {
-            Ok(e) => e,
-            Err(ClientError::Closed(f)) => {
-                report.errors.push(ClientError::Closed(f).to_string());
-                break;
-            }
+            Ok(ReconnectEvent::Server(e)) => e,
+            // The client reconnects by itself; the bot follows its seat.
+            Ok(change) => match seat.follow(&change) {
+                Ok(back) => {
+                    if back {
+                        report.reconnects += 1;
+                        if report.room != seat.room {
+                            last_tick = None; // another room: its own ticks
+                        }
+                        (report.room, report.client) = (seat.room.clone(), seat.client);
+                    }
+                    continue;
+                }
+                Err(why) => {
+                    report.errors.push(why);
+                    break;
+                }
+            },
             Err(e) => {
                 report.errors.push(format!("receive: {e}"));
                 break;
@@ -210,7 +231,7 @@ async fn play(
             report.bytes += size;
         }
         match msg.kind {
-            Some(server_msg::Kind::State(s)) if s.room == room => {
+            Some(server_msg::Kind::State(s)) if s.room == seat.room => {
                 if let Some(prev) = last_tick {
                     report.missed_ticks += s.tick.saturating_sub(prev + 1);
                 }
@@ -267,6 +288,7 @@ async fn play(
                     report.states += 1;
                     report.state_bytes += size;
                 }
+                let me = seat.client;
                 let ack = s.acks.iter().find(|a| a.client == me).map_or(0, |a| a.seq);
                 if config.samples {
                     let mine = state.players.iter().find(|p| p.id == me);
@@ -279,22 +301,28 @@ async fn play(
                         ack,
                     });
                 }
+                if !seat.sends_inputs() {
+                    continue;
+                }
                 let input = brain.think(me, &state);
                 seq = seq.wrapping_add(1);
                 let sent = if version >= 2 {
-                    client.send_input(room, seq, &input).await
+                    client.send_input(&seat.room, seq, &input).await
                 } else {
-                    client.send_input(room, seq, &input_to_v1(&input)).await
+                    client.send_input(&seat.room, seq, &input_to_v1(&input)).await
                 };
                 match sent {
                     Ok(()) => report.inputs_sent += 1,
+                    // Lost under the send: the next event says whether the
+                    // client got back or stopped.
+                    Err(_) if !client.is_connected() => {}
                     Err(e) => {
                         report.errors.push(format!("send input: {e}"));
                         break;
                     }
                 }
             }
-            Some(server_msg::Kind::Message(m)) if m.room == room => {
+            Some(server_msg::Kind::Message(m)) if m.room == seat.room => {
                 if counted {
                     report.messages += 1;
                 }
@@ -316,14 +344,13 @@ async fn play(
                 }
             }
             Some(server_msg::Kind::Error(e)) => report.errors.push(format!("server error {}: {}", e.code, e.reason)),
-            Some(server_msg::Kind::Left(l)) if l.room == room => {
+            Some(server_msg::Kind::Left(l)) if seat.ends_play(&l) => {
                 report.errors.push(format!("left the room: reason {} {}", l.reason, l.detail));
                 break;
             }
-            Some(server_msg::Kind::Shutdown(_)) => {
-                report.errors.push("server shutting down".into());
-                break;
-            }
+            // The server is draining; the client reconnects after its close
+            // (to the node it names first), and the bot plays on there.
+            Some(server_msg::Kind::Shutdown(_)) => seat.draining(),
             _ => {} // pongs, other rooms' frames
         }
     }
@@ -356,6 +383,8 @@ pub struct TokenSummary {
     pub events_seen: u64,
     /// Ticks missed, all bots.
     pub missed_ticks: u64,
+    /// Lost connections got back, all bots.
+    pub reconnects: u64,
     /// Errors, all bots.
     pub errors: usize,
     /// The delta estimate of the first bot that made one.
@@ -378,6 +407,7 @@ pub fn summarize(reports: &[BotReport]) -> BTreeMap<String, TokenSummary> {
         s.inputs_sent += r.inputs_sent;
         s.events_seen += r.events.values().sum::<u64>();
         s.missed_ticks += r.missed_ticks;
+        s.reconnects += r.reconnects;
         s.errors += r.errors.len();
         if s.delta.is_none() {
             s.delta = r.delta.clone();

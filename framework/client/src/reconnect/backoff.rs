@@ -74,7 +74,9 @@ impl Backoff {
 /// let mut fixed = Jitter::from_fn(|| 0.25);
 /// assert_eq!(fixed.draw(), 0.25);
 /// ```
-pub struct Jitter(Box<dyn FnMut() -> f64 + Send>);
+// Sync too: a `ReconnectingClient` (which owns one) is then Sync, so its
+// futures, which hold `&self` across awaits, are Send and can be spawned.
+pub struct Jitter(Box<dyn FnMut() -> f64 + Send + Sync>);
 
 impl Jitter {
     /// A generator seeded with `seed`: the same seed, the same delays.
@@ -84,7 +86,7 @@ impl Jitter {
     }
 
     /// Draws from `f`, which should return numbers in `[0, 1)`.
-    pub fn from_fn(f: impl FnMut() -> f64 + Send + 'static) -> Self {
+    pub fn from_fn(f: impl FnMut() -> f64 + Send + Sync + 'static) -> Self {
         Jitter(Box::new(f))
     }
 

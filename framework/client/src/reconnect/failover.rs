@@ -67,41 +67,80 @@ pub fn after_close(code: Option<u16>) -> AfterClose {
 }
 
 /// Which URL each attempt goes to. Attempt `n` (0 first) of an outage goes
-/// to `urls[(home + n) % len]`, where `home` is the URL of the last
+/// to `urls[(start + n) % len]`. `start` is `home`, the URL of the last
 /// successful connection (0 before any): the first retry goes back to the
 /// server that holds the session — sessions live in one server process, so
 /// only it can resume one — and the next ones walk the list, wrapping
-/// around, to fail over to a server that is up.
+/// around, to fail over to a server that is up. After a handover
+/// ([`UrlRotation::hand_over`]) `start` is the node the session was handed
+/// to instead, until a connection succeeds.
 ///
 /// ```
 /// use playhouse_client::reconnect::UrlRotation;
 ///
-/// let mut r = UrlRotation::new(3);
+/// let mut urls: Vec<String> = ["ws://a/ws", "ws://b/ws", "ws://c/ws"].map(String::from).into();
+/// let mut r = UrlRotation::new(urls.len());
 /// assert_eq!((0..4).map(|n| r.url_for(n)).collect::<Vec<_>>(), [0, 1, 2, 0]);
 /// r.connected(2);
 /// assert_eq!((0..4).map(|n| r.url_for(n)).collect::<Vec<_>>(), [2, 0, 1, 2]);
+/// // A draining server handed the session to b.
+/// r.hand_over(&mut urls, "ws://b/ws");
+/// assert_eq!((0..4).map(|n| r.url_for(n)).collect::<Vec<_>>(), [1, 2, 0, 1]);
+/// assert_eq!(r.home(), 2, "still the last connection's URL");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UrlRotation {
     len: usize,
     home: usize,
+    /// Where outages start instead of `home`, until a connection succeeds.
+    handover: Option<usize>,
 }
 
 impl UrlRotation {
     /// A rotation over `len` URLs (at least one is assumed).
     pub fn new(len: usize) -> Self {
-        UrlRotation { len: len.max(1), home: 0 }
+        UrlRotation { len: len.max(1), home: 0, handover: None }
     }
 
     /// The index of the URL attempt `n` goes to.
     pub fn url_for(&self, n: u32) -> usize {
+        let start = self.handover.unwrap_or(self.home);
         // u32 always fits in usize on the targets tokio supports.
-        (self.home + n as usize % self.len) % self.len
+        (start + n as usize % self.len) % self.len
     }
 
     /// A connection to URL `index` succeeded: outages start there.
     pub fn connected(&mut self, index: usize) {
         self.home = index % self.len;
+        self.handover = None;
+    }
+
+    /// A draining cluster node handed the session to the node at `url`
+    /// (`Shutdown.url`): outages start there, not at `home` — the session
+    /// and its rooms are there now, and the old node is going away — and
+    /// walk the list on from it, until a connection succeeds
+    /// ([`UrlRotation::connected`]). A `url` not in `urls` is added at its
+    /// end (the configured URLs keep their order). An empty `url` (a lone
+    /// server restarting names none) changes nothing.
+    pub fn hand_over(&mut self, urls: &mut Vec<String>, url: &str) {
+        if url.is_empty() {
+            return;
+        }
+        let index = self.find_or_add(urls, url);
+        self.handover = Some(index % self.len);
+    }
+
+    /// The index of `url` in `urls`. A URL that is not in the list (a
+    /// redirect's or a handover's node) is added at its end, so the
+    /// configured URLs keep their order and indices, and the rotation
+    /// counts it from then on.
+    pub(super) fn find_or_add(&mut self, urls: &mut Vec<String>, url: &str) -> usize {
+        if let Some(i) = urls.iter().position(|u| u == url) {
+            return i;
+        }
+        urls.push(url.to_string());
+        self.len = urls.len();
+        urls.len() - 1
     }
 
     /// The URL of the last successful connection.
@@ -229,6 +268,65 @@ mod tests {
         let mut r = UrlRotation::new(3);
         r.connected(2);
         assert_eq!(r.url_for(u32::MAX), (2 + u32::MAX as usize % 3) % 3);
+    }
+
+    fn urls(list: &[&str]) -> Vec<String> {
+        list.iter().map(|u| u.to_string()).collect()
+    }
+
+    #[test]
+    fn a_handover_url_in_the_list_is_where_outages_start_until_a_connection_succeeds() {
+        let mut list = urls(&["ws://a", "ws://b", "ws://c"]);
+        let mut r = UrlRotation::new(list.len());
+        r.connected(0);
+        r.hand_over(&mut list, "ws://c");
+        let order = |r: &UrlRotation| (0..4).map(|n| r.url_for(n)).collect::<Vec<_>>();
+        assert_eq!(order(&r), [2, 0, 1, 2], "the new node first, then on around the list");
+        assert_eq!(list.len(), 3, "a known URL is not added again");
+        assert_eq!(r.home(), 0, "home stays the last connection's");
+        r.connected(1);
+        assert_eq!(order(&r), [1, 2, 0, 1], "a connection ends the handover");
+    }
+
+    #[test]
+    fn a_handover_url_not_in_the_list_joins_it_after_the_configured_ones() {
+        let mut list = urls(&["ws://a", "ws://b"]);
+        let mut r = UrlRotation::new(list.len());
+        r.connected(1);
+        r.hand_over(&mut list, "ws://node-3");
+        assert_eq!(list, ["ws://a", "ws://b", "ws://node-3"]);
+        assert_eq!(
+            (0..4).map(|n| r.url_for(n)).collect::<Vec<_>>(),
+            [2, 0, 1, 2],
+            "then the configured list, in order"
+        );
+        // The next handover to it finds it there.
+        r.connected(2);
+        r.hand_over(&mut list, "ws://node-3");
+        assert_eq!(list.len(), 3);
+    }
+
+    #[test]
+    fn an_empty_handover_url_changes_nothing() {
+        let mut list = urls(&["ws://a", "ws://b"]);
+        let mut r = UrlRotation::new(list.len());
+        r.connected(1);
+        let before = r;
+        r.hand_over(&mut list, "");
+        assert_eq!((r, list.len()), (before, 2));
+    }
+
+    #[test]
+    fn after_a_handover_the_first_attempt_waits_the_hint_and_dials_the_new_node() {
+        let mut list = urls(&["ws://a", "ws://b"]);
+        let mut rotation = UrlRotation::new(list.len());
+        rotation.hand_over(&mut list, "ws://c");
+        let b = backoff(3);
+        let mut o = Outage::after_loss("closed by the server: 1001", MS * 500);
+        let mut j = Jitter::from_fn(|| 0.5);
+        let plan: Vec<(usize, Duration)> =
+            std::iter::from_fn(|| o.plan(&b, &rotation, &mut j)).map(|a| (a.url, a.delay)).collect();
+        assert_eq!(plan, [(2, MS * 550), (0, MS * 100), (1, MS * 200)]);
     }
 
     #[test]

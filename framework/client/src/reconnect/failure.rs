@@ -5,6 +5,7 @@
 
 use super::{after_close, AfterClose, Outage, Phase, ReconnectError, ReconnectEvent, ReconnectingClient, StopReason};
 use crate::ClientError;
+use std::time::Duration;
 
 impl ReconnectingClient {
     /// Passes a failed call's result on, after acting on what the failure
@@ -92,7 +93,11 @@ impl ReconnectingClient {
     pub(super) fn lose(&mut self, cause: String) {
         tracing::debug!(session = self.session(), %cause, "connection lost");
         self.detach();
-        let hint = self.shutdown_hint.take().unwrap_or_default();
+        // A Shutdown notice: its hint delays the first attempt, and a
+        // draining cluster node's handover URL is dialled first.
+        let notice = self.shutdown.take().unwrap_or_default();
+        self.rotation.hand_over(&mut self.config.urls, &notice.url);
+        let hint = Duration::from_millis(u64::from(notice.reconnect_after_ms));
         self.phase = Phase::Reconnecting { outage: Outage::after_loss(cause, hint), planned: None };
     }
 

@@ -19,7 +19,9 @@
 //! ([`ReconnectEvent::Closed`]: 1000 or a code in [`FATAL_CLOSE_CODES`]),
 //! or after [`Backoff::max_tries`] failed attempts ([`ReconnectEvent::GaveUp`]).
 //! It reconnects after everything else: a loss with no close frame (1006),
-//! 1001 (waiting the `Shutdown` notice's `reconnect_after_ms` first), 1011,
+//! 1001 (waiting the `Shutdown` notice's `reconnect_after_ms` first, and
+//! dialling the notice's `url` first when a draining cluster node names the
+//! node it handed the session to: see [`UrlRotation::hand_over`]), 1011,
 //! 1013, and close codes it does not know.
 //!
 //! The decisions are plain values, tested without sockets: [`Backoff`] and
@@ -75,7 +77,7 @@ pub use failover::{
 };
 pub use rooms::{JoinedBy, RejoinStep, RoomMemory, RoomRecord};
 
-use crate::envelope::{Authenticated, Joined, LeaveReason, Left};
+use crate::envelope::{Authenticated, Joined, LeaveReason, Left, Shutdown};
 use crate::{Client, ClientError, Event, ResumeOutcome};
 use credentials::{credential, fresh_token};
 use playhouse_protocol::{Codec, Deprecation, Token, WireMessage};
@@ -114,8 +116,9 @@ pub struct ReconnectingClient {
     last_seq: u64,
     session: String,
     token: Token,
-    /// `Shutdown.reconnect_after_ms` of a notice on the live connection.
-    shutdown_hint: Option<Duration>,
+    /// The `Shutdown` notice of the live connection, if one came: its
+    /// `reconnect_after_ms` and `url` shape the next outage.
+    shutdown: Option<Shutdown>,
     /// The last connection's latest `Authenticated`.
     authenticated: Option<Authenticated>,
     /// The automatic refresh of the live connection's credential.
@@ -188,7 +191,7 @@ impl ReconnectingClient {
             last_seq: 0,
             session: String::new(),
             token,
-            shutdown_hint: None,
+            shutdown: None,
             authenticated: None,
             refresh: RefreshPlan::default(),
             announced: None,
@@ -342,15 +345,7 @@ impl ReconnectingClient {
         if conn.url() == self.config.urls[self.rotation.home()] {
             return;
         }
-        let url = conn.url().to_string();
-        let index = match self.config.urls.iter().position(|u| *u == url) {
-            Some(i) => i,
-            None => {
-                self.config.urls.push(url);
-                self.rotation = UrlRotation::new(self.config.urls.len());
-                self.config.urls.len() - 1
-            }
-        };
+        let index = self.rotation.find_or_add(&mut self.config.urls, conn.url());
         self.rotation.connected(index);
         self.session = conn.welcome().session.clone();
     }
@@ -508,7 +503,7 @@ impl ReconnectingClient {
         self.token = conn.protocol().clone();
         self.session = conn.welcome().session.clone();
         self.acks = AckSchedule::new(self.config.ack_interval, acked, Instant::now());
-        self.shutdown_hint = None;
+        self.shutdown = None;
         self.refresh.reset();
         self.phase = Phase::Connected(Box::new(conn));
         // A resume a cluster node sent on to the session's node.
@@ -554,11 +549,31 @@ impl ReconnectingClient {
     /// game's wish: it is kept, to be rejoined (by type) on the next server.
     fn observe(&mut self, ev: &Event) {
         match ev {
-            Event::Left(l) if self.shutdown_hint.is_some() && l.reason == LeaveReason::Disposed as i32 => {}
+            Event::Left(l) if self.shutdown.is_some() && l.reason == LeaveReason::Disposed as i32 => {}
             Event::Left(l) => self.rooms.left(&l.room),
             Event::Joined(j) => self.rooms.joined_unasked(j),
-            Event::Shutdown(s) => self.shutdown_hint = Some(Duration::from_millis(u64::from(s.reconnect_after_ms))),
+            Event::Shutdown(s) => self.shutdown = Some(s.clone()),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>(_: T) {}
+
+    /// A game (or a bot runner) spawns the client's loop on a
+    /// multi-threaded runtime: its futures must be Send.
+    #[test]
+    fn the_client_and_its_futures_can_move_between_threads() {
+        fn uses(c: &mut ReconnectingClient) {
+            is_send(c.next_event());
+            is_send(c.join_or_create("arena", HashMap::new()));
+            is_send(c.send_input("r", 1, &playhouse_protocol::envelope::Ping::default()));
+        }
+        let _ = uses as fn(&mut ReconnectingClient);
+        is_send(ReconnectingClient::connect(ReconnectConfig::new(["ws://127.0.0.1:1/ws"], ["arena.v2.proto"])));
     }
 }
