@@ -88,6 +88,11 @@ impl ArenaProcess {
         assert!(ok.success(), "kill -{signal} {pid}");
     }
 
+    /// How it exited, once it has (without waiting).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

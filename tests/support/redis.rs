@@ -1,7 +1,8 @@
 //! A real `redis-server` of the test's own, on a free port of 127.0.0.1,
-//! keeping nothing on disk; killed when dropped. `restart` brings it back
-//! empty on the same port (what a Redis without persistence does after a
-//! crash). Needs Debian's `redis-server` (`scripts/test.sh` installs it).
+//! keeping nothing on disk (or, `start_persistent`, an append-only file in
+//! a directory of its own); killed when dropped. `restart` brings it back
+//! on the same port: empty (what a Redis without persistence does after a
+//! crash), or with its data. Needs Debian's `redis-server` (`scripts/test.sh` installs it).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// Where it keeps its append-only file, if it persists (removed on drop).
+    dir: Option<std::path::PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -31,14 +34,31 @@ fn pong(port: u16) -> bool {
 impl RedisServer {
     /// Starts one on a free port and waits (5 s at most) until it answers.
     pub fn start() -> RedisServer {
-        let mut r = RedisServer { child: None, port: free_port() };
+        let mut r = RedisServer { child: None, port: free_port(), dir: None };
+        r.launch();
+        r
+    }
+
+    /// Starts one that writes every command to an append-only file in a
+    /// directory of its own (fsync'd each time), so `restart` brings its
+    /// data back, as a production Redis with persistence does.
+    pub fn start_persistent() -> RedisServer {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("playhouse-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a directory for the append-only file");
+        let mut r = RedisServer { child: None, port, dir: Some(dir) };
         r.launch();
         r
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut command = Command::new("redis-server");
+        command.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""]);
+        match &self.dir {
+            Some(dir) => command.args(["--appendonly", "yes", "--appendfsync", "always", "--dir"]).arg(dir),
+            None => command.args(["--appendonly", "no"]),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -64,7 +84,8 @@ impl RedisServer {
         }
     }
 
-    /// Starts it again, empty, on the same port.
+    /// Starts it again on the same port: empty, or with its data if it
+    /// persists ([`RedisServer::start_persistent`]).
     pub fn restart(&mut self) {
         self.kill();
         self.launch();
@@ -74,5 +95,8 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

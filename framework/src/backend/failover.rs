@@ -130,6 +130,10 @@ pub trait FailoverStore: Send + Sync + 'static {
         max: usize,
     ) -> BoxFuture<'static, Result<Vec<Claimed>, BackendError>>;
 
+    /// Whether a node released rooms for others to claim (a drain) since
+    /// the last claim that left no orphan: one cheap read, polled often.
+    fn handover_pending(&self) -> BoxFuture<'static, Result<bool, BackendError>>;
+
     /// Applies `ops` in order, in one round trip.
     fn write_sessions(&self, ops: Vec<SessionOp>) -> BoxFuture<'static, Result<(), BackendError>>;
 

@@ -25,26 +25,45 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+/// How often a node checks whether a draining node released rooms.
+const NUDGE: Duration = Duration::from_millis(100);
+
+/// Most rooms one claim takes.
+const CLAIM_AT_ONCE: usize = 8;
+
 impl Registry {
     /// The server's sessions, which rooms taken over bring theirs into.
     pub fn set_sessions(&self, sessions: &Arc<Sessions>) {
         let _ = self.sessions.set(Arc::downgrade(sessions));
     }
 
-    /// Claims and rebuilds lost nodes' rooms every `claim_every`, until the
-    /// registry is dropped (spawn it on the server's runtime).
+    /// Claims and rebuilds lost nodes' rooms until the registry is dropped
+    /// (spawn it on the server's runtime): a scan every `claim_every`, and
+    /// at once (every [`NUDGE`]) while a draining node has released rooms
+    /// or the last claim took as many as it could.
+    ///
+    /// A claim takes at most [`CLAIM_AT_ONCE`] rooms, so the rooms of a lost
+    /// or draining node spread over the nodes that claim in turn instead of
+    /// all going to the first.
     pub async fn run_claims(this: Weak<Self>) {
         let Some(every) = this.upgrade().and_then(|r| r.cluster.as_ref().map(|c| c.claim_every())) else {
             return;
         };
-        let mut ticker = tokio::time::interval(every);
+        let mut ticker = tokio::time::interval(NUDGE);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (mut last_scan, mut more) = (Instant::now(), false);
         loop {
             ticker.tick().await;
             let Some(reg) = this.upgrade() else { return };
             let Some(cluster) = reg.cluster.clone() else { return };
-            for claimed in cluster.claim().await {
-                reg.take_over(claimed).await;
+            if !more && last_scan.elapsed() < every && !cluster.handover_pending().await {
+                continue;
+            }
+            last_scan = Instant::now();
+            let claimed = cluster.claim(CLAIM_AT_ONCE).await;
+            more = claimed.len() == CLAIM_AT_ONCE;
+            for c in claimed {
+                reg.take_over(c).await;
             }
         }
     }

@@ -287,7 +287,8 @@ pub(crate) async fn drain(state: &AppState) {
         // their clients are told where (`Shutdown.url`) before the notice
         // below reaches everyone else. Half the drain time at most.
         let deadline = started + state.config.drain_timeout / 2;
-        let n = state.registry.hand_over_all(reconnect_after_ms, deadline).await;
+        // The successor holds the sessions already: no wait before moving.
+        let n = state.registry.hand_over_all(0, deadline).await;
         tracing::info!(rooms = n, elapsed_ms = started.elapsed().as_millis() as u64, "rooms handed over");
     }
     loop {

@@ -25,6 +25,11 @@ struct PlayerLog {
     /// States seen: the first after each resume, and the last.
     states: u64,
     first_after_resume: Option<Instant>,
+    /// When the last state came, and the gaps in the states around each
+    /// resume (the pause a player saw).
+    last_state_at: Option<Instant>,
+    pause_from: Option<Instant>,
+    pauses: Vec<Duration>,
     last_tick: u64,
     /// A state whose tick was not above the one before (two owners).
     backwards: Vec<(u64, u64)>,
@@ -58,9 +63,14 @@ async fn play(mut c: ReconnectingClient, name: String, room: String, mut stop: w
                 }
                 log.last_tick = log.last_tick.max(s.tick);
                 log.states += 1;
+                let now = Instant::now();
                 if !log.resumed.is_empty() && log.first_after_resume.is_none() {
-                    log.first_after_resume = Some(Instant::now());
+                    log.first_after_resume = Some(now);
                 }
+                if let Some(from) = log.pause_from.take() {
+                    log.pauses.push(now - from);
+                }
+                log.last_state_at = Some(now);
                 seq += 1;
                 let input = v2::Input {
                     move_x: (seq % 3) as i32 - 1,
@@ -84,6 +94,7 @@ async fn play(mut c: ReconnectingClient, name: String, room: String, mut stop: w
             Ok(ReconnectEvent::Resumed { url, resync, .. }) => {
                 log.resumed.push((Instant::now(), url, resync));
                 log.first_after_resume = None;
+                log.pause_from = log.last_state_at;
             }
             Ok(ReconnectEvent::NewSession { .. }) => log.new_sessions += 1,
             Ok(_) => {}
@@ -181,7 +192,7 @@ async fn a_node_killed_hard_its_rooms_run_on_a_survivor_and_every_player_resumes
         stop_tx.send(true).expect("stop");
         (t0, claimed)
     };
-    let (logs, (t0, claimed)) = tokio::join!(join_all(players), faults);
+    let (logs, (t0, claimed)) = run_beside(players, faults).await;
     assert!(!a.is_running(), "killed");
     let back = check_players(&logs, t0);
     let worst = back.iter().max().copied().unwrap_or_default();
@@ -233,7 +244,7 @@ async fn a_node_stopped_past_its_lease_its_room_goes_on_elsewhere_and_its_copy_n
         stop_tx.send(true).expect("stop");
         t0
     };
-    let (logs, t0) = tokio::join!(join_all(players), faults);
+    let (logs, t0) = run_beside(players, faults).await;
     check_players(&logs, t0);
     for l in &logs {
         let (_, url, _) = l.resumed.last().expect("resumed");
@@ -246,4 +257,139 @@ async fn a_node_stopped_past_its_lease_its_room_goes_on_elsewhere_and_its_copy_n
     assert_eq!(node_metric(a.addr(), "playhouse_cluster_rooms_owned"), 0.0);
     assert_eq!(listed(b.addr()).len(), 1, "the stale owner never wrote its room back");
     assert!(a.panics().is_empty() && b.panics().is_empty());
+}
+
+/// Every player's log, once `faults` has run beside their play.
+async fn run_beside<T>(
+    players: Vec<LocalBoxFuture<'static, PlayerLog>>,
+    faults: impl std::future::Future<Output = T>,
+) -> (Vec<PlayerLog>, T) {
+    tokio::join!(join_all(players), faults)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_node_hands_its_rooms_over_live_and_exits_0() {
+    let redis = RedisServer::start();
+    let (mut a, b, c) = (node(&redis, "a"), node(&redis, "b"), node(&redis, "c"));
+    let urls = vec![url_of(&a), url_of(&b), url_of(&c)];
+    let (stop_tx, stop) = watch::channel(false);
+    let (players, _) = seat_players(a.addr(), &urls, 2, 5, &stop).await;
+    let (logs, (t0, exited)) = run_beside(players, async {
+        wait_until(Duration::from_secs(5), "both rooms listed", || listed(b.addr()).len() == 2).await;
+        wait_until(Duration::from_secs(5), "every node sees its peers", || {
+            node_metric(a.addr(), "playhouse_cluster_nodes") == 3.0
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        a.signal("TERM");
+        let t0 = Instant::now();
+        let mut exited = None;
+        while exited.is_none() && t0.elapsed() < Duration::from_secs(15) {
+            exited = a.exit_status();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop_tx.send(true).expect("stop");
+        (t0, exited)
+    })
+    .await;
+    let status = exited.expect("the drained node exited");
+    assert!(status.success(), "the drained node exits 0: {status:?}");
+    check_players(&logs, t0);
+    let pauses: Vec<Duration> = logs.iter().flat_map(|l| l.pauses.iter().copied()).collect();
+    eprintln!(
+        "drain hand-over: {} players, pause between states p50 {:?} p99 {:?}",
+        logs.len(),
+        percentile(pauses.clone(), 0.5),
+        percentile(pauses.clone(), 0.99)
+    );
+    for l in &logs {
+        let (_, url, _) = l.resumed.last().expect("resumed");
+        assert!(*url == url_of(&b) || *url == url_of(&c), "{} resumed on a successor: {url}", l.name);
+    }
+    let claimed = node_metric(b.addr(), "playhouse_cluster_rooms_claimed_total")
+        + node_metric(c.addr(), "playhouse_cluster_rooms_claimed_total");
+    assert_eq!(claimed, 2.0, "both rooms handed over");
+    let l = listed(b.addr());
+    assert!(l.len() == 2 && l.iter().all(|(_, n)| n != "a"), "{l:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_of_three_nodes_under_200_players_loses_no_one() {
+    let redis = RedisServer::start();
+    let mut nodes = vec![node(&redis, "a"), node(&redis, "b"), node(&redis, "c")];
+    let urls: Vec<String> = nodes.iter().map(url_of).collect();
+    let (stop_tx, stop) = watch::channel(false);
+    let mut players = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let rooms = if i < 2 { 7 } else { 6 };
+        players.extend(seat_players(n.addr(), &urls, rooms, 10, &stop).await.0);
+    }
+    assert_eq!(players.len(), 200);
+    let (logs, t0) = run_beside(players, async {
+        let peers = |n: &ArenaProcess| node_metric(n.addr(), "playhouse_cluster_nodes") == 3.0;
+        wait_until(Duration::from_secs(5), "every node sees its peers", || nodes.iter().all(peers)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let t0 = Instant::now();
+        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+            nodes[i].signal("TERM");
+            let t = Instant::now();
+            while nodes[i].exit_status().is_none() {
+                assert!(t.elapsed() < Duration::from_secs(20), "node {id} did not exit after SIGTERM");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(nodes[i].exit_status().is_some_and(|s| s.success()), "node {id} exits 0");
+            nodes[i] = node(&redis, id);
+            let fresh = &nodes[i];
+            wait_until(Duration::from_secs(10), "the restarted node sees its peers", || peers(fresh)).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop_tx.send(true).expect("stop");
+        t0
+    })
+    .await;
+    check_players(&logs, t0);
+    let messages: u64 = logs.iter().map(|l| l.messages).sum();
+    let resumes: usize = logs.iter().map(|l| l.resumed.len()).sum();
+    eprintln!("rolling restart: 200 players, {resumes} resumes, {messages} reliable messages, none lost");
+    assert_eq!(listed(nodes[0].addr()).len(), 20, "every room still runs");
+    for n in &nodes {
+        assert!(n.panics().is_empty(), "{:?}", n.panics());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_during_a_hand_over_every_player_still_resumes() {
+    let mut redis = RedisServer::start_persistent();
+    let (mut a, b) = (node(&redis, "a"), node(&redis, "b"));
+    let urls = vec![url_of(&a), url_of(&b)];
+    let (stop_tx, stop) = watch::channel(false);
+    let (players, _) = seat_players(a.addr(), &urls, 2, 4, &stop).await;
+    let (logs, t0) = run_beside(players, async {
+        wait_until(Duration::from_secs(5), "a sees b", || node_metric(a.addr(), "playhouse_cluster_nodes") == 2.0)
+            .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        a.signal("TERM");
+        let t0 = Instant::now();
+        // Redis goes away in the middle of the hand-over and comes back
+        // with its data.
+        redis.restart();
+        let t = Instant::now();
+        while a.exit_status().is_none() {
+            assert!(t.elapsed() < Duration::from_secs(20), "a did not exit after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        wait_until(Duration::from_millis(LEASE_MS) + Duration::from_secs(5), "b runs both rooms", || {
+            let l = listed(b.addr());
+            l.len() == 2 && l.iter().all(|(_, n)| n == "b")
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stop_tx.send(true).expect("stop");
+        t0
+    })
+    .await;
+    check_players(&logs, t0);
+    assert!(b.panics().is_empty(), "{:?}", b.panics());
 }

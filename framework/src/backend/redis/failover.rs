@@ -134,6 +134,21 @@ impl FailoverStore for RedisBackend {
         async move { stored(fut.await?) }.boxed()
     }
 
+    fn handover_pending(&self) -> BoxFuture<'static, Result<bool, BackendError>> {
+        let key = format!("{}handover", self.inner.prefix);
+        let inner = self.inner.clone();
+        async move {
+            let mut conn = inner.conn.clone();
+            let mut cmd = redis::cmd("EXISTS");
+            cmd.arg(&key);
+            match tokio::time::timeout(inner.timeout, cmd.query_async::<i64>(&mut conn)).await {
+                Ok(r) => r.map(|n| n == 1).map_err(super::unavailable),
+                Err(_) => Err(BackendError::Unavailable(format!("no answer within {:?}", inner.timeout))),
+            }
+        }
+        .boxed()
+    }
+
     fn session_holder(&self, key: &str) -> BoxFuture<'static, Result<Option<String>, BackendError>> {
         let key = format!("{}sess:{key}", self.inner.prefix);
         let inner = self.inner.clone();

@@ -9,6 +9,7 @@
 //! | `P states` | set | every room id with a state (what claims scan) |
 //! | `P sess:<key>` | hash | a session's record: `blob stream holder` |
 //! | `P slog:<stream>` | stream | the session's reliable frames, entry id `<seq>-1`, field `f` |
+//! | `P handover` | string | set by a release (10 s TTL): a node is handing rooms over, claim now |
 
 /// `SAVE prefix id node epoch blob keep_ms` → 1 if written (the lease
 /// record names `node` at `epoch`), else 0.
@@ -26,7 +27,9 @@ return 1
 "#;
 
 /// `RELEASE prefix id node epoch` → 1 if `node` owned room `id` at
-/// `epoch`: its lease record goes (its state stays, to be claimed).
+/// `epoch`: its lease record goes (its state stays, to be claimed), and
+/// `P handover` tells the other nodes to claim now rather than at their
+/// next scan.
 pub(super) const RELEASE: &str = r#"
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'room:' .. id
@@ -36,12 +39,14 @@ if r[1] ~= ARGV[3] or r[2] ~= ARGV[4] then
 end
 redis.call('DEL', key, p .. 'held:' .. id)
 redis.call('ZREM', p .. 'rooms', id)
+redis.call('SET', p .. 'handover', '1', 'PX', 10000)
 return 1
 "#;
 
 /// `CLAIM prefix node url lease_ms max` → flat `{id type max epoch blob
 /// from}...`: the orphans (a state, no lease record) of one former owner,
-/// now `node`'s at epoch + 1 with a fresh lease.
+/// now `node`'s at epoch + 1 with a fresh lease. Fewer than `max`: none is
+/// left, and the `P handover` flag goes.
 pub(super) const CLAIM: &str = r#"
 local p, node, url, lease, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local from = nil
@@ -74,6 +79,9 @@ for _, id in ipairs(redis.call('SMEMBERS', p .. 'states')) do
       n = n + 1
     end
   end
+end
+if n < max then
+  redis.call('DEL', p .. 'handover')
 end
 return out
 "#;

@@ -133,14 +133,23 @@ impl Cluster {
         self.metrics.rooms_claimed.inc();
     }
 
-    /// Claims the rooms of one lost node (nothing while draining, while the
-    /// store is unreachable, or without a failover store).
-    pub(crate) async fn claim(&self) -> Vec<Claimed> {
+    /// Whether a draining node released rooms to be claimed now.
+    pub(crate) async fn handover_pending(&self) -> bool {
+        match &self.failover {
+            Some(store) if !self.draining() => store.handover_pending().await.unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// Claims up to `max` rooms of one lost (or draining) node: nothing
+    /// while draining, while the store is unreachable, or without a
+    /// failover store.
+    pub(crate) async fn claim(&self, max: usize) -> Vec<Claimed> {
         let Some(store) = &self.failover else { return Vec::new() };
         if self.draining() || !self.healthy() {
             return Vec::new();
         }
-        match store.claim(&self.node(), self.config.lease, 256).await {
+        match store.claim(&self.node(), self.config.lease, max).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "could not look for rooms to claim");
