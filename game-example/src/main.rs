@@ -150,6 +150,10 @@ struct Args {
     /// Prefix of every key this cluster writes in Redis.
     #[arg(long, requires = "redis", default_value = "ph:")]
     redis_prefix: String,
+    /// Most bytes of a room's saved state (snapshot, seats, options) in
+    /// Redis; a bigger one is refused and logged (docs/failover.md).
+    #[arg(long, requires = "redis", default_value_t = 1 << 20)]
+    max_state_bytes: usize,
 }
 
 /// The cluster the arguments ask for, if any: where its Redis is, and this node.
@@ -163,6 +167,7 @@ fn cluster(args: &Args) -> Result<Option<(RedisConfig, ClusterConfig)>, String> 
     let id = args.node_id.clone().unwrap_or_else(ClusterConfig::random_node_id);
     let mut node = ClusterConfig::new(id, args.public_url.clone().unwrap_or_default());
     node.lease = Duration::from_millis(args.lease_ms);
+    node.max_state_bytes = args.max_state_bytes;
     Ok(Some((redis, node)))
 }
 

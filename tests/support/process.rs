@@ -28,6 +28,8 @@ pub struct ArenaProcess {
     child: Child,
     addr: SocketAddr,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// What it printed on stdout besides `LISTENING` (its log).
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl ArenaProcess {
@@ -64,16 +66,21 @@ impl ArenaProcess {
             }
         });
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let log_sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("LISTENING ") {
                     let _ = tx.send(addr.to_string());
+                } else {
+                    // The log (tracing writes to stdout).
+                    log_sink.lock().expect("log lines").push(line);
                 }
             }
         });
         let addr = rx.recv_timeout(Duration::from_secs(10)).expect("arena printed LISTENING <addr>");
         let addr = addr.parse().expect("LISTENING is followed by an address");
-        ArenaProcess { child, addr, stderr }
+        ArenaProcess { child, addr, stderr, log }
     }
 
     /// The address it listens on.
@@ -106,6 +113,12 @@ impl ArenaProcess {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .expect("a VmRSS line in kB")
+    }
+
+    /// The log lines so far (tracing writes them to stdout) that contain
+    /// `needle`.
+    pub fn log_with(&self, needle: &str) -> Vec<String> {
+        self.log.lock().expect("log lines").iter().filter(|l| l.contains(needle)).cloned().collect()
     }
 
     /// The stderr lines so far that report a panic or a crash.

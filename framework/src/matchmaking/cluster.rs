@@ -181,10 +181,13 @@ impl Cluster {
         let fence = Arc::new(Fence::until(Instant::now() + self.config.fence_span()));
         handle.set_fence(fence.clone());
         self.persist(handle);
-        let pending = initial.filter(|_| self.failover.is_some());
-        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: None, saving: false, pending };
+        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: None, saving: false, pending: None };
         self.owned.lock().insert(handle.id.clone(), owned);
         self.metrics.rooms_owned.inc();
+        if let Some(state) = initial {
+            // Sent once the room is registered (it has no epoch yet).
+            self.save(&handle.id, state);
+        }
         let (id, record) = (handle.id.clone(), self.record_of(&handle.id, handle));
         let fut = self.backend.register(record, self.config.lease);
         let (this, sent) = (self.weak.clone(), Instant::now());

@@ -393,3 +393,27 @@ async fn redis_restarted_during_a_hand_over_every_player_still_resumes() {
     check_players(&logs, t0);
     assert!(b.panics().is_empty(), "{:?}", b.panics());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_state_over_its_size_limit_is_refused_logged_and_counted_never_written() {
+    let redis = RedisServer::start();
+    let lease = LEASE_MS.to_string();
+    let a = ArenaProcess::spawn(&[
+        "--redis",
+        &redis.url(),
+        "--node-id",
+        "a",
+        "--lease-ms",
+        &lease,
+        "--max-state-bytes",
+        "64",
+    ]);
+    let (mut player, room) = player_in_new_room(a.addr()).await;
+    let (tick, _) = states_for(&mut player, &room, Duration::from_millis(1500)).await;
+    assert!(tick > 30, "the room ran past a snapshot");
+    assert!(node_metric(a.addr(), "playhouse_cluster_states_refused_total") >= 2.0, "refused and counted");
+    assert_eq!(node_metric(a.addr(), "playhouse_cluster_states_saved_total"), 0.0, "nothing written");
+    let logged = a.log_with("over max_state_bytes");
+    assert!(!logged.is_empty(), "the refusal is logged");
+    assert!(logged[0].contains(&room), "the log names the room: {}", logged[0]);
+}

@@ -70,7 +70,10 @@ impl Cluster {
     }
 
     /// Room `id` has a new state to save.
-    fn save(&self, id: &RoomId, state: Bytes) {
+    pub(super) fn save(&self, id: &RoomId, state: Bytes) {
+        if self.failover.is_none() {
+            return;
+        }
         if state.len() > self.config.max_state_bytes {
             self.metrics.states_refused.inc();
             tracing::error!(
