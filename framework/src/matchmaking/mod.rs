@@ -10,6 +10,7 @@
 mod budget;
 mod caps;
 mod cluster;
+mod factory;
 mod takeover;
 
 pub use crate::connection::Creator;
@@ -24,13 +25,12 @@ use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
 use crate::protocol::Schema;
-use crate::room::{
-    CreateError, PortableRoom, PortableSeat, Room, RoomActor, RoomCore, RoomDirectory, RoomType, TypedPort,
-};
-use crate::session::{Options, Outbox, RoomHandle, Sessions};
+use crate::room::{CreateError, PortableRoom, Room, RoomDirectory, RoomType};
+use crate::session::{Options, RoomHandle, Sessions};
 use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
+use factory::{Factory, RoomFactory};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use rand::Rng;
@@ -38,7 +38,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Instant;
 
 /// Why a room could not be found, joined or created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,101 +122,6 @@ pub struct RoomInfo {
     pub max_clients: usize,
     /// Whether joins are refused.
     pub locked: bool,
-}
-
-trait RoomFactory: Send + Sync {
-    fn spec(&self) -> &RoomType;
-    fn authorize_join(&self, user: Option<&str>, room: Option<&str>, options: &Options) -> Result<(), String>;
-    fn versions(&self) -> Vec<u32>;
-    fn spawn(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        options: &Options,
-        arbiter: &ArbiterHandle,
-    ) -> Result<Arc<RoomHandle>, CreateError>;
-    /// Rebuilds a room another node ran (see `takeover`).
-    fn restore(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        portable: &PortableRoom,
-        seats: Vec<(PortableSeat, Arc<Outbox>)>,
-        arbiter: &ArbiterHandle,
-    ) -> Result<Arc<RoomHandle>, CreateError>;
-}
-
-struct Factory<R: Room> {
-    spec: RoomType,
-    schema: Arc<Schema<R::Wire>>,
-}
-
-impl<R: Room> RoomFactory for Factory<R> {
-    fn spec(&self) -> &RoomType {
-        &self.spec
-    }
-
-    fn versions(&self) -> Vec<u32> {
-        self.schema.versions()
-    }
-
-    fn authorize_join(&self, user: Option<&str>, room: Option<&str>, options: &Options) -> Result<(), String> {
-        R::authorize_join(user, room, options).map_err(|r| r.reason)
-    }
-
-    fn spawn(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        options: &Options,
-        arbiter: &ArbiterHandle,
-    ) -> Result<Arc<RoomHandle>, CreateError> {
-        // on_create runs here, on the caller's thread, so its verdict can be
-        // answered at once; the finished core then moves to its arbiter.
-        let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
-        Ok(self.start(reg, id, core, arbiter))
-    }
-
-    fn restore(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        portable: &PortableRoom,
-        seats: Vec<(PortableSeat, Arc<Outbox>)>,
-        arbiter: &ArbiterHandle,
-    ) -> Result<Arc<RoomHandle>, CreateError> {
-        let schema = self.schema.clone();
-        let core = RoomCore::<R>::restore_portable(id.clone(), &self.spec, schema, portable, seats, Instant::now())?;
-        Ok(self.start(reg, id, core, arbiter))
-    }
-}
-
-impl<R: Room> Factory<R> {
-    /// Starts `core`'s actor on `arbiter`, supervised.
-    fn start(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        mut core: RoomCore<R>,
-        arbiter: &ArbiterHandle,
-    ) -> Arc<RoomHandle> {
-        core.set_channels(reg.channels.clone());
-        let handle = Arc::new(RoomHandle::new(
-            id,
-            self.spec.name.as_str().into(),
-            self.spec.tick_hz,
-            self.spec.max_clients,
-            self.spec.inbox_capacity,
-            self.spec.reconnect_window,
-        ));
-        let metrics = reg.metrics.room_type(&self.spec.name);
-        let (h, weak) = (handle.clone(), Arc::downgrade(reg) as Weak<dyn RoomDirectory>);
-        // Supervised: a room whose code panics is restarted in place (see
-        // RoomActor's `Supervised` impl); its clients stay connected.
-        let addr = actix::Supervisor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
-        handle.set_port(Box::new(TypedPort::<R> { addr, schema: self.schema.clone() }));
-        handle
-    }
 }
 
 /// Builds a [`Registry`] (done by the server builder).

@@ -27,6 +27,7 @@
 
 mod channels;
 mod config;
+mod failover;
 mod info;
 mod routes;
 mod shutdown;
@@ -43,10 +44,9 @@ use crate::connection::{ConnectionShared, LiveConnections};
 use crate::limits::PerIp;
 use crate::matchmaking::{Cluster, ClusterConfig, Registry, RegistryBuilder};
 use crate::metrics::Metrics;
-use crate::protocol::CloseCode;
 use crate::protocol::{Negotiator, Schema, Sunset, WireMessage};
 use crate::room::{InputOf, MessageOf, Room, RoomType, StateOf};
-use crate::session::{DurableLog, Sessions};
+use crate::session::Sessions;
 use crate::transport;
 use actix::Arbiter;
 use actix_web::{web, App, HttpServer};
@@ -224,17 +224,10 @@ impl Server {
             config.max_rooms,
             config.create_budget,
         );
-        let mut sessions = Sessions::new(config.session.clone(), config.outbox)
+        let sessions = Sessions::new(config.session.clone(), config.outbox)
             .with_max_per_user(config.max_sessions_per_user)
             .with_metrics(metrics.clone());
-        if let Some(store) = registry.cluster().and_then(|c| c.failover()) {
-            // Sessions in rooms outlive this node: records and reliable
-            // frames go to the failover store.
-            let queue = config.session.replay_max_messages.max(1024) * 16;
-            sessions =
-                sessions.with_durable(DurableLog::start(store.clone(), queue, config.session.replay_max_messages));
-        }
-        let sessions = Arc::new(sessions);
+        let sessions = Arc::new(failover::durable_sessions(sessions, &registry, &config));
         registry.set_sessions(&sessions);
         let conn = Arc::new(ConnectionShared {
             matchmaker: Arc::new(registry.clone()),
@@ -247,20 +240,7 @@ impl Server {
             negotiator: negotiator.clone(),
             channels,
         });
-        if let Some(cluster) = registry.cluster().filter(|c| c.failover().is_some()) {
-            // A room lost to another node goes on there: its clients here
-            // are closed with 1001 and resume where it went (their sessions
-            // were taken over with it).
-            let shared = Arc::downgrade(&conn);
-            cluster.on_moved(move |room| {
-                let Some(shared) = shared.upgrade() else { return };
-                for s in shared.sessions.seated_in(room) {
-                    if let Some(c) = shared.sessions.forget_moved(&s) {
-                        shared.live.close(c, CloseCode::GoingAway, "the room moved to another node; resume there");
-                    }
-                }
-            });
-        }
+        failover::move_clients_on(&registry, &conn);
         let state = web::Data::new(AppState {
             negotiator,
             conn,
