@@ -36,6 +36,14 @@ impl Sessions {
     /// cluster node; see the module docs).
     pub fn with_durable(mut self, log: Arc<DurableLog>) -> Self {
         self.durable = Some(log);
+        // Session numbers name records in the store: a node restarted under
+        // the same id must not reuse its earlier incarnation's, whose
+        // sessions may still be taken over. Milliseconds since the epoch,
+        // shifted, grow from one start to the next.
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| (d.as_millis() as u64) << 16);
+        self.next.store(start.max(1), Ordering::Relaxed);
         self
     }
 

@@ -401,18 +401,20 @@ impl Sessions {
     ) -> Result<Resumption, ResumeError> {
         let claims = self.signer.verify(token, unix_secs())?;
         let (id, nonce, generation) = (claims.id, claims.nonce, claims.generation);
-        let session = if claims.node != self.config.node {
-            // A session of another node: here only if this node took it
-            // over when that node was lost.
-            self.adopted(claims.node, id).ok_or(ResumeError::Elsewhere { node: claims.node, id })?
-        } else {
-            match self.map.get(&SessionId(id)).map(|s| s.clone()) {
-                Some(s) => s,
-                // Its room moved to another node, which took the session
-                // over: the failover store says where.
-                None if self.durable.is_some() => return Err(ResumeError::Elsewhere { node: claims.node, id }),
-                None => return Err(ResumeError::Gone),
+        let own = (claims.node == self.config.node)
+            .then(|| self.map.get(&SessionId(id)).map(|s| s.clone()))
+            .flatten()
+            .filter(|s| s.nonce == nonce);
+        // Else one this node took over from a lost node (or from its own
+        // earlier incarnation, restarted under the same node id).
+        let session = match own.or_else(|| self.adopted(claims.node, id)) {
+            Some(s) => s,
+            // Held by another node, or moved on with a room this node lost:
+            // the failover store says where.
+            None if claims.node != self.config.node || self.durable.is_some() => {
+                return Err(ResumeError::Elsewhere { node: claims.node, id })
             }
+            None => return Err(ResumeError::Gone),
         };
         if session.nonce != nonce {
             return Err(ResumeError::Gone);
