@@ -140,8 +140,10 @@ pub trait FailoverStore: Send + Sync + 'static {
     /// The sessions of `keys` that are still recorded, with their frames.
     fn load_sessions(&self, keys: Vec<String>) -> BoxFuture<'static, Result<Vec<StoredSession>, BackendError>>;
 
-    /// Where session `key` is held now, if a node claimed it.
-    fn session_holder(&self, key: &str) -> BoxFuture<'static, Result<Option<String>, BackendError>>;
+    /// Session `key` as the store knows it: `None` without a record (it
+    /// was never in a room, or has ended); else where it is held now, if a
+    /// node took it over.
+    fn session_holder(&self, key: &str) -> BoxFuture<'static, Result<Option<Option<String>>, BackendError>>;
 }
 
 /// The store key of the session numbered `id` on the node with token tag

@@ -417,3 +417,35 @@ async fn a_room_state_over_its_size_limit_is_refused_logged_and_counted_never_wr
     assert!(!logged.is_empty(), "the refusal is logged");
     assert!(logged[0].contains(&room), "the log names the room: {}", logged[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_whose_node_died_holding_no_room_is_refused_once_nobody_takes_it_over() {
+    let redis = RedisServer::start();
+    let (mut a, b) = (node(&redis, "a"), node(&redis, "b"));
+    wait_until(Duration::from_secs(5), "b sees a", || node_metric(b.addr(), "playhouse_cluster_nodes") == 2.0).await;
+    // A session in no room: nothing of it is kept in Redis.
+    let c = Client::connect(&url_of(&a), &["arena.v2.msgpack"]).await.expect("connect");
+    let token = c.resume_token().to_string();
+    a.signal("KILL");
+    wait_until(Duration::from_secs(2), "a is gone", || !a.is_running()).await;
+    let t0 = Instant::now();
+    let mut answer = Client::resume(&url_of(&b), &["arena.v2.msgpack"], &token, 0).await;
+    // While a's entry has not expired, b sends the client to a, which no
+    // longer answers; the client comes back (as a reconnecting client
+    // walking its URL list would) until b knows a is gone.
+    while matches!(answer, Err(ClientError::Ws(_)) | Err(ClientError::Closed(_)) | Err(ClientError::Timeout)) {
+        assert!(t0.elapsed() < Duration::from_secs(15), "never answered: {:?}", answer.as_ref().err());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        answer = Client::resume(&url_of(&b), &["arena.v2.msgpack"], &token, 0).await;
+    }
+    match answer {
+        Err(ClientError::Resume(e)) => {
+            assert_eq!(e.code, 4002, "{e:?}");
+            assert!(e.reason.contains("expired or unknown"), "{e:?}");
+        }
+        other => panic!("a resume nobody can honour: {:?}", other.map(|_| "resumed")),
+    }
+    let took = t0.elapsed();
+    eprintln!("a resume of a dead node's roomless session refused after {took:?}");
+    assert!(took <= Duration::from_millis(LEASE_MS) + Duration::from_secs(4), "answered in bounded time: {took:?}");
+}

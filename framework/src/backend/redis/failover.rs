@@ -149,18 +149,19 @@ impl FailoverStore for RedisBackend {
         .boxed()
     }
 
-    fn session_holder(&self, key: &str) -> BoxFuture<'static, Result<Option<String>, BackendError>> {
+    fn session_holder(&self, key: &str) -> BoxFuture<'static, Result<Option<Option<String>>, BackendError>> {
         let key = format!("{}sess:{key}", self.inner.prefix);
         let inner = self.inner.clone();
         async move {
             let mut conn = inner.conn.clone();
             let start = Instant::now();
-            let mut cmd = redis::cmd("HGET");
-            cmd.arg(&key).arg("holder");
-            let r = tokio::time::timeout(inner.timeout, cmd.query_async::<Option<String>>(&mut conn)).await;
+            let mut cmd = redis::cmd("HMGET");
+            cmd.arg(&key).arg("stream").arg("holder");
+            let r = tokio::time::timeout(inner.timeout, cmd.query_async::<(Option<String>, Option<String>)>(&mut conn))
+                .await;
             inner.metrics.redis_command("session_holder", start.elapsed(), matches!(r, Ok(Ok(_))));
             match r {
-                Ok(r) => r.map_err(super::unavailable),
+                Ok(r) => r.map(|(stream, holder)| stream.map(|_| holder)).map_err(super::unavailable),
                 Err(_) => Err(BackendError::Unavailable(format!("no answer within {:?}", inner.timeout))),
             }
         }

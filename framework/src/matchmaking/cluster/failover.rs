@@ -226,8 +226,10 @@ impl Cluster {
 
     /// Where the session a token of node `tag` (number `id`) names is now:
     /// the node that took it over (this one: `Here`), or its own node
-    /// while that one lives. Once its node is gone, waits up to a lease and
-    /// two seconds for the node's rooms to be claimed.
+    /// while that one lives. Once its node is gone, a session the store
+    /// keeps is waited for (up to a lease and two seconds) until the node
+    /// that claims its rooms takes it over; one it does not keep (it was in
+    /// no room) is `Unknown` at once.
     pub(crate) fn locate_session(&self, tag: u64, id: u64) -> BoxFuture<'static, SessionPlace> {
         let (Some(store), Some(this)) = (self.failover.clone(), self.weak.upgrade()) else {
             return async { SessionPlace::Unknown }.boxed();
@@ -236,12 +238,14 @@ impl Cluster {
         let deadline = Instant::now() + self.config.lease + Duration::from_secs(2);
         async move {
             loop {
-                if let Ok(Some(url)) = store.session_holder(&key).await {
-                    if url == this.node().url {
-                        return SessionPlace::Here;
-                    }
-                    return SessionPlace::There(url);
-                }
+                let known = match store.session_holder(&key).await {
+                    Ok(Some(Some(url))) if url == this.node().url => return SessionPlace::Here,
+                    Ok(Some(Some(url))) => return SessionPlace::There(url),
+                    Ok(Some(None)) => true,
+                    // No record: it was in no room, or it ended.
+                    Ok(None) => false,
+                    Err(_) => true,
+                };
                 if tag == this.node_tag() {
                     // One of this node's own sessions that is not here and
                     // went nowhere: it is over.
@@ -254,7 +258,7 @@ impl Cluster {
                 if let Some(url) = this.node_url(tag) {
                     return SessionPlace::There(url);
                 }
-                if Instant::now() + LOCATE_EVERY > deadline {
+                if !known || Instant::now() + LOCATE_EVERY > deadline {
                     return SessionPlace::Unknown;
                 }
                 tokio::time::sleep(LOCATE_EVERY).await;
