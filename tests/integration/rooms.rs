@@ -305,3 +305,19 @@ async fn a_thousand_concurrent_join_or_creates_into_rooms_of_four_are_never_refu
     assert!(per_room.values().all(|&n| n <= 4), "a room over its max of 4");
     eprintln!("{PLAYERS} players in {} rooms of at most 4", per_room.len());
 }
+
+#[tokio::test]
+async fn every_room_type_has_its_metric_families_at_zero_before_its_first_room() {
+    let server = start(|_| {});
+    let m = playhouse_tests::metrics_text(server.addr());
+    for family in
+        ["playhouse_rooms", "playhouse_ticks_total", "playhouse_ticks_skipped_total", "playhouse_room_panics_total"]
+    {
+        for room_type in ["arena", "probe30"] {
+            let series = format!("{family}{{room_type=\"{room_type}\"}} 0");
+            assert!(m.lines().any(|l| l == series), "{series} missing from a fresh server's /metrics:\n{m}");
+        }
+    }
+    let lateness = "playhouse_tick_lateness_seconds_count{room_type=\"arena\"} 0";
+    assert!(m.lines().any(|l| l == lateness), "{lateness} missing:\n{m}");
+}

@@ -173,6 +173,11 @@ impl RegistryBuilder {
         budget: CreateBudget,
     ) -> Arc<Registry> {
         assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
+        // Every registered type's families exist from startup, at zero, so
+        // dashboards and alerts see them before the first room.
+        for name in self.types.keys() {
+            metrics.room_type(name);
+        }
         let caps = RoomCaps::new(max_rooms, self.types.iter().map(|(name, f)| (name.clone(), f.spec().max_rooms)));
         Arc::new(Registry {
             types: self.types,
