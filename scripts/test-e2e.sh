@@ -72,7 +72,7 @@ export ARENA_BIN=${ARENA_BIN:-$target_dir/debug/arena}
 export BOTS_BIN=${BOTS_BIN:-$target_dir/debug/bots}
 
 step "unit tests ($WEB/test, node --test)"
-(cd "$WEB" && node --test test/predict.test.js test/interp.test.js test/model.test.js)
+(cd "$WEB" && node --test test/predict.test.js test/interp.test.js test/model.test.js test/servers.test.js)
 
 step "end-to-end tests (headless Chromium)"
 mkdir -p artifacts/e2e
