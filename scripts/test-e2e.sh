@@ -72,7 +72,7 @@ export ARENA_BIN=${ARENA_BIN:-$target_dir/debug/arena}
 export BOTS_BIN=${BOTS_BIN:-$target_dir/debug/bots}
 
 step "unit tests ($WEB/test, node --test)"
-(cd "$WEB" && node --test test/predict.test.js test/interp.test.js test/model.test.js)
+(cd "$WEB" && node --test test/predict.test.js test/interp.test.js test/model.test.js test/servers.test.js)
 
 step "end-to-end tests (headless Chromium)"
 mkdir -p artifacts/e2e
@@ -84,4 +84,6 @@ step "end-to-end: a foreign origin cannot open a socket (headless Chromium)"
 (cd "$WEB" && timeout --kill-after=10 50 node --test --test-timeout=40000 test/e2e-origin.test.js)
 step "end-to-end: two browsers on two cluster nodes play in one room (redis-server, two arena nodes)"
 (cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=50000 test/e2e-cluster.test.js)
-echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png"
+step "end-to-end: a cluster node killed under a browser, the page resumes on the other (redis-server, two arena nodes)"
+(cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=50000 test/e2e-failover.test.js)
+echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png, artifacts/e2e/arena-failover.png"

@@ -1,6 +1,7 @@
 // Wiring: network → model → prediction / interpolation → canvas and HUD.
 
-import { connectArena, tokensFromQuery, wsUrlFor, HandshakeRefusedError, ALL_TOKENS } from './net.js';
+import { connectArena, tokensFromQuery, HandshakeRefusedError, ALL_TOKENS } from './net.js';
+import { serversFromQuery } from './servers.js';
 import {
   createPredictor,
   applyInput,
@@ -31,12 +32,17 @@ const FEED_LEN = 8;
 
 const params = new URLSearchParams(location.search);
 const tokens = tokensFromQuery(params);
+const servers = serversFromQuery(params, location);
+if (servers.ignored.length) {
+  console.warn(`arena: ?servers= takes ws:// and wss:// URLs only; ignored: ${servers.ignored.join(', ')}`);
+}
 const myName = (params.get('name') || '').slice(0, 24);
 
 const canvas = document.getElementById('game');
 const ctx = canvas.getContext('2d');
 const hud = {
   token: document.getElementById('hud-token'),
+  server: document.getElementById('hud-server'),
   rtt: document.getElementById('hud-rtt'),
   tick: document.getElementById('hud-tick'),
   players: document.getElementById('hud-players'),
@@ -84,6 +90,9 @@ const api = {
   frameTimes: g.frameTimes,
   frameWorkMs: g.frameWork,
   connected: false,
+  servers: servers.urls, // the URLs the page plays on, in failover order
+  url: null, // the one it is (or was last) connected to
+  session: null, // the session id (a resume keeps it)
   room: null,
   version: 0,
   rttMs: null,
@@ -281,6 +290,11 @@ function onStatus(st) {
   api.status = st.text;
   api.statuses.push(st.text);
   if (api.statuses.length > 100) api.statuses.shift();
+  if (st.session) api.session = st.session;
+  if (st.url) {
+    api.url = st.url;
+    hud.server.textContent = new URL(st.url).host;
+  }
   hud.status.textContent = st.text;
   hud.status.className = g.connected ? 'ok' : 'bad';
 }
@@ -320,7 +334,7 @@ async function start() {
   }
   try {
     g.net = await connectArena({
-      url: wsUrlFor(location),
+      urls: servers.urls,
       tokens,
       name: myName,
       on: { joined: onJoined, state: onState, message: onMessage, status: onStatus, resumed: onResumed },
