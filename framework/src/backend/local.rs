@@ -144,10 +144,10 @@ impl LocalDirectory {
         self.live(id, now).cloned()
     }
 
-    /// Live nodes, by id.
-    pub fn nodes(&mut self, now: Instant) -> Vec<NodeInfo> {
+    /// Live nodes, by id, with how long until each entry expires.
+    pub fn nodes(&mut self, now: Instant) -> Vec<(NodeInfo, Duration)> {
         self.nodes.retain(|_, (_, exp)| *exp > now);
-        self.nodes.values().map(|(n, _)| n.clone()).collect()
+        self.nodes.values().map(|(n, exp)| (n.clone(), exp.saturating_duration_since(now))).collect()
     }
 }
 
@@ -218,7 +218,7 @@ impl Backend for Local {
         ready(Ok(self.dir.lock().get(id, Instant::now())))
     }
 
-    fn nodes(&self) -> BoxFuture<'static, Result<Vec<NodeInfo>, BackendError>> {
+    fn nodes(&self) -> BoxFuture<'static, Result<Vec<(NodeInfo, Duration)>, BackendError>> {
         ready(Ok(self.dir.lock().nodes(Instant::now())))
     }
 }
@@ -316,9 +316,13 @@ mod tests {
         let (mut d, t0) = (LocalDirectory::new(), Instant::now());
         d.renew(&node("a"), vec![], LEASE, t0);
         d.renew(&node("b"), vec![], LEASE, t0 + Duration::from_secs(2));
-        let ids = |v: Vec<NodeInfo>| v.into_iter().map(|n| n.id).collect::<Vec<_>>();
+        let ids = |v: Vec<(NodeInfo, Duration)>| v.into_iter().map(|(n, _)| n.id).collect::<Vec<_>>();
         assert_eq!(ids(d.nodes(t0 + Duration::from_secs(1))), ["a", "b"]);
         assert_eq!(ids(d.nodes(t0 + Duration::from_secs(4))), ["b"]);
+        // Each with what is left of its entry: a node that stopped renewing
+        // shows it.
+        let left: Vec<Duration> = d.nodes(t0 + Duration::from_secs(3)).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(left, [LEASE - Duration::from_secs(1)]);
     }
 
     #[test]

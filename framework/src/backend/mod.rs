@@ -230,6 +230,8 @@ pub trait Backend: Send + Sync + 'static {
     /// One room by id (`None`: not in the directory, or its lease ran out).
     fn get(&self, id: &str) -> BoxFuture<'static, Result<Option<RoomRecord>, BackendError>>;
 
-    /// The nodes whose entry has not expired, by id.
-    fn nodes(&self) -> BoxFuture<'static, Result<Vec<NodeInfo>, BackendError>>;
+    /// The nodes whose entry has not expired, by id, each with how long
+    /// until its entry expires (a live node renews it every third of a
+    /// lease, so a node whose entry is about to expire has stopped renewing).
+    fn nodes(&self) -> BoxFuture<'static, Result<Vec<(NodeInfo, Duration)>, BackendError>>;
 }

@@ -109,8 +109,10 @@ pub struct Cluster {
     healthy: AtomicBool,
     weak: Weak<Cluster>,
     /// The live nodes by token tag (see `backend::node_tag`), as of the last
-    /// renewal: where a resume token of another node is sent.
-    by_tag: parking_lot::RwLock<HashMap<u64, String>>,
+    /// renewal: where a resume token of another node is sent, and whether
+    /// the node renews its entry (false: it has missed renewals, and may be
+    /// dead with its entry not expired yet).
+    by_tag: parking_lot::RwLock<HashMap<u64, (String, bool)>>,
     /// What outlives a node, if the backend keeps it (room states,
     /// sessions).
     failover: Option<Arc<dyn FailoverStore>>,
@@ -162,7 +164,14 @@ impl Cluster {
     /// Where the live node with token tag `tag` is reached (as of the last
     /// renewal).
     pub fn node_url(&self, tag: u64) -> Option<String> {
-        self.by_tag.read().get(&tag).cloned()
+        self.by_tag.read().get(&tag).map(|(url, _)| url.clone())
+    }
+
+    /// Whether the node with token tag `tag` renewed its entry lately (as
+    /// of the last renewal here: at least half a lease left on it; a live
+    /// node renews every third of a lease).
+    pub fn node_renews(&self, tag: u64) -> bool {
+        self.by_tag.read().get(&tag).is_some_and(|(_, fresh)| *fresh)
     }
 
     /// Whether the last call to the store succeeded: matchmaking refuses
@@ -377,7 +386,8 @@ impl Cluster {
         self.metrics.lease_renewals.inc_by(renewed);
         let nodes = self.backend.nodes().await?;
         self.metrics.nodes_seen.set(nodes.len() as i64);
-        *self.by_tag.write() = nodes.into_iter().map(|n| (node_tag(&n.id), n.url)).collect();
+        let half = self.config.lease / 2;
+        *self.by_tag.write() = nodes.into_iter().map(|(n, left)| (node_tag(&n.id), (n.url, left >= half))).collect();
         Ok(())
     }
 

@@ -348,8 +348,12 @@ impl Backend for RedisBackend {
         .boxed()
     }
 
-    fn nodes(&self) -> BoxFuture<'static, Result<Vec<NodeInfo>, BackendError>> {
-        let fut = self.run::<Vec<(String, String)>, String>("nodes", |s| &s.nodes, Vec::new());
-        async move { Ok(fut.await?.into_iter().map(|(id, url)| NodeInfo { id, url }).collect()) }.boxed()
+    fn nodes(&self) -> BoxFuture<'static, Result<Vec<(NodeInfo, Duration)>, BackendError>> {
+        let fut = self.run::<Vec<(String, String, i64)>, String>("nodes", |s| &s.nodes, Vec::new());
+        async move {
+            let nodes = fut.await?.into_iter();
+            Ok(nodes.map(|(id, url, left)| (NodeInfo { id, url }, Duration::from_millis(left.max(0) as u64))).collect())
+        }
+        .boxed()
     }
 }

@@ -174,16 +174,18 @@ end
 return 0
 "#;
 
-/// `NODES prefix` → `{{id url}...}` of the nodes whose entry has not expired.
+/// `NODES prefix` → `{{id url ms_left}...}` of the nodes whose entry has not
+/// expired, with the milliseconds until it does.
 pub(super) const NODES: &str = r#"
 local p = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', p .. 'nodes', '-inf', now)
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', p .. 'nodes', 0, -1)) do
-  local url = redis.call('HGET', p .. 'node:' .. id, 'url')
-  if url then out[#out + 1] = {id, url} end
+local ids = redis.call('ZRANGE', p .. 'nodes', 0, -1, 'WITHSCORES')
+for i = 1, #ids, 2 do
+  local url = redis.call('HGET', p .. 'node:' .. ids[i], 'url')
+  if url then out[#out + 1] = {ids[i], url, math.floor(tonumber(ids[i + 1]) - now)} end
 end
 return out
 "#;

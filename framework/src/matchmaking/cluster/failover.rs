@@ -251,15 +251,17 @@ impl Cluster {
                     // went nowhere: it is over.
                     return SessionPlace::Unknown;
                 }
-                // Its node still renews its entry: the session is there (a
-                // node that just died looks alive until its entry expires,
-                // about when its rooms are claimed; the client then tries
-                // its other URLs and comes back).
-                if let Some(url) = this.node_url(tag) {
-                    return SessionPlace::There(url);
-                }
-                if !known || Instant::now() + LOCATE_EVERY > deadline {
-                    return SessionPlace::Unknown;
+                let owner = this.node_url(tag);
+                match owner {
+                    // Its node renews: the session is there.
+                    Some(url) if this.node_renews(tag) || !known => return SessionPlace::There(url),
+                    // Its node stopped renewing: it is likely dead, and its
+                    // rooms about to be claimed; wait for that rather than
+                    // send the client to a node that does not answer.
+                    Some(url) if Instant::now() + LOCATE_EVERY > deadline => return SessionPlace::There(url),
+                    Some(_) => {}
+                    None if !known || Instant::now() + LOCATE_EVERY > deadline => return SessionPlace::Unknown,
+                    None => {}
                 }
                 tokio::time::sleep(LOCATE_EVERY).await;
             }
