@@ -235,6 +235,25 @@ async fn a_release_hands_a_room_over_at_once_and_flags_it_until_a_claim_leaves_n
 }
 
 #[tokio::test]
+async fn a_claim_that_leaves_another_owners_orphans_keeps_the_handover_flag() {
+    // Two nodes drain at once (a rolling restart): a claim takes one
+    // owner's rooms; the other's are still waiting to be claimed now.
+    let redis = RedisServer::start();
+    let (a, b, c) = (connect(&redis).await, connect(&redis).await, connect(&redis).await);
+    let ea = room_with_state(&a, "ra", "a", LONG, "of a").await;
+    let eb = room_with_state(&b, "rb", "b", LONG, "of b").await;
+    assert!(a.release("ra", "a", ea).await.unwrap());
+    assert!(b.release("rb", "b", eb).await.unwrap());
+    let first = c.claim(&node("c"), LONG, 8).await.unwrap();
+    assert_eq!(first.len(), 1, "one former owner per claim: {first:?}");
+    assert!(c.handover_pending().await.unwrap(), "the other owner's room is still orphaned");
+    let second = c.claim(&node("c"), LONG, 8).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_ne!(first[0].from, second[0].from);
+    assert!(!c.handover_pending().await.unwrap(), "nothing left");
+}
+
+#[tokio::test]
 async fn a_disposed_room_is_never_claimed() {
     let redis = RedisServer::start();
     let (a, b) = (connect(&redis).await, connect(&redis).await);
