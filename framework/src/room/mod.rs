@@ -8,6 +8,8 @@ mod clock;
 mod context;
 mod core;
 mod events;
+#[cfg(test)]
+mod migration_tests;
 mod options;
 mod port;
 pub mod portable;

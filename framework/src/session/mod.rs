@@ -28,6 +28,8 @@
 //! ends the other under that one's lock.
 
 mod adoption;
+#[cfg(test)]
+mod adoption_tests;
 mod config;
 mod durable;
 mod outbox;

@@ -1,12 +1,14 @@
 //! The cluster on a real `redis-server` of each test's own (a free port,
 //! nothing on disk) with real `arena` node processes: the directory with
 //! leases as the nodes keep it, and what happens when a node stalls or
-//! Redis goes away. `backend.rs` drives the Redis backend directly.
+//! Redis goes away. `backend.rs` and `failover_store.rs` drive the Redis
+//! backend directly.
 
 mod backend;
 mod channels;
 mod directory;
 mod failover;
+mod failover_store;
 mod faults;
 mod local;
 mod matchmaking;

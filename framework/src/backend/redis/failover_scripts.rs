@@ -45,13 +45,14 @@ return 1
 
 /// `CLAIM prefix node url lease_ms max` → flat `{id type max epoch blob
 /// from}...`: the orphans (a state, no lease record) of one former owner,
-/// now `node`'s at epoch + 1 with a fresh lease. Fewer than `max`: none is
-/// left, and the `P handover` flag goes.
+/// now `node`'s at epoch + 1 with a fresh lease. Fewer than `max` and no
+/// other owner's orphan passed over: none is left, and the `P handover`
+/// flag goes (another owner's orphans keep it: a second drain at once).
 pub(super) const CLAIM: &str = r#"
 local p, node, url, lease, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local from = nil
 local out = {}
-local n = 0
+local n, passed = 0, false
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'states')) do
   if n >= max then break end
   local sk = p .. 'state:' .. id
@@ -77,10 +78,12 @@ for _, id in ipairs(redis.call('SMEMBERS', p .. 'states')) do
       out[#out + 1] = s[5]
       out[#out + 1] = s[4]
       n = n + 1
+    else
+      passed = true
     end
   end
 end
-if n < max then
+if n < max and not passed then
   redis.call('DEL', p .. 'handover')
 end
 return out
