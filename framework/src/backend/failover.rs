@@ -120,6 +120,12 @@ pub trait FailoverStore: Send + Sync + 'static {
     /// so another node claims it (a drain). Answers whether it was released.
     fn release(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<bool, BackendError>>;
 
+    /// Like [`FailoverStore::release`], without telling the other nodes to
+    /// claim at once: a claimed room this node cannot rebuild goes back to
+    /// the regular scans (a room no node can rebuild is not passed around
+    /// ten times a second).
+    fn release_quietly(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<bool, BackendError>>;
+
     /// Claims, for `node` with a lease of `lease`, the orphaned rooms of
     /// one lost owner (at most `max`). Each claim is fenced: epoch + 1, so
     /// the old owner's writes are refused from now on.

@@ -8,9 +8,9 @@
 //! clients then resume here: with their URL lists, through the load
 //! balancer, or sent here by any node that finds where their session went.
 //!
-//! A room that cannot be rebuilt here (a type this node does not serve, a
-//! state it cannot read, the room cap reached) is released at once so
-//! another node claims it.
+//! A room that cannot be rebuilt here (a type this node does not serve, the
+//! room cap reached) is released at once so another node claims it at its
+//! next scan; one whose saved state cannot be read is discarded.
 //!
 //! Draining is the other way round ([`Registry::hand_over_all`]): every
 //! room is handed to another node, and its clients get `Shutdown` naming
@@ -76,7 +76,10 @@ impl Registry {
             tracing::warn!(room = %id, from = %c.from, why, "claimed room not taken over here; released for another node");
             cluster.give_up_claim(&id, epoch);
         };
-        let Some(portable) = PortableRoom::decode(&c.state) else { return give_up("its saved state does not decode") };
+        let Some(portable) = PortableRoom::decode(&c.state) else {
+            tracing::error!(room = %id, from = %c.from, "claimed room's saved state does not decode; discarded");
+            return cluster.discard_claim(&id, epoch);
+        };
         let Some(factory) = self.types.get(&portable.room_type).cloned() else {
             return give_up("its type is not served here");
         };

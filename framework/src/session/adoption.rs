@@ -92,7 +92,8 @@ impl Sessions {
 
     /// The session ended: its record and stream go.
     pub(super) fn durable_end(&self, st: &mut SessionState) {
-        if let Some((tag, id)) = st.adopted.take() {
+        st.adopted = None;
+        if let Some((tag, id)) = st.alias.take() {
             self.aliases.remove(&(tag, id));
         }
         if let (Some(log), Some(ids)) = (&self.durable, st.durable.take()) {
@@ -148,6 +149,7 @@ impl Sessions {
                 token_generation: record.generation,
                 durable: Some(DurableIds { key: session_key(self.config.node, id.0), stream: stored.stream.clone() }),
                 adopted: Some((tag, num)),
+                alias: Some((tag, num)),
             }),
         });
         self.map.insert(id, session.clone());

@@ -113,6 +113,9 @@ pub struct SessionState {
     /// number): until its first resume here, a client may hold frames the
     /// store never got.
     pub(crate) adopted: Option<(u64, u64)>,
+    /// The (node tag, number) of a lost node's session this one took over,
+    /// for as long as it lives (its old tokens find it by that).
+    pub(crate) alias: Option<(u64, u64)>,
 }
 
 /// One parking of a session.

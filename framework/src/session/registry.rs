@@ -200,6 +200,7 @@ impl Sessions {
                 token_generation: 0,
                 durable: None,
                 adopted: None,
+                alias: None,
             }),
         });
         self.map.insert(id, session.clone());

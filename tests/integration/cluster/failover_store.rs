@@ -383,18 +383,19 @@ async fn a_holder_is_recorded_only_for_a_session_that_exists() {
     let (key, unknown) = (session_key(0xa, 1), session_key(0xa, 2));
     let record = SessionOp::Record { key: key.clone(), blob: Bytes::from("r"), stream: key.clone() };
     assert_eq!(b.session_holder(&key).await.unwrap(), None);
+    a.write_sessions(vec![record.clone()]).await.unwrap();
+    assert_eq!(b.session_holder(&key).await.unwrap(), Some(None), "recorded, held by nobody yet");
     a.write_sessions(vec![
-        record,
         SessionOp::Holder { key: key.clone(), url: "ws://b/ws".into() },
         SessionOp::Holder { key: unknown.clone(), url: "ws://b/ws".into() },
     ])
     .await
     .unwrap();
-    assert_eq!(b.session_holder(&key).await.unwrap(), Some("ws://b/ws".into()));
+    assert_eq!(b.session_holder(&key).await.unwrap(), Some(Some("ws://b/ws".into())));
     assert_eq!(b.session_holder(&unknown).await.unwrap(), None, "no record, no holder");
     assert_eq!(b.load_sessions(vec![unknown]).await.unwrap(), vec![], "a holder creates no record");
     // The holder's own record write (a new token generation) keeps it.
     let again = SessionOp::Record { key: key.clone(), blob: Bytes::from("r2"), stream: key.clone() };
     a.write_sessions(vec![again, SessionOp::Holder { key: key.clone(), url: "ws://c/ws".into() }]).await.unwrap();
-    assert_eq!(b.session_holder(&key).await.unwrap(), Some("ws://c/ws".into()), "the newest holder");
+    assert_eq!(b.session_holder(&key).await.unwrap(), Some(Some("ws://c/ws".into())), "the newest holder");
 }

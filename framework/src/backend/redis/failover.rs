@@ -60,6 +60,21 @@ fn stored(flat: Vec<Vec<u8>>) -> Result<Vec<StoredSession>, BackendError> {
     Ok(out)
 }
 
+impl RedisBackend {
+    fn release_with(
+        &self,
+        id: &str,
+        node: &str,
+        epoch: u64,
+        nudge: bool,
+    ) -> BoxFuture<'static, Result<bool, BackendError>> {
+        let nudge = if nudge { "1" } else { "0" };
+        let args = vec![id.to_string(), node.to_string(), epoch.to_string(), nudge.to_string()];
+        let fut = self.run::<i64, _>("release", |s| &s.release, args);
+        async move { Ok(fut.await? == 1) }.boxed()
+    }
+}
+
 impl FailoverStore for RedisBackend {
     fn save_room(
         &self,
@@ -80,9 +95,11 @@ impl FailoverStore for RedisBackend {
     }
 
     fn release(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<bool, BackendError>> {
-        let args = vec![id.to_string(), node.to_string(), epoch.to_string()];
-        let fut = self.run::<i64, _>("release", |s| &s.release, args);
-        async move { Ok(fut.await? == 1) }.boxed()
+        self.release_with(id, node, epoch, true)
+    }
+
+    fn release_quietly(&self, id: &str, node: &str, epoch: u64) -> BoxFuture<'static, Result<bool, BackendError>> {
+        self.release_with(id, node, epoch, false)
     }
 
     fn claim(

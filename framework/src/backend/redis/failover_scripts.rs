@@ -26,10 +26,10 @@ redis.call('SADD', p .. 'states', id)
 return 1
 "#;
 
-/// `RELEASE prefix id node epoch` → 1 if `node` owned room `id` at
+/// `RELEASE prefix id node epoch nudge` → 1 if `node` owned room `id` at
 /// `epoch`: its lease record goes (its state stays, to be claimed), and
-/// `P handover` tells the other nodes to claim now rather than at their
-/// next scan.
+/// `P handover` (unless `nudge` is `0`) tells the other nodes to claim now
+/// rather than at their next scan.
 pub(super) const RELEASE: &str = r#"
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'room:' .. id
@@ -39,7 +39,9 @@ if r[1] ~= ARGV[3] or r[2] ~= ARGV[4] then
 end
 redis.call('DEL', key, p .. 'held:' .. id)
 redis.call('ZREM', p .. 'rooms', id)
-redis.call('SET', p .. 'handover', '1', 'PX', 10000)
+if ARGV[5] ~= '0' then
+  redis.call('SET', p .. 'handover', '1', 'PX', 10000)
+end
 return 1
 "#;
 

@@ -162,10 +162,19 @@ impl Cluster {
     }
 
     /// A claimed room could not be restored here: its lease goes at once
-    /// (its state stays), so another node claims it.
+    /// (its state stays), so another node claims it at its next scan.
     pub(crate) fn give_up_claim(&self, id: &str, epoch: u64) {
         let Some(store) = &self.failover else { return };
-        let fut = store.release(id, &self.config.node.id, epoch);
+        let fut = store.release_quietly(id, &self.config.node.id, epoch);
+        actix_rt::spawn(async move {
+            let _ = fut.await;
+        });
+    }
+
+    /// A claimed room whose saved state no node of this version can read:
+    /// its record and state go, so it is not claimed again and again.
+    pub(crate) fn discard_claim(&self, id: &str, epoch: u64) {
+        let fut = self.backend.remove(id, &self.config.node.id, epoch);
         actix_rt::spawn(async move {
             let _ = fut.await;
         });
