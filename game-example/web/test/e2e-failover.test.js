@@ -15,14 +15,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { get } from 'node:http';
-import { connect, createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { sleep, spawnArena, until } from './e2e-support.js';
+import { freePort, httpGet, sleep, spawnArena, tcpUp, until } from './e2e-support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
@@ -49,36 +47,6 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, 50_000);
 watchdog.unref();
-
-const freePort = () =>
-  new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-const tcpUp = (port) =>
-  new Promise((res) => {
-    const s = connect(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.on('error', () => res(false));
-  });
-
-const httpGet = (url) =>
-  new Promise((res, rej) => {
-    get(url, (r) => {
-      let body = '';
-      r.on('data', (d) => (body += d));
-      r.on('end', () => res({ status: r.statusCode, body }));
-    }).on('error', rej);
-  });
 
 before(async () => {
   if (!HAVE_REDIS) return;

@@ -1,7 +1,10 @@
-// Shared by the end-to-end tests: polling, sleeping, and starting the real
+// Shared by the end-to-end tests: polling, sleeping, free ports, TCP and HTTP
+// probes, and starting the real
 // arena server binary on an ephemeral port.
 
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
+import { connect, createServer } from 'node:net';
 
 /** @param {number} ms */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,3 +59,35 @@ export function spawnArena(bin, args = []) {
   });
   return { child, addr };
 }
+
+/** A free TCP port on 127.0.0.1. */
+export const freePort = () =>
+  new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export const tcpUp = (port) =>
+  new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.on('error', () => res(false));
+  });
+
+/** GET `url`: its status and body. */
+export const httpGet = (url) =>
+  new Promise((res, rej) => {
+    get(url, (r) => {
+      let body = '';
+      r.on('data', (d) => (body += d));
+      r.on('end', () => res({ status: r.statusCode, body }));
+    }).on('error', rej);
+  });
