@@ -1,6 +1,5 @@
 // Shared by the end-to-end tests: polling, sleeping, free ports, TCP and HTTP
-// probes, and starting the real
-// arena server binary on an ephemeral port.
+// probes, and starting the real arena server binary on an ephemeral port.
 
 import { spawn } from 'node:child_process';
 import { get } from 'node:http';
