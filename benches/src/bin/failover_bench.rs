@@ -10,11 +10,14 @@
 //! first, backoff `--backoff-base-ms`..`--backoff-cap-ms`) play on node `a`
 //! for `--play-ms` (past a snapshot: arena saves one every 30 ticks), then:
 //!
-//! 1. **kill -9**: node `a` gets SIGKILL, at a later phase of its lease
-//!    renewals each round (the rounds' extra waits spread evenly over one
-//!    renewal period, a third of the lease: otherwise every round would
-//!    kill at the same phase, and see the same share of the lease).
-//!    Measured per player: the kill → the first state from the new owner;
+//! The fault comes at a different phase of the nodes' periodic work each
+//! round: after the play, a wait of `phase(round, span)` within a span (one lease renewal
+//! period, a third of the lease, for the kill; 1 s for the drain). With a
+//! fixed schedule every round would meet the lease renewals, the claim
+//! scans (500 ms), the hand-over flag polls (100 ms) and the ticks at the
+//! same phase, and show one case ten times instead of their spread.
+//!
+//! 1. **kill -9**: node `a` gets SIGKILL. Measured per player: the kill → the first state from the new owner;
 //!    and apart, the kill → the claim of its room (the first poll of `/rooms` on a survivor, every
 //!    `--poll-ms`, that lists the room under a survivor), split at the poll
 //!    that no longer lists the room (its lease ran out), and the claim →
@@ -182,6 +185,14 @@ fn since(later: Instant, earlier: Instant) -> Duration {
     later.saturating_duration_since(earlier)
 }
 
+/// The extra wait before round `round`'s fault: `span` times the
+/// fractional part of `round` × the golden ratio: a sequence that spreads
+/// over `span` for any number of rounds, and does not line up with the
+/// shorter periods in it either.
+fn phase(round: usize, span: Duration) -> Duration {
+    span.mul_f64((round as f64 * 0.618_033_988_75).fract())
+}
+
 /// One kill -9 round; adds to `out`, answers what went wrong.
 async fn kill_round(
     cli: &Cli,
@@ -201,8 +212,7 @@ async fn kill_round(
         Err(e) => return vec![e],
     };
     let lease = Duration::from_millis(cli.lease_ms);
-    let phase = lease / 3 * (round - 1) as u32 / cli.rounds as u32;
-    tokio::time::sleep(phase).await;
+    tokio::time::sleep(phase(round, lease / 3)).await;
     let lost_url = cluster.nodes[0].url();
     let t0 = cluster.nodes[0].signal(libc::SIGKILL);
     let watch = watch::claims(
@@ -220,10 +230,15 @@ async fn kill_round(
     if !all_back {
         errors.push(format!("round {round} kill: not every player was back in time"));
     }
+    let mut successors = BTreeMap::<String, usize>::new();
     for (room, s) in &seen {
-        if s.claimed.is_none() {
-            errors.push(format!("round {round} kill: room {room} was never claimed"));
+        match &s.claimed {
+            Some((_, node)) => *successors.entry(node.clone()).or_default() += 1,
+            None => errors.push(format!("round {round} kill: room {room} was never claimed")),
         }
+    }
+    for (node, k) in &successors {
+        *out.successors.entry(node.clone()).or_default() += k;
     }
     let mut back = 0;
     for l in &logs {
@@ -254,7 +269,7 @@ async fn kill_round(
     }
     let claimed: Vec<Duration> = seen.values().filter_map(|s| s.claimed.as_ref().map(|c| since(c.0, t0))).collect();
     eprintln!(
-        "failover_bench: round {round} kill -9: {back}/{n} players back; {} rooms claimed after {:.0} ms",
+        "failover_bench: round {round} kill -9: {back}/{n} players back; {} rooms claimed after {:.0} ms, to {successors:?}",
         rooms.len(),
         Spread::of(&claimed).max
     );
@@ -279,6 +294,7 @@ async fn drain_round(
         Ok(p) => p,
         Err(e) => return vec![e],
     };
+    tokio::time::sleep(phase(round, Duration::from_secs(1))).await;
     let a = &cluster.nodes[0];
     let t0 = a.signal(libc::SIGTERM);
     let watch = watch::claims(

@@ -36,6 +36,8 @@ pub struct KillSamples {
     pub failed_after_claim_to_lost: usize,
     /// Reconnect attempts per player.
     pub attempts: Vec<usize>,
+    /// Rooms each survivor claimed, over every round.
+    pub successors: BTreeMap<String, usize>,
 }
 
 /// What the drain rounds measured.
@@ -115,6 +117,8 @@ pub struct KillFigures {
     pub attempts_p50: usize,
     /// Most reconnect attempts of a player.
     pub attempts_max: usize,
+    /// Rooms per survivor that claimed them.
+    pub successors: BTreeMap<String, usize>,
 }
 
 /// The drain figures (see [`DrainSamples`]).
@@ -196,6 +200,7 @@ impl Report {
                 failed_after_claim_to_lost: kill.failed_after_claim_to_lost,
                 attempts_p50: attempts.get(attempts.len() / 2).copied().unwrap_or_default(),
                 attempts_max: attempts.last().copied().unwrap_or_default(),
+                successors: kill.successors.clone(),
             },
             drain: DrainFigures {
                 pause: Spread::of(&drain.pause),
@@ -237,6 +242,7 @@ impl Report {
             "  attempts per player p50 {} max {}; dialled after the claim and failed: {} ({} to the lost node's URL)",
             k.attempts_p50, k.attempts_max, k.failed_after_claim, k.failed_after_claim_to_lost
         );
+        println!("  rooms per survivor that claimed them: {}", per_node(&k.successors));
         println!();
         header("drain (SIGTERM) of node a (ms)");
         let d = &self.drain;
@@ -250,8 +256,7 @@ impl Report {
         row("SIGTERM -> Shutdown notice naming the successor (per player)", &d.notice);
         row("SIGTERM -> drained node exited (per round)", &d.exit);
         let codes: Vec<String> = d.exit_codes.iter().map(|c| c.map_or("signal".into(), |c| c.to_string())).collect();
-        let successors: Vec<String> = d.successors.iter().map(|(n, k)| format!("{n}: {k}")).collect();
-        println!("  exit codes: {}; rooms per successor: {}", codes.join(" "), successors.join(", "));
+        println!("  exit codes: {}; rooms per successor: {}", codes.join(" "), per_node(&d.successors));
         if !self.errors.is_empty() {
             println!();
             println!("{} errors:", self.errors.len());
@@ -260,6 +265,10 @@ impl Report {
             }
         }
     }
+}
+
+fn per_node(rooms: &BTreeMap<String, usize>) -> String {
+    rooms.iter().map(|(n, k)| format!("{n}: {k}")).collect::<Vec<_>>().join(", ")
 }
 
 fn header(title: &str) {
