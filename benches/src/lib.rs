@@ -5,10 +5,14 @@
 //!   the load generator `loadgen` and `fanout_playhouse`.
 //! - [`loadgen`]: the load generator's pieces (child process control, the
 //!   WebSocket clients, Prometheus parsing, the JSON report).
+//! - [`failover`]: the failover bench's pieces (`arena` cluster nodes as
+//!   pinned child processes, reconnecting players that log their outage,
+//!   a watch of the cluster's `/rooms`).
 //!
 //! The binaries live in `src/bin/`; the codec micro-benchmarks in
 //! `benches/codec.rs` (`cargo bench -p playhouse-benches --bench codec`).
 
+pub mod failover;
 pub mod fanout;
 pub mod loadgen;
 
