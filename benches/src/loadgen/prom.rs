@@ -16,7 +16,6 @@ use tokio::net::TcpStream;
 /// Largest response read (a /metrics page is a few KiB to a few hundred).
 const MAX_RESPONSE: u64 = 16 << 20;
 
-/// GETs `path` from `addr` and returns the body of a 200 response.
 /// The sum of a counter's samples over every label set in `/metrics` text.
 pub fn counter(text: &str, name: &str) -> f64 {
     text.lines()
@@ -25,6 +24,7 @@ pub fn counter(text: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// GETs `path` from `addr` and returns the body of a 200 response.
 pub async fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> Result<String> {
     tokio::time::timeout(timeout, async {
         let mut stream = TcpStream::connect(addr).await?;

@@ -172,23 +172,20 @@ impl Registry {
             let _ = tokio::time::timeout(Duration::from_secs(1), log.flush()).await;
         }
         let handed = futures_util::future::join_all(frozen.into_iter().flatten().map(|(h, (epoch, state))| {
-            let cluster = cluster.clone();
+            let (cluster, sessions) = (cluster.clone(), sessions.clone());
             async move {
-                let url = cluster.release_to_successor(&h.id, epoch, state, deadline).await;
-                (h, url)
+                let url = cluster.release_to_successor(&h.id, epoch, state, deadline).await?;
+                // The room's sessions learn where it went as soon as it is
+                // claimed, not once every room is.
+                for s in sessions.iter().flat_map(|s| s.seated_in(&h.id)) {
+                    let notice = ConnEvent::Shutdown { reconnect_after_ms, url: url.clone() };
+                    s.outbox().push_event(notice, Instant::now());
+                }
+                Some(())
             }
         }))
         .await;
-        let mut n = 0;
-        for (handle, url) in handed {
-            let Some(url) = url else { continue };
-            n += 1;
-            // Every session seated in the room learns where it went.
-            for s in sessions.iter().flat_map(|s| s.seated_in(&handle.id)) {
-                let notice = ConnEvent::Shutdown { reconnect_after_ms, url: url.clone() };
-                s.outbox().push_event(notice, Instant::now());
-            }
-        }
+        let n = handed.into_iter().flatten().count();
         if let Some(log) = &log {
             log.close();
         }
