@@ -109,6 +109,10 @@ pub struct Metrics {
     room_panics: Family<RoomTypeLabel, Counter>,
     room_restarts: Family<RoomTypeLabel, Counter>,
     slow_clients: Family<RoomTypeLabel, Counter>,
+    /// CPU time the tick drivers' threads used (`room::TickDriver`).
+    pub tick_driver_cpu: Counter<f64, std::sync::atomic::AtomicU64>,
+    /// Times the tick drivers woke up.
+    pub tick_driver_wakeups: Counter,
     /// The cluster's figures (zero on a server without a cluster backend).
     pub cluster: ClusterMetrics,
 }
@@ -179,6 +183,8 @@ impl Metrics {
             tick_lateness: Family::new_with_constructor(tick_buckets),
             ticks: Family::default(),
             ticks_skipped: Family::default(),
+            tick_driver_cpu: Counter::default(),
+            tick_driver_wakeups: Counter::default(),
             encodes: Family::default(),
             state_frames_dropped: Family::default(),
             inputs_dropped: Family::default(),
@@ -238,6 +244,12 @@ impl Metrics {
         r.register("tick_lateness_seconds", "How late a tick started after its due time", m.tick_lateness.clone());
         r.register("ticks", "Ticks run", m.ticks.clone());
         r.register("ticks_skipped", "Ticks skipped for being more than one period late", m.ticks_skipped.clone());
+        r.register(
+            "tick_driver_cpu_seconds",
+            "CPU time the tick driver threads used (one per arbiter; they wake rooms at their deadlines)",
+            m.tick_driver_cpu.clone(),
+        );
+        r.register("tick_driver_wakeups", "Times the tick driver threads woke up", m.tick_driver_wakeups.clone());
         r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
         r.register(
             "state_frames_dropped",

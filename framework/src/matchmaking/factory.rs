@@ -6,6 +6,7 @@
 
 use super::Registry;
 use crate::protocol::{RoomId, Schema};
+use crate::room::TickDriver;
 use crate::room::{
     CreateError, PortableRoom, PortableSeat, Room, RoomActor, RoomCore, RoomDirectory, RoomType, TypedPort,
 };
@@ -13,6 +14,13 @@ use crate::session::{Options, Outbox, RoomHandle};
 use actix::ArbiterHandle;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
+
+/// Where a room runs: an arbiter (a thread with its own event loop) and the
+/// tick driver that wakes that arbiter's rooms.
+pub(super) struct Place {
+    pub(super) arbiter: ArbiterHandle,
+    pub(super) driver: Arc<TickDriver>,
+}
 
 /// Makes the rooms of one registered type.
 pub(super) trait RoomFactory: Send + Sync {
@@ -24,7 +32,7 @@ pub(super) trait RoomFactory: Send + Sync {
         reg: &Arc<Registry>,
         id: RoomId,
         options: &Options,
-        arbiter: &ArbiterHandle,
+        place: &Place,
     ) -> Result<Arc<RoomHandle>, CreateError>;
     /// Rebuilds a room another node ran (see `takeover`).
     fn restore(
@@ -33,7 +41,7 @@ pub(super) trait RoomFactory: Send + Sync {
         id: RoomId,
         portable: &PortableRoom,
         seats: Vec<(PortableSeat, Arc<Outbox>)>,
-        arbiter: &ArbiterHandle,
+        place: &Place,
     ) -> Result<Arc<RoomHandle>, CreateError>;
 }
 
@@ -60,12 +68,12 @@ impl<R: Room> RoomFactory for Factory<R> {
         reg: &Arc<Registry>,
         id: RoomId,
         options: &Options,
-        arbiter: &ArbiterHandle,
+        place: &Place,
     ) -> Result<Arc<RoomHandle>, CreateError> {
         // on_create runs here, on the caller's thread, so its verdict can be
         // answered at once; the finished core then moves to its arbiter.
         let core = RoomCore::<R>::create(id.clone(), &self.spec, self.schema.clone(), options, Instant::now())?;
-        Ok(self.start(reg, id, core, arbiter))
+        Ok(self.start(reg, id, core, place))
     }
 
     fn restore(
@@ -74,23 +82,18 @@ impl<R: Room> RoomFactory for Factory<R> {
         id: RoomId,
         portable: &PortableRoom,
         seats: Vec<(PortableSeat, Arc<Outbox>)>,
-        arbiter: &ArbiterHandle,
+        place: &Place,
     ) -> Result<Arc<RoomHandle>, CreateError> {
         let schema = self.schema.clone();
         let core = RoomCore::<R>::restore_portable(id.clone(), &self.spec, schema, portable, seats, Instant::now())?;
-        Ok(self.start(reg, id, core, arbiter))
+        Ok(self.start(reg, id, core, place))
     }
 }
 
 impl<R: Room> Factory<R> {
-    /// Starts `core`'s actor on `arbiter`, supervised.
-    fn start(
-        &self,
-        reg: &Arc<Registry>,
-        id: RoomId,
-        mut core: RoomCore<R>,
-        arbiter: &ArbiterHandle,
-    ) -> Arc<RoomHandle> {
+    /// Starts `core`'s actor on `place`'s arbiter, supervised, woken by its
+    /// tick driver.
+    fn start(&self, reg: &Arc<Registry>, id: RoomId, mut core: RoomCore<R>, place: &Place) -> Arc<RoomHandle> {
         core.set_channels(reg.channels.clone());
         let handle = Arc::new(RoomHandle::new(
             id,
@@ -104,7 +107,10 @@ impl<R: Room> Factory<R> {
         let (h, weak) = (handle.clone(), Arc::downgrade(reg) as Weak<dyn RoomDirectory>);
         // Supervised: a room whose code panics is restarted in place (see
         // RoomActor's `Supervised` impl); its clients stay connected.
-        let addr = actix::Supervisor::start_in_arbiter(arbiter, move |_| RoomActor::new(core, h, weak, metrics));
+        let driver = place.driver.clone();
+        let addr = actix::Supervisor::start_in_arbiter(&place.arbiter, move |_| {
+            RoomActor::new(core, h, weak, metrics, driver.clone())
+        });
         handle.set_port(Box::new(TypedPort::<R> { addr, schema: self.schema.clone() }));
         handle
     }

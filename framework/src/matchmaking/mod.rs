@@ -25,12 +25,12 @@ use crate::metrics::Metrics;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::RoomId;
 use crate::protocol::Schema;
-use crate::room::{CreateError, PortableRoom, Room, RoomDirectory, RoomType};
+use crate::room::{CreateError, PortableRoom, Room, RoomDirectory, RoomType, TickDriver};
 use crate::session::{Options, RoomHandle, Sessions};
 use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
-use factory::{Factory, RoomFactory};
+use factory::{Factory, Place, RoomFactory};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use rand::Rng;
@@ -162,7 +162,8 @@ impl RegistryBuilder {
         self
     }
 
-    /// Finishes the registry; rooms are placed round-robin on `arbiters`.
+    /// Finishes the registry; rooms are placed round-robin on `arbiters`,
+    /// each arbiter's rooms woken by a tick driver thread of its own.
     /// At most `max_rooms` rooms live at once (0: no cap; each type's
     /// `RoomType::max_rooms` applies too), and creates spend `budget`.
     pub fn build(
@@ -171,18 +172,23 @@ impl RegistryBuilder {
         metrics: Arc<Metrics>,
         max_rooms: usize,
         budget: CreateBudget,
-    ) -> Arc<Registry> {
+    ) -> std::io::Result<Arc<Registry>> {
         assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
+        let places = arbiters
+            .into_iter()
+            .enumerate()
+            .map(|(i, arbiter)| Ok(Place { arbiter, driver: TickDriver::start(&format!("playhouse-tick-{i}"))? }))
+            .collect::<std::io::Result<Vec<_>>>()?;
         // Every registered type's families exist from startup, at zero, so
         // dashboards and alerts see them before the first room.
         for name in self.types.keys() {
             metrics.room_type(name);
         }
         let caps = RoomCaps::new(max_rooms, self.types.iter().map(|(name, f)| (name.clone(), f.spec().max_rooms)));
-        Arc::new(Registry {
+        Ok(Arc::new(Registry {
             types: self.types,
             rooms: DashMap::new(),
-            arbiters,
+            places,
             next: AtomicUsize::new(0),
             metrics,
             caps,
@@ -190,7 +196,7 @@ impl RegistryBuilder {
             cluster: self.cluster,
             channels: self.channels,
             sessions: std::sync::OnceLock::new(),
-        })
+        }))
     }
 }
 
@@ -198,7 +204,7 @@ impl RegistryBuilder {
 pub struct Registry {
     types: BTreeMap<String, Arc<dyn RoomFactory>>,
     rooms: DashMap<RoomId, Arc<RoomHandle>>,
-    arbiters: Vec<ArbiterHandle>,
+    places: Vec<Place>,
     next: AtomicUsize,
     metrics: Arc<Metrics>,
     caps: RoomCaps,
@@ -259,8 +265,7 @@ impl Registry {
         }
         let slot = self.caps.take(room_type).map_err(|e| self.refused(e.metric_label(), e))?;
         self.budget.spend(who).map_err(|e| self.refused(e.metric_label(), e))?;
-        let arbiter = &self.arbiters[self.next.fetch_add(1, Ordering::Relaxed) % self.arbiters.len()];
-        let handle = factory.spawn(self, new_room_id(), options, arbiter)?;
+        let handle = factory.spawn(self, new_room_id(), options, self.place())?;
         handle.reserve().map_err(RegistryError::Seat)?;
         self.rooms.insert(handle.id.clone(), handle.clone());
         // From here the slot is the room's: `remove` gives it back.
@@ -361,6 +366,23 @@ impl Registry {
     /// once-a-second sweep), so they stay bounded.
     pub fn sweep(&self) {
         self.budget.forget_idle();
+    }
+
+    /// The next place for a room, round-robin.
+    fn place(&self) -> &Place {
+        &self.places[self.next.fetch_add(1, Ordering::Relaxed) % self.places.len()]
+    }
+
+    /// Copies what the tick drivers did into `/metrics` (the server's
+    /// once-a-second sweep).
+    pub fn publish_driver_stats(&self) {
+        let (cpu_ns, wakeups) = self.places.iter().fold((0u64, 0u64), |(c, w), p| {
+            let s = p.driver.stats();
+            (c + s.cpu_ns.load(Ordering::Relaxed), w + s.wakeups.load(Ordering::Relaxed))
+        });
+        let m = &self.metrics;
+        m.tick_driver_cpu.inc_by((cpu_ns as f64 / 1e9 - m.tick_driver_cpu.get()).max(0.0));
+        m.tick_driver_wakeups.inc_by(wakeups.saturating_sub(m.tick_driver_wakeups.get()));
     }
 
     pub(crate) fn remove(&self, id: &RoomId) {

@@ -112,9 +112,7 @@ impl Registry {
             Ok(slot) => slot,
             Err(e) => return give_up(&RegistryError::from(e).to_string()),
         };
-        let arbiter =
-            &self.arbiters[self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.arbiters.len()];
-        let handle = match factory.restore(self, RoomId::from(id.as_str()), &portable, seats, arbiter) {
+        let handle = match factory.restore(self, RoomId::from(id.as_str()), &portable, seats, self.place()) {
             Ok(h) => h,
             Err(e) => {
                 for (session, _) in &adopted {

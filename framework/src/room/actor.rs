@@ -2,12 +2,15 @@
 //! next tick, feeds messages in, publishes counters, and on a panic closes
 //! the room's clients with 1011 and stops. It holds no game logic.
 //!
-//! One timer at a time: the next tick, or, while the room sleeps (empty),
-//! the end of its empty timeout. A join that wakes the room replaces the
-//! sleeping timer with the tick due now.
+//! One wake-up at a time, asked of the arbiter's [`TickDriver`] (a thread
+//! that sleeps until the earliest deadline, to the microsecond): the next
+//! tick, or, while the room sleeps (empty), the end of its empty timeout. A
+//! join that wakes the room asks for the tick due now, which voids the
+//! sleeping wake-up (each carries a generation).
 
 use super::api::{InputOf, Room};
 use super::core::RoomCore;
+use super::driver::{TickDriver, TickNow};
 use super::events::RoomEvent;
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
@@ -15,7 +18,7 @@ use crate::protocol::{RoomId, SessionId};
 use crate::session::JoinRequest;
 use crate::session::LeaveReason;
 use crate::session::RoomHandle;
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -95,8 +98,11 @@ pub struct RoomActor<R: Room> {
     dead: bool,
     /// Whether this incarnation counted itself in the `rooms` gauge.
     counted: bool,
-    /// The pending timer (`on_timer`), if any.
-    timer: Option<SpawnHandle>,
+    /// When this room is woken next: its arbiter's driver.
+    driver: Arc<TickDriver>,
+    /// The generation of the wake-up asked for last; a `TickNow` of another
+    /// is stale (the room rescheduled since).
+    generation: u64,
 }
 
 impl<R: Room> RoomActor<R> {
@@ -105,18 +111,29 @@ impl<R: Room> RoomActor<R> {
         handle: Arc<RoomHandle>,
         directory: Weak<dyn RoomDirectory>,
         metrics: RoomMetrics,
+        driver: Arc<TickDriver>,
     ) -> Self {
-        RoomActor { core: Box::new(core), handle, directory, metrics, dead: false, counted: false, timer: None }
+        RoomActor {
+            core: Box::new(core),
+            handle,
+            directory,
+            metrics,
+            dead: false,
+            counted: false,
+            driver,
+            generation: 0,
+        }
     }
 
+    /// Asks the driver for a wake-up when the next tick is due (or, asleep,
+    /// when the empty timeout ends); any wake-up asked for before is void.
     fn schedule(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
-        let wait = self.core.next_wake(now).saturating_duration_since(now);
-        self.timer = Some(ctx.run_later(wait, |act, ctx| act.on_timer(ctx)));
+        self.generation += 1;
+        let at = self.core.next_wake(Instant::now());
+        self.driver.at(at, self.generation, ctx.address().recipient());
     }
 
     fn on_timer(&mut self, ctx: &mut Context<Self>) {
-        self.timer = None;
         let now = Instant::now();
         if !self.handle.may_run(now) {
             // The lease ran out (the node stalled, or lost the cluster
@@ -252,8 +269,8 @@ impl<R: Room> Actor for RoomActor<R> {
 
 impl<R: Room> Supervised for RoomActor<R> {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
-        // The restart dropped every timer, and handles start over.
-        self.timer = None;
+        // A wake-up asked for before the crash is void: `started` asks anew.
+        self.generation += 1;
         if self.dead {
             return;
         }
@@ -281,9 +298,6 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
         self.handle.join_decided();
         if running && sleeping && !self.core.is_sleeping() && !self.dead {
             // Woken: the first tick is due now, not when the empty timeout ends.
-            if let Some(t) = self.timer.take() {
-                ctx.cancel_future(t);
-            }
             self.schedule(ctx);
         }
     }
@@ -349,5 +363,17 @@ impl<R: Room> Handler<HandoverMsg> for RoomActor<R> {
         self.deregister();
         ctx.stop();
         Some(portable)
+    }
+}
+
+impl<R: Room> Handler<TickNow> for RoomActor<R> {
+    type Result = ();
+
+    fn handle(&mut self, msg: TickNow, ctx: &mut Self::Context) {
+        // A wake-up asked for before the room rescheduled (a join woke it,
+        // or it restarted) is stale; so is any after the room is gone.
+        if msg.0 == self.generation && !self.dead {
+            self.on_timer(ctx);
+        }
     }
 }

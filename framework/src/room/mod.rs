@@ -7,6 +7,7 @@ mod api;
 mod clock;
 mod context;
 mod core;
+pub mod driver;
 mod events;
 #[cfg(test)]
 mod migration_tests;
@@ -26,6 +27,7 @@ pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject,
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
 pub use core::{CreateError, RoomCore, TickReport};
+pub use driver::{DeadlineQueue, DriverStats, TickDriver};
 pub use events::RoomEvent;
 pub use options::parse_options;
 pub(crate) use port::TypedPort;

@@ -223,7 +223,7 @@ impl Server {
             metrics.clone(),
             config.max_rooms,
             config.create_budget,
-        );
+        )?;
         let sessions = Sessions::new(config.session.clone(), config.outbox)
             .with_max_per_user(config.max_sessions_per_user)
             .with_metrics(metrics.clone());
@@ -446,6 +446,7 @@ async fn sweep(state: Arc<AppState>) {
             tracing::debug!(sessions = n, "parked sessions expired");
         }
         state.registry.sweep();
+        state.registry.publish_driver_stats();
     }
 }
 
