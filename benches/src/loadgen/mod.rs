@@ -12,9 +12,11 @@
 //! - [`storm`]: the `storm` scenario (a reconnect storm through a resetting proxy).
 //! - [`pin`]: the CPU plan (server on one CPU, load generator on another).
 //! - [`procfs`]: a process's CPU time and write syscalls over a window.
+//! - [`floor`]: the floor program's report and how `fanout` runs it.
 //! - [`syscalls`]: a server's syscalls over the measured window, by tracepoint.
 
 pub mod client;
+pub mod floor;
 pub mod game;
 pub mod pin;
 pub mod procfs;
