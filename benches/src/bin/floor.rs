@@ -36,7 +36,7 @@
 use clap::Parser;
 use playhouse_benches::loadgen::floor::{FloorReport, RoundLateness};
 use playhouse_benches::loadgen::pin::{allowed_cpus, set_affinity};
-use playhouse_benches::loadgen::procfs::Sample;
+use playhouse_benches::loadgen::procfs::{busy_percent, cpu_ticks, Sample};
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
@@ -137,6 +137,7 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
     let mut counts = Counts::default();
     let mut lateness_ns: Vec<u64> = Vec::with_capacity(rounds as usize);
     let mut before = None;
+    let mut core_before = None;
     let start = monotonic_ns();
     for k in 0..=warm_rounds + rounds {
         // Round k is due at start + k/T: absolute, so a late round does not
@@ -145,6 +146,7 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
         sleep_until(deadline);
         let late = monotonic_ns().saturating_sub(deadline);
         if k == warm_rounds {
+            core_before = writer_cpu.and_then(cpu_ticks);
             before = Sample::of(me);
             counts = Counts::default();
         }
@@ -161,6 +163,7 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
         }
     }
     let after = Sample::of(me);
+    let core_after = writer_cpu.and_then(cpu_ticks);
     drop(sockets);
     drop(sink);
     let (Some(before), Some(after)) = (before, after) else {
@@ -181,6 +184,7 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
         writes_per_sec: counts.full as f64 / window.window_s,
         cpu_us_per_write: window.us_per(counts.full),
         cpu_percent: window.cpu_percent(),
+        core_busy_percent: core_before.zip(core_after).and_then(|(a, b)| busy_percent(a, b)),
         syscalls_per_write: window.writes_per(counts.full),
         round_lateness_us: RoundLateness { p50: q(0.5), p99: q(0.99), max: q(1.0) },
         window,

@@ -23,10 +23,12 @@
 //! `--no-pin` turns it off, and with one usable CPU it is off with a printed
 //! note). Over exactly the window whose deliveries are counted it reads the
 //! server's CPU time (its process CPU-time clock, see
-//! `playhouse_benches::loadgen::procfs`) and counts its syscalls with
-//! `perf stat` on the syscall tracepoints (socket writes, eventfd wake-ups,
-//! `epoll_wait`, `futex`, reads; see `playhouse_benches::loadgen::syscalls`;
-//! `--no-syscalls` turns that off).
+//! `playhouse_benches::loadgen::procfs`). Then, in a second window of
+//! `--syscalls-duration` seconds with deliveries counted anew, it counts the
+//! server's syscalls with `perf stat` on the syscall tracepoints (socket
+//! writes, eventfd wake-ups, `epoll_wait`, `futex`, reads; see
+//! `playhouse_benches::loadgen::syscalls`): the tracepoints slow every
+//! syscall, so they stay out of the CPU window. `--no-syscalls` skips it.
 //!
 //! Target `floor` runs `src/bin/floor.rs` in the same invocation: one
 //! `write()` per loopback socket per tick, nothing else, with N = R×P
@@ -92,7 +94,7 @@ use playhouse_benches::loadgen::floor::{self, FloorRun};
 use playhouse_benches::loadgen::game::{self, GameArgs};
 use playhouse_benches::loadgen::perf::Recording;
 use playhouse_benches::loadgen::pin::{self, CpuPlan};
-use playhouse_benches::loadgen::procfs::Sample;
+use playhouse_benches::loadgen::procfs::{self, Sample};
 use playhouse_benches::loadgen::prom::{self, Buckets};
 use playhouse_benches::loadgen::report::{
     Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
@@ -100,7 +102,7 @@ use playhouse_benches::loadgen::report::{
 use playhouse_benches::loadgen::restart::{self, RestartArgs};
 use playhouse_benches::loadgen::server::Server;
 use playhouse_benches::loadgen::storm::{self, StormArgs};
-use playhouse_benches::loadgen::syscalls::SyscallCounter;
+use playhouse_benches::loadgen::syscalls::{SyscallCounter, SyscallsPerDelivery};
 use playhouse_benches::loadgen::{LoadgenError, Result};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -173,9 +175,12 @@ struct FanoutArgs {
     #[arg(long)]
     no_pin: bool,
     /// Do not count the server's syscalls (`perf stat` on the syscall
-    /// tracepoints over the window; they slow every syscall a little).
+    /// tracepoints, in a window of their own after the measured one).
     #[arg(long)]
     no_syscalls: bool,
+    /// Seconds of the syscall-counting window.
+    #[arg(long, default_value_t = 5.0)]
+    syscalls_duration: f64,
     /// Record each server with `perf record -e cpu-clock` into
     /// `DIR/<target>.perf.data` (warm-up and window).
     #[arg(long)]
@@ -264,7 +269,7 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
     let mut ok = true;
     let frame_bytes = state_frame_bytes(args.room_size, args.state_bytes);
     for &target in &args.targets {
-        let budget = args.target_timeout.unwrap_or(args.warmup + args.duration + 60.0);
+        let budget = args.target_timeout.unwrap_or(args.warmup + args.duration + args.syscalls_duration + 60.0);
         eprintln!("loadgen: {} ...", target.name());
         let timed_out = || LoadgenError::Timeout(format!("{} within {budget} s", target.name())).to_string();
         let failed = |error: &str| eprintln!("loadgen: {}: {error}", target.name());
@@ -345,12 +350,12 @@ async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result
     ];
     let server = Server::spawn_on(&bin, &server_args, Duration::from_secs(15), plan.server_cpu).await?;
     eprintln!("loadgen: {}: pid {}, {}", target.name(), server.pid, pin::threads_of(server.pid));
-    let result = measure(args, target, &server).await;
+    let result = measure(args, target, &server, plan).await;
     server.stop().await;
     result
 }
 
-async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<Measured> {
+async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuPlan) -> Result<Measured> {
     let clients = args.rooms * args.room_size;
     let rss_before = server.rss_kib()?;
     let url = format!("ws://{}{}", server.addr, args.path);
@@ -422,28 +427,12 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
         }
         None => None,
     };
-    let mut counter = if args.no_syscalls {
-        None
-    } else {
-        let dir = std::env::temp_dir().join(format!("loadgen-{}-{}", std::process::id(), target.name()));
-        match SyscallCounter::attach(server.pid, &dir).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("loadgen: {}: syscalls not counted: {e}", target.name());
-                None
-            }
-        }
-    };
     tokio::time::sleep(secs(args.warmup)).await;
     let lateness_before = lateness(target, server).await;
-    if let Some(c) = counter.as_mut() {
-        if let Err(e) = c.enable().await {
-            eprintln!("loadgen: {}: syscalls not counted: {e}", target.name());
-            counter = None;
-        }
-    }
     // The CPU window is the delivery window: read right next to the reset
     // and the snapshot of the clients' counts.
+    let core = plan.server_cpu;
+    let core_before = core.and_then(procfs::cpu_ticks);
     let cpu_before = Sample::of(server.pid);
     stats.reset();
     let t0 = Instant::now();
@@ -452,11 +441,8 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
     tokio::time::sleep(secs(args.duration / 2.0)).await;
     let (hist, deliveries, frame_bytes) = stats.snapshot();
     let cpu_after = Sample::of(server.pid);
+    let core_after = core.and_then(procfs::cpu_ticks);
     let measured = t0.elapsed().as_secs_f64();
-    let syscalls = match counter {
-        Some(c) => c.finish(deliveries).await.map_err(|e| eprintln!("loadgen: {}: syscalls: {e}", target.name())).ok(),
-        None => None,
-    };
     let perf_data = match recording {
         Some(r) => match r.stop().await {
             Ok(path) => Some(path.display().to_string()),
@@ -469,6 +455,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
     };
     let rss_after = server.rss_kib()?;
     let lateness_after = lateness(target, server).await;
+    let syscalls = if args.no_syscalls { None } else { count_syscalls(args, target, server, &stats).await };
     let spent = match (cpu_before, cpu_after) {
         (Some(a), Some(b)) => Some(a.until(&b)),
         _ => {
@@ -508,6 +495,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
         rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,
         server_cpu_us_per_delivery: spent.and_then(|w| w.us_per(deliveries)),
         server_cpu_percent: spent.map(|w| w.cpu_percent()),
+        server_core_busy_percent: core_before.zip(core_after).and_then(|(a, b)| procfs::busy_percent(a, b)),
         server_writes_per_delivery: syscalls.as_ref().map(|s| s.socket_writes),
         server_syscalls_per_delivery: syscalls,
         state_frame_bytes: (deliveries > 0).then(|| frame_bytes as f64 / deliveries as f64),
@@ -520,6 +508,32 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
         rss_before_kib: rss_before,
         rss_after_kib: rss_after,
     })
+}
+
+/// The server's syscalls per delivery over a window of its own, after the
+/// measured one: while a syscall tracepoint is in use every syscall takes
+/// the kernel's traced path, which cost the servers 10–15 % more CPU per
+/// delivery when both windows were one (and the floor, measured untraced,
+/// would not pay it). perf attaches only now, because the tracepoints are
+/// registered as soon as it attaches, even with its counters disabled.
+async fn count_syscalls(
+    args: &FanoutArgs,
+    target: Target,
+    server: &Server,
+    stats: &Stats,
+) -> Option<SyscallsPerDelivery> {
+    let dir = std::env::temp_dir().join(format!("loadgen-{}-{}", std::process::id(), target.name()));
+    let counted = async {
+        let mut counter = SyscallCounter::attach(server.pid, &dir).await?;
+        counter.enable().await?;
+        let (_, before, _) = stats.snapshot();
+        tokio::time::sleep(secs(args.syscalls_duration)).await;
+        let (_, after, _) = stats.snapshot();
+        counter.finish(after.saturating_sub(before)).await
+    };
+    let result = counted.await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map_err(|e| eprintln!("loadgen: {}: syscalls not counted: {e}", target.name())).ok()
 }
 
 /// The tick lateness histogram from `/metrics` (playhouse only; `None` for

@@ -39,6 +39,8 @@ pub struct FloorReport {
     pub cpu_us_per_write: Option<f64>,
     /// Share of its CPU the writer used, %.
     pub cpu_percent: f64,
+    /// How busy the writer's CPU was by `/proc/stat`, % (when pinned).
+    pub core_busy_percent: Option<f64>,
     /// `syscw` per full write: 1.0 when `syscw` counts what it should (the
     /// writer makes no other write calls in the window).
     pub syscalls_per_write: Option<f64>,

@@ -134,6 +134,28 @@ impl Spent {
     }
 }
 
+/// Ticks of one CPU from `/proc/stat`: (busy, all), where busy is user,
+/// nice, system, irq and softirq (not idle, iowait or steal). The whole
+/// CPU, whoever ran on it: the cross-check that the process clock of a
+/// process pinned there does not miss much (softirq work that lands while
+/// the CPU is idle, e.g. timer interrupts, is charged to no process).
+pub fn cpu_ticks(cpu: usize) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let name = format!("cpu{cpu}");
+    let line = stat.lines().find(|l| l.split_whitespace().next() == Some(name.as_str()))?;
+    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let get = |i: usize| f.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    let busy = get(0) + get(1) + get(2) + get(5) + get(6);
+    Some((busy, busy + get(3) + get(4) + get(7)))
+}
+
+/// The share of `cpu` that was busy between two [`cpu_ticks`] readings, %.
+pub fn busy_percent(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
+    let all = after.1.checked_sub(before.1)?;
+    (all > 0).then(|| after.0.saturating_sub(before.0) as f64 / all as f64 * 100.0)
+}
+
 /// The CPU-time clock of process `pid`, ns.
 fn process_cpu_ns(pid: u32) -> Option<u64> {
     let mut clock: libc::clockid_t = 0;
@@ -201,6 +223,14 @@ mod tests {
     fn stat_fields_are_counted_from_the_last_parenthesis() {
         let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 3 0 100 0 0";
         assert_eq!(stat_cpu_ticks(stat), Some(12));
+    }
+
+    #[test]
+    fn cpu_zero_has_ticks() {
+        let (busy, all) = cpu_ticks(0).expect("/proc/stat has cpu0");
+        assert!(all >= busy && all > 0);
+        assert_eq!(busy_percent((10, 100), (30, 200)), Some(20.0));
+        assert_eq!(busy_percent((10, 100), (10, 100)), None);
     }
 
     #[test]

@@ -133,8 +133,11 @@ pub struct Measured {
     pub server_cpu_us_per_delivery: Option<f64>,
     /// The server's CPU time over the window, % of one CPU.
     pub server_cpu_percent: Option<f64>,
-    /// The server's socket-write syscalls over the window / deliveries
-    /// (`None` when syscalls were not counted).
+    /// How busy the server's CPU was over the window by `/proc/stat`, %
+    /// (whoever ran there; the cross-check of `server_cpu_percent`).
+    pub server_core_busy_percent: Option<f64>,
+    /// The server's socket-write syscalls / deliveries, in the syscall
+    /// window that follows the measured one (`None` when not counted).
     pub server_writes_per_delivery: Option<f64>,
     /// Every counted syscall per delivery (`loadgen::syscalls`).
     pub server_syscalls_per_delivery: Option<SyscallsPerDelivery>,
@@ -240,13 +243,14 @@ impl Report {
             p.rooms, p.room_size, p.hz, p.state_bytes, p.frame_bytes, p.duration_s, self.pinning.note
         );
         out += &format!(
-            "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+            "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
             "target",
             "deliveries/s (expected)",
             "CPU µs/deliv",
             "× floor",
             "× peer",
             "CPU %",
+            "core %",
             "writes/deliv",
             "wakes/deliv",
             "RSS/client"
@@ -265,12 +269,13 @@ impl Report {
                     };
                     let vs_peer = if name == "playhouse" { self.ratio.cpu_vs_peer } else { Some(1.0) };
                     out += &format!(
-                        "{name:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+                        "{name:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
                         format!("{:.0} ({expected})", m.deliveries_per_sec),
                         num(m.server_cpu_us_per_delivery, 2),
                         num(vs_floor, 2),
                         num(vs_peer, 2),
                         num(m.server_cpu_percent, 1),
+                        num(m.server_core_busy_percent, 1),
                         num(m.server_writes_per_delivery, 2),
                         num(m.server_syscalls_per_delivery.as_ref().map(|s| s.eventfd_writes), 2),
                         format!("{:.1} KiB", m.rss_per_connection_kib),
@@ -283,13 +288,14 @@ impl Report {
             Some(Outcome::Failed { error }) => out += &format!("{:<10} failed: {error}\n", "floor"),
             Some(Outcome::Measured(f)) => {
                 out += &format!(
-                    "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+                    "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
                     "floor",
                     format!("{:.0} ({})", f.writes_per_sec, f.connections as u64 * u64::from(f.hz)),
                     num(f.cpu_us_per_write, 2),
                     num(Some(1.0), 2),
                     "",
                     num(Some(f.cpu_percent), 1),
+                    num(f.core_busy_percent, 1),
                     num(f.syscalls_per_write, 2),
                     num(Some(0.0), 2),
                     "—",
