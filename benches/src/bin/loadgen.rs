@@ -434,6 +434,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     let core = plan.server_cpu;
     let core_before = core.and_then(procfs::cpu_ticks);
     let cpu_before = Sample::of(server.pid);
+    let me_before = Sample::of(std::process::id());
     stats.reset();
     let t0 = Instant::now();
     tokio::time::sleep(secs(args.duration / 2.0)).await;
@@ -441,6 +442,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     tokio::time::sleep(secs(args.duration / 2.0)).await;
     let (hist, deliveries, frame_bytes) = stats.snapshot();
     let cpu_after = Sample::of(server.pid);
+    let me_after = Sample::of(std::process::id());
     let core_after = core.and_then(procfs::cpu_ticks);
     let measured = t0.elapsed().as_secs_f64();
     let perf_data = match recording {
@@ -495,6 +497,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
         rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,
         server_cpu_us_per_delivery: spent.and_then(|w| w.us_per(deliveries)),
         server_cpu_percent: spent.map(|w| w.cpu_percent()),
+        loadgen_cpu_percent: me_before.zip(me_after).map(|(a, b)| a.until(&b).cpu_percent()),
         server_core_busy_percent: core_before.zip(core_after).and_then(|(a, b)| procfs::busy_percent(a, b)),
         server_writes_per_delivery: syscalls.as_ref().map(|s| s.socket_writes),
         server_syscalls_per_delivery: syscalls,

@@ -136,6 +136,9 @@ pub struct Measured {
     /// How busy the server's CPU was over the window by `/proc/stat`, %
     /// (whoever ran there; the cross-check of `server_cpu_percent`).
     pub server_core_busy_percent: Option<f64>,
+    /// The load generator's own CPU time over the window, % of one CPU:
+    /// near 100 % (pinned) it, not the server, limits the deliveries.
+    pub loadgen_cpu_percent: Option<f64>,
     /// The server's socket-write syscalls / deliveries, in the syscall
     /// window that follows the measured one (`None` when not counted).
     pub server_writes_per_delivery: Option<f64>,
@@ -301,6 +304,16 @@ impl Report {
                     "—",
                 );
             }
+        }
+        let loadgen: Vec<String> = [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)]
+            .into_iter()
+            .filter_map(|(name, o)| {
+                let pct = o.as_ref()?.measured()?.loadgen_cpu_percent?;
+                Some(format!("{pct:.0} % with {name}"))
+            })
+            .collect();
+        if !loadgen.is_empty() {
+            out += &format!("(load generator's own CPU over the window: {})\n", loadgen.join(", "));
         }
         out
     }
