@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use playhouse::protocol::{Codec, CodecError};
-use playhouse_protocol::envelope::{server_msg, ServerMsg, State};
+use playhouse_protocol::envelope::{server_msg, InputAck, ServerMsg, State};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use crate::schema::v1::{Input, Tick};
@@ -82,6 +82,43 @@ pub fn encode_state(codec: Codec, room: &str, tick: u64, filler: &Bytes) -> Resu
     Ok(Bytes::from(codec.encode_to_vec(&msg)?))
 }
 
+/// Length of a server-to-client WebSocket frame (unmasked) whose payload is
+/// `payload` bytes long: the payload plus a 2, 4 or 10 byte header.
+pub fn ws_frame_len(payload: usize) -> usize {
+    payload
+        + match payload {
+            0..=125 => 2,
+            126..=65535 => 4,
+            _ => 10,
+        }
+}
+
+/// The wire size of one state frame as a `fanout_playhouse` client receives
+/// it, WebSocket header included: `ServerMsg::State` with a 10-character
+/// room id (Playhouse's generated ids), one input ack per member of the
+/// room (seq 0, as the clients send no inputs), and the [`Tick`] payload
+/// with `state_bytes` of filler. Tick numbers and the clock stamp are taken
+/// at the size they have a few seconds into a run (the size moves by a byte
+/// or two with them; the report shows the mean size the clients saw).
+pub fn state_frame_bytes(room_size: usize, state_bytes: usize) -> usize {
+    const TICK: u64 = 1000;
+    let payload = CODEC
+        .encode_to_vec(&Tick { sent_at_us: now_us(), tick: TICK, filler: filler(state_bytes) })
+        .map(|v| v.len())
+        .unwrap_or(state_bytes);
+    let msg = ServerMsg {
+        kind: Some(server_msg::Kind::State(State {
+            room: "x".repeat(10),
+            tick: TICK,
+            acks: (1..=room_size as u32).map(|client| InputAck { client, seq: 0 }).collect(),
+            payload: Bytes::from(vec![0u8; payload]),
+        })),
+        seq: 0,
+    };
+    let envelope = CODEC.encode_to_vec(&msg).map(|v| v.len()).unwrap_or(payload);
+    ws_frame_len(envelope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +137,19 @@ mod tests {
         assert!(tick.sent_at_us > 0);
         // 256 filler bytes plus a small header each for the tick and the envelope
         assert!(bytes.len() > 256 && bytes.len() < 300, "{}", bytes.len());
+    }
+
+    #[test]
+    fn frame_headers_grow_at_126_and_65536() {
+        assert_eq!((ws_frame_len(125), ws_frame_len(126), ws_frame_len(65535)), (127, 130, 65539));
+        assert_eq!(ws_frame_len(65536), 65546);
+    }
+
+    #[test]
+    fn a_playhouse_state_frame_carries_an_ack_per_member() {
+        let ten = state_frame_bytes(10, 256);
+        let twenty = state_frame_bytes(20, 256);
+        assert!(ten > 256 + 4 + 40, "{ten}");
+        assert_eq!(twenty - ten, 10 * 4, "each ack: tag, length, client field");
     }
 }

@@ -18,13 +18,45 @@
 //!     --hz 30 --state-bytes 256 --duration 10 --warmup 2 --release-dir target/release
 //! ```
 //!
-//! Prints one JSON object on stdout (progress and errors go to stderr):
-//! `{"scenario", "params", "machine", "results": {"playhouse": {...},
-//! "peer": {...}}, "ratio": {"deliveries_per_sec", "latency_p99"}}`, where
-//! each result has `deliveries_per_sec`, `expected_deliveries_per_sec`
-//! (R·P·T), `latency_us` {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or
-//! null, `rss_per_connection_kib` and `errors`; a target that could not be
-//! run has `{"error": "..."}` instead, and the exit code is 1. Ratios are
+//! The server runs on one CPU and the load generator (its clients, and
+//! perf and the floor's sink when they run) on another (`sched_setaffinity`;
+//! `--no-pin` turns it off, and with one usable CPU it is off with a printed
+//! note). Over exactly the window whose deliveries are counted it reads the
+//! server's CPU time (its process CPU-time clock, see
+//! `playhouse_benches::loadgen::procfs`). Then, in a second window of
+//! `--syscalls-duration` seconds with deliveries counted anew, it counts the
+//! server's syscalls with `perf stat` on the syscall tracepoints (socket
+//! writes, eventfd wake-ups, `epoll_wait`, `futex`, reads; see
+//! `playhouse_benches::loadgen::syscalls`): the tracepoints slow every
+//! syscall, so they stay out of the CPU window. `--no-syscalls` skips it.
+//!
+//! Target `floor` runs `src/bin/floor.rs` in the same invocation: one
+//! `write()` per loopback socket per tick, nothing else, with N = R×P
+//! sockets, S = the wire size of one Playhouse state frame (WebSocket header
+//! included) and T = hz, pinned like the servers; every server's CPU per
+//! delivery is then also a ratio to the floor's CPU per write:
+//!
+//! ```text
+//! target/release/loadgen fanout --targets playhouse,peer,floor --rooms 100 --room-size 10 \
+//!     --hz 30 --state-bytes 256 --duration 10 --warmup 2 --release-dir target/release
+//! ```
+//!
+//! `--perf DIR` records each server with `perf record -e cpu-clock` from the
+//! start of the warm-up to the end of the window (`DIR/<target>.perf.data`).
+//!
+//! Prints one JSON object on stdout (progress, errors and a summary table go
+//! to stderr): `{"scenario", "params", "machine", "pinning", "results":
+//! {"playhouse": {...}, "peer": {...}, "floor": {...}}, "ratio":
+//! {"deliveries_per_sec", "latency_p99", "cpu_vs_floor": {"playhouse",
+//! "peer"}, "cpu_vs_peer"}}`, where each server's result has
+//! `deliveries_per_sec`, `expected_deliveries_per_sec` (R·P·T), `latency_us`
+//! {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or null,
+//! `rss_per_connection_kib`, `server_cpu_us_per_delivery`,
+//! `server_cpu_percent`, `server_writes_per_delivery`, `state_frame_bytes`
+//! and `errors`, and the floor's has `cpu_us_per_write`, `writes_per_sec`
+//! and `syscalls_per_write` (see `playhouse_benches::loadgen::floor`); a
+//! target that could not be run has `{"error": "..."}` instead, and the
+//! exit code is 1. `deliveries_per_sec` and `latency_p99` ratios are
 //! playhouse / peer. Every step is bounded in time, so it always ends.
 //!
 //! Scenario `game`: the real arena server (`arena` from the release
@@ -56,8 +88,13 @@
 //! ```
 
 use clap::{Parser, Subcommand, ValueEnum};
+use playhouse_benches::fanout::state_frame_bytes;
 use playhouse_benches::loadgen::client::{self, Stats};
+use playhouse_benches::loadgen::floor::{self, FloorRun};
 use playhouse_benches::loadgen::game::{self, GameArgs};
+use playhouse_benches::loadgen::perf::Recording;
+use playhouse_benches::loadgen::pin::{self, CpuPlan};
+use playhouse_benches::loadgen::procfs::{self, Sample};
 use playhouse_benches::loadgen::prom::{self, Buckets};
 use playhouse_benches::loadgen::report::{
     Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
@@ -65,6 +102,7 @@ use playhouse_benches::loadgen::report::{
 use playhouse_benches::loadgen::restart::{self, RestartArgs};
 use playhouse_benches::loadgen::server::Server;
 use playhouse_benches::loadgen::storm::{self, StormArgs};
+use playhouse_benches::loadgen::syscalls::{SyscallCounter, SyscallsPerDelivery};
 use playhouse_benches::loadgen::{LoadgenError, Result};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -133,12 +171,34 @@ struct FanoutArgs {
     /// Budget in seconds for one whole target (default: warm-up + duration + 60).
     #[arg(long)]
     target_timeout: Option<f64>,
+    /// Do not pin the server and the load generator to different CPUs.
+    #[arg(long)]
+    no_pin: bool,
+    /// Do not count the server's syscalls (`perf stat` on the syscall
+    /// tracepoints, in a window of their own after the measured one).
+    #[arg(long)]
+    no_syscalls: bool,
+    /// Seconds of the syscall-counting window.
+    #[arg(long, default_value_t = 5.0)]
+    syscalls_duration: f64,
+    /// Record each server with `perf record -e cpu-clock` into
+    /// `DIR/<target>.perf.data` (warm-up and window).
+    #[arg(long)]
+    perf: Option<PathBuf>,
+    /// perf's sampling frequency, Hz.
+    #[arg(long, default_value_t = 4000)]
+    perf_freq: u32,
+    /// perf's `--call-graph` mode: `fp` needs frame pointers, `dwarf` copies
+    /// stacks (larger files, works with the default release build).
+    #[arg(long, default_value = "dwarf")]
+    perf_call_graph: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Target {
     Playhouse,
     Peer,
+    Floor,
 }
 
 impl Target {
@@ -146,18 +206,25 @@ impl Target {
         match self {
             Target::Playhouse => "playhouse",
             Target::Peer => "peer",
+            Target::Floor => "floor",
         }
     }
     fn binary(self) -> &'static str {
         match self {
             Target::Playhouse => "fanout_playhouse",
             Target::Peer => "fanout_peer",
+            Target::Floor => "floor",
         }
     }
 }
 
 fn main() {
     let Cli { scenario } = Cli::parse();
+    // Before the runtime's threads exist, so that they inherit the pin.
+    let plan = match &scenario {
+        Scenario::Fanout(args) => Some(CpuPlan::apply(!args.no_pin)),
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -167,7 +234,9 @@ fn main() {
     };
     let (printed, ok) = match scenario {
         Scenario::Fanout(args) => {
-            let (report, ok) = runtime.block_on(fanout(args));
+            let plan = plan.unwrap_or_else(|| CpuPlan::apply(false));
+            let (report, ok) = runtime.block_on(fanout(args, plan));
+            eprint!("{}", report.summary());
             (serde_json::to_string_pretty(&report), ok)
         }
         Scenario::Game(args) => {
@@ -195,31 +264,55 @@ fn main() {
 
 /// Runs the scenario against every target; returns the report and whether
 /// every target ran.
-async fn fanout(args: FanoutArgs) -> (Report, bool) {
+async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
     let mut results = Results::default();
     let mut ok = true;
+    let frame_bytes = state_frame_bytes(args.room_size, args.state_bytes);
     for &target in &args.targets {
-        let budget = args.target_timeout.unwrap_or(args.warmup + args.duration + 60.0);
+        let budget = args.target_timeout.unwrap_or(args.warmup + args.duration + args.syscalls_duration + 60.0);
         eprintln!("loadgen: {} ...", target.name());
-        let outcome = match tokio::time::timeout(secs(budget), run_target(&args, target)).await {
+        let timed_out = || LoadgenError::Timeout(format!("{} within {budget} s", target.name())).to_string();
+        let failed = |error: &str| eprintln!("loadgen: {}: {error}", target.name());
+        if target == Target::Floor {
+            let run = FloorRun {
+                connections: args.rooms * args.room_size,
+                bytes: frame_bytes,
+                hz: args.hz,
+                duration: args.duration,
+                warmup: args.warmup,
+                cpus: plan.server_cpu.zip(plan.loadgen_cpu),
+            };
+            let outcome = match tokio::time::timeout(secs(budget), floor::run(&args.release_dir, &run)).await {
+                Ok(Ok(f)) => Outcome::Measured(f),
+                Ok(Err(e)) => Outcome::Failed { error: e.to_string() },
+                Err(_) => Outcome::Failed { error: timed_out() },
+            };
+            if let Outcome::Failed { error } = &outcome {
+                failed(error);
+                ok = false;
+            }
+            results.floor = Some(outcome);
+            continue;
+        }
+        let outcome = match tokio::time::timeout(secs(budget), run_target(&args, target, &plan)).await {
             Ok(Ok(m)) => Outcome::Measured(m),
             Ok(Err(e)) => Outcome::Failed { error: e.to_string() },
-            Err(_) => Outcome::Failed {
-                error: LoadgenError::Timeout(format!("{} within {budget} s", target.name())).to_string(),
-            },
+            Err(_) => Outcome::Failed { error: timed_out() },
         };
         if let Outcome::Failed { error } = &outcome {
-            eprintln!("loadgen: {}: {error}", target.name());
+            failed(error);
             ok = false;
         }
         match target {
             Target::Playhouse => results.playhouse = Some(outcome),
             Target::Peer => results.peer = Some(outcome),
+            Target::Floor => unreachable!("the floor is run above"),
         }
     }
     let ratio = Ratio::of(
         results.playhouse.as_ref().and_then(Outcome::measured),
         results.peer.as_ref().and_then(Outcome::measured),
+        results.floor.as_ref().and_then(Outcome::measured),
     );
     let report = Report {
         scenario: "fanout",
@@ -229,6 +322,7 @@ async fn fanout(args: FanoutArgs) -> (Report, bool) {
             clients: args.rooms * args.room_size,
             hz: args.hz,
             state_bytes: args.state_bytes,
+            frame_bytes,
             duration_s: args.duration,
             warmup_s: args.warmup,
             codec: "proto",
@@ -236,6 +330,7 @@ async fn fanout(args: FanoutArgs) -> (Report, bool) {
             connect_concurrency: args.connect_concurrency,
         },
         machine: Machine::current(),
+        pinning: plan,
         results,
         ratio,
     };
@@ -243,7 +338,7 @@ async fn fanout(args: FanoutArgs) -> (Report, bool) {
 }
 
 /// One target: start, connect, warm up, measure, scrape, stop.
-async fn run_target(args: &FanoutArgs, target: Target) -> Result<Measured> {
+async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result<Measured> {
     let bin = args.release_dir.join(target.binary());
     let server_args = vec![
         "--room-size".to_string(),
@@ -253,13 +348,14 @@ async fn run_target(args: &FanoutArgs, target: Target) -> Result<Measured> {
         "--state-bytes".to_string(),
         args.state_bytes.to_string(),
     ];
-    let server = Server::spawn(&bin, &server_args, Duration::from_secs(15)).await?;
-    let result = measure(args, target, &server).await;
+    let server = Server::spawn_on(&bin, &server_args, Duration::from_secs(15), plan.server_cpu).await?;
+    eprintln!("loadgen: {}: pid {}, {}", target.name(), server.pid, pin::threads_of(server.pid));
+    let result = measure(args, target, &server, plan).await;
     server.stop().await;
     result
 }
 
-async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<Measured> {
+async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuPlan) -> Result<Measured> {
     let clients = args.rooms * args.room_size;
     let rss_before = server.rss_kib()?;
     let url = format!("ws://{}{}", server.addr, args.path);
@@ -319,15 +415,56 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
         started.elapsed().as_secs_f64()
     );
 
+    let recording = match &args.perf {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            Some(Recording::start(
+                server.pid,
+                &dir.join(format!("{}.perf.data", target.name())),
+                args.perf_freq,
+                &args.perf_call_graph,
+            )?)
+        }
+        None => None,
+    };
     tokio::time::sleep(secs(args.warmup)).await;
     let lateness_before = lateness(target, server).await;
+    // The CPU window is the delivery window: read right next to the reset
+    // and the snapshot of the clients' counts.
+    let core = plan.server_cpu;
+    let core_before = core.and_then(procfs::cpu_ticks);
+    let cpu_before = Sample::of(server.pid);
+    let me_before = Sample::of(std::process::id());
     stats.reset();
     let t0 = Instant::now();
-    tokio::time::sleep(secs(args.duration)).await;
-    let (hist, deliveries) = stats.snapshot();
+    tokio::time::sleep(secs(args.duration / 2.0)).await;
+    let server_threads = pin::threads_of(server.pid);
+    tokio::time::sleep(secs(args.duration / 2.0)).await;
+    let (hist, deliveries, frame_bytes) = stats.snapshot();
+    let cpu_after = Sample::of(server.pid);
+    let me_after = Sample::of(std::process::id());
+    let core_after = core.and_then(procfs::cpu_ticks);
     let measured = t0.elapsed().as_secs_f64();
+    let perf_data = match recording {
+        Some(r) => match r.stop().await {
+            Ok(path) => Some(path.display().to_string()),
+            Err(e) => {
+                eprintln!("loadgen: {}: perf: {e}", target.name());
+                None
+            }
+        },
+        None => None,
+    };
     let rss_after = server.rss_kib()?;
     let lateness_after = lateness(target, server).await;
+    let syscalls = if args.no_syscalls { None } else { count_syscalls(args, target, server, &stats).await };
+    let spent = match (cpu_before, cpu_after) {
+        (Some(a), Some(b)) => Some(a.until(&b)),
+        _ => {
+            eprintln!("loadgen: {}: cannot read the server's CPU clock or /proc counters", target.name());
+            None
+        }
+    };
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
@@ -358,12 +495,48 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server) -> Result<M
         latency_us,
         tick_lateness_ms,
         rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,
+        server_cpu_us_per_delivery: spent.and_then(|w| w.us_per(deliveries)),
+        server_cpu_percent: spent.map(|w| w.cpu_percent()),
+        loadgen_cpu_percent: me_before.zip(me_after).map(|(a, b)| a.until(&b).cpu_percent()),
+        server_core_busy_percent: core_before.zip(core_after).and_then(|(a, b)| procfs::busy_percent(a, b)),
+        server_writes_per_delivery: syscalls.as_ref().map(|s| s.socket_writes),
+        server_syscalls_per_delivery: syscalls,
+        state_frame_bytes: (deliveries > 0).then(|| frame_bytes as f64 / deliveries as f64),
+        server_threads,
+        server_window: spent,
+        perf_data,
         errors: stats.errors.load(Ordering::Relaxed),
         clients_joined: joined,
         measured_s: measured,
         rss_before_kib: rss_before,
         rss_after_kib: rss_after,
     })
+}
+
+/// The server's syscalls per delivery over a window of its own, after the
+/// measured one: while a syscall tracepoint is in use every syscall takes
+/// the kernel's traced path, which cost the servers 10–15 % more CPU per
+/// delivery when both windows were one (and the floor, measured untraced,
+/// would not pay it). perf attaches only now, because the tracepoints are
+/// registered as soon as it attaches, even with its counters disabled.
+async fn count_syscalls(
+    args: &FanoutArgs,
+    target: Target,
+    server: &Server,
+    stats: &Stats,
+) -> Option<SyscallsPerDelivery> {
+    let dir = std::env::temp_dir().join(format!("loadgen-{}-{}", std::process::id(), target.name()));
+    let counted = async {
+        let mut counter = SyscallCounter::attach(server.pid, &dir).await?;
+        counter.enable().await?;
+        let (_, before, _) = stats.snapshot();
+        tokio::time::sleep(secs(args.syscalls_duration)).await;
+        let (_, after, _) = stats.snapshot();
+        counter.finish(after.saturating_sub(before)).await
+    };
+    let result = counted.await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map_err(|e| eprintln!("loadgen: {}: syscalls not counted: {e}", target.name())).ok()
 }
 
 /// The tick lateness histogram from `/metrics` (playhouse only; `None` for

@@ -6,7 +6,7 @@
 //! tick→receipt latency (`now_us − Tick.sent_at_us`) of each.
 
 use super::{LoadgenError, Result};
-use crate::fanout::{now_us, Tick, CODEC, ROOM_TYPE, TOKEN};
+use crate::fanout::{now_us, ws_frame_len, Tick, CODEC, ROOM_TYPE, TOKEN};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use playhouse_protocol::envelope::{client_msg, server_msg, ClientMsg, JoinOrCreate, Joined, ServerMsg};
@@ -37,6 +37,8 @@ pub struct Stats {
     pub latency_us: Mutex<Histogram<u64>>,
     /// State frames received.
     pub deliveries: AtomicU64,
+    /// Their wire size, WebSocket header included, summed.
+    pub state_frame_bytes: AtomicU64,
     /// Connect, join, decode failures and unexpected disconnects.
     pub errors: AtomicU64,
 }
@@ -47,6 +49,7 @@ impl Stats {
         Stats {
             latency_us: Mutex::new(Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")),
             deliveries: AtomicU64::new(0),
+            state_frame_bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
         }
     }
@@ -60,12 +63,13 @@ impl Stats {
         let mut h = self.hist();
         h.reset();
         self.deliveries.store(0, Ordering::Relaxed);
+        self.state_frame_bytes.store(0, Ordering::Relaxed);
     }
 
-    /// The latency histogram and delivery count right now.
-    pub fn snapshot(&self) -> (Histogram<u64>, u64) {
+    /// The latency histogram, delivery count and summed frame sizes right now.
+    pub fn snapshot(&self) -> (Histogram<u64>, u64, u64) {
         let h = self.hist();
-        (h.clone(), self.deliveries.load(Ordering::Relaxed))
+        (h.clone(), self.deliveries.load(Ordering::Relaxed), self.state_frame_bytes.load(Ordering::Relaxed))
     }
 
     /// Counts an error, printing the first few.
@@ -78,9 +82,10 @@ impl Stats {
         }
     }
 
-    fn record(&self, latency_us: u64) {
+    fn record(&self, latency_us: u64, frame_bytes: usize) {
         self.hist().saturating_record(latency_us.max(1));
         self.deliveries.fetch_add(1, Ordering::Relaxed);
+        self.state_frame_bytes.fetch_add(frame_bytes as u64, Ordering::Relaxed);
     }
 }
 
@@ -171,7 +176,7 @@ pub async fn read_states(mut ws: Ws, stats: &Stats, mut stop: watch::Receiver<bo
             _ => Ok(None), // Pong, Message, ...: not measured
         });
         match tick {
-            Ok(Some(t)) => stats.record(now.saturating_sub(t.sent_at_us)),
+            Ok(Some(t)) => stats.record(now.saturating_sub(t.sent_at_us), ws_frame_len(data.len())),
             Ok(None) => {}
             Err(e) => stats.error("decode", &e),
         }

@@ -10,14 +10,24 @@
 //! - [`game`]: the `game` scenario (arena bots against the arena server).
 //! - [`restart`]: the `restart` scenario (rooms that panic once, seen by their clients).
 //! - [`storm`]: the `storm` scenario (a reconnect storm through a resetting proxy).
+//! - [`pin`]: the CPU plan (server on one CPU, load generator on another).
+//! - [`procfs`]: a process's CPU time and write syscalls over a window.
+//! - [`floor`]: the floor program's report and how `fanout` runs it.
+//! - [`perf`]: `perf record` of a server over the measured window.
+//! - [`syscalls`]: a server's syscalls over the measured window, by tracepoint.
 
 pub mod client;
+pub mod floor;
 pub mod game;
+pub mod perf;
+pub mod pin;
+pub mod procfs;
 pub mod prom;
 pub mod report;
 pub mod restart;
 pub mod server;
 pub mod storm;
+pub mod syscalls;
 
 use playhouse::protocol::CodecError;
 use std::path::PathBuf;

@@ -2,6 +2,10 @@
 //! the keys come out in reading order (scenario, params, machine, results,
 //! ratio).
 
+use super::floor::FloorReport;
+use super::pin::CpuPlan;
+use super::procfs::Spent;
+use super::syscalls::SyscallsPerDelivery;
 use serde::Serialize;
 
 /// The whole report of one run.
@@ -13,9 +17,11 @@ pub struct Report {
     pub params: Params,
     /// Where it ran.
     pub machine: Machine,
+    /// Which CPU the server and the load generator ran on.
+    pub pinning: CpuPlan,
     /// One entry per target that was asked for.
     pub results: Results,
-    /// playhouse / peer, when both ran.
+    /// Ratios between the targets that ran.
     pub ratio: Ratio,
 }
 
@@ -32,6 +38,9 @@ pub struct Params {
     pub hz: u32,
     /// S (filler bytes per state).
     pub state_bytes: usize,
+    /// The wire size of one Playhouse state frame, WebSocket header
+    /// included (`fanout::state_frame_bytes`): what the floor writes.
+    pub frame_bytes: usize,
     /// D.
     pub duration_s: f64,
     /// Unmeasured seconds after everyone joined.
@@ -47,7 +56,7 @@ pub struct Params {
 /// The machine the run happened on.
 #[derive(Serialize, Debug)]
 pub struct Machine {
-    /// Logical CPUs available to the process.
+    /// Logical CPUs online (not only those this process is pinned to).
     pub cpus: usize,
     /// `model name` of /proc/cpuinfo.
     pub model: Option<String>,
@@ -56,7 +65,8 @@ pub struct Machine {
 impl Machine {
     /// Reads the CPU count and model from the OS.
     pub fn current() -> Machine {
-        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        // SAFETY: sysconf only reads a configuration value.
+        let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }).unwrap_or(0);
         let model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("model name"))
@@ -76,14 +86,17 @@ pub struct Results {
     /// The tokio-tungstenite peer (`fanout_peer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<Outcome>,
+    /// The floor program (`floor`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Outcome<FloorReport>>,
 }
 
 /// A target's figures, or why there are none.
 #[derive(Serialize, Debug)]
 #[serde(untagged)]
-pub enum Outcome {
+pub enum Outcome<T = Measured> {
     /// The target ran.
-    Measured(Measured),
+    Measured(T),
     /// The target could not be run.
     Failed {
         /// What went wrong.
@@ -91,9 +104,9 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl<T> Outcome<T> {
     /// The figures, if the target ran.
-    pub fn measured(&self) -> Option<&Measured> {
+    pub fn measured(&self) -> Option<&T> {
         match self {
             Outcome::Measured(m) => Some(m),
             Outcome::Failed { .. } => None,
@@ -115,6 +128,32 @@ pub struct Measured {
     pub tick_lateness_ms: Option<Lateness>,
     /// (RSS with everyone connected − RSS before connecting) / clients.
     pub rss_per_connection_kib: f64,
+    /// The server's CPU time over the window / deliveries in it, µs (the
+    /// process CPU-time clock, see `loadgen::procfs`).
+    pub server_cpu_us_per_delivery: Option<f64>,
+    /// The server's CPU time over the window, % of one CPU.
+    pub server_cpu_percent: Option<f64>,
+    /// How busy the server's CPU was over the window by `/proc/stat`, %
+    /// (whoever ran there; the cross-check of `server_cpu_percent`).
+    pub server_core_busy_percent: Option<f64>,
+    /// The load generator's own CPU time over the window, % of one CPU:
+    /// near 100 % (pinned) it, not the server, limits the deliveries.
+    pub loadgen_cpu_percent: Option<f64>,
+    /// The server's socket-write syscalls / deliveries, in the syscall
+    /// window that follows the measured one (`None` when not counted).
+    pub server_writes_per_delivery: Option<f64>,
+    /// Every counted syscall per delivery (`loadgen::syscalls`).
+    pub server_syscalls_per_delivery: Option<SyscallsPerDelivery>,
+    /// Mean wire size of the state frames the clients received, WebSocket
+    /// header included.
+    pub state_frame_bytes: Option<f64>,
+    /// Where the server's threads may run, read during the window.
+    pub server_threads: String,
+    /// The server's raw counters over the window (`None`: /proc unreadable).
+    pub server_window: Option<Spent>,
+    /// The `perf record` data of this run, if profiled (its CPU figures then
+    /// include the sampling's own cost).
+    pub perf_data: Option<String>,
     /// Connect, join and decode failures and unexpected disconnects.
     pub errors: u64,
     /// Clients that joined a room.
@@ -154,28 +193,128 @@ pub struct Lateness {
     pub ticks: f64,
 }
 
-/// playhouse / peer.
+/// Ratios between the targets of one run; `None` where a side is missing.
 #[derive(Serialize, Debug, Default)]
 pub struct Ratio {
     /// Deliveries per second, playhouse / peer (> 1: playhouse delivers more).
     pub deliveries_per_sec: Option<f64>,
     /// p99 latency, playhouse / peer (< 1: playhouse is faster).
     pub latency_p99: Option<f64>,
+    /// CPU µs per delivery / the floor's CPU µs per write.
+    pub cpu_vs_floor: CpuVsFloor,
+    /// CPU µs per delivery, playhouse / peer (< 1: playhouse is cheaper).
+    pub cpu_vs_peer: Option<f64>,
+}
+
+/// Each server's CPU per delivery over the floor's CPU per write.
+#[derive(Serialize, Debug, Default)]
+pub struct CpuVsFloor {
+    /// Playhouse / floor.
+    pub playhouse: Option<f64>,
+    /// Peer / floor.
+    pub peer: Option<f64>,
 }
 
 impl Ratio {
-    /// The ratios of two measured targets; `None` where either is missing.
-    pub fn of(playhouse: Option<&Measured>, peer: Option<&Measured>) -> Ratio {
-        let div = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-        let (Some(p), Some(q)) = (playhouse, peer) else {
-            return Ratio::default();
+    /// The ratios of the measured targets.
+    pub fn of(playhouse: Option<&Measured>, peer: Option<&Measured>, floor: Option<&FloorReport>) -> Ratio {
+        let div = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
         };
+        let cpu = |m: Option<&Measured>| m.and_then(|m| m.server_cpu_us_per_delivery);
+        let floor_cpu = floor.and_then(|f| f.cpu_us_per_write);
         Ratio {
-            deliveries_per_sec: div(p.deliveries_per_sec, q.deliveries_per_sec),
-            latency_p99: match (p.latency_us, q.latency_us) {
-                (Some(a), Some(b)) => div(a.p99 as f64, b.p99 as f64),
-                _ => None,
-            },
+            deliveries_per_sec: div(playhouse.map(|p| p.deliveries_per_sec), peer.map(|q| q.deliveries_per_sec)),
+            latency_p99: div(
+                playhouse.and_then(|p| p.latency_us).map(|l| l.p99 as f64),
+                peer.and_then(|q| q.latency_us).map(|l| l.p99 as f64),
+            ),
+            cpu_vs_floor: CpuVsFloor { playhouse: div(cpu(playhouse), floor_cpu), peer: div(cpu(peer), floor_cpu) },
+            cpu_vs_peer: div(cpu(playhouse), cpu(peer)),
         }
+    }
+}
+
+impl Report {
+    /// A table of the run for people (the JSON is for programs): per target
+    /// its deliveries, CPU per delivery and its ratios, writes, RSS.
+    pub fn summary(&self) -> String {
+        let p = &self.params;
+        let mut out = format!(
+            "\nfanout {}×{} @ {} Hz, {} B filler (state frame {} B on the wire), {} s measured; {}\n",
+            p.rooms, p.room_size, p.hz, p.state_bytes, p.frame_bytes, p.duration_s, self.pinning.note
+        );
+        out += &format!(
+            "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+            "target",
+            "deliveries/s (expected)",
+            "CPU µs/deliv",
+            "× floor",
+            "× peer",
+            "CPU %",
+            "core %",
+            "writes/deliv",
+            "wakes/deliv",
+            "RSS/client"
+        );
+        let num = |v: Option<f64>, digits: usize| v.map_or("—".to_string(), |v| format!("{v:.digits$}"));
+        let expected = (p.clients as u64) * u64::from(p.hz);
+        for (name, outcome) in [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)] {
+            match outcome {
+                None => {}
+                Some(Outcome::Failed { error }) => out += &format!("{name:<10} failed: {error}\n"),
+                Some(Outcome::Measured(m)) => {
+                    let vs_floor = if name == "playhouse" {
+                        self.ratio.cpu_vs_floor.playhouse
+                    } else {
+                        self.ratio.cpu_vs_floor.peer
+                    };
+                    let vs_peer = if name == "playhouse" { self.ratio.cpu_vs_peer } else { Some(1.0) };
+                    out += &format!(
+                        "{name:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+                        format!("{:.0} ({expected})", m.deliveries_per_sec),
+                        num(m.server_cpu_us_per_delivery, 2),
+                        num(vs_floor, 2),
+                        num(vs_peer, 2),
+                        num(m.server_cpu_percent, 1),
+                        num(m.server_core_busy_percent, 1),
+                        num(m.server_writes_per_delivery, 2),
+                        num(m.server_syscalls_per_delivery.as_ref().map(|s| s.eventfd_writes), 2),
+                        format!("{:.1} KiB", m.rss_per_connection_kib),
+                    );
+                }
+            }
+        }
+        match &self.results.floor {
+            None => {}
+            Some(Outcome::Failed { error }) => out += &format!("{:<10} failed: {error}\n", "floor"),
+            Some(Outcome::Measured(f)) => {
+                out += &format!(
+                    "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+                    "floor",
+                    format!("{:.0} ({})", f.writes_per_sec, f.connections as u64 * u64::from(f.hz)),
+                    num(f.cpu_us_per_write, 2),
+                    num(Some(1.0), 2),
+                    "",
+                    num(Some(f.cpu_percent), 1),
+                    num(f.core_busy_percent, 1),
+                    num(f.syscalls_per_write, 2),
+                    num(Some(0.0), 2),
+                    "—",
+                );
+            }
+        }
+        let loadgen: Vec<String> = [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)]
+            .into_iter()
+            .filter_map(|(name, o)| {
+                let pct = o.as_ref()?.measured()?.loadgen_cpu_percent?;
+                Some(format!("{pct:.0} % with {name}"))
+            })
+            .collect();
+        if !loadgen.is_empty() {
+            out += &format!("(load generator's own CPU over the window: {})\n", loadgen.join(", "));
+        }
+        out
     }
 }

@@ -1,6 +1,7 @@
 //! A target server as a child process: spawn, find its address, read its
 //! resident memory, stop.
 
+use super::pin::pin_child;
 use super::{LoadgenError, Result};
 use crate::fanout::LISTENING;
 use std::net::SocketAddr;
@@ -24,10 +25,20 @@ impl Server {
     /// `LISTENING <ip:port>` on its stdout. The rest of its stdout is copied
     /// to our stderr; its stderr is inherited.
     pub async fn spawn(bin: &Path, args: &[String], startup: Duration) -> Result<Server> {
+        Server::spawn_on(bin, args, startup, None).await
+    }
+
+    /// As [`Server::spawn`], with the process pinned to `cpu` from its
+    /// first instruction (so every thread it starts is too).
+    pub async fn spawn_on(bin: &Path, args: &[String], startup: Duration, cpu: Option<usize>) -> Result<Server> {
         if !bin.is_file() {
             return Err(LoadgenError::MissingBinary(bin.to_path_buf()));
         }
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(cpu) = cpu {
+            pin_child(&mut command, cpu);
+        }
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
