@@ -109,7 +109,7 @@ pub struct Metrics {
     room_panics: Family<RoomTypeLabel, Counter>,
     room_restarts: Family<RoomTypeLabel, Counter>,
     slow_clients: Family<RoomTypeLabel, Counter>,
-    /// CPU time the tick drivers' threads used (`room::TickDriver`).
+    /// Time the tick drivers spent firing (`room::TickDriver`).
     pub tick_driver_cpu: Counter<f64, std::sync::atomic::AtomicU64>,
     /// Times the tick drivers woke up.
     pub tick_driver_wakeups: Counter,
@@ -246,10 +246,10 @@ impl Metrics {
         r.register("ticks_skipped", "Ticks skipped for being more than one period late", m.ticks_skipped.clone());
         r.register(
             "tick_driver_cpu_seconds",
-            "CPU time the tick driver threads used (one per arbiter; they wake rooms at their deadlines)",
+            "Time the tick drivers spent waking rooms at their deadlines (one per arbiter, on its thread)",
             m.tick_driver_cpu.clone(),
         );
-        r.register("tick_driver_wakeups", "Times the tick driver threads woke up", m.tick_driver_wakeups.clone());
+        r.register("tick_driver_wakeups", "Times the tick drivers' timers fired", m.tick_driver_wakeups.clone());
         r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
         r.register(
             "state_frames_dropped",

@@ -163,7 +163,8 @@ impl RegistryBuilder {
     }
 
     /// Finishes the registry; rooms are placed round-robin on `arbiters`,
-    /// each arbiter's rooms woken by a tick driver thread of its own.
+    /// each arbiter's rooms woken by a tick driver of its own (a timer on
+    /// that arbiter's event loop).
     /// At most `max_rooms` rooms live at once (0: no cap; each type's
     /// `RoomType::max_rooms` applies too), and creates spend `budget`.
     pub fn build(
@@ -176,8 +177,7 @@ impl RegistryBuilder {
         assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
         let places = arbiters
             .into_iter()
-            .enumerate()
-            .map(|(i, arbiter)| Ok(Place { arbiter, driver: TickDriver::start(&format!("playhouse-tick-{i}"))? }))
+            .map(|arbiter| Ok(Place { driver: TickDriver::start(&arbiter)?, arbiter }))
             .collect::<std::io::Result<Vec<_>>>()?;
         // Every registered type's families exist from startup, at zero, so
         // dashboards and alerts see them before the first room.
