@@ -75,8 +75,9 @@ struct Args {
     /// Largest client message, bytes.
     #[arg(long, default_value_t = 64 * 1024)]
     max_message_size: usize,
-    /// Most open connections (HTTP 503 past it).
-    #[arg(long, default_value_t = 10_000)]
+    /// Most open connections (HTTP 503 past it); 0: sized from the file
+    /// descriptor limit.
+    #[arg(long, default_value_t = 0)]
     max_connections: usize,
     /// Seconds a client may stop reading before it is closed with 4008.
     #[arg(long, default_value_t = 30)]

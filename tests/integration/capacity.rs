@@ -43,3 +43,39 @@ async fn a_server_at_its_connection_limit_answers_503_until_a_client_leaves() {
     third.ping().await.unwrap();
     first.ping().await.unwrap();
 }
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+/// Each connection costs the server one file descriptor (the kill switch
+/// used to hold a duplicate: two per connection ran a 20,000-descriptor
+/// limit dry at 10,000 clients), and the default cap is sized from the
+/// descriptor limit, which `/info` shows.
+#[tokio::test]
+async fn a_connection_costs_one_descriptor_and_the_default_cap_comes_from_the_descriptor_limit() {
+    const N: usize = 40;
+    let server = start(|_| {});
+    let (status, body) = http_get(server.addr(), "/info");
+    assert_eq!(status, 200);
+    let json = body.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let info: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let cap = info["limits"]["max_connections"].as_u64();
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a valid, writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    assert_eq!(cap, Some(lim.rlim_cur - playhouse::server::descriptors::RESERVED), "/info: {body}");
+
+    let url = ws_url(server.addr());
+    let before = open_descriptors();
+    let mut clients = Vec::new();
+    for _ in 0..N {
+        let mut c = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+        c.ping().await.unwrap();
+        clients.push(c);
+    }
+    // The server runs in this process: its side and the clients' side of
+    // each connection are both counted here.
+    let added = open_descriptors() - before;
+    assert!(added <= 2 * N + 4, "{N} connections took {added} descriptors (client and server side)");
+}

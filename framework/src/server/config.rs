@@ -33,6 +33,11 @@ pub struct ServerConfig {
     /// TCP options (nodelay, `TCP_USER_TIMEOUT`).
     pub socket: SocketOptions,
     /// Most open WebSocket connections; past it upgrades get HTTP 503.
+    /// 0 (the default): sized from the file descriptor limit, which the
+    /// server raises from soft to hard at start: the limit less
+    /// [`descriptors::RESERVED`](super::descriptors::RESERVED), one
+    /// descriptor per connection. A larger configured cap is kept, with a
+    /// warning at start. `/info` shows the cap in force.
     pub max_connections: usize,
     /// Most rooms one connection may be in at once.
     pub max_rooms_per_connection: usize,
@@ -91,7 +96,7 @@ impl ServerConfig {
             transport: TransportConfig::default(),
             outbox: OutboxLimits::default(),
             socket: SocketOptions::default(),
-            max_connections: 10_000,
+            max_connections: 0,
             max_rooms_per_connection: 8,
             // As many rooms as the default server admits connections: a
             // game whose rooms hold two players or more never reaches it,

@@ -27,6 +27,7 @@
 
 mod channels;
 mod config;
+pub mod descriptors;
 mod failover;
 mod info;
 mod routes;
@@ -175,6 +176,11 @@ impl Server {
             ));
         }
         let mut config = self.config;
+        let (cap, warning) = descriptors::connection_cap(config.max_connections, descriptors::raise_limit());
+        config.max_connections = cap;
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+        }
         if let Some((backend, cc)) = &self.cluster {
             // Resume tokens name their node and check out on every node.
             config.session.node = crate::backend::node_tag(&cc.node.id);

@@ -4,10 +4,23 @@
 //! Why a kill switch: actix-web polls a `WebsocketContext` only while the
 //! HTTP dispatcher can write (actix-web#2441), so when a client stops
 //! reading, its actor freezes — timers and mailbox included — and cannot
-//! close itself. We keep a duplicate of the socket's file descriptor, so a
-//! room can `shutdown(2)` the socket from outside; the dispatcher then sees
-//! the error and drops the connection. `TCP_USER_TIMEOUT` additionally lets
-//! the kernel give up on a peer that stops acknowledging data.
+//! close itself. The kill switch lets a room `shutdown(2)` the socket from
+//! outside; the dispatcher then sees the error and drops the connection.
+//! `TCP_USER_TIMEOUT` additionally lets the kernel give up on a peer that
+//! stops acknowledging data.
+//!
+//! The switch holds the socket's descriptor number, not a duplicate of it
+//! (the first version duplicated it, which took two descriptors per
+//! connection: 10,000 clients then ran a 20,000-descriptor limit dry and
+//! the last connections waited in the accept queue until they timed out).
+//! A number alone could hit another socket that reused it after the
+//! connection ended, so the switch is armed only while the connection's
+//! descriptor is open: an [`Armed`] guard lives in the connection's
+//! extensions (`conn_data`), which the HTTP dispatcher drops before the
+//! stream it owns (its fields drop in declaration order, `conn_data`
+//! before `io`), and disarming takes the same lock as a kill. A kill either
+//! runs before the guard drops, on the still-open socket, or finds the
+//! switch disarmed.
 //!
 //! Over TLS (feature `tls`) actix-web hands the hook the rustls stream once
 //! the handshake is done; the options and the kill switch go to the TCP
@@ -16,8 +29,9 @@
 
 use actix_web::dev::Extensions;
 use actix_web::rt::net::TcpStream;
+use parking_lot::Mutex;
 use std::any::Any;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,16 +51,32 @@ impl Default for SocketOptions {
 }
 
 /// Closes a connection's socket without the connection actor's help.
-///
-/// Holds its own duplicate of the descriptor, so it can never hit a socket
-/// that reused the number after the connection ended.
 #[derive(Clone, Debug)]
-pub struct KillSwitch(Arc<OwnedFd>);
+pub struct KillSwitch(Arc<Mutex<Option<RawFd>>>);
 
 impl KillSwitch {
-    /// Shuts the socket down in both directions. Idempotent.
+    /// Shuts the socket down in both directions. Idempotent; a no-op once
+    /// the connection's descriptor is closed.
     pub fn kill(&self) {
-        let _ = socket2::SockRef::from(self.0.as_ref()).shutdown(std::net::Shutdown::Both);
+        let fd = self.0.lock();
+        if let Some(fd) = *fd {
+            // SAFETY: `fd` is open for as long as the lock says it is armed
+            // (see the module docs): the guard that disarms it drops before
+            // the stream that owns the descriptor, under this same lock.
+            let sock = unsafe { BorrowedFd::borrow_raw(fd) };
+            let _ = socket2::SockRef::from(&sock).shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// Disarms the [`KillSwitch`] of its connection when dropped (with the
+/// connection's extensions, before its socket closes).
+#[derive(Debug)]
+struct Armed(KillSwitch);
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        *self.0 .0.lock() = None;
     }
 }
 
@@ -77,7 +107,7 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions, opts: SocketOptions) {
     if let Some(t) = opts.user_timeout {
         let _ = sock.set_tcp_user_timeout(Some(t));
     }
-    if let Ok(fd) = stream.as_fd().try_clone_to_owned() {
-        ext.insert(KillSwitch(Arc::new(fd)));
-    }
+    let switch = KillSwitch(Arc::new(Mutex::new(Some(stream.as_raw_fd()))));
+    ext.insert(Armed(switch.clone()));
+    ext.insert(switch);
 }
