@@ -92,6 +92,7 @@ use playhouse_benches::fanout::state_frame_bytes;
 use playhouse_benches::loadgen::client::{self, Stats};
 use playhouse_benches::loadgen::floor::{self, FloorRun};
 use playhouse_benches::loadgen::game::{self, GameArgs};
+use playhouse_benches::loadgen::idle::{self, IdleArgs};
 use playhouse_benches::loadgen::perf::Recording;
 use playhouse_benches::loadgen::pin::{self, CpuPlan};
 use playhouse_benches::loadgen::procfs::{self, Sample};
@@ -131,6 +132,8 @@ enum Scenario {
     Storm(StormArgs),
     /// R rooms that panic once on tick K, seen by their clients.
     Restart(RestartArgs),
+    /// N upgraded, idle connections held, heartbeats timed, RSS per connection.
+    Idle(IdleArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -251,6 +254,16 @@ fn main() {
             let (report, ok) = runtime.block_on(restart::run(&args));
             (serde_json::to_string_pretty(&report), ok)
         }
+        Scenario::Idle(args) => match runtime.block_on(idle::run(&args)) {
+            (Ok(report), ok) => {
+                eprint!("{}", report.summary());
+                (serde_json::to_string_pretty(&report), ok)
+            }
+            (Err(e), _) => {
+                eprintln!("loadgen: idle: {e}");
+                (Ok(String::new()), false)
+            }
+        },
     };
     runtime.shutdown_timeout(Duration::from_secs(2));
     match printed {

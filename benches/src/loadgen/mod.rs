@@ -8,6 +8,7 @@
 //!   `/metrics`.
 //! - [`report`]: the JSON report's shape (keys in a fixed order).
 //! - [`game`]: the `game` scenario (arena bots against the arena server).
+//! - [`idle`]: the `idle` scenario (many upgraded, idle connections held).
 //! - [`restart`]: the `restart` scenario (rooms that panic once, seen by their clients).
 //! - [`storm`]: the `storm` scenario (a reconnect storm through a resetting proxy).
 //! - [`pin`]: the CPU plan (server on one CPU, load generator on another).
@@ -19,6 +20,7 @@
 pub mod client;
 pub mod floor;
 pub mod game;
+pub mod idle;
 pub mod perf;
 pub mod pin;
 pub mod procfs;
