@@ -35,8 +35,13 @@ impl GameEndpoint {
 impl Endpoint for GameEndpoint {
     fn started(&mut self, link: &mut Link<'_, Self>) {
         let addr = link.address();
-        let wake_addr = addr.clone();
-        let waker: Waker = Arc::new(move || wake_addr.try_send(Wake).is_ok());
+        let waker: Waker = match link.doorbell() {
+            Some(bell) => Arc::new(move || bell.ring()),
+            None => {
+                let wake_addr = addr.clone();
+                Arc::new(move || wake_addr.try_send(Wake).is_ok())
+            }
+        };
         let closer: Closer =
             Arc::new(move |code, reason: &str| addr.try_send(CloseNow { code, reason: reason.to_string() }).is_ok());
         self.rules.start(waker, closer, &mut self.actions);

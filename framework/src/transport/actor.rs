@@ -1,6 +1,7 @@
 //! The transport actor: one per WebSocket, generic over the [`Endpoint`] that
 //! runs on top (the game connection, or the Autobahn echo).
 
+use super::doorbell::{self, Rung};
 use super::faults::{classify, FrameFault};
 use super::guard::FrameGuard;
 use super::link::{close, Link, LinkState};
@@ -93,7 +94,8 @@ pub trait Endpoint: Unpin + Sized + 'static {
     }
     /// A whole message arrived.
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>);
-    /// Someone sent [`Wake`]: the endpoint's own queue has something to send.
+    /// Someone sent [`Wake`] or rang the [`Doorbell`](super::Doorbell): the endpoint's own
+    /// queue has something to send.
     fn on_wake(&mut self, _link: &mut Link<'_, Self>) {}
     /// The timer set with [`Link::timer`] fired.
     fn on_timer(&mut self, _link: &mut Link<'_, Self>) {}
@@ -261,6 +263,7 @@ impl<E: Endpoint> Actor for Transport<E> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.config.mailbox_capacity);
+        self.state.doorbell = Some(doorbell::install::<Self>(ctx));
         ctx.run_interval(self.config.heartbeat_interval, |act, ctx| {
             if act.state.closing {
                 return;
@@ -368,6 +371,17 @@ impl<E: Endpoint> Handler<Wake> for Transport<E> {
         let (ep, mut link) = self.link(ctx);
         ep.on_wake(&mut link);
     }
+}
+
+impl<E: Endpoint> StreamHandler<Rung> for Transport<E> {
+    fn handle(&mut self, _: Rung, ctx: &mut Self::Context) {
+        let (ep, mut link) = self.link(ctx);
+        ep.on_wake(&mut link);
+    }
+
+    /// The doorbell's stream never ends on its own; when the actor stops
+    /// it is dropped with it. (The default would stop the actor.)
+    fn finished(&mut self, _: &mut Self::Context) {}
 }
 
 impl<E: Endpoint> Handler<CloseNow> for Transport<E> {

@@ -28,6 +28,8 @@ pub(super) struct LinkState {
     pub(super) close_timeout: Duration,
     /// The endpoint's one pending timer ([`Link::timer`]).
     pub(super) timer: Option<SpawnHandle>,
+    /// Set when the actor starts ([`Link::doorbell`]).
+    pub(super) doorbell: Option<super::Doorbell>,
 }
 
 impl LinkState {
@@ -40,6 +42,7 @@ impl LinkState {
             heartbeat: Heartbeat::new(Instant::now(), config.idle_timeout),
             close_timeout: config.close_timeout,
             timer: None,
+            doorbell: None,
         }
     }
 }
@@ -94,7 +97,13 @@ impl<'a, E: Endpoint> Link<'a, E> {
         self.state.timer = Some(handle);
     }
 
-    /// The transport actor's address (for [`Wake`]).
+    /// The actor's doorbell: how other threads tell it that the endpoint's
+    /// queue has something to send (cheaper than [`Wake`](super::Wake)).
+    pub fn doorbell(&self) -> Option<super::Doorbell> {
+        self.state.doorbell.clone()
+    }
+
+    /// The transport actor's address (for [`Wake`](super::Wake)).
     pub fn address(&self) -> Addr<Transport<E>> {
         self.ctx.address()
     }

@@ -22,6 +22,7 @@
 
 mod actor;
 mod assembler;
+mod doorbell;
 mod faults;
 mod guard;
 mod heartbeat;
@@ -30,6 +31,7 @@ mod socket;
 
 pub use actor::{accept, CloseNow, Ending, Endpoint, Transport, TransportConfig, TransportObserver, Wake};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
+pub use doorbell::Doorbell;
 #[cfg(feature = "fuzzing")]
 pub(crate) use faults::{classify, FrameFault};
 #[cfg(feature = "fuzzing")]
