@@ -1,0 +1,59 @@
+//! The bounded versions of issue 14's scale runs, in the test command: they
+//! fail on errors (a client that cannot connect or join, a lost connection,
+//! a late heartbeat, a `/metrics` that does not answer), never on speed.
+//! The full-size runs are benchmarks (`docs/benchmarks.md`, "Scale").
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn loadgen(args: &[&str]) -> Value {
+    let server_dir = Path::new(env!("CARGO_BIN_EXE_fanout_playhouse")).parent().expect("a directory");
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(args)
+        .arg("--release-dir")
+        .arg(server_dir)
+        .output()
+        .expect("loadgen runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "loadgen {args:?} failed:\n{stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"))
+}
+
+#[test]
+fn two_thousand_playing_clients_join_and_receive_states_without_an_error() {
+    let r = loadgen(&[
+        "fanout",
+        "--targets",
+        "playhouse",
+        "--rooms",
+        "100",
+        "--room-size",
+        "20",
+        "--hz",
+        "5",
+        "--state-bytes",
+        "128",
+        "--duration",
+        "3",
+        "--warmup",
+        "1",
+        "--no-syscalls",
+        "--no-pin",
+    ]);
+    let p = &r["results"]["playhouse"];
+    assert_eq!(p["errors"], 0, "{p:#}");
+    assert_eq!(p["clients_joined"], 2000, "{p:#}");
+    assert!(p["deliveries_per_sec"].as_f64().unwrap_or(0.0) > 0.0, "{p:#}");
+}
+
+#[test]
+fn three_thousand_idle_connections_are_held_with_every_heartbeat_on_time() {
+    // The server pings every 5 s: 11 s of hold sees two pings per connection.
+    let r = loadgen(&["idle", "--clients", "3000", "--hold", "11", "--sources", "3"]);
+    assert_eq!(r["opened"], 3000, "{r:#}");
+    assert_eq!(r["lost"], 0, "{r:#}");
+    assert_eq!(r["late_heartbeats"], 0, "{r:#}");
+    assert_eq!(r["probe_errors"], 0, "{r:#}");
+    assert!(r["pings"].as_u64().unwrap_or(0) >= 3000, "every connection was pinged: {r:#}");
+}
