@@ -25,7 +25,9 @@
 //!
 //! ```text
 //! cargo build --release -p playhouse-benches --bins
+//! cargo build --release -p playhouse --example echo
 //! target/release/loadgen idle --clients 18000 --hold 60 --sources 4
+//! target/release/loadgen idle --clients 18000 --hold 60 --sources 4 --target echo
 //! ```
 
 use super::pin::{allowed_cpus, set_affinity};
@@ -69,9 +71,26 @@ pub struct IdleArgs {
     /// Connections being opened at the same time.
     #[arg(long, default_value_t = 64)]
     pub connect_concurrency: usize,
-    /// Where `fanout_playhouse` is.
+    /// Where `fanout_playhouse` is (and `examples/echo`).
     #[arg(long, default_value = "target/release")]
     pub release_dir: PathBuf,
+    /// The server: `playhouse` (the game server, `fanout_playhouse`), or
+    /// `echo`, the transport alone on actix-web-actors with no game
+    /// connection on top (`cargo build --release -p playhouse --example
+    /// echo`), to tell Playhouse's own memory per connection from the
+    /// transport's.
+    #[arg(long, value_enum, default_value = "playhouse")]
+    pub target: IdleTarget,
+}
+
+/// What `loadgen idle` holds connections to.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum IdleTarget {
+    /// `fanout_playhouse`.
+    Playhouse,
+    /// The transport's echo example.
+    Echo,
 }
 
 /// What `loadgen idle` prints.
@@ -79,6 +98,8 @@ pub struct IdleArgs {
 pub struct IdleReport {
     /// Scenario name.
     pub scenario: &'static str,
+    /// The server held.
+    pub target: IdleTarget,
     /// The machine.
     pub machine: Machine,
     /// Connections asked for.
@@ -157,7 +178,11 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     if let Some(&mine) = cpus.get(1) {
         let _ = set_affinity(0, mine);
     }
-    let bin = args.release_dir.join("fanout_playhouse");
+    let bin = match args.target {
+        IdleTarget::Playhouse => args.release_dir.join("fanout_playhouse"),
+        IdleTarget::Echo => args.release_dir.join("examples").join("echo"),
+    };
+    let subprotocol = args.target == IdleTarget::Playhouse;
     let server =
         Server::spawn_on(&bin, &["--addr".into(), "127.0.0.1:0".into()], Duration::from_secs(10), server_cpu).await?;
     let rss_before = server.rss_kib()?;
@@ -172,7 +197,7 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         let to = server.addr;
         opening.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.ok();
-            let ws = tokio::time::timeout(Duration::from_secs(20), open(source, to)).await;
+            let ws = tokio::time::timeout(Duration::from_secs(20), open(source, to, subprotocol)).await;
             drop(permit);
             match ws {
                 Ok(Ok(ws)) => {
@@ -196,7 +221,10 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     let _ = hold_tx.send(Some(hold_started));
     let (mut healthz_max, mut metrics_max, mut probe_errors) = (0f64, 0f64, 0u64);
     while hold_started.elapsed() < Duration::from_secs(args.hold) {
-        for (path, max) in [("/healthz", &mut healthz_max), ("/metrics", &mut metrics_max)] {
+        // The echo example serves no `/healthz` or `/metrics`.
+        let probes = if subprotocol { &["/healthz", "/metrics"][..] } else { &[] };
+        for &path in probes {
+            let max = if path == "/healthz" { &mut healthz_max } else { &mut metrics_max };
             let t = Instant::now();
             match http_get(server.addr, path, Duration::from_secs(5)).await {
                 Ok(_) => *max = max.max(t.elapsed().as_secs_f64() * 1e3),
@@ -214,6 +242,7 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     server.stop().await;
     Ok(IdleReport {
         scenario: "idle",
+        target: args.target,
         machine: Machine::current(),
         clients: args.clients,
         opened,
@@ -237,12 +266,14 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
 
 type IdleWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-async fn open(source: Ipv4Addr, to: SocketAddr) -> Result<IdleWs> {
+async fn open(source: Ipv4Addr, to: SocketAddr, subprotocol: bool) -> Result<IdleWs> {
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
     let stream = socket.connect(to).await?;
     let mut req = format!("ws://{to}/ws").into_client_request()?;
-    req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
+    if subprotocol {
+        req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
+    }
     let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
     Ok(ws)
 }
@@ -289,9 +320,10 @@ impl IdleReport {
     /// Two lines for people, on stderr.
     pub fn summary(&self) -> String {
         format!(
-            "idle: {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
+            "idle ({:?}): {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
              ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s); lost {}; /healthz max {:.1} ms, \
              /metrics max {:.1} ms, probe errors {}\n",
+            self.target,
             self.opened,
             self.clients,
             self.connect_s,
