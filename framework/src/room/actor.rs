@@ -256,8 +256,6 @@ impl<R: Room> Actor for RoomActor<R> {
         self.counted = true;
         self.metrics.rooms.inc();
         tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, "room started");
-        // Ticks on the phases every room of this rate shares (room/clock.rs).
-        self.core.align_clock();
         self.schedule(ctx);
     }
 

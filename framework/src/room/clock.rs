@@ -6,43 +6,8 @@
 //! its clock with [`TickClock::restart_at`]: the schedule is anchored anew,
 //! tick numbers go on, and the time asleep is neither caught up nor counted
 //! as skipped ticks.
-//!
-//! **Shared phases.** A clock put on the grid ([`TickClock::align`], which
-//! every running room does) anchors its schedule only at one of
-//! [`PHASES`] instants per period, counted from one process-wide epoch, so
-//! rooms of the same tick rate created at any time tick at exactly the same
-//! instants as the others of their phase. Why: each distinct deadline costs
-//! the arbiter a timer wake-up, and each wake-up of a room's clients' thread
-//! a cross-thread wake-up and a context switch; 1,000 rooms at 60 Hz with
-//! their own phases meant 60,000 of each per second. On the grid they
-//! cost 16 × 60 per arbiter, and the rooms of one phase tick one after
-//! another in one wake-up. The price: a room's first tick (and its first
-//! after sleeping, or after a restore) waits up to a sixteenth of a period,
-//! and the last room of a phase starts its tick after the others of it (its
-//! lateness, which `/metrics` shows).
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// Phases per period on the grid (see the module docs).
-pub const PHASES: u64 = 16;
-
-/// The first instant at or after `t` that is on the grid of `period`:
-/// `epoch + n·period + ⌊i·period / PHASES⌋` for whole `n` and `i`.
-pub fn on_grid(t: Instant, period: Duration) -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    let Some(since) = t.checked_duration_since(epoch) else { return epoch };
-    let p = (period.as_nanos() as u64).max(1);
-    let since = since.as_nanos() as u64;
-    let (n, within) = (since / p, since % p);
-    let phase = |i: u64| (u128::from(i) * u128::from(p) / u128::from(PHASES)) as u64;
-    let mut i = (u128::from(within) * u128::from(PHASES)).div_ceil(u128::from(p)) as u64;
-    while phase(i) < within {
-        i += 1;
-    }
-    epoch + Duration::from_nanos(n * p + phase(i))
-}
 
 /// The outcome of polling the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,33 +44,13 @@ pub struct TickClock {
     period: Duration,
     first: u64,
     next: u64,
-    /// Anchored on the grid ([`TickClock::align`]).
-    aligned: bool,
 }
 
 impl TickClock {
     /// Tick 0 is due at `start`.
     pub fn new(start: Instant, period: Duration) -> Self {
         assert!(!period.is_zero(), "tick period must be positive");
-        TickClock { start, period, first: 0, next: 0, aligned: false }
-    }
-
-    /// Puts the clock on the grid shared by every clock of its period (see
-    /// the module docs): the next tick moves to the first grid instant at
-    /// or after its due time, and every later anchoring (`restart_at`,
-    /// `resume_at`) lands on the grid too. Tick numbers are unchanged.
-    pub fn align(&mut self) {
-        self.aligned = true;
-        self.start = on_grid(self.due(self.next), self.period);
-        self.first = self.next;
-    }
-
-    fn anchor(&self, now: Instant) -> Instant {
-        if self.aligned {
-            on_grid(now, self.period)
-        } else {
-            now
-        }
+        TickClock { start, period, first: 0, next: 0 }
     }
 
     /// When tick `k` is due (ticks before the last restart: at the restart).
@@ -114,18 +59,17 @@ impl TickClock {
         self.start + Duration::from_nanos(nanos)
     }
 
-    /// Anchors the schedule at `now` (on the grid: the first grid instant
-    /// from `now`): the next tick is due then and the ones after it a
-    /// period apart. Tick numbers go on where they were.
+    /// Anchors the schedule at `now`: the next tick is due at `now` and the
+    /// ones after it a period apart. Tick numbers go on where they were.
     pub fn restart_at(&mut self, now: Instant) {
-        self.start = self.anchor(now);
+        self.start = now;
         self.first = self.next;
     }
 
     /// Tick `next` is due at `now`, the ones after it a period apart (a
     /// room restored on another node goes on with its tick numbers).
     pub fn resume_at(&mut self, now: Instant, next: u64) {
-        self.start = self.anchor(now);
+        self.start = now;
         self.first = next;
         self.next = next;
     }
@@ -210,33 +154,6 @@ mod tests {
         let p = c.poll(wake + ms(11));
         assert_eq!((p.run, p.skipped), (Some((3, ms(1))), 0));
         assert_eq!(c.due(4), wake + ms(20), "the new schedule does not drift either");
-    }
-
-    #[test]
-    fn aligned_clocks_of_one_rate_share_their_instants_whenever_they_were_made() {
-        let period = Duration::from_nanos(16_666_667);
-        let t0 = on_grid(Instant::now(), period);
-        assert_eq!(on_grid(t0, period), t0, "a grid instant is on the grid");
-        let slot = period / PHASES as u32;
-        let mut a = TickClock::new(t0 + Duration::from_micros(1), period);
-        let mut b = TickClock::new(t0 + period * 1_000 + slot / 2, period);
-        a.align();
-        b.align();
-        assert!(a.due(0) >= t0 + Duration::from_micros(1) && a.due(0) - t0 <= slot + Duration::from_nanos(1));
-        // b starts within a slot of when it asked, on a grid instant
-        let asked = t0 + period * 1_000 + slot / 2;
-        assert!(b.due(0) >= asked && b.due(0) - asked <= slot);
-        // ... and from then on shares an instant with a, tick after tick,
-        // whenever a's schedule reaches the same phase.
-        let offset = (b.due(0) - a.due(0)).as_nanos() % period.as_nanos();
-        let in_phase = (0..PHASES as u128).any(|i| offset == i * period.as_nanos() / PHASES as u128);
-        assert!(in_phase, "offset {offset} ns is not a grid phase");
-        let mut c = TickClock::new(a.due(0) + period * 77, period);
-        c.align();
-        assert_eq!(c.due(5), a.due(82), "same phase: the very same instants");
-        // restarting (a room waking) lands on the grid too
-        c.restart_at(c.due(5) + Duration::from_micros(3));
-        assert_eq!(on_grid(c.due(c.next_tick()), period), c.due(c.next_tick()));
     }
 
     proptest! {

@@ -390,13 +390,6 @@ impl<R: Room> RoomCore<R> {
         !self.tick_when_empty && self.ctx.members.is_empty()
     }
 
-    /// Puts the tick clock on the grid of phases shared by every room of
-    /// its rate ([`TickClock::align`]); the actor does, tests ticking by
-    /// hand need not.
-    pub fn align_clock(&mut self) {
-        self.clock.align();
-    }
-
     /// When the actor should call [`RoomCore::poll`] next: when the next
     /// tick is due, or, for a sleeping room, when its empty timeout runs
     /// out — never sooner than a period from `now`, so a room whose timeout

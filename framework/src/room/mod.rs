@@ -24,7 +24,7 @@ pub use crate::protocol::ClientId;
 pub use crate::session::{LeaveReason, Options};
 pub use actor::{RoomActor, RoomDirectory, RoomMetrics};
 pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject, Room, RoomType, StateOf};
-pub use clock::{on_grid, ClockPoll, TickClock, PHASES};
+pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
 pub use core::{CreateError, RoomCore, TickReport};
 pub use driver::{DeadlineQueue, DriverStats, TickDriver};
