@@ -55,6 +55,10 @@ pub struct ClusterMetrics {
     pub rooms_handed_over: Counter,
     /// Sessions this node took over from a lost or draining node.
     pub sessions_adopted: Counter,
+    /// Session writes (reliable frames, acks, records) the bounded durable
+    /// writer dropped because its queue was full (copied once a second
+    /// from `DurableLog::dropped`).
+    pub session_writes_dropped: Counter,
     latency: Family<OpLabel, Histogram, fn() -> Histogram>,
     errors: Family<OpLabel, Counter>,
 }
@@ -77,6 +81,7 @@ impl Default for ClusterMetrics {
             rooms_claimed: Counter::default(),
             rooms_handed_over: Counter::default(),
             sessions_adopted: Counter::default(),
+            session_writes_dropped: Counter::default(),
             latency: Family::new_with_constructor(latency_buckets),
             errors: Family::default(),
         }
@@ -131,6 +136,12 @@ impl ClusterMetrics {
             "cluster_sessions_adopted",
             "Sessions this node took over from a lost or draining node",
             self.sessions_adopted.clone(),
+        );
+        r.register(
+            "cluster_session_writes_dropped",
+            "Session writes to the failover store dropped because the bounded writer's queue was full \
+             (a session with a dropped frame resyncs if it fails over past the hole)",
+            self.session_writes_dropped.clone(),
         );
         r.register(
             "cluster_backend_command_seconds",

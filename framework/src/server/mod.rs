@@ -441,7 +441,8 @@ fn deprecate_versions(negotiator: Negotiator, marks: impl IntoIterator<Item = (u
 
 /// Once a second: ends parked sessions whose reconnect window has passed
 /// (rooms expire their own seats on their ticks; this frees the sessions),
-/// and forgets the create buckets that are full again.
+/// forgets the create buckets that are full again, and copies the tick
+/// drivers' and the durable session writer's counts into `/metrics`.
 async fn sweep(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -453,6 +454,10 @@ async fn sweep(state: Arc<AppState>) {
         }
         state.registry.sweep();
         state.registry.publish_driver_stats();
+        if let Some(log) = state.conn.sessions.durable() {
+            let dropped = &state.metrics.cluster.session_writes_dropped;
+            dropped.inc_by(log.dropped().saturating_sub(dropped.get()));
+        }
     }
 }
 

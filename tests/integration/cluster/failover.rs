@@ -215,6 +215,13 @@ async fn a_node_killed_hard_its_rooms_run_on_a_survivor_and_every_player_resumes
     let adopted = node_metric(b.addr(), "playhouse_cluster_sessions_adopted_total")
         + node_metric(c.addr(), "playhouse_cluster_sessions_adopted_total");
     assert_eq!(adopted, 32.0, "every seated session taken over");
+    for node in [&b, &c] {
+        let text = metrics_text(node.addr());
+        assert!(
+            text.lines().any(|l| l == "playhouse_cluster_session_writes_dropped_total 0"),
+            "the durable writer's drops are on /metrics, and none under this load"
+        );
+    }
     assert!(b.panics().is_empty() && c.panics().is_empty(), "{:?} {:?}", b.panics(), c.panics());
 }
 
