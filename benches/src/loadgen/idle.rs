@@ -222,7 +222,7 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     let (mut healthz_max, mut metrics_max, mut probe_errors) = (0f64, 0f64, 0u64);
     while hold_started.elapsed() < Duration::from_secs(args.hold) {
         // The echo example serves no `/healthz` or `/metrics`.
-        let probes = if subprotocol { &["/healthz", "/metrics"][..] } else { &[] };
+        let probes = if args.target == IdleTarget::Playhouse { &["/healthz", "/metrics"][..] } else { &[] };
         for &path in probes {
             let max = if path == "/healthz" { &mut healthz_max } else { &mut metrics_max };
             let t = Instant::now();

@@ -3,7 +3,7 @@
 //! out (frames, closes, the timer); it holds no rule of its own.
 
 use super::{Action, Actions, Closer, GameConnection, Waker};
-use crate::transport::{CloseNow, Ending, Endpoint, Link, Wake, WholeMessage};
+use crate::transport::{CloseNow, Ending, Endpoint, Link, WholeMessage};
 use std::sync::Arc;
 
 /// The transport endpoint of a game connection.
@@ -35,13 +35,8 @@ impl GameEndpoint {
 impl Endpoint for GameEndpoint {
     fn started(&mut self, link: &mut Link<'_, Self>) {
         let addr = link.address();
-        let waker: Waker = match link.doorbell() {
-            Some(bell) => Arc::new(move || bell.ring()),
-            None => {
-                let wake_addr = addr.clone();
-                Arc::new(move || wake_addr.try_send(Wake).is_ok())
-            }
-        };
+        let bell = link.doorbell();
+        let waker: Waker = Arc::new(move || bell.ring());
         let closer: Closer =
             Arc::new(move |code, reason: &str| addr.try_send(CloseNow { code, reason: reason.to_string() }).is_ok());
         self.rules.start(waker, closer, &mut self.actions);

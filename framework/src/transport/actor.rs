@@ -1,7 +1,7 @@
 //! The transport actor: one per WebSocket, generic over the [`Endpoint`] that
 //! runs on top (the game connection, or the Autobahn echo).
 
-use super::doorbell::{self, Rung};
+use super::doorbell::Rung;
 use super::faults::{classify, FrameFault};
 use super::guard::FrameGuard;
 use super::link::{close, Link, LinkState};
@@ -263,7 +263,7 @@ impl<E: Endpoint> Actor for Transport<E> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.config.mailbox_capacity);
-        self.state.doorbell = Some(doorbell::install::<Self>(ctx));
+        self.state.doorbell.install::<Self>(ctx);
         ctx.run_interval(self.config.heartbeat_interval, |act, ctx| {
             if act.state.closing {
                 return;

@@ -70,16 +70,21 @@ impl Drop for Rings {
     }
 }
 
-/// Installs a doorbell on the actor `ctx` runs and returns it; rings reach
-/// the actor's `StreamHandler<Rung>`.
-pub(super) fn install<A>(ctx: &mut A::Context) -> Doorbell
-where
-    A: Actor + StreamHandler<Rung>,
-    A::Context: AsyncContext<A> + ActorContext,
-{
-    let bell = Arc::new(Bell::default());
-    ctx.add_stream(Rings(bell.clone()));
-    Doorbell(bell)
+impl Doorbell {
+    /// A doorbell nobody answers yet ([`Doorbell::install`] connects it).
+    pub(super) fn new() -> Self {
+        Doorbell(Arc::new(Bell::default()))
+    }
+
+    /// Connects this doorbell to the actor `ctx` runs: rings reach its
+    /// `StreamHandler<Rung>`.
+    pub(super) fn install<A>(&self, ctx: &mut A::Context)
+    where
+        A: Actor + StreamHandler<Rung>,
+        A::Context: AsyncContext<A> + ActorContext,
+    {
+        ctx.add_stream(Rings(self.0.clone()));
+    }
 }
 
 #[cfg(test)]

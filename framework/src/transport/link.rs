@@ -28,8 +28,9 @@ pub(super) struct LinkState {
     pub(super) close_timeout: Duration,
     /// The endpoint's one pending timer ([`Link::timer`]).
     pub(super) timer: Option<SpawnHandle>,
-    /// Set when the actor starts ([`Link::doorbell`]).
-    pub(super) doorbell: Option<super::Doorbell>,
+    /// Rung by other threads ([`Link::doorbell`]); connected to the actor
+    /// when it starts.
+    pub(super) doorbell: super::Doorbell,
 }
 
 impl LinkState {
@@ -42,7 +43,7 @@ impl LinkState {
             heartbeat: Heartbeat::new(Instant::now(), config.idle_timeout),
             close_timeout: config.close_timeout,
             timer: None,
-            doorbell: None,
+            doorbell: super::Doorbell::new(),
         }
     }
 }
@@ -99,7 +100,7 @@ impl<'a, E: Endpoint> Link<'a, E> {
 
     /// The actor's doorbell: how other threads tell it that the endpoint's
     /// queue has something to send (cheaper than [`Wake`](super::Wake)).
-    pub fn doorbell(&self) -> Option<super::Doorbell> {
+    pub fn doorbell(&self) -> super::Doorbell {
         self.state.doorbell.clone()
     }
 
