@@ -64,6 +64,7 @@ fn encode(codec: Codec, out: &Output, acks: &[InputAck], buf: &mut Vec<u8>) {
             tick: TICK,
             acks: acks.to_vec(),
             payload: Bytes::from(payload),
+            baseline: 0,
         })),
         seq: 0,
     };

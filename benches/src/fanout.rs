@@ -76,6 +76,7 @@ pub fn encode_state(codec: Codec, room: &str, tick: u64, filler: &Bytes) -> Resu
             tick,
             acks: Vec::new(),
             payload: payload.into(),
+            baseline: 0,
         })),
         seq: 0,
     };
@@ -112,6 +113,7 @@ pub fn state_frame_bytes(room_size: usize, state_bytes: usize) -> usize {
             tick: TICK,
             acks: (1..=room_size as u32).map(|client| InputAck { client, seq: 0 }).collect(),
             payload: Bytes::from(vec![0u8; payload]),
+            baseline: 0,
         })),
         seq: 0,
     };

@@ -14,6 +14,8 @@
 //! - [`stamp_seq`]: appends a session's seq to a frame encoded once for many
 //!   clients.
 //! - [`input_seq`]: how input seqs are compared and acked (RFC 1982).
+//! - [`delta`]: the binary deltas of `State` payloads against a state the
+//!   client acknowledged (`StateAck`).
 //! - [`CloseCode`]: every close code Playhouse sends; [`RoomId`] and
 //!   [`ClientId`]: the ids rooms and their clients go by.
 //!
@@ -36,6 +38,7 @@
 
 mod close;
 mod codec;
+pub mod delta;
 pub mod ids;
 pub mod input_seq;
 mod lifecycle;

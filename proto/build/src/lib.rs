@@ -36,6 +36,9 @@ pub fn compile(files: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Res
         // Absent when 0, so a room's shared frame encodes without it and each
         // session's seq can be appended per client (playhouse_protocol::stamp).
         .field_attribute(".playhouse.envelope.ServerMsg.seq", "#[serde(skip_serializing_if = \"crate::is_zero\")]")
+        // Absent when 0 (a whole state), so whole states encode as before
+        // deltas existed.
+        .field_attribute(".playhouse.envelope.State.baseline", "#[serde(skip_serializing_if = \"crate::is_zero\")]")
         .compile_fds(fds)?;
     Ok(())
 }
