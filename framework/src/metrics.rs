@@ -104,6 +104,7 @@ pub struct Metrics {
     ticks: Family<RoomTypeLabel, Counter>,
     ticks_skipped: Family<RoomTypeLabel, Counter>,
     encodes: Family<RoomTypeLabel, Counter>,
+    state_deltas: Family<RoomTypeLabel, Counter>,
     state_frames_dropped: Family<RoomTypeLabel, Counter>,
     inputs_dropped: Family<RoomTypeLabel, Counter>,
     room_panics: Family<RoomTypeLabel, Counter>,
@@ -132,6 +133,8 @@ pub struct RoomTypeMetrics {
     pub ticks_skipped: Counter,
     /// Payload encodes (one per group per broadcast).
     pub encodes: Counter,
+    /// State frames encoded as deltas (one per group and baseline).
+    pub state_deltas: Counter,
     /// Unsent state frames replaced by newer ones.
     pub state_frames_dropped: Counter,
     /// Inputs dropped because the room's inbox was full.
@@ -186,6 +189,7 @@ impl Metrics {
             tick_driver_cpu: Counter::default(),
             tick_driver_wakeups: Counter::default(),
             encodes: Family::default(),
+            state_deltas: Family::default(),
             state_frames_dropped: Family::default(),
             inputs_dropped: Family::default(),
             room_panics: Family::default(),
@@ -252,6 +256,11 @@ impl Metrics {
         r.register("tick_driver_wakeups", "Times the tick drivers' timers fired", m.tick_driver_wakeups.clone());
         r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
         r.register(
+            "state_deltas",
+            "State frames encoded as a delta against the state a client acknowledged (one per group and baseline)",
+            m.state_deltas.clone(),
+        );
+        r.register(
             "state_frames_dropped",
             "Unsent state frames replaced by a newer state",
             m.state_frames_dropped.clone(),
@@ -274,6 +283,7 @@ impl Metrics {
             ticks: self.ticks.get_or_create(&l).clone(),
             ticks_skipped: self.ticks_skipped.get_or_create(&l).clone(),
             encodes: self.encodes.get_or_create(&l).clone(),
+            state_deltas: self.state_deltas.get_or_create(&l).clone(),
             state_frames_dropped: self.state_frames_dropped.get_or_create(&l).clone(),
             inputs_dropped: self.inputs_dropped.get_or_create(&l).clone(),
             panics: self.room_panics.get_or_create(&l).clone(),

@@ -176,6 +176,7 @@ impl Client {
             last_heard: Instant::now(),
             authenticated: None,
             positions: HashMap::new(),
+            deltas: crate::deltas::Deltas::new(true),
         })
     }
 }

@@ -77,6 +77,7 @@
 
 pub mod auth;
 mod channels;
+mod deltas;
 mod dial;
 mod error;
 mod event;
@@ -90,6 +91,7 @@ pub use rustls;
 pub use tls::{TlsTrust, TrustError};
 
 pub use channels::ChannelPosition;
+pub use deltas::DeltaStats;
 use futures_util::{SinkExt, StreamExt};
 use playhouse_protocol::envelope::{
     client_msg::Kind as C, Ack, ClientMsg, Create, Input, Join, JoinOrCreate, Joined, Leave, Left, Ping, Resume,
@@ -143,6 +145,8 @@ pub struct Client {
     authenticated: Option<envelope::Authenticated>,
     /// The last position seen on each channel (for recovery).
     positions: HashMap<String, ChannelPosition>,
+    /// The states held for deltas.
+    deltas: deltas::Deltas,
 }
 
 fn unix_micros() -> u64 {
@@ -357,8 +361,22 @@ impl Client {
                     }
                     // A kind this client does not know (a newer server): skip it.
                     if let Some(k) = m.kind {
-                        let ev = Event::from(k);
+                        let mut ev = Event::from(k);
                         self.track_channel(&ev);
+                        match &mut ev {
+                            Event::State(s) => match self.deltas.receive(s) {
+                                deltas::Received::AsIs => {}
+                                deltas::Received::Ack(tick) => self.ack_state(&s.room, tick).await?,
+                                deltas::Received::Lost => {
+                                    // Not applicable: never shown; ask for a whole state.
+                                    self.ack_state(&s.room, 0).await?;
+                                    continue;
+                                }
+                            },
+                            Event::Joined(j) => self.deltas.forget(&j.room),
+                            Event::Left(l) => self.deltas.forget(&l.room),
+                            _ => {}
+                        }
                         match &ev {
                             Event::Authenticated(a) => self.authenticated = Some(a.clone()),
                             // Each `Resumed` supersedes the token before it,
@@ -380,6 +398,31 @@ impl Client {
                 _ => {} // ping/pong: tungstenite answers pings itself
             }
         }
+    }
+
+    async fn ack_state(&mut self, room: &str, tick: u64) -> Result<(), ClientError> {
+        let ack = envelope::StateAck { room: room.to_string(), tick };
+        self.send(C::StateAck(ack)).await
+    }
+
+    /// Whether states are acknowledged so the server may send deltas (on
+    /// by default; the game sees whole states either way).
+    pub fn deltas(&self) -> bool {
+        self.deltas.enabled()
+    }
+
+    /// Turns delta states on or off for the states that follow. Off: no
+    /// more `StateAck`s and the held states are forgotten; a delta already
+    /// under way is dropped and answered with `StateAck{tick: 0}`, after
+    /// which the server sends whole states.
+    pub fn set_deltas(&mut self, on: bool) {
+        self.deltas.set_enabled(on);
+    }
+
+    /// What this connection counted about states (whole, delta, lost, and
+    /// the bytes they took).
+    pub fn delta_stats(&self) -> DeltaStats {
+        self.deltas.stats
     }
 
     /// Takes the events read while waiting for an answer (a join, a ping)

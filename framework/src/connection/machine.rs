@@ -26,11 +26,11 @@ use crate::auth::{AuthGate, Deadline};
 use crate::channels::ChannelHub;
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
-use crate::protocol::envelope::Resume;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
 };
+use crate::protocol::envelope::{ClientMsg, Resume};
 use crate::protocol::{CloseCode, ConnId, Negotiator, Token};
 use crate::session::Options;
 use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
@@ -307,6 +307,13 @@ impl GameConnection {
                 st.log.ack(a.seq);
                 self.shared.sessions.durable_ack(st, a.seq);
             }
+            // An ack of a room the session is not in (left meanwhile) is
+            // stale, not an error.
+            In::StateAck(a) => {
+                if let Some((room, _)) = st.rooms.get_key_value(a.room.as_str()) {
+                    session.outbox().ack_state(room, a.tick, |r| st.rooms.contains_key(r));
+                }
+            }
             In::Join(j) => {
                 if !self.may_join(st, out, j.request, Some(&j.room)) {
                     return;
@@ -433,11 +440,12 @@ impl GameConnection {
     }
 
     /// A whole message arrived.
+    ///
+    /// Every message but `StateAck` is charged to the message rate limit
+    /// (after decoding: the frame and byte limits already bound what gets
+    /// that far). A `StateAck` follows every state, so charging it would
+    /// halve the input rate a client in a 60 Hz room can send.
     pub fn handle_message(&mut self, msg: WholeMessage, out: &mut Actions) {
-        let verdict = self.rate.message();
-        if !self.within_rate(verdict, out) {
-            return;
-        }
         let bytes = match msg {
             WholeMessage::Binary(b) => b,
             WholeMessage::Text(_) => {
@@ -445,14 +453,21 @@ impl GameConnection {
                 return out.close(CloseCode::Unsupported, &reason);
             }
         };
-        match self.token.codec.decode::<crate::protocol::envelope::ClientMsg>(&bytes) {
-            Ok(msg) => match msg.kind {
-                Some(kind) => self.on_envelope(kind, out),
-                // A kind this server does not know (protobuf decodes an unknown
-                // oneof case as none): answer, don't close, so newer clients
-                // degrade gracefully against older servers.
-                None => self.error(out, ERROR_UNKNOWN_KIND, "unknown or empty message kind"),
-            },
+        match self.token.codec.decode::<ClientMsg>(&bytes) {
+            Ok(ClientMsg { kind: Some(In::StateAck(a)) }) => self.on_envelope(In::StateAck(a), out),
+            Ok(msg) => {
+                let verdict = self.rate.message();
+                if !self.within_rate(verdict, out) {
+                    return;
+                }
+                match msg.kind {
+                    Some(kind) => self.on_envelope(kind, out),
+                    // A kind this server does not know (protobuf decodes an
+                    // unknown oneof case as none): answer, don't close, so
+                    // newer clients degrade gracefully against older servers.
+                    None => self.error(out, ERROR_UNKNOWN_KIND, "unknown or empty message kind"),
+                }
+            }
             Err(e) => {
                 let reason = format!("message does not decode as {}: {e}", self.token.codec);
                 out.close(CloseCode::InvalidPayload, &reason);

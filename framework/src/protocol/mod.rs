@@ -10,8 +10,8 @@
 mod schema;
 
 pub use playhouse_protocol::{
-    envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, ConnId, Deprecation, NegotiationError,
-    Negotiator, RoomId, SessionId, StampError, Sunset, SunsetError, Token, TokenParseError, WireMessage,
-    MAX_MSGPACK_DEPTH,
+    delta, envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, ConnId, Deprecation,
+    NegotiationError, Negotiator, RoomId, SessionId, StampError, Sunset, SunsetError, Token, TokenParseError,
+    WireMessage, MAX_MSGPACK_DEPTH,
 };
 pub use schema::{Schema, SchemaError, WireTypes};

@@ -11,8 +11,9 @@
 //! per member, which would encode it once per member).
 
 use super::api::{Client, MessageOf, Room, StateOf};
+use super::baselines::{SentStates, StateFrames};
 use crate::channels::{ChannelHub, PublishError};
-use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg, State};
+use crate::protocol::envelope::{server_msg::Kind, InputAck, Message, ServerMsg};
 use crate::protocol::ClientId;
 use crate::protocol::RoomId;
 use crate::protocol::{Codec, Schema};
@@ -46,6 +47,8 @@ pub struct RoomStats {
     pub restarts: u64,
     /// Snapshots taken.
     pub snapshots: u64,
+    /// State frames encoded as a delta against a client's baseline.
+    pub state_deltas: u64,
 }
 
 pub(crate) struct Member {
@@ -58,6 +61,8 @@ pub(crate) struct Member {
     pub(crate) options: super::Options,
     /// Since when the client's connection is lost (its session is parked).
     pub(crate) away_since: Option<Instant>,
+    /// The latest states sent to the client, for deltas.
+    pub(crate) sent: SentStates,
 }
 
 type GroupKey = (u32, Codec);
@@ -195,8 +200,7 @@ impl<R: Room> RoomContext<R> {
         self.fan_out(
             |v, c, buf| schema.encode_message(v, c, msg, buf),
             to,
-            false,
-            |payload, _| Kind::Message(Message { room: room.clone(), seq, payload }),
+            |payload| Kind::Message(Message { room: room.clone(), seq, payload }),
         );
     }
 
@@ -220,27 +224,59 @@ impl<R: Room> RoomContext<R> {
         self.state(state, &|id| clients.contains(&id));
     }
 
+    /// Encodes the state once per group of the addressed clients; each
+    /// client gets the group's whole state, or a delta against the state it
+    /// acknowledged, computed once per (group, baseline) (see `baselines`).
     fn state(&mut self, state: &StateOf<R>, to: &dyn Fn(ClientId) -> bool) {
         let room = self.id.to_string();
         let tick = self.tick;
-        let schema = self.schema.clone();
-        self.fan_out(
-            |v, c, buf| schema.encode_state(v, c, state, buf),
-            to,
-            true,
-            |payload, acks| Kind::State(State { room: room.clone(), tick, acks, payload }),
-        );
+        let now = self.now;
+        for (version, codec) in self.group_keys(to) {
+            self.payload_buf.clear();
+            self.stats.encodes += 1;
+            if self.schema.encode_state(version, codec, state, &mut self.payload_buf).is_err() {
+                self.stats.encode_errors += 1;
+                continue;
+            }
+            let in_group = |id: ClientId, m: &Member| m.client.version == version && m.client.codec == codec && to(id);
+            let acks = self
+                .members
+                .iter()
+                .filter(|(id, m)| in_group(**id, m))
+                .map(|(id, m)| InputAck { client: id.0, seq: m.last_input_seq.unwrap_or(0) })
+                .collect();
+            let payload = Bytes::copy_from_slice(&self.payload_buf);
+            let mut frames = StateFrames::new(&room, tick, acks, payload, codec);
+            for (id, m) in self.members.iter_mut().filter(|(id, m)| in_group(**id, m)) {
+                // Only a client that acknowledges states has a baseline, and
+                // only for it is a history kept.
+                let ack = m.outbox.state_ack(&self.id);
+                let held = ack.filter(|a| m.sent.get(a.tick).is_some());
+                let Some(frame) = frames.frame(held.and_then(|a| m.sent.get(a.tick).map(|p| (a.tick, p)))) else {
+                    break;
+                };
+                if ack.is_some() {
+                    m.sent.record(tick, frames.payload());
+                }
+                self.stats.frames += 1;
+                let pushed = match held {
+                    Some(a) if frames.is_delta(&frame) => m.outbox.push_delta_state(&self.id, frame, a, now),
+                    _ => m.outbox.push_state(&self.id, frame, now),
+                };
+                match pushed {
+                    Push::Queued => {}
+                    Push::Replaced => self.stats.states_replaced += 1,
+                    Push::Stalled => self.removals.push((*id, LeaveReason::TooSlow, String::new())),
+                    Push::Closed => self.removals.push((*id, LeaveReason::Disconnected, String::new())),
+                }
+            }
+            self.stats.state_deltas += frames.counts.deltas;
+            self.stats.encode_errors += u64::from(frames.failed());
+        }
     }
 
-    /// Encodes once per group of the addressed clients and queues the
-    /// frame for each; `is_state` selects latest-wins delivery and acks.
-    fn fan_out(
-        &mut self,
-        encode: impl Fn(u32, Codec, &mut Vec<u8>) -> Result<(), crate::protocol::CodecError>,
-        only: &dyn Fn(ClientId) -> bool,
-        is_state: bool,
-        wrap: impl Fn(Bytes, Vec<InputAck>) -> Kind,
-    ) {
+    /// The (version, codec) groups of the clients `only` addresses.
+    fn group_keys(&self, only: &dyn Fn(ClientId) -> bool) -> Vec<GroupKey> {
         let mut keys: Vec<GroupKey> = Vec::with_capacity(4);
         for (id, m) in &self.members {
             let key = (m.client.version, m.client.codec);
@@ -248,7 +284,18 @@ impl<R: Room> RoomContext<R> {
                 keys.push(key);
             }
         }
-        for (version, codec) in keys {
+        keys
+    }
+
+    /// Encodes a reliable message once per group of the addressed clients
+    /// and queues the frame for each.
+    fn fan_out(
+        &mut self,
+        encode: impl Fn(u32, Codec, &mut Vec<u8>) -> Result<(), crate::protocol::CodecError>,
+        only: &dyn Fn(ClientId) -> bool,
+        wrap: impl Fn(Bytes) -> Kind,
+    ) {
+        for (version, codec) in self.group_keys(only) {
             self.payload_buf.clear();
             self.stats.encodes += 1;
             if encode(version, codec, &mut self.payload_buf).is_err() {
@@ -256,34 +303,19 @@ impl<R: Room> RoomContext<R> {
                 continue;
             }
             let payload = Bytes::copy_from_slice(&self.payload_buf);
-            let in_group =
-                |(id, m): &(&ClientId, &Member)| m.client.version == version && m.client.codec == codec && only(**id);
-            let acks = if is_state {
-                self.members
-                    .iter()
-                    .filter(in_group)
-                    .map(|(id, m)| InputAck { client: id.0, seq: m.last_input_seq.unwrap_or(0) })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let msg = ServerMsg { kind: Some(wrap(payload, acks)), seq: 0 };
+            let msg = ServerMsg { kind: Some(wrap(payload)), seq: 0 };
             let Ok(frame) = codec.encode_to_vec(&msg) else {
                 self.stats.encode_errors += 1;
                 continue;
             };
             let frame = Bytes::from(frame);
             let now = self.now;
+            let in_group =
+                |(id, m): &(&ClientId, &Member)| m.client.version == version && m.client.codec == codec && only(**id);
             for (id, m) in self.members.iter().filter(in_group) {
-                let pushed = if is_state {
-                    m.outbox.push_state(&self.id, frame.clone(), now)
-                } else {
-                    m.outbox.push_frame(frame.clone(), now)
-                };
                 self.stats.frames += 1;
-                match pushed {
-                    Push::Queued => {}
-                    Push::Replaced => self.stats.states_replaced += 1,
+                match m.outbox.push_frame(frame.clone(), now) {
+                    Push::Queued | Push::Replaced => {}
                     Push::Stalled => self.removals.push((*id, LeaveReason::TooSlow, String::new())),
                     Push::Closed => self.removals.push((*id, LeaveReason::Disconnected, String::new())),
                 }

@@ -247,8 +247,14 @@ impl<R: Room> RoomCore<R> {
             self.left(id, LeaveReason::Disconnected);
             return None;
         }
-        let member =
-            Member { client, outbox: req.outbox, last_input_seq: None, options: req.options, away_since: None };
+        let member = Member {
+            client,
+            outbox: req.outbox,
+            last_input_seq: None,
+            options: req.options,
+            away_since: None,
+            sent: Default::default(),
+        };
         self.ctx.members.insert(id, member);
         self.empty_since = None;
         if waking {

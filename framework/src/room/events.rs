@@ -80,6 +80,7 @@ impl EventLog {
             slow_clients: now.slow_clients - was.slow_clients,
             restarts: now.restarts - was.restarts,
             snapshots: now.snapshots - was.snapshots,
+            state_deltas: now.state_deltas - was.state_deltas,
         }
     }
 }

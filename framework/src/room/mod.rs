@@ -4,9 +4,12 @@
 
 mod actor;
 mod api;
+mod baselines;
 mod clock;
 mod context;
 mod core;
+#[cfg(test)]
+mod delta_tests;
 pub mod driver;
 mod events;
 #[cfg(test)]

@@ -158,7 +158,7 @@ impl Fixture {
     }
 }
 
-fn states(o: &Outbox, codec: Codec) -> Vec<crate::protocol::envelope::State> {
+pub(super) fn states(o: &Outbox, codec: Codec) -> Vec<crate::protocol::envelope::State> {
     o.drain()
         .states
         .iter()
@@ -616,12 +616,12 @@ fn the_restart_budget_runs_out_within_its_window_and_refills_after_it() {
 /// Fog of war: each client sees its team's view only. Typed options (a
 /// team is required); an input is told to everyone but its sender.
 #[derive(Default)]
-struct Fog {
+pub(super) struct Fog {
     teams: std::collections::BTreeMap<ClientId, u8>,
 }
 
 #[derive(serde::Deserialize)]
-struct FogOptions {
+pub(super) struct FogOptions {
     team: u8,
 }
 
@@ -651,7 +651,7 @@ impl Room for Fog {
     }
 }
 
-fn fog() -> (RoomCore<Fog>, Arc<AtomicUsize>, Instant) {
+pub(super) fn fog() -> (RoomCore<Fog>, Arc<AtomicUsize>, Instant) {
     let encodes = Arc::new(AtomicUsize::new(0));
     let t0 = Instant::now();
     let options: Options = [("team".to_string(), "1".to_string())].into_iter().collect();
@@ -660,7 +660,7 @@ fn fog() -> (RoomCore<Fog>, Arc<AtomicUsize>, Instant) {
     (core, encodes, t0)
 }
 
-fn join_fog(
+pub(super) fn join_fog(
     core: &mut RoomCore<Fog>,
     conn: u64,
     options: &[(&str, &str)],

@@ -37,6 +37,7 @@ mod parking;
 mod registry;
 mod replay;
 mod room_port;
+mod state_acks;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -49,6 +50,7 @@ pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};
 pub use room_port::{InputError, JoinRequest, LeaveReason, Options, Persister, RawInput, RoomHandle, RoomPort};
+pub use state_acks::{StateAck, StateAcks};
 pub use token::{Claims, TokenError, TokenSigner};
 pub use users::TooManySessions;
 

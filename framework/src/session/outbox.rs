@@ -17,6 +17,7 @@
 //! frames beyond the replay bound drop oldest-first and are counted as
 //! lost), and a resuming connection attaches to it and drains what waited.
 
+use super::state_acks::{StateAck, StateAcks};
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
 use crate::protocol::{ClientId, RoomId, SessionId};
@@ -171,6 +172,11 @@ struct Inner {
     parked: Option<ParkLimits>,
     /// Reliable frames dropped while parked, since the last `take_lost`.
     lost: u64,
+    /// The states the client holds, for deltas.
+    state_acks: StateAcks,
+    /// The rooms whose waiting state is a delta (dropped when a new
+    /// connection attaches: its client holds no baseline).
+    delta_rooms: Vec<RoomId>,
 }
 
 type WakeFn = dyn Fn() -> bool + Send + Sync;
@@ -200,12 +206,28 @@ impl Outbox {
         self.id
     }
 
+    /// Records the client's `StateAck` of `room` (see [`StateAcks::ack`]).
+    pub fn ack_state(&self, room: &RoomId, tick: u64, seated: impl Fn(&RoomId) -> bool) {
+        self.inner.lock().state_acks.ack(room, tick, seated);
+    }
+
+    /// The state of `room` the client holds, if it acknowledged one.
+    pub fn state_ack(&self, room: &RoomId) -> Option<StateAck> {
+        self.inner.lock().state_acks.get(room)
+    }
+
     /// Attaches a socket: `wake` tells its actor to drain (false if it could
     /// not), `kill` shuts the socket down from outside. Ends parking; what
-    /// waited is drained at once.
+    /// waited is drained at once. The client on the new socket holds no
+    /// state yet: the acks are forgotten, and waiting delta states dropped
+    /// (a state is latest-wins; the room's next one is whole).
     pub fn attach(&self, wake: impl Fn() -> bool + Send + Sync + 'static, kill: Option<KillSwitch>, now: Instant) {
         let waker = {
             let mut inner = self.inner.lock();
+            inner.state_acks.clear();
+            let Inner { states, delta_rooms, .. } = &mut *inner;
+            states.retain(|(r, _)| !delta_rooms.contains(r));
+            delta_rooms.clear();
             let waker: Arc<WakeFn> = Arc::new(wake);
             inner.attachment = Some(Attachment { waker: waker.clone(), kill });
             inner.parked = None;
@@ -314,10 +336,25 @@ impl Outbox {
 
     /// Queues the latest state of `room`, replacing an unsent older one.
     pub fn push_state(&self, room: &RoomId, frame: Bytes, now: Instant) -> Push {
+        self.push_state_frame(room, frame, None, now)
+    }
+
+    /// Queues the latest state of `room` as a delta against the client's
+    /// acknowledged state `against`. Dropped (`Replaced`) if a new
+    /// connection has taken the session over since that ack: the client
+    /// there does not hold the baseline.
+    pub fn push_delta_state(&self, room: &RoomId, frame: Bytes, against: StateAck, now: Instant) -> Push {
+        self.push_state_frame(room, frame, Some(against.generation), now)
+    }
+
+    fn push_state_frame(&self, room: &RoomId, frame: Bytes, generation: Option<u64>, now: Instant) -> Push {
         let (outcome, waker) = {
             let mut inner = self.inner.lock();
             if inner.closed {
                 return Push::Closed;
+            }
+            if generation.is_some_and(|g| g != inner.state_acks.generation()) {
+                return Push::Replaced;
             }
             if self.stalled(&inner, now) {
                 return Push::Stalled;
@@ -335,6 +372,14 @@ impl Outbox {
                     Push::Queued
                 }
             };
+            let marked = inner.delta_rooms.iter().position(|r| r == room);
+            match (marked, generation) {
+                (None, Some(_)) => inner.delta_rooms.push(room.clone()),
+                (Some(i), None) => {
+                    inner.delta_rooms.swap_remove(i);
+                }
+                _ => {}
+            }
             (outcome, self.waker_for_push(&inner))
         };
         self.wake(waker);
@@ -360,6 +405,7 @@ impl Outbox {
         inner.reliable_bytes = 0;
         std::mem::swap(&mut inner.reliable, &mut buf.reliable);
         std::mem::swap(&mut inner.states, &mut buf.states);
+        inner.delta_rooms.clear();
     }
 
     /// Marks the session closed: later pushes return [`Push::Closed`].

@@ -112,6 +112,8 @@ impl<R: Room> RoomCore<R> {
                 last_input_seq: seat.last_input_seq,
                 options: seat.options,
                 away_since: Some(now),
+                // The client's baseline was sent by the old owner: whole states first.
+                sent: Default::default(),
             };
             core.ctx.members.insert(id, member);
         }

@@ -118,3 +118,30 @@ fn a_parked_outbox_never_stalls_keeps_events_and_drops_the_oldest_frames() {
     let want: Vec<_> = (7..10u8).map(|i| OutItem::Frame(Bytes::from(vec![i]))).collect();
     assert_eq!(frames, want, "the newest frames survive, in order");
 }
+
+#[test]
+fn a_new_connection_drops_waiting_deltas_and_refuses_those_against_older_acks() {
+    let (o, _) = outbox(OutboxLimits::default());
+    let now = Instant::now();
+    let (r, s): (RoomId, RoomId) = ("r".into(), "s".into());
+    o.ack_state(&r, 5, |_| true);
+    let acked = o.state_ack(&r).expect("acked");
+    assert_eq!(o.push_delta_state(&r, Bytes::from_static(b"delta"), acked, now), Push::Queued);
+    assert_eq!(o.push_state(&s, Bytes::from_static(b"whole"), now), Push::Queued);
+    // Parked, then a resume attaches a new socket: its client holds no
+    // baseline, so the waiting delta goes and the whole state stays.
+    o.park(ParkLimits { max_frames: 8, max_bytes: 1024 });
+    o.attach(|| true, None, now);
+    assert_eq!(o.state_ack(&r), None, "acks are forgotten");
+    assert_eq!(o.drain().states, vec![Bytes::from_static(b"whole")]);
+    // A delta computed against the old connection's ack is refused.
+    assert_eq!(o.push_delta_state(&r, Bytes::from_static(b"late"), acked, now), Push::Replaced);
+    assert!(o.drain().states.is_empty());
+    // A whole state replacing a delta clears its mark: it survives an attach.
+    o.ack_state(&r, 6, |_| true);
+    let acked = o.state_ack(&r).expect("acked");
+    o.push_delta_state(&r, Bytes::from_static(b"delta"), acked, now);
+    o.push_state(&r, Bytes::from_static(b"whole"), now);
+    o.attach(|| true, None, now);
+    assert_eq!(o.drain().states, vec![Bytes::from_static(b"whole")]);
+}
