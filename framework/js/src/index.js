@@ -37,6 +37,7 @@
 /** @typedef {import('./types.js').PresenceEvent} PresenceEvent */
 /** @typedef {import('./types.js').ResubscribedEvent} ResubscribedEvent */
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
+/** @typedef {import('./baselines.js').StateStats} StateStats */
 /** @typedef {import('./errors.js').DeltaErrorKind} DeltaErrorKind */
 
 export { Client } from './client.js';

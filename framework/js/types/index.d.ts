@@ -33,6 +33,7 @@ export type ChannelPosition = import('./types.js').ChannelPosition;
 export type PresenceEvent = import('./types.js').PresenceEvent;
 export type ResubscribedEvent = import('./types.js').ResubscribedEvent;
 export type SubscribeOptions = import('./channels.js').SubscribeOptions;
+export type StateStats = import('./baselines.js').StateStats;
 export type DeltaErrorKind = import('./errors.js').DeltaErrorKind;
 /** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
@@ -69,6 +70,7 @@ export type DeltaErrorKind = import('./errors.js').DeltaErrorKind;
 /** @typedef {import('./types.js').PresenceEvent} PresenceEvent */
 /** @typedef {import('./types.js').ResubscribedEvent} ResubscribedEvent */
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
+/** @typedef {import('./baselines.js').StateStats} StateStats */
 /** @typedef {import('./errors.js').DeltaErrorKind} DeltaErrorKind */
 export { Client } from './client.js';
 export { Room } from './room.js';
