@@ -9,7 +9,8 @@
 // rooms.js (the rooms), resume.js, reconnect.js and rejoin.js (reconnects),
 // closing.js (the end), auth.js (credentials), session.js (reliable seqs),
 // redirect.js (following a cluster node's Redirect to the room's node),
-// room.js (the room handles the joins return), channels.js (pub/sub).
+// room.js (the room handles the joins return), channels.js (pub/sub),
+// baselines.js (the states held per room, which state deltas rebuild from).
 
 import { Emitter } from './emitter.js';
 import { parseTokens } from './tokens.js';
@@ -30,6 +31,7 @@ import { RoomHandles } from './room.js';
 import { DeprecationNotices } from './deprecation.js';
 import { ConnectionClosedError } from './errors.js';
 import { Channels } from './channels.js';
+import { Baselines } from './baselines.js';
 /** @typedef {import('./errors.js').RedirectError} RedirectError */
 
 // The typedefs live in types.js; re-exported here, where they always were.
@@ -64,6 +66,7 @@ import { Channels } from './channels.js';
 /** @typedef {import('./types.js').Subscribed} Subscribed */
 /** @typedef {import('./types.js').ChannelPosition} ChannelPosition */
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
+/** @typedef {import('./baselines.js').StateStats} StateStats */
 
 /**
  * The parts of each client (types.js `Core`) and its room handles. Kept off
@@ -148,6 +151,10 @@ export class Client extends Emitter {
     const policy = reconnectPolicy(options.reconnect);
     const authOptions = authPolicy(options.auth);
     const send = (/** @type {object} */ msg) => link.send(msg);
+    if (options.deltas !== undefined && typeof options.deltas !== 'boolean') {
+      throw new TypeError(`playhouse-client: options.deltas must be true or false, got ${String(options.deltas)}`);
+    }
+    const baselines = new Baselines(options.deltas ?? true, (room, tick) => send({ kind: { stateAck: { room, tick } } }));
     const isOpen = () => link.isOpen();
     const handles = new RoomHandles({
       sendInput: (room, seq, input) => this.sendInput(room, seq, input),
@@ -157,6 +164,8 @@ export class Client extends Emitter {
     let channels;
     /** @type {import('./types.js').Emit} */
     const emit = (event, payload) => {
+      // A room joined or left starts without baselines, before any state of it.
+      baselines.onClientEvent(event, payload);
       // The handles first: a handle is current before the app hears of its room.
       handles.route(event, payload);
       this.emit(event, payload);
@@ -165,7 +174,11 @@ export class Client extends Emitter {
     };
     channels = new Channels({ timeoutMs, send, isOpen: () => link.isOpen(), status: () => link.status, emit });
     const deprecations = new DeprecationNotices(emit);
-    link.onAttach = (conn) => deprecations.notice(conn);
+    link.onAttach = (conn) => {
+      deprecations.notice(conn);
+      // A new connection: the server sends whole states first, and deltas only against states acked on it.
+      baselines.clear();
+    };
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
     const rooms = new RoomTable();
     const requests = new Requests({ timeoutMs, send, isOpen });
@@ -178,6 +191,7 @@ export class Client extends Emitter {
       requests,
       auth,
       channels,
+      baselines,
       policy,
       emit,
       resumer: new Resumer({ timeoutMs, session, rooms, requests, send, emit }),
@@ -294,6 +308,16 @@ export class Client extends Emitter {
   }
 
   /**
+   * What this client received of states so far: how many came whole and
+   * how many as deltas (the `deltas` option), their bytes, and the deltas
+   * dropped. A copy; the counts only grow.
+   * @returns {StateStats}
+   */
+  get stats() {
+    return partsOf(this).core.baselines.stats;
+  }
+
+  /**
    * Sends a fresh credential (an `Auth` message) on the open connection and
    * resolves with the server's `Authenticated`. Without `token`, the
    * `auth.token` option gives it (a function is called). A `token` given
@@ -402,8 +426,9 @@ export class Client extends Emitter {
    * @returns {Promise<LeftEvent>}
    */
   leave(room) {
-    const { rooms, link, requests } = partsOf(this).core;
+    const { rooms, link, requests, baselines } = partsOf(this).core;
     if (!rooms.startLeaving(room)) return Promise.reject(new Error(`playhouse-client: not in room ${room}`));
+    baselines.forget(room);
     /** @type {Promise<LeftEvent>} */
     let leaving;
     if (link.isOpen()) leaving = requests.leave(room);

@@ -28,6 +28,7 @@ message ClientMsg {
     Subscribe subscribe = 11;
     Unsubscribe unsubscribe = 12;
     Publish publish = 13;
+    StateAck state_ack = 14;
   }
 }
 
@@ -104,6 +105,15 @@ message Ping {
 // may drop them from the session's replay buffer.
 message Ack {
   uint64 seq = 1;
+}
+
+// The client applied the state of \`tick\` in \`room\` and keeps it: the server
+// may send later states of that room as deltas against it (State.baseline,
+// docs/protocol.md §4.3). A client that never sends StateAck gets whole
+// states only. Tick 0 forgets the baseline (the next state is whole).
+message StateAck {
+  string room = 1;
+  uint64 tick = 2;
 }
 
 // Subscribes to a channel (docs/protocol.md §4.4): a concrete name
@@ -225,11 +235,17 @@ message InputAck {
 // A state snapshot (latest wins: an unsent older state of the same room is
 // replaced by a newer one). Encoded once per (version, codec) group, so the
 // input acks of every client of the group travel together.
+//
+// \`baseline\` 0: \`payload\` is the whole state. Otherwise \`payload\` is a
+// delta (playhouse_protocol::delta) that turns the payload of this room's
+// state of tick \`baseline\`, one the client acknowledged with StateAck, into
+// this state's payload.
 message State {
   string room = 1;
   uint64 tick = 2;
   repeated InputAck acks = 3;
   bytes payload = 4;
+  uint64 baseline = 5;
 }
 
 message Pong {

@@ -276,3 +276,40 @@ export class ChannelError extends Error {
     this.request = e.request;
   }
 }
+
+/**
+ * How a delta is malformed (proto/src/delta.rs `DeltaError`): `truncated`,
+ * it ends inside a varint or a literal; `overflow`, a varint over 64 bits,
+ * or an operation or cursor position past 2^53 - 1 (JavaScript's exact
+ * integers); `too-large`, the target is longer than allowed; `empty`, an
+ * operation of length 0; `out-of-baseline`, a COPY past the baseline's end
+ * or a BACK before its start; `length`, the operations make more or fewer
+ * bytes than announced, or bytes follow the last one.
+ * @typedef {'truncated' | 'overflow' | 'too-large' | 'empty' | 'out-of-baseline' | 'length'} DeltaErrorKind
+ */
+
+/**
+ * A state delta could not be applied ({@link applyDelta}). The client
+ * does not throw it: it drops that state, counts it
+ * (`Client#stats.deltaFailures`) and asks the server for a whole state.
+ */
+export class DeltaError extends Error {
+  /**
+   * @param {DeltaErrorKind} kind
+   * @param {number} [length]  for `too-large`: the announced target length
+   */
+  constructor(kind, length) {
+    const what = {
+      truncated: 'delta truncated',
+      overflow: 'delta varint overflows',
+      'too-large': `delta target of ${length} bytes exceeds the limit`,
+      empty: 'delta operation of length 0',
+      'out-of-baseline': 'delta reads outside the baseline',
+      length: 'delta does not match its announced length',
+    }[kind];
+    super(`playhouse-client: ${what}`);
+    this.name = 'DeltaError';
+    /** @type {DeltaErrorKind} */
+    this.kind = kind;
+  }
+}

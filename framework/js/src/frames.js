@@ -12,7 +12,7 @@ import { followRedirect } from './redirect.js';
 /** @typedef {import('./types.js').JoinResult} JoinResult */
 /**
  * The parts of the client a frame may touch.
- * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer' | 'channels'>} FrameCore
+ * @typedef {Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer' | 'channels' | 'baselines'>} FrameCore
  */
 
 /**
@@ -83,8 +83,12 @@ function dispatch(core, conn, msg) {
   switch (name) {
     case 'state': {
       if (!rooms.has(m.room)) return;
-      const payload = decodePayload(core, conn, 'state', m.payload);
+      // A delta becomes the whole state it stands for (baselines.js): the game sees only those.
+      const bytes = core.baselines.payloadOf(m);
+      if (!bytes) return;
+      const payload = decodePayload(core, conn, 'state', bytes);
       if (payload === undefined) return;
+      core.baselines.applied(m.room, m.tick, bytes);
       emit('state', { room: m.room, tick: m.tick, acks: m.acks ?? [], payload });
       return;
     }

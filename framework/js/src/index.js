@@ -37,6 +37,8 @@
 /** @typedef {import('./types.js').PresenceEvent} PresenceEvent */
 /** @typedef {import('./types.js').ResubscribedEvent} ResubscribedEvent */
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
+/** @typedef {import('./baselines.js').StateStats} StateStats */
+/** @typedef {import('./errors.js').DeltaErrorKind} DeltaErrorKind */
 
 export { Client } from './client.js';
 export { Room } from './room.js';
@@ -54,6 +56,7 @@ export {
   MAX_REDIRECTS,
   ChannelError,
   ChannelErrorCode,
+  DeltaError,
 } from './errors.js';
 export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
@@ -61,6 +64,7 @@ export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT
 export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
 export { ENVELOPE_PROTO } from './envelope.proto.js';
+export { applyDelta } from './delta.js';
 export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
 
 /** `LeaveReason` numbers (envelope.proto). */

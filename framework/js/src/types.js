@@ -57,6 +57,10 @@
  *   after a refused handshake; default `globalThis.fetch`
  * @property {import('./auth.js').AuthOptions} [auth]  authenticate every connection:
  *   `{ token, mode: 'message' | 'query' }` (see README, Authentication)
+ * @property {boolean} [deltas=true]  take states as deltas: the client acknowledges each state
+ *   it applied (`StateAck`), the server sends later states of the room as deltas against it,
+ *   and the client rebuilds the whole state before decoding it (the game sees whole states
+ *   only; {@link Client#stats} counts them). `false`: no acknowledgements, every state whole
  */
 
 /**
@@ -422,6 +426,7 @@
  * @property {import('./resume.js').Resumer} resumer    the resume in flight
  * @property {import('./auth.js').Authenticator} auth   the credential
  * @property {import('./channels.js').Channels} channels  subscriptions, channel positions, subscribes in flight
+ * @property {import('./baselines.js').Baselines} baselines  the states held per room for deltas, and their counts
  * @property {import('./backoff.js').ReconnectPolicy | null} policy  null: no reconnects
  * @property {import('./reconnect.js').Sleeper} sleeper  the wait between reconnect attempts
  * @property {Emit} emit

@@ -55,10 +55,10 @@ test('types/ is what tsc makes of the JSDoc in src/ today (npm run types)', { ti
 /** A game in TypeScript, written against the package as it is published. */
 const GAME = `
 import { Client, Room, ENVELOPE_PROTO, isNewerSeq, JoinError, ChannelError } from 'playhouse-client';
-import type { RoomState, DroppedInput, SentInput, ConnectOptions, LeftEvent, Publication, Subscribed } from 'playhouse-client';
+import type { RoomState, DroppedInput, SentInput, ConnectOptions, LeftEvent, Publication, Subscribed, StateStats } from 'playhouse-client';
 
 interface Input { moveX: number; moveY: number }
-const options: ConnectOptions = { tokens: ['arena.v2.proto'], protos: ['syntax = "proto3";'], reconnect: true };
+const options: ConnectOptions = { tokens: ['arena.v2.proto'], protos: ['syntax = "proto3";'], reconnect: true, deltas: true };
 
 export async function play(url: string): Promise<void> {
   const client = await Client.connect(url, options);
@@ -91,6 +91,8 @@ export async function play(url: string): Promise<void> {
   const req: number = client.publish('chat.room1', new TextEncoder().encode('hi'));
   console.log(sub.missed.length, sub.presence, req, client.channelPosition('chat.room1')?.offset);
   console.log(id, me, seq, isNewerSeq(0, 0xffffffff), ENVELOPE_PROTO.length, client.getRoom(id) === room);
+  const stats: StateStats = client.stats;
+  console.log(stats.deltaStates, stats.deltaBytes / stats.rebuiltBytes, stats.deltaFailures);
   offState();
   const left: LeftEvent = await room.leave();
   console.log(left.room);

@@ -31,6 +31,7 @@ export type Room = import('./room.js').Room;
 export type Subscribed = import('./types.js').Subscribed;
 export type ChannelPosition = import('./types.js').ChannelPosition;
 export type SubscribeOptions = import('./channels.js').SubscribeOptions;
+export type StateStats = import('./baselines.js').StateStats;
 /**
  * A connection to a Playhouse server. Create one with {@link Client.connect}.
  *
@@ -115,6 +116,13 @@ export declare class Client extends Emitter<ClientEvents> {
      * @returns {number | null}
      */
     get rttMs(): number | null;
+    /**
+     * What this client received of states so far: how many came whole and
+     * how many as deltas (the `deltas` option), their bytes, and the deltas
+     * dropped. A copy; the counts only grow.
+     * @returns {StateStats}
+     */
+    get stats(): StateStats;
     /**
      * Sends a fresh credential (an `Auth` message) on the open connection and
      * resolves with the server's `Authenticated`. Without `token`, the

@@ -246,3 +246,28 @@ export declare class ChannelError extends Error {
         reason: string;
     });
 }
+export type DeltaErrorKind = 'truncated' | 'overflow' | 'too-large' | 'empty' | 'out-of-baseline' | 'length';
+/**
+ * How a delta is malformed (proto/src/delta.rs `DeltaError`): `truncated`,
+ * it ends inside a varint or a literal; `overflow`, a varint over 64 bits,
+ * or an operation or cursor position past 2^53 - 1 (JavaScript's exact
+ * integers); `too-large`, the target is longer than allowed; `empty`, an
+ * operation of length 0; `out-of-baseline`, a COPY past the baseline's end
+ * or a BACK before its start; `length`, the operations make more or fewer
+ * bytes than announced, or bytes follow the last one.
+ * @typedef {'truncated' | 'overflow' | 'too-large' | 'empty' | 'out-of-baseline' | 'length'} DeltaErrorKind
+ */
+/**
+ * A state delta could not be applied ({@link applyDelta}). The client
+ * does not throw it: it drops that state, counts it
+ * (`Client#stats.deltaFailures`) and asks the server for a whole state.
+ */
+export declare class DeltaError extends Error {
+    /** @type {DeltaErrorKind} */
+    kind: DeltaErrorKind;
+    /**
+     * @param {DeltaErrorKind} kind
+     * @param {number} [length]  for `too-large`: the announced target length
+     */
+    constructor(kind: DeltaErrorKind, length?: number);
+}

@@ -1,6 +1,6 @@
 export type Conn = import('./types.js').Conn;
 export type JoinResult = import('./types.js').JoinResult;
-export type FrameCore = Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer' | 'channels'>;
+export type FrameCore = Pick<import('./types.js').Core, 'link' | 'session' | 'rooms' | 'requests' | 'resumer' | 'auth' | 'emit' | 'dialer' | 'channels' | 'baselines'>;
 /**
  * One server frame.
  * @param {FrameCore} core

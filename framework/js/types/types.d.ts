@@ -72,6 +72,13 @@ export type ConnectOptions = {
      * `{ token, mode: 'message' | 'query' }` (see README, Authentication)
      */
     auth?: import('./auth.js').AuthOptions;
+    /**
+     * take states as deltas: the client acknowledges each state
+     * it applied (`StateAck`), the server sends later states of the room as deltas against it,
+     * and the client rebuilds the whole state before decoding it (the game sees whole states
+     * only; {@link Client#stats} counts them). `false`: no acknowledgements, every state whole
+     */
+    deltas?: boolean;
 };
 export type AuthInfo = {
     /**
@@ -572,6 +579,10 @@ export type Core = {
      */
     channels: import('./channels.js').Channels;
     /**
+     * the states held per room for deltas, and their counts
+     */
+    baselines: import('./baselines.js').Baselines;
+    /**
      * null: no reconnects
      */
     policy: import('./backoff.js').ReconnectPolicy | null;
@@ -633,6 +644,10 @@ export type Core = {
  *   after a refused handshake; default `globalThis.fetch`
  * @property {import('./auth.js').AuthOptions} [auth]  authenticate every connection:
  *   `{ token, mode: 'message' | 'query' }` (see README, Authentication)
+ * @property {boolean} [deltas=true]  take states as deltas: the client acknowledges each state
+ *   it applied (`StateAck`), the server sends later states of the room as deltas against it,
+ *   and the client rebuilds the whole state before decoding it (the game sees whole states
+ *   only; {@link Client#stats} counts them). `false`: no acknowledgements, every state whole
  */
 /**
  * `authenticated` event, and what {@link Client#refreshToken} resolves with:
@@ -967,6 +982,7 @@ export type Core = {
  * @property {import('./resume.js').Resumer} resumer    the resume in flight
  * @property {import('./auth.js').Authenticator} auth   the credential
  * @property {import('./channels.js').Channels} channels  subscriptions, channel positions, subscribes in flight
+ * @property {import('./baselines.js').Baselines} baselines  the states held per room for deltas, and their counts
  * @property {import('./backoff.js').ReconnectPolicy | null} policy  null: no reconnects
  * @property {import('./reconnect.js').Sleeper} sleeper  the wait between reconnect attempts
  * @property {Emit} emit

@@ -116,6 +116,10 @@ const api = {
       p99: percentile(g.frameTimes, 99),
     };
   },
+  // the SDK's counts of states received whole and as deltas (Client#stats), null before connecting
+  stateStats() {
+    return g.net ? g.net.client.stats : null;
+  },
 };
 window.__arena = api;
 

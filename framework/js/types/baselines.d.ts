@@ -1,0 +1,149 @@
+/** The most payloads kept per room (the server's baseline is a round trip old: a few). */
+export declare const MAX_HISTORY = 64;
+/**
+ * The longest state a delta may rebuild: far above any state a room sends
+ * tens of times a second, low enough that a broken delta cannot make the
+ * client allocate much.
+ */
+export declare const MAX_STATE_BYTES: number;
+export type ClientEvents = import('./types.js').ClientEvents;
+export type StateStats = {
+    /**
+     * states that arrived whole
+     */
+    wholeStates: number;
+    /**
+     * the payload bytes of those
+     */
+    wholeBytes: number;
+    /**
+     * states that arrived as deltas and were rebuilt
+     */
+    deltaStates: number;
+    /**
+     * the payload bytes of those deltas
+     */
+    deltaBytes: number;
+    /**
+     * the bytes of the whole states they rebuilt (what they
+     * would have cost whole): `deltaBytes / rebuiltBytes` is what deltas cost in comparison
+     */
+    rebuiltBytes: number;
+    /**
+     * deltas dropped (their baseline was not held, or they did
+     * not apply): the game did not see those states, and the next one came whole
+     */
+    deltaFailures: number;
+};
+export type RoomBaselines = {
+    /**
+     * oldest first, ticks ascending
+     */
+    held: Array<{
+        tick: number;
+        payload: Uint8Array;
+    }>;
+    /**
+     * a `StateAck{tick: 0}` went out and no state was applied since
+     */
+    reset: boolean;
+};
+export type StateMsg = {
+    room: string;
+    tick: unknown;
+    payload: Uint8Array;
+    /**
+     * 0 or absent: `payload` is whole
+     */
+    baseline?: unknown;
+};
+/** @typedef {import('./types.js').ClientEvents} ClientEvents */
+/**
+ * What the client received of states (`Client#stats`): how many came whole
+ * and as deltas, and what they cost.
+ * @typedef {object} StateStats
+ * @property {number} wholeStates    states that arrived whole
+ * @property {number} wholeBytes     the payload bytes of those
+ * @property {number} deltaStates    states that arrived as deltas and were rebuilt
+ * @property {number} deltaBytes     the payload bytes of those deltas
+ * @property {number} rebuiltBytes   the bytes of the whole states they rebuilt (what they
+ *   would have cost whole): `deltaBytes / rebuiltBytes` is what deltas cost in comparison
+ * @property {number} deltaFailures  deltas dropped (their baseline was not held, or they did
+ *   not apply): the game did not see those states, and the next one came whole
+ */
+/**
+ * One room's baselines.
+ * @typedef {object} RoomBaselines
+ * @property {Array<{ tick: number, payload: Uint8Array }>} held  oldest first, ticks ascending
+ * @property {boolean} reset  a `StateAck{tick: 0}` went out and no state was applied since
+ */
+/**
+ * A `State` envelope, as the codecs give it.
+ * @typedef {object} StateMsg
+ * @property {string} room
+ * @property {unknown} tick
+ * @property {Uint8Array} payload
+ * @property {unknown} [baseline]  0 or absent: `payload` is whole
+ */
+export declare class Baselines {
+    /** @private */
+    private _enabled;
+    /** @private */
+    private _sendAck;
+    /** @private @type {Map<string, RoomBaselines>} */
+    private _rooms;
+    /** @private @type {StateStats} */
+    private _stats;
+    /**
+     * @param {boolean} enabled  acknowledge states (the server then sends deltas)
+     * @param {(room: string, tick: number) => boolean} sendAck  sends `StateAck`; false when not connected
+     */
+    constructor(enabled: boolean, sendAck: (room: string, tick: number) => boolean);
+    /** @returns {StateStats} the counts so far (a copy) */
+    get stats(): StateStats;
+    /**
+     * The whole payload of a `State` of a room the client is in: its own, or
+     * rebuilt from the baseline its delta names. Null when that failed: the
+     * state is dropped (counted, and the server asked for a whole one).
+     * @param {StateMsg} m
+     * @returns {Uint8Array | null}
+     */
+    payloadOf(m: StateMsg): Uint8Array | null;
+    /**
+     * The state of `tick` in `room`, whose whole payload is `payload`, reached
+     * the game: kept as a baseline and acknowledged.
+     * @param {string} room
+     * @param {unknown} tick
+     * @param {Uint8Array} payload
+     */
+    applied(room: string, tick: unknown, payload: Uint8Array): void;
+    /**
+     * One client event: a room joined (again, perhaps under another id) or
+     * left starts without baselines, and so does a client that closed.
+     * @template {keyof ClientEvents} K
+     * @param {K} event
+     * @param {ClientEvents[K]} payload
+     */
+    onClientEvent<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void;
+    /**
+     * Forgets the baselines of `room` (joined again, or left).
+     * @param {string} room
+     */
+    forget(room: string): void;
+    /** Forgets every baseline (a new connection, or the client closed). */
+    clear(): void;
+    /**
+     * A delta of `room` was dropped: counted, and the server asked (once
+     * until a state applies again) to send the next state whole.
+     * @private
+     * @param {string} room
+     * @returns {null}
+     */
+    private _failed;
+    /**
+     * @private
+     * @param {string} room
+     * @returns {RoomBaselines}
+     */
+    private _room;
+}
