@@ -1,4 +1,4 @@
-//! Delta states, applied on arrival (docs/protocol.md §4.6): the client
+//! Delta states, applied on arrival (docs/protocol.md §4.5): the client
 //! keeps the whole payloads of each room's latest states, turns every delta
 //! back into a whole state before the game sees it, and acknowledges what it
 //! holds so the server can diff against it.
@@ -7,6 +7,14 @@ use bytes::Bytes;
 use playhouse_protocol::delta;
 use playhouse_protocol::envelope::State;
 use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// How often a room's states are acknowledged at most. Acking every state
+/// would double what a client sends in a 30-60 Hz room (each ack is a
+/// message the server decodes); acking every 100 ms keeps the baseline
+/// within a few ticks plus a round trip of the newest state. A whole state
+/// (the first, or after a loss) is acknowledged at once.
+pub(crate) const ACK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// States kept per room. The server diffs against the newest state this
 /// client acknowledged that it still holds (32 states); states older than
@@ -36,14 +44,24 @@ pub struct DeltaStats {
 /// What became of a received state.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Received {
-    /// Deltas are off: passed on as it came.
-    AsIs,
-    /// A whole state, or a delta made whole: pass it on and acknowledge
-    /// this tick.
-    Ack(u64),
-    /// A delta that cannot be applied: drop it and acknowledge tick 0 so
-    /// the next state is whole.
+    /// Pass it on (whole, or a delta made whole); an ack may be due
+    /// ([`Deltas::due_ack`]).
+    Show,
+    /// A delta that cannot be applied: drop it (an ack of tick 0 is due,
+    /// so the next state is whole).
     Lost,
+}
+
+/// A room's acknowledgements.
+#[derive(Debug, Default)]
+struct Acks {
+    /// The newest tick held and not acknowledged yet (0: ask for a whole
+    /// state).
+    due: Option<u64>,
+    /// When the last ack of the room went out.
+    sent_at: Option<Instant>,
+    /// A tick-0 ack went out and no state applied since (send it once).
+    reset: bool,
 }
 
 /// The states held for deltas, per room.
@@ -51,12 +69,13 @@ pub(crate) enum Received {
 pub(crate) struct Deltas {
     enabled: bool,
     rooms: HashMap<String, VecDeque<(u64, Bytes)>>,
+    acks: HashMap<String, Acks>,
     pub(crate) stats: DeltaStats,
 }
 
 impl Deltas {
     pub(crate) fn new(enabled: bool) -> Self {
-        Deltas { enabled, rooms: HashMap::new(), stats: DeltaStats::default() }
+        Deltas { enabled, rooms: HashMap::new(), acks: HashMap::new(), stats: DeltaStats::default() }
     }
 
     pub(crate) fn enabled(&self) -> bool {
@@ -69,20 +88,21 @@ impl Deltas {
         self.enabled = on;
         if !on {
             self.rooms.clear();
+            self.acks.clear();
         }
     }
 
-    /// Makes `s` whole, if it is a delta.
-    pub(crate) fn receive(&mut self, s: &mut State) -> Received {
+    /// Makes `s` whole, if it is a delta, and notes the ack it calls for.
+    pub(crate) fn receive(&mut self, s: &mut State, now: Instant) -> Received {
         self.stats.payload_bytes += s.payload.len() as u64;
         if s.baseline == 0 {
             self.stats.whole += 1;
             self.stats.whole_bytes += s.payload.len() as u64;
-            if !self.enabled {
-                return Received::AsIs;
+            if self.enabled {
+                self.keep(&s.room, s.tick, s.payload.clone(), None);
+                self.held(&s.room, s.tick, true, now);
             }
-            self.keep(&s.room, s.tick, s.payload.clone(), None);
-            return Received::Ack(s.tick);
+            return Received::Show;
         }
         let held = self.rooms.get(&s.room).and_then(|h| h.iter().rev().find(|(t, _)| *t == s.baseline));
         let mut whole = Vec::new();
@@ -90,18 +110,51 @@ impl Deltas {
         let Some(Ok(())) = applied else {
             self.stats.lost += 1;
             self.rooms.remove(&s.room);
+            let acks = self.acks.entry(s.room.clone()).or_default();
+            if !std::mem::replace(&mut acks.reset, true) {
+                acks.due = Some(0);
+            }
             return Received::Lost;
         };
         self.stats.deltas += 1;
         self.stats.whole_bytes += whole.len() as u64;
         s.payload = Bytes::from(whole);
         let baseline = std::mem::take(&mut s.baseline);
-        self.keep(&s.room, s.tick, s.payload.clone(), Some(baseline));
-        if !self.enabled {
-            self.rooms.remove(&s.room);
-            return Received::AsIs;
+        if self.enabled {
+            self.keep(&s.room, s.tick, s.payload.clone(), Some(baseline));
+            self.held(&s.room, s.tick, false, now);
         }
-        Received::Ack(s.tick)
+        Received::Show
+    }
+
+    /// `room`'s state of `tick` is held: due for an ack at once if it
+    /// came whole, else once [`ACK_INTERVAL`] has passed since the last.
+    fn held(&mut self, room: &str, tick: u64, whole: bool, now: Instant) {
+        if tick == 0 {
+            return; // no ack can name it (0 asks for a whole state)
+        }
+        let acks = self.acks.entry(room.to_string()).or_default();
+        acks.reset = false;
+        let waited = acks.sent_at.is_none_or(|at| now.saturating_duration_since(at) >= ACK_INTERVAL);
+        if whole || waited || acks.due.is_some() {
+            acks.due = Some(tick);
+        }
+    }
+
+    /// An ack to send now, if one is due: `(room, tick)`. It stays due
+    /// until [`Deltas::ack_sent`] (a send cut short is sent again).
+    pub(crate) fn due_ack(&self) -> Option<(String, u64)> {
+        self.acks.iter().find_map(|(room, a)| a.due.map(|t| (room.clone(), t)))
+    }
+
+    /// The ack of `room`'s `tick` went out.
+    pub(crate) fn ack_sent(&mut self, room: &str, tick: u64, now: Instant) {
+        if let Some(a) = self.acks.get_mut(room) {
+            if a.due == Some(tick) {
+                a.due = None;
+            }
+            a.sent_at = Some(now);
+        }
     }
 
     /// Keeps `payload` as `room`'s state of `tick`, forgetting the states
@@ -123,9 +176,10 @@ impl Deltas {
         held.push_back((tick, payload));
     }
 
-    /// Forgets `room`'s states (joined or left it).
+    /// Forgets `room`'s states and acks (joined or left it).
     pub(crate) fn forget(&mut self, room: &str) {
         self.rooms.remove(room);
+        self.acks.remove(room);
     }
 }
 
@@ -146,34 +200,56 @@ mod tests {
     #[test]
     fn deltas_become_whole_states_and_unknown_baselines_are_lost() {
         let mut d = Deltas::new(true);
+        let now = Instant::now();
         let mut s1 = state(1, 0, b"hello world, tick one");
-        assert_eq!(d.receive(&mut s1), Received::Ack(1));
+        assert_eq!(d.receive(&mut s1, now), Received::Show);
+        assert_eq!(d.due_ack(), Some(("r".into(), 1)), "a whole state is acked at once");
+        d.ack_sent("r", 1, now);
         let mut s2 = state(2, 1, &delta_of(b"hello world, tick one", b"hello world, tick two"));
-        assert_eq!(d.receive(&mut s2), Received::Ack(2));
+        assert_eq!(d.receive(&mut s2, now), Received::Show);
         assert_eq!((&s2.payload[..], s2.baseline), (&b"hello world, tick two"[..], 0));
+        assert_eq!(d.due_ack(), None, "a delta waits for the ack interval");
         let mut s3 = state(3, 9, b"garbage");
-        assert_eq!(d.receive(&mut s3), Received::Lost);
-        // Lost forgets the room: even a delta against tick 2 is refused now.
+        assert_eq!(d.receive(&mut s3, now), Received::Lost);
+        assert_eq!(d.due_ack(), Some(("r".into(), 0)), "a loss asks for a whole state");
+        d.ack_sent("r", 0, now);
+        // Lost forgets the room: even a delta against tick 2 is refused now,
+        // and the whole state is not asked for twice.
         let mut s4 = state(4, 2, &delta_of(b"hello world, tick two", b"x"));
-        assert_eq!(d.receive(&mut s4), Received::Lost);
+        assert_eq!(d.receive(&mut s4, now), Received::Lost);
+        assert_eq!(d.due_ack(), None);
         assert_eq!((d.stats.whole, d.stats.deltas, d.stats.lost), (1, 1, 2));
+    }
+
+    #[test]
+    fn deltas_are_acked_once_per_interval_with_the_newest_tick() {
+        let mut d = Deltas::new(true);
+        let t0 = Instant::now();
+        d.receive(&mut state(1, 0, b"aaaa"), t0);
+        d.ack_sent("r", 1, t0);
+        d.receive(&mut state(2, 1, &delta_of(b"aaaa", b"aaab")), t0 + Duration::from_millis(50));
+        assert_eq!(d.due_ack(), None);
+        d.receive(&mut state(3, 1, &delta_of(b"aaaa", b"aaac")), t0 + ACK_INTERVAL);
+        d.receive(&mut state(4, 1, &delta_of(b"aaaa", b"aaad")), t0 + ACK_INTERVAL);
+        assert_eq!(d.due_ack(), Some(("r".into(), 4)), "the newest held tick");
     }
 
     #[test]
     fn states_older_than_the_used_baseline_are_dropped() {
         let mut d = Deltas::new(true);
+        let now = Instant::now();
         for t in 1..=5 {
-            d.receive(&mut state(t, 0, &[t as u8; 8]));
+            d.receive(&mut state(t, 0, &[t as u8; 8]), now);
         }
-        d.receive(&mut state(6, 4, &delta_of(&[4; 8], &[6; 8])));
+        d.receive(&mut state(6, 4, &delta_of(&[4; 8], &[6; 8])), now);
         let ticks: Vec<u64> = d.rooms["r"].iter().map(|(t, _)| *t).collect();
         assert_eq!(ticks, [4, 5, 6]);
     }
 
     #[test]
-    fn off_passes_states_as_they_come() {
+    fn off_keeps_nothing_and_acks_nothing() {
         let mut d = Deltas::new(false);
-        assert_eq!(d.receive(&mut state(1, 0, b"x")), Received::AsIs);
-        assert!(d.rooms.is_empty());
+        assert_eq!(d.receive(&mut state(1, 0, b"x"), Instant::now()), Received::Show);
+        assert!(d.rooms.is_empty() && d.due_ack().is_none());
     }
 }

@@ -167,6 +167,10 @@ impl Client {
         match self.read_event().await? {
             Event::Welcome(w) => {
                 self.welcome = w;
+                // An older server would refuse StateAck.
+                if !self.welcome.state_deltas {
+                    self.deltas.set_enabled(false);
+                }
                 let client = format!("playhouse-rust/{}; redirect", env!("CARGO_PKG_VERSION"));
                 self.send(C::Hello(envelope::Hello { client })).await
             }
@@ -336,6 +340,13 @@ impl Client {
 
     async fn read_event(&mut self) -> Result<Event, ClientError> {
         loop {
+            // State acks go out between reads, never between reading a
+            // message and returning it: a cancelled read loses nothing (an
+            // ack cut short stays due and is sent again; acks are idempotent).
+            while let Some((room, tick)) = self.deltas.due_ack() {
+                self.send(C::StateAck(envelope::StateAck { room: room.clone(), tick })).await?;
+                self.deltas.ack_sent(&room, tick, Instant::now());
+            }
             let Some(msg) = self.ws.next().await else { return Err(ClientError::Closed(None)) };
             let msg = msg?;
             self.last_heard = Instant::now();
@@ -363,19 +374,22 @@ impl Client {
                     if let Some(k) = m.kind {
                         let mut ev = Event::from(k);
                         self.track_channel(&ev);
-                        match &mut ev {
-                            Event::State(s) => match self.deltas.receive(s) {
-                                deltas::Received::AsIs => {}
-                                deltas::Received::Ack(tick) => self.ack_state(&s.room, tick).await?,
-                                deltas::Received::Lost => {
-                                    // Not applicable: never shown; ask for a whole state.
-                                    self.ack_state(&s.room, 0).await?;
-                                    continue;
-                                }
-                            },
-                            Event::Joined(j) => self.deltas.forget(&j.room),
-                            Event::Left(l) => self.deltas.forget(&l.room),
-                            _ => {}
+                        let lost = match &mut ev {
+                            Event::State(s) => self.deltas.receive(s, Instant::now()) == deltas::Received::Lost,
+                            Event::Joined(j) => {
+                                self.deltas.forget(&j.room);
+                                false
+                            }
+                            Event::Left(l) => {
+                                self.deltas.forget(&l.room);
+                                false
+                            }
+                            _ => false,
+                        };
+                        // A delta that does not apply is never shown (its
+                        // ack of tick 0 asks for a whole state).
+                        if lost {
+                            continue;
                         }
                         match &ev {
                             Event::Authenticated(a) => self.authenticated = Some(a.clone()),
@@ -400,13 +414,9 @@ impl Client {
         }
     }
 
-    async fn ack_state(&mut self, room: &str, tick: u64) -> Result<(), ClientError> {
-        let ack = envelope::StateAck { room: room.to_string(), tick };
-        self.send(C::StateAck(ack)).await
-    }
-
     /// Whether states are acknowledged so the server may send deltas (on
-    /// by default; the game sees whole states either way).
+    /// by default when the server offers them; the game sees whole states
+    /// either way).
     pub fn deltas(&self) -> bool {
         self.deltas.enabled()
     }
@@ -415,8 +425,11 @@ impl Client {
     /// more `StateAck`s and the held states are forgotten; a delta already
     /// under way is dropped and answered with `StateAck{tick: 0}`, after
     /// which the server sends whole states.
+    ///
+    /// A server whose `Welcome` does not offer deltas (`state_deltas`)
+    /// never gets a `StateAck`: they stay off there.
     pub fn set_deltas(&mut self, on: bool) {
-        self.deltas.set_enabled(on);
+        self.deltas.set_enabled(on && self.welcome.state_deltas);
     }
 
     /// What this connection counted about states (whole, delta, lost, and

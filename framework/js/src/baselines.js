@@ -1,12 +1,14 @@
 // The states a room may send as deltas against (`State.baseline`,
-// `StateAck`; docs/protocol.md §4.3), as the client keeps them: per room,
+// `StateAck`; docs/protocol.md §4.5), as the client keeps them: per room,
 // the whole payloads of the latest states applied, by tick. A state that
 // arrives as a delta is rebuilt here from the one it names, before it is
 // decoded, so the game only ever sees whole states.
 //
-// Each state applied is acknowledged (`StateAck{room, tick}`): the server
-// keeps the highest tick acknowledged and sends later states of the room
-// as deltas against it. A delta whose baseline is not held, or that does
+// States applied are acknowledged (`StateAck{room, tick}`): a whole state
+// at once, the first after a loss at once, and otherwise at most once per
+// ACK_INTERVAL_MS per room (acking every state of a 60 Hz room would double
+// what the client sends). The server keeps the highest tick acknowledged
+// and sends later states of the room as deltas against it. A delta whose baseline is not held, or that does
 // not apply, is dropped and answered with `StateAck{room, tick: 0}`: the
 // server forgets the baseline and sends the next state whole. Every new
 // connection starts without baselines (the server sends whole states first
@@ -26,6 +28,9 @@ export const MAX_HISTORY = 64;
  * client allocate much.
  */
 export const MAX_STATE_BYTES = 4 * 1024 * 1024;
+
+/** How often a room's delta states are acknowledged at most, in ms (as the Rust client). */
+export const ACK_INTERVAL_MS = 100;
 
 /** @typedef {import('./types.js').ClientEvents} ClientEvents */
 
@@ -48,6 +53,7 @@ export const MAX_STATE_BYTES = 4 * 1024 * 1024;
  * @typedef {object} RoomBaselines
  * @property {Array<{ tick: number, payload: Uint8Array }>} held  oldest first, ticks ascending
  * @property {boolean} reset  a `StateAck{tick: 0}` went out and no state was applied since
+ * @property {number} ackedAt  when the last `StateAck` of a state applied went out (ms; 0: none yet)
  */
 
 /**
@@ -63,12 +69,17 @@ export class Baselines {
   /**
    * @param {boolean} enabled  acknowledge states (the server then sends deltas)
    * @param {(room: string, tick: number) => boolean} sendAck  sends `StateAck`; false when not connected
+   * @param {() => number} [now]  the clock, in ms
    */
-  constructor(enabled, sendAck) {
+  constructor(enabled, sendAck, now = () => Date.now()) {
+    /** @private */
+    this._now = now;
     /** @private */
     this._enabled = enabled;
     /** @private */
     this._sendAck = sendAck;
+    /** @private Whether the server of the current connection takes StateAck (its Welcome says so). */
+    this._offered = false;
     /** @private @type {Map<string, RoomBaselines>} */
     this._rooms = new Map();
     /** @private @type {StateStats} */
@@ -109,13 +120,15 @@ export class Baselines {
 
   /**
    * The state of `tick` in `room`, whose whole payload is `payload`, reached
-   * the game: kept as a baseline and acknowledged.
+   * the game: kept as a baseline, and acknowledged if it came whole, is
+   * the first since a loss, or the last ack of the room is ACK_INTERVAL_MS old.
    * @param {string} room
    * @param {unknown} tick
    * @param {Uint8Array} payload
+   * @param {unknown} [baseline]  the state's `baseline` (0 or absent: it came whole)
    */
-  applied(room, tick, payload) {
-    if (!this._enabled) return;
+  applied(room, tick, payload, baseline) {
+    if (!this._enabled || !this._offered) return;
     const t = toSeq(tick);
     if (t === 0) return; // no tick to name it by
     const rb = this._room(room);
@@ -124,8 +137,10 @@ export class Baselines {
     // A copy: the decoded state may hold views of the payload, which the game could change.
     rb.held.push({ tick: t, payload: payload.slice() });
     if (rb.held.length > MAX_HISTORY) rb.held.shift();
+    const now = this._now();
+    const due = toSeq(baseline) === 0 || rb.reset || now - rb.ackedAt >= ACK_INTERVAL_MS;
     rb.reset = false;
-    this._sendAck(room, t);
+    if (due && this._sendAck(room, t)) rb.ackedAt = now;
   }
 
   /**
@@ -161,6 +176,18 @@ export class Baselines {
   }
 
   /**
+   * A new connection: its server sends whole states first, and deltas only
+   * against states acked on it. `offered`: its `Welcome` says it takes
+   * `StateAck` (`stateDeltas`); an older server would refuse the message,
+   * so it never gets one.
+   * @param {boolean} offered
+   */
+  attached(offered) {
+    this.clear();
+    this._offered = offered;
+  }
+
+  /**
    * A delta of `room` was dropped: counted, and the server asked (once
    * until a state applies again) to send the next state whole.
    * @private
@@ -169,7 +196,7 @@ export class Baselines {
    */
   _failed(room) {
     this._stats.deltaFailures++;
-    if (!this._enabled) return null;
+    if (!this._enabled || !this._offered) return null;
     const rb = this._room(room);
     if (!rb.reset) rb.reset = this._sendAck(room, 0);
     return null;
@@ -182,7 +209,7 @@ export class Baselines {
    */
   _room(room) {
     let rb = this._rooms.get(room);
-    if (!rb) this._rooms.set(room, (rb = { held: [], reset: false }));
+    if (!rb) this._rooms.set(room, (rb = { held: [], reset: false, ackedAt: 0 }));
     return rb;
   }
 }

@@ -176,8 +176,7 @@ export class Client extends Emitter {
     const deprecations = new DeprecationNotices(emit);
     link.onAttach = (conn) => {
       deprecations.notice(conn);
-      // A new connection: the server sends whole states first, and deltas only against states acked on it.
-      baselines.clear();
+      baselines.attached(conn.welcome?.stateDeltas === true);
     };
     const session = new SessionTracker(ackPolicy(options.ack), (seq) => send({ kind: { ack: { seq } } }));
     const rooms = new RoomTable();

@@ -1,4 +1,4 @@
-// Binary deltas of state payloads (`State.baseline`, docs/protocol.md §4.3):
+// Binary deltas of state payloads (`State.baseline`, docs/protocol.md §4.5):
 // the applying side of proto/src/delta.rs, whose module docs define the
 // format. A delta turns the payload of an earlier state of the room (the
 // baseline, one this client acknowledged) into the payload of a new one.

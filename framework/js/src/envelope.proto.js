@@ -109,7 +109,7 @@ message Ack {
 
 // The client applied the state of \`tick\` in \`room\` and keeps it: the server
 // may send later states of that room as deltas against it (State.baseline,
-// docs/protocol.md §4.3). A client that never sends StateAck gets whole
+// docs/protocol.md §4.5). A client that never sends StateAck gets whole
 // states only. Tick 0 forgets the baseline (the next state is whole).
 message StateAck {
   string room = 1;
@@ -186,6 +186,10 @@ message Welcome {
   // When \`deprecated\`: the date (YYYY-MM-DD, ISO 8601) after which the
   // version may stop being served. Empty otherwise.
   string sunset = 6;
+  // The server takes StateAck and answers it with delta states
+  // (docs/protocol.md §4.5). A client sends StateAck only when this is
+  // set: an older server would refuse the message it does not know.
+  bool state_deltas = 7;
 }
 
 message Joined {

@@ -88,7 +88,7 @@ function dispatch(core, conn, msg) {
       if (!bytes) return;
       const payload = decodePayload(core, conn, 'state', bytes);
       if (payload === undefined) return;
-      core.baselines.applied(m.room, m.tick, bytes);
+      core.baselines.applied(m.room, m.tick, bytes, m.baseline);
       emit('state', { room: m.room, tick: m.tick, acks: m.acks ?? [], payload });
       return;
     }

@@ -7,7 +7,7 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Schema, createCodec, parseTokens, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack } from '../src/index.js';
-import { MAX_HISTORY } from '../src/baselines.js';
+import { MAX_HISTORY, ACK_INTERVAL_MS } from '../src/baselines.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
 import { fakeSessions, event } from './fake-sessions.js';
 import { waitFor, PROTOS, GAME } from './helpers.js';
@@ -89,7 +89,7 @@ beforeEach(() => {
   resetFake(fake.server);
 });
 
-test('a delta state reaches the game whole; every state applied is acknowledged', async () => {
+test('a delta state reaches the game whole; states applied are acknowledged, deltas once per interval', async () => {
   const c = await Client.connect(URL, opts());
   const room = await c.join('room1');
   /** @type {string[]} */
@@ -106,17 +106,20 @@ test('a delta state reaches the game whole; every state applied is acknowledged'
   send('room1', 4, 3);
   assert.deepEqual(seen, ['1 tick 1', '2 tick 2', '3 tick 3', '4 tick 4'], 'rebuilt, then decoded as usual');
   assert.deepEqual(ticks, [1, 2, 3, 4], 'the client event too');
-  assert.deepEqual(stateAcks(), ['room1:1', 'room1:2', 'room1:3', 'room1:4']);
+  assert.deepEqual(stateAcks(), ['room1:1'], 'a whole state is acked at once, deltas once per interval');
+  await new Promise((r) => setTimeout(r, ACK_INTERVAL_MS + 10));
+  send('room1', 5, 4);
+  assert.deepEqual(stateAcks(), ['room1:1', 'room1:5']);
 
   const whole = payload(1).length;
-  const deltas = [diff(payload(1), payload(2)), diff(payload(1), payload(3)), diff(payload(3), payload(4))];
+  const deltas = [diff(payload(1), payload(2)), diff(payload(1), payload(3)), diff(payload(3), payload(4)), diff(payload(4), payload(5))];
   assert.ok(deltas.every((d) => d.length < whole / 4), 'the test deltas are small');
   assert.deepEqual(c.stats, {
     wholeStates: 1,
     wholeBytes: whole,
-    deltaStates: 3,
+    deltaStates: 4,
     deltaBytes: deltas.reduce((n, d) => n + d.length, 0),
-    rebuiltBytes: 3 * whole,
+    rebuiltBytes: 4 * whole,
     deltaFailures: 0,
   });
   await c.close();
@@ -198,7 +201,7 @@ test('a resume (a new connection) forgets the states held: a delta against one o
   send('room1', 3);
   send('room1', 4, 3);
   assert.deepEqual(seen, [1, 3, 4]);
-  assert.deepEqual(stateAcks(), ['room1:0', 'room1:3', 'room1:4']);
+  assert.deepEqual(stateAcks(), ['room1:0', 'room1:3'], 'a delta within the ack interval is not acked');
   await c.close();
 });
 
@@ -216,7 +219,7 @@ test('a leave and a join again forget the states held of the room, not those of 
   send('room1', 2, 1);
   send('room2', 2, 1);
   assert.deepEqual(seen, ['room1:1', 'room2:1', 'room2:2']);
-  assert.deepEqual(stateAcks(), ['room1:1', 'room2:1', 'room1:0', 'room2:2']);
+  assert.deepEqual(stateAcks(), ['room1:1', 'room2:1', 'room1:0']);
   await c.close();
 });
 
@@ -234,6 +237,20 @@ test('deltas: false: no StateAck ever, so the server sends whole states; a delta
   assert.equal(c.stats.wholeStates, 2);
   assert.equal(c.stats.deltaFailures, 1);
   assert.throws(() => new Client(URL, opts({ deltas: /** @type {any} */ ('no') })), /options\.deltas must be true or false/);
+  await c.close();
+});
+
+test('a server whose Welcome does not offer deltas never gets a StateAck (it would refuse it)', async () => {
+  fake.state.noDeltas = true;
+  const c = await Client.connect(URL, opts());
+  const room = await c.join('room1');
+  /** @type {number[]} */
+  const seen = [];
+  room.onState((s) => seen.push(s.tick));
+  send('room1', 1);
+  send('room1', 2);
+  assert.deepEqual(seen, [1, 2]);
+  assert.deepEqual(stateAcks(), []);
   await c.close();
 });
 

@@ -42,6 +42,8 @@ export function fakeSessions() {
     refuse: false,
     silent: false,
     resync: false,
+    /** Welcome leaves out `stateDeltas` (a server from before deltas). */
+    noDeltas: false,
     rooms: new Set(['room1', 'room2']),
     /** @type {((ws: FakeWebSocket, sess: Sess) => string | null) | null} */
     resumeRedirect: null,
@@ -69,7 +71,7 @@ export function fakeSessions() {
       /** @type {Sess} */
       const s = { id: `s${++sessions}`, seq: 0, log: [], rooms: new Map(), ws, roomSeq: 0, node: ws.url };
       bySocket.set(ws, s);
-      return { session: s.id, resumeToken: token(s) };
+      return { session: s.id, resumeToken: token(s), stateDeltas: !state.noDeltas };
     },
     onMessage(ws, msg) {
       const [kind] = Object.keys(msg.kind);

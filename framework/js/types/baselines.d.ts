@@ -6,6 +6,8 @@ export declare const MAX_HISTORY = 64;
  * client allocate much.
  */
 export declare const MAX_STATE_BYTES: number;
+/** How often a room's delta states are acknowledged at most, in ms (as the Rust client). */
+export declare const ACK_INTERVAL_MS = 100;
 export type ClientEvents = import('./types.js').ClientEvents;
 export type StateStats = {
     /**
@@ -47,6 +49,10 @@ export type RoomBaselines = {
      * a `StateAck{tick: 0}` went out and no state was applied since
      */
     reset: boolean;
+    /**
+     * when the last `StateAck` of a state applied went out (ms; 0: none yet)
+     */
+    ackedAt: number;
 };
 export type StateMsg = {
     room: string;
@@ -76,6 +82,7 @@ export type StateMsg = {
  * @typedef {object} RoomBaselines
  * @property {Array<{ tick: number, payload: Uint8Array }>} held  oldest first, ticks ascending
  * @property {boolean} reset  a `StateAck{tick: 0}` went out and no state was applied since
+ * @property {number} ackedAt  when the last `StateAck` of a state applied went out (ms; 0: none yet)
  */
 /**
  * A `State` envelope, as the codecs give it.
@@ -87,9 +94,13 @@ export type StateMsg = {
  */
 export declare class Baselines {
     /** @private */
+    private _now;
+    /** @private */
     private _enabled;
     /** @private */
     private _sendAck;
+    /** @private Whether the server of the current connection takes StateAck (its Welcome says so). */
+    private _offered;
     /** @private @type {Map<string, RoomBaselines>} */
     private _rooms;
     /** @private @type {StateStats} */
@@ -97,8 +108,9 @@ export declare class Baselines {
     /**
      * @param {boolean} enabled  acknowledge states (the server then sends deltas)
      * @param {(room: string, tick: number) => boolean} sendAck  sends `StateAck`; false when not connected
+     * @param {() => number} [now]  the clock, in ms
      */
-    constructor(enabled: boolean, sendAck: (room: string, tick: number) => boolean);
+    constructor(enabled: boolean, sendAck: (room: string, tick: number) => boolean, now?: () => number);
     /** @returns {StateStats} the counts so far (a copy) */
     get stats(): StateStats;
     /**
@@ -111,12 +123,14 @@ export declare class Baselines {
     payloadOf(m: StateMsg): Uint8Array | null;
     /**
      * The state of `tick` in `room`, whose whole payload is `payload`, reached
-     * the game: kept as a baseline and acknowledged.
+     * the game: kept as a baseline, and acknowledged if it came whole, is
+     * the first since a loss, or the last ack of the room is ACK_INTERVAL_MS old.
      * @param {string} room
      * @param {unknown} tick
      * @param {Uint8Array} payload
+     * @param {unknown} [baseline]  the state's `baseline` (0 or absent: it came whole)
      */
-    applied(room: string, tick: unknown, payload: Uint8Array): void;
+    applied(room: string, tick: unknown, payload: Uint8Array, baseline?: unknown): void;
     /**
      * One client event: a room joined (again, perhaps under another id) or
      * left starts without baselines, and so does a client that closed.
@@ -132,6 +146,14 @@ export declare class Baselines {
     forget(room: string): void;
     /** Forgets every baseline (a new connection, or the client closed). */
     clear(): void;
+    /**
+     * A new connection: its server sends whole states first, and deltas only
+     * against states acked on it. `offered`: its `Welcome` says it takes
+     * `StateAck` (`stateDeltas`); an older server would refuse the message,
+     * so it never gets one.
+     * @param {boolean} offered
+     */
+    attached(offered: boolean): void;
     /**
      * A delta of `room` was dropped: counted, and the server asked (once
      * until a state applies again) to send the next state whole.

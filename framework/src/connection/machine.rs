@@ -404,6 +404,7 @@ impl GameConnection {
             resume_token: self.shared.sessions.token(&self.session),
             server_time: unix_millis(),
             protocol: self.token.to_string(),
+            state_deltas: true,
             ..Welcome::default()
         }
         .with_deprecation(self.shared.negotiator.deprecation(self.token.version));

@@ -1,4 +1,4 @@
-//! Delta states (docs/protocol.md §4.6): what a room sent each client
+//! Delta states (docs/protocol.md §4.5): what a room sent each client
 //! lately ([`SentStates`]), and the frames of one state for a group of
 //! clients, one per baseline they hold ([`StateFrames`]).
 //!

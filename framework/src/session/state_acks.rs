@@ -1,5 +1,5 @@
 //! [`StateAcks`]: the state each room may send deltas against, as the
-//! session's client acknowledged it (`StateAck`, docs/protocol.md §4.6).
+//! session's client acknowledged it (`StateAck`, docs/protocol.md §4.5).
 //!
 //! The connection records an ack; the room reads it when it sends the next
 //! state and diffs against the payload it sent with that tick, if it still

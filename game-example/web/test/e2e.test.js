@@ -302,11 +302,10 @@ test('screenshot and frame times over ~3 s of play', { timeout: 15_000 }, async 
   );
 });
 
-// Enable (remove `skip`) once the server sends state deltas (State.baseline,
-// StateAck): each page then gets its states as deltas against the ones it
-// acknowledged, rebuilt by the SDK; the moves seen above show the game
-// still got whole states.
-test('both pages get their states as deltas, none dropped', { timeout: 10_000, skip: 'until the server sends state deltas' }, async (t) => {
+// Each page gets its states as deltas against the ones it acknowledged
+// (State.baseline, StateAck), rebuilt by the SDK; the moves seen above show
+// the game still got whole states.
+test('both pages get their states as deltas, none dropped', { timeout: 10_000 }, async (t) => {
   for (const [page, token] of [[oldPage, 'arena.v1.msgpack'], [newPage, 'arena.v2.proto']]) {
     const s = await until(`${token}: states as deltas`, () => page.evaluate(() => {
       const st = window.__arena.stateStats();
