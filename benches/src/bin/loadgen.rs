@@ -244,6 +244,7 @@ fn main() {
         }
         Scenario::Game(args) => {
             let (report, ok) = runtime.block_on(game::run(&args));
+            eprint!("{}", report.summary());
             (serde_json::to_string_pretty(&report), ok)
         }
         Scenario::Storm(args) => {

@@ -18,6 +18,7 @@
 //! target/release/loadgen game --players 8,16 --codecs proto,msgpack --duration 10 --release-dir target/release
 //! ```
 
+use super::procfs::Sample;
 use super::prom;
 use super::report::Machine;
 use super::server::Server;
@@ -50,9 +51,23 @@ pub struct GameArgs {
     /// Seed of the room (reproducible pickups and spawns).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Delta states on, off or both (one run each): with `off` the bots
+    /// never acknowledge a state, so the server sends every state whole.
+    #[arg(long, value_delimiter = ',', default_value = "off,on")]
+    pub deltas: Vec<DeltaMode>,
     /// Where the `arena` binary is.
     #[arg(long, default_value = "target/release")]
     pub release_dir: PathBuf,
+}
+
+/// Whether the bots take delta states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeltaMode {
+    /// Whole states only.
+    Off,
+    /// Deltas against the states the bots acknowledged.
+    On,
 }
 
 /// A codec of the arena tokens.
@@ -87,6 +102,38 @@ pub struct GameReport {
     pub results: Vec<GameOutcome>,
 }
 
+impl GameReport {
+    /// The figures as a table, for people.
+    pub fn summary(&self) -> String {
+        let mut out = String::from(
+            "players codec   deltas  KB/s/player  state B  states/s  server µs/tick  decode µs  apply µs  lost  errors\n",
+        );
+        let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_string(), |v| format!("{v:.prec$}"));
+        for r in &self.results {
+            match r {
+                GameOutcome::Measured(m) => out.push_str(&format!(
+                    "{:>7} {:<7} {:<7} {:>11.1} {:>8.0} {:>9.1} {:>15} {:>10} {:>9} {:>5} {:>7}\n",
+                    m.players,
+                    m.codec.name(),
+                    format!("{:?}", m.deltas).to_lowercase(),
+                    m.bytes_per_sec_per_player / 1000.0,
+                    m.avg_state_frame_bytes,
+                    m.states_per_sec_per_player,
+                    opt(m.server_cpu_us_per_tick, 1),
+                    opt(m.client_decode_us_per_state, 2),
+                    opt(m.client_delta_apply_us, 2),
+                    m.deltas_lost,
+                    m.errors,
+                )),
+                GameOutcome::Failed { players, codec, deltas, error } => {
+                    out.push_str(&format!("{players:>7} {:<7} {deltas:?}: failed: {error}\n", codec.name()))
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Parameters of the run.
 #[derive(Serialize, Debug)]
 pub struct GameParams {
@@ -94,6 +141,8 @@ pub struct GameParams {
     pub players: Vec<usize>,
     /// Codecs.
     pub codecs: Vec<GameCodec>,
+    /// Delta modes.
+    pub deltas: Vec<DeltaMode>,
     /// Schema version.
     pub version: u32,
     /// Measured seconds.
@@ -118,6 +167,8 @@ pub enum GameOutcome {
         players: usize,
         /// Codec.
         codec: GameCodec,
+        /// Delta states.
+        deltas: DeltaMode,
         /// What went wrong.
         error: String,
     },
@@ -130,6 +181,8 @@ pub struct GameMeasured {
     pub players: usize,
     /// Codec.
     pub codec: GameCodec,
+    /// Delta states.
+    pub deltas: DeltaMode,
     /// The token the bots negotiated.
     pub token: String,
     /// Bots that joined.
@@ -145,6 +198,18 @@ pub struct GameMeasured {
     /// The server's own count of payload bytes sent, per second per player
     /// (`playhouse_bytes_out_total` over the window; includes pongs).
     pub server_bytes_out_per_sec_per_player: Option<f64>,
+    /// The server's CPU time per tick over the window, µs (the room's
+    /// tick, encodes and deltas, and every connection's writes).
+    pub server_cpu_us_per_tick: Option<f64>,
+    /// The bots' decode of a state's payload, µs (after the client made a
+    /// delta whole).
+    pub client_decode_us_per_state: Option<f64>,
+    /// The client's application of a delta, µs.
+    pub client_delta_apply_us: Option<f64>,
+    /// Delta states the bots received, and those they could not apply.
+    pub delta_states: u64,
+    /// Delta states dropped (baseline not held, or did not apply).
+    pub deltas_lost: u64,
     /// What a delta encoding could weigh (first bot's view).
     pub delta: Option<DeltaEstimate>,
     /// avg_field_delta_bytes / avg_payload_bytes.
@@ -169,21 +234,25 @@ pub async fn run(args: &GameArgs) -> (GameReport, bool) {
     let mut ok = true;
     for &players in &args.players {
         for &codec in &args.codecs {
-            eprintln!("loadgen: game {players} players, {} ...", codec.name());
-            let budget = Duration::from_secs_f64(args.warmup + args.duration + 30.0 + players as f64);
-            let outcome = match tokio::time::timeout(budget, run_one(args, &bin, players, codec)).await {
-                Ok(Ok(m)) => {
-                    ok &= m.errors == 0 && m.bots_joined == players;
-                    GameOutcome::Measured(Box::new(m))
+            for &deltas in &args.deltas {
+                eprintln!("loadgen: game {players} players, {}, deltas {deltas:?} ...", codec.name());
+                let budget = Duration::from_secs_f64(args.warmup + args.duration + 30.0 + players as f64);
+                let outcome = match tokio::time::timeout(budget, run_one(args, &bin, players, codec, deltas)).await {
+                    Ok(Ok(m)) => {
+                        ok &= m.errors == 0 && m.bots_joined == players;
+                        GameOutcome::Measured(Box::new(m))
+                    }
+                    Ok(Err(e)) => GameOutcome::Failed { players, codec, deltas, error: e.to_string() },
+                    Err(_) => {
+                        GameOutcome::Failed { players, codec, deltas, error: format!("timed out after {budget:?}") }
+                    }
+                };
+                if let GameOutcome::Failed { error, .. } = &outcome {
+                    eprintln!("loadgen: game {players} {} {deltas:?}: {error}", codec.name());
+                    ok = false;
                 }
-                Ok(Err(e)) => GameOutcome::Failed { players, codec, error: e.to_string() },
-                Err(_) => GameOutcome::Failed { players, codec, error: format!("timed out after {budget:?}") },
-            };
-            if let GameOutcome::Failed { error, .. } = &outcome {
-                eprintln!("loadgen: game {players} {}: {error}", codec.name());
-                ok = false;
+                results.push(outcome);
             }
-            results.push(outcome);
         }
     }
     let report = GameReport {
@@ -191,6 +260,7 @@ pub async fn run(args: &GameArgs) -> (GameReport, bool) {
         params: GameParams {
             players: args.players.clone(),
             codecs: args.codecs.clone(),
+            deltas: args.deltas.clone(),
             version: args.version,
             duration_s: args.duration,
             warmup_s: args.warmup,
@@ -208,18 +278,30 @@ async fn bytes_out(server: &Server) -> Option<f64> {
     text.contains("playhouse_bytes_out_total").then(|| prom::counter(&text, "playhouse_bytes_out_total"))
 }
 
-async fn run_one(args: &GameArgs, bin: &std::path::Path, players: usize, codec: GameCodec) -> Result<GameMeasured> {
+async fn run_one(
+    args: &GameArgs,
+    bin: &std::path::Path,
+    players: usize,
+    codec: GameCodec,
+    deltas: DeltaMode,
+) -> Result<GameMeasured> {
     if players == 0 || players > arena::MAX_PLAYERS {
         return Err(LoadgenError::Protocol(format!("players must be 1..={} (one room)", arena::MAX_PLAYERS)));
     }
     let server =
         Server::spawn(bin, &["--addr".to_string(), "127.0.0.1:0".to_string()], Duration::from_secs(15)).await?;
-    let result = measure(args, &server, players, codec).await;
+    let result = measure(args, &server, players, codec, deltas).await;
     server.stop().await;
     result
 }
 
-async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCodec) -> Result<GameMeasured> {
+async fn measure(
+    args: &GameArgs,
+    server: &Server,
+    players: usize,
+    codec: GameCodec,
+    deltas: DeltaMode,
+) -> Result<GameMeasured> {
     let url = format!("ws://{}/ws", server.addr);
     let token = format!("arena.v{}.{}", args.version, codec.name());
     let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
@@ -234,6 +316,7 @@ async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCo
         config.seed = args.seed.wrapping_add(n as u64);
         config.warmup = warmup;
         config.measure_delta = n == 1;
+        config.deltas = deltas == DeltaMode::On;
         let (tx, rx) = oneshot::channel();
         config.joined = Some(tx);
         tasks.push(tokio::spawn(run_bot_with(config, stop_rx.clone())));
@@ -251,10 +334,18 @@ async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCo
     eprintln!("loadgen: {joined}/{players} bots joined in {:.2} s", started.elapsed().as_secs_f64());
     tokio::time::sleep(warmup).await;
     let before = bytes_out(server).await;
+    let cpu_before = Sample::of(server.pid);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(args.duration.max(0.0))).await;
+    let cpu_after = Sample::of(server.pid);
     let after = bytes_out(server).await;
     let window = t0.elapsed().as_secs_f64();
+    let server_cpu_us_per_tick = match (cpu_before, cpu_after) {
+        (Some(b), Some(a)) if window > 0.0 => {
+            Some(a.cpu_ns.saturating_sub(b.cpu_ns) as f64 / 1e3 / (window * f64::from(arena::TICK_HZ)))
+        }
+        _ => None,
+    };
     let _ = stop_tx.send(true);
     let mut reports: Vec<BotReport> = Vec::new();
     for t in tasks {
@@ -269,11 +360,20 @@ async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCo
     let mut errors: Vec<String> = join_errors;
     errors.extend(reports.iter().flat_map(|r| r.errors.iter().map(move |e| format!("{}: {e}", r.name))));
     let delta = reports.iter().find_map(|r| r.delta.clone());
+    let timed: Vec<&BotReport> = reports.iter().filter(|r| r.decode_ns > 0 && r.states > 0).collect();
+    let client_decode_us_per_state = (!timed.is_empty())
+        .then(|| timed.iter().map(|r| r.decode_ns as f64 / r.states as f64).sum::<f64>() / timed.len() as f64 / 1e3);
+    let stats: Vec<playhouse_client::DeltaStats> = reports.iter().filter_map(|r| r.delta_stats).collect();
+    let delta_states: u64 = stats.iter().map(|d| d.deltas).sum();
+    let deltas_lost: u64 = stats.iter().map(|d| d.lost).sum();
+    let apply_ns: u64 = stats.iter().map(|d| d.apply_ns).sum();
+    let client_delta_apply_us = (delta_states > 0).then(|| apply_ns as f64 / delta_states as f64 / 1e3);
     let field_delta_ratio =
         delta.as_ref().filter(|d| d.avg_payload_bytes > 0.0).map(|d| d.avg_field_delta_bytes / d.avg_payload_bytes);
     Ok(GameMeasured {
         players,
         codec,
+        deltas,
         token,
         bots_joined: joined,
         bytes_per_sec_per_player: s.bytes_per_sec_per_bot,
@@ -284,6 +384,11 @@ async fn measure(args: &GameArgs, server: &Server, players: usize, codec: GameCo
             (Some(b), Some(a)) if window > 0.0 => Some((a - b) / window / joined as f64),
             _ => None,
         },
+        server_cpu_us_per_tick,
+        client_decode_us_per_state,
+        client_delta_apply_us,
+        delta_states,
+        deltas_lost,
         delta,
         field_delta_ratio,
         inputs_sent: s.inputs_sent,

@@ -39,6 +39,8 @@ pub struct DeltaStats {
     pub payload_bytes: u64,
     /// Payload bytes of the whole states those stand for.
     pub whole_bytes: u64,
+    /// Time spent applying deltas, in nanoseconds.
+    pub apply_ns: u64,
 }
 
 /// What became of a received state.
@@ -106,7 +108,9 @@ impl Deltas {
         }
         let held = self.rooms.get(&s.room).and_then(|h| h.iter().rev().find(|(t, _)| *t == s.baseline));
         let mut whole = Vec::new();
+        let started = Instant::now();
         let applied = held.map(|(_, base)| delta::apply(base, &s.payload, MAX_STATE, &mut whole));
+        self.stats.apply_ns += started.elapsed().as_nanos() as u64;
         let Some(Ok(())) = applied else {
             self.stats.lost += 1;
             self.rooms.remove(&s.room);

@@ -177,6 +177,7 @@ impl Client {
             authenticated: None,
             positions: HashMap::new(),
             deltas: crate::deltas::Deltas::new(true),
+            bytes_in: 0,
         })
     }
 }

@@ -24,6 +24,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Delta states
+//!
+//! Where the server's `Welcome` offers them (`state_deltas`), the client
+//! acknowledges the states it applied (`StateAck`: a whole state at once,
+//! otherwise at most every 100 ms per room) and the server sends later
+//! states as deltas against them (docs/protocol.md §4.5). The client turns
+//! each delta back into the whole state before [`Client::next_event`]
+//! returns it, so `State.payload` is always whole and `State.baseline` 0.
+//! [`Client::set_deltas`] turns it off (or [`ReconnectConfig::deltas`]);
+//! [`Client::delta_stats`] and [`Client::bytes_in`] show what it saved.
+//!
 //! ## Staying connected
 //!
 //! A [`Client`] is one connection: when it fails, its calls fail. A game
@@ -147,6 +158,8 @@ pub struct Client {
     positions: HashMap<String, ChannelPosition>,
     /// The states held for deltas.
     deltas: deltas::Deltas,
+    /// Bytes of the binary frames read.
+    bytes_in: u64,
 }
 
 fn unix_micros() -> u64 {
@@ -352,6 +365,7 @@ impl Client {
             self.last_heard = Instant::now();
             match msg {
                 WsMessage::Binary(b) => {
+                    self.bytes_in += b.len() as u64;
                     let m: ServerMsg = self.token.codec.decode(&b)?;
                     if m.seq != 0 {
                         if std::mem::take(&mut self.resynced) {
@@ -430,6 +444,12 @@ impl Client {
     /// never gets a `StateAck`: they stay off there.
     pub fn set_deltas(&mut self, on: bool) {
         self.deltas.set_enabled(on && self.welcome.state_deltas);
+    }
+
+    /// Bytes of the binary frames read on this connection (what the server
+    /// sent, as it crossed the wire: delta states as deltas).
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in
     }
 
     /// What this connection counted about states (whole, delta, lost, and

@@ -31,6 +31,8 @@ pub struct BotConfig {
     pub samples: bool,
     /// Estimate how large a delta encoding of each state would be.
     pub measure_delta: bool,
+    /// Take states as deltas where the server offers them (the default).
+    pub deltas: bool,
     /// Told the room id once joined (or why the join failed).
     pub joined: Option<oneshot::Sender<Result<String, String>>>,
 }
@@ -52,6 +54,7 @@ impl BotConfig {
             warmup: Duration::ZERO,
             samples: false,
             measure_delta: false,
+            deltas: true,
             joined: None,
         }
     }
@@ -93,6 +96,14 @@ pub struct BotReport {
     pub messages: u64,
     /// Bytes of the state frames counted.
     pub state_bytes: u64,
+    /// Time spent decoding the payloads of the states counted, in ns (the
+    /// game's decode, after the client made delta states whole; 0 for a
+    /// bot that measures deltas, whose decode does more).
+    pub decode_ns: u64,
+    /// The client's state counts on its last connection (whole, delta,
+    /// lost, bytes, time spent applying deltas).
+    #[serde(skip)]
+    pub delta_stats: Option<playhouse_client::DeltaStats>,
     /// Bytes of all binary frames counted (states, messages, the rest).
     pub bytes: u64,
     /// Inputs sent (whole run).
@@ -130,7 +141,10 @@ fn event_name(kind: i32) -> String {
 pub async fn run_bot_with(mut config: BotConfig, mut stop: watch::Receiver<bool>) -> BotReport {
     let mut report = BotReport { name: config.name.clone(), ..Default::default() };
     let joined_tx = config.joined.take();
-    let reconnect = ReconnectConfig::new(config.urls.iter().cloned(), [config.token.as_str()]);
+    let reconnect = ReconnectConfig {
+        deltas: config.deltas,
+        ..ReconnectConfig::new(config.urls.iter().cloned(), [config.token.as_str()])
+    };
     let mut client = match ReconnectingClient::connect(reconnect).await {
         Ok(c) => c,
         Err(e) => {
@@ -183,6 +197,11 @@ async fn play(
     let mut last_tick: Option<u64> = None;
     let mut frame = Vec::with_capacity(4096);
     let mut delta = DeltaAcc::default();
+    // What crossed the wire from the end of the warm-up (the client counts
+    // the frames' bytes: a delta state as the delta it was), and the part of
+    // it that was not states (sized by re-encoding, exact for those).
+    let mut wire_from: Option<u64> = None;
+    let mut other_bytes = 0u64;
     loop {
         if *stop.borrow() {
             break;
@@ -220,6 +239,9 @@ async fn play(
             }
         };
         let counted = Instant::now() >= measure_from;
+        if counted && wire_from.is_none() {
+            wire_from = Some(client.bytes_in());
+        }
         // The frame's size: the envelope re-encoded with the same codec.
         let msg = ServerMsg { kind: Some(event_to_kind(event)), seq: 0 };
         frame.clear();
@@ -227,8 +249,9 @@ async fn play(
             report.errors.push("cannot re-encode a received envelope".into());
         }
         let size = frame.len() as u64;
-        if counted {
-            report.bytes += size;
+        let is_state = matches!(&msg.kind, Some(server_msg::Kind::State(s)) if s.room == seat.room);
+        if counted && !is_state {
+            other_bytes += size;
         }
         match msg.kind {
             Some(server_msg::Kind::State(s)) if s.room == seat.room => {
@@ -237,6 +260,7 @@ async fn play(
                 }
                 last_tick = Some(s.tick);
                 report.ticks = Some((report.ticks.map_or(s.tick, |t| t.0), s.tick));
+                let decode_started = Instant::now();
                 let decoded = if version >= 2 {
                     codec.decode::<v2::Output>(&s.payload).map(|o| {
                         if config.measure_delta {
@@ -286,7 +310,9 @@ async fn play(
                 };
                 if counted {
                     report.states += 1;
-                    report.state_bytes += size;
+                    if !config.measure_delta {
+                        report.decode_ns += decode_started.elapsed().as_nanos() as u64;
+                    }
                 }
                 let me = seat.client;
                 let ack = s.acks.iter().find(|a| a.client == me).map_or(0, |a| a.seq);
@@ -355,6 +381,11 @@ async fn play(
         }
     }
     report.measured_s = Instant::now().saturating_duration_since(measure_from).as_secs_f64();
+    report.delta_stats = client.delta_stats();
+    if let Some(from) = wire_from {
+        report.bytes = client.bytes_in().saturating_sub(from);
+        report.state_bytes = report.bytes.saturating_sub(other_bytes);
+    }
     if config.measure_delta {
         report.delta = Some(delta.estimate());
     }

@@ -36,6 +36,9 @@ pub struct ReconnectConfig {
     /// anew for each), before anything else — before the `Resume` of a
     /// reconnect too; `None`: no credential.
     pub auth: Option<ClientAuth>,
+    /// Take states as deltas where the server offers them (the default; see
+    /// [`Client::set_deltas`](crate::Client::set_deltas)), on every connection.
+    pub deltas: bool,
 }
 
 impl ReconnectConfig {
@@ -57,6 +60,7 @@ impl ReconnectConfig {
             idle_timeout: Some(Duration::from_secs(15)),
             request_timeout: Duration::from_secs(10),
             auth: None,
+            deltas: true,
         }
     }
 

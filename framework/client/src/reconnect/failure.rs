@@ -80,6 +80,7 @@ impl ReconnectingClient {
     /// messages it read but did not hand out.
     pub(super) fn detach(&mut self) {
         let Phase::Connected(conn) = &mut self.phase else { return };
+        self.bytes_before += conn.bytes_in();
         self.resume_token = conn.resume_token().to_string();
         self.last_seq = conn.last_seq();
         self.authenticated = conn.authenticated().cloned();

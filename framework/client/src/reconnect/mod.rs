@@ -119,6 +119,8 @@ pub struct ReconnectingClient {
     /// The `Shutdown` notice of the live connection, if one came: its
     /// `reconnect_after_ms` and `url` shape the next outage.
     shutdown: Option<Shutdown>,
+    /// Bytes read on the connections before the current one.
+    bytes_before: u64,
     /// The last connection's latest `Authenticated`.
     authenticated: Option<Authenticated>,
     /// The automatic refresh of the live connection's credential.
@@ -192,6 +194,7 @@ impl ReconnectingClient {
             session: String::new(),
             token,
             shutdown: None,
+            bytes_before: 0,
             authenticated: None,
             refresh: RefreshPlan::default(),
             announced: None,
@@ -423,6 +426,24 @@ impl ReconnectingClient {
         matches!(self.phase, Phase::Connected(_))
     }
 
+    /// Bytes of the binary frames read on every connection so far (what
+    /// the server sent, as it crossed the wire: delta states as deltas).
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_before + self.live().map_or(0, Client::bytes_in)
+    }
+
+    /// The state counts of the current connection ([`Client::delta_stats`]).
+    pub fn delta_stats(&self) -> Option<crate::DeltaStats> {
+        self.live().map(Client::delta_stats)
+    }
+
+    fn live(&self) -> Option<&Client> {
+        match &self.phase {
+            Phase::Connected(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The URL of the current connection (or of the last one).
     pub fn url(&self) -> &str {
         &self.config.urls[self.rotation.home()]
@@ -499,6 +520,7 @@ impl ReconnectingClient {
     /// Makes `conn` (to URL `index`) the live connection.
     fn attach(&mut self, mut conn: Client, index: usize, acked: u64) {
         conn.set_timeout(self.config.request_timeout);
+        conn.set_deltas(self.config.deltas);
         self.rotation.connected(index);
         self.token = conn.protocol().clone();
         self.session = conn.welcome().session.clone();
