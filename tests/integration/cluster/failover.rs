@@ -517,3 +517,50 @@ async fn a_resume_whose_node_died_holding_no_room_is_refused_once_nobody_takes_i
     eprintln!("a resume of a dead node's roomless session refused after {took:?}");
     assert!(took <= Duration::from_millis(LEASE_MS) + Duration::from_secs(4), "answered in bounded time: {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_room_moved_twice_while_its_client_was_away_resumes_with_its_first_token() {
+    // A rolling restart drains a, then b: a room handed from a to b is
+    // handed on to c. A client that missed both moves (its link broke
+    // before it read a's Shutdown notice) still holds a's token; c must
+    // take it. Before, c knew the session only by b's key and the store
+    // sent the client to b, gone by then.
+    let redis = RedisServer::start();
+    let (mut a, mut b) = (node(&redis, "a"), node(&redis, "b"));
+    wait_until(Duration::from_secs(5), "a sees b", || node_metric(a.addr(), "playhouse_cluster_nodes") == 2.0).await;
+    let (mut player, room) = player_in_new_room(a.addr()).await;
+    // Seated, and its record written.
+    assert!(states_for(&mut player, &room, Duration::from_millis(500)).await.0 > 0);
+    let (token, last_seq) = (player.resume_token().to_string(), player.last_seq());
+    // Gone without a word: a parks the session, seat and all.
+    drop(player);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let on = |n: &ArenaProcess, id: &str| {
+        let l = listed(n.addr());
+        l.len() == 1 && l[0].1 == id
+    };
+    a.signal("TERM");
+    wait_until(Duration::from_secs(10), "the room handed over to b", || on(&b, "b")).await;
+    wait_until(Duration::from_secs(20), "a exited", || a.exit_status().is_some()).await;
+    let c = node(&redis, "c");
+    wait_until(Duration::from_secs(5), "b sees c", || node_metric(b.addr(), "playhouse_cluster_nodes") == 2.0).await;
+    b.signal("TERM");
+    wait_until(Duration::from_secs(10), "the room handed on to c", || on(&c, "c")).await;
+    wait_until(Duration::from_secs(20), "b exited", || b.exit_status().is_some()).await;
+
+    // Through a node that never held it: the store says where it is.
+    let d = node(&redis, "d");
+    let mut back = Client::resume(&url_of(&d), &["arena.v2.msgpack"], &token, last_seq)
+        .await
+        .unwrap_or_else(|e| panic!("a's token resumes where the room went last: {e}"));
+    assert_eq!(back.url(), url_of(&c), "sent on to c");
+    match back.next_event_timeout(Duration::from_secs(2)).await {
+        Ok(Event::Resumed(r)) => {
+            assert!(!r.resync, "nothing lost on the way");
+            assert_eq!(r.rooms.iter().map(|j| j.room.as_str()).collect::<Vec<_>>(), [room.as_str()], "still seated");
+        }
+        other => panic!("expected Resumed first: {other:?}"),
+    }
+    assert!(states_for(&mut back, &room, Duration::from_secs(1)).await.0 > 0, "and playing again");
+    assert!(c.panics().is_empty() && d.panics().is_empty(), "{:?} {:?}", c.panics(), d.panics());
+}
