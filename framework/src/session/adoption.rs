@@ -25,6 +25,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Most keys a session taken over is known by (its lost node's and the
+/// earlier ones, newest first): a client holds a token of the last node it
+/// resumed at, so only a room that moved that many times while its client
+/// stayed away outlives the oldest.
+const MAX_ALIASES: usize = 16;
+
 /// `<tag>-<id>` (hex) → (tag, id).
 fn parse_key(key: &str) -> Option<(u64, u64)> {
     let (tag, id) = key.split_once('-')?;
@@ -66,14 +72,21 @@ impl Sessions {
     /// Writes the session's record (its current token generation).
     pub(super) fn write_record(&self, session: &Session, st: &SessionState) {
         let (Some(log), Some(ids)) = (&self.durable, &st.durable) else { return };
-        let record = SessionRecord {
+        let record = Self::record_of(session, st);
+        log.push(SessionOp::Record { key: ids.key.clone(), blob: record.encode(), stream: ids.stream.clone() });
+    }
+
+    /// What the store keeps of `session`: its current token generation,
+    /// and the keys of its earlier incarnations if it was taken over.
+    pub(super) fn record_of(session: &Session, st: &SessionState) -> SessionRecord {
+        SessionRecord {
             name: session.name.clone(),
             nonce: session.nonce,
             generation: st.token_generation,
             user: st.user.clone(),
             protocol: session.protocol.clone(),
-        };
-        log.push(SessionOp::Record { key: ids.key.clone(), blob: record.encode(), stream: ids.stream.clone() });
+            aliases: st.aliases.iter().map(|(tag, num)| session_key(*tag, *num)).collect(),
+        }
     }
 
     /// Reliable frame `seq` was written to the session's client.
@@ -93,8 +106,8 @@ impl Sessions {
     /// The session ended: its record and stream go.
     pub(super) fn durable_end(&self, st: &mut SessionState) {
         st.adopted = None;
-        if let Some((tag, id)) = st.alias.take() {
-            self.aliases.remove(&(tag, id));
+        for alias in std::mem::take(&mut st.aliases) {
+            self.aliases.remove(&alias);
         }
         if let (Some(log), Some(ids)) = (&self.durable, st.durable.take()) {
             log.push(SessionOp::Delete { key: ids.key, stream: ids.stream });
@@ -110,16 +123,32 @@ impl Sessions {
 
     /// Takes over a session a lost node held, from what the store kept:
     /// parked for `window` (the reconnect window of the room it is seated
-    /// in), its log rebuilt, known here by its token's node tag and number,
-    /// and recorded as held by this node (`url`). The same session adopted
-    /// twice (seated in two rooms of the lost node) is the same session.
-    /// `None`: the record is not one this version reads, or parking is full.
+    /// in), its log rebuilt, known here by its token's node tag and number
+    /// — and by those of its earlier incarnations, if the lost node had
+    /// itself taken it over (a room that moved twice before its client came
+    /// back: the client's token may name any of them) — and recorded as
+    /// held by this node (`url`) under every one of those keys, so a resume
+    /// with any of its tokens is sent here. The same session adopted twice
+    /// (seated in two rooms of the lost node) is the same session. `None`:
+    /// the record is not one this version reads, or parking is full.
     pub fn adopt(&self, stored: &StoredSession, window: Duration, url: &str, now: Instant) -> Option<Arc<Session>> {
         let (tag, num) = parse_key(&stored.key)?;
         if let Some(s) = self.adopted(tag, num) {
             return Some(s);
         }
         let record = SessionRecord::decode(&stored.blob)?;
+        // The lost node's key, then the earlier ones it knew the session by.
+        let mut aliases = vec![(tag, num)];
+        for key in &record.aliases {
+            match parse_key(key) {
+                Some(alias) if !aliases.contains(&alias) => aliases.push(alias),
+                Some(_) => {}
+                None => {
+                    tracing::warn!(session = %record.name, key, "unreadable earlier key of a session taken over; ignored")
+                }
+            }
+        }
+        aliases.truncate(MAX_ALIASES);
         let id = SessionId(self.next.fetch_add(1, Ordering::Relaxed));
         let claim = Claim { session: id, address: None, user: record.user.as_deref(), roomless: false };
         let Admission::Park { ticket, evict } = self.parking.lock().admit(claim) else {
@@ -149,14 +178,18 @@ impl Sessions {
                 token_generation: record.generation,
                 durable: Some(DurableIds { key: session_key(self.config.node, id.0), stream: stored.stream.clone() }),
                 adopted: Some((tag, num)),
-                alias: Some((tag, num)),
+                aliases: aliases.clone(),
             }),
         });
         self.map.insert(id, session.clone());
-        self.aliases.insert((tag, num), id);
+        for alias in &aliases {
+            self.aliases.insert(*alias, id);
+        }
         self.write_record(&session, &session.state.lock());
         if let Some(log) = &self.durable {
-            log.push(SessionOp::Holder { key: stored.key.clone(), url: url.to_string() });
+            for (tag, num) in aliases {
+                log.push(SessionOp::Holder { key: session_key(tag, num), url: url.to_string() });
+            }
         }
         for e in evict {
             self.evict(e);

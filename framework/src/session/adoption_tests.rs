@@ -16,13 +16,20 @@ const SECRET: &[u8] = b"the cluster's resume-token key..";
 const LOST: u64 = 0xa;
 /// The token tag of the node that took its rooms over.
 const HERE: u64 = 0xb;
+/// The token tag of a node that takes a room over from `HERE` in turn.
+const THIRD: u64 = 0xc;
 const NONCE: u64 = 0xfeed_beef;
 const PROTOCOL: &str = "arena.v2.proto";
 const WINDOW: Duration = Duration::from_secs(20);
 
 /// The registry of the node that claims the lost node's rooms.
 fn here() -> Sessions {
-    let config = SessionConfig { secret: Some(SECRET.to_vec()), node: HERE, ..Default::default() };
+    node(HERE)
+}
+
+/// The registry of the cluster node with token tag `tag`.
+fn node(tag: u64) -> Sessions {
+    let config = SessionConfig { secret: Some(SECRET.to_vec()), node: tag, ..Default::default() };
     Sessions::new(config, OutboxLimits::default())
 }
 
@@ -39,6 +46,7 @@ fn stored(id: u64, generation: u64, user: Option<&str>, seqs: &[u64]) -> StoredS
         generation,
         user: user.map(str::to_string),
         protocol: PROTOCOL.into(),
+        aliases: Vec::new(),
     };
     StoredSession {
         key: session_key(LOST, id),
@@ -171,4 +179,84 @@ fn a_record_this_version_cannot_read_is_not_adopted() {
     let bad_key = StoredSession { key: "not a key".into(), ..stored(7, 0, None, &[]) };
     assert!(reg.adopt(&bad_key, WINDOW, "ws://here/ws", Instant::now()).is_none());
     assert!(reg.is_empty());
+}
+
+/// `session` as the node `tag` that holds it keeps it in the store (its
+/// record under that node's key, its stream where it always was), with the
+/// frames `seqs`: what the next node to claim its room loads.
+fn as_stored_by(tag: u64, session: &Session, seqs: &[u64]) -> StoredSession {
+    let st = session.state.lock();
+    let record = Sessions::record_of(session, &st);
+    let stream = st.durable.as_ref().map_or_else(|| session_key(LOST, 7), |d| d.stream.clone());
+    StoredSession {
+        key: session_key(tag, session.id().0),
+        blob: record.encode(),
+        stream,
+        frames: seqs.iter().map(|s| (*s, frame(*s))).collect(),
+    }
+}
+
+#[test]
+fn a_session_taken_over_twice_before_its_client_came_back_resumes_with_its_first_token() {
+    // Its room went from the lost node to this one, then on to a third
+    // (this one drained too) before the client resumed anywhere: the
+    // client still holds the token the lost node handed out. Before, the
+    // third node knew the session only by this node's key, and the store
+    // sent that token to this node, long gone: the client never got back.
+    let b = here();
+    let at_b = adopt(&b, &stored(7, 2, None, &[1, 2, 3]));
+    let c = node(THIRD);
+    let at_c = c.adopt(&as_stored_by(HERE, &at_b, &[1, 2, 3]), WINDOW, "ws://c/ws", Instant::now()).expect("adopted");
+
+    let r = resume(&c, &lost_token(7, NONCE, 2), 1, 1).expect("the first node's token resumes at the third");
+    assert_eq!(r.session.id(), at_c.id());
+    assert_eq!(r.session.name(), format!("7-{:08x}", NONCE as u32), "the same session");
+    assert_eq!((r.replay, r.resync), (vec![frame(2), frame(3)], false));
+}
+
+#[test]
+fn a_session_taken_over_again_is_recorded_with_every_key_its_tokens_may_name() {
+    let b = here();
+    let at_b = adopt(&b, &stored(7, 0, None, &[]));
+    let c = node(THIRD);
+    let at_c = c.adopt(&as_stored_by(HERE, &at_b, &[]), WINDOW, "ws://c/ws", Instant::now()).expect("adopted");
+    let record = Sessions::record_of(&at_c, &at_c.state.lock());
+    assert_eq!(
+        record.aliases,
+        [session_key(HERE, at_b.id().0), session_key(LOST, 7)],
+        "the node before, then the one before it: a fourth node answers both tokens"
+    );
+    // A token of the node in between (its client resumed there once)
+    // finds it as well.
+    let token_of_b = TokenSigner::new(SECRET).issue(at_b.id().0, NONCE, 0, u64::MAX / 2, HERE);
+    assert!(resume(&c, &token_of_b, 0, 1).is_ok());
+}
+
+#[test]
+fn an_ended_session_taken_over_twice_answers_none_of_its_keys() {
+    let b = here();
+    let at_b = adopt(&b, &stored(7, 0, None, &[]));
+    let c = node(THIRD);
+    let at_c = c.adopt(&as_stored_by(HERE, &at_b, &[]), WINDOW, "ws://c/ws", Instant::now()).expect("adopted");
+    c.end(&at_c);
+    assert_eq!(
+        resume(&c, &lost_token(7, NONCE, 0), 0, 1).map(|_| ()),
+        Err(ResumeError::Elsewhere { node: LOST, id: 7 }),
+        "not here any more: the store says where"
+    );
+    assert!(c.is_empty());
+}
+
+#[test]
+fn a_session_that_moved_many_times_keeps_only_its_newest_keys() {
+    let mut at = adopt(&here(), &stored(7, 0, None, &[]));
+    let mut holder = HERE;
+    for tag in 0x100..0x120 {
+        let next = node(tag);
+        at = next.adopt(&as_stored_by(holder, &at, &[]), WINDOW, "ws://next/ws", Instant::now()).expect("adopted");
+        holder = tag;
+    }
+    let record = Sessions::record_of(&at, &at.state.lock());
+    assert_eq!(record.aliases.len(), 16, "bounded");
+    assert_eq!(record.aliases[0], session_key(0x11e, 1), "newest first: the node it came from last");
 }

@@ -38,6 +38,13 @@ pub struct SessionRecord {
     pub user: Option<String>,
     /// The subprotocol token the session speaks (its frames are encoded for it).
     pub protocol: String,
+    /// The keys of the session's earlier incarnations, when it was taken
+    /// over from a lost or draining node: a client that has not resumed
+    /// since still holds a token naming one of them, and the node that
+    /// adopts this record must answer it too. Absent in records of
+    /// sessions never taken over (and in those of older versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 impl SessionRecord {
@@ -174,8 +181,27 @@ mod tests {
             generation: 3,
             user: Some("ann".into()),
             protocol: "arena.v2.proto".into(),
+            aliases: vec!["a-7".into()],
         };
         assert_eq!(SessionRecord::decode(&r.encode()), Some(r));
         assert_eq!(SessionRecord::decode(b"\xff not a record"), None);
+    }
+
+    #[test]
+    fn a_record_of_an_older_version_without_aliases_still_reads() {
+        #[derive(Serialize)]
+        struct Older {
+            name: String,
+            nonce: u64,
+            generation: u64,
+            user: Option<String>,
+            protocol: String,
+        }
+        let older = Older { name: "s".into(), nonce: 1, generation: 2, user: None, protocol: "arena.v2.proto".into() };
+        let bytes = rmp_serde::to_vec_named(&older).expect("encodes");
+        let r = SessionRecord::decode(&bytes).expect("an older record reads");
+        assert!(r.aliases.is_empty() && r.generation == 2);
+        let never_moved = SessionRecord { aliases: Vec::new(), ..r };
+        assert_eq!(never_moved.encode(), Bytes::from(bytes), "and one never taken over is written as before");
     }
 }

@@ -115,9 +115,12 @@ pub struct SessionState {
     /// number): until its first resume here, a client may hold frames the
     /// store never got.
     pub(crate) adopted: Option<(u64, u64)>,
-    /// The (node tag, number) of a lost node's session this one took over,
-    /// for as long as it lives (its old tokens find it by that).
-    pub(crate) alias: Option<(u64, u64)>,
+    /// The (node tag, number) of every earlier incarnation of a session
+    /// this one took over — the lost node's, and those of the nodes that
+    /// had taken it over before, when it moved more than once before its
+    /// client came back — for as long as it lives: tokens of any of them
+    /// find it by that.
+    pub(crate) aliases: Vec<(u64, u64)>,
 }
 
 /// One parking of a session.

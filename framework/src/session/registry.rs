@@ -200,7 +200,7 @@ impl Sessions {
                 token_generation: 0,
                 durable: None,
                 adopted: None,
-                alias: None,
+                aliases: Vec::new(),
             }),
         });
         self.map.insert(id, session.clone());

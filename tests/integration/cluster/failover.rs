@@ -9,15 +9,16 @@
 
 use super::*;
 use arena::proto::v2;
-use futures_util::future::{join_all, FutureExt, LocalBoxFuture};
+use futures_util::future::{BoxFuture, FutureExt};
 use playhouse_client::reconnect::{Backoff, ReconnectConfig, ReconnectEvent, ReconnectingClient};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
-/// When each player (by its `room/name`) last got a state: what a test
-/// waits on to know that everyone plays again after a fault.
-type Heard = Arc<Mutex<HashMap<String, Instant>>>;
+/// When each player (by its `room/name`) last got a state, and from which
+/// node (its connection's URL): what a test waits on to know that everyone
+/// plays again after a fault, on a node that is still up.
+type Heard = Arc<Mutex<HashMap<String, (Instant, String)>>>;
 
 /// What one player saw.
 #[derive(Debug, Default)]
@@ -82,7 +83,7 @@ async fn play(
                     log.pauses.push(now - from);
                 }
                 log.last_state_at = Some(now);
-                heard.lock().expect("heard").insert(format!("{room}/{}", log.name), now);
+                heard.lock().expect("heard").insert(format!("{room}/{}", log.name), (now, c.url().to_string()));
                 seq += 1;
                 let input = v2::Input {
                     move_x: (seq % 3) as i32 - 1,
@@ -129,8 +130,7 @@ async fn seat_players(
     per_room: usize,
     stop: &watch::Receiver<bool>,
     heard: &Heard,
-) -> (Vec<LocalBoxFuture<'static, PlayerLog>>, Vec<String>) {
-    // Played in the test's own task (a `ReconnectingClient` is not `Sync`).
+) -> (Vec<BoxFuture<'static, PlayerLog>>, Vec<String>) {
     let mut set = Vec::new();
     let mut ids = Vec::new();
     let first = format!("ws://{home}/ws");
@@ -148,7 +148,7 @@ async fn seat_players(
                 room = joined.room.clone();
                 ids.push(room.clone());
             }
-            set.push(play(c, name, room.clone(), stop.clone(), heard.clone()).boxed_local());
+            set.push(play(c, name, room.clone(), stop.clone(), heard.clone()).boxed());
         }
     }
     (set, ids)
@@ -280,11 +280,26 @@ async fn a_node_stopped_past_its_lease_its_room_goes_on_elsewhere_and_its_copy_n
 }
 
 /// Every player's log, once `faults` has run beside their play.
+///
+/// Each player is a task of its own, on the runtime's workers: `faults`
+/// makes blocking calls in the test's task (it starts nodes and waits for
+/// them to listen, reads their `/metrics` over blocking HTTP), and players
+/// polled in that task all stood still meanwhile — for seconds while a
+/// restarted node started on a loaded machine. A node draining then closed
+/// sockets their players had not read (the players' next writes failed
+/// with EPIPE and the `Shutdown` notice naming their room's new node was
+/// lost), and timed out upgrades they had half sent (HTTP 408).
 async fn run_beside<T>(
-    players: Vec<LocalBoxFuture<'static, PlayerLog>>,
+    players: Vec<BoxFuture<'static, PlayerLog>>,
     faults: impl std::future::Future<Output = T>,
 ) -> (Vec<PlayerLog>, T) {
-    tokio::join!(join_all(players), faults)
+    let tasks: Vec<_> = players.into_iter().map(tokio::spawn).collect();
+    let result = faults.await;
+    let mut logs = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        logs.push(t.await.expect("a player's task"));
+    }
+    (logs, result)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,16 +349,7 @@ async fn a_drained_node_hands_its_rooms_over_live_and_exits_0() {
     assert!(l.len() == 2 && l.iter().all(|(_, n)| n != "a"), "{l:?}");
 }
 
-// Ignored since 2026-12-06: on this 2-vCPU machine it fails in most runs,
-// on the tree before the delta-states work too (56d0bd3: 4 of 6 runs). Some
-// players' connections to the draining node break with EPIPE before they
-// read its Shutdown notice (so they lose the hand-over URL), and their
-// resumes at the surviving nodes keep failing until the test gives up; the
-// others resume in 1-2.3 s. Under investigation (see the session notes of
-// issue 15); run it with `cargo test -p playhouse-tests --test integration
-// rolling_restart -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails on a 2-vCPU machine before and after the delta-states work: players whose link broke before the Shutdown notice do not get back in; under investigation"]
 async fn a_rolling_restart_of_three_nodes_under_200_players_loses_no_one() {
     let redis = RedisServer::start();
     let mut nodes = vec![node(&redis, "a"), node(&redis, "b"), node(&redis, "c")];
@@ -362,7 +368,7 @@ async fn a_rolling_restart_of_three_nodes_under_200_players_loses_no_one() {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let t0 = Instant::now();
         for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
-            let term = Instant::now();
+            let (term, gone) = (Instant::now(), url_of(&nodes[i]));
             nodes[i].signal("TERM");
             let t = Instant::now();
             while nodes[i].exit_status().is_none() {
@@ -370,20 +376,36 @@ async fn a_rolling_restart_of_three_nodes_under_200_players_loses_no_one() {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             assert!(nodes[i].exit_status().is_some_and(|s| s.success()), "node {id} exits 0");
+            // Blocks until the node listens: the players, in tasks of their
+            // own, play on meanwhile.
             nodes[i] = node(&redis, id);
             let fresh = &nodes[i];
             wait_until(Duration::from_secs(10), "the restarted node sees its peers", || peers(fresh)).await;
             // The next node goes down only once every player plays again
-            // (resumed where its room went): the players' URL lists name
-            // the nodes as they were started, so one still resuming when
-            // every node it knows has restarted would have nowhere to go.
-            // (A fixed pause here failed on a slow machine, where resumes
-            // under this test's own load took up to 2.3 s.)
-            let everyone = || {
-                let h = heard.lock().expect("heard");
-                h.len() == 200 && h.values().all(|t| *t > term)
+            // on a node that is up (resumed where its room went): a state
+            // heard after the signal is not enough, since the draining node
+            // sends states until it hands its rooms over.
+            let back = |h: &HashMap<String, (Instant, String)>| {
+                h.iter().filter(|(_, (t, url))| *t > term && *url != gone).map(|(k, _)| k.clone()).collect::<Vec<_>>()
             };
-            wait_until(Duration::from_secs(20), "every player gets states again", everyone).await;
+            let waited = Instant::now();
+            loop {
+                let (back, missing) = {
+                    let h = heard.lock().expect("heard");
+                    let back = back(&h);
+                    let missing: Vec<String> = h.keys().filter(|k| !back.contains(k)).cloned().collect();
+                    (back.len(), missing)
+                };
+                if back == 200 {
+                    break;
+                }
+                assert!(
+                    waited.elapsed() < Duration::from_secs(20),
+                    "not within 20s: every player gets states again after {id} restarted; {back} did, these did not: {missing:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            eprintln!("node {id} restarted: every player plays again {:?} after its SIGTERM", term.elapsed());
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         stop_tx.send(true).expect("stop");
@@ -494,4 +516,51 @@ async fn a_resume_whose_node_died_holding_no_room_is_refused_once_nobody_takes_i
     let took = t0.elapsed();
     eprintln!("a resume of a dead node's roomless session refused after {took:?}");
     assert!(took <= Duration::from_millis(LEASE_MS) + Duration::from_secs(4), "answered in bounded time: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_room_moved_twice_while_its_client_was_away_resumes_with_its_first_token() {
+    // A rolling restart drains a, then b: a room handed from a to b is
+    // handed on to c. A client that missed both moves (its link broke
+    // before it read a's Shutdown notice) still holds a's token; c must
+    // take it. Before, c knew the session only by b's key and the store
+    // sent the client to b, gone by then.
+    let redis = RedisServer::start();
+    let (mut a, mut b) = (node(&redis, "a"), node(&redis, "b"));
+    wait_until(Duration::from_secs(5), "a sees b", || node_metric(a.addr(), "playhouse_cluster_nodes") == 2.0).await;
+    let (mut player, room) = player_in_new_room(a.addr()).await;
+    // Seated, and its record written.
+    assert!(states_for(&mut player, &room, Duration::from_millis(500)).await.0 > 0);
+    let (token, last_seq) = (player.resume_token().to_string(), player.last_seq());
+    // Gone without a word: a parks the session, seat and all.
+    drop(player);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let on = |n: &ArenaProcess, id: &str| {
+        let l = listed(n.addr());
+        l.len() == 1 && l[0].1 == id
+    };
+    a.signal("TERM");
+    wait_until(Duration::from_secs(10), "the room handed over to b", || on(&b, "b")).await;
+    wait_until(Duration::from_secs(20), "a exited", || a.exit_status().is_some()).await;
+    let c = node(&redis, "c");
+    wait_until(Duration::from_secs(5), "b sees c", || node_metric(b.addr(), "playhouse_cluster_nodes") == 2.0).await;
+    b.signal("TERM");
+    wait_until(Duration::from_secs(10), "the room handed on to c", || on(&c, "c")).await;
+    wait_until(Duration::from_secs(20), "b exited", || b.exit_status().is_some()).await;
+
+    // Through a node that never held it: the store says where it is.
+    let d = node(&redis, "d");
+    let mut back = Client::resume(&url_of(&d), &["arena.v2.msgpack"], &token, last_seq)
+        .await
+        .unwrap_or_else(|e| panic!("a's token resumes where the room went last: {e}"));
+    assert_eq!(back.url(), url_of(&c), "sent on to c");
+    match back.next_event_timeout(Duration::from_secs(2)).await {
+        Ok(Event::Resumed(r)) => {
+            assert!(!r.resync, "nothing lost on the way");
+            assert_eq!(r.rooms.iter().map(|j| j.room.as_str()).collect::<Vec<_>>(), [room.as_str()], "still seated");
+        }
+        other => panic!("expected Resumed first: {other:?}"),
+    }
+    assert!(states_for(&mut back, &room, Duration::from_secs(1)).await.0 > 0, "and playing again");
+    assert!(c.panics().is_empty() && d.panics().is_empty(), "{:?} {:?}", c.panics(), d.panics());
 }
