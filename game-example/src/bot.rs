@@ -178,7 +178,6 @@ pub fn state_from_v1(s: &v1::State) -> v2::State {
         }),
         width: s.width,
         height: s.height,
-        scores: Vec::new(),
     }
 }
 
