@@ -178,6 +178,7 @@ pub fn state_from_v1(s: &v1::State) -> v2::State {
         }),
         width: s.width,
         height: s.height,
+        scores: Vec::new(),
     }
 }
 

@@ -1,13 +1,16 @@
 //! The arena room: the Playhouse shell around [`Sim`]. Inputs go into the
 //! simulation as they arrive; each tick steps it, sends the events it
-//! produced reliably (`broadcast`), then the whole state (`broadcast_state`,
-//! latest wins, with the tick and input acks). The simulation has no
-//! Playhouse types: it knows a player by the number of its [`ClientId`]
-//! (`client.0`), which is also the player's id on the wire.
+//! produced reliably (`broadcast`), then the state (latest wins, with the
+//! tick and input acks): the whole state to everyone (`broadcast_state`),
+//! or, in a room with a view radius, each player its own view
+//! (`send_state`: what is within the radius, and the scoreboard). The
+//! simulation has no Playhouse types: it knows a player by the number of
+//! its [`ClientId`] (`client.0`), which is also the player's id on the wire.
 //!
 //! Options ([`ArenaOptions`]): `seed` (on the create, u64: the room's RNG
-//! seed, for reproducible games; random otherwise) and `name` (on every
-//! join, at most 24 characters; default `player<id>`).
+//! seed, for reproducible games; random otherwise), `view` (on the create,
+//! a radius in world units; absent: everyone sees everything) and `name`
+//! (on every join, at most 24 characters; default `player<id>`).
 
 use crate::proto::v2;
 use crate::schema;
@@ -23,6 +26,12 @@ use std::time::Duration;
 pub struct Arena {
     seed: u64,
     sim: Sim,
+    /// The view radius (world units) if each player sees only what is
+    /// near it (create option `view`); `None`: everyone sees everything.
+    /// Last and left out when `None`, so snapshots of rooms without one are
+    /// what they were before views existed (and older nodes read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    view: Option<f32>,
     /// The state message, its vectors reused from tick to tick.
     #[serde(skip)]
     state: v2::State,
@@ -35,12 +44,21 @@ pub struct ArenaOptions {
     pub seed: Option<u64>,
     /// The player's name (absent or empty: `player<id>`).
     pub name: Option<String>,
+    /// The view radius in world units (read on the create; absent: the
+    /// whole arena). Each player then gets its own state: what is within
+    /// the radius, and the scoreboard.
+    pub view: Option<f32>,
 }
 
 impl Arena {
     /// A room around a fresh simulation seeded with `seed`.
     pub fn new(seed: u64) -> Arena {
-        Arena { sim: Sim::new(seed), seed, state: v2::State::default() }
+        Arena { sim: Sim::new(seed), seed, view: None, state: v2::State::default() }
+    }
+
+    /// A room whose players see only what is within `radius` of them.
+    pub fn with_view(seed: u64, radius: f32) -> Arena {
+        Arena { view: Some(radius), ..Arena::new(seed) }
     }
 
     /// The simulation.
@@ -78,7 +96,12 @@ impl Room for Arena {
     type Options = ArenaOptions;
 
     fn on_create(_ctx: &mut RoomContext<Self>, options: &ArenaOptions) -> Result<Self, Reject> {
-        Ok(Arena::new(options.seed.unwrap_or_else(rand::random)))
+        let seed = options.seed.unwrap_or_else(rand::random);
+        match options.view {
+            None => Ok(Arena::new(seed)),
+            Some(r) if r.is_finite() && r > 0.0 => Ok(Arena::with_view(seed, r)),
+            Some(r) => Err(Reject::new(format!("view must be a positive radius, got {r}"))),
+        }
     }
 
     fn on_join(&mut self, ctx: &mut RoomContext<Self>, client: &Client, options: &ArenaOptions) -> Result<(), Reject> {
@@ -99,8 +122,16 @@ impl Room for Arena {
     fn on_tick(&mut self, ctx: &mut RoomContext<Self>, dt: Duration) {
         self.sim.step(dt);
         self.flush_events(ctx);
-        schema::fill_state(&self.sim, &mut self.state);
-        ctx.broadcast_state(&self.state);
+        let Some(radius) = self.view else {
+            schema::fill_state(&self.sim, &mut self.state);
+            return ctx.broadcast_state(&self.state);
+        };
+        // Each player its own view (encoded once per player; with deltas,
+        // each against what that player holds).
+        for &id in self.sim.players().keys() {
+            schema::fill_view(&self.sim, id, radius, &mut self.state);
+            ctx.send_state(ClientId(id), &self.state);
+        }
     }
 
     /// A player whose connection dropped stands still (no move, no fire)
@@ -163,6 +194,10 @@ mod tests {
         assert_eq!(seed, 7);
         assert_eq!(format!("{:?}", sim.players()), format!("{:?}", a.sim.players()));
         assert_eq!(sim.round(), a.sim.round());
+        // A room with a view radius keeps it, after the two fields above.
+        let v = Arena::with_view(7, 250.0);
+        let restored: Arena = rmp_serde::from_slice(&v.snapshot().expect("arena snapshots")).unwrap();
+        assert_eq!(restored.view, Some(250.0));
     }
 
     #[test]

@@ -85,6 +85,26 @@ pub fn fill_state(sim: &Sim, out: &mut v2::State) {
     out.height = sim::HEIGHT;
 }
 
+/// What player `me` sees of `sim` with a view radius `radius`: the
+/// players, pickups and projectiles within it (`me` itself always), the
+/// round, and every player's score in `scores`. A player not in the
+/// simulation sees no entity.
+pub fn fill_view(sim: &Sim, me: u32, radius: f32, out: &mut v2::State) {
+    fill_state(sim, out);
+    let Some(centre) = sim.players().get(&me).map(|p| (p.x, p.y)) else {
+        out.players.clear();
+        out.pickups.clear();
+        out.projectiles.clear();
+        return;
+    };
+    let seen = |x: f32, y: f32| (x - centre.0).hypot(y - centre.1) <= radius;
+    out.scores.clear();
+    out.scores.extend(out.players.iter().map(|p| v2::Score { id: p.id, name: p.name.clone(), score: p.score }));
+    out.players.retain(|p| p.id == me || seen(p.x, p.y));
+    out.pickups.retain(|k| seen(k.x, k.y));
+    out.projectiles.retain(|p| seen(p.x, p.y));
+}
+
 /// The whole state of `sim` as a v2 output.
 pub fn state(sim: &Sim) -> v2::Output {
     let mut s = v2::State::default();
@@ -165,6 +185,55 @@ pub fn schema() -> Schema<(v2::Input, v2::State, v2::Event)> {
 mod tests {
     use super::*;
     use playhouse::protocol::Codec;
+
+    /// A player never gets an entity outside its view, gets every entity
+    /// inside it, always itself, and everyone's score.
+    #[test]
+    fn a_view_holds_exactly_what_is_within_its_radius() {
+        let mut sim = Sim::new(7);
+        for id in 1..=8 {
+            sim.add_player(id, format!("p{id}"));
+        }
+        let radius = 180.0;
+        let mut view = v2::State::default();
+        let mut checked = 0;
+        for tick in 0..300u32 {
+            for id in 1..=8u32 {
+                let dir = |k: u32| ((tick / 20 + id * k) % 3) as i32 - 1;
+                let input = v2::Input {
+                    move_x: dir(1),
+                    move_y: dir(2),
+                    fire: tick % 7 == 0,
+                    aim_x: 1.0,
+                    aim_y: 0.5,
+                    ..Default::default()
+                };
+                sim.set_input(id, input_from_v2(&input));
+            }
+            sim.step(std::time::Duration::from_millis(33));
+            for &me in sim.players().keys() {
+                fill_view(&sim, me, radius, &mut view);
+                let p = &sim.players()[&me];
+                let near = |x: f32, y: f32| (x - p.x).hypot(y - p.y) <= radius;
+                let mut want: Vec<u32> =
+                    sim.players().values().filter(|o| o.id == me || near(o.x, o.y)).map(|o| o.id).collect();
+                let mut got: Vec<u32> = view.players.iter().map(|o| o.id).collect();
+                want.sort_unstable();
+                got.sort_unstable();
+                assert_eq!(got, want, "tick {tick}, player {me}");
+                assert!(view.pickups.iter().all(|k| near(k.x, k.y)));
+                assert_eq!(view.pickups.len(), sim.pickups().iter().filter(|k| near(k.x, k.y)).count());
+                assert!(view.projectiles.iter().all(|q| near(q.x, q.y)));
+                assert_eq!(view.projectiles.len(), sim.projectiles().iter().filter(|q| near(q.x, q.y)).count());
+                assert_eq!(view.scores.len(), sim.players().len(), "everyone's score");
+                checked += usize::from(view.players.len() < sim.players().len());
+            }
+        }
+        assert!(checked > 0, "some player had someone out of view");
+        // A player not in the simulation sees nothing but the round.
+        fill_view(&sim, 99, radius, &mut view);
+        assert!(view.players.is_empty() && view.pickups.is_empty() && view.projectiles.is_empty());
+    }
 
     /// docs/protocol.md §3.2: a `float` field reads a msgpack float64 (what
     /// JavaScript encoders write), rounded to float32, and an integer.

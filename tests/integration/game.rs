@@ -208,3 +208,67 @@ async fn names_events_and_options_are_checked() {
     let left = v2::Event { text: "bob left".into(), kind: v2::EventKind::Left as i32, actor: jb.client, target: 0 };
     assert_eq!(events, vec![joined, left]);
 }
+
+/// A room created with a view radius: over real sockets, with delta
+/// states, every state a player gets holds only what is within the radius
+/// of it (itself always) and the whole scoreboard; a v1 client, whose
+/// schema has no scoreboard, gets its view too.
+#[tokio::test]
+async fn in_a_room_with_a_view_radius_no_player_receives_an_entity_outside_its_view() {
+    const RADIUS: f32 = 150.0;
+    let server = start(|_| {});
+    let url = ws_url(server.addr());
+    let mut first = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+    let joined = first.create("arena", options(&[("seed", "3"), ("view", "150"), ("name", "p1")])).await.unwrap();
+    let mut clients = vec![(first, joined.client)];
+    for (n, token) in ["arena.v2.msgpack", "arena.v2.proto", "arena.v1.msgpack"].iter().enumerate() {
+        let mut c = Client::connect(&url, &[token]).await.unwrap();
+        let j = c.join(&joined.room, options(&[("name", &format!("p{}", n + 2))])).await.unwrap();
+        clients.push((c, j.client));
+    }
+    // Everyone walks a different way, so the views change.
+    for (i, (c, _)) in clients.iter_mut().enumerate() {
+        let input = v2::Input { move_x: [1, -1, 1, -1][i], move_y: [1, 1, -1, -1][i], ..Default::default() };
+        if c.protocol().version == 1 {
+            let v1 = arena::proto::v1::Input { move_x: input.move_x, move_y: input.move_y, ..Default::default() };
+            c.send_input(&joined.room, 1, &v1).await.unwrap();
+        } else {
+            c.send_input(&joined.room, 1, &input).await.unwrap();
+        }
+    }
+    let mut partial = 0;
+    for (c, me) in &mut clients {
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        let mut states = 0;
+        // States from before everyone joined may still be in the socket.
+        let mut everyone_in = false;
+        while Instant::now() < deadline {
+            let Ok(Event::State(s)) = c.next_event_timeout(Duration::from_secs(2)).await else { continue };
+            let (players, pickups, scores) = if c.protocol().version == 1 {
+                let out: arena::proto::v1::Output = c.decode(&s.payload).unwrap();
+                let Some(arena::proto::v1::output::Kind::State(st)) = out.kind else { panic!("not a state") };
+                let players: Vec<(u32, f32, f32)> = st.players.iter().map(|p| (p.id, p.x, p.y)).collect();
+                (players, st.pickups.iter().map(|k| (k.x, k.y)).collect::<Vec<_>>(), None)
+            } else {
+                let out: v2::Output = c.decode(&s.payload).unwrap();
+                let Some(v2::output::Kind::State(st)) = out.kind else { panic!("not a state") };
+                let players: Vec<(u32, f32, f32)> = st.players.iter().map(|p| (p.id, p.x, p.y)).collect();
+                (players, st.pickups.iter().map(|k| (k.x, k.y)).collect(), Some(st.scores.len()))
+            };
+            let &(_, mx, my) = players.iter().find(|p| p.0 == *me).expect("a player always sees itself");
+            let within = |x: f32, y: f32| (x - mx).hypot(y - my) <= RADIUS + 0.01;
+            assert!(players.iter().all(|&(_, x, y)| within(x, y)), "a player outside the view: {players:?}");
+            assert!(pickups.iter().all(|&(x, y)| within(x, y)), "a pickup outside the view");
+            if let Some(n) = scores {
+                everyone_in |= n == 4;
+                assert!(!everyone_in || n == 4, "the scoreboard has everyone once all joined: {n}");
+            }
+            partial += usize::from(players.len() < 4);
+            states += 1;
+        }
+        assert!(states >= 20, "{states} states in 1.5 s");
+        assert!(everyone_in || c.protocol().version == 1, "a scoreboard of all four");
+        assert!(c.delta_stats().deltas > 0, "views go as deltas too: {:?}", c.delta_stats());
+    }
+    assert!(partial > 0, "nobody ever had a player out of view: the radius did nothing");
+}

@@ -55,6 +55,11 @@ pub struct GameArgs {
     /// never acknowledge a state, so the server sends every state whole.
     #[arg(long, value_delimiter = ',', default_value = "off,on")]
     pub deltas: Vec<DeltaMode>,
+    /// The room's view radius in world units (the arena's `view` option:
+    /// each player gets only what is within it, and the scoreboard);
+    /// absent: everyone sees the whole arena.
+    #[arg(long)]
+    pub view: Option<f32>,
     /// Where the `arena` binary is.
     #[arg(long, default_value = "target/release")]
     pub release_dir: PathBuf,
@@ -145,6 +150,8 @@ pub struct GameParams {
     pub deltas: Vec<DeltaMode>,
     /// Schema version.
     pub version: u32,
+    /// View radius, if any.
+    pub view: Option<f32>,
     /// Measured seconds.
     pub duration_s: f64,
     /// Unmeasured seconds after each join.
@@ -262,6 +269,7 @@ pub async fn run(args: &GameArgs) -> (GameReport, bool) {
             codecs: args.codecs.clone(),
             deltas: args.deltas.clone(),
             version: args.version,
+            view: args.view,
             duration_s: args.duration,
             warmup_s: args.warmup,
             hz: arena::TICK_HZ,
@@ -313,6 +321,9 @@ async fn measure(
     for n in 1..=players {
         let mut config = BotConfig::new(&url, &token, &format!("bot-{n}"));
         config.options.insert("seed".into(), args.seed.to_string());
+        if let Some(v) = args.view {
+            config.options.insert("view".into(), v.to_string());
+        }
         config.seed = args.seed.wrapping_add(n as u64);
         config.warmup = warmup;
         config.measure_delta = n == 1;

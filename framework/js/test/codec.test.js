@@ -81,6 +81,7 @@ const stateOutput = {
       round: { number: 2, remainingMs: 61000, intermission: false },
       width: 1000,
       height: 600,
+      scores: [],
     },
   },
 };
@@ -108,7 +109,7 @@ test('normalisation: the same State in both codecs decodes to the same objects',
 test('normalisation: defaults filled in; enums, nulls and empty oneofs as msgpack has them', () => {
   // protobuf omits defaults on the wire; the decoded object has them all
   const empty = decodeProto(V2Output, encodeProto(V2Output, { kind: { state: {} } }));
-  assert.deepEqual(empty, { kind: { state: { players: [], pickups: [], projectiles: [], round: null, width: 0, height: 0 } } });
+  assert.deepEqual(empty, { kind: { state: { players: [], pickups: [], projectiles: [], round: null, width: 0, height: 0, scores: [] } } });
   assert.deepEqual(decodeProto(V2Output, new Uint8Array(0)), { kind: null });
   const ev = { kind: { event: { text: 'bob joined', kind: 1, actor: 2, target: 0 } } };
   assert.deepEqual(decodeProto(V2Output, encodeProto(V2Output, ev)), ev);
@@ -135,6 +136,7 @@ test('normalisation: msgpack from a newer server (unknown keys, unknown oneof ca
         round: null,
         width: 0,
         height: 0,
+        scores: [],
       },
     },
   });

@@ -498,7 +498,17 @@ message Round {
   bool intermission = 3;   // between rounds: scores frozen, nobody moves
 }
 
-// Sent whole every tick (latest wins).
+// One player's line of the scoreboard.
+message Score {
+  uint32 id = 1;
+  string name = 2;
+  int32 score = 3;
+}
+
+// Every tick (latest wins). In a room created with a view radius (option
+// \`view\`), each player gets its own view: the players, pickups and
+// projectiles within the radius of it (itself always), and \`scores\` for
+// every player in the room; without one, everything and no \`scores\`.
 message State {
   repeated Player players = 1;
   repeated Pickup pickups = 2;
@@ -506,6 +516,7 @@ message State {
   Round round = 4;
   float width = 5;      // arena size in world units
   float height = 6;
+  repeated Score scores = 7;  // new in v2.1: with a view radius only
 }
 
 enum EventKind {
