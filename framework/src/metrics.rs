@@ -105,6 +105,7 @@ pub struct Metrics {
     ticks_skipped: Family<RoomTypeLabel, Counter>,
     encodes: Family<RoomTypeLabel, Counter>,
     state_deltas: Family<RoomTypeLabel, Counter>,
+    states_compressed: Family<RoomTypeLabel, Counter>,
     state_frames_dropped: Family<RoomTypeLabel, Counter>,
     inputs_dropped: Family<RoomTypeLabel, Counter>,
     room_panics: Family<RoomTypeLabel, Counter>,
@@ -135,6 +136,8 @@ pub struct RoomTypeMetrics {
     pub encodes: Counter,
     /// State frames encoded as deltas (one per group and baseline).
     pub state_deltas: Counter,
+    /// State frames whose payload was compressed.
+    pub states_compressed: Counter,
     /// Unsent state frames replaced by newer ones.
     pub state_frames_dropped: Counter,
     /// Inputs dropped because the room's inbox was full.
@@ -190,6 +193,7 @@ impl Metrics {
             tick_driver_wakeups: Counter::default(),
             encodes: Family::default(),
             state_deltas: Family::default(),
+            states_compressed: Family::default(),
             state_frames_dropped: Family::default(),
             inputs_dropped: Family::default(),
             room_panics: Family::default(),
@@ -261,6 +265,11 @@ impl Metrics {
             m.state_deltas.clone(),
         );
         r.register(
+            "states_compressed",
+            "State frames whose payload was compressed for the clients that asked (one per group, baseline and compression)",
+            m.states_compressed.clone(),
+        );
+        r.register(
             "state_frames_dropped",
             "Unsent state frames replaced by a newer state",
             m.state_frames_dropped.clone(),
@@ -284,6 +293,7 @@ impl Metrics {
             ticks_skipped: self.ticks_skipped.get_or_create(&l).clone(),
             encodes: self.encodes.get_or_create(&l).clone(),
             state_deltas: self.state_deltas.get_or_create(&l).clone(),
+            states_compressed: self.states_compressed.get_or_create(&l).clone(),
             state_frames_dropped: self.state_frames_dropped.get_or_create(&l).clone(),
             inputs_dropped: self.inputs_dropped.get_or_create(&l).clone(),
             panics: self.room_panics.get_or_create(&l).clone(),

@@ -159,12 +159,13 @@ mod tests {
         }
 
         #[test]
-        fn state_round_trips_in_both_codecs(tick in any::<u64>(), baseline in any::<u64>(), acks in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..20), payload in proptest::collection::vec(any::<u8>(), 0..512)) {
+        fn state_round_trips_in_both_codecs(tick in any::<u64>(), baseline in any::<u64>(), compression in 0u32..3, acks in proptest::collection::vec((any::<u32>(), any::<u32>()), 0..20), payload in proptest::collection::vec(any::<u8>(), 0..512)) {
             let msg = ServerMsg { kind: Some(S::State(State {
                 room: "r1".into(), tick,
                 acks: acks.into_iter().map(|(client, seq)| InputAck { client, seq }).collect(),
                 payload: payload.into(),
                 baseline,
+                compression,
             })), seq: 0 };
             for codec in Codec::ALL {
                 let bytes = codec.encode_to_vec(&msg).unwrap();

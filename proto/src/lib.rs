@@ -16,6 +16,7 @@
 //! - [`input_seq`]: how input seqs are compared and acked (RFC 1982).
 //! - [`delta`]: the binary deltas of `State` payloads against a state the
 //!   client acknowledged (`StateAck`).
+//! - [`compress`]: DEFLATE of large `State` payloads, for clients that ask.
 //! - [`CloseCode`]: every close code Playhouse sends; [`RoomId`] and
 //!   [`ClientId`]: the ids rooms and their clients go by.
 //!
@@ -38,6 +39,7 @@
 
 mod close;
 mod codec;
+pub mod compress;
 pub mod delta;
 pub mod ids;
 pub mod input_seq;
@@ -58,9 +60,10 @@ pub mod envelope {
     include!(concat!(env!("OUT_DIR"), "/playhouse.envelope.rs"));
 }
 
-/// Whether a `u64` field is 0 (serde's `skip_serializing_if` for
-/// `ServerMsg.seq`, which must be absent from a frame shared by a group).
+/// Whether a number field is 0 (serde's `skip_serializing_if` for
+/// `ServerMsg.seq`, which must be absent from a frame shared by a group,
+/// and for fields that are new, so older encodings stay byte for byte).
 #[doc(hidden)]
-pub fn is_zero(v: &u64) -> bool {
-    *v == 0
+pub fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

@@ -4,8 +4,8 @@
 //! holds so the server can diff against it.
 
 use bytes::Bytes;
-use playhouse_protocol::delta;
 use playhouse_protocol::envelope::State;
+use playhouse_protocol::{compress, delta};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,14 @@ pub struct DeltaStats {
     pub whole_bytes: u64,
     /// Time spent applying deltas, in nanoseconds.
     pub apply_ns: u64,
+    /// States whose payload came compressed (docs/protocol.md §4.6).
+    pub compressed: u64,
+    /// Their payload bytes as they came (compressed).
+    pub compressed_bytes: u64,
+    /// Their payload bytes once inflated.
+    pub inflated_bytes: u64,
+    /// Time spent inflating them, in nanoseconds.
+    pub inflate_ns: u64,
 }
 
 /// What became of a received state.
@@ -95,8 +103,12 @@ impl Deltas {
     }
 
     /// Makes `s` whole, if it is a delta, and notes the ack it calls for.
+    /// A compressed payload is inflated first (the game sees it as sent).
     pub(crate) fn receive(&mut self, s: &mut State, now: Instant) -> Received {
         self.stats.payload_bytes += s.payload.len() as u64;
+        if s.compression != 0 && !self.inflate(s) {
+            return self.lost(&s.room);
+        }
         if s.baseline == 0 {
             self.stats.whole += 1;
             self.stats.whole_bytes += s.payload.len() as u64;
@@ -112,13 +124,7 @@ impl Deltas {
         let applied = held.map(|(_, base)| delta::apply(base, &s.payload, MAX_STATE, &mut whole));
         self.stats.apply_ns += started.elapsed().as_nanos() as u64;
         let Some(Ok(())) = applied else {
-            self.stats.lost += 1;
-            self.rooms.remove(&s.room);
-            let acks = self.acks.entry(s.room.clone()).or_default();
-            if !std::mem::replace(&mut acks.reset, true) {
-                acks.due = Some(0);
-            }
-            return Received::Lost;
+            return self.lost(&s.room);
         };
         self.stats.deltas += 1;
         self.stats.whole_bytes += whole.len() as u64;
@@ -129,6 +135,36 @@ impl Deltas {
             self.held(&s.room, s.tick, false, now);
         }
         Received::Show
+    }
+
+    /// Replaces `s`'s compressed payload with the inflated one; false if
+    /// it does not inflate (a broken frame: the state is lost).
+    fn inflate(&mut self, s: &mut State) -> bool {
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let inflated = compress::inflate_state(s.compression, &s.payload, MAX_STATE, &mut out);
+        self.stats.inflate_ns += started.elapsed().as_nanos() as u64;
+        if inflated.is_err() {
+            return false;
+        }
+        self.stats.compressed += 1;
+        self.stats.compressed_bytes += s.payload.len() as u64;
+        self.stats.inflated_bytes += out.len() as u64;
+        s.payload = Bytes::from(out);
+        s.compression = 0;
+        true
+    }
+
+    /// A state of `room` that cannot be used: the baselines held are
+    /// forgotten and a tick-0 ack is due once, so the next state is whole.
+    fn lost(&mut self, room: &str) -> Received {
+        self.stats.lost += 1;
+        self.rooms.remove(room);
+        let acks = self.acks.entry(room.to_string()).or_default();
+        if !std::mem::replace(&mut acks.reset, true) {
+            acks.due = Some(0);
+        }
+        Received::Lost
     }
 
     /// `room`'s state of `tick` is held: due for an ack at once if it
@@ -192,7 +228,14 @@ mod tests {
     use super::*;
 
     fn state(tick: u64, baseline: u64, payload: &[u8]) -> State {
-        State { room: "r".into(), tick, baseline, payload: Bytes::copy_from_slice(payload), acks: Vec::new() }
+        State {
+            room: "r".into(),
+            tick,
+            baseline,
+            payload: Bytes::copy_from_slice(payload),
+            acks: Vec::new(),
+            compression: 0,
+        }
     }
 
     fn delta_of(base: &[u8], target: &[u8]) -> Vec<u8> {
@@ -248,6 +291,35 @@ mod tests {
         d.receive(&mut state(6, 4, &delta_of(&[4; 8], &[6; 8])), now);
         let ticks: Vec<u64> = d.rooms["r"].iter().map(|(t, _)| *t).collect();
         assert_eq!(ticks, [4, 5, 6]);
+    }
+
+    #[test]
+    fn compressed_states_and_deltas_are_inflated_first() {
+        let z = |p: &[u8]| {
+            let mut out = Vec::new();
+            compress::deflate(p, &mut out);
+            out
+        };
+        let (one, two) = (b"tick one ".repeat(50), b"tick two ".repeat(50));
+        let mut d = Deltas::new(true);
+        let now = Instant::now();
+        let mut s1 = State { compression: 1, ..state(1, 0, &z(&one)) };
+        assert_eq!(d.receive(&mut s1, now), Received::Show);
+        assert_eq!((&s1.payload[..], s1.compression), (&one[..], 0));
+        let mut s2 = State { compression: 1, ..state(2, 1, &z(&delta_of(&one, &two))) };
+        assert_eq!(d.receive(&mut s2, now), Received::Show);
+        assert_eq!(&s2.payload[..], &two[..]);
+        assert_eq!((d.stats.compressed, d.stats.inflated_bytes), (2, (one.len() + delta_of(&one, &two).len()) as u64));
+        // Corrupt, or a compression this client does not know: lost.
+        let mut bad = State { compression: 1, ..state(3, 0, b"\xff\xff\xff") };
+        assert_eq!(d.receive(&mut bad, now), Received::Lost);
+        let mut unknown = State { compression: 7, ..state(4, 0, &z(&one)) };
+        assert_eq!(d.receive(&mut unknown, now), Received::Lost);
+        // With deltas off, compressed whole states still reach the game.
+        let mut off = Deltas::new(false);
+        let mut s = State { compression: 1, ..state(5, 0, &z(&two)) };
+        assert_eq!(off.receive(&mut s, now), Received::Show);
+        assert_eq!(&s.payload[..], &two[..]);
     }
 
     #[test]

@@ -45,7 +45,12 @@ impl Client {
         let d = self.redial.clone();
         let tokens: Vec<&str> = d.tokens.iter().map(String::as_str).collect();
         let cred = d.cred.as_ref().map(|(token, via)| Credential { token, via: *via });
-        let mut fresh = Self::open(url, &tokens, cred.as_ref(), d.connector).await?;
+        // A connection that asked for compression asks the next node too.
+        let url = match self.compression() {
+            Some(c) if !url.contains(playhouse_protocol::compress::QUERY_PARAM) => c.ask(url),
+            _ => url.to_string(),
+        };
+        let mut fresh = Self::open(&url, &tokens, cred.as_ref(), d.connector).await?;
         fresh.timeout = self.timeout;
         fresh.welcomed().await?;
         fresh.resume_token = fresh.welcome.resume_token.clone();

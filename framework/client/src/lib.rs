@@ -35,6 +35,24 @@
 //! [`Client::set_deltas`] turns it off (or [`ReconnectConfig::deltas`]);
 //! [`Client::delta_stats`] and [`Client::bytes_in`] show what it saved.
 //!
+//! ## Compression
+//!
+//! A client asks for large states to come compressed with a query parameter
+//! on the URL it connects to ([`compress::Compression::ask`] adds it:
+//! `ws://host/ws?compress=deflate`, docs/protocol.md §4.6); the server says
+//! in `Welcome.compression` ([`Client::compression`]) whether it will. The
+//! client inflates them before the game sees them, whether it asked or not;
+//! a redirect or a resume at another node asks again.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), playhouse_client::ClientError> {
+//! use playhouse_client::{compress::Compression, Client};
+//! let url = Compression::Deflate.ask("ws://127.0.0.1:8080/ws");
+//! let client = Client::connect(&url, &["arena.v2.proto"]).await?;
+//! assert_eq!(client.compression(), Some(Compression::Deflate));
+//! # Ok(()) }
+//! ```
+//!
 //! ## Staying connected
 //!
 //! A [`Client`] is one connection: when it fails, its calls fail. A game
@@ -118,7 +136,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub use auth::{AuthFailure, AuthVia, ClientAuth, Credential};
 pub use error::ClientError;
 pub use event::Event;
-pub use playhouse_protocol::envelope;
+pub use playhouse_protocol::{compress, envelope};
 pub use playhouse_protocol::{ClientId, Deprecation, RoomId, Sunset};
 pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
 
@@ -444,6 +462,12 @@ impl Client {
     /// never gets a `StateAck`: they stay off there.
     pub fn set_deltas(&mut self, on: bool) {
         self.deltas.set_enabled(on && self.welcome.state_deltas);
+    }
+
+    /// The compression of large states this connection gets: what it asked
+    /// for at the handshake, if the server agreed (`Welcome.compression`).
+    pub fn compression(&self) -> Option<compress::Compression> {
+        compress::Compression::from_name(&self.welcome.compression)
     }
 
     /// Bytes of the binary frames read on this connection (what the server

@@ -26,6 +26,7 @@ use crate::auth::{AuthGate, Deadline};
 use crate::channels::ChannelHub;
 use crate::limits::{IpSlot, RateGate, RateLimits, RatePolicy, Verdict};
 use crate::metrics::Metrics;
+use crate::protocol::compress::Compressing;
 use crate::protocol::envelope::{
     client_msg::Kind as In, server_msg::Kind as Out, Error as WireError, JoinError, JoinErrorCode,
     LeaveReason as WireLeave, Left, Pong, ServerMsg, Welcome,
@@ -72,6 +73,9 @@ type Placed = (u32, Result<Placement, Refusal>, Options);
 pub struct GameConnection {
     shared: Arc<ConnectionShared>,
     token: Token,
+    /// The compression of large states the client asked for at the
+    /// handshake and the server serves (docs/protocol.md §4.6).
+    compression: Option<Compressing>,
     /// This connection's id (a session outlives its connections).
     conn: ConnId,
     session: Arc<Session>,
@@ -158,6 +162,7 @@ impl GameConnection {
         GameConnection {
             shared,
             token,
+            compression: None,
             conn,
             session,
             kill,
@@ -178,11 +183,18 @@ impl GameConnection {
         }
     }
 
+    /// This connection compresses large states with `compression` (what
+    /// the handshake asked for, among what the server serves).
+    pub fn with_compression(mut self, compression: Option<Compressing>) -> Self {
+        self.compression = compression;
+        self
+    }
+
     /// Attaches the shell to `session`'s outbox: rooms writing to it wake
     /// the shell from now on (and at once, if something waited).
     fn attach(&self, session: &Session) {
         if let Some(w) = self.waker.clone() {
-            session.outbox().attach(move || w(), self.kill.clone(), Instant::now());
+            session.outbox().attach_with(move || w(), self.kill.clone(), self.compression, Instant::now());
         }
     }
 
@@ -405,6 +417,7 @@ impl GameConnection {
             server_time: unix_millis(),
             protocol: self.token.to_string(),
             state_deltas: true,
+            compression: self.compression.map(|c| c.algorithm.name().to_string()).unwrap_or_default(),
             ..Welcome::default()
         }
         .with_deprecation(self.shared.negotiator.deprecation(self.token.version));

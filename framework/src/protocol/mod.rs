@@ -10,7 +10,7 @@
 mod schema;
 
 pub use playhouse_protocol::{
-    delta, envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, ConnId, Deprecation,
+    compress, delta, envelope, input_seq, stamp_seq, ClientId, CloseCode, Codec, CodecError, ConnId, Deprecation,
     NegotiationError, Negotiator, RoomId, SessionId, StampError, Sunset, SunsetError, Token, TokenParseError,
     WireMessage, MAX_MSGPACK_DEPTH,
 };

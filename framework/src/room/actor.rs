@@ -174,6 +174,7 @@ impl<R: Room> RoomActor<R> {
         self.metrics.ticks_skipped.inc_by(c.ticks_skipped);
         self.metrics.encodes.inc_by(c.encodes);
         self.metrics.state_deltas.inc_by(c.state_deltas);
+        self.metrics.states_compressed.inc_by(c.states_compressed);
         self.metrics.state_frames_dropped.inc_by(c.states_replaced);
         self.metrics.inputs_dropped.inc_by(c.inputs_dropped);
         self.metrics.slow_clients.inc_by(c.slow_clients);

@@ -8,7 +8,11 @@
 //! (group, baseline) and the clients of a group at the same baseline share
 //! the frame, as they share the whole state's. A client that never acks
 //! gets the group's whole-state frame, as before, and costs no history.
+//!
+//! A large payload (whole or delta) is compressed, once, for the clients
+//! whose connection asked for it (docs/protocol.md §4.6).
 
+use crate::protocol::compress::{self, Compressing, Compression};
 use crate::protocol::delta;
 use crate::protocol::envelope::{server_msg::Kind, InputAck, ServerMsg, State};
 use crate::protocol::Codec;
@@ -60,19 +64,51 @@ pub(crate) struct FrameCounts {
     pub(crate) deltas: u64,
     /// Deltas not smaller than the whole state (the whole state went).
     pub(crate) deltas_refused: u64,
+    /// Frames whose payload went compressed.
+    pub(crate) compressed: u64,
+}
+
+/// One payload a state may go as: the whole state (baseline 0) or a delta
+/// against one baseline, with its frames, each encoded on first use.
+struct Body {
+    baseline: u64,
+    payload: Bytes,
+    plain: Option<Option<Bytes>>,
+    /// `Some(None)`: compression was tried and did not pay.
+    compressed: Option<Option<Bytes>>,
+}
+
+impl Body {
+    fn new(baseline: u64, payload: Bytes) -> Self {
+        Body { baseline, payload, plain: None, compressed: None }
+    }
+}
+
+/// A frame of a state for one client.
+#[derive(Debug, Clone)]
+pub(crate) struct StateFrame {
+    /// The encoded `ServerMsg`.
+    pub(crate) bytes: Bytes,
+    /// A delta: only a client holding its baseline can use it.
+    pub(crate) delta: bool,
+    /// Compressed: only a connection that asked for it gets it.
+    pub(crate) compressed: bool,
 }
 
 /// The frames of one state for one (version, codec) group: the whole
-/// state, and a delta per distinct baseline, each encoded on first use.
+/// state, and a delta per distinct baseline, each plain and, for clients
+/// that asked, compressed; each encoded once, on first use, and shared by
+/// every client that gets it.
 pub(crate) struct StateFrames<'a> {
     room: &'a str,
     tick: u64,
     acks: Vec<InputAck>,
-    payload: Bytes,
     codec: Codec,
-    whole: Option<Option<Bytes>>,
-    /// (baseline tick, baseline payload's address and length) → frame.
-    deltas: Vec<((u64, usize, usize), Option<Bytes>)>,
+    /// `bodies[0]` is the whole state; the others are deltas.
+    bodies: Vec<Body>,
+    /// (baseline tick, baseline payload's address and length) → body (a
+    /// delta that did not pay points at the whole state).
+    keys: Vec<((u64, usize, usize), usize)>,
     scratch: Vec<u8>,
     pub(crate) counts: FrameCounts,
     failed: bool,
@@ -85,10 +121,9 @@ impl<'a> StateFrames<'a> {
             room,
             tick,
             acks,
-            payload,
             codec,
-            whole: None,
-            deltas: Vec::new(),
+            bodies: vec![Body::new(0, payload)],
+            keys: Vec::new(),
             scratch: Vec::new(),
             counts: FrameCounts::default(),
             failed: false,
@@ -97,44 +132,84 @@ impl<'a> StateFrames<'a> {
 
     /// The state's payload (what a client holds once it applied the frame).
     pub(crate) fn payload(&self) -> &Bytes {
-        &self.payload
+        &self.bodies[0].payload
     }
 
     /// The frame for a client holding `baseline` (tick and payload), or
-    /// the whole state. `None` if the envelope failed to encode.
-    pub(crate) fn frame(&mut self, baseline: Option<(u64, &Bytes)>) -> Option<Bytes> {
-        let Some((base_tick, base)) = baseline else { return self.whole() };
-        // Clients whose baselines are clones of one payload share a delta.
-        let key = (base_tick, base.as_ptr() as usize, base.len());
-        if let Some((_, f)) = self.deltas.iter().find(|(k, _)| *k == key) {
-            return f.clone();
+    /// the whole state; compressed if its connection asked for
+    /// `compression` and that makes it smaller. `None` if the envelope
+    /// failed to encode.
+    pub(crate) fn frame(
+        &mut self,
+        baseline: Option<(u64, &Bytes)>,
+        compression: Option<Compressing>,
+    ) -> Option<StateFrame> {
+        let i = match baseline {
+            None => 0,
+            Some((tick, base)) => self.delta(tick, base),
+        };
+        let delta = i != 0;
+        if let Some(c) = compression {
+            if let Some(bytes) = self.compressed(i, c) {
+                return Some(StateFrame { bytes, delta, compressed: true });
+            }
+        }
+        let body = &self.bodies[i];
+        let bytes = match &body.plain {
+            Some(f) => f.clone(),
+            None => {
+                let f = self.encode(self.bodies[i].payload.clone(), self.bodies[i].baseline, 0);
+                self.bodies[i].plain = Some(f.clone());
+                f
+            }
+        }?;
+        Some(StateFrame { bytes, delta, compressed: false })
+    }
+
+    /// The body of the delta against `base` (sent with `tick`), computed
+    /// once per baseline: clients whose baselines are clones of one payload
+    /// share it. 0 (the whole state) when the delta is not smaller.
+    fn delta(&mut self, tick: u64, base: &Bytes) -> usize {
+        let key = (tick, base.as_ptr() as usize, base.len());
+        if let Some((_, i)) = self.keys.iter().find(|(k, _)| *k == key) {
+            return *i;
         }
         self.scratch.clear();
-        delta::encode(base, &self.payload, &mut self.scratch);
-        let frame = if self.scratch.len() < self.payload.len() {
+        delta::encode(base, &self.bodies[0].payload, &mut self.scratch);
+        let i = if self.scratch.len() < self.bodies[0].payload.len() {
             self.counts.deltas += 1;
-            let payload = Bytes::copy_from_slice(&self.scratch);
-            self.encode(payload, base_tick)
+            self.bodies.push(Body::new(tick, Bytes::copy_from_slice(&self.scratch)));
+            self.bodies.len() - 1
         } else {
             self.counts.deltas_refused += 1;
-            self.whole()
+            0
         };
-        self.deltas.push((key, frame.clone()));
-        frame
+        self.keys.push((key, i));
+        i
     }
 
-    fn whole(&mut self) -> Option<Bytes> {
-        if self.whole.is_none() {
-            let whole = self.encode(self.payload.clone(), 0);
-            self.whole = Some(whole);
+    /// Body `i`'s frame with its payload compressed, if large enough for
+    /// that to pay and it did.
+    fn compressed(&mut self, i: usize, c: Compressing) -> Option<Bytes> {
+        if self.bodies[i].payload.len() < c.min_bytes {
+            return None;
         }
-        self.whole.clone().flatten()
-    }
-
-    /// Whether `frame` (one this returned) is a delta, not the whole state.
-    pub(crate) fn is_delta(&self, frame: &Bytes) -> bool {
-        let whole = self.whole.as_ref().and_then(|w| w.as_ref());
-        whole.is_none_or(|w| w.as_ptr() != frame.as_ptr())
+        if self.bodies[i].compressed.is_none() {
+            self.scratch.clear();
+            match c.algorithm {
+                Compression::Deflate => compress::deflate(&self.bodies[i].payload, &mut self.scratch),
+            }
+            let f = if self.scratch.len() < self.bodies[i].payload.len() {
+                let z = Bytes::copy_from_slice(&self.scratch);
+                let f = self.encode(z, self.bodies[i].baseline, c.algorithm.wire());
+                self.counts.compressed += u64::from(f.is_some());
+                f
+            } else {
+                None
+            };
+            self.bodies[i].compressed = Some(f);
+        }
+        self.bodies[i].compressed.clone().flatten()
     }
 
     /// Whether an envelope failed to encode (a bug, counted by the room).
@@ -142,8 +217,15 @@ impl<'a> StateFrames<'a> {
         self.failed
     }
 
-    fn encode(&mut self, payload: Bytes, baseline: u64) -> Option<Bytes> {
-        let state = State { room: self.room.to_string(), tick: self.tick, acks: self.acks.clone(), payload, baseline };
+    fn encode(&mut self, payload: Bytes, baseline: u64, compression: u32) -> Option<Bytes> {
+        let state = State {
+            room: self.room.to_string(),
+            tick: self.tick,
+            acks: self.acks.clone(),
+            payload,
+            baseline,
+            compression,
+        };
         let msg = ServerMsg { kind: Some(Kind::State(state)), seq: 0 };
         let frame = self.codec.encode_to_vec(&msg).ok().map(Bytes::from);
         self.failed |= frame.is_none();
@@ -186,21 +268,74 @@ mod tests {
             new[17] = 1;
             let other = Bytes::from(vec![9u8; 200]);
             let mut frames = StateFrames::new("r", 8, Vec::new(), Bytes::from(new.clone()), codec);
-            let a = frames.frame(Some((7, &old))).expect("encodes");
-            let b = frames.frame(Some((7, &old.clone()))).expect("encodes");
-            assert_eq!(a.as_ptr(), b.as_ptr(), "clients at one baseline share the frame");
-            let s = decode(codec, &a);
+            let a = frames.frame(Some((7, &old)), None).expect("encodes");
+            let b = frames.frame(Some((7, &old.clone())), None).expect("encodes");
+            assert_eq!(a.bytes.as_ptr(), b.bytes.as_ptr(), "clients at one baseline share the frame");
+            assert!(a.delta && !a.compressed);
+            let s = decode(codec, &a.bytes);
             assert_eq!((s.tick, s.baseline), (8, 7));
             let mut out = Vec::new();
             delta::apply(&old, &s.payload, 1 << 16, &mut out).expect("applies");
             assert_eq!(out, new);
             // Nothing in common: the whole state, shared with clients that hold none.
-            let w = frames.frame(Some((6, &other))).expect("encodes");
-            let none = frames.frame(None).expect("encodes");
-            assert_eq!(w.as_ptr(), none.as_ptr());
-            let s = decode(codec, &none);
+            let w = frames.frame(Some((6, &other)), None).expect("encodes");
+            let none = frames.frame(None, None).expect("encodes");
+            assert_eq!(w.bytes.as_ptr(), none.bytes.as_ptr());
+            assert!(!w.delta);
+            let s = decode(codec, &none.bytes);
             assert_eq!((s.baseline, &s.payload[..]), (0, &new[..]));
             assert_eq!((frames.counts.deltas, frames.counts.deltas_refused), (1, 1));
+        }
+    }
+
+    #[test]
+    fn large_payloads_are_compressed_once_for_the_clients_that_asked() {
+        let deflate = Some(Compressing { algorithm: Compression::Deflate, min_bytes: compress::MIN_BYTES });
+        let inflated = |s: &State| {
+            let mut out = Vec::new();
+            assert!(compress::inflate_state(s.compression, &s.payload, 1 << 20, &mut out).expect("inflates"));
+            out
+        };
+        for codec in Codec::ALL {
+            // Compressible, like a msgpack state with its field names.
+            let old: Bytes = b"{x:1,y:2,hp:100,name:player}".repeat(40).into();
+            let mut new = old.to_vec();
+            new[17] = b'9';
+            new[900] = b'7';
+            let mut frames = StateFrames::new("r", 8, Vec::new(), Bytes::from(new.clone()), codec);
+            let z = frames.frame(None, deflate).expect("encodes");
+            let z2 = frames.frame(None, deflate).expect("encodes");
+            let plain = frames.frame(None, None).expect("encodes");
+            assert!(z.compressed && !z.delta && !plain.compressed);
+            assert_eq!(z.bytes.as_ptr(), z2.bytes.as_ptr(), "compressed once, shared");
+            assert!(z.bytes.len() * 4 < plain.bytes.len(), "{} vs {}", z.bytes.len(), plain.bytes.len());
+            let s = decode(codec, &z.bytes);
+            assert_eq!((s.baseline, s.compression), (0, 1));
+            assert_eq!(inflated(&s), new);
+            assert_eq!(decode(codec, &plain.bytes).compression, 0);
+            // A small delta goes as it is, even to a client that asked.
+            let d = frames.frame(Some((7, &old)), deflate).expect("encodes");
+            assert!(d.delta && !d.compressed);
+            assert_eq!(frames.counts.compressed, 1);
+
+            // Small or incompressible payloads are not compressed.
+            let mut small = StateFrames::new("r", 8, Vec::new(), Bytes::from(vec![1u8; 100]), codec);
+            assert!(!small.frame(None, deflate).expect("encodes").compressed);
+            let noise: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+            let mut noisy = StateFrames::new("r", 8, Vec::new(), Bytes::from(noise.clone()), codec);
+            let f = noisy.frame(None, deflate).expect("encodes");
+            if !f.compressed {
+                assert_eq!(decode(codec, &f.bytes).payload, noise);
+            }
+            // A large delta is compressed too, and inflates to the delta.
+            let far: Vec<u8> = new.iter().enumerate().map(|(i, b)| if i % 5 == 0 { b ^ 0x55 } else { *b }).collect();
+            let mut frames = StateFrames::new("r", 9, Vec::new(), Bytes::from(far.clone()), codec);
+            let d = frames.frame(Some((8, &Bytes::from(new.clone()))), deflate).expect("encodes");
+            let s = decode(codec, &d.bytes);
+            assert!(d.delta && d.compressed && s.baseline == 8);
+            let mut out = Vec::new();
+            delta::apply(&new, &inflated(&s), 1 << 16, &mut out).expect("applies");
+            assert_eq!(out, far);
         }
     }
 }

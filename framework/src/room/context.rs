@@ -49,6 +49,9 @@ pub struct RoomStats {
     pub snapshots: u64,
     /// State frames encoded as a delta against a client's baseline.
     pub state_deltas: u64,
+    /// State frames whose payload was compressed (once per group, baseline
+    /// and compression, for the clients that asked).
+    pub states_compressed: u64,
 }
 
 pub(crate) struct Member {
@@ -250,18 +253,20 @@ impl<R: Room> RoomContext<R> {
             for (id, m) in self.members.iter_mut().filter(|(id, m)| in_group(**id, m)) {
                 // Only a client that acknowledges states has a baseline, and
                 // only for it is a history kept.
-                let ack = m.outbox.state_ack(&self.id);
-                let held = ack.filter(|a| m.sent.get(a.tick).is_some());
-                let Some(frame) = frames.frame(held.and_then(|a| m.sent.get(a.tick).map(|p| (a.tick, p)))) else {
+                let view = m.outbox.state_view(&self.id);
+                let held = view.ack.and_then(|a| m.sent.get(a.tick).map(|p| (a.tick, p)));
+                let Some(frame) = frames.frame(held, view.compression) else {
                     break;
                 };
-                if ack.is_some() {
+                if view.ack.is_some() {
                     m.sent.record(tick, frames.payload());
                 }
                 self.stats.frames += 1;
-                let pushed = match held {
-                    Some(a) if frames.is_delta(&frame) => m.outbox.push_delta_state(&self.id, frame, a, now),
-                    _ => m.outbox.push_state(&self.id, frame, now),
+                // A delta or a compressed frame is for this connection only.
+                let pushed = if frame.delta || frame.compressed {
+                    m.outbox.push_bound_state(&self.id, frame.bytes, view.generation, now)
+                } else {
+                    m.outbox.push_state(&self.id, frame.bytes, now)
                 };
                 match pushed {
                     Push::Queued => {}
@@ -271,6 +276,7 @@ impl<R: Room> RoomContext<R> {
                 }
             }
             self.stats.state_deltas += frames.counts.deltas;
+            self.stats.states_compressed += frames.counts.compressed;
             self.stats.encode_errors += u64::from(frames.failed());
         }
     }

@@ -81,6 +81,7 @@ impl EventLog {
             restarts: now.restarts - was.restarts,
             snapshots: now.snapshots - was.snapshots,
             state_deltas: now.state_deltas - was.state_deltas,
+            states_compressed: now.states_compressed - was.states_compressed,
         }
     }
 }

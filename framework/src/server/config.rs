@@ -5,6 +5,7 @@ use super::TlsConfig;
 use crate::auth::AuthConfig;
 use crate::limits::{OriginPolicy, RateLimits};
 use crate::matchmaking::CreateBudget;
+use crate::protocol::compress::Compression;
 use crate::protocol::Codec;
 use crate::session::OutboxLimits;
 use crate::session::SessionConfig;
@@ -52,6 +53,13 @@ pub struct ServerConfig {
     /// Codec preference, best first (the client's offer decides among equals
     /// only through this order).
     pub codecs: Vec<Codec>,
+    /// The compressions of large state payloads the server offers, best
+    /// first; a client asks at the handshake (`?compress=deflate`,
+    /// docs/protocol.md §4.6). Empty: never compress. Default: DEFLATE.
+    pub compression: Vec<Compression>,
+    /// State payloads (whole or delta) smaller than this are never
+    /// compressed. Default [`MIN_BYTES`](crate::protocol::compress::MIN_BYTES).
+    pub compression_min_bytes: usize,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
     /// Room arbiters (0: one per core).
@@ -105,6 +113,8 @@ impl ServerConfig {
             max_rooms: 10_000,
             create_budget: CreateBudget::default(),
             codecs: Codec::ALL.to_vec(),
+            compression: Compression::ALL.to_vec(),
+            compression_min_bytes: crate::protocol::compress::MIN_BYTES,
             workers: 0,
             arbiters: 0,
             drain_timeout: Duration::from_secs(10),

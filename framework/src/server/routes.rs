@@ -7,6 +7,7 @@
 use super::AppState;
 use crate::auth::{token_from_request, AuthError, AuthGate, AuthMode};
 use crate::connection::{GameConnection, GameEndpoint};
+use crate::protocol::compress::{Compressing, Compression};
 use crate::protocol::ConnId;
 use crate::transport::{accept, KillSwitch, Transport};
 use actix_web::http::header::{self, ContentType};
@@ -110,7 +111,10 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let kill = req.conn_data::<KillSwitch>().cloned();
     let gate = AuthGate::new(auth_config, identity, Instant::now());
-    let conn = GameConnection::new(state.conn.clone(), token.clone(), ConnId(id), kill, gate, ip_slot);
+    let compression = Compression::choose(req.query_string(), &state.config.compression)
+        .map(|algorithm| Compressing { algorithm, min_bytes: state.config.compression_min_bytes });
+    let conn = GameConnection::new(state.conn.clone(), token.clone(), ConnId(id), kill, gate, ip_slot)
+        .with_compression(compression);
     let transport = Transport::new(GameEndpoint::new(conn), state.config.transport.clone(), state.metrics.clone());
     // The token is echoed by us, not by actix's handshake: actix only reads
     // the first Sec-WebSocket-Protocol line, while an offer may span several.

@@ -18,6 +18,7 @@
 //! lost), and a resuming connection attaches to it and drains what waited.
 
 use super::state_acks::{StateAck, StateAcks};
+use crate::protocol::compress::Compressing;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
 use crate::protocol::{ClientId, RoomId, SessionId};
@@ -174,9 +175,27 @@ struct Inner {
     lost: u64,
     /// The states the client holds, for deltas.
     state_acks: StateAcks,
-    /// The rooms whose waiting state is a delta (dropped when a new
-    /// connection attaches: its client holds no baseline).
-    delta_rooms: Vec<RoomId>,
+    /// The compression the attached connection asked for at its handshake.
+    compression: Option<Compressing>,
+    /// The rooms whose waiting state was made for the attached connection
+    /// only: a delta against what its client holds, or compressed because
+    /// it asked (dropped when a new connection attaches).
+    bound_rooms: Vec<RoomId>,
+}
+
+/// What a room needs to know to make a client's next state: the state the
+/// client acknowledged, the compression its connection asked for, and the
+/// generation (connection) both belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateView {
+    /// The newest state of the room the client acknowledged, if any.
+    pub ack: Option<StateAck>,
+    /// The compression the client's connection asked for.
+    pub compression: Option<Compressing>,
+    /// Changes with every connection that attaches: a frame made for one
+    /// generation is refused once another attached
+    /// ([`Outbox::push_bound_state`]).
+    pub generation: u64,
 }
 
 type WakeFn = dyn Fn() -> bool + Send + Sync;
@@ -211,6 +230,17 @@ impl Outbox {
         self.inner.lock().state_acks.ack(room, tick, seated);
     }
 
+    /// The acknowledged state of `room`, the compression and the
+    /// generation of the attached connection, under one lock.
+    pub fn state_view(&self, room: &RoomId) -> StateView {
+        let inner = self.inner.lock();
+        StateView {
+            ack: inner.state_acks.get(room),
+            compression: inner.compression,
+            generation: inner.state_acks.generation(),
+        }
+    }
+
     /// The state of `room` the client holds, if it acknowledged one.
     pub fn state_ack(&self, room: &RoomId) -> Option<StateAck> {
         self.inner.lock().state_acks.get(room)
@@ -222,12 +252,26 @@ impl Outbox {
     /// state yet: the acks are forgotten, and waiting delta states dropped
     /// (a state is latest-wins; the room's next one is whole).
     pub fn attach(&self, wake: impl Fn() -> bool + Send + Sync + 'static, kill: Option<KillSwitch>, now: Instant) {
+        self.attach_with(wake, kill, None, now);
+    }
+
+    /// [`Outbox::attach`] for a connection that asked for `compression` of
+    /// large states. Waiting states made for the connection before (deltas,
+    /// compressed frames) are dropped as well.
+    pub fn attach_with(
+        &self,
+        wake: impl Fn() -> bool + Send + Sync + 'static,
+        kill: Option<KillSwitch>,
+        compression: Option<Compressing>,
+        now: Instant,
+    ) {
         let waker = {
             let mut inner = self.inner.lock();
             inner.state_acks.clear();
-            let Inner { states, delta_rooms, .. } = &mut *inner;
-            states.retain(|(r, _)| !delta_rooms.contains(r));
-            delta_rooms.clear();
+            inner.compression = compression;
+            let Inner { states, bound_rooms, .. } = &mut *inner;
+            states.retain(|(r, _)| !bound_rooms.contains(r));
+            bound_rooms.clear();
             let waker: Arc<WakeFn> = Arc::new(wake);
             inner.attachment = Some(Attachment { waker: waker.clone(), kill });
             inner.parked = None;
@@ -347,6 +391,14 @@ impl Outbox {
         self.push_state_frame(room, frame, Some(against.generation), now)
     }
 
+    /// Queues the latest state of `room` made for the connection of
+    /// `generation` only (a delta against its client's ack, or compressed
+    /// as it asked; see [`Outbox::state_view`]). Dropped (`Replaced`) if
+    /// another connection has taken the session over since.
+    pub fn push_bound_state(&self, room: &RoomId, frame: Bytes, generation: u64, now: Instant) -> Push {
+        self.push_state_frame(room, frame, Some(generation), now)
+    }
+
     fn push_state_frame(&self, room: &RoomId, frame: Bytes, generation: Option<u64>, now: Instant) -> Push {
         let (outcome, waker) = {
             let mut inner = self.inner.lock();
@@ -372,11 +424,11 @@ impl Outbox {
                     Push::Queued
                 }
             };
-            let marked = inner.delta_rooms.iter().position(|r| r == room);
+            let marked = inner.bound_rooms.iter().position(|r| r == room);
             match (marked, generation) {
-                (None, Some(_)) => inner.delta_rooms.push(room.clone()),
+                (None, Some(_)) => inner.bound_rooms.push(room.clone()),
                 (Some(i), None) => {
-                    inner.delta_rooms.swap_remove(i);
+                    inner.bound_rooms.swap_remove(i);
                 }
                 _ => {}
             }
@@ -405,7 +457,7 @@ impl Outbox {
         inner.reliable_bytes = 0;
         std::mem::swap(&mut inner.reliable, &mut buf.reliable);
         std::mem::swap(&mut inner.states, &mut buf.states);
-        inner.delta_rooms.clear();
+        inner.bound_rooms.clear();
     }
 
     /// Marks the session closed: later pushes return [`Push::Closed`].

@@ -39,6 +39,11 @@ pub fn compile(files: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Res
         // Absent when 0 (a whole state), so whole states encode as before
         // deltas existed.
         .field_attribute(".playhouse.envelope.State.baseline", "#[serde(skip_serializing_if = \"crate::is_zero\")]")
+        .field_attribute(".playhouse.envelope.State.compression", "#[serde(skip_serializing_if = \"crate::is_zero\")]")
+        .field_attribute(
+            ".playhouse.envelope.Welcome.compression",
+            "#[serde(skip_serializing_if = \"String::is_empty\")]",
+        )
         .compile_fds(fds)?;
     Ok(())
 }

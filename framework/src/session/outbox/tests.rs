@@ -145,3 +145,24 @@ fn a_new_connection_drops_waiting_deltas_and_refuses_those_against_older_acks() 
     o.attach(|| true, None, now);
     assert_eq!(o.drain().states, vec![Bytes::from_static(b"whole")]);
 }
+
+#[test]
+fn a_compressed_state_is_for_the_connection_that_asked_only() {
+    use crate::protocol::compress::{Compressing, Compression};
+    let (o, _) = outbox(OutboxLimits::default());
+    let now = Instant::now();
+    let r: RoomId = "r".into();
+    assert_eq!(o.state_view(&r).compression, None);
+    let z = Compressing { algorithm: Compression::Deflate, min_bytes: 64 };
+    o.attach_with(|| true, None, Some(z), now);
+    let view = o.state_view(&r);
+    assert_eq!((view.ack, view.compression), (None, Some(z)));
+    assert_eq!(o.push_bound_state(&r, Bytes::from_static(b"z"), view.generation, now), Push::Queued);
+    // A resume by a connection that did not ask: the waiting compressed
+    // state goes, and one made for the connection before is refused.
+    o.attach(|| true, None, now);
+    assert_eq!(o.state_view(&r).compression, None);
+    assert!(o.drain().states.is_empty());
+    assert_eq!(o.push_bound_state(&r, Bytes::from_static(b"late"), view.generation, now), Push::Replaced);
+    assert!(o.drain().states.is_empty());
+}

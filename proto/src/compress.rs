@@ -1,0 +1,210 @@
+//! Compression of large state payloads (`State.compression`,
+//! docs/protocol.md §4.6).
+//!
+//! actix-http has no permessage-deflate, and the WebSocket extension would
+//! compress each connection's frames on its own, while a room encodes a
+//! state once for every client of a (version, codec) group. So Playhouse
+//! compresses the *payload* of a `State` (whole or delta) once, where it is
+//! encoded, and every client of the group that asked for compression shares
+//! the compressed frame.
+//!
+//! The algorithm is raw DEFLATE (RFC 1951), each payload on its own (no
+//! dictionary, no context between frames: one frame serves many clients).
+//! The server uses `flate2` (miniz_oxide, pure Rust) at its fastest level;
+//! the JavaScript SDK inflates with `fflate`, and a browser could use
+//! `DecompressionStream("deflate-raw")`. Not zstd: browsers have no zstd
+//! decoder, and a JavaScript one is several times larger than `fflate`'s
+//! inflate.
+//!
+//! A client asks for it at the handshake, with the query parameter
+//! `compress=deflate` on the WebSocket URL (a browser cannot add headers to
+//! its upgrade request, and `Sec-WebSocket-Protocol` names one game token);
+//! the server says in `Welcome.compression` whether it will compress.
+//!
+//! ```
+//! use playhouse_protocol::compress::{deflate, inflate, Compression};
+//!
+//! let payload = b"state state state state state state state state".repeat(8);
+//! let mut z = Vec::new();
+//! deflate(&payload, &mut z);
+//! assert!(z.len() < payload.len() / 4);
+//! let mut back = Vec::new();
+//! inflate(&z, 1 << 20, &mut back).unwrap();
+//! assert_eq!(back, payload);
+//! assert_eq!(Compression::offered("room=a&compress=zstd,deflate"), Some(Compression::Deflate));
+//! ```
+
+use std::io::{Read, Write};
+
+/// The query parameter that asks for compression at the handshake.
+pub const QUERY_PARAM: &str = "compress";
+
+/// Payloads smaller than this are never compressed: DEFLATE saves little
+/// on them and the client would inflate for nothing.
+pub const MIN_BYTES: usize = 256;
+
+/// A compression of `State` payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    /// Raw DEFLATE (RFC 1951). `State.compression` = 1.
+    Deflate,
+}
+
+impl Compression {
+    /// Every compression this crate implements, best first.
+    pub const ALL: [Compression; 1] = [Compression::Deflate];
+
+    /// The name in the query parameter and in `Welcome.compression`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Deflate => "deflate",
+        }
+    }
+
+    /// The compression named `name`, if implemented.
+    pub fn from_name(name: &str) -> Option<Compression> {
+        Compression::ALL.into_iter().find(|c| c.name() == name.trim())
+    }
+
+    /// The number in `State.compression`.
+    pub fn wire(self) -> u32 {
+        match self {
+            Compression::Deflate => 1,
+        }
+    }
+
+    /// The compression numbered `n` in `State.compression` (0: none).
+    pub fn from_wire(n: u32) -> Option<Compression> {
+        Compression::ALL.into_iter().find(|c| c.wire() == n)
+    }
+
+    /// What a handshake's query string (without the `?`) asks for: the
+    /// first implemented name among the comma-separated values of
+    /// [`QUERY_PARAM`]. Unknown names are ignored, as a subprotocol token
+    /// is, so a newer client's offer still works on this server.
+    pub fn offered(query: &str) -> Option<Compression> {
+        Compression::choose(query, &Compression::ALL)
+    }
+
+    /// The first of `served` (the server's preference, best first) that the
+    /// handshake's query string asks for.
+    pub fn choose(query: &str, served: &[Compression]) -> Option<Compression> {
+        let asked: Vec<Compression> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == QUERY_PARAM)
+            .flat_map(|(_, v)| v.split(','))
+            .filter_map(Compression::from_name)
+            .collect();
+        served.iter().copied().find(|c| asked.contains(c))
+    }
+
+    /// `url` with this compression asked for (appended to its query).
+    ///
+    /// ```
+    /// use playhouse_protocol::compress::Compression;
+    /// assert_eq!(Compression::Deflate.ask("ws://h/ws"), "ws://h/ws?compress=deflate");
+    /// assert_eq!(Compression::Deflate.ask("ws://h/ws?a=1"), "ws://h/ws?a=1&compress=deflate");
+    /// ```
+    pub fn ask(self, url: &str) -> String {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}{QUERY_PARAM}={}", self.name())
+    }
+}
+
+/// How a connection's large state payloads are compressed: the algorithm,
+/// and the smallest payload it is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Compressing {
+    /// The algorithm.
+    pub algorithm: Compression,
+    /// Payloads smaller than this go as they are ([`MIN_BYTES`] by default).
+    pub min_bytes: usize,
+}
+
+/// Why a compressed payload could not be inflated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InflateError {
+    /// Not valid DEFLATE data, or cut short.
+    #[error("compressed payload is corrupt: {0}")]
+    Corrupt(String),
+    /// It inflates to more than the caller's limit.
+    #[error("compressed payload inflates past {0} bytes")]
+    TooLarge(usize),
+    /// `State.compression` names a compression this side does not know.
+    #[error("unknown compression {0}")]
+    Unknown(u32),
+}
+
+/// Appends `input` compressed with raw DEFLATE at the fastest level to `out`.
+pub fn deflate(input: &[u8], out: &mut Vec<u8>) {
+    let mut enc = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(input);
+    let _ = enc.finish();
+}
+
+/// Appends `input` inflated to `out`, refusing more than `limit` bytes
+/// (a payload is bounded like any frame, whatever its compressed size).
+pub fn inflate(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), InflateError> {
+    let start = out.len();
+    let dec = flate2::read::DeflateDecoder::new(input);
+    let read = dec.take(limit as u64 + 1).read_to_end(out).map_err(|e| InflateError::Corrupt(e.to_string()))?;
+    if read > limit {
+        out.truncate(start);
+        return Err(InflateError::TooLarge(limit));
+    }
+    Ok(())
+}
+
+/// The payload of a `State` with `compression` (its field), inflated if
+/// compressed, into `out`; `Ok(false)` (and `out` untouched) if it was not.
+pub fn inflate_state(compression: u32, payload: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<bool, InflateError> {
+    if compression == 0 {
+        return Ok(false);
+    }
+    Compression::from_wire(compression).ok_or(InflateError::Unknown(compression))?;
+    inflate(payload, limit, out).map(|()| true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_offer_is_read_from_the_query() {
+        assert_eq!(Compression::offered(""), None);
+        assert_eq!(Compression::offered("compress="), None);
+        assert_eq!(Compression::offered("compress=zstd"), None);
+        assert_eq!(Compression::offered("x=1&compress=zstd,%20deflate"), None, "not URL-decoded: not offered");
+        assert_eq!(Compression::offered("x=1&compress=zstd, deflate"), Some(Compression::Deflate));
+        assert_eq!(Compression::offered("compress=deflate&x"), Some(Compression::Deflate));
+        assert_eq!(Compression::offered("nocompress=deflate"), None);
+        assert_eq!(Compression::choose("compress=deflate", &[]), None, "a server that serves none");
+    }
+
+    #[test]
+    fn bombs_and_garbage_are_refused() {
+        let mut z = Vec::new();
+        deflate(&vec![0u8; 100_000], &mut z);
+        let mut out = vec![7];
+        assert_eq!(inflate(&z, 65_536, &mut out), Err(InflateError::TooLarge(65_536)));
+        assert_eq!(out, [7], "nothing appended on refusal");
+        assert!(matches!(inflate(&[0xff, 0xff, 0xff], 1024, &mut out), Err(InflateError::Corrupt(_))));
+        assert!(matches!(inflate(&z[..z.len() / 2], 1 << 20, &mut Vec::new()), Err(InflateError::Corrupt(_))));
+        assert_eq!(inflate_state(9, &z, 1 << 20, &mut Vec::new()), Err(InflateError::Unknown(9)));
+        assert_eq!(inflate_state(0, &z, 1 << 20, &mut out), Ok(false));
+    }
+
+    proptest! {
+        #[test]
+        fn inflate_undoes_deflate(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut z = Vec::new();
+            deflate(&data, &mut z);
+            let mut back = Vec::new();
+            prop_assert_eq!(inflate_state(1, &z, data.len(), &mut back), Ok(true));
+            prop_assert_eq!(back, data);
+        }
+    }
+}
