@@ -127,7 +127,14 @@ fn bench(c: &mut Criterion) {
                 let mut payload = Vec::new();
                 schema.encode_state(2, Codec::Proto, &out, &mut payload).expect("encodes");
                 let acks = vec![InputAck { client: i as u32 + 1, seq: 0 }];
-                let state = State { room: room_id.to_string(), tick, acks, payload: payload.into(), baseline: 0 };
+                let state = State {
+                    room: room_id.to_string(),
+                    tick,
+                    acks,
+                    payload: payload.into(),
+                    baseline: 0,
+                    compression: 0,
+                };
                 let frame =
                     Codec::Proto.encode_to_vec(&ServerMsg { kind: Some(Kind::State(state)), seq: 0 }).expect("encodes");
                 o.push_state(&room_id, Bytes::from(frame), now);

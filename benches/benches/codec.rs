@@ -10,13 +10,20 @@
 //! - `arena_state_20/decode/<codec>`: the client's work — decode the
 //!   envelope, then the game payload.
 //!
-//! Run: `cargo bench -p playhouse-benches --bench codec` (about 20 s). The
-//! encoded sizes are printed once on stderr.
+//! - `arena_state_20/deflate/<codec>`: the server's compression of that
+//!   payload for the clients that asked (docs/protocol.md §4.6; once per
+//!   group, shared by those clients).
+//! - `arena_state_20/inflate/<codec>`: the client's inflate of it, before
+//!   its decode.
+//!
+//! Run: `cargo bench -p playhouse-benches --bench codec` (about 30 s). The
+//! encoded and compressed sizes are printed once on stderr.
 
 use arena::proto::v2::{output::Kind, Output, Player, State as ArenaState};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use playhouse::protocol::Codec;
+use playhouse_protocol::compress;
 use playhouse_protocol::envelope::{server_msg, InputAck, ServerMsg, State};
 use std::hint::black_box;
 use std::time::Duration;
@@ -65,6 +72,7 @@ fn encode(codec: Codec, out: &Output, acks: &[InputAck], buf: &mut Vec<u8>) {
             acks: acks.to_vec(),
             payload: Bytes::from(payload),
             baseline: 0,
+            compression: 0,
         })),
         seq: 0,
     };
@@ -102,6 +110,26 @@ fn bench_arena_state(c: &mut Criterion) {
             })
         });
         group.bench_function(format!("decode/{codec}"), |b| b.iter(|| decode(codec, black_box(&wire))));
+
+        let payload = codec.encode_to_vec(&out).expect("encode payload");
+        let mut z = Vec::new();
+        compress::deflate(&payload, &mut z);
+        eprintln!("arena_state_20 {codec}: payload {} bytes, deflated {} bytes", payload.len(), z.len());
+        group.throughput(Throughput::Bytes(payload.len() as u64));
+        group.bench_function(format!("deflate/{codec}"), |b| {
+            b.iter(|| {
+                buf.clear();
+                compress::deflate(black_box(&payload), &mut buf);
+                black_box(buf.len())
+            })
+        });
+        group.bench_function(format!("inflate/{codec}"), |b| {
+            b.iter(|| {
+                buf.clear();
+                compress::inflate(black_box(&z), 1 << 20, &mut buf).expect("inflates");
+                black_box(buf.len())
+            })
+        });
     }
     group.finish();
 }

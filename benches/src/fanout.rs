@@ -77,6 +77,7 @@ pub fn encode_state(codec: Codec, room: &str, tick: u64, filler: &Bytes) -> Resu
             acks: Vec::new(),
             payload: payload.into(),
             baseline: 0,
+            compression: 0,
         })),
         seq: 0,
     };
@@ -114,6 +115,7 @@ pub fn state_frame_bytes(room_size: usize, state_bytes: usize) -> usize {
             acks: (1..=room_size as u32).map(|client| InputAck { client, seq: 0 }).collect(),
             payload: Bytes::from(vec![0u8; payload]),
             baseline: 0,
+            compression: 0,
         })),
         seq: 0,
     };

@@ -226,6 +226,7 @@ fn main() {
     // Before the runtime's threads exist, so that they inherit the pin.
     let plan = match &scenario {
         Scenario::Fanout(args) => Some(CpuPlan::apply(!args.no_pin)),
+        Scenario::Game(args) => Some(CpuPlan::apply(!args.no_pin)),
         _ => None,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -243,7 +244,8 @@ fn main() {
             (serde_json::to_string_pretty(&report), ok)
         }
         Scenario::Game(args) => {
-            let (report, ok) = runtime.block_on(game::run(&args));
+            let plan = plan.unwrap_or_else(|| CpuPlan::apply(false));
+            let (report, ok) = runtime.block_on(game::run(&args, plan));
             eprint!("{}", report.summary());
             (serde_json::to_string_pretty(&report), ok)
         }

@@ -13,11 +13,18 @@
 //! scraped before and after the measurement for the server's own count of
 //! payload bytes sent.
 //!
+//! Each combination runs with delta states off and on (`--deltas`) and
+//! with compression off and on (`--compress`). The server runs pinned to
+//! one CPU and the bots to another (unless `--no-pin`), so the server's
+//! CPU time per tick is its own work.
+//!
 //! ```text
 //! cargo build --release -p arena -p playhouse-benches --bins
-//! target/release/loadgen game --players 8,16 --codecs proto,msgpack --duration 10 --release-dir target/release
+//! target/release/loadgen game --players 8,16 --codecs proto,msgpack --deltas off,on --compress off,on \
+//!     --duration 10 --release-dir target/release
 //! ```
 
+use super::pin::CpuPlan;
 use super::procfs::Sample;
 use super::prom;
 use super::report::Machine;
@@ -60,9 +67,26 @@ pub struct GameArgs {
     /// absent: everyone sees the whole arena.
     #[arg(long)]
     pub view: Option<f32>,
+    /// Compression of large states off, on or both (one run each): with
+    /// `on` the bots ask for it at the handshake (`?compress=deflate`).
+    #[arg(long, value_delimiter = ',', default_value = "off")]
+    pub compress: Vec<CompressMode>,
+    /// Do not pin the server and the bots to different CPUs.
+    #[arg(long)]
+    pub no_pin: bool,
     /// Where the `arena` binary is.
     #[arg(long, default_value = "target/release")]
     pub release_dir: PathBuf,
+}
+
+/// Whether the bots ask for compressed states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompressMode {
+    /// Plain states.
+    Off,
+    /// DEFLATE for payloads of 256 bytes or more.
+    On,
 }
 
 /// Whether the bots take delta states.
@@ -111,28 +135,31 @@ impl GameReport {
     /// The figures as a table, for people.
     pub fn summary(&self) -> String {
         let mut out = String::from(
-            "players codec   deltas  KB/s/player  state B  states/s  server µs/tick  decode µs  apply µs  lost  errors\n",
+            "players codec   deltas  z    KB/s/player  state B  states/s  server µs/tick  decode µs  apply µs  inflate µs  lost  errors\n",
         );
         let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_string(), |v| format!("{v:.prec$}"));
         for r in &self.results {
             match r {
                 GameOutcome::Measured(m) => out.push_str(&format!(
-                    "{:>7} {:<7} {:<7} {:>11.1} {:>8.0} {:>9.1} {:>15} {:>10} {:>9} {:>5} {:>7}\n",
+                    "{:>7} {:<7} {:<7} {:<4} {:>11.1} {:>8.0} {:>9.1} {:>15} {:>10} {:>9} {:>11} {:>5} {:>7}\n",
                     m.players,
                     m.codec.name(),
                     format!("{:?}", m.deltas).to_lowercase(),
+                    format!("{:?}", m.compress).to_lowercase(),
                     m.bytes_per_sec_per_player / 1000.0,
                     m.avg_state_frame_bytes,
                     m.states_per_sec_per_player,
                     opt(m.server_cpu_us_per_tick, 1),
                     opt(m.client_decode_us_per_state, 2),
                     opt(m.client_delta_apply_us, 2),
+                    opt(m.client_inflate_us, 2),
                     m.deltas_lost,
                     m.errors,
                 )),
-                GameOutcome::Failed { players, codec, deltas, error } => {
-                    out.push_str(&format!("{players:>7} {:<7} {deltas:?}: failed: {error}\n", codec.name()))
-                }
+                GameOutcome::Failed { players, codec, deltas, compress, error } => out.push_str(&format!(
+                    "{players:>7} {:<7} deltas {deltas:?} compress {compress:?}: failed: {error}\n",
+                    codec.name()
+                )),
             }
         }
         out
@@ -148,6 +175,10 @@ pub struct GameParams {
     pub codecs: Vec<GameCodec>,
     /// Delta modes.
     pub deltas: Vec<DeltaMode>,
+    /// Compression modes.
+    pub compress: Vec<CompressMode>,
+    /// Where the server and the bots ran.
+    pub cpus: CpuPlan,
     /// Schema version.
     pub version: u32,
     /// View radius, if any.
@@ -176,6 +207,8 @@ pub enum GameOutcome {
         codec: GameCodec,
         /// Delta states.
         deltas: DeltaMode,
+        /// Compression.
+        compress: CompressMode,
         /// What went wrong.
         error: String,
     },
@@ -190,6 +223,8 @@ pub struct GameMeasured {
     pub codec: GameCodec,
     /// Delta states.
     pub deltas: DeltaMode,
+    /// Compression.
+    pub compress: CompressMode,
     /// The token the bots negotiated.
     pub token: String,
     /// Bots that joined.
@@ -213,6 +248,13 @@ pub struct GameMeasured {
     pub client_decode_us_per_state: Option<f64>,
     /// The client's application of a delta, µs.
     pub client_delta_apply_us: Option<f64>,
+    /// The client's inflate of a compressed payload, µs.
+    pub client_inflate_us: Option<f64>,
+    /// States that came compressed, and their bytes before and after
+    /// inflating (all bots).
+    pub compressed_states: u64,
+    /// Compressed payload bytes / inflated payload bytes.
+    pub compression_ratio: Option<f64>,
     /// Delta states the bots received, and those they could not apply.
     pub delta_states: u64,
     /// Delta states dropped (baseline not held, or did not apply).
@@ -235,30 +277,35 @@ pub struct GameMeasured {
 
 /// Runs every (players, codec) combination; returns the report and whether
 /// every combination ran without errors.
-pub async fn run(args: &GameArgs) -> (GameReport, bool) {
+pub async fn run(args: &GameArgs, cpus: CpuPlan) -> (GameReport, bool) {
     let bin = args.release_dir.join("arena");
     let mut results = Vec::new();
     let mut ok = true;
     for &players in &args.players {
         for &codec in &args.codecs {
             for &deltas in &args.deltas {
-                eprintln!("loadgen: game {players} players, {}, deltas {deltas:?} ...", codec.name());
-                let budget = Duration::from_secs_f64(args.warmup + args.duration + 30.0 + players as f64);
-                let outcome = match tokio::time::timeout(budget, run_one(args, &bin, players, codec, deltas)).await {
-                    Ok(Ok(m)) => {
-                        ok &= m.errors == 0 && m.bots_joined == players;
-                        GameOutcome::Measured(Box::new(m))
+                for &compress in &args.compress {
+                    let what = format!("{players} players, {}, deltas {deltas:?}, compress {compress:?}", codec.name());
+                    eprintln!("loadgen: game {what} ...");
+                    let budget = Duration::from_secs_f64(args.warmup + args.duration + 30.0 + players as f64);
+                    let one = run_one(args, &bin, players, codec, deltas, compress, cpus.server_cpu);
+                    let outcome = match tokio::time::timeout(budget, one).await {
+                        Ok(Ok(m)) => {
+                            ok &= m.errors == 0 && m.bots_joined == players;
+                            GameOutcome::Measured(Box::new(m))
+                        }
+                        Ok(Err(e)) => GameOutcome::Failed { players, codec, deltas, compress, error: e.to_string() },
+                        Err(_) => {
+                            let error = format!("timed out after {budget:?}");
+                            GameOutcome::Failed { players, codec, deltas, compress, error }
+                        }
+                    };
+                    if let GameOutcome::Failed { error, .. } = &outcome {
+                        eprintln!("loadgen: game {what}: {error}");
+                        ok = false;
                     }
-                    Ok(Err(e)) => GameOutcome::Failed { players, codec, deltas, error: e.to_string() },
-                    Err(_) => {
-                        GameOutcome::Failed { players, codec, deltas, error: format!("timed out after {budget:?}") }
-                    }
-                };
-                if let GameOutcome::Failed { error, .. } = &outcome {
-                    eprintln!("loadgen: game {players} {} {deltas:?}: {error}", codec.name());
-                    ok = false;
+                    results.push(outcome);
                 }
-                results.push(outcome);
             }
         }
     }
@@ -268,6 +315,8 @@ pub async fn run(args: &GameArgs) -> (GameReport, bool) {
             players: args.players.clone(),
             codecs: args.codecs.clone(),
             deltas: args.deltas.clone(),
+            compress: args.compress.clone(),
+            cpus,
             version: args.version,
             view: args.view,
             duration_s: args.duration,
@@ -292,13 +341,15 @@ async fn run_one(
     players: usize,
     codec: GameCodec,
     deltas: DeltaMode,
+    compress: CompressMode,
+    server_cpu: Option<usize>,
 ) -> Result<GameMeasured> {
     if players == 0 || players > arena::MAX_PLAYERS {
         return Err(LoadgenError::Protocol(format!("players must be 1..={} (one room)", arena::MAX_PLAYERS)));
     }
-    let server =
-        Server::spawn(bin, &["--addr".to_string(), "127.0.0.1:0".to_string()], Duration::from_secs(15)).await?;
-    let result = measure(args, &server, players, codec, deltas).await;
+    let addr = ["--addr".to_string(), "127.0.0.1:0".to_string()];
+    let server = Server::spawn_on(bin, &addr, Duration::from_secs(15), server_cpu).await?;
+    let result = measure(args, &server, players, codec, deltas, compress).await;
     server.stop().await;
     result
 }
@@ -309,8 +360,13 @@ async fn measure(
     players: usize,
     codec: GameCodec,
     deltas: DeltaMode,
+    compress: CompressMode,
 ) -> Result<GameMeasured> {
-    let url = format!("ws://{}/ws", server.addr);
+    let plain = format!("ws://{}/ws", server.addr);
+    let url = match compress {
+        CompressMode::Off => plain,
+        CompressMode::On => playhouse_client::compress::Compression::Deflate.ask(&plain),
+    };
     let token = format!("arena.v{}.{}", args.version, codec.name());
     let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -379,12 +435,18 @@ async fn measure(
     let deltas_lost: u64 = stats.iter().map(|d| d.lost).sum();
     let apply_ns: u64 = stats.iter().map(|d| d.apply_ns).sum();
     let client_delta_apply_us = (delta_states > 0).then(|| apply_ns as f64 / delta_states as f64 / 1e3);
+    let compressed_states: u64 = stats.iter().map(|d| d.compressed).sum();
+    let inflate_ns: u64 = stats.iter().map(|d| d.inflate_ns).sum();
+    let client_inflate_us = (compressed_states > 0).then(|| inflate_ns as f64 / compressed_states as f64 / 1e3);
+    let (zb, ib) = stats.iter().fold((0u64, 0u64), |(z, i), d| (z + d.compressed_bytes, i + d.inflated_bytes));
+    let compression_ratio = (ib > 0).then(|| zb as f64 / ib as f64);
     let field_delta_ratio =
         delta.as_ref().filter(|d| d.avg_payload_bytes > 0.0).map(|d| d.avg_field_delta_bytes / d.avg_payload_bytes);
     Ok(GameMeasured {
         players,
         codec,
         deltas,
+        compress,
         token,
         bots_joined: joined,
         bytes_per_sec_per_player: s.bytes_per_sec_per_bot,
@@ -398,6 +460,9 @@ async fn measure(
         server_cpu_us_per_tick,
         client_decode_us_per_state,
         client_delta_apply_us,
+        client_inflate_us,
+        compressed_states,
+        compression_ratio,
         delta_states,
         deltas_lost,
         delta,
