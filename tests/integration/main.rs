@@ -7,6 +7,7 @@ mod client_auth;
 mod client_reconnect;
 mod close_codes;
 mod cluster;
+mod dashboard;
 mod deltas;
 mod faults;
 mod fragments;
