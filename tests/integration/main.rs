@@ -8,6 +8,7 @@ mod client_reconnect;
 mod close_codes;
 mod cluster;
 mod compression;
+mod dashboard;
 mod deltas;
 mod faults;
 mod fragments;
