@@ -10,20 +10,7 @@ import { Client, Schema, createCodec, parseTokens, encodeProto, decodeProto, enc
 import { MAX_HISTORY, ACK_INTERVAL_MS } from '../src/baselines.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
 import { fakeSessions, event } from './fake-sessions.js';
-import { waitFor, PROTOS, GAME } from './helpers.js';
-
-const URL = 'ws://127.0.0.1:9/ws';
-/** @param {Partial<import('../src/client.js').ConnectOptions>} [extra] */
-const opts = (extra = {}) => ({
-  tokens: ['arena.v2.msgpack'],
-  WebSocket: FakeWebSocket,
-  timeoutMs: 1000,
-  reconnect: { baseMs: 2, capMs: 4, maxTries: 5, random: () => 0 },
-  ...extra,
-});
-
-/** The socket the client uses: the newest open one. */
-const socket = () => /** @type {FakeWebSocket} */ ([...FakeWebSocket.sockets].reverse().find((ws) => ws.readyState === 1));
+import { waitFor, PROTOS, GAME, FAKE_URL as URL, fakeOptions as opts, fakeSocket as socket } from './helpers.js';
 
 /**
  * The StateAcks a socket carried, in order, as `room:tick`.
