@@ -1,8 +1,9 @@
 // Dialing: opening one socket the way this client speaks (its tokens,
 // schema and game types; with `auth`, the token on the URL or an `Auth`
-// owed first; with `compression`, `compress=deflate` on the URL), with its frames and close handed to the callbacks it was
-// built with; and the first connect (each server URL once, in order,
-// authenticating when due, the failures summed up in one error).
+// owed first; with `compression`, `compress=deflate` on the URL), with its
+// frames and close handed to the callbacks it was built with; and the first
+// connect (each server URL once, in order, authenticating when due, the
+// failures summed up in one error).
 
 import { AuthError, ConnectError } from './errors.js';
 import { FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
