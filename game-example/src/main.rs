@@ -16,6 +16,9 @@
 //! connect (default: the server's own pages); `--max-connections-per-ip`
 //! caps one address (default 256). `--max-rooms` caps the rooms alive at
 //! once (default 10,000; a create past it gets `JoinError ROOM_LIMIT`).
+//! `--compression-min-bytes` is the smallest state payload compressed for a
+//! client that asks (`?compress=deflate`, docs/protocol.md §4.6; default
+//! 256).
 //!
 //! Authentication (off by default): `--jwt-secret-file <path>` (or
 //! `--jwt-hs256-secret <secret>`, which other local users can read in the
@@ -102,6 +105,11 @@ struct Args {
     /// 0: no cap).
     #[arg(long, default_value_t = 10_000)]
     max_rooms: usize,
+    /// The smallest state payload (whole or delta) compressed for a client
+    /// that asked (`?compress=deflate`); smaller ones go as they are. Tests
+    /// lower it to see small rooms' states compressed.
+    #[arg(long, default_value_t = playhouse::protocol::compress::MIN_BYTES)]
+    compression_min_bytes: usize,
     /// A web origin allowed to open a socket, e.g. `https://game.example`
     /// or `https://*.example.com`; repeatable. Default: only the server's
     /// own pages (`self`). Native clients (no Origin header) are allowed.
@@ -210,6 +218,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     config.max_connections_per_ip = args.max_connections_per_ip;
     config.session.max_parked_per_address = args.max_parked_per_address;
     config.max_rooms = args.max_rooms;
+    config.compression_min_bytes = args.compression_min_bytes;
     if !args.allow_origins.is_empty() {
         config.origins = playhouse::limits::OriginPolicy::allow(args.allow_origins.iter().cloned()).allow_missing(true);
     }
@@ -281,6 +290,19 @@ mod tests {
         let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup").0;
         assert_eq!(parse(&["arena"]).max_rooms, ServerConfig::new("arena").max_rooms);
         assert_eq!(parse(&["arena", "--max-rooms", "3"]).max_rooms, 3);
+    }
+
+    #[test]
+    fn compression_min_bytes_sets_the_threshold() {
+        let parse = |argv: &[&str]| setup(&Args::try_parse_from(argv).expect("arguments parse")).expect("setup").0;
+        let default = ServerConfig::new("arena");
+        let config = parse(&["arena"]);
+        assert_eq!(
+            (&config.compression, config.compression_min_bytes),
+            (&default.compression, default.compression_min_bytes)
+        );
+        assert!(!config.compression.is_empty(), "served by default");
+        assert_eq!(parse(&["arena", "--compression-min-bytes", "32"]).compression_min_bytes, 32);
     }
 
     #[test]

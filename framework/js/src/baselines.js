@@ -14,10 +14,16 @@
 // connection starts without baselines (the server sends whole states first
 // after a resume, a join, a room restart or a failover), and so does a
 // room joined again or left.
+//
+// A payload that came compressed (`State.compression`, docs/protocol.md
+// §4.6; compress.js) is inflated here first, whether deltas are on or not:
+// before its delta is applied, and before it is decoded. One that does not
+// inflate is dropped like a delta that does not apply.
 
 import { applyDelta } from './delta.js';
 import { toSeq } from './session.js';
-import { DeltaError } from './errors.js';
+import { DeltaError, InflateError } from './errors.js';
+import { inflateState } from './compress.js';
 
 /** The most payloads kept per room (the server's baseline is a round trip old: a few). */
 export const MAX_HISTORY = 64;
@@ -36,7 +42,9 @@ export const ACK_INTERVAL_MS = 100;
 
 /**
  * What the client received of states (`Client#stats`): how many came whole
- * and as deltas, and what they cost.
+ * and as deltas, how many compressed, and what they cost. The bytes of
+ * whole states and deltas are counted as they are once inflated; a
+ * compressed payload's bytes on the wire are in `compressedBytes`.
  * @typedef {object} StateStats
  * @property {number} wholeStates    states that arrived whole
  * @property {number} wholeBytes     the payload bytes of those
@@ -46,6 +54,14 @@ export const ACK_INTERVAL_MS = 100;
  *   would have cost whole): `deltaBytes / rebuiltBytes` is what deltas cost in comparison
  * @property {number} deltaFailures  deltas dropped (their baseline was not held, or they did
  *   not apply): the game did not see those states, and the next one came whole
+ * @property {number} compressedStates  states whose payload (whole or delta) came compressed
+ *   and was inflated (the `compression` option)
+ * @property {number} compressedBytes   the payload bytes of those, as they came
+ * @property {number} inflatedBytes     the same payloads once inflated:
+ *   `compressedBytes / inflatedBytes` is what compression saved
+ * @property {number} inflateMs         time spent inflating, in milliseconds
+ * @property {number} inflateFailures   compressed payloads dropped because they did not
+ *   inflate (corrupt, over 16 MiB, or an unknown compression); the next state came whole
  */
 
 /**
@@ -63,6 +79,7 @@ export const ACK_INTERVAL_MS = 100;
  * @property {unknown} tick
  * @property {Uint8Array} payload
  * @property {unknown} [baseline]  0 or absent: `payload` is whole
+ * @property {unknown} [compression]  0 or absent: `payload` is as encoded; 1: raw DEFLATE
  */
 
 export class Baselines {
@@ -83,7 +100,19 @@ export class Baselines {
     /** @private @type {Map<string, RoomBaselines>} */
     this._rooms = new Map();
     /** @private @type {StateStats} */
-    this._stats = { wholeStates: 0, wholeBytes: 0, deltaStates: 0, deltaBytes: 0, rebuiltBytes: 0, deltaFailures: 0 };
+    this._stats = {
+      wholeStates: 0,
+      wholeBytes: 0,
+      deltaStates: 0,
+      deltaBytes: 0,
+      rebuiltBytes: 0,
+      deltaFailures: 0,
+      compressedStates: 0,
+      compressedBytes: 0,
+      inflatedBytes: 0,
+      inflateMs: 0,
+      inflateFailures: 0,
+    };
   }
 
   /** @returns {StateStats} the counts so far (a copy) */
@@ -92,30 +121,64 @@ export class Baselines {
   }
 
   /**
-   * The whole payload of a `State` of a room the client is in: its own, or
-   * rebuilt from the baseline its delta names. Null when that failed: the
-   * state is dropped (counted, and the server asked for a whole one).
+   * The whole payload of a `State` of a room the client is in: its own
+   * (inflated, if it came compressed), or rebuilt from the baseline its
+   * delta names. Null when that failed: the state is dropped (counted, and
+   * the server asked for a whole one).
    * @param {StateMsg} m
    * @returns {Uint8Array | null}
    */
   payloadOf(m) {
     const s = this._stats;
+    const payload = m.compression ? this._inflate(m.compression, m.payload) : m.payload;
+    if (!payload) {
+      s.inflateFailures++;
+      return this._failed(m.room);
+    }
     const baseline = toSeq(m.baseline);
     if (baseline === 0) {
       s.wholeStates++;
-      s.wholeBytes += m.payload.length;
-      return m.payload;
+      s.wholeBytes += payload.length;
+      return payload;
     }
     const rb = this._rooms.get(m.room);
     const at = rb ? rb.held.findIndex((h) => h.tick === baseline) : -1;
-    const whole = rb && at >= 0 ? rebuild(rb.held[at].payload, m.payload) : null;
-    if (!rb || !whole) return this._failed(m.room);
+    const whole = rb && at >= 0 ? rebuild(rb.held[at].payload, payload) : null;
+    if (!rb || !whole) {
+      s.deltaFailures++;
+      return this._failed(m.room);
+    }
     // The server never goes back to an older baseline (acks only grow).
     rb.held.splice(0, at);
     s.deltaStates++;
-    s.deltaBytes += m.payload.length;
+    s.deltaBytes += payload.length;
     s.rebuiltBytes += whole.length;
     return whole;
+  }
+
+  /**
+   * A compressed payload, inflated and counted; null (counted by the
+   * caller) when it does not inflate.
+   * @private
+   * @param {unknown} compression  `State.compression`, not 0
+   * @param {Uint8Array} payload
+   * @returns {Uint8Array | null}
+   */
+  _inflate(compression, payload) {
+    const s = this._stats;
+    const started = performance.now();
+    let inflated = null;
+    try {
+      inflated = inflateState(compression, payload);
+    } catch (e) {
+      if (!(e instanceof InflateError)) throw e;
+    }
+    s.inflateMs += performance.now() - started;
+    if (!inflated) return null;
+    s.compressedStates++;
+    s.compressedBytes += payload.length;
+    s.inflatedBytes += inflated.length;
+    return inflated;
   }
 
   /**
@@ -188,14 +251,14 @@ export class Baselines {
   }
 
   /**
-   * A delta of `room` was dropped: counted, and the server asked (once
+   * A state of `room` was dropped (a delta that did not apply, or a payload
+   * that did not inflate; the caller counts it): the server is asked (once
    * until a state applies again) to send the next state whole.
    * @private
    * @param {string} room
    * @returns {null}
    */
   _failed(room) {
-    this._stats.deltaFailures++;
     if (!this._enabled || !this._offered) return null;
     const rb = this._room(room);
     if (!rb.reset) rb.reset = this._sendAck(room, 0);

@@ -32,6 +32,7 @@ import { DeprecationNotices } from './deprecation.js';
 import { ConnectionClosedError } from './errors.js';
 import { Channels } from './channels.js';
 import { Baselines } from './baselines.js';
+import { welcomeCompression } from './compress.js';
 /** @typedef {import('./errors.js').RedirectError} RedirectError */
 
 // The typedefs live in types.js; re-exported here, where they always were.
@@ -154,6 +155,9 @@ export class Client extends Emitter {
     if (options.deltas !== undefined && typeof options.deltas !== 'boolean') {
       throw new TypeError(`playhouse-client: options.deltas must be true or false, got ${String(options.deltas)}`);
     }
+    if (options.compression !== undefined && typeof options.compression !== 'boolean') {
+      throw new TypeError(`playhouse-client: options.compression must be true or false, got ${String(options.compression)}`);
+    }
     const baselines = new Baselines(options.deltas ?? true, (room, tick) => send({ kind: { stateAck: { room, tick } } }));
     const isOpen = () => link.isOpen();
     const handles = new RoomHandles({
@@ -203,6 +207,7 @@ export class Client extends Emitter {
         timeoutMs,
         fetch,
         authMode: () => auth.mode,
+        compression: options.compression ?? false,
         onFrame: (conn, bytes) => onFrame(core, conn, bytes),
         onClose: (conn, code, reason) => onSocketClose(core, conn, code, reason),
       }),
@@ -245,6 +250,19 @@ export class Client extends Emitter {
   get welcome() {
     const last = partsOf(this).core.link.last;
     return last ? last.welcome : null;
+  }
+
+  /**
+   * The compression of large states on the current connection, as its
+   * `Welcome` said: `'deflate'` when the client asked (the `compression`
+   * option) and the server compresses, null otherwise (not asked, a server
+   * that serves none, or an older one). Each connection asks again, so it
+   * may change after a reconnect or a redirect. Compressed states are
+   * inflated before the game sees them; {@link Client#stats} counts them.
+   * @returns {'deflate' | null}
+   */
+  get compression() {
+    return welcomeCompression(partsOf(this).core.link.last?.welcome);
   }
 
   /**
@@ -308,8 +326,9 @@ export class Client extends Emitter {
 
   /**
    * What this client received of states so far: how many came whole and
-   * how many as deltas (the `deltas` option), their bytes, and the deltas
-   * dropped. A copy; the counts only grow.
+   * how many as deltas (the `deltas` option), how many compressed (the
+   * `compression` option), their bytes, the time spent inflating, and the
+   * states dropped. A copy; the counts only grow.
    * @returns {StateStats}
    */
   get stats() {

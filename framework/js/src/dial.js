@@ -1,12 +1,14 @@
 // Dialing: opening one socket the way this client speaks (its tokens,
 // schema and game types; with `auth`, the token on the URL or an `Auth`
-// owed first), with its frames and close handed to the callbacks it was
-// built with; and the first connect (each server URL once, in order,
-// authenticating when due, the failures summed up in one error).
+// owed first; with `compression`, `compress=deflate` on the URL), with its
+// frames and close handed to the callbacks it was built with; and the first
+// connect (each server URL once, in order, authenticating when due, the
+// failures summed up in one error).
 
 import { AuthError, ConnectError } from './errors.js';
 import { FailedBeforeOpen, safeClose, detach, openSocket, explain } from './connection.js';
 import { withToken, refusalStatus } from './auth.js';
+import { withCompression } from './compress.js';
 import { HELLO_CLIENT } from './version.js';
 
 /** @typedef {import('./types.js').Conn} Conn */
@@ -24,6 +26,7 @@ import { HELLO_CLIENT } from './version.js';
  * @property {number} timeoutMs
  * @property {((url: string, init?: any) => Promise<any>) | undefined} fetch  for `GET /info`
  * @property {() => 'query' | 'message' | null} authMode  where a token goes (null: no auth)
+ * @property {boolean} compression  ask for compressed states (`compress=deflate` on every URL dialled)
  * @property {(conn: Conn, bytes: Uint8Array) => void} onFrame  a frame after the Welcome
  * @property {(conn: Conn, code: number, reason: string) => void} onClose  a close after the Welcome
  */
@@ -41,6 +44,10 @@ export class Dialer {
    * connection awaits its `Auth` (nothing else goes out before it); in auth
    * mode `query` the URL carries the token as well, and the `Auth` (the same
    * token: a refresh to the server) tells the client its user and expiry.
+   * With `compression`, the URL asks for compressed states: every
+   * connection asks on its own (the first, each reconnect, a redirect's
+   * and a resume's move to another node), and `url` stays as given (in
+   * `Conn.url`, `Client#url` and messages).
    * @param {string} url
    * @param {string} [token='']
    * @returns {Promise<Conn>}
@@ -48,9 +55,11 @@ export class Dialer {
   async open(url, token = '') {
     const o = this._o;
     const mode = token ? o.authMode() : null;
+    let dialUrl = mode === 'query' ? withToken(url, token) : url;
+    if (o.compression) dialUrl = withCompression(dialUrl);
     const conn = await openSocket({
       url,
-      dialUrl: mode === 'query' ? withToken(url, token) : undefined,
+      dialUrl: dialUrl === url ? undefined : dialUrl,
       tokens: o.tokens,
       WS: o.WS,
       timeoutMs: o.timeoutMs,

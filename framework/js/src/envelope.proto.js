@@ -190,6 +190,10 @@ message Welcome {
   // (docs/protocol.md §4.5). A client sends StateAck only when this is
   // set: an older server would refuse the message it does not know.
   bool state_deltas = 7;
+  // The compression the server applies to large State payloads for this
+  // connection ("deflate"), because the client asked for it at the
+  // handshake (\`?compress=deflate\`); empty: none (docs/protocol.md §4.6).
+  string compression = 8;
 }
 
 message Joined {
@@ -250,6 +254,9 @@ message State {
   repeated InputAck acks = 3;
   bytes payload = 4;
   uint64 baseline = 5;
+  // 0: \`payload\` is as encoded; 1: it is compressed with raw DEFLATE
+  // (docs/protocol.md §4.6). Inflate it before applying a delta or decoding.
+  uint32 compression = 6;
 }
 
 message Pong {

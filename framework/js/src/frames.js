@@ -83,7 +83,8 @@ function dispatch(core, conn, msg) {
   switch (name) {
     case 'state': {
       if (!rooms.has(m.room)) return;
-      // A delta becomes the whole state it stands for (baselines.js): the game sees only those.
+      // A compressed payload is inflated, then a delta becomes the whole state
+      // it stands for (baselines.js): the game sees only whole, plain states.
       const bytes = core.baselines.payloadOf(m);
       if (!bytes) return;
       const payload = decodePayload(core, conn, 'state', bytes);

@@ -39,6 +39,7 @@
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
 /** @typedef {import('./baselines.js').StateStats} StateStats */
 /** @typedef {import('./errors.js').DeltaErrorKind} DeltaErrorKind */
+/** @typedef {import('./errors.js').InflateErrorKind} InflateErrorKind */
 
 export { Client } from './client.js';
 export { Room } from './room.js';
@@ -57,6 +58,7 @@ export {
   ChannelError,
   ChannelErrorCode,
   DeltaError,
+  InflateError,
 } from './errors.js';
 export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
@@ -65,6 +67,7 @@ export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
 export { ENVELOPE_PROTO } from './envelope.proto.js';
 export { applyDelta } from './delta.js';
+export { inflateState, withCompression, MAX_INFLATED_BYTES } from './compress.js';
 export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
 
 /** `LeaveReason` numbers (envelope.proto). */

@@ -13,6 +13,10 @@
 // node does not hold the session and names the one that does. The reconnect
 // moves there ({@link moveResume}) and resumes again, with the same token
 // and lastSeq (rejoin.js; `resume_session` in lib.rs).
+//
+// Both moves dial through the client's Dialer, which asks the node for
+// compressed states (`compress=deflate`) when the client does
+// (`compression`), as on every connection.
 
 import { RedirectError, MAX_REDIRECTS, ConnectionClosedError } from './errors.js';
 import { safeClose, detach } from './connection.js';

@@ -10,20 +10,7 @@ import { Client, Schema, createCodec, parseTokens, encodeProto, decodeProto, enc
 import { MAX_HISTORY, ACK_INTERVAL_MS } from '../src/baselines.js';
 import { FakeWebSocket, resetFake } from './fake-ws.js';
 import { fakeSessions, event } from './fake-sessions.js';
-import { waitFor, PROTOS, GAME } from './helpers.js';
-
-const URL = 'ws://127.0.0.1:9/ws';
-/** @param {Partial<import('../src/client.js').ConnectOptions>} [extra] */
-const opts = (extra = {}) => ({
-  tokens: ['arena.v2.msgpack'],
-  WebSocket: FakeWebSocket,
-  timeoutMs: 1000,
-  reconnect: { baseMs: 2, capMs: 4, maxTries: 5, random: () => 0 },
-  ...extra,
-});
-
-/** The socket the client uses: the newest open one. */
-const socket = () => /** @type {FakeWebSocket} */ ([...FakeWebSocket.sockets].reverse().find((ws) => ws.readyState === 1));
+import { waitFor, PROTOS, GAME, FAKE_URL as URL, fakeOptions as opts, fakeSocket as socket } from './helpers.js';
 
 /**
  * The StateAcks a socket carried, in order, as `room:tick`.
@@ -121,6 +108,11 @@ test('a delta state reaches the game whole; states applied are acknowledged, del
     deltaBytes: deltas.reduce((n, d) => n + d.length, 0),
     rebuiltBytes: 4 * whole,
     deltaFailures: 0,
+    compressedStates: 0,
+    compressedBytes: 0,
+    inflatedBytes: 0,
+    inflateMs: 0,
+    inflateFailures: 0,
   });
   await c.close();
 });
@@ -153,6 +145,11 @@ test('a delta against a state not held, or one that does not apply, is dropped a
     deltaBytes: 0,
     rebuiltBytes: 0,
     deltaFailures: 3,
+    compressedStates: 0,
+    compressedBytes: 0,
+    inflatedBytes: 0,
+    inflateMs: 0,
+    inflateFailures: 0,
   });
   await c.close();
 });
@@ -254,11 +251,11 @@ test('a server whose Welcome does not offer deltas never gets a StateAck (it wou
   await c.close();
 });
 
-test('StateAck and State.baseline in both codecs', () => {
+test('StateAck, State.baseline and State.compression in both codecs', () => {
   const schema = new Schema([PROTOS.arenaV2]);
   const type = (/** @type {string} */ name) => /** @type {import('protobufjs').Type} */ (schema.type(`playhouse.envelope.${name}`));
   const ack = { kind: { stateAck: { room: 'r1', tick: 42 } } };
-  const state = { kind: { state: { room: 'r1', tick: 43, acks: [], payload: Uint8Array.of(1, 2), baseline: 42 } }, seq: 0 };
+  const state = { kind: { state: { room: 'r1', tick: 43, acks: [], payload: Uint8Array.of(1, 2), baseline: 42, compression: 1 } }, seq: 0 };
   for (const token of ['arena.v2.proto', 'arena.v2.msgpack']) {
     const codec = createCodec(parseTokens([token])[0], schema, GAME);
     const [encode, decode] = codec.codec === 'proto' ? [encodeProto, decodeProto] : [encodeMsgpack, decodeMsgpack];

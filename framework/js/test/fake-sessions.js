@@ -1,5 +1,6 @@
 // A scripted fake server with sessions, for unit tests of resume, rejoin
-// and room handles against FakeWebSocket (session.test.js, room.test.js).
+// and room handles against FakeWebSocket (session.test.js, room.test.js),
+// and of state deltas and compression (baselines.test.js, compress.test.js).
 
 import { encode } from '@msgpack/msgpack';
 
@@ -44,6 +45,8 @@ export function fakeSessions() {
     resync: false,
     /** Welcome leaves out `stateDeltas` (a server from before deltas). */
     noDeltas: false,
+    /** Welcome never says `compression`, whatever the URL asks (a server that serves none, or older). */
+    noCompression: false,
     rooms: new Set(['room1', 'room2']),
     /** @type {((ws: FakeWebSocket, sess: Sess) => string | null) | null} */
     resumeRedirect: null,
@@ -71,7 +74,11 @@ export function fakeSessions() {
       /** @type {Sess} */
       const s = { id: `s${++sessions}`, seq: 0, log: [], rooms: new Map(), ws, roomSeq: 0, node: ws.url };
       bySocket.set(ws, s);
-      return { session: s.id, resumeToken: token(s), stateDeltas: !state.noDeltas };
+      // `?compress=deflate` (a list, best first) is answered as arena answers it (docs/protocol.md §4.6).
+      const query = new URL(ws.url).search.slice(1).split('&');
+      const asked = query.some((kv) => kv.startsWith('compress=') && kv.slice(9).split(',').includes('deflate'));
+      const compression = asked && !state.noCompression ? { compression: 'deflate' } : {};
+      return { session: s.id, resumeToken: token(s), stateDeltas: !state.noDeltas, ...compression };
     },
     onMessage(ws, msg) {
       const [kind] = Object.keys(msg.kind);

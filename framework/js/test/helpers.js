@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { WebSocket } from 'ws';
+import { FakeWebSocket } from './fake-ws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -27,6 +28,33 @@ export const GAME = { package: 'arena', input: 'Input', output: 'Output' };
 /** Connect options for tests: ws, the protos, short timeouts. */
 export function options(/** @type {Partial<import('../src/client.js').ConnectOptions>} */ extra = {}) {
   return { tokens: ALL_TOKENS, protos: ALL_PROTOS, game: GAME, WebSocket, timeoutMs: 5000, ...extra };
+}
+
+/** The URL the unit tests against the fake server dial (FakeWebSocket answers any). */
+export const FAKE_URL = 'ws://127.0.0.1:9/ws';
+
+/**
+ * Connect options for unit tests against the fake server (fake-ws.js,
+ * fake-sessions.js): msgpack (no schema), short timeouts, quick reconnects.
+ * @param {Partial<import('../src/client.js').ConnectOptions>} [extra]
+ */
+export function fakeOptions(extra = {}) {
+  return {
+    tokens: ['arena.v2.msgpack'],
+    WebSocket: FakeWebSocket,
+    timeoutMs: 1000,
+    reconnect: { baseMs: 2, capMs: 4, maxTries: 5, random: () => 0 },
+    ...extra,
+  };
+}
+
+/**
+ * The fake socket the client uses: the newest open one (one client at a
+ * time in those tests; its older sockets are closed).
+ * @returns {FakeWebSocket}
+ */
+export function fakeSocket() {
+  return /** @type {FakeWebSocket} */ ([...FakeWebSocket.sockets].reverse().find((ws) => ws.readyState === 1));
 }
 
 /**

@@ -58,7 +58,7 @@ import { Client, Room, ENVELOPE_PROTO, isNewerSeq, JoinError, ChannelError } fro
 import type { RoomState, DroppedInput, SentInput, ConnectOptions, LeftEvent, Publication, Subscribed, StateStats } from 'playhouse-client';
 
 interface Input { moveX: number; moveY: number }
-const options: ConnectOptions = { tokens: ['arena.v2.proto'], protos: ['syntax = "proto3";'], reconnect: true, deltas: true };
+const options: ConnectOptions = { tokens: ['arena.v2.proto'], protos: ['syntax = "proto3";'], reconnect: true, deltas: true, compression: true };
 
 export async function play(url: string): Promise<void> {
   const client = await Client.connect(url, options);
@@ -93,6 +93,8 @@ export async function play(url: string): Promise<void> {
   console.log(id, me, seq, isNewerSeq(0, 0xffffffff), ENVELOPE_PROTO.length, client.getRoom(id) === room);
   const stats: StateStats = client.stats;
   console.log(stats.deltaStates, stats.deltaBytes / stats.rebuiltBytes, stats.deltaFailures);
+  const compression: 'deflate' | null = client.compression;
+  console.log(compression, stats.compressedStates, stats.compressedBytes / stats.inflatedBytes, stats.inflateMs, stats.inflateFailures);
   offState();
   const left: LeftEvent = await room.leave();
   console.log(left.room);

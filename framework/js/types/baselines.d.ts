@@ -36,6 +36,29 @@ export type StateStats = {
      * not apply): the game did not see those states, and the next one came whole
      */
     deltaFailures: number;
+    /**
+     * states whose payload (whole or delta) came compressed
+     * and was inflated (the `compression` option)
+     */
+    compressedStates: number;
+    /**
+     * the payload bytes of those, as they came
+     */
+    compressedBytes: number;
+    /**
+     * the same payloads once inflated:
+     * `compressedBytes / inflatedBytes` is what compression saved
+     */
+    inflatedBytes: number;
+    /**
+     * time spent inflating, in milliseconds
+     */
+    inflateMs: number;
+    /**
+     * compressed payloads dropped because they did not
+     * inflate (corrupt, over 16 MiB, or an unknown compression); the next state came whole
+     */
+    inflateFailures: number;
 };
 export type RoomBaselines = {
     /**
@@ -62,11 +85,17 @@ export type StateMsg = {
      * 0 or absent: `payload` is whole
      */
     baseline?: unknown;
+    /**
+     * 0 or absent: `payload` is as encoded; 1: raw DEFLATE
+     */
+    compression?: unknown;
 };
 /** @typedef {import('./types.js').ClientEvents} ClientEvents */
 /**
  * What the client received of states (`Client#stats`): how many came whole
- * and as deltas, and what they cost.
+ * and as deltas, how many compressed, and what they cost. The bytes of
+ * whole states and deltas are counted as they are once inflated; a
+ * compressed payload's bytes on the wire are in `compressedBytes`.
  * @typedef {object} StateStats
  * @property {number} wholeStates    states that arrived whole
  * @property {number} wholeBytes     the payload bytes of those
@@ -76,6 +105,14 @@ export type StateMsg = {
  *   would have cost whole): `deltaBytes / rebuiltBytes` is what deltas cost in comparison
  * @property {number} deltaFailures  deltas dropped (their baseline was not held, or they did
  *   not apply): the game did not see those states, and the next one came whole
+ * @property {number} compressedStates  states whose payload (whole or delta) came compressed
+ *   and was inflated (the `compression` option)
+ * @property {number} compressedBytes   the payload bytes of those, as they came
+ * @property {number} inflatedBytes     the same payloads once inflated:
+ *   `compressedBytes / inflatedBytes` is what compression saved
+ * @property {number} inflateMs         time spent inflating, in milliseconds
+ * @property {number} inflateFailures   compressed payloads dropped because they did not
+ *   inflate (corrupt, over 16 MiB, or an unknown compression); the next state came whole
  */
 /**
  * One room's baselines.
@@ -91,6 +128,7 @@ export type StateMsg = {
  * @property {unknown} tick
  * @property {Uint8Array} payload
  * @property {unknown} [baseline]  0 or absent: `payload` is whole
+ * @property {unknown} [compression]  0 or absent: `payload` is as encoded; 1: raw DEFLATE
  */
 export declare class Baselines {
     /** @private */
@@ -114,13 +152,23 @@ export declare class Baselines {
     /** @returns {StateStats} the counts so far (a copy) */
     get stats(): StateStats;
     /**
-     * The whole payload of a `State` of a room the client is in: its own, or
-     * rebuilt from the baseline its delta names. Null when that failed: the
-     * state is dropped (counted, and the server asked for a whole one).
+     * The whole payload of a `State` of a room the client is in: its own
+     * (inflated, if it came compressed), or rebuilt from the baseline its
+     * delta names. Null when that failed: the state is dropped (counted, and
+     * the server asked for a whole one).
      * @param {StateMsg} m
      * @returns {Uint8Array | null}
      */
     payloadOf(m: StateMsg): Uint8Array | null;
+    /**
+     * A compressed payload, inflated and counted; null (counted by the
+     * caller) when it does not inflate.
+     * @private
+     * @param {unknown} compression  `State.compression`, not 0
+     * @param {Uint8Array} payload
+     * @returns {Uint8Array | null}
+     */
+    private _inflate;
     /**
      * The state of `tick` in `room`, whose whole payload is `payload`, reached
      * the game: kept as a baseline, and acknowledged if it came whole, is
@@ -155,7 +203,8 @@ export declare class Baselines {
      */
     attached(offered: boolean): void;
     /**
-     * A delta of `room` was dropped: counted, and the server asked (once
+     * A state of `room` was dropped (a delta that did not apply, or a payload
+     * that did not inflate; the caller counts it): the server is asked (once
      * until a state applies again) to send the next state whole.
      * @private
      * @param {string} room

@@ -84,6 +84,16 @@ export declare class Client extends Emitter<ClientEvents> {
      */
     get welcome(): any;
     /**
+     * The compression of large states on the current connection, as its
+     * `Welcome` said: `'deflate'` when the client asked (the `compression`
+     * option) and the server compresses, null otherwise (not asked, a server
+     * that serves none, or an older one). Each connection asks again, so it
+     * may change after a reconnect or a redirect. Compressed states are
+     * inflated before the game sees them; {@link Client#stats} counts them.
+     * @returns {'deflate' | null}
+     */
+    get compression(): 'deflate' | null;
+    /**
      * The current connection's schema version is deprecated: `{ protocol,
      * version, sunset }`, or null when it is current. The `deprecated` event
      * tells the same on each connection that first meets it.
@@ -118,8 +128,9 @@ export declare class Client extends Emitter<ClientEvents> {
     get rttMs(): number | null;
     /**
      * What this client received of states so far: how many came whole and
-     * how many as deltas (the `deltas` option), their bytes, and the deltas
-     * dropped. A copy; the counts only grow.
+     * how many as deltas (the `deltas` option), how many compressed (the
+     * `compression` option), their bytes, the time spent inflating, and the
+     * states dropped. A copy; the counts only grow.
      * @returns {StateStats}
      */
     get stats(): StateStats;

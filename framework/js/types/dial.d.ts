@@ -20,6 +20,10 @@ export type DialerOptions = {
      */
     authMode: () => 'query' | 'message' | null;
     /**
+     * ask for compressed states (`compress=deflate` on every URL dialled)
+     */
+    compression: boolean;
+    /**
      * a frame after the Welcome
      */
     onFrame: (conn: Conn, bytes: Uint8Array) => void;
@@ -42,6 +46,7 @@ export type DialerOptions = {
  * @property {number} timeoutMs
  * @property {((url: string, init?: any) => Promise<any>) | undefined} fetch  for `GET /info`
  * @property {() => 'query' | 'message' | null} authMode  where a token goes (null: no auth)
+ * @property {boolean} compression  ask for compressed states (`compress=deflate` on every URL dialled)
  * @property {(conn: Conn, bytes: Uint8Array) => void} onFrame  a frame after the Welcome
  * @property {(conn: Conn, code: number, reason: string) => void} onClose  a close after the Welcome
  */
@@ -56,6 +61,10 @@ export declare class Dialer {
      * connection awaits its `Auth` (nothing else goes out before it); in auth
      * mode `query` the URL carries the token as well, and the `Auth` (the same
      * token: a refresh to the server) tells the client its user and expiry.
+     * With `compression`, the URL asks for compressed states: every
+     * connection asks on its own (the first, each reconnect, a redirect's
+     * and a resume's move to another node), and `url` stays as given (in
+     * `Conn.url`, `Client#url` and messages).
      * @param {string} url
      * @param {string} [token='']
      * @returns {Promise<Conn>}

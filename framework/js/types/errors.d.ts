@@ -271,3 +271,26 @@ export declare class DeltaError extends Error {
      */
     constructor(kind: DeltaErrorKind, length?: number);
 }
+export type InflateErrorKind = 'corrupt' | 'too-large' | 'unknown';
+/**
+ * Why a compressed state payload did not inflate ({@link InflateError}):
+ * `corrupt`, it is not raw DEFLATE (RFC 1951) or is cut short; `too-large`,
+ * it inflates to more than the limit; `unknown`, `State.compression` names
+ * a compression this client does not know.
+ * @typedef {'corrupt' | 'too-large' | 'unknown'} InflateErrorKind
+ */
+/**
+ * A compressed state payload (`State.compression`, docs/protocol.md §4.6)
+ * could not be inflated ({@link inflateState}). The client does not throw
+ * it: it drops that state like a delta that does not apply, counts it
+ * (`Client#stats.inflateFailures`) and asks the server for a whole state.
+ */
+export declare class InflateError extends Error {
+    /** @type {InflateErrorKind} */
+    kind: InflateErrorKind;
+    /**
+     * @param {InflateErrorKind} kind
+     * @param {string} detail  what the inflater said, the limit, or the compression number
+     */
+    constructor(kind: InflateErrorKind, detail: string);
+}

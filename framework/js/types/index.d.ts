@@ -35,6 +35,7 @@ export type ResubscribedEvent = import('./types.js').ResubscribedEvent;
 export type SubscribeOptions = import('./channels.js').SubscribeOptions;
 export type StateStats = import('./baselines.js').StateStats;
 export type DeltaErrorKind = import('./errors.js').DeltaErrorKind;
+export type InflateErrorKind = import('./errors.js').InflateErrorKind;
 /** @typedef {import('./types.js').ConnectOptions} ConnectOptions */
 /** @typedef {import('./auth.js').AuthOptions} AuthOptions */
 /** @typedef {import('./backoff.js').ReconnectOptions} ReconnectOptions */
@@ -72,10 +73,11 @@ export type DeltaErrorKind = import('./errors.js').DeltaErrorKind;
 /** @typedef {import('./channels.js').SubscribeOptions} SubscribeOptions */
 /** @typedef {import('./baselines.js').StateStats} StateStats */
 /** @typedef {import('./errors.js').DeltaErrorKind} DeltaErrorKind */
+/** @typedef {import('./errors.js').InflateErrorKind} InflateErrorKind */
 export { Client } from './client.js';
 export { Room } from './room.js';
 export { isNewerSeq, MAX_UNACKED } from './inputs.js';
-export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, RedirectError, MAX_REDIRECTS, ChannelError, ChannelErrorCode, DeltaError, } from './errors.js';
+export { ConnectError, HandshakeRefusedError, JoinError, JoinErrorCode, JOIN_ERROR_NAMES, ConnectionClosedError, TimeoutError, AuthError, RedirectError, MAX_REDIRECTS, ChannelError, ChannelErrorCode, DeltaError, InflateError, } from './errors.js';
 export { VERSION, HELLO_CLIENT } from './version.js';
 export { authCloseError, refreshDelay, CLOSE_UNAUTHORIZED, CLOSE_AUTH_TIMEOUT, CLOSE_FORBIDDEN, CLOSE_POLICY } from './auth.js';
 export { backoffDelay, isFatalClose, reconnectPolicy, FATAL_CLOSE_CODES, DEFAULT_RECONNECT, CLOSE_REPLACED } from './backoff.js';
@@ -83,6 +85,7 @@ export { ackPolicy, DEFAULT_ACK } from './session.js';
 export { parseToken, parseTokens, explainRefusal, formatVersions, infoUrlFor } from './tokens.js';
 export { ENVELOPE_PROTO } from './envelope.proto.js';
 export { applyDelta } from './delta.js';
+export { inflateState, withCompression, MAX_INFLATED_BYTES } from './compress.js';
 export { Schema, createCodec, normalize, encodeProto, decodeProto, encodeMsgpack, decodeMsgpack, ENVELOPE_PACKAGE } from './codec.js';
 /** `LeaveReason` numbers (envelope.proto). */
 export declare const LeaveReason: Readonly<{

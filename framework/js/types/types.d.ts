@@ -79,6 +79,14 @@ export type ConnectOptions = {
      * only; {@link Client#stats} counts them). `false`: no acknowledgements, every state whole
      */
     deltas?: boolean;
+    /**
+     * ask for large states compressed (raw DEFLATE,
+     * docs/protocol.md §4.6): every connection's URL gets `compress=deflate`, and a server
+     * that compresses says so in its `Welcome` ({@link Client#compression}). The client inflates
+     * them before the game sees them ({@link Client#stats} counts them); it inflates any that
+     * come compressed, whether it asked or not
+     */
+    compression?: boolean;
 };
 export type AuthInfo = {
     /**
@@ -648,6 +656,11 @@ export type Core = {
  *   it applied (`StateAck`), the server sends later states of the room as deltas against it,
  *   and the client rebuilds the whole state before decoding it (the game sees whole states
  *   only; {@link Client#stats} counts them). `false`: no acknowledgements, every state whole
+ * @property {boolean} [compression=false]  ask for large states compressed (raw DEFLATE,
+ *   docs/protocol.md §4.6): every connection's URL gets `compress=deflate`, and a server
+ *   that compresses says so in its `Welcome` ({@link Client#compression}). The client inflates
+ *   them before the game sees them ({@link Client#stats} counts them); it inflates any that
+ *   come compressed, whether it asked or not
  */
 /**
  * `authenticated` event, and what {@link Client#refreshToken} resolves with:

@@ -116,9 +116,13 @@ const api = {
       p99: percentile(g.frameTimes, 99),
     };
   },
-  // the SDK's counts of states received whole and as deltas (Client#stats), null before connecting
+  // the SDK's counts of states received whole, as deltas and compressed (Client#stats), null before connecting
   stateStats() {
     return g.net ? g.net.client.stats : null;
+  },
+  // what the server's Welcome said of compression ('deflate' or null; Client#compression), null before connecting
+  compression() {
+    return g.net ? g.net.client.compression : null;
   },
 };
 window.__arena = api;

@@ -59,6 +59,9 @@ export async function connectArena({ urls, tokens, name, on }) {
     // payloads both decode as Output (game.state and game.message default to it).
     game: { package: 'arena', input: 'Input', output: 'Output' },
     reconnect: urls.length > 1 ? RECONNECT_LIST : RECONNECT_ONE,
+    // Large states come compressed (raw DEFLATE, docs/protocol.md §4.6); the
+    // SDK inflates them before they get here, so the game sees plain states.
+    compression: true,
   });
   let room = null;
   let version = tokenVersion(client.protocol);
