@@ -34,7 +34,7 @@
 //! assert_eq!(Compression::offered("room=a&compress=zstd,deflate"), Some(Compression::Deflate));
 //! ```
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// The query parameter that asks for compression at the handshake.
 pub const QUERY_PARAM: &str = "compress";
@@ -146,25 +146,99 @@ pub fn deflate(input: &[u8], out: &mut Vec<u8>) {
 
 /// Appends `input` inflated to `out`, refusing more than `limit` bytes
 /// (a payload is bounded like any frame, whatever its compressed size).
+/// A client that inflates many states keeps an [`Inflater`] instead.
 pub fn inflate(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), InflateError> {
-    let start = out.len();
-    let dec = flate2::read::DeflateDecoder::new(input);
-    let read = dec.take(limit as u64 + 1).read_to_end(out).map_err(|e| InflateError::Corrupt(e.to_string()))?;
-    if read > limit {
-        out.truncate(start);
-        return Err(InflateError::TooLarge(limit));
-    }
-    Ok(())
+    Inflater::new().inflate(input, limit, out)
 }
 
 /// The payload of a `State` with `compression` (its field), inflated if
 /// compressed, into `out`; `Ok(false)` (and `out` untouched) if it was not.
 pub fn inflate_state(compression: u32, payload: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<bool, InflateError> {
-    if compression == 0 {
-        return Ok(false);
+    Inflater::new().inflate_state(compression, payload, limit, out)
+}
+
+/// A raw-DEFLATE decoder kept from one payload to the next: its state (a
+/// 32 KiB window and tables, about 40 KiB) is allocated once, which is most
+/// of the cost of inflating a state of a few hundred bytes.
+pub struct Inflater {
+    d: flate2::Decompress,
+}
+
+impl Default for Inflater {
+    fn default() -> Self {
+        Inflater::new()
     }
-    Compression::from_wire(compression).ok_or(InflateError::Unknown(compression))?;
-    inflate(payload, limit, out).map(|()| true)
+}
+
+impl std::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inflater").finish_non_exhaustive()
+    }
+}
+
+impl Inflater {
+    /// A decoder for raw DEFLATE (no zlib header).
+    pub fn new() -> Self {
+        Inflater { d: flate2::Decompress::new(false) }
+    }
+
+    /// [`inflate`] with this decoder.
+    pub fn inflate(&mut self, input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), InflateError> {
+        self.d.reset(false);
+        let start = out.len();
+        let result = self.run(input, start, limit, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn run(&mut self, input: &[u8], start: usize, limit: usize, out: &mut Vec<u8>) -> Result<(), InflateError> {
+        // Room for a few times the input at first, never past limit + 1
+        // bytes of output (one more than allowed tells "too large").
+        let mut grow = input.len().saturating_mul(4).max(256);
+        loop {
+            let written = out.len() - start;
+            if written > limit {
+                return Err(InflateError::TooLarge(limit));
+            }
+            if out.len() == out.capacity() {
+                out.reserve(grow.min(limit + 1 - written));
+                grow = grow.saturating_mul(2);
+            }
+            let (in_before, out_before) = (self.d.total_in(), out.len());
+            let consumed = usize::try_from(in_before).unwrap_or(usize::MAX).min(input.len());
+            let status = self
+                .d
+                .decompress_vec(&input[consumed..], out, flate2::FlushDecompress::None)
+                .map_err(|e| InflateError::Corrupt(e.to_string()))?;
+            if out.len() - start > limit {
+                return Err(InflateError::TooLarge(limit));
+            }
+            match status {
+                flate2::Status::StreamEnd => return Ok(()),
+                _ if self.d.total_in() == in_before && out.len() == out_before && out.len() < out.capacity() => {
+                    return Err(InflateError::Corrupt("cut short".into()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// [`inflate_state`] with this decoder.
+    pub fn inflate_state(
+        &mut self,
+        compression: u32,
+        payload: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, InflateError> {
+        if compression == 0 {
+            return Ok(false);
+        }
+        Compression::from_wire(compression).ok_or(InflateError::Unknown(compression))?;
+        self.inflate(payload, limit, out).map(|()| true)
+    }
 }
 
 #[cfg(test)]
@@ -197,7 +271,35 @@ mod tests {
         assert_eq!(inflate_state(0, &z, 1 << 20, &mut out), Ok(false));
     }
 
+    #[test]
+    fn one_inflater_serves_many_payloads_and_survives_bad_ones() {
+        let mut i = Inflater::new();
+        for n in [0usize, 1, 300, 70_000] {
+            let data: Vec<u8> = (0..n).map(|k| (k % 251) as u8).collect();
+            let mut z = Vec::new();
+            deflate(&data, &mut z);
+            let mut out = Vec::new();
+            i.inflate(&z, n, &mut out).expect("inflates");
+            assert_eq!(out, data);
+            assert!(matches!(i.inflate(&z[..z.len() / 2], 1 << 20, &mut out), Err(InflateError::Corrupt(_))));
+            assert_eq!(out, data, "nothing appended on refusal");
+            if n > 0 {
+                assert_eq!(i.inflate(&z, n - 1, &mut Vec::new()), Err(InflateError::TooLarge(n - 1)));
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn garbage_never_panics_and_stays_bounded(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let mut out = Vec::new();
+            if Inflater::new().inflate(&data, 4096, &mut out).is_ok() {
+                prop_assert!(out.len() <= 4096);
+            } else {
+                prop_assert!(out.is_empty());
+            }
+        }
+
         #[test]
         fn inflate_undoes_deflate(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
             let mut z = Vec::new();

@@ -80,12 +80,21 @@ pub(crate) struct Deltas {
     enabled: bool,
     rooms: HashMap<String, VecDeque<(u64, Bytes)>>,
     acks: HashMap<String, Acks>,
+    /// Kept from state to state (allocating its window is most of the
+    /// cost of inflating a small state).
+    inflater: compress::Inflater,
     pub(crate) stats: DeltaStats,
 }
 
 impl Deltas {
     pub(crate) fn new(enabled: bool) -> Self {
-        Deltas { enabled, rooms: HashMap::new(), acks: HashMap::new(), stats: DeltaStats::default() }
+        Deltas {
+            enabled,
+            rooms: HashMap::new(),
+            acks: HashMap::new(),
+            inflater: compress::Inflater::new(),
+            stats: DeltaStats::default(),
+        }
     }
 
     pub(crate) fn enabled(&self) -> bool {
@@ -142,7 +151,7 @@ impl Deltas {
     fn inflate(&mut self, s: &mut State) -> bool {
         let started = Instant::now();
         let mut out = Vec::new();
-        let inflated = compress::inflate_state(s.compression, &s.payload, MAX_STATE, &mut out);
+        let inflated = self.inflater.inflate_state(s.compression, &s.payload, MAX_STATE, &mut out);
         self.stats.inflate_ns += started.elapsed().as_nanos() as u64;
         if inflated.is_err() {
             return false;
