@@ -26,15 +26,13 @@
 //!
 //! let payload = b"state state state state state state state state".repeat(8);
 //! let mut z = Vec::new();
-//! deflate(&payload, &mut z);
+//! deflate(&payload, &mut z).unwrap();
 //! assert!(z.len() < payload.len() / 4);
 //! let mut back = Vec::new();
 //! inflate(&z, 1 << 20, &mut back).unwrap();
 //! assert_eq!(back, payload);
 //! assert_eq!(Compression::offered("room=a&compress=zstd,deflate"), Some(Compression::Deflate));
 //! ```
-
-use std::io::Write;
 
 /// The query parameter that asks for compression at the handshake.
 pub const QUERY_PARAM: &str = "compress";
@@ -137,11 +135,60 @@ pub enum InflateError {
 }
 
 /// Appends `input` compressed with raw DEFLATE at the fastest level to `out`.
-pub fn deflate(input: &[u8], out: &mut Vec<u8>) {
-    let mut enc = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(input);
-    let _ = enc.finish();
+/// A server that compresses every tick keeps a [`Deflater`] instead.
+pub fn deflate(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    Deflater::new().deflate(input, out)
+}
+
+/// The encoder failed (miniz_oxide reports no such case for a fresh or
+/// reset stream; the payload then goes uncompressed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("compression failed: {0}")]
+pub struct DeflateError(String);
+
+/// A raw-DEFLATE encoder kept from one payload to the next: its state
+/// (hash chains and buffers, a few hundred KiB in miniz_oxide) is allocated
+/// once, not per state.
+pub struct Deflater {
+    c: flate2::Compress,
+}
+
+impl Default for Deflater {
+    fn default() -> Self {
+        Deflater::new()
+    }
+}
+
+impl std::fmt::Debug for Deflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deflater").finish_non_exhaustive()
+    }
+}
+
+impl Deflater {
+    /// An encoder at the fastest level, raw DEFLATE (no zlib header).
+    pub fn new() -> Self {
+        Deflater { c: flate2::Compress::new(flate2::Compression::fast(), false) }
+    }
+
+    /// Appends `input` compressed, on its own (no context from the payload
+    /// before), to `out`.
+    pub fn deflate(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        self.c.reset();
+        let start = out.len();
+        out.reserve(input.len() / 2 + 64);
+        loop {
+            let consumed = usize::try_from(self.c.total_in()).unwrap_or(usize::MAX).min(input.len());
+            match self.c.compress_vec(&input[consumed..], out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => return Ok(()),
+                Ok(_) => out.reserve(out.capacity().max(64)),
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(DeflateError(e.to_string()));
+                }
+            }
+        }
+    }
 }
 
 /// Appends `input` inflated to `out`, refusing more than `limit` bytes
@@ -261,7 +308,7 @@ mod tests {
     #[test]
     fn bombs_and_garbage_are_refused() {
         let mut z = Vec::new();
-        deflate(&vec![0u8; 100_000], &mut z);
+        deflate(&vec![0u8; 100_000], &mut z).unwrap();
         let mut out = vec![7];
         assert_eq!(inflate(&z, 65_536, &mut out), Err(InflateError::TooLarge(65_536)));
         assert_eq!(out, [7], "nothing appended on refusal");
@@ -273,11 +320,11 @@ mod tests {
 
     #[test]
     fn one_inflater_serves_many_payloads_and_survives_bad_ones() {
-        let mut i = Inflater::new();
+        let (mut i, mut d) = (Inflater::new(), Deflater::new());
         for n in [0usize, 1, 300, 70_000] {
             let data: Vec<u8> = (0..n).map(|k| (k % 251) as u8).collect();
             let mut z = Vec::new();
-            deflate(&data, &mut z);
+            d.deflate(&data, &mut z).unwrap();
             let mut out = Vec::new();
             i.inflate(&z, n, &mut out).expect("inflates");
             assert_eq!(out, data);
@@ -303,7 +350,7 @@ mod tests {
         #[test]
         fn inflate_undoes_deflate(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
             let mut z = Vec::new();
-            deflate(&data, &mut z);
+            deflate(&data, &mut z).unwrap();
             let mut back = Vec::new();
             prop_assert_eq!(inflate_state(1, &z, data.len(), &mut back), Ok(true));
             prop_assert_eq!(back, data);

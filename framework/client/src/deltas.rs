@@ -306,7 +306,7 @@ mod tests {
     fn compressed_states_and_deltas_are_inflated_first() {
         let z = |p: &[u8]| {
             let mut out = Vec::new();
-            compress::deflate(p, &mut out);
+            compress::deflate(p, &mut out).unwrap();
             out
         };
         let (one, two) = (b"tick one ".repeat(50), b"tick two ".repeat(50));

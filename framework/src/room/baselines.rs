@@ -12,11 +12,12 @@
 //! A large payload (whole or delta) is compressed, once, for the clients
 //! whose connection asked for it (docs/protocol.md §4.6).
 
-use crate::protocol::compress::{self, Compressing, Compression};
+use crate::protocol::compress::{Compressing, Compression, Deflater};
 use crate::protocol::delta;
 use crate::protocol::envelope::{server_msg::Kind, InputAck, ServerMsg, State};
 use crate::protocol::Codec;
 use bytes::Bytes;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 /// How many of the latest states sent to a client stay usable as its
@@ -55,6 +56,13 @@ impl SentStates {
         // Ticks are increasing: search from the newest, where acks land.
         self.states.iter().rev().find(|(t, _)| *t == tick).map(|(_, p)| p)
     }
+}
+
+thread_local! {
+    /// One encoder per room thread, shared by the rooms it runs one after
+    /// another: its state is a few hundred KiB, too much to allocate per
+    /// state or to keep per room.
+    static DEFLATER: RefCell<Deflater> = RefCell::new(Deflater::new());
 }
 
 /// Counts of one state's frames, for the room's stats.
@@ -196,10 +204,12 @@ impl<'a> StateFrames<'a> {
         }
         if self.bodies[i].compressed.is_none() {
             self.scratch.clear();
-            match c.algorithm {
-                Compression::Deflate => compress::deflate(&self.bodies[i].payload, &mut self.scratch),
-            }
-            let f = if self.scratch.len() < self.bodies[i].payload.len() {
+            let done = match c.algorithm {
+                Compression::Deflate => {
+                    DEFLATER.with_borrow_mut(|d| d.deflate(&self.bodies[i].payload, &mut self.scratch))
+                }
+            };
+            let f = if done.is_ok() && self.scratch.len() < self.bodies[i].payload.len() {
                 let z = Bytes::copy_from_slice(&self.scratch);
                 let f = self.encode(z, self.bodies[i].baseline, c.algorithm.wire());
                 self.counts.compressed += u64::from(f.is_some());
@@ -236,6 +246,7 @@ impl<'a> StateFrames<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::compress;
 
     fn decode(codec: Codec, frame: &Bytes) -> State {
         match codec.decode::<ServerMsg>(frame).expect("decodes").kind {
