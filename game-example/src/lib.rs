@@ -12,8 +12,10 @@
 //! - [`bot`]: the bot brain ([`bot::Bot`]) and [`bot::run_bot`], one bot
 //!   over a real connection; `src/bin/bots.rs` runs many.
 //! - [`web`]: the browser client at `/`.
+//! - [`logging`]: the log format (`--log-format text|json`).
 
 pub mod bot;
+pub mod logging;
 pub mod room;
 
 /// arena's wire types, generated from `game-example/schemas/arena/` by

@@ -6,7 +6,10 @@
 //! ```
 //!
 //! Routes: `/ws` (game WebSocket), `/info`, `/rooms`, `/healthz`, `/readyz`,
-//! `/metrics`. `RUST_LOG` sets the log filter (default `info`).
+//! `/metrics`. `RUST_LOG` sets the log filter (default `info`);
+//! `--log-format json` (or `PLAYHOUSE_LOG_FORMAT=json`) writes the log as
+//! one JSON object a line, with the ids of the connection and room spans in
+//! each (`text`, the default, is for people; see the README's "Logs").
 //!
 //! `--reconnect-window <secs>` (default 20) is how long a dropped client's
 //! session and seat wait for it to resume (tests use a short one; a session
@@ -51,6 +54,7 @@
 //! the clients are gone or after `--drain-timeout` seconds. A second signal
 //! exits without waiting.
 
+use arena::logging::LogFormat;
 use clap::{Parser, ValueEnum};
 use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse::backend::redis::{RedisBackend, RedisConfig};
@@ -163,6 +167,11 @@ struct Args {
     /// Redis; a bigger one is refused and logged (docs/failover.md).
     #[arg(long, requires = "redis", default_value_t = 1 << 20)]
     max_state_bytes: usize,
+    /// How log lines look on stdout: `text` for people, `json` (one object
+    /// a line, with the connection and room ids of each event) for log
+    /// shippers. `RUST_LOG` filters them (default `info`).
+    #[arg(long, env = "PLAYHOUSE_LOG_FORMAT", value_name = "text|json", default_value = "text")]
+    log_format: LogFormat,
 }
 
 /// The cluster the arguments ask for, if any: where its Redis is, and this node.
@@ -231,10 +240,8 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let args = Args::parse();
+    arena::logging::init(args.log_format);
     let invalid = |e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
     let (config, room_type) = setup(&args).map_err(invalid)?;
     let ttl = Duration::from_millis(args.presence_ttl_ms.max(300));
@@ -276,6 +283,18 @@ mod tests {
         let (_, room) = parse(&["arena", "--reconnect-window", "2"]);
         assert_eq!(room.reconnect_window, Duration::from_secs(2));
         assert_eq!(room.name, "arena");
+    }
+
+    #[test]
+    fn log_format_is_text_unless_asked_for_json() {
+        let parse = |argv: &[&str]| Args::try_parse_from(argv).map(|a| a.log_format).map_err(|e| e.to_string());
+        // Set in the environment, PLAYHOUSE_LOG_FORMAT would change the default.
+        if std::env::var_os("PLAYHOUSE_LOG_FORMAT").is_none() {
+            assert_eq!(parse(&["arena"]), Ok(LogFormat::Text));
+        }
+        assert_eq!(parse(&["arena", "--log-format", "json"]), Ok(LogFormat::Json));
+        assert_eq!(parse(&["arena", "--log-format=text"]), Ok(LogFormat::Text));
+        assert!(parse(&["arena", "--log-format", "yaml"]).unwrap_err().contains("text or json"));
     }
 
     #[test]

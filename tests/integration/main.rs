@@ -15,6 +15,7 @@ mod fragments;
 mod game;
 mod heartbeat;
 mod hostile;
+mod logs;
 mod negotiation;
 mod restart;
 mod resume;

@@ -36,7 +36,13 @@ impl ArenaProcess {
     /// Starts `arena --addr 127.0.0.1:0 <args>` with `RUST_LOG=warn` and
     /// waits (10 s at most) for it to print its address.
     pub fn spawn(args: &[&str]) -> ArenaProcess {
-        Self::start(Command::new(arena_binary()), args)
+        Self::start(Command::new(arena_binary()), args, "warn")
+    }
+
+    /// [`ArenaProcess::spawn`] with `RUST_LOG=<filter>` instead of `warn`,
+    /// for tests that read the log ([`ArenaProcess::log_lines`]).
+    pub fn spawn_logging(filter: &str, args: &[&str]) -> ArenaProcess {
+        Self::start(Command::new(arena_binary()), args, filter)
     }
 
     /// [`ArenaProcess::spawn`] at the lowest CPU priority (`nice -n 19`), for
@@ -44,14 +50,14 @@ impl ArenaProcess {
     pub fn spawn_niced(args: &[&str]) -> ArenaProcess {
         let mut nice = Command::new("nice");
         nice.args(["-n", "19"]).arg(arena_binary());
-        Self::start(nice, args)
+        Self::start(nice, args, "warn")
     }
 
-    fn start(mut command: Command, args: &[&str]) -> ArenaProcess {
+    fn start(mut command: Command, args: &[&str], log_filter: &str) -> ArenaProcess {
         let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -119,6 +125,11 @@ impl ArenaProcess {
     /// `needle`.
     pub fn log_with(&self, needle: &str) -> Vec<String> {
         self.log.lock().expect("log lines").iter().filter(|l| l.contains(needle)).cloned().collect()
+    }
+
+    /// Every log line so far, in the order written.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("log lines").clone()
     }
 
     /// The stderr lines so far that report a panic or a crash.

@@ -19,6 +19,13 @@
 //! for every connection's report before it shuts the rooms down, so every
 //! input read before the notice is already in a room's mailbox by then), and
 //! refuses joins from then on. The close 1001 comes later, as a queued close.
+//!
+//! Logs: the connection names its `connection` span (fields `conn`,
+//! `session`, `peer`, `protocol`; `session` is recorded anew when a
+//! `Resume` takes another session over), and the shell enters it around
+//! every step, so each event of this connection carries those ids. The
+//! span is made once per connection; nothing is logged per message above
+//! debug.
 
 use super::{Actions, Closer, LiveConnections, Matchmaker, Waker};
 use super::{Creator, Placement, Refusal, SessionPlace};
@@ -110,6 +117,9 @@ pub struct GameConnection {
     /// If the connection is dropped without it (its actor never ran), `Drop`
     /// hands them back instead, so nothing outlives a connection.
     released: bool,
+    /// The `connection` span: its ids are known here (the session changes
+    /// on a resume), the shell enters it.
+    span: tracing::Span,
 }
 
 /// Error code in `Error` for an input to a room the client is not in.
@@ -159,6 +169,13 @@ impl GameConnection {
     ) -> Self {
         let session = shared.sessions.open_speaking(conn, &token.to_string(), ip.as_ref().map(IpSlot::ip));
         let rate = RateGate::new(&shared.rate);
+        let span = tracing::info_span!(
+            "connection",
+            conn = %conn,
+            session = %session.name(),
+            peer = ip.as_ref().map(|s| tracing::field::display(s.ip())),
+            protocol = %token,
+        );
         GameConnection {
             shared,
             token,
@@ -180,7 +197,14 @@ impl GameConnection {
             rate,
             ip,
             released: false,
+            span,
         }
+    }
+
+    /// The `connection` span, which carries this connection's ids (`conn`,
+    /// `session`, `peer`, `protocol`): the shell enters it around every step.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// This connection compresses large states with `compression` (what
@@ -235,6 +259,7 @@ impl GameConnection {
         reason: impl Into<String>,
     ) {
         let e = JoinError { request, code: code as i32, reason: reason.into() };
+        tracing::debug!(request, code = ?code, reason = %e.reason, "join refused");
         self.send_reliable(st, out, Out::JoinError(e));
     }
 
@@ -246,6 +271,7 @@ impl GameConnection {
     /// learns that this input was never processed, even when a later State
     /// acks a higher seq.
     fn input_error(&self, out: &mut Actions, code: u32, reason: String, room: &str, input_seq: u32) {
+        tracing::debug!(room, seq = input_seq, code, reason = %reason, "input refused");
         let e = WireError { code, reason, room: room.to_string(), input_seq };
         self.send(out, Out::Error(e));
     }
@@ -303,7 +329,10 @@ impl GameConnection {
             };
             return match port.input(raw) {
                 Ok(()) | Err(InputError::Gone) => {}
-                Err(e @ InputError::Decode(_)) => out.close(CloseCode::InvalidPayload, &e.to_string()),
+                Err(e @ InputError::Decode(_)) => {
+                    tracing::debug!(room = %i.room, seq = i.seq, error = %e, "input refused");
+                    out.close(CloseCode::InvalidPayload, &e.to_string())
+                }
                 Err(e @ InputError::Busy) => self.input_error(out, ERROR_ROOM_BUSY, e.to_string(), &i.room, i.seq),
                 Err(e @ InputError::Forbidden(_)) => {
                     self.input_error(out, ERROR_FORBIDDEN, e.to_string(), &i.room, i.seq)
@@ -369,6 +398,7 @@ impl GameConnection {
                     if let Some(p) = h.port() {
                         p.leave(session.id(), LeaveReason::Left);
                     }
+                    tracing::debug!(room = %l.room, "left room");
                     let left = Left { room: l.room, reason: WireLeave::Requested as i32, detail: String::new() };
                     self.send_reliable(st, out, Out::Left(left));
                 } else {
@@ -407,7 +437,7 @@ impl GameConnection {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
         self.shared.metrics.protocol_opened(&self.token);
-        tracing::debug!(conn = %self.conn, session = self.session.name(), protocol = %self.token, "connection open");
+        tracing::debug!("connection open");
         self.waker = Some(waker);
         let session = self.session.clone();
         self.attach(&session);
@@ -506,7 +536,7 @@ impl GameConnection {
         if parked {
             self.shared.metrics.sessions_parked.inc();
         }
-        tracing::debug!(conn = %self.conn, session = self.session.name(), ?how, parked, "connection closed");
+        tracing::debug!(?how, parked, "connection closed");
     }
 }
 

@@ -1,32 +1,47 @@
 //! [`GameEndpoint`]: the thin shell that runs a [`GameConnection`] on the
 //! transport. It feeds the transport's events in and carries the actions
 //! out (frames, closes, the timer); it holds no rule of its own.
+//!
+//! Every step runs inside the connection's `connection` span (the rules
+//! name it, see [`GameConnection::span`]): the transport actor is polled by
+//! its arbiter, so the span is entered here, at each entry point, and left
+//! before the step returns; the tasks the rules spawn carry it along
+//! (`Instrument`). Entering a span the subscriber has disabled is a no-op.
 
 use super::{Action, Actions, Closer, GameConnection, Waker};
 use crate::transport::{CloseNow, Ending, Endpoint, Link, WholeMessage};
 use std::sync::Arc;
+use tracing::{Instrument, Span};
 
 /// The transport endpoint of a game connection.
 pub struct GameEndpoint {
     rules: GameConnection,
     actions: Actions,
+    /// The rules' `connection` span (a handle to the same span: fields the
+    /// rules record on theirs show here too).
+    span: Span,
 }
 
 impl GameEndpoint {
     /// Runs `rules` on the transport.
     pub fn new(rules: GameConnection) -> Self {
-        GameEndpoint { rules, actions: Actions::default() }
+        let span = rules.span().clone();
+        GameEndpoint { rules, actions: Actions::default(), span }
     }
+}
 
-    fn flush(&mut self, link: &mut Link<'_, Self>) {
-        for action in self.actions.drain() {
-            match action {
-                Action::Send(frame) => link.binary(frame),
-                Action::Close { code, reason } => link.close(code, &reason),
-                Action::Timer(after) => link.timer(after),
-                Action::Spawn(task) => {
-                    actix_rt::spawn(task);
-                }
+/// Carries out the actions of one step (inside the step's span).
+fn flush(actions: &mut Actions, span: &Span, link: &mut Link<'_, GameEndpoint>) {
+    for action in actions.drain() {
+        match action {
+            Action::Send(frame) => link.binary(frame),
+            Action::Close { code, reason } => {
+                tracing::debug!(code = code.code(), reason = %reason, "closing");
+                link.close(code, &reason)
+            }
+            Action::Timer(after) => link.timer(after),
+            Action::Spawn(task) => {
+                actix_rt::spawn(task.instrument(span.clone()));
             }
         }
     }
@@ -34,37 +49,43 @@ impl GameEndpoint {
 
 impl Endpoint for GameEndpoint {
     fn started(&mut self, link: &mut Link<'_, Self>) {
+        let _entered = self.span.enter();
         let addr = link.address();
         let bell = link.doorbell();
         let waker: Waker = Arc::new(move || bell.ring());
         let closer: Closer =
             Arc::new(move |code, reason: &str| addr.try_send(CloseNow { code, reason: reason.to_string() }).is_ok());
         self.rules.start(waker, closer, &mut self.actions);
-        self.flush(link);
+        flush(&mut self.actions, &self.span, link);
     }
 
     fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
+        let _entered = self.span.enter();
         let take = self.rules.handle_frame(bytes, &mut self.actions);
-        self.flush(link);
+        flush(&mut self.actions, &self.span, link);
         take
     }
 
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
+        let _entered = self.span.enter();
         self.rules.handle_message(msg, &mut self.actions);
-        self.flush(link);
+        flush(&mut self.actions, &self.span, link);
     }
 
     fn on_wake(&mut self, link: &mut Link<'_, Self>) {
+        let _entered = self.span.enter();
         self.rules.handle_wake(&mut self.actions);
-        self.flush(link);
+        flush(&mut self.actions, &self.span, link);
     }
 
     fn on_timer(&mut self, link: &mut Link<'_, Self>) {
+        let _entered = self.span.enter();
         self.rules.handle_timeout(&mut self.actions);
-        self.flush(link);
+        flush(&mut self.actions, &self.span, link);
     }
 
     fn stopped(&mut self, how: Ending) {
+        let _entered = self.span.enter();
         self.rules.stopped(how);
     }
 }

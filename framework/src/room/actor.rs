@@ -7,6 +7,12 @@
 //! tick, or, while the room sleeps (empty), the end of its empty timeout. A
 //! join that wakes the room asks for the tick due now, which voids the
 //! sleeping wake-up (each carries a generation).
+//!
+//! Logs: the actor holds the room's `room` span (fields `room`,
+//! `room_type`), made once with no parent — a room outlives the connection
+//! whose join created it, and carries no player's ids — and entered in
+//! every handler, so the tick, inputs, joins and leaves log under it.
+//! Events about one player in it name the player's `session` and `client`.
 
 use super::api::{InputOf, Room};
 use super::core::RoomCore;
@@ -103,6 +109,8 @@ pub struct RoomActor<R: Room> {
     /// The generation of the wake-up asked for last; a `TickNow` of another
     /// is stale (the room rescheduled since).
     generation: u64,
+    /// The `room` span, entered around everything the actor does.
+    pub(super) span: tracing::Span,
 }
 
 impl<R: Room> RoomActor<R> {
@@ -113,7 +121,9 @@ impl<R: Room> RoomActor<R> {
         metrics: RoomMetrics,
         driver: Arc<TickDriver>,
     ) -> Self {
+        let span = tracing::info_span!(parent: None, "room", room = %handle.id, room_type = %handle.room_type);
         RoomActor {
+            span,
             core: Box::new(core),
             handle,
             directory,
@@ -251,26 +261,29 @@ impl<R: Room> Actor for RoomActor<R> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         ctx.set_mailbox_capacity(self.handle.inbox_capacity);
         if self.dead {
             return;
         }
         self.counted = true;
         self.metrics.rooms.inc();
-        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, "room started");
+        tracing::info!("room started");
         self.schedule(ctx);
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        let _entered = self.span.enter();
         if std::mem::take(&mut self.counted) {
             self.metrics.rooms.dec();
         }
-        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, crashed = self.core.crashed().is_some(), "room stopped");
+        tracing::info!(crashed = self.core.crashed().is_some(), "room stopped");
     }
 }
 
 impl<R: Room> Supervised for RoomActor<R> {
     fn restarting(&mut self, _ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         // A wake-up asked for before the crash is void: `started` asks anew.
         self.generation += 1;
         if self.dead {
@@ -289,6 +302,7 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: JoinMsg, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         let sleeping = self.core.is_sleeping();
         self.core.join(msg.0, Instant::now());
         // The new member count reaches the handle (after_step syncs it)
@@ -309,6 +323,8 @@ impl<R: Room> Handler<InputMsg<InputOf<R>>> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: InputMsg<InputOf<R>>, _ctx: &mut Self::Context) {
+        // The hot path: entered by reference, no clone of the span.
+        let _entered = self.span.enter();
         self.core.input(msg.client, msg.seq, msg.input);
     }
 }
@@ -317,6 +333,7 @@ impl<R: Room> Handler<LeaveMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: LeaveMsg, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         self.core.leave_connection(msg.session, msg.why, Instant::now());
         self.after_step(ctx);
     }
@@ -326,6 +343,7 @@ impl<R: Room> Handler<PresenceMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: PresenceMsg, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         if self.dead {
             return;
         }
@@ -343,6 +361,7 @@ impl<R: Room> Handler<DisposeMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, _: DisposeMsg, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         self.handle.begin_dispose(true);
         self.dispose(ctx);
     }
@@ -352,13 +371,14 @@ impl<R: Room> Handler<HandoverMsg> for RoomActor<R> {
     type Result = Option<bytes::Bytes>;
 
     fn handle(&mut self, msg: HandoverMsg, ctx: &mut Self::Context) -> Self::Result {
+        let _entered = self.span.clone().entered();
         if self.dead || self.core.crashed().is_some() {
             return None;
         }
         let tick = self.core.tick();
         self.core.snapshot_now(tick)?;
         let portable = self.core.portable(msg.node).encode();
-        tracing::info!(room = %self.handle.id, room_type = %self.handle.room_type, tick, "room handed over");
+        tracing::info!(tick, "room handed over");
         self.dead = true;
         self.handle.begin_dispose(true);
         self.core.hand_over();
@@ -372,6 +392,7 @@ impl<R: Room> Handler<TickNow> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: TickNow, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         // A wake-up asked for before the room rescheduled (a join woke it,
         // or it restarted) is stale; so is any after the room is gone.
         if msg.0 == self.generation && !self.dead {

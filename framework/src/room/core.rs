@@ -11,6 +11,12 @@
 //! `poll` runs no tick, and the actor waits only for the empty timeout. The
 //! join that wakes it restarts the tick clock at the join, so the room picks
 //! up with the next tick number and no burst of catch-up ticks.
+//!
+//! Logs (debug): what happens to one player here — joined, join refused,
+//! input dropped, away, back, kicked, left — names the player's `session`
+//! (the id its `Welcome` gave) and `client`, so a search for the session
+//! finds its story in the room too; the room's ids come from the actor's
+//! `room` span.
 
 use super::api::{Client, InputOf, Reject, Room, RoomType};
 use super::clock::TickClock;
@@ -163,20 +169,27 @@ impl<R: Room> RoomCore<R> {
             let removals = std::mem::take(&mut self.ctx.removals);
             for (client, why, detail) in removals {
                 let Some(m) = self.ctx.members.remove(&client) else { continue };
+                let session = m.client.session.as_str();
                 match why {
                     LeaveReason::TooSlow => {
+                        tracing::debug!(session, client = client.0, "client stopped reading: closing it with 4008");
                         self.ctx.stats.slow_clients += 1;
                         m.outbox.kill(CloseCode::TooSlow, "client stopped reading");
                     }
-                    LeaveReason::Kicked => m.outbox.close_with(CloseCode::Kicked, &detail, self.ctx.now),
+                    LeaveReason::Kicked => {
+                        tracing::debug!(session, client = client.0, reason = %detail, "client kicked");
+                        m.outbox.close_with(CloseCode::Kicked, &detail, self.ctx.now)
+                    }
                     _ => {}
                 }
-                self.left(client, why);
+                self.left(client, Some(session), why);
             }
         }
     }
 
-    fn left(&mut self, client: ClientId, why: LeaveReason) {
+    /// Client `client` (of `session`, if still known) has left: `on_leave`.
+    fn left(&mut self, client: ClientId, session: Option<&str>, why: LeaveReason) {
+        tracing::debug!(session, client = client.0, why = ?why, "client left");
         if self.ctx.members.is_empty() {
             self.empty_since = Some(self.ctx.now);
         }
@@ -210,7 +223,7 @@ impl<R: Room> RoomCore<R> {
             None
         };
         if let Some(ev) = refusal {
-            req.outbox.push_event(ev, now);
+            Self::refuse_join(&req, ev, now);
             return None;
         }
         let client = Client {
@@ -223,7 +236,7 @@ impl<R: Room> RoomCore<R> {
         let parsed: R::Options = match parse_options(&req.options) {
             Ok(o) => o,
             Err(reject) => {
-                req.outbox.push_event(refuse(JoinErrorCode::Rejected, reject.reason), now);
+                Self::refuse_join(&req, refuse(JoinErrorCode::Rejected, reject.reason), now);
                 return None;
             }
         };
@@ -231,11 +244,11 @@ impl<R: Room> RoomCore<R> {
         match verdict {
             Some(Ok(())) => {}
             Some(Err(reject)) => {
-                req.outbox.push_event(refuse(JoinErrorCode::Rejected, reject.reason), now);
+                Self::refuse_join(&req, refuse(JoinErrorCode::Rejected, reject.reason), now);
                 return None;
             }
             None => {
-                req.outbox.push_event(refuse(JoinErrorCode::Internal, "room crashed".into()), now);
+                Self::refuse_join(&req, refuse(JoinErrorCode::Internal, "room crashed".into()), now);
                 return None;
             }
         }
@@ -244,9 +257,10 @@ impl<R: Room> RoomCore<R> {
         let joined = ConnEvent::Joined { request: req.request, room: self.ctx.id.clone(), client: id };
         if req.outbox.push_event(joined, now) != crate::session::Push::Queued {
             // The connection went away while the room was deciding.
-            self.left(id, LeaveReason::Disconnected);
+            self.left(id, Some(&req.session), LeaveReason::Disconnected);
             return None;
         }
+        tracing::debug!(session = %req.session, client = id.0, clients = self.ctx.members.len() + 1, "client joined");
         let member = Member {
             client,
             outbox: req.outbox,
@@ -264,6 +278,14 @@ impl<R: Room> RoomCore<R> {
         Some(id)
     }
 
+    /// Answers a join this room refuses (and says so in the log).
+    fn refuse_join(req: &JoinRequest, ev: ConnEvent, now: Instant) {
+        if let ConnEvent::JoinFailed { code, reason, .. } = &ev {
+            tracing::debug!(session = %req.session, code = ?code, reason = %reason, "join refused");
+        }
+        req.outbox.push_event(ev, now);
+    }
+
     /// Queues an input for the next tick; false if dropped (inbox full or
     /// not a member). A client whose input is dropped for a full inbox is
     /// told which one ([`ConnEvent::InputDropped`]): a later input's ack
@@ -272,6 +294,7 @@ impl<R: Room> RoomCore<R> {
         let Some(member) = self.ctx.members.get(&client) else { return false };
         if self.inbox.len() >= self.inbox_capacity {
             self.ctx.stats.inputs_dropped += 1;
+            tracing::debug!(session = %member.client.session, client = client.0, seq, "input dropped: the inbox is full");
             let dropped = ConnEvent::InputDropped { room: self.ctx.id.clone(), seq };
             member.outbox.push_event(dropped, self.ctx.now);
             return false;
@@ -286,8 +309,9 @@ impl<R: Room> RoomCore<R> {
         let ids: Vec<ClientId> =
             self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == conn).map(|(id, _)| *id).collect();
         for id in ids {
-            self.ctx.members.remove(&id);
-            self.left(id, why);
+            if let Some(m) = self.ctx.members.remove(&id) {
+                self.left(id, Some(&m.client.session), why);
+            }
         }
         self.apply_removals();
     }
@@ -305,6 +329,7 @@ impl<R: Room> RoomCore<R> {
             }
             if let Some(m) = self.ctx.members.get_mut(&id) {
                 if m.away_since.is_none() {
+                    tracing::debug!(session = %m.client.session, client = id.0, "client away: its seat waits for a resume");
                     m.away_since = Some(now);
                     self.call(|room, ctx| room.on_disconnect(ctx, id));
                 }
@@ -319,6 +344,7 @@ impl<R: Room> RoomCore<R> {
         for id in self.clients_of(session) {
             if let Some(m) = self.ctx.members.get_mut(&id) {
                 if m.away_since.take().is_some() {
+                    tracing::debug!(session = %m.client.session, client = id.0, "client back");
                     self.call(|room, ctx| room.on_reconnect(ctx, id));
                 }
             }
@@ -346,7 +372,7 @@ impl<R: Room> RoomCore<R> {
                 let detail = format!("not back within the reconnect window of {} s", window.as_secs_f32());
                 let ev = ConnEvent::Left { room: self.ctx.id.clone(), reason: WireLeave::Disconnected, detail };
                 m.outbox.push_event(ev, now);
-                self.left(id, LeaveReason::Disconnected);
+                self.left(id, Some(&m.client.session), LeaveReason::Disconnected);
             }
         }
     }
@@ -420,7 +446,8 @@ impl<R: Room> RoomCore<R> {
     pub fn dispose(&mut self, now: Instant) {
         self.ctx.now = now;
         self.call(|room, ctx| room.on_dispose(ctx));
-        for (_, m) in std::mem::take(&mut self.ctx.members) {
+        for (id, m) in std::mem::take(&mut self.ctx.members) {
+            tracing::debug!(session = %m.client.session, client = id.0, "client left: the room is disposed");
             let ev = ConnEvent::Left { room: self.ctx.id.clone(), reason: WireLeave::Disposed, detail: String::new() };
             m.outbox.push_event(ev, now);
         }
@@ -430,7 +457,8 @@ impl<R: Room> RoomCore<R> {
 
     /// Closes every client's connection (used when the room crashed).
     pub fn close_all(&mut self, code: CloseCode, reason: &str, now: Instant) {
-        for (_, m) in std::mem::take(&mut self.ctx.members) {
+        for (id, m) in std::mem::take(&mut self.ctx.members) {
+            tracing::debug!(session = %m.client.session, client = id.0, code = code.code(), "client closed by the room");
             m.outbox.close_with(code, reason, now);
         }
     }

@@ -37,6 +37,7 @@ impl<R: Room> Handler<ShutdownMsg> for RoomActor<R> {
     type Result = ();
 
     fn handle(&mut self, _: ShutdownMsg, ctx: &mut Self::Context) {
+        let _entered = self.span.clone().entered();
         self.core.shutdown(Instant::now());
         <Self as Handler<DisposeMsg>>::handle(self, DisposeMsg, ctx);
     }

@@ -33,6 +33,7 @@ impl GameConnection {
                     tick_hz: h.tick_hz,
                     client: client.0,
                 };
+                tracing::debug!(room = %room, room_type = %h.room_type, client = client.0, "joined room");
                 st.rooms.insert(room, (h, client));
                 // Seated: from now on the session outlives this node (on a
                 // cluster node with a failover store).
@@ -44,6 +45,7 @@ impl GameConnection {
                 self.join_error(st, out, request, code, reason);
             }
             ConnEvent::Left { room, reason, detail } => {
+                tracing::debug!(room = %room, reason = ?reason, detail = %detail, "left room");
                 st.rooms.remove(&room);
                 let left = Left { room: room.to_string(), reason: reason as i32, detail };
                 self.send_reliable(st, out, Out::Left(left));

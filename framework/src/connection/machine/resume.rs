@@ -69,7 +69,11 @@ impl GameConnection {
         metrics.resume(if res.resync { "resync" } else { "replayed" });
         let fresh = std::mem::replace(&mut self.session, res.session.clone());
         self.shared.sessions.end(&fresh);
+        // From here on this connection's events carry the resumed session;
+        // the fresh one it opened with is named once, to link the two.
+        self.span.record("session", tracing::field::display(res.session.name()));
         if let Some(old) = res.replaced {
+            tracing::debug!(old = %old, "session taken over from another connection: closing that one with 4009");
             // The old connection no longer owns the session: whatever it
             // still does is ignored; this closes it for its client's sake.
             self.shared.live.close(old, CloseCode::Replaced, "session resumed on another connection");
@@ -85,13 +89,7 @@ impl GameConnection {
             rooms,
             server_time: unix_millis(),
         };
-        tracing::debug!(
-            conn = %self.conn,
-            session = session.name(),
-            replayed = resumed.replayed,
-            resync = resumed.resync,
-            "session resumed"
-        );
+        tracing::debug!(fresh = fresh.name(), replayed = resumed.replayed, resync = resumed.resync, "session resumed");
         self.send(out, Out::Resumed(resumed));
         for f in res.replay {
             out.send(f);

@@ -141,7 +141,7 @@ impl<R: Room> RoomCore<R> {
             }
         }
         for gone in known.iter().filter(|id| !self.ctx.members.contains_key(id)).copied().collect::<Vec<_>>() {
-            self.left(gone, LeaveReason::Disconnected);
+            self.left(gone, None, LeaveReason::Disconnected);
         }
     }
 }
