@@ -28,6 +28,10 @@ const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 let redis;
 let nodeA;
 let nodeB;
+/** The nodes' output, for a failure message. */
+const outputs = {};
+/** What each page logged to its console. */
+const consoles = [];
 let addrA;
 let addrB;
 let context;
@@ -54,8 +58,10 @@ before(async () => {
   // to a from b's origin).
   const b = spawnArena(ARENA_BIN, [...cluster, '--node-id', 'b']);
   nodeB = b.child;
+  outputs.b = b.output;
   addrB = await b.addr;
   const a = spawnArena(ARENA_BIN, [...cluster, '--node-id', 'a', '--allow-origin', 'self', '--allow-origin', `http://${addrB}`]);
+  outputs.a = a.output;
   nodeA = a.child;
   addrA = await a.addr;
   userDataDir = mkdtempSync(join(tmpdir(), 'e2e-cluster-'));
@@ -76,6 +82,7 @@ after(async () => {
 async function openGame(addr, name) {
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => consoles.push(`${name}: ${m.type()}: ${m.text()}`));
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(`http://${addr}/?name=${name}`);
   return page;
@@ -96,14 +103,23 @@ test('two browsers on two nodes play in one room', { skip: !HAVE_REDIS && 'redis
   // Node b's directory lists the room before the second player asks.
   await until('the room listed on node b', async () => (await httpGet(`http://${addrB}/rooms`)).body.includes(a1.room), 5000);
   const second = await openGame(addrB, 'bob');
-  const [s1, s2] = await Promise.all(
-    [first, second].map((p) =>
-      until('both players seen', async () => {
-        const a = await arenaOf(p);
-        return a && a.connected && a.players.length === 2 ? a : null;
-      }, 15_000),
-    ),
-  );
+  let s1;
+  let s2;
+  try {
+    [s1, s2] = await Promise.all(
+      [first, second].map((p) =>
+        until('both players seen', async () => {
+          const a = await arenaOf(p);
+          return a && a.connected && a.players.length === 2 ? a : null;
+        }, 20_000),
+      ),
+    );
+  } catch (e) {
+    // Say where each page stands, and what the nodes and pages logged.
+    const states = JSON.stringify({ ann: await arenaOf(first), bob: await arenaOf(second) });
+    const logs = ['a', 'b'].map((n) => `--- node ${n}:\n${outputs[n]?.().slice(-4000) ?? ''}`).join('\n');
+    throw new Error(`${e.message}\npages: ${states}\npage errors: ${pageErrors}\nconsoles:\n${consoles.slice(-40).join('\n')}\n${logs}`);
+  }
   assert.equal(s2.room, s1.room, 'bob was sent to ann\'s room on node a');
   assert.deepEqual([...s1.players].sort(), [...s2.players].sort());
   assert.deepEqual(pageErrors, []);

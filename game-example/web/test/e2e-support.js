@@ -56,7 +56,8 @@ export function spawnArena(bin, args = []) {
       reject(new Error(`arena exited with ${code}:\n${output}`));
     });
   });
-  return { child, addr };
+  // `output()`: the last 20 kB the process wrote, for a failure message.
+  return { child, addr, output: () => output };
 }
 
 /** A free TCP port on 127.0.0.1. */
