@@ -250,7 +250,7 @@ impl Inflater {
                 return Err(InflateError::TooLarge(limit));
             }
             if out.len() == out.capacity() {
-                out.reserve(grow.min(limit + 1 - written));
+                out.reserve(grow.min(limit.saturating_add(1) - written));
                 grow = grow.saturating_mul(2);
             }
             let (in_before, out_before) = (self.d.total_in(), out.len());
@@ -328,6 +328,9 @@ mod tests {
             let mut out = Vec::new();
             i.inflate(&z, n, &mut out).expect("inflates");
             assert_eq!(out, data);
+            let mut unbounded = Vec::new();
+            i.inflate(&z, usize::MAX, &mut unbounded).expect("no limit");
+            assert_eq!(unbounded, data);
             assert!(matches!(i.inflate(&z[..z.len() / 2], 1 << 20, &mut out), Err(InflateError::Corrupt(_))));
             assert_eq!(out, data, "nothing appended on refusal");
             if n > 0 {
