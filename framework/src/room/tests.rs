@@ -76,7 +76,7 @@ impl Room for Probe {
 }
 
 /// A schema that counts its encodes, serving v2 and a v1 adapter.
-fn schema(encodes: Arc<AtomicUsize>) -> Arc<Schema<(v2::Input, v2::Output, v2::Output)>> {
+pub(super) fn schema(encodes: Arc<AtomicUsize>) -> Arc<Schema<(v2::Input, v2::Output, v2::Output)>> {
     let (e1, e2) = (encodes.clone(), encodes.clone());
     Schema::<(v2::Input, v2::Output, v2::Output)>::new()
         .version(
