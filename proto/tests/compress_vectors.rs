@@ -20,24 +20,11 @@ use playhouse_protocol::compress::{self, InflateError};
 use playhouse_protocol::delta;
 use serde_json::{json, Value};
 
+mod common;
+use common::{noise, pattern};
+
 /// The limit the vectors are inflated with (the clients take 16 MiB).
 const LIMIT: usize = 1 << 20;
-
-/// A byte pattern of `len` bytes, different for each `seed`.
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    (0..len as u32).map(|i| (i.wrapping_mul(31).wrapping_add(seed.wrapping_mul(97)) % 251) as u8).collect()
-}
-
-/// Bytes that look like noise (an LCG): DEFLATE cannot shrink them.
-fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect()
-}
 
 /// A state of a few players, as text: what a game state compresses like.
 fn players(n: u32, tick: u32) -> Vec<u8> {

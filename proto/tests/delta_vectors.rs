@@ -16,21 +16,8 @@ use std::path::PathBuf;
 use playhouse_protocol::delta::{self, DeltaError};
 use serde_json::{json, Value};
 
-/// A byte pattern of `len` bytes, different for each `seed`.
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    (0..len as u32).map(|i| (i.wrapping_mul(31).wrapping_add(seed.wrapping_mul(97)) % 251) as u8).collect()
-}
-
-/// Bytes that look like noise (an LCG), so two seeds share next to nothing.
-fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect()
-}
+mod common;
+use common::{noise, pattern};
 
 /// The (name, baseline, target) pairs whose deltas are committed.
 fn pairs() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
