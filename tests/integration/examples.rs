@@ -39,6 +39,24 @@ async fn state_where(c: &mut Client, room: &str, within: Duration, want: impl Fn
     }
 }
 
+/// The texts of the reliable `Event`s `c` receives, until one contains `needle`.
+async fn message_with(c: &mut Client, needle: &str) -> String {
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(5).checked_sub(t0.elapsed()).unwrap_or_else(|| panic!("no {needle:?}"));
+        match c.next_event_timeout(left).await {
+            Ok(Event::Message(m)) => {
+                let e: v2::Event = c.decode(&m.payload).expect("a v2::Event");
+                if e.text.contains(needle) {
+                    return e.text;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("waiting for {needle:?}: {e}"),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minimal_room_sends_a_joined_client_its_dot_and_moves_it() {
     let server = ArenaProcess::spawn_example("minimal_room", &[]);
@@ -50,5 +68,43 @@ async fn minimal_room_sends_a_joined_client_its_dot_and_moves_it() {
     assert_eq!((s.players[0].id, s.players[0].x), (joined.client, 50.0), "the dot starts in the middle");
     c.send_input(&joined.room, 1, &v2::Input { move_x: 1, ..Default::default() }).await.expect("input");
     state_where(&mut c, &joined.room, Duration::from_secs(3), |s| s.players[0].x > 51.0).await;
+    assert!(server.panics().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turn_based_room_ticks_at_1_hz_and_refuses_a_move_out_of_turn() {
+    let server = ArenaProcess::spawn_example("turn_based", &[]);
+    let mut a = connect(server.addr(), "turns").await;
+    let room = a.create("turns", Default::default()).await.expect("create").room;
+    let mut b = connect(server.addr(), "turns").await;
+    let joined = b.join(&room, Default::default()).await.expect("join");
+    assert_eq!(joined.tick_hz, 1);
+    let (ida, idb) = (a.client_id(&room).expect("a's id").0, joined.client);
+
+    // One state a second: two ticks take two seconds. (Timed from the
+    // second state read: the first may have waited in a buffer.)
+    next_state(&mut b, &room).await;
+    let (t1, _) = next_state(&mut b, &room).await;
+    let at = Instant::now();
+    let (t2, _) = next_state(&mut b, &room).await;
+    let (t3, s) = next_state(&mut b, &room).await;
+    let took = at.elapsed();
+    assert_eq!((t2, t3), (t1 + 1, t1 + 2), "consecutive ticks");
+    assert!(took > Duration::from_millis(1600) && took < Duration::from_millis(2600), "two ticks took {took:?}");
+    let turn_of = |s: &v2::State| s.players.iter().find(|p| p.alive).map(|p| p.id);
+    assert_eq!(turn_of(&s), Some(ida), "the first to join moves first: {s:?}");
+
+    // B moves out of turn: told so, and nothing changes.
+    b.send_input(&room, 1, &v2::Input { move_x: 3, ..Default::default() }).await.expect("input");
+    assert_eq!(message_with(&mut b, "not your turn").await, "not your turn");
+    let (_, s) = next_state(&mut b, &room).await;
+    assert!(s.players.iter().all(|p| p.score == 0), "an out-of-turn move counts for nothing: {s:?}");
+    assert_eq!(turn_of(&s), Some(ida));
+
+    // A moves in turn: it counts, and the turn passes to B.
+    a.send_input(&room, 1, &v2::Input { move_x: 2, ..Default::default() }).await.expect("input");
+    let s = state_where(&mut b, &room, Duration::from_secs(3), |s| turn_of(s) == Some(idb)).await;
+    let score = |id| s.players.iter().find(|p| p.id == id).map(|p| p.score);
+    assert_eq!((score(ida), score(idb)), (Some(2), Some(0)), "{s:?}");
     assert!(server.panics().is_empty());
 }
