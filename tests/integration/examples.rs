@@ -4,6 +4,7 @@
 
 use playhouse_client::{Client, Event};
 use playhouse_testkit::probe::v2;
+use playhouse_tests::options;
 use playhouse_tests::process::ArenaProcess;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -106,5 +107,31 @@ async fn turn_based_room_ticks_at_1_hz_and_refuses_a_move_out_of_turn() {
     let s = state_where(&mut b, &room, Duration::from_secs(3), |s| turn_of(s) == Some(idb)).await;
     let score = |id| s.players.iter().find(|p| p.id == id).map(|p| p.score);
     assert_eq!((score(ida), score(idb)), (Some(2), Some(0)), "{s:?}");
+    assert!(server.panics().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_show_each_player_its_own_card_and_spectators_all() {
+    let server = ArenaProcess::spawn_example("views", &[]);
+    let mut a = connect(server.addr(), "cards").await;
+    let room = a.create("cards", Default::default()).await.expect("create").room;
+    let mut b = connect(server.addr(), "cards").await;
+    b.join(&room, Default::default()).await.expect("b joins");
+    let mut s = connect(server.addr(), "cards").await;
+    s.join(&room, options(&[("role", "spectator")])).await.expect("spectator joins");
+    let (ida, idb) = (a.client_id(&room).expect("a").0, b.client_id(&room).expect("b").0);
+    let card = |st: &v2::State, id: u32| st.players.iter().find(|p| p.id == id).map(|p| p.score);
+    let both = |st: &v2::State| st.players.len() == 2;
+    let within = Duration::from_secs(3);
+
+    let seen_by_a = state_where(&mut a, &room, within, both).await;
+    let seen_by_b = state_where(&mut b, &room, within, both).await;
+    let seen_by_s = state_where(&mut s, &room, within, both).await;
+    let (card_a, card_b) = (card(&seen_by_a, ida).expect("a's card"), card(&seen_by_b, idb).expect("b's card"));
+    assert!((1..=13).contains(&card_a) && (1..=13).contains(&card_b));
+    assert_eq!(card(&seen_by_a, idb), Some(0), "a does not see b's card: {seen_by_a:?}");
+    assert_eq!(card(&seen_by_b, ida), Some(0), "b does not see a's card: {seen_by_b:?}");
+    assert_ne!(seen_by_a, seen_by_b, "two players, two views");
+    assert_eq!((card(&seen_by_s, ida), card(&seen_by_s, idb)), (Some(card_a), Some(card_b)), "the spectator sees all");
     assert!(server.panics().is_empty());
 }
