@@ -2,7 +2,8 @@
 //! (`target/<profile>/examples/<name>`) on a free port and driven by the
 //! Rust client: each does what its module doc says it shows.
 
-use playhouse_client::{Client, Event};
+use playhouse_client::envelope::JoinErrorCode;
+use playhouse_client::{AuthVia, Client, ClientError, Credential, Event};
 use playhouse_testkit::probe::v2;
 use playhouse_tests::options;
 use playhouse_tests::process::ArenaProcess;
@@ -133,5 +134,53 @@ async fn views_show_each_player_its_own_card_and_spectators_all() {
     assert_eq!(card(&seen_by_b, ida), Some(0), "b does not see a's card: {seen_by_b:?}");
     assert_ne!(seen_by_a, seen_by_b, "two players, two views");
     assert_eq!((card(&seen_by_s, ida), card(&seen_by_s, idb)), (Some(card_a), Some(card_b)), "the spectator sees all");
+    assert!(server.panics().is_empty());
+}
+
+/// The development secret `jwt_auth` documents.
+const JWT_DEV_SECRET: &[u8] = b"playhouse examples dev secret";
+
+/// `token` on the URL (`?token=`).
+fn with(token: &str) -> Option<Credential<'_>> {
+    Some(Credential { token, via: AuthVia::Query })
+}
+
+fn jwt(user: &str, secret: &[u8]) -> String {
+    let exp = playhouse_tests::auth::exp_in(Duration::from_secs(600));
+    let claims = serde_json::json!({ "sub": user, "exp": exp });
+    let key = jsonwebtoken::EncodingKey::from_secret(secret);
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("a JWT encodes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_auth_admits_a_token_signed_with_the_dev_secret_and_refuses_others() {
+    let server = ArenaProcess::spawn_example("jwt_auth", &[]);
+    let url = format!("ws://{}/ws", server.addr());
+    let tokens = ["hall.v1.proto"];
+    let token = jwt("ann", JWT_DEV_SECRET);
+    let mut ann = Client::connect_with(&url, &tokens, with(&token)).await.expect("a good token is admitted");
+    let joined = ann.join_or_create("hall", Default::default()).await.expect("join");
+    assert_eq!(message_with(&mut ann, "hello").await, "hello, ann", "the room knows the user");
+    let s = state_where(&mut ann, &joined.room, Duration::from_secs(3), |s| !s.players.is_empty()).await;
+    assert_eq!(s.players[0].name, "ann");
+
+    let refused = |r: Result<Client, ClientError>| match r {
+        Err(ClientError::Refused { status, .. }) => status,
+        Err(e) => panic!("refused with {e}, not an HTTP status"),
+        Ok(_) => panic!("admitted"),
+    };
+    assert_eq!(refused(Client::connect(&url, &tokens).await), 401, "no token");
+    let forged = jwt("ann", b"some other secret");
+    assert_eq!(refused(Client::connect_with(&url, &tokens, with(&forged)).await), 401, "bad signature");
+    let header = Some(Credential { token: &forged, via: AuthVia::Header });
+    assert_eq!(refused(Client::connect_with(&url, &tokens, header).await), 401, "bad signature in the header");
+
+    // Authenticated, but the room type's authorization hook says no.
+    let token = jwt("mallory", JWT_DEV_SECRET);
+    let mut mallory = Client::connect_with(&url, &tokens, with(&token)).await.expect("mallory connects");
+    match mallory.join(&joined.room, Default::default()).await {
+        Err(ClientError::Join(e)) => assert_eq!(e.code, JoinErrorCode::Forbidden as i32, "{e:?}"),
+        other => panic!("mallory joined: {other:?}"),
+    }
     assert!(server.panics().is_empty());
 }
