@@ -184,3 +184,49 @@ async fn jwt_auth_admits_a_token_signed_with_the_dev_secret_and_refuses_others()
     }
     assert!(server.panics().is_empty());
 }
+
+/// The texts `c` receives on `channel` until one equals `text`.
+async fn publication(c: &mut Client, channel: &str, text: &str) {
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(5).checked_sub(t0.elapsed()).unwrap_or_else(|| panic!("no {text:?}"));
+        match c.next_event_timeout(left).await {
+            Ok(Event::Publication(p)) if p.channel == channel && p.payload[..] == *text.as_bytes() => return,
+            Ok(_) => {}
+            Err(e) => panic!("waiting for {text:?} on {channel}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lobby_chat_delivers_each_clients_publication_to_the_other() {
+    let server = ArenaProcess::spawn_example("lobby_chat", &[]);
+    let (mut a, mut b) = (connect(server.addr(), "lobby").await, connect(server.addr(), "lobby").await);
+    for c in [&mut a, &mut b] {
+        c.subscribe("chat.general").await.expect("subscribe to chat");
+    }
+    a.subscribe("lobby").await.expect("subscribe to notices");
+    a.publish("chat.general", b"hi from a").await.expect("a publishes");
+    publication(&mut b, "chat.general", "hi from a").await;
+    b.publish("chat.general", b"hi from b").await.expect("b publishes");
+    publication(&mut a, "chat.general", "hi from b").await;
+
+    // The lobby room's notice reaches a listener; a client may not post there.
+    let joined = b.join_or_create("lobby", Default::default()).await.expect("b joins the lobby");
+    publication(&mut a, "lobby", &format!("client {} entered the lobby", joined.client)).await;
+    let request = a.publish("lobby", b"spoof").await.expect("send the publish");
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(5).checked_sub(t0.elapsed()).expect("the publish refused within 5 s");
+        match a.next_event_timeout(left).await {
+            Ok(Event::ChannelError(e)) if e.request == request => {
+                assert_eq!(e.code, 403, "{e:?}");
+                break;
+            }
+            Ok(Event::Publication(p)) => assert_ne!(&p.payload[..], b"spoof", "a client posted a notice"),
+            Ok(_) => {}
+            Err(e) => panic!("waiting for the refusal: {e}"),
+        }
+    }
+    assert!(server.panics().is_empty());
+}
