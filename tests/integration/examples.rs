@@ -230,3 +230,31 @@ async fn lobby_chat_delivers_each_clients_publication_to_the_other() {
     }
     assert!(server.panics().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_send_a_client_of_b_to_the_room_on_a() {
+    let redis = playhouse_tests::redis::RedisServer::start();
+    let a = ArenaProcess::spawn_example("two_nodes", &["--redis", &redis.url(), "--node-id", "a"]);
+    let b = ArenaProcess::spawn_example("two_nodes", &["--redis", &redis.url(), "--node-id", "b"]);
+    let mut ann = connect(a.addr(), "tables").await;
+    let room = ann.create("table", Default::default()).await.expect("create on a").room;
+    // Through b, until a's room is in the directory (at once, or nearly).
+    let t0 = Instant::now();
+    let mut bob = loop {
+        let mut bob = connect(b.addr(), "tables").await;
+        match bob.join(&room, Default::default()).await {
+            Ok(_) => break bob,
+            Err(ClientError::Join(e)) if e.code == JoinErrorCode::RoomNotFound as i32 => {
+                assert!(t0.elapsed() < Duration::from_secs(5), "a's room never reached b's directory");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("joining a's room through b: {e}"),
+        }
+    };
+    assert_eq!(bob.url(), format!("ws://{}/ws", a.addr()), "b redirected bob to a");
+    let s = state_where(&mut bob, &room, Duration::from_secs(3), |s| s.players.len() == 2).await;
+    assert!(s.players.iter().all(|p| p.name == "a"), "the room runs on a: {s:?}");
+    let s = state_where(&mut ann, &room, Duration::from_secs(3), |s| s.players.len() == 2).await;
+    assert!(s.players.iter().any(|p| Some(p.id) == bob.client_id(&room).map(|id| id.0)), "ann sees bob: {s:?}");
+    assert!(a.panics().is_empty() && b.panics().is_empty());
+}
