@@ -25,6 +25,11 @@ echo "== cargo build -p arena --bins (the SIGTERM test runs the real arena binar
 # cargo test builds a bin only as a test harness, never target/debug/arena.
 cargo build -p arena --bins
 
+echo "== cargo build -p playhouse --examples (tests/integration/examples.rs runs each)"
+# The features the workspace's tests unify to, so this build is the one
+# `cargo test --workspace` reuses (and `two_nodes` needs `redis`).
+cargo build -p playhouse --examples --features tls,fuzzing,redis
+
 echo "== cargo test (workspace: unit, proptest, doc, integration)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

@@ -10,6 +10,7 @@ mod cluster;
 mod compression;
 mod dashboard;
 mod deltas;
+mod examples;
 mod faults;
 mod fragments;
 mod game;

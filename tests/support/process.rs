@@ -23,7 +23,22 @@ pub fn arena_binary() -> PathBuf {
     bin
 }
 
-/// A running `arena` process.
+/// `target/<profile>/examples/<name>`: an example of `framework/examples/`.
+/// Panics with the command to build it if absent.
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not found: build it first with `cargo build -p playhouse --examples --features tls,fuzzing,redis` \
+         (`bash scripts/test.sh` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `arena` process (or an example's: [`ArenaProcess::spawn_example`]).
 pub struct ArenaProcess {
     child: Child,
     addr: SocketAddr,
@@ -45,6 +60,13 @@ impl ArenaProcess {
         Self::start(Command::new(arena_binary()), args, filter)
     }
 
+    /// Starts the example `name` (`framework/examples/<name>.rs`) with
+    /// `--addr 127.0.0.1:0 <args>` and waits for its `LISTENING <addr>`, as
+    /// [`ArenaProcess::spawn`] does for `arena`.
+    pub fn spawn_example(name: &str, args: &[&str]) -> ArenaProcess {
+        Self::start(Command::new(example_binary(name)), args, "warn")
+    }
+
     /// [`ArenaProcess::spawn`] at the lowest CPU priority (`nice -n 19`), for
     /// load that must not starve the other tests running at the same time.
     pub fn spawn_niced(args: &[&str]) -> ArenaProcess {
@@ -61,7 +83,7 @@ impl ArenaProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("arena starts");
+            .expect("the server process starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr_pipe = child.stderr.take().expect("piped stderr");
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -84,7 +106,7 @@ impl ArenaProcess {
                 }
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(10)).expect("arena printed LISTENING <addr>");
+        let addr = rx.recv_timeout(Duration::from_secs(10)).expect("the server printed LISTENING <addr>");
         let addr = addr.parse().expect("LISTENING is followed by an address");
         ArenaProcess { child, addr, stderr, log }
     }
