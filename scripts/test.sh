@@ -21,9 +21,9 @@ if ! command -v redis-server >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
-echo "== cargo build -p arena --bins (the SIGTERM test runs the real arena binary)"
+echo "== cargo build -p arena -p playhouse-cli --bins (tests run the real arena and playhouse binaries)"
 # cargo test builds a bin only as a test harness, never target/debug/arena.
-cargo build -p arena --bins
+cargo build -p arena -p playhouse-cli --bins
 
 echo "== cargo build -p playhouse --examples (tests/integration/examples.rs runs each)"
 # The features the workspace's tests unify to, so this build is the one

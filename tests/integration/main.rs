@@ -3,6 +3,7 @@
 
 mod capacity;
 mod channels;
+mod cli;
 mod client_auth;
 mod client_reconnect;
 mod close_codes;
