@@ -86,4 +86,6 @@ step "end-to-end: two browsers on two cluster nodes play in one room (redis-serv
 (cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=50000 test/e2e-cluster.test.js)
 step "end-to-end: a cluster node killed under a browser, the page resumes on the other (redis-server, two arena nodes)"
 (cd "$WEB" && timeout --kill-after=10 60 node --test --test-timeout=50000 test/e2e-failover.test.js)
-echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png, artifacts/e2e/arena-failover.png"
+step "end-to-end: the operators' monitor page (headless Chromium, arena with the monitor on, three bots)"
+(cd "$WEB" && timeout --kill-after=10 90 node --test --test-timeout=75000 test/e2e-monitor.test.js)
+echo "screenshots: artifacts/e2e/arena.png, artifacts/e2e/arena-v1.png, artifacts/e2e/arena-resumed.png, artifacts/e2e/arena-failover.png, artifacts/e2e/monitor.png"

@@ -16,6 +16,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RoomTypeLabel {
@@ -117,6 +119,47 @@ pub struct Metrics {
     pub tick_driver_wakeups: Counter,
     /// The cluster's figures (zero on a server without a cluster backend).
     pub cluster: ClusterMetrics,
+    /// Every room's tick time and lateness, summed (the monitor's charts).
+    tick_totals: Arc<TickTotals>,
+}
+
+/// Every room's ticks, summed since start, seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TickSums {
+    /// Total time spent running ticks.
+    pub duration_sum: f64,
+    /// Total lateness of tick starts.
+    pub lateness_sum: f64,
+    /// Ticks run.
+    pub count: u64,
+}
+
+/// The running sums behind [`TickSums`], shared by every room of a server
+/// (the histograms cannot be read back; three relaxed adds a tick).
+#[derive(Debug, Default)]
+pub struct TickTotals {
+    duration_ns: AtomicU64,
+    lateness_ns: AtomicU64,
+    count: AtomicU64,
+}
+
+impl TickTotals {
+    /// Adds one tick that took `duration` and started `lateness` late.
+    pub fn add(&self, duration: std::time::Duration, lateness: std::time::Duration) {
+        let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.duration_ns.fetch_add(ns(duration), Ordering::Relaxed);
+        self.lateness_ns.fetch_add(ns(lateness), Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The sums so far.
+    pub fn read(&self) -> TickSums {
+        TickSums {
+            duration_sum: self.duration_ns.load(Ordering::Relaxed) as f64 / 1e9,
+            lateness_sum: self.lateness_ns.load(Ordering::Relaxed) as f64 / 1e9,
+            count: self.count.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The metrics of one room type, resolved once per room.
@@ -128,6 +171,8 @@ pub struct RoomTypeMetrics {
     pub tick_duration: Histogram,
     /// How late each tick started, seconds.
     pub tick_lateness: Histogram,
+    /// The server's running tick sums (every room type).
+    pub tick_totals: Arc<TickTotals>,
     /// Ticks run.
     pub ticks: Counter,
     /// Ticks skipped (more than a period late).
@@ -200,6 +245,7 @@ impl Metrics {
             room_restarts: Family::default(),
             slow_clients: Family::default(),
             cluster,
+            tick_totals: Arc::default(),
         };
         let r = &mut m.registry;
         r.register("connections_open", "Open WebSocket connections", m.connections_open.clone());
@@ -289,6 +335,7 @@ impl Metrics {
             rooms: self.rooms.get_or_create(&l).clone(),
             tick_duration: self.tick_duration.get_or_create(&l).clone(),
             tick_lateness: self.tick_lateness.get_or_create(&l).clone(),
+            tick_totals: self.tick_totals.clone(),
             ticks: self.ticks.get_or_create(&l).clone(),
             ticks_skipped: self.ticks_skipped.get_or_create(&l).clone(),
             encodes: self.encodes.get_or_create(&l).clone(),
@@ -377,6 +424,24 @@ impl Metrics {
         self.closes.get_or_create(&CodeLabel { code }).get()
     }
 
+    /// What every room's ticks took and how late they started, summed
+    /// since start (what the monitor's charts take differences of).
+    pub fn tick_sums(&self) -> TickSums {
+        self.tick_totals.read()
+    }
+
+    /// How many connections the server closed, per close code, for every
+    /// code it has closed with (codes it never used are left out).
+    pub fn closes_by_code(&self) -> Vec<(u16, u64)> {
+        // The family cannot be iterated; the codes a server sends are few
+        // and known (RFC 6455's and Playhouse's 4000 range).
+        (1000..=1015)
+            .chain(4000..=4099)
+            .filter_map(|code| self.closes.get(&CodeLabel { code }).map(|c| (code, c.get())))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
     /// The registry rendered as OpenMetrics text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -420,5 +485,21 @@ mod tests {
         let text = m.render();
         assert!(text.contains("playhouse_connections_open_by_protocol{protocol=\"arena.v1.msgpack\"} 1"), "{text}");
         assert!(text.contains("playhouse_connections_by_protocol_total{protocol=\"arena.v1.msgpack\"} 2"), "{text}");
+    }
+
+    #[test]
+    fn tick_sums_and_close_codes_read_back() {
+        use std::time::Duration;
+        let m = Metrics::new();
+        assert_eq!(m.tick_sums(), TickSums::default());
+        m.room_type("arena").tick_totals.add(Duration::from_millis(2), Duration::from_millis(1));
+        m.room_type("lobby").tick_totals.add(Duration::from_millis(4), Duration::ZERO);
+        let s = m.tick_sums();
+        assert_eq!(s.count, 2);
+        assert!((s.duration_sum - 0.006).abs() < 1e-9 && (s.lateness_sum - 0.001).abs() < 1e-9);
+        m.closed(4005);
+        m.closed(4005);
+        m.closed(1000);
+        assert_eq!(m.closes_by_code(), vec![(1000, 1), (4005, 2)]);
     }
 }

@@ -32,6 +32,12 @@
 //! an `Auth` message first, within `--auth-deadline` seconds (default 5).
 //! `--jwt-leeway` is the clock skew allowed on `exp` (default 30 s).
 //!
+//! Monitor (off by default; README "Monitor"): `PLAYHOUSE_MONITOR_TOKEN`
+//! (or `--monitor-token`, which other local users can read in the process
+//! list) turns on the operators' page at `/monitor`, admitting that bearer
+//! token; `--monitor-admin-claim` (with a JWT secret) also admits a JWT
+//! with `"admin": true`.
+//!
 //! Versions: v2 is current; v1 is still served but deprecated until
 //! `arena::schema::V1_SUNSET` (2027-06-30): `/info.version_status` lists it,
 //! and a v1 client's `Welcome` says `deprecated` with the sunset.
@@ -59,7 +65,7 @@ use clap::{Parser, ValueEnum};
 use playhouse::auth::{AuthConfig, JwtAuthenticator};
 use playhouse::backend::redis::{RedisBackend, RedisConfig};
 use playhouse::matchmaking::ClusterConfig;
-use playhouse::server::{ServerConfig, TlsConfig};
+use playhouse::server::{MonitorConfig, ServerConfig, TlsConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,6 +178,14 @@ struct Args {
     /// shippers. `RUST_LOG` filters them (default `info`).
     #[arg(long, env = "PLAYHOUSE_LOG_FORMAT", value_name = "text|json", default_value = "text")]
     log_format: LogFormat,
+    /// Turn on the monitor at /monitor, admitting this bearer token
+    /// (prefer the environment variable: a flag shows in the process list).
+    #[arg(long, env = "PLAYHOUSE_MONITOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    monitor_token: Option<String>,
+    /// Turn on the monitor at /monitor, admitting a JWT (checked with the
+    /// JWT secret) whose claims hold `"admin": true`.
+    #[arg(long)]
+    monitor_admin_claim: bool,
 }
 
 /// The cluster the arguments ask for, if any: where its Redis is, and this node.
@@ -217,6 +231,24 @@ fn auth(args: &Args) -> Result<Option<AuthConfig>, String> {
     }))
 }
 
+/// The monitor the arguments ask for, if any (`with_auth`: a JWT secret is
+/// configured, which admin claims need).
+fn monitor(args: &Args, with_auth: bool) -> Result<Option<MonitorConfig>, String> {
+    let token = args.monitor_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if args.monitor_token.is_some() && token.is_none() {
+        return Err("the monitor token is empty".into());
+    }
+    if args.monitor_admin_claim && !with_auth {
+        return Err("--monitor-admin-claim needs a JWT secret (--jwt-secret-file) to check admin JWTs".into());
+    }
+    Ok((token.is_some() || args.monitor_admin_claim).then(|| {
+        let mut m = MonitorConfig::with_admin_claim();
+        m.token = token.map(str::to_string);
+        m.admin_claim = args.monitor_admin_claim;
+        m
+    }))
+}
+
 /// The server config and arena room type the arguments ask for.
 fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), String> {
     let mut config = ServerConfig::new("arena");
@@ -235,6 +267,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsConfig::new(cert.clone(), key.clone()));
     }
+    config.monitor = monitor(args, config.auth.is_some())?;
     Ok((config, arena::room_type().reconnect_window(Duration::from_secs(args.reconnect_window))))
 }
 
@@ -376,5 +409,19 @@ mod tests {
         assert_eq!(auth.authenticator.authenticate(&good).unwrap().user, "ann", "the newline is not part of it");
         let bad = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key(b"file secret\n")).unwrap();
         assert!(auth.authenticator.authenticate(&bad).is_err());
+    }
+
+    #[test]
+    fn monitor_flags_turn_the_monitor_on() {
+        let parse = |argv: &[&str]| Args::try_parse_from(argv).map_err(|e| e.to_string()).and_then(|a| setup(&a));
+        if std::env::var_os("PLAYHOUSE_MONITOR_TOKEN").is_none() {
+            assert!(parse(&["arena"]).unwrap().0.monitor.is_none(), "off by default");
+        }
+        let m = parse(&["arena", "--monitor-token", "t0k"]).unwrap().0.monitor.expect("on");
+        assert_eq!((m.token.as_deref(), m.admin_claim), (Some("t0k"), false));
+        assert!(parse(&["arena", "--monitor-token", " "]).unwrap_err().contains("empty"));
+        assert!(parse(&["arena", "--monitor-admin-claim"]).unwrap_err().contains("JWT secret"));
+        let m = parse(&["arena", "--jwt-hs256-secret", "s", "--monitor-admin-claim"]).unwrap().0.monitor.expect("on");
+        assert_eq!((m.token, m.admin_claim), (None, true));
     }
 }

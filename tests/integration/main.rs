@@ -18,6 +18,7 @@ mod game;
 mod heartbeat;
 mod hostile;
 mod logs;
+mod monitor;
 mod negotiation;
 mod restart;
 mod resume;

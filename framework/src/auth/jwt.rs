@@ -4,7 +4,9 @@
 //! Checked: the signature and algorithm (only the one configured: no
 //! `alg: none`, no HS/RS confusion), `exp` (required), `nbf` (if present),
 //! `aud` and `iss` (if configured), each with the configured clock skew
-//! (`leeway`, 30 s by default). `sub` is the user id (required).
+//! (`leeway`, 30 s by default). `sub` is the user id (required). An optional
+//! boolean claim `admin` marks an operator ([`Identity::admin`]: admitted
+//! to the server's monitor when it is configured to take admin claims).
 //!
 //! ```
 //! use playhouse::auth::{Authenticator, JwtAuthenticator};
@@ -37,6 +39,9 @@ pub enum JwtError {
 struct Claims {
     sub: String,
     exp: u64,
+    /// Anything but `true` (absent, false) is not an admin.
+    #[serde(default)]
+    admin: bool,
 }
 
 /// Verifies JWTs.
@@ -113,7 +118,11 @@ impl Authenticator for JwtAuthenticator {
         // Expiry as the token says, plus the allowed skew: the connection is
         // closed when this passes without a refresh.
         let exp = UNIX_EPOCH + Duration::from_secs(data.claims.exp.saturating_add(self.validation.leeway));
-        Ok(Identity { user: data.claims.sub, expires_at: Some(exp.max(SystemTime::UNIX_EPOCH)) })
+        Ok(Identity {
+            user: data.claims.sub,
+            expires_at: Some(exp.max(SystemTime::UNIX_EPOCH)),
+            admin: data.claims.admin,
+        })
     }
 }
 
@@ -155,6 +164,17 @@ mod tests {
         assert!(matches!(a.authenticate(&hs(c, b"k")), Err(AuthError::Invalid(r)) if r.contains("sub")));
         assert!(a.authenticate("not.a.jwt").is_err());
         assert!(a.authenticate(&hs(ok, b"other")).is_err());
+    }
+
+    #[test]
+    fn the_admin_claim_is_read_and_defaults_to_false() {
+        let a = JwtAuthenticator::hs256(b"k");
+        let admin = json!({"sub": "op", "exp": now() + 60, "admin": true});
+        assert!(a.authenticate(&hs(admin, b"k")).unwrap().admin);
+        let plain = json!({"sub": "ann", "exp": now() + 60});
+        assert!(!a.authenticate(&hs(plain, b"k")).unwrap().admin);
+        let not = json!({"sub": "ann", "exp": now() + 60, "admin": false});
+        assert!(!a.authenticate(&hs(not, b"k")).unwrap().admin);
     }
 
     #[test]

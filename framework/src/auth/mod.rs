@@ -49,12 +49,22 @@ pub struct Identity {
     pub user: String,
     /// When the credential stops being valid (JWT `exp`), if ever.
     pub expires_at: Option<SystemTime>,
+    /// Whether the credential names an operator (JWT claim `"admin": true`):
+    /// such a credential is admitted to the server's monitor
+    /// (`MonitorConfig::admin_claim`). Means nothing to rooms.
+    pub admin: bool,
 }
 
 impl Identity {
     /// A user whose credential does not expire.
     pub fn new(user: impl Into<String>) -> Self {
-        Identity { user: user.into(), expires_at: None }
+        Identity { user: user.into(), expires_at: None, admin: false }
+    }
+
+    /// Marks the identity as an operator's (see [`Identity::admin`]).
+    pub fn as_admin(mut self) -> Self {
+        self.admin = true;
+        self
     }
 
     /// Sets the expiry.

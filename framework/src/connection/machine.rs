@@ -207,6 +207,12 @@ impl GameConnection {
         &self.span
     }
 
+    /// Publishes the transport's RTT estimate on the session's outbox,
+    /// where rooms (and the server's monitor through them) read it.
+    pub fn note_rtt(&self, rtt: Option<std::time::Duration>) {
+        self.session.outbox().set_rtt(rtt);
+    }
+
     /// This connection compresses large states with `compression` (what
     /// the handshake asked for, among what the server serves).
     pub fn with_compression(mut self, compression: Option<Compressing>) -> Self {

@@ -61,6 +61,9 @@ impl Endpoint for GameEndpoint {
 
     fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
         let _entered = self.span.enter();
+        // Pongs arrive as frames: the RTT they update is published on the
+        // next frame or wake-up (one relaxed store).
+        self.rules.note_rtt(link.rtt());
         let take = self.rules.handle_frame(bytes, &mut self.actions);
         flush(&mut self.actions, &self.span, link);
         take
@@ -74,6 +77,7 @@ impl Endpoint for GameEndpoint {
 
     fn on_wake(&mut self, link: &mut Link<'_, Self>) {
         let _entered = self.span.enter();
+        self.rules.note_rtt(link.rtt());
         self.rules.handle_wake(&mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }

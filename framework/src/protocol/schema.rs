@@ -209,6 +209,12 @@ impl<W: WireTypes> Schema<W> {
         self.adapters.iter().map(|a| a.version).collect()
     }
 
+    /// The highest version served (0 for an empty schema, which
+    /// [`Schema::shared`] refuses).
+    pub fn highest_version(&self) -> u32 {
+        self.adapters.first().map_or(0, |a| a.version)
+    }
+
     fn adapter(&self, v: u32) -> Result<&Adapter<W>, CodecError> {
         self.adapters.iter().find(|a| a.version == v).ok_or(CodecError::UnknownVersion(v))
     }

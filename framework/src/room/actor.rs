@@ -85,7 +85,25 @@ impl Message for HandoverMsg {
     type Result = Option<bytes::Bytes>;
 }
 
-/// Dispose the room now (server shutdown).
+/// What the room shows an operator (the monitor); `None` once it is gone.
+pub(crate) struct InspectMsg {
+    /// Capture the states the room sends for a while (the room's page).
+    pub capture: bool,
+}
+impl Message for InspectMsg {
+    type Result = Option<crate::session::RoomInspection>;
+}
+
+/// An operator kicks a client; answers whether it was in the room.
+pub(crate) struct KickMsg {
+    pub client: ClientId,
+    pub reason: String,
+}
+impl Message for KickMsg {
+    type Result = bool;
+}
+
+/// Dispose the room now (server shutdown, or an operator).
 pub(crate) struct DisposeMsg;
 impl Message for DisposeMsg {
     type Result = ();
@@ -196,6 +214,7 @@ impl<R: Room> RoomActor<R> {
                 RoomEvent::TickRan(r) => {
                     self.metrics.tick_lateness.observe(r.lateness.as_secs_f64());
                     self.metrics.tick_duration.observe(r.duration.as_secs_f64());
+                    self.metrics.tick_totals.add(r.duration, r.lateness);
                 }
                 RoomEvent::SeatsChanged { clients, locked } => {
                     self.handle.sync(clients, locked);
@@ -364,6 +383,31 @@ impl<R: Room> Handler<DisposeMsg> for RoomActor<R> {
         let _entered = self.span.clone().entered();
         self.handle.begin_dispose(true);
         self.dispose(ctx);
+    }
+}
+
+impl<R: Room> Handler<InspectMsg> for RoomActor<R> {
+    type Result = Option<crate::session::RoomInspection>;
+
+    fn handle(&mut self, msg: InspectMsg, _ctx: &mut Self::Context) -> Self::Result {
+        (!self.dead).then(|| self.core.inspect(msg.capture, Instant::now()))
+    }
+}
+
+impl<R: Room> Handler<KickMsg> for RoomActor<R> {
+    type Result = bool;
+
+    fn handle(&mut self, msg: KickMsg, ctx: &mut Self::Context) -> bool {
+        let _entered = self.span.clone().entered();
+        if self.dead {
+            return false;
+        }
+        let kicked = self.core.kick_by_operator(msg.client, msg.reason, Instant::now());
+        if kicked {
+            tracing::info!(client = msg.client.0, "client kicked by an operator");
+        }
+        self.after_step(ctx);
+        kicked
     }
 }
 

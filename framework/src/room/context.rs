@@ -18,7 +18,7 @@ use crate::protocol::ClientId;
 use crate::protocol::RoomId;
 use crate::protocol::{Codec, Schema};
 use crate::session::LeaveReason;
-use crate::session::{Outbox, Push};
+use crate::session::{CapturedState, Outbox, Push};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +85,12 @@ pub struct RoomContext<R: Room> {
     payload_buf: Vec<u8>,
     /// The node's channels (`None`: none configured).
     pub(crate) channels: Option<Arc<ChannelHub>>,
+    /// Until when an operator watches the room (the server's monitor):
+    /// meanwhile the first state of each tick is also kept, encoded for
+    /// reading (`captured`). Unwatched, a state costs nothing more.
+    pub(crate) watched_until: Option<Instant>,
+    /// The latest state captured while watched.
+    pub(crate) captured: Option<CapturedState>,
 }
 
 impl<R: Room> RoomContext<R> {
@@ -102,6 +108,8 @@ impl<R: Room> RoomContext<R> {
             stats: RoomStats::default(),
             payload_buf: Vec::with_capacity(1024),
             channels: None,
+            watched_until: None,
+            captured: None,
         }
     }
 
@@ -231,6 +239,7 @@ impl<R: Room> RoomContext<R> {
     /// client gets the group's whole state, or a delta against the state it
     /// acknowledged, computed once per (group, baseline) (see `baselines`).
     fn state(&mut self, state: &StateOf<R>, to: &dyn Fn(ClientId) -> bool) {
+        self.capture(state);
         let room = self.id.to_string();
         let tick = self.tick;
         let now = self.now;
@@ -278,6 +287,21 @@ impl<R: Room> RoomContext<R> {
             self.stats.state_deltas += frames.counts.deltas;
             self.stats.states_compressed += frames.counts.compressed;
             self.stats.encode_errors += u64::from(frames.failed());
+        }
+    }
+
+    /// While watched, keeps the first state of the tick, in the schema's
+    /// highest version as MessagePack with field names (what the monitor
+    /// turns into JSON).
+    fn capture(&mut self, state: &StateOf<R>) {
+        let watched = self.watched_until.is_some_and(|until| self.now < until);
+        if !watched || self.captured.as_ref().is_some_and(|c| c.tick == self.tick) {
+            return;
+        }
+        let version = self.schema.highest_version();
+        let mut buf = Vec::new();
+        if self.schema.encode_state(version, Codec::MsgPack, state, &mut buf).is_ok() {
+            self.captured = Some(CapturedState { tick: self.tick, version, msgpack: Bytes::from(buf) });
         }
     }
 

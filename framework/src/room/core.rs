@@ -37,7 +37,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod migration;
+mod monitor;
 mod recovery;
+
+pub use monitor::WATCH_FOR;
 
 /// Why a room could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,6 +14,8 @@ pub mod driver;
 mod events;
 #[cfg(test)]
 mod migration_tests;
+#[cfg(test)]
+mod monitor_tests;
 mod options;
 mod port;
 pub mod portable;
@@ -29,7 +31,7 @@ pub use actor::{RoomActor, RoomDirectory, RoomMetrics};
 pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject, Room, RoomType, StateOf};
 pub use clock::{ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
-pub use core::{CreateError, RoomCore, TickReport};
+pub use core::{CreateError, RoomCore, TickReport, WATCH_FOR};
 pub use driver::{DeadlineQueue, DriverStats, TickDriver};
 pub use events::RoomEvent;
 pub use options::parse_options;

@@ -4,11 +4,11 @@
 //! room's thread only sees valid inputs) and turns each call into the
 //! actor's message.
 
-use super::actor::{DisposeMsg, HandoverMsg, InputMsg, JoinMsg, LeaveMsg, PresenceMsg, RoomActor};
+use super::actor::{DisposeMsg, HandoverMsg, InputMsg, InspectMsg, JoinMsg, KickMsg, LeaveMsg, PresenceMsg, RoomActor};
 use super::shutdown::ShutdownMsg;
 use super::Room;
-use crate::protocol::{Schema, SessionId};
-use crate::session::{InputError, JoinRequest, LeaveReason, RawInput, RoomPort};
+use crate::protocol::{ClientId, Schema, SessionId};
+use crate::session::{InputError, JoinRequest, LeaveReason, RawInput, RoomInspection, RoomPort};
 use actix::Addr;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -63,5 +63,17 @@ impl<R: Room> RoomPort for TypedPort<R> {
         Box::pin(async move {
             let _ = request.await;
         })
+    }
+
+    fn inspect(&self, capture: bool) -> BoxFuture<'static, Option<RoomInspection>> {
+        // `send` waits behind the room's mailbox, which is bounded; the
+        // monitor bounds the wait itself.
+        let request = self.addr.send(InspectMsg { capture });
+        Box::pin(async move { request.await.ok().flatten() })
+    }
+
+    fn kick(&self, client: ClientId, reason: String) -> BoxFuture<'static, bool> {
+        let request = self.addr.send(KickMsg { client, reason });
+        Box::pin(async move { request.await.unwrap_or(false) })
     }
 }

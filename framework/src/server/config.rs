@@ -1,7 +1,7 @@
 //! Server configuration: every knob, its default, and what it bounds.
 //! (README "Configuration" lists the same keys.)
 
-use super::TlsConfig;
+use super::{MonitorConfig, TlsConfig};
 use crate::auth::AuthConfig;
 use crate::limits::{OriginPolicy, RateLimits};
 use crate::matchmaking::CreateBudget;
@@ -94,6 +94,9 @@ pub struct ServerConfig {
     /// feature `tls`); `None` (the default): plain HTTP, e.g. behind a
     /// TLS-terminating proxy. See `docs/security.md`.
     pub tls: Option<TlsConfig>,
+    /// The operators' monitor page at `/monitor` and its API (README
+    /// "Monitor"); `None` (the default): off, `/monitor` is 404.
+    pub monitor: Option<MonitorConfig>,
 }
 
 impl ServerConfig {
@@ -127,6 +130,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             max_sessions_per_user: 8,
             tls: None,
+            monitor: None,
         }
     }
 }

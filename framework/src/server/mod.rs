@@ -30,12 +30,14 @@ mod config;
 pub mod descriptors;
 mod failover;
 mod info;
+pub mod monitor;
 mod routes;
 mod shutdown;
 mod tls;
 
 pub use config::ServerConfig;
 pub use info::{Info, Limits, VersionStatus};
+pub use monitor::MonitorConfig;
 pub use shutdown::ShutdownHandle;
 pub use tls::{TlsConfig, TlsError, TlsReloader};
 
@@ -68,6 +70,8 @@ pub(crate) struct AppState {
     next_conn: AtomicU64,
     lifecycle: Arc<Lifecycle>,
     per_ip: Arc<PerIp>,
+    /// The monitor (`None`: not configured, no `/monitor` routes).
+    monitor: Option<monitor::Monitor>,
 }
 
 type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -255,11 +259,13 @@ impl Server {
             next_conn: AtomicU64::new(1),
             lifecycle: Arc::new(Lifecycle::new()),
             per_ip: Arc::new(PerIp::new(config.max_connections_per_ip)),
+            monitor: config.monitor.clone().map(monitor::Monitor::new),
             config: config.clone(),
         });
         let socket = config.socket;
         let app_state = state.clone();
         let routes = self.routes;
+        let with_monitor = state.monitor.is_some();
         let http = HttpServer::new(move || {
             let routes = routes.clone();
             App::new()
@@ -275,6 +281,11 @@ impl Server {
                 .route("/readyz", web::get().to(routes::readyz))
                 .route("/metrics", web::get().to(routes::metrics))
                 .route("/rooms", web::get().to(routes::rooms))
+                .configure(|cfg| {
+                    if with_monitor {
+                        monitor::routes(cfg);
+                    }
+                })
         })
         .on_connect(move |c, ext| transport::on_connect(c, ext, socket))
         // Signals are ours (graceful shutdown in `BoundServer::run`); actix's
@@ -441,8 +452,9 @@ fn deprecate_versions(negotiator: Negotiator, marks: impl IntoIterator<Item = (u
 
 /// Once a second: ends parked sessions whose reconnect window has passed
 /// (rooms expire their own seats on their ticks; this frees the sessions),
-/// forgets the create buckets that are full again, and copies the tick
-/// drivers' and the durable session writer's counts into `/metrics`.
+/// forgets the create buckets that are full again, copies the tick
+/// drivers' and the durable session writer's counts into `/metrics`, and
+/// takes the monitor's reading for its charts.
 async fn sweep(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -454,6 +466,9 @@ async fn sweep(state: Arc<AppState>) {
         }
         state.registry.sweep();
         state.registry.publish_driver_stats();
+        if let Some(m) = &state.monitor {
+            m.sample(&state.metrics);
+        }
         if let Some(log) = state.conn.sessions.durable() {
             let dropped = &state.metrics.cluster.session_writes_dropped;
             dropped.inc_by(log.dropped().saturating_sub(dropped.get()));

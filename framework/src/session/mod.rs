@@ -49,7 +49,10 @@ pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};
-pub use room_port::{InputError, JoinRequest, LeaveReason, Options, Persister, RawInput, RoomHandle, RoomPort};
+pub use room_port::{
+    CapturedState, InputError, InspectedClient, JoinRequest, LeaveReason, Options, Persister, RawInput, RoomHandle,
+    RoomInspection, RoomPort,
+};
 pub use state_acks::{StateAck, StateAcks};
 pub use token::{Claims, TokenError, TokenSigner};
 pub use users::TooManySessions;

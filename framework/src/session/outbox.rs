@@ -26,7 +26,7 @@ use crate::transport::KillSwitch;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -206,6 +206,10 @@ pub struct Outbox {
     inner: Mutex<Inner>,
     limits: OutboxLimits,
     wake_pending: AtomicBool,
+    /// The attached connection's smoothed RTT in microseconds (0: not
+    /// measured yet), published by the connection so that rooms, and the
+    /// monitor through them, can show it without reaching the transport.
+    rtt_micros: AtomicU64,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -217,7 +221,30 @@ impl std::fmt::Debug for Outbox {
 impl Outbox {
     /// A new outbox for session `id`, attached to no socket yet.
     pub fn new(id: SessionId, limits: OutboxLimits) -> Self {
-        Outbox { id, inner: Mutex::new(Inner::default()), limits, wake_pending: AtomicBool::new(false) }
+        Outbox {
+            id,
+            inner: Mutex::new(Inner::default()),
+            limits,
+            wake_pending: AtomicBool::new(false),
+            rtt_micros: AtomicU64::new(0),
+        }
+    }
+
+    /// Publishes the attached connection's RTT (the transport's heartbeat
+    /// estimate); `None` leaves the last one.
+    pub fn set_rtt(&self, rtt: Option<Duration>) {
+        if let Some(rtt) = rtt {
+            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX).max(1);
+            self.rtt_micros.store(micros, Ordering::Relaxed);
+        }
+    }
+
+    /// The last RTT a connection of this session measured, if any.
+    pub fn rtt(&self) -> Option<Duration> {
+        match self.rtt_micros.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
     }
 
     /// The session id (rooms know their members by it).

@@ -96,7 +96,57 @@ pub struct RawInput<'a> {
     pub user: Option<&'a str>,
 }
 
-/// The type-erased way into a room actor.
+/// One client as a room shows it to an operator ([`RoomPort::inspect`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedClient {
+    /// The client's id in the room.
+    pub id: ClientId,
+    /// Its session id.
+    pub session: String,
+    /// The authenticated user, if any.
+    pub user: Option<String>,
+    /// Negotiated schema version.
+    pub version: u32,
+    /// Negotiated codec.
+    pub codec: Codec,
+    /// Its connection is lost and the seat waits for a resume.
+    pub away: bool,
+    /// The connection's smoothed RTT (heartbeat pongs), once measured.
+    pub rtt: Option<std::time::Duration>,
+    /// The seq of the last input the room processed.
+    pub last_input_seq: Option<u32>,
+}
+
+/// The latest state a room sent, as an operator sees it: encoded in the
+/// schema's highest version as MessagePack with field names (so it reads
+/// as JSON without knowing the game's types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedState {
+    /// The tick that sent it.
+    pub tick: u64,
+    /// The schema version it is encoded in.
+    pub version: u32,
+    /// MessagePack, structs as maps keyed by field name.
+    pub msgpack: Bytes,
+}
+
+/// What a room answers [`RoomPort::inspect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomInspection {
+    /// The last tick run.
+    pub tick: u64,
+    /// Whether the room refuses joins.
+    pub locked: bool,
+    /// Its clients, by id.
+    pub clients: Vec<InspectedClient>,
+    /// The latest state it sent while being watched (`None` until a tick
+    /// after the first inspection has sent one: states are captured only
+    /// while someone looks, so an unwatched room pays nothing).
+    pub state: Option<CapturedState>,
+    /// The panic message if the room's code crashed.
+    pub crashed: Option<String>,
+}
+
 /// The type-erased way into a room's actor (implemented by the room layer).
 pub trait RoomPort: Send + Sync {
     /// Asks the room to seat a client (its seat is already reserved).
@@ -125,6 +175,18 @@ pub trait RoomPort: Send + Sync {
     /// portable form (the room layer's `PortableRoom`, encoded; `node`:
     /// this node's token tag). `None`: it was gone or crashed.
     fn hand_over(&self, node: u64) -> BoxFuture<'static, Option<Bytes>>;
+    /// What the room shows an operator (the server's monitor); with
+    /// `capture`, it also keeps the states it sends for a while (see
+    /// [`RoomInspection::state`]). `None`: it is gone.
+    fn inspect(&self, _capture: bool) -> BoxFuture<'static, Option<RoomInspection>> {
+        Box::pin(async { None })
+    }
+    /// An operator removes `client`: it leaves as kicked (`on_leave` with
+    /// [`LeaveReason::Kicked`]) and its connection is closed with 4005 and
+    /// `reason`. Resolves to whether the client was in the room.
+    fn kick(&self, _client: ClientId, _reason: String) -> BoxFuture<'static, bool> {
+        Box::pin(async { false })
+    }
 }
 
 /// Where a cluster node saves a room's portable form (set by cluster
