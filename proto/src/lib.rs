@@ -43,6 +43,8 @@ pub mod compress;
 pub mod delta;
 pub mod ids;
 pub mod input_seq;
+#[cfg(feature = "json")]
+pub mod json;
 mod lifecycle;
 mod negotiate;
 mod stamp;

@@ -162,7 +162,7 @@ fn payload(payloads: &Payloads, kind: Kind, bytes: &[u8]) -> Value {
 /// base64.
 fn channel_payload(codec: Codec, bytes: &[u8]) -> Value {
     if codec == Codec::MsgPack {
-        if let Ok(v) = rmp_serde::from_slice::<Value>(bytes) {
+        if let Ok(v) = playhouse_protocol::json::msgpack_to_json(bytes) {
             return v;
         }
     }

@@ -4,12 +4,13 @@
 //! - `proto`: through the schema's message type, in protobuf's JSON
 //!   mapping (camelCase names, every field shown, defaults included).
 //! - `msgpack`: MessagePack is self-describing, so a payload turns into
-//!   JSON without a schema (maps, arrays, numbers, strings; binary as an
-//!   array of bytes). With a schema, an input's JSON is first checked
-//!   against the input type, so a misspelt field is an error here rather
-//!   than an input the room ignores.
+//!   JSON without a schema (`playhouse_protocol::json`: binary as base64,
+//!   non-string map keys as text). With a schema, an input's JSON is first
+//!   checked against the input type, so a misspelt field is an error here
+//!   rather than an input the room ignores; then it is sent as written.
 
 use crate::schema::GameTypes;
+use playhouse_protocol::json::msgpack_to_json;
 use playhouse_protocol::Codec;
 use prost::Message as _;
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
@@ -90,7 +91,7 @@ impl Payloads {
                 msg.serialize_with_options(serde_json::value::Serializer, &opts)
                     .map_err(|e| PayloadError::Decode { ty: desc.full_name().to_string(), why: e.to_string() })
             }
-            Codec::MsgPack => rmp_serde::from_slice::<Value>(bytes).map_err(|e| PayloadError::MsgPack(e.to_string())),
+            Codec::MsgPack => msgpack_to_json(bytes).map_err(|e| PayloadError::MsgPack(e.to_string())),
         }
     }
 
