@@ -37,6 +37,11 @@
 /// The query parameter that asks for compression at the handshake.
 pub const QUERY_PARAM: &str = "compress";
 
+/// The largest whole state a client rebuilds (from a delta) or inflates:
+/// a hostile or broken server cannot make a client allocate more. The Rust
+/// client and the `playhouse` CLI use it; the JS SDK inflates to as much.
+pub const MAX_STATE_BYTES: usize = 16 << 20;
+
 /// Payloads smaller than this are never compressed: DEFLATE saves little
 /// on them and the client would inflate for nothing.
 pub const MIN_BYTES: usize = 256;

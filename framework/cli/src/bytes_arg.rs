@@ -41,6 +41,9 @@ pub enum BytesError {
 fn hex(text: &str) -> Result<Vec<u8>, BytesError> {
     let digits: String =
         text.trim().trim_start_matches("0x").chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    if let Some(c) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(BytesError::Hex(format!("{c:?} is not a hex digit")));
+    }
     if !digits.len().is_multiple_of(2) {
         return Err(BytesError::Hex(format!("an odd number of digits ({})", digits.len())));
     }
@@ -112,7 +115,8 @@ mod tests {
     fn bad_text_is_named() {
         assert_eq!(parse("", Encoding::Auto), Err(BytesError::Empty));
         assert!(matches!(parse("abc", Encoding::Hex), Err(BytesError::Hex(m)) if m.contains("odd")));
-        assert!(matches!(parse("zz", Encoding::Hex), Err(BytesError::Hex(m)) if m.contains("not a hex byte")));
+        assert!(matches!(parse("zz", Encoding::Hex), Err(BytesError::Hex(m)) if m.contains("not a hex digit")));
+        assert!(matches!(parse("aé1", Encoding::Hex), Err(BytesError::Hex(m)) if m.contains("'é'")));
         assert!(matches!(parse("@@@", Encoding::Auto), Err(BytesError::Base64(_))));
     }
 }

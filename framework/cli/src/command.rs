@@ -71,6 +71,16 @@ pub enum Command {
 #[error("{0}")]
 pub struct CommandError(pub String);
 
+/// The longest `wait` (and `--for`): 30 days, far from what an `Instant`
+/// can hold, so adding it to now cannot overflow.
+pub const MAX_SECONDS: u64 = 30 * 86_400;
+
+/// `text` as a duration of 0 to [`MAX_SECONDS`] seconds (fractions allowed).
+pub fn seconds(text: &str) -> Option<Duration> {
+    let secs: f64 = text.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok().filter(|d| *d <= Duration::from_secs(MAX_SECONDS))
+}
+
 fn err<T>(msg: impl Into<String>) -> Result<T, CommandError> {
     Err(CommandError(msg.into()))
 }
@@ -127,9 +137,9 @@ impl Command {
             }
             "ping" if words.is_empty() => Ok(Command::Ping),
             "wait" => match words.as_slice() {
-                [s] => match s.parse::<f64>() {
-                    Ok(secs) if secs.is_finite() && secs >= 0.0 => Ok(Command::Wait(Duration::from_secs_f64(secs))),
-                    _ => err(format!("wait takes seconds, not {s:?}")),
+                [s] => match seconds(s) {
+                    Some(d) => Ok(Command::Wait(d)),
+                    None => err(format!("wait takes seconds (0 to {MAX_SECONDS}), not {s:?}")),
                 },
                 _ => err("wait takes seconds"),
             },
@@ -194,6 +204,8 @@ mod tests {
             ("wait soon", "takes seconds"),
             ("wait -1", "takes seconds"),
             ("wait NaN", "takes seconds"),
+            ("wait 1e20", "takes seconds"),
+            ("wait 1e15", "takes seconds"),
             ("dance", "unknown command \"dance\""),
             ("", "empty"),
         ] {

@@ -4,7 +4,8 @@
 //!
 //! The shape, one object per frame: `{"kind": "state", "seq": 7, "room":
 //! …, "tick": …, "payload": {…}}` — the envelope kind's name, the reliable
-//! `seq` when there is one, the kind's own fields in the protocol's JSON
+//! `seq` when the frame carries one (`decode`; `connect` prints the events
+//! the Rust client hands on, which no longer carry it), the kind's own fields in the protocol's JSON
 //! names (camelCase), and the payload as the game's JSON. A payload that
 //! cannot be shown on its own says why in its place: `{"delta": {…}}` for
 //! a delta state (it needs the baseline the client holds) and
@@ -50,9 +51,6 @@ pub enum FrameError {
         why: String,
     },
 }
-
-/// The most a compressed state may inflate to here (as the SDKs: 16 MiB).
-const INFLATE_LIMIT: usize = 16 << 20;
 
 /// Decodes `bytes` as a frame going `dir`, or either way when `None`
 /// (a `ServerMsg` first; an envelope with no kind known to this build is
@@ -101,7 +99,7 @@ pub fn server_json(msg: &ServerMsg, payloads: &Payloads) -> Value {
                 json!({"delta": {"baseline": s.baseline, "bytes": s.payload.len(), "compressed": s.compression != 0}})
             } else {
                 let mut whole = Vec::new();
-                match compress::inflate_state(s.compression, &s.payload, INFLATE_LIMIT, &mut whole) {
+                match compress::inflate_state(s.compression, &s.payload, compress::MAX_STATE_BYTES, &mut whole) {
                     Ok(true) => payload(payloads, Kind::State, &whole),
                     Ok(false) => payload(payloads, Kind::State, &s.payload),
                     Err(e) => unreadable(&e.to_string(), &s.payload),
@@ -261,7 +259,7 @@ mod tests {
             (v["kind"].as_str(), v["seq"].as_u64(), v["session"].as_str()),
             (Some("welcome"), Some(5), Some("s"))
         );
-        let e = decode(&[0xc1, 0x00], None, &arena(codec)).unwrap_err();
+        let e = decode(&[0xa5, b'a'], None, &arena(codec)).unwrap_err();
         assert!(e.to_string().contains("ServerMsg") && e.to_string().contains("ClientMsg"), "{e}");
     }
 

@@ -60,12 +60,13 @@ pub fn endpoint(url: &str, path: &str) -> Result<String, HttpError> {
     Ok(format!("{scheme}://{host}{prefix}{path}"))
 }
 
-/// `GET` of `path` on the server of `url`, as JSON.
-pub fn get_json(url: &str, path: &str) -> Result<Value, HttpError> {
+/// `GET` of `path` with `query` (percent-encoded here) on the server of
+/// `url`, as JSON.
+pub fn get_json(url: &str, path: &str, query: &[(&str, &str)]) -> Result<Value, HttpError> {
     let at = endpoint(url, path)?;
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
     let request_error = |e: ureq::Error| HttpError::Request { url: at.clone(), why: e.to_string() };
-    let mut resp = agent.get(&at).call().map_err(request_error)?;
+    let mut resp = agent.get(&at).query_pairs(query.iter().copied()).call().map_err(request_error)?;
     let body = resp.body_mut().read_to_string().map_err(request_error)?;
     serde_json::from_str(&body).map_err(|e| HttpError::NotJson { url: at.clone(), why: e.to_string() })
 }

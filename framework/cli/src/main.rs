@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use playhouse_cli::bytes_arg::{self, Encoding};
+use playhouse_cli::command::{seconds, MAX_SECONDS};
 use playhouse_cli::connect::{self, ConnectArgs};
 use playhouse_cli::frame::{self, Direction};
 use playhouse_cli::http;
@@ -20,7 +21,6 @@ use serde_json::json;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "playhouse", version, about = "Talks the Playhouse protocol and prints every frame as JSON")]
@@ -131,7 +131,7 @@ enum Cmd {
         no_stdin: bool,
         /// Exit after this many seconds (else at quit or the end of stdin).
         #[arg(long = "for", value_name = "SECONDS")]
-        duration: Option<f64>,
+        duration: Option<String>,
     },
     /// Decodes frames given in hex or base64 (as an argument, or one a line
     /// on stdin).
@@ -178,15 +178,12 @@ fn token(s: &str) -> Result<Token, Failure> {
 fn run(cmd: Cmd, out: Output) -> Result<(), Failure> {
     match cmd {
         Cmd::Info { url } => {
-            out.document(&http::get_json(&url, "/info").map_err(|e| Failure(1, e.to_string()))?);
+            out.document(&http::get_json(&url, "/info", &[]).map_err(|e| Failure(1, e.to_string()))?);
             Ok(())
         }
         Cmd::Rooms { url, room_type } => {
-            let path = match room_type {
-                Some(t) => format!("/rooms?type={t}"),
-                None => "/rooms".into(),
-            };
-            out.document(&http::get_json(&url, &path).map_err(|e| Failure(1, e.to_string()))?);
+            let query: Vec<(&str, &str)> = room_type.as_deref().map(|t| ("type", t)).into_iter().collect();
+            out.document(&http::get_json(&url, "/rooms", &query).map_err(|e| Failure(1, e.to_string()))?);
             Ok(())
         }
         Cmd::Connect { url, tokens, schema, auth, auth_via, compress, commands, no_stdin, duration } => {
@@ -194,8 +191,10 @@ fn run(cmd: Cmd, out: Output) -> Result<(), Failure> {
                 token(t)?;
             }
             let duration = match duration {
-                Some(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
-                Some(s) => return Err(Failure(2, format!("--for takes seconds, not {s}"))),
+                Some(s) => Some(
+                    seconds(&s)
+                        .ok_or_else(|| Failure(2, format!("--for takes seconds (0 to {MAX_SECONDS}), not {s:?}")))?,
+                ),
                 None => None,
             };
             let url = if compress { Compression::Deflate.ask(&url) } else { url };
@@ -218,7 +217,11 @@ fn run(cmd: Cmd, out: Output) -> Result<(), Failure> {
                 .enable_all()
                 .build()
                 .map_err(|e| Failure(1, format!("cannot start the runtime: {e}")))?;
-            rt.block_on(connect::run(args, out)).map_err(|e| Failure(1, e.to_string()))
+            rt.block_on(connect::run(args, out)).map_err(|e| match e {
+                // The schema lacks the negotiated token's types: arguments.
+                connect::ConnectError::Schema(e) => Failure(2, e.to_string()),
+                e => Failure(1, e.to_string()),
+            })
         }
         Cmd::Decode { token: t, schema, from, encoding, frame } => {
             let token = token(&t)?;

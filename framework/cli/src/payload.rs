@@ -97,33 +97,65 @@ impl Payloads {
 
     /// `json` as a payload of `kind`, encoded.
     pub fn from_json(&self, kind: Kind, json: &Value) -> Result<Vec<u8>, PayloadError> {
-        let typed = match self.descriptor(kind) {
-            Some(desc) => Some(
-                DynamicMessage::deserialize(desc.clone(), json.clone())
-                    .map_err(|e| PayloadError::Json { ty: desc.full_name().to_string(), why: e.to_string() })?,
-            ),
-            None => None,
-        };
-        match (self.codec, typed) {
-            (Codec::Proto, Some(msg)) => Ok(msg.encode_to_vec()),
-            (Codec::Proto, None) => Err(PayloadError::NoSchema),
-            // Checked against the type, then written back in the schema's
-            // own JSON names (camelCase, as the game's serde structs name
-            // their fields; `move_x` in the input becomes `moveX`), numbers
-            // as numbers and enums by number.
-            (Codec::MsgPack, Some(msg)) => {
-                let opts = SerializeOptions::new()
-                    .skip_default_fields(false)
-                    .stringify_64_bit_integers(false)
-                    .use_enum_numbers(true);
-                let canonical = msg
-                    .serialize_with_options(serde_json::value::Serializer, &opts)
-                    .map_err(|e| PayloadError::MsgPack(e.to_string()))?;
-                rmp_serde::to_vec_named(&canonical).map_err(|e| PayloadError::MsgPack(e.to_string()))
+        let desc = self.descriptor(kind);
+        match self.codec {
+            Codec::Proto => {
+                let desc = desc.ok_or(PayloadError::NoSchema)?;
+                let msg = DynamicMessage::deserialize(desc.clone(), json.clone())
+                    .map_err(|e| PayloadError::Json { ty: desc.full_name().to_string(), why: e.to_string() })?;
+                Ok(msg.encode_to_vec())
             }
-            // Without a schema the JSON goes as it is.
-            (Codec::MsgPack, _) => rmp_serde::to_vec_named(json).map_err(|e| PayloadError::MsgPack(e.to_string())),
+            // MessagePack carries the game's serde form, which is not
+            // protobuf's JSON form (a oneof sits under its own name,
+            // `{"kind": {"fire": {}}}`; map keys keep their type): the JSON
+            // goes as written, its field names checked first.
+            Codec::MsgPack => {
+                if let Some(desc) = desc {
+                    check_names(desc, json)?;
+                }
+                rmp_serde::to_vec_named(json).map_err(|e| PayloadError::MsgPack(e.to_string()))
+            }
         }
+    }
+}
+
+/// `some_name` → `someName`: how the game's serde names a field or a
+/// oneof (`proto/build`: `rename_all = "camelCase"`).
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut up = false;
+    for c in name.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every key of `json` (an object) must be a field of `desc` as the
+/// game's serde names it: a misspelt or snake_case field would reach the
+/// room as an input without it.
+fn check_names(desc: &MessageDescriptor, json: &Value) -> Result<(), PayloadError> {
+    let refuse = |why: String| PayloadError::Json { ty: desc.full_name().to_string(), why };
+    let Value::Object(fields) = json else {
+        return Err(refuse(format!("expected a JSON object, got {json}")));
+    };
+    // Plain fields (proto3 `optional` ones too: their oneof is synthetic)
+    // by their own name; a real oneof's members under the oneof's name.
+    let mut known: Vec<String> = desc
+        .fields()
+        .filter(|f| f.containing_oneof().is_none_or(|o| o.is_synthetic()))
+        .map(|f| camel(f.name()))
+        .collect();
+    known.extend(desc.oneofs().filter(|o| !o.is_synthetic()).map(|o| camel(o.name())));
+    match fields.keys().find(|k| !known.contains(k)) {
+        Some(k) => Err(refuse(format!("no field {k:?}; its fields are {}", known.join(", ")))),
+        None => Ok(()),
     }
 }
 
@@ -151,12 +183,14 @@ pub(crate) mod tests {
         let bytes = arena(Codec::Proto).from_json(Kind::Input, &input).unwrap();
         let want = arena::proto::v2::Input { move_x: 1, fire: true, aim_x: 0.5, ..Default::default() };
         assert_eq!(bytes, prost::Message::encode_to_vec(&want));
-        // msgpack: what the server's serde decoder reads back, snake_case
-        // names in the JSON too.
-        let bytes =
-            arena(Codec::MsgPack).from_json(Kind::Input, &json!({"move_x": 1, "fire": true, "aimX": 0.5})).unwrap();
+        // msgpack: what the server's serde decoder reads back.
+        let bytes = arena(Codec::MsgPack).from_json(Kind::Input, &input).unwrap();
         let back: arena::proto::v2::Input = Codec::MsgPack.decode(&bytes).unwrap();
         assert_eq!(back, want);
+        // protobuf's own names are not the game's serde names: refused,
+        // naming the fields there are.
+        let e = arena(Codec::MsgPack).from_json(Kind::Input, &json!({"move_x": 1})).unwrap_err();
+        assert!(e.to_string().contains("\"move_x\"") && e.to_string().contains("moveX"), "{e}");
     }
 
     #[test]
@@ -189,9 +223,22 @@ pub(crate) mod tests {
                 matches!(&e, PayloadError::Json { ty, why } if ty == "arena.v2.Input" && why.contains("moveZ")),
                 "{e}"
             );
-            let e = arena(codec).from_json(Kind::Input, &json!({"moveX": "left"})).unwrap_err();
-            assert!(matches!(e, PayloadError::Json { .. }), "{e}");
         }
+        let e = arena(Codec::Proto).from_json(Kind::Input, &json!({"moveX": "left"})).unwrap_err();
+        assert!(matches!(e, PayloadError::Json { .. }), "{e}");
+        let e = arena(Codec::MsgPack).from_json(Kind::Input, &json!([1, 2])).unwrap_err();
+        assert!(e.to_string().contains("expected a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn a_msgpack_oneof_goes_in_the_games_serde_form() {
+        // arena's Output holds a oneof `kind`: the serde form the server
+        // decodes is {"kind": {"event": {...}}}, which passes the check.
+        let out = json!({"kind": {"event": {"text": "hi", "kind": 0, "actor": 1, "target": 0}}});
+        let bytes = arena(Codec::MsgPack).from_json(Kind::Message, &out).unwrap();
+        let back: arena::proto::v2::Output = Codec::MsgPack.decode(&bytes).unwrap();
+        assert!(matches!(back.kind, Some(arena::proto::v2::output::Kind::Event(e)) if e.text == "hi"));
+        assert_eq!(camel("remaining_ms"), "remainingMs");
     }
 
     #[test]
@@ -208,7 +255,7 @@ pub(crate) mod tests {
     fn bytes_that_are_not_the_type_say_so() {
         let e = arena(Codec::Proto).to_json(Kind::State, &[0xff, 0xff, 0xff]).unwrap_err();
         assert!(matches!(e, PayloadError::Decode { .. }), "{e}");
-        let e = arena(Codec::MsgPack).to_json(Kind::State, &[0xc1]).unwrap_err();
+        let e = arena(Codec::MsgPack).to_json(Kind::State, &[0xa5, b'a']).unwrap_err();
         assert!(matches!(e, PayloadError::MsgPack(_)), "{e}");
     }
 }

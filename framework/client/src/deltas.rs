@@ -21,9 +21,8 @@ pub(crate) const ACK_INTERVAL: Duration = Duration::from_millis(100);
 /// the newest baseline it used are never asked for again and go first.
 const KEPT: usize = 64;
 
-/// Largest whole state a delta may announce (a hostile or broken server
-/// cannot make the client allocate more).
-const MAX_STATE: usize = 16 << 20;
+/// Largest whole state a delta may announce or a payload inflate to.
+const MAX_STATE: usize = playhouse_protocol::compress::MAX_STATE_BYTES;
 
 /// What the client counted about states, since it connected.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
