@@ -135,17 +135,25 @@ pub struct TickSums {
 }
 
 /// The running sums behind [`TickSums`], shared by every room of a server
-/// (the histograms cannot be read back; three relaxed adds a tick).
+/// (the histograms cannot be read back). Kept only once a monitor asks
+/// ([`Metrics::keep_tick_sums`]): three adds a tick on one cache line that
+/// every room thread writes would otherwise cost each server that never
+/// reads them; until then a tick reads a flag that nobody writes.
 #[derive(Debug, Default)]
 pub struct TickTotals {
+    kept: std::sync::atomic::AtomicBool,
     duration_ns: AtomicU64,
     lateness_ns: AtomicU64,
     count: AtomicU64,
 }
 
 impl TickTotals {
-    /// Adds one tick that took `duration` and started `lateness` late.
+    /// Adds one tick that took `duration` and started `lateness` late
+    /// (nothing unless kept).
     pub fn add(&self, duration: std::time::Duration, lateness: std::time::Duration) {
+        if !self.kept.load(Ordering::Relaxed) {
+            return;
+        }
         let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.duration_ns.fetch_add(ns(duration), Ordering::Relaxed);
         self.lateness_ns.fetch_add(ns(lateness), Ordering::Relaxed);
@@ -424,8 +432,15 @@ impl Metrics {
         self.closes.get_or_create(&CodeLabel { code }).get()
     }
 
+    /// Sums every room's ticks from now on, for [`Metrics::tick_sums`]
+    /// (the server calls it when a monitor is configured).
+    pub fn keep_tick_sums(&self) {
+        self.tick_totals.kept.store(true, Ordering::Relaxed);
+    }
+
     /// What every room's ticks took and how late they started, summed
-    /// since start (what the monitor's charts take differences of).
+    /// since [`Metrics::keep_tick_sums`] (what the monitor's charts take
+    /// differences of; zero if it was never called).
     pub fn tick_sums(&self) -> TickSums {
         self.tick_totals.read()
     }
@@ -491,7 +506,10 @@ mod tests {
     fn tick_sums_and_close_codes_read_back() {
         use std::time::Duration;
         let m = Metrics::new();
+        // Not kept: nothing summed.
+        m.room_type("arena").tick_totals.add(Duration::from_millis(9), Duration::from_millis(9));
         assert_eq!(m.tick_sums(), TickSums::default());
+        m.keep_tick_sums();
         m.room_type("arena").tick_totals.add(Duration::from_millis(2), Duration::from_millis(1));
         m.room_type("lobby").tick_totals.add(Duration::from_millis(4), Duration::ZERO);
         let s = m.tick_sums();

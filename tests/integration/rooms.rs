@@ -217,6 +217,49 @@ async fn join_or_create_skips_a_room_the_connection_is_already_in() {
 }
 
 #[tokio::test]
+async fn join_or_create_fills_the_room_it_seated_last_before_another() {
+    // Rooms fill in turn: a join-or-create goes to the room of its type
+    // that last took a player while that one has seats (fewer half-empty
+    // rooms), then to any open one.
+    let server = start(|_| {});
+    let mut players = Vec::new();
+    let mut enter = |how: &'static str| {
+        let url = ws_url(server.addr());
+        async move {
+            let mut c = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
+            let room = match how {
+                "create" => c.create("probe", HashMap::new()).await.unwrap().room,
+                _ => c.join_or_create("probe", HashMap::new()).await.unwrap().room,
+            };
+            (c, room)
+        }
+    };
+    // Six rooms of one player each; the last made takes the next three
+    // (probe rooms seat 4). Any other order is a 1-in-6 chance per run.
+    let mut made = Vec::new();
+    for _ in 0..6 {
+        let (c, room) = enter("create").await;
+        players.push(c);
+        made.push(room);
+    }
+    let last = made.last().unwrap().clone();
+    for _ in 0..3 {
+        let (c, room) = enter("join-or-create").await;
+        assert_eq!(room, last, "the room made last, until it is full");
+        players.push(c);
+    }
+    // Then one of the other open rooms, and that one until it is full.
+    let (c, next) = enter("join-or-create").await;
+    assert!(made[..5].contains(&next), "an open room, not a new one: {next}");
+    players.push(c);
+    for _ in 0..2 {
+        let (c, room) = enter("join-or-create").await;
+        assert_eq!(room, next, "the room seated last, until it is full");
+        players.push(c);
+    }
+}
+
+#[tokio::test]
 async fn an_empty_room_is_disposed_after_its_empty_timeout_and_stays_gone() {
     let server = start(|_| {});
     let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();

@@ -39,9 +39,15 @@ pub enum JwtError {
 struct Claims {
     sub: String,
     exp: u64,
-    /// Anything but `true` (absent, false) is not an admin.
-    #[serde(default)]
+    /// Anything but `true` (absent, false, a string, a number, an object)
+    /// is not an admin; none of it refuses the token: an identity provider
+    /// may already send an `admin` claim of its own shape.
+    #[serde(default, deserialize_with = "only_true")]
     admin: bool,
+}
+
+fn only_true<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(matches!(serde_json::Value::deserialize(d)?, serde_json::Value::Bool(true)))
 }
 
 /// Verifies JWTs.
@@ -175,6 +181,13 @@ mod tests {
         assert!(!a.authenticate(&hs(plain, b"k")).unwrap().admin);
         let not = json!({"sub": "ann", "exp": now() + 60, "admin": false});
         assert!(!a.authenticate(&hs(not, b"k")).unwrap().admin);
+        // A provider's own `admin` of another shape: still a player's
+        // token, never an admin.
+        for odd in [json!("true"), json!(1), json!(null), json!({"role": "x"})] {
+            let t = json!({"sub": "ann", "exp": now() + 60, "admin": odd});
+            let id = a.authenticate(&hs(t, b"k")).unwrap_or_else(|e| panic!("admin {odd}: {e:?}"));
+            assert!(!id.admin, "admin {odd}");
+        }
     }
 
     #[test]

@@ -20,13 +20,26 @@ pub struct GameEndpoint {
     /// The rules' `connection` span (a handle to the same span: fields the
     /// rules record on theirs show here too).
     span: Span,
+    /// The RTT last published on the session's outbox: it changes once a
+    /// heartbeat, so it is stored only then (the outbox's cache line is the
+    /// room thread's on every push).
+    rtt: Option<std::time::Duration>,
+}
+
+/// Publishes `rtt` for the rooms when it changed since `last` (a resumed
+/// session gets it at the next heartbeat).
+fn publish_rtt(last: &mut Option<std::time::Duration>, rules: &GameConnection, rtt: Option<std::time::Duration>) {
+    if rtt != *last {
+        *last = rtt;
+        rules.note_rtt(rtt);
+    }
 }
 
 impl GameEndpoint {
     /// Runs `rules` on the transport.
     pub fn new(rules: GameConnection) -> Self {
         let span = rules.span().clone();
-        GameEndpoint { rules, actions: Actions::default(), span }
+        GameEndpoint { rules, actions: Actions::default(), span, rtt: None }
     }
 }
 
@@ -62,8 +75,8 @@ impl Endpoint for GameEndpoint {
     fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
         let _entered = self.span.enter();
         // Pongs arrive as frames: the RTT they update is published on the
-        // next frame or wake-up (one relaxed store).
-        self.rules.note_rtt(link.rtt());
+        // next frame or wake-up.
+        publish_rtt(&mut self.rtt, &self.rules, link.rtt());
         let take = self.rules.handle_frame(bytes, &mut self.actions);
         flush(&mut self.actions, &self.span, link);
         take
@@ -77,7 +90,7 @@ impl Endpoint for GameEndpoint {
 
     fn on_wake(&mut self, link: &mut Link<'_, Self>) {
         let _entered = self.span.enter();
-        self.rules.note_rtt(link.rtt());
+        publish_rtt(&mut self.rtt, &self.rules, link.rtt());
         self.rules.handle_wake(&mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }

@@ -251,6 +251,10 @@ impl Server {
             channels,
         });
         failover::move_clients_on(&registry, &conn);
+        if config.monitor.is_some() {
+            // The monitor's tick charts: every room's ticks summed from now.
+            metrics.keep_tick_sums();
+        }
         let state = web::Data::new(AppState {
             negotiator,
             conn,
