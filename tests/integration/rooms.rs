@@ -223,7 +223,7 @@ async fn join_or_create_fills_the_room_it_seated_last_before_another() {
     // rooms), then to any open one.
     let server = start(|_| {});
     let mut players = Vec::new();
-    let mut enter = |how: &'static str| {
+    let enter = |how: &'static str| {
         let url = ws_url(server.addr());
         async move {
             let mut c = Client::connect(&url, &["arena.v2.proto"]).await.unwrap();
