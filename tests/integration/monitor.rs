@@ -11,6 +11,7 @@ use playhouse_client::{Client, ClientError, Event};
 use playhouse_tests::process::ArenaProcess;
 use playhouse_tests::{http_request, ws_url};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -19,7 +20,12 @@ const TOKEN: &str = "monitor-test-token-7f3a";
 
 /// `method path` with an optional bearer credential: (status, head, body).
 fn call(addr: SocketAddr, method: &str, path: &str, bearer: Option<&str>) -> (u16, String, String) {
-    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    call_with(addr, method, path, bearer.map(|b| format!("Bearer {b}")).as_deref())
+}
+
+/// `method path` with an optional `Authorization` value, as given.
+fn call_with(addr: SocketAddr, method: &str, path: &str, authorization: Option<&str>) -> (u16, String, String) {
+    let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
     let req =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n");
     let (status, text) = http_request(addr, &req);
@@ -89,6 +95,12 @@ fn the_api_wants_the_operator_token() {
         }
     }
     assert_eq!(call(addr, "GET", "/monitor/api/overview", Some(TOKEN)).0, 200);
+    // The scheme in any case (RFC 7235).
+    for scheme in ["bearer", "BEARER"] {
+        let auth = format!("{scheme} {TOKEN}");
+        assert_eq!(call_with(addr, "GET", "/monitor/api/overview", Some(&auth)).0, 200, "{auth}");
+    }
+    assert_eq!(call_with(addr, "GET", "/monitor/api/overview", Some(&format!("Basic {TOKEN}"))).0, 401);
     assert_eq!(call(addr, "GET", "/monitor/api/rooms/nosuchroom", Some(TOKEN)).0, 404);
 }
 
@@ -178,6 +190,7 @@ async fn the_monitor_shows_a_room_and_kicks_and_disposes() {
     .await;
     let state = &detail["state"];
     assert_eq!(state["version"], 2, "shown in the highest version");
+    assert!(state["view_of"].is_null(), "arena broadcasts: the room's own state, no client's view");
     // arena's v2 wire state is its `Output` oneof, holding the `State`.
     let game = &state["json"]["kind"]["state"];
     assert_eq!(game["players"].as_array().map(Vec::len), Some(2), "{state}");
@@ -234,4 +247,31 @@ async fn the_monitor_shows_a_room_and_kicks_and_disposes() {
     })
     .await;
     assert_eq!(call(addr, "GET", &format!("/monitor/api/rooms/{room}"), Some(TOKEN)).0, 404);
+}
+
+#[tokio::test]
+async fn a_room_that_sends_only_private_views_says_whose_view_is_shown() {
+    let arena = ArenaProcess::spawn(&["--monitor-token", TOKEN]);
+    let addr = arena.addr();
+    // A view radius: arena sends each player its own view (`send_state`), no broadcast.
+    let mut a = Client::connect(&ws_url(addr), &["arena.v2.proto"]).await.unwrap();
+    let view = HashMap::from([("view".to_string(), "150".to_string())]);
+    let joined_a = a.create("arena", view).await.unwrap();
+    let mut b = Client::connect(&ws_url(addr), &["arena.v2.msgpack"]).await.unwrap();
+    let joined_b = b.join(&joined_a.room, Default::default()).await.unwrap();
+    let _readers = (read_events(a), read_events(b));
+
+    let path = format!("/monitor/api/rooms/{}", joined_a.room);
+    let detail = until("the room's captured state", Duration::from_secs(10), move || {
+        let d = api(addr, &path);
+        d["state"].is_object().then_some(d)
+    })
+    .await;
+    let view_of: Vec<u64> =
+        detail["state"]["view_of"].as_array().expect("whose view: {detail}").iter().filter_map(Value::as_u64).collect();
+    assert_eq!(view_of.len(), 1, "one player's view: {detail}");
+    assert!([u64::from(joined_a.client), u64::from(joined_b.client)].contains(&view_of[0]), "{detail}");
+    // Shown on the page as "view of client N".
+    let (_, _, js) = call(addr, "GET", "/monitor/monitor.js", None);
+    assert!(js.contains("view of client"), "the page says whose view it shows");
 }

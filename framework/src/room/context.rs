@@ -218,6 +218,7 @@ impl<R: Room> RoomContext<R> {
     /// Sends a state to every client: latest wins, and each group's frame
     /// carries the last processed input seq of each of its clients.
     pub fn broadcast_state(&mut self, state: &StateOf<R>) {
+        self.capture(state, None);
         self.state(state, &|_| true);
     }
 
@@ -225,6 +226,7 @@ impl<R: Room> RoomContext<R> {
     /// war, hidden hands). Latest wins, as for [`RoomContext::broadcast_state`].
     pub fn send_state(&mut self, client: ClientId, state: &StateOf<R>) {
         if self.members.contains_key(&client) {
+            self.capture(state, Some(vec![client]));
             self.state(state, &|id| id == client);
         }
     }
@@ -232,6 +234,14 @@ impl<R: Room> RoomContext<R> {
     /// Sends the same state to several clients (a team's view), encoded
     /// once per (version, codec) group among them.
     pub fn send_state_to(&mut self, clients: &[ClientId], state: &StateOf<R>) {
+        if self.is_watched() {
+            let mut view_of: Vec<ClientId> = clients.iter().copied().filter(|c| self.members.contains_key(c)).collect();
+            view_of.sort_unstable();
+            view_of.dedup();
+            if !view_of.is_empty() {
+                self.capture(state, Some(view_of));
+            }
+        }
         self.state(state, &|id| clients.contains(&id));
     }
 
@@ -239,7 +249,6 @@ impl<R: Room> RoomContext<R> {
     /// client gets the group's whole state, or a delta against the state it
     /// acknowledged, computed once per (group, baseline) (see `baselines`).
     fn state(&mut self, state: &StateOf<R>, to: &dyn Fn(ClientId) -> bool) {
-        self.capture(state);
         let room = self.id.to_string();
         let tick = self.tick;
         let now = self.now;
@@ -290,18 +299,31 @@ impl<R: Room> RoomContext<R> {
         }
     }
 
-    /// While watched, keeps the first state of the tick, in the schema's
-    /// highest version as MessagePack with field names (what the monitor
-    /// turns into JSON).
-    fn capture(&mut self, state: &StateOf<R>) {
-        let watched = self.watched_until.is_some_and(|until| self.now < until);
-        if !watched || self.captured.as_ref().is_some_and(|c| c.tick == self.tick) {
+    /// Whether the monitor looked at this room recently enough that its
+    /// states are kept.
+    fn is_watched(&self) -> bool {
+        self.watched_until.is_some_and(|until| self.now < until)
+    }
+
+    /// While watched, keeps one state of the tick in the schema's highest
+    /// version as MessagePack with field names (what the monitor turns into
+    /// JSON). The room's own state (`view_of: None`, a broadcast) wins: the
+    /// latest broadcast of the tick replaces anything kept, as it does in
+    /// clients. Without a broadcast, the tick's first private view is kept
+    /// and says whose it is, so it is never shown as the room's state.
+    fn capture(&mut self, state: &StateOf<R>, view_of: Option<Vec<ClientId>>) {
+        if !self.is_watched() {
+            return;
+        }
+        let this_tick = self.captured.as_ref().filter(|c| c.tick == self.tick);
+        if view_of.is_some() && this_tick.is_some() {
+            // A broadcast, or an earlier view, of this tick is already kept.
             return;
         }
         let version = self.schema.highest_version();
         let mut buf = Vec::new();
         if self.schema.encode_state(version, Codec::MsgPack, state, &mut buf).is_ok() {
-            self.captured = Some(CapturedState { tick: self.tick, version, msgpack: Bytes::from(buf) });
+            self.captured = Some(CapturedState { tick: self.tick, version, msgpack: Bytes::from(buf), view_of });
         }
     }
 

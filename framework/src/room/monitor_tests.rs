@@ -32,7 +32,7 @@ impl Room for Ticker {
     }
 }
 
-fn join(core: &mut RoomCore<Ticker>, session: u64, now: Instant) -> (ClientId, Arc<Outbox>) {
+fn join<R: Room>(core: &mut RoomCore<R>, session: u64, now: Instant) -> (ClientId, Arc<Outbox>) {
     let outbox = Arc::new(Outbox::new(SessionId(session), OutboxLimits::default()));
     let req = JoinRequest {
         request: 1,
@@ -100,4 +100,78 @@ fn an_operator_kick_closes_with_4005_and_tells_the_room() {
     assert!(oa.drain().reliable.iter().any(|i| matches!(i,
         OutItem::Event(ConnEvent::Close { code: CloseCode::Kicked, reason }) if reason == "kicked by an operator")));
     assert_eq!(core.inspect(false, t0).clients.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b]);
+}
+
+/// Sends private views each tick, in the order its `order` option says:
+/// `private` (client views only), `team` (a team view first, then a
+/// client's), `mixed` (a client's view, the room's broadcast, another view).
+struct Views {
+    order: String,
+}
+
+fn named(name: &str) -> v2::Output {
+    let players = vec![v2::Player { id: 1, name: name.into(), ..Default::default() }];
+    v2::Output { kind: Some(v2::output::Kind::State(v2::State { players })) }
+}
+
+impl Room for Views {
+    type Wire = (v2::Input, v2::Output, v2::Output);
+    type Options = Options;
+    fn on_create(_: &mut RoomContext<Self>, o: &Options) -> Result<Self, Reject> {
+        Ok(Views { order: o.get("order").cloned().unwrap_or_default() })
+    }
+    fn on_input(&mut self, _: &mut RoomContext<Self>, _: ClientId, _: u32, _: v2::Input) {}
+    fn on_tick(&mut self, ctx: &mut RoomContext<Self>, _: Duration) {
+        let ids: Vec<ClientId> = ctx.clients().map(|c| c.id).collect();
+        match self.order.as_str() {
+            "team" => {
+                // Listed out of order, twice, and with a client not in the room.
+                ctx.send_state_to(&[ids[1], ids[0], ids[1], ClientId(99)], &named("team"));
+                ctx.send_state(ids[0], &named("view of first"));
+            }
+            "mixed" => {
+                ctx.send_state(ids[0], &named("view of first"));
+                ctx.broadcast_state(&named("room"));
+                ctx.send_state(ids[1], &named("view of second"));
+            }
+            _ => {
+                ctx.send_state(ids[0], &named("view of first"));
+                ctx.send_state(ids[1], &named("view of second"));
+            }
+        }
+    }
+}
+
+/// The name the captured state carries, and whose view it is.
+fn captured(core: &mut RoomCore<Views>, now: Instant) -> (String, Option<Vec<ClientId>>) {
+    let state = core.inspect(true, now).state.expect("captured while watched");
+    let back: v2::Output = Codec::MsgPack.decode(&state.msgpack).expect("MessagePack of the v2 state");
+    let Some(v2::output::Kind::State(s)) = back.kind else { panic!("not a state: {back:?}") };
+    (s.players[0].name.clone(), state.view_of)
+}
+
+fn watched_views(order: &str) -> (RoomCore<Views>, ClientId, ClientId, Instant) {
+    let t0 = Instant::now();
+    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
+    let options: Options = [("order".to_string(), order.to_string())].into_iter().collect();
+    let mut core = RoomCore::<Views>::create("r".into(), &RoomType::new("t", 10), schema, &options, t0).unwrap();
+    let (a, _) = join(&mut core, 1, t0);
+    let (b, _) = join(&mut core, 2, t0);
+    core.inspect(true, t0);
+    core.poll(ms(t0, 100));
+    (core, a, b, ms(t0, 100))
+}
+
+#[test]
+fn the_rooms_broadcast_is_captured_over_private_views() {
+    let (mut core, _, _, now) = watched_views("mixed");
+    assert_eq!(captured(&mut core, now), ("room".to_string(), None), "the broadcast, not a client's view");
+}
+
+#[test]
+fn a_private_view_is_captured_with_whose_it_is() {
+    let (mut core, a, _, now) = watched_views("private");
+    assert_eq!(captured(&mut core, now), ("view of first".to_string(), Some(vec![a])));
+    let (mut core, a, b, now) = watched_views("team");
+    assert_eq!(captured(&mut core, now), ("team".to_string(), Some(vec![a, b])), "members only, in order, once");
 }

@@ -128,6 +128,11 @@ pub struct CapturedState {
     pub version: u32,
     /// MessagePack, structs as maps keyed by field name.
     pub msgpack: Bytes,
+    /// `None`: the room's own state (`broadcast_state`, sent to all).
+    /// Otherwise the tick sent no broadcast and this is the private view
+    /// (`send_state` / `send_state_to`) of these clients only, so an
+    /// operator never mistakes one player's view for the room's state.
+    pub view_of: Option<Vec<ClientId>>,
 }
 
 /// What a room answers [`RoomPort::inspect`].

@@ -51,7 +51,9 @@ before(async () => {
   arena = started.child;
   output = started.output;
   addr = await started.addr;
-  bots = spawn(BOTS_BIN, ['--url', `ws://${addr}/ws`, '--count', '3', '--duration', '60'], {
+  // Longer than the whole test (watchdog 75 s, plus start-up): the room must
+  // not empty before Dispose.
+  bots = spawn(BOTS_BIN, ['--url', `ws://${addr}/ws`, '--count', '3', '--duration', '120'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   userDataDir = mkdtempSync(join(tmpdir(), 'e2e-monitor-'));
@@ -106,6 +108,20 @@ test('the monitor page shows the game and acts on it', async (t) => {
     await until(`points on #${id}`, async () => Number(await page.getAttribute(`#${id}`, 'data-points')) > 0, 8000, 250);
   }
 
+  // Rows are updated in place: the Open button is the same element from one
+  // refresh to the next (so a click cannot fall between two of them).
+  await page.$eval('#rooms tbody button[data-room]', (b) => {
+    b.keptAcrossRefreshes = true;
+  });
+  const refreshed = await status();
+  await until('two more refreshes', async () => (await status()) !== refreshed, 5000, 100);
+  await page.waitForTimeout(1200);
+  assert.equal(
+    await page.$eval('#rooms tbody button[data-room]', (b) => b.keptAcrossRefreshes === true),
+    true,
+    'the Open button survived the refreshes',
+  );
+
   // The room: its clients and its latest state as JSON.
   await page.click('#rooms tbody button[data-room]');
   await until('the room detail', async () => page.isVisible('#room'), 5000, 100);
@@ -123,11 +139,15 @@ test('the monitor page shows the game and acts on it', async (t) => {
   assert.equal(game.players.length, 3, state.slice(0, 300));
   assert.ok(game.width > 0);
   assert.equal(await page.$$eval('#room-clients tbody tr', (rows) => rows.length), 3);
+  // arena broadcasts its state: the room's own, not one client's view.
+  assert.doesNotMatch(await page.textContent('#state-meta'), /view of/);
 
   // Kick one bot: closed with 4005, which the close codes then count.
   const victim = await page.getAttribute('#room-clients tbody button[data-client]', 'data-client');
   await page.click(`#room-clients tbody button[data-client="${victim}"]`);
   await until('the kick to be reported', async () => /^Kicked client/.test(await status()), 5000, 100);
+  // The message stays a few seconds, then refreshes show the normal status again.
+  await until('the normal status to come back', async () => /^Connected; refreshed/.test(await status()), 10_000, 200);
   await until(
     'close code 4005 in the table',
     async () => page.$$eval('#closes tbody tr', (rows) => rows.some((r) => r.cells[0].textContent === '4005')),
@@ -140,15 +160,27 @@ test('the monitor page shows the game and acts on it', async (t) => {
   await page.screenshot({ path: shot, fullPage: true });
   t.diagnostic(`screenshot: ${shot}`);
 
-  // Dispose the room: it leaves the page (the bots may open a new one).
+  // Dispose the room: it leaves the page (the bots may open a new one). The
+  // status line changes with every refresh, so what is waited for is what
+  // no refresh can undo: the room gone from the API and from the table, and
+  // its panel closed for good (a late answer about it must not re-open it).
   const room = await page.textContent('#room-id');
   await page.click('#dispose');
-  await until('the dispose to be reported', async () => (await status()) === `Disposed room ${room}.`, 5000, 100);
+  const roomApi = `http://${addr}/monitor/api/rooms/${encodeURIComponent(room)}`;
+  await until(
+    'the disposed room to be gone from the API',
+    async () => (await fetch(roomApi, { headers: { Authorization: `Bearer ${TOKEN}` } })).status === 404,
+    5000,
+    100,
+  );
   await until(
     'the disposed room to leave the table',
     async () => !(await page.$$eval('#rooms tbody button[data-room]', (bs, id) => bs.some((b) => b.dataset.room === id), room)),
     5000,
     200,
   );
+  await page.waitForTimeout(2500);
+  assert.equal(await page.isHidden('#room'), true, 'the disposed room stays closed');
+  assert.match(await status(), new RegExp(`^(Disposed room ${room}\\.|Connected; refreshed)`));
   assert.deepEqual(errors, [], 'no page errors');
 });

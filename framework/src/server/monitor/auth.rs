@@ -1,11 +1,11 @@
 //! Who may use the monitor: [`MonitorConfig`] and the admission rule
 //! ([`admit`]), a plain function of the `Authorization` header.
 //!
-//! Only an `Authorization: Bearer <credential>` header is read — never a
-//! query string or a cookie — so a credential stays out of URLs and logs
-//! and a page of another site cannot make a browser send it (a fetch with
-//! that header from another origin needs a CORS preflight the server never
-//! answers).
+//! Only an `Authorization: Bearer <credential>` header (the scheme in any
+//! case, as RFC 7235 says) is read — never a query string or a cookie — so
+//! a credential stays out of URLs and logs and a page of another site
+//! cannot make a browser send it (a fetch with that header from another
+//! origin needs a CORS preflight the server never answers).
 
 use crate::auth::Authenticator;
 
@@ -20,7 +20,9 @@ use crate::auth::Authenticator;
 /// ```
 #[derive(Clone)]
 pub struct MonitorConfig {
-    /// A bearer token that admits its holder (compared in constant time).
+    /// A bearer token that admits its holder (compared in constant time, by
+    /// SHA-256 digest: the timing shows neither where nor by how much a
+    /// guess's length differs).
     /// `None`: no token admits.
     pub token: Option<String>,
     /// Also admit a credential that the server's authenticator
@@ -88,11 +90,7 @@ pub fn admit(
     authorization: Option<&str>,
     authenticator: Option<&dyn Authenticator>,
 ) -> Result<(), Refusal> {
-    let credential = authorization
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .ok_or(Refusal::Missing)?;
+    let credential = authorization.and_then(bearer).ok_or(Refusal::Missing)?;
     if config.token.as_deref().is_some_and(|t| same(t.as_bytes(), credential.as_bytes())) {
         return Ok(());
     }
@@ -106,14 +104,24 @@ pub fn admit(
     }
 }
 
-/// Compares in time that depends on the lengths only, not on where the
-/// bytes first differ (so a guess cannot be refined byte by byte).
+/// The credential of an `Authorization: Bearer <credential>` value. The
+/// scheme is matched without regard to case (RFC 7235 §2.1: `BEARER x`
+/// is as good as `Bearer x`); `None` for another scheme or no credential.
+fn bearer(value: &str) -> Option<&str> {
+    let value = value.trim_start();
+    let (scheme, rest) = value.split_once([' ', '\t'])?;
+    let credential = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty()).then_some(credential)
+}
+
+/// Whether `a` and `b` are equal, in time that depends on neither where
+/// they first differ nor their lengths: their SHA-256 digests (always 32
+/// bytes) are compared whole, so a guess cannot be refined byte by byte
+/// nor its length learnt from the timing.
 fn same(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    // Over the longer length, so a short guess takes as long as a long one.
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
+    use sha2::{Digest, Sha256};
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    let diff = da.iter().zip(db.iter()).fold(0u8, |d, (x, y)| d | (x ^ y));
     std::hint::black_box(diff) == 0
 }
 
@@ -140,6 +148,13 @@ mod tests {
     fn the_token_admits_and_anything_else_is_refused() {
         let c = MonitorConfig::with_token("s3cret");
         assert_eq!(admit(&c, Some("Bearer s3cret"), None), Ok(()));
+        // The scheme in any case (RFC 7235), and any run of spaces.
+        for ok in ["bearer s3cret", "BEARER s3cret", "bEaReR  s3cret ", "Bearer\ts3cret"] {
+            assert_eq!(admit(&c, Some(ok), None), Ok(()), "{ok:?}");
+        }
+        for missing in ["Bearers3cret", "Bear s3cret", "s3cret", "BEARER", "BEARER  "] {
+            assert_eq!(admit(&c, Some(missing), None), Err(Refusal::Missing), "{missing:?}");
+        }
         assert_eq!(admit(&c, None, None), Err(Refusal::Missing));
         assert_eq!(admit(&c, Some("Basic czNjcmV0"), None), Err(Refusal::Missing));
         assert_eq!(admit(&c, Some("Bearer "), None), Err(Refusal::Missing));
@@ -172,6 +187,10 @@ mod tests {
         assert!(!same(b"abc", b"ab"));
         assert!(!same(b"ab", b"abc"));
         assert!(!same(b"ab\0", b"ab"), "a NUL pad is not equal");
+        // Lengths far apart: still a whole-digest compare, and still unequal.
+        let long = vec![b'a'; 4096];
+        assert!(!same(b"a", &long));
+        assert!(same(&long, &long.clone()));
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub struct StateView {
     pub version: u32,
     /// The state, field by field.
     pub json: serde_json::Value,
+    /// `None`: the room's state (a broadcast). Otherwise the tick broadcast
+    /// nothing and this is the private view (`send_state`/`send_state_to`)
+    /// of these client ids only.
+    pub view_of: Option<Vec<u32>>,
 }
 
 /// Connections the server closed with one code.
@@ -178,16 +182,16 @@ pub fn room_detail(info: &RoomInfo, inspection: &RoomInspection) -> RoomDetail {
     }
 }
 
-/// A captured state (MessagePack with field names) as JSON. Binary
-/// fields, which JSON cannot hold, make the state unshowable (said so).
+/// A captured state (MessagePack with field names) as JSON. What JSON
+/// cannot hold is shown in `playhouse_protocol::json`'s documented forms
+/// (a `bin` field as base64, a non-string map key as text), so any state
+/// the room could encode shows; only bytes that are not MessagePack fail.
 pub fn state_json(s: &CapturedState) -> Result<StateView, String> {
-    let mut de = rmp_serde::Deserializer::from_read_ref(&s.msgpack[..]);
-    // The server's own output, but a room's state can be deep: the same
-    // bound as every MessagePack decode (protocol MAX_MSGPACK_DEPTH).
-    de.set_max_depth(crate::protocol::MAX_MSGPACK_DEPTH + 1);
-    let json = <serde_json::Value as serde::Deserialize>::deserialize(&mut de)
+    // The same depth bound as every MessagePack decode (MAX_MSGPACK_DEPTH).
+    let json = playhouse_protocol::json::msgpack_to_json(&s.msgpack)
         .map_err(|e| format!("the room's state does not convert to JSON: {e}"))?;
-    Ok(StateView { tick: s.tick, version: s.version, json })
+    let view_of = s.view_of.as_ref().map(|ids| ids.iter().map(|c| c.0).collect());
+    Ok(StateView { tick: s.tick, version: s.version, json, view_of })
 }
 
 /// Rooms and clients per type, for every type in `types` (in that order).
@@ -270,12 +274,37 @@ mod tests {
         }
         let state = State { round: 3, players: vec![Player { id: 1, name: "ann".into() }] };
         let bytes = playhouse_protocol_msgpack(&state);
-        let s = CapturedState { tick: 42, version: 2, msgpack: Bytes::from(bytes) };
+        let s = CapturedState { tick: 42, version: 2, msgpack: Bytes::from(bytes), view_of: None };
         let v = state_json(&s).unwrap();
-        assert_eq!((v.tick, v.version), (42, 2));
+        assert_eq!((v.tick, v.version, v.view_of.clone()), (42, 2, None));
         assert_eq!(v.json, serde_json::json!({"round": 3, "players": [{"id": 1, "name": "ann"}]}));
-        let bad = CapturedState { tick: 1, version: 1, msgpack: Bytes::from_static(&[0xc1]) };
+        // An array of two holding one value: cut short.
+        let bad = CapturedState { tick: 1, version: 1, msgpack: Bytes::from_static(&[0x92, 0x01]), view_of: None };
         assert!(state_json(&bad).unwrap_err().contains("does not convert"));
+    }
+
+    #[test]
+    fn a_state_with_int_keys_and_bytes_still_shows() {
+        #[derive(serde::Serialize)]
+        struct State {
+            scores: BTreeMap<u32, u32>,
+            #[serde(with = "serde_bytes_field")]
+            blob: Vec<u8>,
+        }
+        /// Writes the field as MessagePack `bin` (what `Bytes` fields are).
+        mod serde_bytes_field {
+            pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(v)
+            }
+        }
+        let state = State { scores: BTreeMap::from([(7, 70), (9, 90)]), blob: vec![0, 1, 2, 255] };
+        let bytes = playhouse_protocol_msgpack(&state);
+        // Check the fixture really holds the awkward shapes.
+        assert!(bytes.windows(2).any(|w| w == [0xc4, 4]), "a bin 8 of 4 bytes");
+        let s = CapturedState { tick: 5, version: 2, msgpack: Bytes::from(bytes), view_of: Some(vec![ClientId(3)]) };
+        let v = state_json(&s).expect("shows");
+        assert_eq!(v.view_of, Some(vec![3]), "whose private view it is");
+        assert_eq!(v.json, serde_json::json!({"scores": {"7": 70, "9": 90}, "blob": "AAEC/w=="}));
     }
 
     /// MessagePack as the codec writes it: structs as maps.

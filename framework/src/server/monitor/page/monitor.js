@@ -2,20 +2,39 @@
 // operator's credential as `Authorization: Bearer`, kept in this tab's
 // sessionStorage only. Everything shown is set as text (never as HTML):
 // user names and room states come from players.
+//
+// Refreshes are chained (the next is scheduled when one completes), never
+// overlapping, and an answer that arrives after the operator moved on (a
+// room closed, disposed or another one opened) is dropped. Table rows are
+// updated in place, so a button under the pointer is the same element from
+// mousedown to mouseup; clicks are read by one listener per table.
 'use strict';
 
 (() => {
   const KEY = 'playhouse-monitor-token';
   const REFRESH_MS = 1000;
+  // How long a message (an error, "Kicked …") stays before a successful
+  // refresh shows the normal status again.
+  const NOTE_MS = 5000;
   const $ = (id) => document.getElementById(id);
-  let selected = null; // the room whose detail is open
-  let timer = null;
+  let selected = null; // the room whose detail is open (or being opened)
+  let timer = null; // the next refresh, when one is scheduled
+  let generation = 0; // bumped by start/stop: a refresh of an older one is stale
+  let inFlight = 0; // refreshes under way (more than one only across a restart)
+  let shownRoom = null; // the room whose detail the panel shows
+  let again = false; // something asked for a refresh while one was in flight
+  let noteUntil = 0;
 
   const token = () => sessionStorage.getItem(KEY) || '';
 
   function status(text, error = false) {
     $('status').textContent = text;
     $('status').className = error ? 'error' : '';
+  }
+  /** A message the next refreshes leave alone for NOTE_MS. */
+  function note(text, error = false) {
+    status(text, error);
+    noteUntil = Date.now() + NOTE_MS;
   }
 
   async function api(path, method = 'GET') {
@@ -28,7 +47,9 @@
       const why = (await r.text()).trim();
       stop();
       $('dash').hidden = true;
-      throw new Error(`${r.status}: ${why}`);
+      const e = new Error(`${r.status}: ${why}`);
+      e.refused = true;
+      throw e;
     }
     if (!r.ok) throw new Error(`${r.status}: ${(await r.text()).trim()}`);
     return r.json();
@@ -40,28 +61,37 @@
     td.textContent = text == null ? '–' : String(text);
     return td;
   }
-  function button(label, onClick, cls) {
+  function button(label, cls, data) {
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = label;
     if (cls) b.className = cls;
-    b.addEventListener('click', onClick);
+    Object.assign(b.dataset, data);
     return b;
   }
+  // What each cell shows now, to leave unchanged cells (and their buttons) alone.
+  const shown = new WeakMap();
+  /**
+   * Sets `tbody` to `rows` (arrays of text or nodes), in place: rows and
+   * cells are reused and a cell is rewritten only when what it shows
+   * changed, so a button keeps its element while its row stays the same.
+   */
   function fill(tbody, rows) {
-    tbody.replaceChildren(
-      ...rows.map((cells) => {
-        const tr = document.createElement('tr');
-        tr.append(...cells.map((c) => (c instanceof Node ? wrap(c) : cell(c))));
-        return tr;
-      }),
-    );
-  }
-  function wrap(node) {
-    if (node.tagName === 'TD') return node;
-    const td = document.createElement('td');
-    td.append(node);
-    return td;
+    while (tbody.rows.length > rows.length) tbody.lastElementChild.remove();
+    rows.forEach((cells, i) => {
+      const tr = tbody.rows[i] || tbody.appendChild(document.createElement('tr'));
+      while (tr.cells.length > cells.length) tr.lastElementChild.remove();
+      cells.forEach((c, j) => {
+        const td = tr.cells[j] || tr.appendChild(document.createElement('td'));
+        const isNode = c instanceof Node;
+        const text = c == null ? '–' : String(c);
+        const key = isNode ? `node:${c.outerHTML}` : `text:${text}`;
+        if (shown.get(td) === key) return;
+        shown.set(td, key);
+        if (isNode) td.replaceChildren(c);
+        else td.textContent = text;
+      });
+    });
   }
   const rtt = (c) => (c.rtt_ms == null ? 'RTT –' : `${c.rtt_ms.toFixed(1)} ms`);
 
@@ -157,42 +187,34 @@
           }),
         );
         if (!r.clients.length) clients.textContent = 'none';
-        const open = button('Open', () => {
-          selected = r.id;
-          refresh();
-        });
-        open.dataset.room = r.id;
-        return [r.id, r.room_type, r.tick, clients, open];
+        return [r.id, r.room_type, r.tick, clients, button('Open', '', { room: r.id })];
       }),
     );
   }
 
   function renderRoom(d) {
+    shownRoom = d.id;
     $('room').hidden = false;
     $('room-id').textContent = d.id;
     $('room-meta').textContent = `${d.room_type} · tick ${d.tick} · ${d.clients.length}/${d.max_clients} clients${d.locked ? ' · locked' : ''}${d.crashed ? ` · crashed: ${d.crashed}` : ''}`;
     fill(
       $('room-clients').tBodies[0],
-      d.clients.map((c) => {
-        const kick = button(
-          'Kick',
-          async () => {
-            try {
-              await api(`rooms/${encodeURIComponent(d.id)}/kick/${c.id}`, 'POST');
-              status(`Kicked client ${c.id} of room ${d.id} (close 4005).`);
-              refresh();
-            } catch (e) {
-              status(`Kick failed: ${e.message}`, true);
-            }
-          },
-          'danger',
-        );
-        kick.dataset.client = String(c.id);
-        return [c.id, c.session, c.user, c.protocol, c.away ? 'away' : rtt(c), c.last_input_seq, kick];
-      }),
+      d.clients.map((c) => [
+        c.id,
+        c.session,
+        c.user,
+        c.protocol,
+        c.away ? 'away' : rtt(c),
+        c.last_input_seq,
+        button('Kick', 'danger', { client: String(c.id) }),
+      ]),
     );
     if (d.state) {
-      $('state-meta').textContent = `tick ${d.state.tick}, schema v${d.state.version}`;
+      // A room that broadcasts nothing shows one client's private view: say whose.
+      const whose = d.state.view_of
+        ? ` · view of client${d.state.view_of.length > 1 ? 's' : ''} ${d.state.view_of.join(', ')} only`
+        : '';
+      $('state-meta').textContent = `tick ${d.state.tick}, schema v${d.state.version}${whose}`;
       $('state').textContent = JSON.stringify(d.state.json, null, 2);
     } else {
       $('state-meta').textContent = '';
@@ -200,41 +222,102 @@
     }
   }
 
-  async function refresh() {
+  function closeRoom() {
+    selected = null;
+    shownRoom = null;
+    $('room').hidden = true;
+  }
+
+  /** One refresh of the page; `gen` is the refresh chain it belongs to. */
+  async function refresh(gen) {
+    const current = () => gen === generation;
     try {
       const o = await api('overview');
+      if (!current()) return;
       $('dash').hidden = false;
       render(o);
-      if (selected) {
+      const want = selected;
+      if (want) {
+        let d;
         try {
-          renderRoom(await api(`rooms/${encodeURIComponent(selected)}`));
+          d = await api(`rooms/${encodeURIComponent(want)}`);
         } catch (e) {
-          if (/^404/.test(e.message)) {
-            status(`Room ${selected} is gone.`);
-            selected = null;
-            $('room').hidden = true;
-          } else throw e;
+          if (!/^404/.test(e.message)) throw e;
+          // Said only if that room is still the open one: after a Dispose
+          // or a Close the operator already knows.
+          if (current() && selected === want) {
+            note(`Room ${want} is gone.`);
+            closeRoom();
+          }
+          return;
         }
+        // Dropped if the operator closed, disposed or switched rooms while
+        // it was in flight: it would re-open a room they left.
+        if (!current() || selected !== want) return;
+        renderRoom(d);
       }
-      if ($('status').className !== 'error' && /^(Connected|Enter)/.test($('status').textContent)) {
-        status(`Connected; refreshed ${new Date().toLocaleTimeString()}`);
-      }
+      if (Date.now() >= noteUntil) status(`Connected; refreshed ${new Date().toLocaleTimeString()}`);
     } catch (e) {
-      status(e.message, true);
+      if (current() || e.refused) note(e.message, true);
+    }
+  }
+
+  /** Runs a refresh, then schedules the next one when it has completed. */
+  async function tick(gen) {
+    timer = null;
+    inFlight += 1;
+    try {
+      await refresh(gen);
+    } finally {
+      inFlight -= 1;
+    }
+    if (gen !== generation || timer) return;
+    timer = setTimeout(() => tick(gen), again ? 0 : REFRESH_MS);
+    again = false;
+  }
+  /** A refresh now (after an action), without overlapping one in flight. */
+  function refreshSoon() {
+    if (inFlight > 0) {
+      again = true;
+    } else if (timer) {
+      clearTimeout(timer);
+      tick(generation);
     }
   }
 
   function start() {
     stop();
     status('Connected');
-    refresh();
-    timer = setInterval(refresh, REFRESH_MS);
+    noteUntil = 0;
+    tick(generation);
   }
   function stop() {
-    if (timer) clearInterval(timer);
+    generation += 1;
+    if (timer) clearTimeout(timer);
     timer = null;
+    again = false;
   }
 
+  $('rooms').tBodies[0].addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-room]');
+    if (!b) return;
+    selected = b.dataset.room;
+    refreshSoon();
+  });
+  $('room-clients').tBodies[0].addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-client]');
+    // The room the panel shows (another may be opening).
+    const room = shownRoom;
+    if (!b || !room) return;
+    const client = b.dataset.client;
+    try {
+      await api(`rooms/${encodeURIComponent(room)}/kick/${encodeURIComponent(client)}`, 'POST');
+      note(`Kicked client ${client} of room ${room} (close 4005).`);
+      refreshSoon();
+    } catch (err) {
+      note(`Kick failed: ${err.message}`, true);
+    }
+  });
   $('login').addEventListener('submit', (e) => {
     e.preventDefault();
     sessionStorage.setItem(KEY, $('token').value.trim());
@@ -247,21 +330,17 @@
     $('dash').hidden = true;
     status('Enter the monitor token (or an admin credential) to start.');
   });
-  $('close-room').addEventListener('click', () => {
-    selected = null;
-    $('room').hidden = true;
-  });
+  $('close-room').addEventListener('click', closeRoom);
   $('dispose').addEventListener('click', async () => {
     const id = selected;
     if (!id) return;
     try {
       await api(`rooms/${encodeURIComponent(id)}/dispose`, 'POST');
-      status(`Disposed room ${id}.`);
-      selected = null;
-      $('room').hidden = true;
-      refresh();
+      note(`Disposed room ${id}.`);
+      if (selected === id) closeRoom();
+      refreshSoon();
     } catch (e) {
-      status(`Dispose failed: ${e.message}`, true);
+      note(`Dispose failed: ${e.message}`, true);
     }
   });
 
