@@ -150,3 +150,43 @@ fn a_bad_file_is_exit_code_2_with_its_line_and_no_run() {
     assert!(stderr.contains("slo.toml:1: max_errors"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `benches/scenarios/arena-smoke.toml` and `benches/slo/arena.toml`, the
+/// worked example of docs/load-testing.md, as committed.
+fn example_files() -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    (root.join("scenarios/arena-smoke.toml"), root.join("slo/arena.toml"))
+}
+
+#[test]
+fn the_worked_example_runs_every_client_without_an_error() {
+    let (scenario, slo) = example_files();
+    let dir = scratch("example");
+    let release_dir = arena_binary().parent().expect("a directory").to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .arg("scenario")
+        .arg(&scenario)
+        .arg("--slo")
+        .arg(&slo)
+        .arg("--out")
+        .arg(dir.join("report"))
+        .arg("--release-dir")
+        .arg(release_dir)
+        .output()
+        .expect("loadgen runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Its latency objectives are the docs' example, not a test of speed on
+    // a shared machine: pass or fail on them, but never a broken run.
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let (json, md, _svg) = report(&dir);
+    assert_consistent(&json, &md);
+    assert_eq!(json["clients_joined"], 6, "{json:#}");
+    assert_eq!(json["errors"], serde_json::json!({}), "{json:#}");
+    let names: Vec<&str> =
+        json["objectives"].as_array().expect("objectives").iter().filter_map(|o| o["objective"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["p50_latency_ms", "p99_latency_ms", "min_delivery_ratio", "max_errors", "max_tick_lateness_p99_ms"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -193,6 +193,8 @@ async fn direction(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, link: LinkCo
             wire_free = start + link.serialization(chunk.bytes.len());
             tokio::time::sleep_until(wire_free).await;
             if to.write_all(&chunk.bytes).await.is_err() {
+                // Wakes a reader waiting for room: nothing more will leave.
+                room.close();
                 return;
             }
             room.add_permits(chunk.bytes.len());
