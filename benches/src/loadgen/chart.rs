@@ -41,7 +41,7 @@ impl Chart<'_> {
     /// The SVG document.
     pub fn svg(&self) -> String {
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let x_max = xs.fold(1.0_f64, f64::max).max(self.ramp_end.unwrap_or(0.0));
+        let x_max = xs.fold(1.0_f64, f64::max).max(self.ramp_end.unwrap_or(0.0)).ceil();
         let ys = self.series.iter().flat_map(|s| s.points.iter().filter_map(|p| p.1));
         let y_top = ys.fold(0.0_f64, f64::max).max(self.limit.map_or(0.0, |l| l.0));
         let y_max = nice_ceiling(y_top * 1.1);

@@ -202,7 +202,8 @@ async fn measure(args: &ScenarioArgs, scenario: &Scenario, slo: &Slo) -> Result<
         p99_latency_ms: ms(0.99),
         delivery_ratio: (r.window_expected > 0).then(|| r.window_states as f64 / r.window_expected as f64),
         errors: r.error_count(),
-        tick_lateness_p99_ms: lateness.as_ref().and_then(|l| l.quantile(0.99)).map(|s| s * 1000.0),
+        // To the microsecond: the buckets' interpolation is no finer.
+        tick_lateness_p99_ms: lateness.as_ref().and_then(|l| l.quantile(0.99)).map(|s| (s * 1e6).round() / 1000.0),
     };
     let objectives = slo.evaluate(&measured);
     let timeline = r
