@@ -18,9 +18,10 @@
 //!   arrival), so a direction never carries more than the cap.
 //!
 //! The queue is bounded in bytes (200 ms at the capped rate, at least
-//! 16 KiB; 1 MiB without a cap): once full the reader stops reading, the
-//! kernel's buffers fill and the sender is slowed down by TCP itself, like
-//! behind a router's buffer. A server that keeps only the latest state
+//! 1500 bytes; 1 MiB without a cap), and with a cap so is the kernel's
+//! receive buffer of the proxy's sockets: once full the reader stops
+//! reading, the kernel's buffers fill and the sender is slowed down by TCP
+//! itself, like behind a router's buffer. A server that keeps only the latest state
 //! for a slow reader then drops older states, which is what the delivery
 //! ratio shows.
 //!
@@ -42,6 +43,8 @@ use tokio::time::Instant;
 
 /// Largest chunk read at once.
 const CHUNK: usize = 16 * 1024;
+/// The smallest queue of a capped link: about one Ethernet packet.
+const MIN_QUEUE: usize = 1500;
 /// Linux's smallest retransmission timeout.
 const MIN_RTO: Duration = Duration::from_millis(200);
 
@@ -70,12 +73,32 @@ impl LinkConditions {
         MIN_RTO.max(self.latency * 6)
     }
 
-    /// The most bytes queued in one direction before the reader waits.
+    /// The most bytes queued in one direction before the reader waits:
+    /// 200 ms at the capped rate, at least one packet's worth.
     fn queue_bytes(&self) -> usize {
         match self.bandwidth_bps {
-            Some(bps) => ((bps / 8 / 5) as usize).max(CHUNK),
+            Some(bps) => ((bps / 8 / 5) as usize).max(MIN_QUEUE),
             None => 1 << 20,
         }
+    }
+
+    /// The largest chunk read at once (never more than the queue holds).
+    fn chunk_bytes(&self) -> usize {
+        CHUNK.min(self.queue_bytes())
+    }
+
+    /// With a bandwidth cap, keeps the kernel's receive buffer of `socket`
+    /// (set before connecting or listening) as small as the queue: a
+    /// loopback receive window of megabytes would let the sender's kernel
+    /// buffer seconds of traffic at the capped rate, so the sender would
+    /// never feel the bottleneck and every byte would arrive, late. With a
+    /// small window the sender's TCP stays window-limited, its send buffer
+    /// stays small, and its writes block as behind a real bottleneck.
+    fn bound_receive_buffer(&self, socket: &TcpSocket) -> std::io::Result<()> {
+        if self.bandwidth_bps.is_some() {
+            socket.set_recv_buffer_size(self.queue_bytes() as u32)?;
+        }
+        Ok(())
     }
 
     /// The time a chunk of `n` bytes takes on the wire.
@@ -113,13 +136,20 @@ impl LinkProxy {
     pub async fn start(target: SocketAddr, link: LinkConditions) -> std::io::Result<LinkProxy> {
         // Clients join in bursts: a listen backlog of 128 would drop SYNs.
         let socket = TcpSocket::new_v4()?;
+        // Accepted sockets inherit the listener's receive buffer.
+        link.bound_receive_buffer(&socket)?;
         socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let listener: TcpListener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(target).await {
+                    let upstream = async {
+                        let socket = TcpSocket::new_v4()?;
+                        link.bound_receive_buffer(&socket)?;
+                        socket.connect(target).await
+                    };
+                    if let Ok(server) = upstream.await {
                         connect(client, server, link).await;
                     }
                 });
@@ -166,7 +196,7 @@ async fn direction(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, link: LinkCo
     let reader = {
         let room = room.clone();
         async move {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = vec![0u8; link.chunk_bytes()];
             let mut last_due = Instant::now();
             let mut rng = StdRng::from_os_rng();
             loop {
@@ -300,6 +330,8 @@ mod tests {
         assert_eq!(slow.serialization(1000), Duration::ZERO);
         let capped = LinkConditions { bandwidth_bps: Some(8_000), ..Default::default() };
         assert_eq!(capped.serialization(1000), Duration::from_secs(1));
-        assert_eq!(capped.queue_bytes(), CHUNK);
+        assert_eq!((capped.queue_bytes(), capped.chunk_bytes()), (MIN_QUEUE, MIN_QUEUE));
+        let fast = LinkConditions { bandwidth_bps: Some(100_000_000), ..Default::default() };
+        assert_eq!((fast.queue_bytes(), fast.chunk_bytes()), (2_500_000, CHUNK));
     }
 }
