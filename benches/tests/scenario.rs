@@ -190,3 +190,30 @@ fn the_worked_example_runs_every_client_without_an_error() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn refused_creates_and_joins_are_counted_by_kind_and_fail_max_errors() {
+    let dir = scratch("errors");
+    let arena = ArenaProcess::spawn(&[]);
+    let target = format!("url = \"ws://{}/ws\"", arena.addr());
+    let text = scenario(&target, "")
+        .replace("type = \"arena\"", "type = \"no-such-room\"")
+        .replace("ramp_s = 1", "ramp_s = 0")
+        .replace("duration_s = 3", "duration_s = 1");
+    let out = loadgen(&dir, &text, "max_errors = 0\nmin_delivery_ratio = 0.9\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (json, md, _svg) = report(&dir);
+    assert_consistent(&json, &md);
+    assert_eq!(json["clients_joined"], 0, "{json:#}");
+    // The creator is refused by the server; the two others find no room to join.
+    let errors = json["errors"].as_object().expect("errors by kind");
+    assert_eq!(errors.values().filter_map(Value::as_u64).sum::<u64>(), 3, "{json:#}");
+    assert!(errors.keys().any(|k| k.starts_with("create: join error")), "{json:#}");
+    assert_eq!(errors.get("join: room not created"), Some(&Value::from(2)), "{json:#}");
+    assert_eq!(json["objectives"][0]["objective"], "min_delivery_ratio");
+    assert_eq!(json["objectives"][0]["measured"], Value::Null, "no state to judge: {json:#}");
+    assert!(json["notes"][0].as_str().is_some_and(|n| n.starts_with("delivery ratio not measured")), "{json:#}");
+    assert!(md.contains("not measured") && md.contains("create: join error"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

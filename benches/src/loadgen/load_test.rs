@@ -195,7 +195,13 @@ async fn measure(args: &ScenarioArgs, scenario: &Scenario, slo: &Slo) -> Result<
     if scenario.inputs_per_sec == 0.0 {
         notes.push("input latency not measured: inputs_per_sec is 0".to_string());
     }
+    if r.window_expected == 0 {
+        notes.push("delivery ratio not measured: no client was in a room during the window".to_string());
+    }
     let hist = &r.window_latency_us;
+    if scenario.inputs_per_sec > 0.0 && hist.is_empty() {
+        notes.push("input latency not measured: no input was acknowledged in the window".to_string());
+    }
     let ms = |q: f64| (!hist.is_empty()).then(|| hist.value_at_quantile(q) as f64 / 1000.0);
     let measured = Figures {
         p50_latency_ms: ms(0.50),
