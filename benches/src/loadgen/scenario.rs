@@ -64,8 +64,8 @@ struct TargetTable {
     url: Option<Spanned<String>>,
     #[serde(default)]
     start_arena: bool,
-    #[serde(default)]
-    arena_args: Vec<String>,
+    #[serde(default = "no_args")]
+    arena_args: Spanned<Vec<String>>,
     tokens: Spanned<Vec<Spanned<String>>>,
     metrics: Option<Spanned<String>>,
 }
@@ -81,6 +81,10 @@ struct RoomTable {
     options: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default = "one")]
     state_every_ticks: Spanned<i64>,
+}
+
+fn no_args() -> Spanned<Vec<String>> {
+    Spanned::new(0..0, Vec::new())
 }
 
 fn one() -> Spanned<i64> {
@@ -203,6 +207,9 @@ impl Scenario {
         let target_span = f.target.span();
         let t = f.target.into_inner();
         let target = match (t.url, t.start_arena) {
+            (Some(_), false) if !t.arena_args.get_ref().is_empty() => {
+                return Err(c.invalid(t.arena_args.span(), "target.arena_args", "only with start_arena = true"))
+            }
             (Some(url), false) => {
                 let (host, _) = split_url(url.get_ref(), "ws://").ok_or_else(|| {
                     c.invalid(url.span(), "target.url", "expected ws://host:port/path (wss:// is not supported)")
@@ -220,7 +227,7 @@ impl Scenario {
                 if let Some(m) = t.metrics {
                     return Err(c.invalid(m.span(), "target.metrics", "not with start_arena (its /metrics is read)"));
                 }
-                Target::StartArena { args: t.arena_args }
+                Target::StartArena { args: t.arena_args.into_inner() }
             }
             (Some(url), true) => {
                 return Err(c.invalid(url.span(), "target.url", "give either url or start_arena = true, not both"))
@@ -483,6 +490,11 @@ bandwidth_kbit = 512
             ("start_arena = true", "start_arena = true\nurl = \"ws://h:1/ws\"", "s.toml:6: target.url: give either"),
             ("start_arena = true", "url = \"wss://h:1/ws\"", "s.toml:5: target.url: expected ws://host:port/path"),
             ("start_arena = true", "url = \"ws://h/ws\"", "s.toml:5: target.url"),
+            (
+                "start_arena = true",
+                "url = \"ws://h:1/ws\"\narena_args = [\"--max-rooms\", \"5\"]",
+                "s.toml:6: target.arena_args: only with start_arena",
+            ),
         ];
         for (from, to, want) in cases {
             assert!(GOOD.contains(from), "{from}");
