@@ -137,7 +137,8 @@ pub enum Target {
 /// What each client sends as the payload of its inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputPayload {
-    /// No bytes: in Protobuf the all-defaults message of any input type.
+    /// The all-defaults input of any game: no bytes in Protobuf, an empty
+    /// map in MessagePack (Playhouse's generated types fill in defaults).
     Empty,
     /// These bytes, whatever the codec.
     Raw(Vec<u8>),
@@ -150,7 +151,9 @@ impl InputPayload {
     /// The payload bytes for a connection that negotiated `codec`.
     pub fn encode(&self, codec: Codec) -> Result<Vec<u8>, String> {
         match (self, codec) {
-            (InputPayload::Empty, _) => Ok(Vec::new()),
+            (InputPayload::Empty, Codec::Proto) => Ok(Vec::new()),
+            // An empty payload would not decode in MessagePack (close 1007).
+            (InputPayload::Empty, Codec::MsgPack) => Ok(vec![0x80]),
             (InputPayload::Raw(b), _) => Ok(b.clone()),
             (InputPayload::Json(v), Codec::MsgPack) => rmp_serde::to_vec_named(v).map_err(|e| e.to_string()),
             (InputPayload::Json(_), Codec::Proto) => Err("input.json can only be sent with a MessagePack token; \
@@ -461,6 +464,10 @@ bandwidth_kbit = 512
         let s = parse(&GOOD.replace("json = { move_x = 1, fire = true }", "hex = \"08 02\"")).expect("good");
         assert_eq!(s.input, InputPayload::Raw(vec![8, 2]));
         assert_eq!(s.input.encode(Codec::Proto).expect("raw"), vec![8, 2]);
+        let empty: serde_json::Value =
+            rmp_serde::from_slice(&InputPayload::Empty.encode(Codec::MsgPack).expect("msgpack")).expect("decodes");
+        assert_eq!(empty, serde_json::json!({}));
+        assert!(InputPayload::Empty.encode(Codec::Proto).expect("proto").is_empty());
     }
 
     #[test]
