@@ -18,7 +18,7 @@
 //! - [`syscalls`]: a server's syscalls over the measured window, by tracepoint.
 //! - [`load_test`]: the `scenario` subcommand, a load test from a scenario
 //!   file judged against an SLO file, built from [`scenario`] (the scenario
-//!   file), [`slo`] (the SLO file and its evaluation), [`link`] (the link
+//!   file; its `[input]` in [`input`]), [`slo`] (the SLO file and its evaluation), [`link`] (the link
 //!   emulator: latency, jitter, loss, bandwidth), [`players`] (the clients
 //!   and what they record), [`verdict`] (report.json, report.md) and
 //!   [`chart`] (latency.svg); [`tomlfile`] reads both files with
@@ -29,6 +29,7 @@ pub mod client;
 pub mod floor;
 pub mod game;
 pub mod idle;
+pub mod input;
 pub mod link;
 pub mod load_test;
 pub mod perf;

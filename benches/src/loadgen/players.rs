@@ -21,7 +21,7 @@
 //!   failed creates and joins, `Error` messages (by code), connections the
 //!   server closed (by close code) or that broke, over the whole run.
 
-use super::scenario::InputPayload;
+use super::input::InputPayload;
 use hdrhistogram::Histogram;
 use playhouse_client::envelope::{client_msg::Kind as C, Input};
 use playhouse_client::{Client, ClientError, Event};

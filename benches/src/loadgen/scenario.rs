@@ -21,8 +21,8 @@
 //! duration_s = 8                # the measured window, after the ramp
 //! ramp_s = 2                    # clients join evenly over this long
 //!
-//! [input]
-//! json = { move_x = 1 }         # encoded with MessagePack; or hex = "0802" (raw payload, any codec)
+//! [input]                       # see [`super::input`]
+//! json = { move_x = 1 }         # MessagePack as is; Protobuf with proto_file and proto_message
 //!
 //! [link]                        # optional: every client through the link emulator
 //! latency_ms = 40               # one way, each direction
@@ -36,10 +36,12 @@
 //! TOML parser's own message (line and column); a value out of range, or
 //! two keys that exclude each other, as `path:line: key: why`.
 
+pub use super::input::InputPayload;
+use super::input::InputTable;
 use super::link::LinkConditions;
 pub use super::tomlfile::FileError;
 use super::tomlfile::{num, parse_toml, read, Checker, Number};
-use playhouse_protocol::{Codec, Token};
+use playhouse_protocol::Token;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -103,13 +105,6 @@ struct LoadTable {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct InputTable {
-    json: Option<serde_json::Value>,
-    hex: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
 struct LinkTable {
     latency_ms: Option<Spanned<Number>>,
     jitter_ms: Option<Spanned<Number>>,
@@ -132,35 +127,6 @@ pub enum Target {
         /// More arguments for it.
         args: Vec<String>,
     },
-}
-
-/// What each client sends as the payload of its inputs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputPayload {
-    /// The all-defaults input of any game: no bytes in Protobuf, an empty
-    /// map in MessagePack (Playhouse's generated types fill in defaults).
-    Empty,
-    /// These bytes, whatever the codec.
-    Raw(Vec<u8>),
-    /// This value, encoded with the negotiated codec (MessagePack only:
-    /// Protobuf needs the schema, give `hex` instead).
-    Json(serde_json::Value),
-}
-
-impl InputPayload {
-    /// The payload bytes for a connection that negotiated `codec`.
-    pub fn encode(&self, codec: Codec) -> Result<Vec<u8>, String> {
-        match (self, codec) {
-            (InputPayload::Empty, Codec::Proto) => Ok(Vec::new()),
-            // An empty payload would not decode in MessagePack (close 1007).
-            (InputPayload::Empty, Codec::MsgPack) => Ok(vec![0x80]),
-            (InputPayload::Raw(b), _) => Ok(b.clone()),
-            (InputPayload::Json(v), Codec::MsgPack) => rmp_serde::to_vec_named(v).map_err(|e| e.to_string()),
-            (InputPayload::Json(_), Codec::Proto) => Err("input.json can only be sent with a MessagePack token; \
-                 for Protobuf give the encoded bytes as input.hex"
-                .into()),
-        }
-    }
 }
 
 /// A checked scenario.
@@ -288,26 +254,7 @@ impl Scenario {
         let connect_timeout =
             l.connect_timeout_s.as_ref().map(|r| c.range(&num(r), "load.connect_timeout_s", 0.1, 600.0)).transpose()?;
 
-        let input = match f.input {
-            None => InputPayload::Empty,
-            Some(i) => {
-                let span = i.span();
-                match i.into_inner() {
-                    InputTable { json: Some(_), hex: Some(h) } => {
-                        return Err(c.invalid(h.span(), "input.hex", "give either input.json or input.hex, not both"))
-                    }
-                    InputTable { json: Some(v), hex: None } => InputPayload::Json(v),
-                    InputTable { json: None, hex: Some(h) } => {
-                        InputPayload::Raw(decode_hex(h.get_ref()).ok_or_else(|| {
-                            c.invalid(h.span(), "input.hex", "expected pairs of hex digits, e.g. \"0802\"")
-                        })?)
-                    }
-                    InputTable { json: None, hex: None } => {
-                        return Err(c.invalid(span, "input", "give input.json or input.hex (or leave [input] out)"))
-                    }
-                }
-            }
-        };
+        let input = InputPayload::read(&c, f.input)?;
 
         let link = match f.link {
             None => None,
@@ -375,14 +322,6 @@ pub fn split_url(url: &str, scheme: &str) -> Option<(String, String)> {
     Some((authority.to_string(), path.to_string()))
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,7 +375,8 @@ bandwidth_kbit = 512
         assert_eq!(s.inputs_per_sec, 10.0);
         assert_eq!(s.duration, Duration::from_secs(8));
         assert_eq!(s.ramp, Duration::from_millis(2500));
-        assert_eq!(s.input, InputPayload::Json(serde_json::json!({"move_x": 1, "fire": true})));
+        let msgpack = rmp_serde::to_vec_named(&serde_json::json!({"move_x": 1, "fire": true})).expect("msgpack");
+        assert_eq!(s.input, InputPayload::Json { msgpack, proto: None });
         let link = s.link.expect("a link");
         assert_eq!(link.latency, Duration::from_millis(40));
         assert_eq!(link.jitter, Duration::from_millis(10));
@@ -452,22 +392,6 @@ bandwidth_kbit = 512
         assert_eq!(s.target, Target::Url { url: "ws://10.0.0.5:8080/ws?x=1".into(), metrics });
         let off = text.replace("tokens =", "metrics = \"off\"\ntokens =");
         assert!(matches!(parse(&off).expect("good").target, Target::Url { metrics: None, .. }));
-    }
-
-    #[test]
-    fn json_is_for_msgpack_and_hex_for_any_codec() {
-        let json = InputPayload::Json(serde_json::json!({"move_x": 1}));
-        let bytes = json.encode(Codec::MsgPack).expect("msgpack");
-        let back: serde_json::Value = rmp_serde::from_slice(&bytes).expect("decodes");
-        assert_eq!(back, serde_json::json!({"move_x": 1}));
-        assert!(json.encode(Codec::Proto).expect_err("no schema").contains("input.hex"));
-        let s = parse(&GOOD.replace("json = { move_x = 1, fire = true }", "hex = \"08 02\"")).expect("good");
-        assert_eq!(s.input, InputPayload::Raw(vec![8, 2]));
-        assert_eq!(s.input.encode(Codec::Proto).expect("raw"), vec![8, 2]);
-        let empty: serde_json::Value =
-            rmp_serde::from_slice(&InputPayload::Empty.encode(Codec::MsgPack).expect("msgpack")).expect("decodes");
-        assert_eq!(empty, serde_json::json!({}));
-        assert!(InputPayload::Empty.encode(Codec::Proto).expect("proto").is_empty());
     }
 
     #[test]
