@@ -78,6 +78,19 @@
 //! target/release/loadgen storm --clients 200 --rounds 5 --release-dir target/release
 //! ```
 //!
+//! Scenario `scenario`: a load test from a scenario file (clients, rooms,
+//! inputs per second, ramp, duration, link conditions) judged against an
+//! SLO file, with a pass/fail report in Markdown and JSON and a latency
+//! chart (see `playhouse_benches::loadgen::load_test` and
+//! `docs/load-testing.md`); exit code 0 pass, 1 fail, 2 bad file, 3 the run
+//! could not happen:
+//!
+//! ```text
+//! cargo build --release -p arena -p playhouse-benches --bins
+//! target/release/loadgen scenario benches/scenarios/arena-smoke.toml --slo benches/slo/arena.toml \
+//!     --out loadgen-report --release-dir target/release
+//! ```
+//!
 //! Scenario `restart`: R rooms of `fanout_playhouse --panic-at-tick K`, each
 //! panicking once; prints the gap every client saw between the last state
 //! before the panic and the first after the supervised restart:
@@ -93,6 +106,7 @@ use playhouse_benches::loadgen::client::{self, Stats};
 use playhouse_benches::loadgen::floor::{self, FloorRun};
 use playhouse_benches::loadgen::game::{self, GameArgs};
 use playhouse_benches::loadgen::idle::{self, IdleArgs};
+use playhouse_benches::loadgen::load_test::{self, Exit, ScenarioArgs};
 use playhouse_benches::loadgen::perf::Recording;
 use playhouse_benches::loadgen::pin::{self, CpuPlan};
 use playhouse_benches::loadgen::procfs::{self, Sample};
@@ -134,6 +148,9 @@ enum Scenario {
     Restart(RestartArgs),
     /// N upgraded, idle connections held, heartbeats timed, RSS per connection.
     Idle(IdleArgs),
+    /// A load test from a scenario file, judged against an SLO file.
+    #[command(name = "scenario")]
+    FromFile(ScenarioArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -229,6 +246,9 @@ fn main() {
         Scenario::Game(args) => Some(CpuPlan::apply(!args.no_pin)),
         _ => None,
     };
+    if let Scenario::FromFile(args) = &scenario {
+        std::process::exit(scenario_from_file(args));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -257,6 +277,7 @@ fn main() {
             let (report, ok) = runtime.block_on(restart::run(&args));
             (serde_json::to_string_pretty(&report), ok)
         }
+        Scenario::FromFile(_) => unreachable!("run above"),
         Scenario::Idle(args) => match runtime.block_on(idle::run(&args)) {
             (Ok(report), ok) => {
                 eprint!("{}", report.summary());
@@ -276,6 +297,28 @@ fn main() {
     if !ok {
         std::process::exit(1);
     }
+}
+
+/// `loadgen scenario`: its own exit codes (see `load_test`), its report
+/// in files rather than on stdout.
+fn scenario_from_file(args: &ScenarioArgs) -> i32 {
+    let (scenario, slo) = match load_test::load(args) {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("loadgen: {e}");
+            return Exit::BadInput as i32;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the tokio runtime: {e}");
+            return Exit::Broken as i32;
+        }
+    };
+    let exit = runtime.block_on(load_test::run(args, &scenario, &slo));
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    exit as i32
 }
 
 /// Runs the scenario against every target; returns the report and whether

@@ -16,20 +16,36 @@
 //! - [`floor`]: the floor program's report and how `fanout` runs it.
 //! - [`perf`]: `perf record` of a server over the measured window.
 //! - [`syscalls`]: a server's syscalls over the measured window, by tracepoint.
+//! - [`load_test`]: the `scenario` subcommand, a load test from a scenario
+//!   file judged against an SLO file, built from [`scenario`] (the scenario
+//!   file; its `[input]` in [`input`]), [`slo`] (the SLO file and its evaluation), [`link`] (the link
+//!   emulator: latency, jitter, loss, bandwidth), [`players`] (the clients
+//!   and what they record), [`verdict`] (report.json, report.md) and
+//!   [`chart`] (latency.svg); [`tomlfile`] reads both files with
+//!   line-precise errors.
 
+pub mod chart;
 pub mod client;
 pub mod floor;
 pub mod game;
 pub mod idle;
+pub mod input;
+pub mod link;
+pub mod load_test;
 pub mod perf;
 pub mod pin;
+pub mod players;
 pub mod procfs;
 pub mod prom;
 pub mod report;
 pub mod restart;
+pub mod scenario;
 pub mod server;
+pub mod slo;
 pub mod storm;
 pub mod syscalls;
+pub mod tomlfile;
+pub mod verdict;
 
 use playhouse::protocol::CodecError;
 use std::path::PathBuf;
