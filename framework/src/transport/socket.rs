@@ -42,11 +42,45 @@ pub struct SocketOptions {
     pub nodelay: bool,
     /// `TCP_USER_TIMEOUT`: how long sent data may stay unacknowledged.
     pub user_timeout: Option<Duration>,
+    /// `TCP_NOTSENT_LOWAT` (Linux): at most this many bytes wait unsent in
+    /// the kernel; past it a write waits, so frames wait in the outbox
+    /// instead, where a newer state replaces an unsent one (latest wins).
+    /// Without it Linux grows the send buffer to `tcp_wmem`'s maximum (4
+    /// MiB by default): behind a link slower than the game every state
+    /// then arrives, ever later (`docs/load-testing.md`, "A link too slow
+    /// for the game"). `None`: the kernel's default.
+    pub notsent_lowat: Option<u32>,
 }
+
+/// The default [`SocketOptions::notsent_lowat`]: a few ticks of a large
+/// state, so a fast link never waits on it.
+pub const NOTSENT_LOWAT: u32 = 16 * 1024;
 
 impl Default for SocketOptions {
     fn default() -> Self {
-        SocketOptions { nodelay: true, user_timeout: Some(Duration::from_secs(30)) }
+        SocketOptions { nodelay: true, user_timeout: Some(Duration::from_secs(30)), notsent_lowat: Some(NOTSENT_LOWAT) }
+    }
+}
+
+/// Sets `TCP_NOTSENT_LOWAT` (socket2 has no setter for it).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn set_notsent_lowat(fd: RawFd, bytes: u32) -> std::io::Result<()> {
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `fd` is the open socket of the stream being accepted; the
+    // option value is a c_int that lives across the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -106,6 +140,10 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions, opts: SocketOptions) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if let Some(t) = opts.user_timeout {
         let _ = sock.set_tcp_user_timeout(Some(t));
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(bytes) = opts.notsent_lowat {
+        let _ = set_notsent_lowat(stream.as_raw_fd(), bytes);
     }
     let switch = KillSwitch(Arc::new(Mutex::new(Some(stream.as_raw_fd()))));
     ext.insert(Armed(switch.clone()));
