@@ -133,6 +133,11 @@ impl ArenaProcess {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// How many file descriptors it holds open (`/proc/<pid>/fd`).
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|d| d.count()).expect("/proc/<pid>/fd")
+    }
+
     /// Its resident set size in KiB (`VmRSS` in `/proc/<pid>/status`).
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc/<pid>/status");
