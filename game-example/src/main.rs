@@ -95,6 +95,11 @@ struct Args {
     /// Seconds a client may stop reading before it is closed with 4008.
     #[arg(long, default_value_t = 30)]
     stall_timeout: u64,
+    /// Bytes that may wait unsent in the kernel per connection
+    /// (`TCP_NOTSENT_LOWAT`); past it states wait in the outbox, where the
+    /// newest replaces the one before. 0: the kernel's default (unbounded).
+    #[arg(long, default_value_t = playhouse::transport::NOTSENT_LOWAT)]
+    notsent_lowat: u32,
     /// On SIGTERM / SIGINT: seconds to wait for clients to go after the
     /// `Shutdown` notice and close 1001 before exiting anyway.
     #[arg(long, default_value_t = 10)]
@@ -255,6 +260,7 @@ fn setup(args: &Args) -> Result<(ServerConfig, playhouse::room::RoomType), Strin
     config.transport.max_message_size = args.max_message_size;
     config.max_connections = args.max_connections;
     config.outbox.stall_timeout = Duration::from_secs(args.stall_timeout);
+    config.socket.notsent_lowat = (args.notsent_lowat > 0).then_some(args.notsent_lowat);
     config.drain_timeout = Duration::from_secs(args.drain_timeout);
     config.max_connections_per_ip = args.max_connections_per_ip;
     config.session.max_parked_per_address = args.max_parked_per_address;
@@ -409,6 +415,14 @@ mod tests {
         assert_eq!(auth.authenticator.authenticate(&good).unwrap().user, "ann", "the newline is not part of it");
         let bad = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key(b"file secret\n")).unwrap();
         assert!(auth.authenticator.authenticate(&bad).is_err());
+    }
+
+    #[test]
+    fn notsent_lowat_defaults_to_the_frameworks_and_0_leaves_it_to_the_kernel() {
+        let lowat = |argv: &[&str]| setup(&Args::try_parse_from(argv).unwrap()).unwrap().0.socket.notsent_lowat;
+        assert_eq!(lowat(&["arena"]), Some(playhouse::transport::NOTSENT_LOWAT));
+        assert_eq!(lowat(&["arena", "--notsent-lowat", "4096"]), Some(4096));
+        assert_eq!(lowat(&["arena", "--notsent-lowat", "0"]), None);
     }
 
     #[test]

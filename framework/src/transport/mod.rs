@@ -38,4 +38,4 @@ pub(crate) use faults::{classify, FrameFault};
 pub(crate) use guard::FrameScanner;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
 pub use link::Link;
-pub use socket::{on_connect, KillSwitch, SocketOptions};
+pub use socket::{on_connect, KillSwitch, SocketOptions, NOTSENT_LOWAT};
