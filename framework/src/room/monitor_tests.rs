@@ -46,6 +46,12 @@ fn join<R: Room>(core: &mut RoomCore<R>, session: u64, now: Instant) -> (ClientI
     (core.join(req, now).expect("joined"), outbox)
 }
 
+/// A room of `R` at 10 Hz made at `t0` with `options`, speaking arena v2.
+fn room<R: Room<Wire = (v2::Input, v2::Output, v2::Output)>>(options: &Options, t0: Instant) -> RoomCore<R> {
+    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
+    RoomCore::<R>::create("r".into(), &RoomType::new("t", 10), schema, options, t0).unwrap()
+}
+
 fn ms(t0: Instant, ms: u64) -> Instant {
     t0 + Duration::from_millis(ms)
 }
@@ -53,9 +59,7 @@ fn ms(t0: Instant, ms: u64) -> Instant {
 #[test]
 fn inspect_lists_clients_with_their_rtt_and_captures_states_only_while_watched() {
     let t0 = Instant::now();
-    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
-    let mut core =
-        RoomCore::<Ticker>::create("r".into(), &RoomType::new("t", 10), schema, &Options::new(), t0).unwrap();
+    let mut core = room::<Ticker>(&Options::new(), t0);
     let (a, oa) = join(&mut core, 1, t0);
     let (b, _) = join(&mut core, 2, t0);
     oa.set_rtt(Some(Duration::from_millis(42)));
@@ -87,9 +91,7 @@ fn inspect_lists_clients_with_their_rtt_and_captures_states_only_while_watched()
 #[test]
 fn an_operator_kick_closes_with_4005_and_tells_the_room() {
     let t0 = Instant::now();
-    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
-    let mut core =
-        RoomCore::<Ticker>::create("r".into(), &RoomType::new("t", 10), schema, &Options::new(), t0).unwrap();
+    let mut core = room::<Ticker>(&Options::new(), t0);
     let (a, oa) = join(&mut core, 1, t0);
     let (b, _) = join(&mut core, 2, t0);
     assert!(core.kick_by_operator(a, "kicked by an operator".into(), t0));
@@ -152,9 +154,8 @@ fn captured(core: &mut RoomCore<Views>, now: Instant) -> (String, Option<Vec<Cli
 
 fn watched_views(order: &str) -> (RoomCore<Views>, ClientId, ClientId, Instant) {
     let t0 = Instant::now();
-    let schema = Arc::new(Schema::<(v2::Input, v2::Output, v2::Output)>::new().current(2));
     let options: Options = [("order".to_string(), order.to_string())].into_iter().collect();
-    let mut core = RoomCore::<Views>::create("r".into(), &RoomType::new("t", 10), schema, &options, t0).unwrap();
+    let mut core = room::<Views>(&options, t0);
     let (a, _) = join(&mut core, 1, t0);
     let (b, _) = join(&mut core, 2, t0);
     core.inspect(true, t0);
