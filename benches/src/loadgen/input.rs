@@ -105,8 +105,9 @@ impl InputPayload {
     }
 }
 
-/// `json` as the Protobuf message `message` of `file` (compiled with
-/// protox: no `protoc` needed; imports resolve from the file's directory).
+/// `json` as the Protobuf message `message` of `file` (compiled at run
+/// time by the `playhouse` CLI's schema loader: no `protoc`; imports
+/// resolve from the file's directory).
 fn encode_proto(
     c: &Checker<'_>,
     file: &Spanned<String>,
@@ -114,13 +115,9 @@ fn encode_proto(
     json: &Spanned<serde_json::Value>,
 ) -> Result<Vec<u8>, FileError> {
     let path = c.path.parent().unwrap_or(Path::new(".")).join(file.get_ref());
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(c.invalid(file.span(), "input.proto_file", "not a file path"));
-    };
-    let pool = protox::Compiler::new([dir])
-        .and_then(|mut compiler| compiler.open_file(name).map(|c| c.descriptor_pool()))
+    let schema = playhouse_cli::schema::GameSchema::load(std::slice::from_ref(&path), &[])
         .map_err(|e| c.invalid(file.span(), "input.proto_file", format!("{}: {e}", path.display())))?;
-    let descriptor = pool.get_message_by_name(message.get_ref()).ok_or_else(|| {
+    let descriptor = schema.message(message.get_ref()).ok_or_else(|| {
         c.invalid(
             message.span(),
             "input.proto_message",
@@ -133,11 +130,10 @@ fn encode_proto(
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if !s.len().is_multiple_of(2) {
-        return None;
+    if s.trim().is_empty() {
+        return Some(Vec::new()); // an empty input, as before
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    playhouse_cli::bytes_arg::parse(s, playhouse_cli::bytes_arg::Encoding::Hex).ok()
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ impl GameSchema {
                 Some(n) => vec![n.trim_start_matches('.').to_string()],
                 None => defaults.iter().map(|d| format!("{package}.{d}")).collect(),
             };
-            candidates.iter().find_map(|n| self.pool.get_message_by_name(n)).ok_or_else(|| SchemaError::Missing {
+            candidates.iter().find_map(|n| self.message(n)).ok_or_else(|| SchemaError::Missing {
                 name: candidates.join(" or "),
                 hint: format!("name it with {flag} <package.Type>; the schema has {}", self.message_names().join(", ")),
             })
@@ -114,6 +114,11 @@ impl GameSchema {
             state: pick(&names.state, &["State"], "--state-type")?,
             message: pick(&names.message, &["Message", "Event"], "--message-type")?,
         })
+    }
+
+    /// The message type named `name` (fully qualified, `pkg.Type`).
+    pub fn message(&self, name: &str) -> Option<MessageDescriptor> {
+        self.pool.get_message_by_name(name.trim_start_matches('.'))
     }
 
     /// Every message type the schema defines, fully qualified.
