@@ -91,6 +91,10 @@ struct Owned {
     /// The epoch the store gave; `None` until registered (or after the
     /// store was found emptied).
     epoch: Option<u64>,
+    /// A registration is on its way to the store: the renewal round must
+    /// not send a second one, whose answer would be "the id is taken" (by
+    /// this very room) and stop it.
+    registering: bool,
     /// A save of the room's state is on its way to the store.
     saving: bool,
     /// The newest state not sent yet (it waits for the registration, or
@@ -190,7 +194,14 @@ impl Cluster {
         let fence = Arc::new(Fence::until(Instant::now() + self.config.fence_span()));
         handle.set_fence(fence.clone());
         self.persist(handle);
-        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: None, saving: false, pending: None };
+        let owned = Owned {
+            handle: Arc::downgrade(handle),
+            fence,
+            epoch: None,
+            registering: true,
+            saving: false,
+            pending: None,
+        };
         self.owned.lock().insert(handle.id.clone(), owned);
         self.metrics.rooms_owned.inc();
         if let Some(state) = initial {
@@ -210,6 +221,9 @@ impl Cluster {
 
     /// What the store answered to a registration sent at `sent`.
     fn registered(&self, id: &RoomId, sent: Instant, r: Result<u64, BackendError>) {
+        if let Some(o) = self.owned.lock().get_mut(id) {
+            o.registering = false;
+        }
         match r {
             Ok(epoch) => {
                 if let Some(o) = self.owned.lock().get_mut(id) {
@@ -307,17 +321,29 @@ impl Cluster {
     /// Registers the rooms the store does not know yet.
     async fn register_new(&self) -> Result<(), BackendError> {
         let todo: Vec<(RoomId, RoomRecord)> = {
-            let owned = self.owned.lock();
+            let mut owned = self.owned.lock();
             owned
-                .iter()
-                .filter(|(_, o)| o.epoch.is_none())
-                .filter_map(|(id, o)| o.handle.upgrade().map(|h| (id.clone(), self.record_of(id, &h))))
+                .iter_mut()
+                .filter(|(_, o)| o.epoch.is_none() && !o.registering)
+                .filter_map(|(id, o)| {
+                    let h = o.handle.upgrade()?;
+                    o.registering = true;
+                    Some((id.clone(), self.record_of(id, &h)))
+                })
                 .collect()
         };
-        for (id, record) in todo {
+        let mut todo = todo.into_iter();
+        while let Some((id, record)) = todo.next() {
             let sent = Instant::now();
             let r = self.backend.register(record, self.config.lease).await;
             if let Err(BackendError::Unavailable(e)) = &r {
+                // This one and the rest are sent again next round.
+                let mut owned = self.owned.lock();
+                for id in std::iter::once(id).chain(todo.map(|(id, _)| id)) {
+                    if let Some(o) = owned.get_mut(&id) {
+                        o.registering = false;
+                    }
+                }
                 return Err(BackendError::Unavailable(e.clone()));
             }
             self.registered(&id, sent, r);

@@ -130,7 +130,14 @@ impl Cluster {
         let fence = Arc::new(Fence::until(claimed_at + self.config.fence_span()));
         handle.set_fence(fence.clone());
         self.persist(handle);
-        let owned = Owned { handle: Arc::downgrade(handle), fence, epoch: Some(epoch), saving: false, pending: None };
+        let owned = Owned {
+            handle: Arc::downgrade(handle),
+            fence,
+            epoch: Some(epoch),
+            registering: false,
+            saving: false,
+            pending: None,
+        };
         self.owned.lock().insert(handle.id.clone(), owned);
         self.metrics.rooms_owned.inc();
         self.metrics.rooms_claimed.inc();
