@@ -34,7 +34,7 @@
 //!
 //! The WebSocket is served on `/` and on `/ws`.
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use playhouse::transport::{self, Endpoint, Link, Transport, TransportConfig, WholeMessage};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -47,7 +47,7 @@ const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024 + 4096;
 struct Echo;
 
 impl Endpoint for Echo {
-    fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
+    fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_>) {
         match msg {
             WholeMessage::Binary(b) => link.binary(b),
             WholeMessage::Text(t) => link.text(t),
@@ -84,14 +84,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
     Ok(opts)
 }
 
-async fn ws(
-    req: HttpRequest,
-    stream: web::Payload,
-    cfg: web::Data<TransportConfig>,
-) -> actix_web::Result<HttpResponse> {
+async fn ws(req: HttpRequest, cfg: web::Data<TransportConfig>) -> actix_web::Result<HttpResponse> {
     let transport = Transport::new(Echo, cfg.get_ref().clone(), Arc::new(()));
-    let (_addr, resp) = transport::accept(transport, &req, stream, None)?;
-    Ok(resp)
+    Ok(transport::accept(transport, &req, None)?)
 }
 
 fn main() -> std::io::Result<()> {
@@ -106,12 +101,16 @@ fn main() -> std::io::Result<()> {
     let cfg = TransportConfig { max_message_size: opts.max_message_size, ..TransportConfig::default() };
     actix_web::rt::System::new().block_on(async move {
         let cfg = web::Data::new(cfg);
-        let server = HttpServer::new(move || {
-            App::new().app_data(cfg.clone()).route("/", web::get().to(ws)).route("/ws", web::get().to(ws))
-        })
-        .on_connect(|conn, ext| transport::on_connect(conn, ext, Default::default()))
-        .bind(opts.addr)?;
-        let bound = server.addrs().first().copied().unwrap_or(opts.addr);
+        let app =
+            move || App::new().app_data(cfg.clone()).route("/", web::get().to(ws)).route("/ws", web::get().to(ws));
+        let listen = transport::Listen {
+            on_connect: Some(Arc::new(|conn: &dyn std::any::Any, ext: &mut actix_http::Extensions| {
+                transport::on_connect(conn, ext, Default::default())
+            })),
+            ..Default::default()
+        };
+        let (server, addrs) = transport::serve(app, opts.addr, listen)?;
+        let bound = addrs.first().copied().unwrap_or(opts.addr);
         let mut out = std::io::stdout().lock();
         writeln!(out, "LISTENING {bound}")?;
         out.flush()?;

@@ -75,7 +75,7 @@ pub struct IdleArgs {
     #[arg(long, default_value = "target/release")]
     pub release_dir: PathBuf,
     /// The server: `playhouse` (the game server, `fanout_playhouse`), or
-    /// `echo`, the transport alone on actix-web-actors with no game
+    /// `echo`, the transport alone with no game
     /// connection on top (`cargo build --release -p playhouse --example
     /// echo`), to tell Playhouse's own memory per connection from the
     /// transport's.

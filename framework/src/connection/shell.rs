@@ -9,7 +9,7 @@
 //! (`Instrument`). Entering a span the subscriber has disabled is a no-op.
 
 use super::{Action, Actions, Closer, GameConnection, Waker};
-use crate::transport::{CloseNow, Ending, Endpoint, Link, WholeMessage};
+use crate::transport::{Ending, Endpoint, Link, WholeMessage};
 use std::sync::Arc;
 use tracing::{Instrument, Span};
 
@@ -44,7 +44,7 @@ impl GameEndpoint {
 }
 
 /// Carries out the actions of one step (inside the step's span).
-fn flush(actions: &mut Actions, span: &Span, link: &mut Link<'_, GameEndpoint>) {
+fn flush(actions: &mut Actions, span: &Span, link: &mut Link<'_>) {
     for action in actions.drain() {
         match action {
             Action::Send(frame) => link.binary(frame),
@@ -61,18 +61,17 @@ fn flush(actions: &mut Actions, span: &Span, link: &mut Link<'_, GameEndpoint>) 
 }
 
 impl Endpoint for GameEndpoint {
-    fn started(&mut self, link: &mut Link<'_, Self>) {
+    fn started(&mut self, link: &mut Link<'_>) {
         let _entered = self.span.enter();
-        let addr = link.address();
         let bell = link.doorbell();
         let waker: Waker = Arc::new(move || bell.ring());
-        let closer: Closer =
-            Arc::new(move |code, reason: &str| addr.try_send(CloseNow { code, reason: reason.to_string() }).is_ok());
+        let close = link.closer();
+        let closer: Closer = Arc::new(move |code, reason: &str| close.close(code, reason));
         self.rules.start(waker, closer, &mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }
 
-    fn on_frame(&mut self, bytes: usize, link: &mut Link<'_, Self>) -> bool {
+    fn on_frame(&mut self, bytes: usize, link: &mut Link<'_>) -> bool {
         let _entered = self.span.enter();
         // Pongs arrive as frames: the RTT they update is published on the
         // next frame or wake-up.
@@ -82,20 +81,20 @@ impl Endpoint for GameEndpoint {
         take
     }
 
-    fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_, Self>) {
+    fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_>) {
         let _entered = self.span.enter();
         self.rules.handle_message(msg, &mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }
 
-    fn on_wake(&mut self, link: &mut Link<'_, Self>) {
+    fn on_wake(&mut self, link: &mut Link<'_>) {
         let _entered = self.span.enter();
         publish_rtt(&mut self.rtt, &self.rules, link.rtt());
         self.rules.handle_wake(&mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }
 
-    fn on_timer(&mut self, link: &mut Link<'_, Self>) {
+    fn on_timer(&mut self, link: &mut Link<'_>) {
         let _entered = self.span.enter();
         self.rules.handle_timeout(&mut self.actions);
         flush(&mut self.actions, &self.span, link);

@@ -176,13 +176,13 @@ pub fn read_wire(data: &[u8]) -> WireOutcome {
     }
     let outcome = read_frames(passed, max);
     match (outcome, oversized) {
-        // `Transport::finished`: the stream ended at the refused header.
+        // `Open::input`: the bytes before the refused header, then 1009.
         (WireOutcome::Open { .. }, Some(_)) => WireOutcome::Closed(CloseCode::TooBig),
         (outcome, _) => outcome,
     }
 }
 
-/// The transport actor's read loop over the bytes the guard passed, up to
+/// The socket task's read loop over the bytes the guard passed, up to
 /// the first fault (after which the transport reads only to find a close).
 fn read_frames(mut buf: BytesMut, max: usize) -> WireOutcome {
     let mut codec = FrameCodec::new().max_size(max);
@@ -196,15 +196,11 @@ fn read_frames(mut buf: BytesMut, max: usize) -> WireOutcome {
         };
         let delivered = match frame {
             Frame::Binary(b) => assembler.single(WholeMessage::Binary(b)),
-            // actix-web-actors turns a text frame into a string; invalid
-            // UTF-8 reaches the actor as an I/O error that `classify` maps.
-            Frame::Text(b) => match ByteString::try_from(b) {
-                Ok(t) => assembler.single(WholeMessage::Text(t)),
-                Err(e) => {
-                    let err = ProtocolError::Io(std::io::Error::other(e.to_string()));
-                    return WireOutcome::Closed(fault(&err, max));
-                }
-            },
+            // As `Transport::frame`: invalid UTF-8 in a whole text frame is
+            // the assembler's error (1007).
+            Frame::Text(b) => ByteString::try_from(b)
+                .map_err(|_| AssembleError::InvalidUtf8)
+                .and_then(|t| assembler.single(WholeMessage::Text(t))),
             Frame::Continuation(item) => match assembler.push(item) {
                 Ok(None) => continue,
                 Ok(Some(m)) => Ok(m),

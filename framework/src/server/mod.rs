@@ -52,7 +52,7 @@ use crate::room::{InputOf, MessageOf, Room, RoomType, StateOf};
 use crate::session::Sessions;
 use crate::transport;
 use actix::Arbiter;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use shutdown::Lifecycle;
 use std::collections::BTreeMap;
 use std::io;
@@ -270,7 +270,7 @@ impl Server {
         let app_state = state.clone();
         let routes = self.routes;
         let with_monitor = state.monitor.is_some();
-        let http = HttpServer::new(move || {
+        let app = move || {
             let routes = routes.clone();
             App::new()
                 .app_data(app_state.clone())
@@ -290,21 +290,20 @@ impl Server {
                         monitor::routes(cfg);
                     }
                 })
-        })
-        .on_connect(move |c, ext| transport::on_connect(c, ext, socket))
-        // Signals are ours (graceful shutdown in `BoundServer::run`); actix's
-        // own timeout only bounds a stop through the raw `handle()`.
-        .disable_signals()
-        .shutdown_timeout(config.drain_timeout.as_secs())
-        .workers(if config.workers == 0 { config::cores() } else { config.workers });
-        #[cfg(feature = "tls")]
-        let http = match tls_listener {
-            Some(listener) => http.bind_rustls_0_23(addr, listener)?,
-            None => http.bind(addr)?,
         };
-        #[cfg(not(feature = "tls"))]
-        let http = http.bind(addr)?;
-        let addrs = http.addrs();
+        let listen = transport::Listen {
+            workers: if config.workers == 0 { config::cores() } else { config.workers },
+            // Signals are ours (graceful shutdown in `BoundServer::run`);
+            // this timeout only bounds a stop through the raw `handle()`.
+            shutdown_timeout: config.drain_timeout.as_secs(),
+            on_connect: Some(Arc::new(move |c: &dyn std::any::Any, ext: &mut actix_http::Extensions| {
+                transport::on_connect(c, ext, socket)
+            })),
+            #[cfg(feature = "tls")]
+            tls: tls_listener,
+            ..Default::default()
+        };
+        let (http, addrs) = transport::serve(app, addr, listen)?;
         if let (Some(c), Some(a)) = (state.registry.cluster(), addrs.first()) {
             let scheme = if tls.is_some() { "wss" } else { "ws" };
             c.default_url(|| format!("{scheme}://{a}/ws"));

@@ -45,7 +45,7 @@ fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     forwarded.and_then(|v| v.rsplit(',').next()).and_then(|ip| ip.trim().parse().ok()).or(Some(peer))
 }
 
-pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+pub(super) async fn ws(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if state.lifecycle.is_draining() {
         state.metrics.handshake_refused(503);
         let retry = state.config.reconnect_after.as_secs().max(1);
@@ -85,7 +85,7 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
     // version or key) is refused before anything is allocated for it: no
     // slot, no count, no session. Each such request used to leave a session
     // behind (issue: a refused handshake leaked ~650 B, forever).
-    if let Err(e) = actix_web_actors::ws::handshake(&req) {
+    if let Err(e) = actix_http::ws::verify_handshake(req.head()) {
         state.metrics.handshake_refused(e.status_code().as_u16());
         return e.error_response();
     }
@@ -116,19 +116,14 @@ pub(super) async fn ws(req: HttpRequest, stream: web::Payload, state: web::Data<
     let conn = GameConnection::new(state.conn.clone(), token.clone(), ConnId(id), kill, gate, ip_slot)
         .with_compression(compression);
     let transport = Transport::new(GameEndpoint::new(conn), state.config.transport.clone(), state.metrics.clone());
-    // The token is echoed by us, not by actix's handshake: actix only reads
-    // the first Sec-WebSocket-Protocol line, while an offer may span several.
-    match accept(transport, &req, stream, None) {
-        Ok((_, mut resp)) => {
-            if let Ok(v) = header::HeaderValue::from_str(&token.to_string()) {
-                resp.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v);
-            }
-            resp
-        }
+    // The token is the one we negotiated: an offer may span several
+    // Sec-WebSocket-Protocol lines.
+    match accept(transport, &req, Some(&token.to_string())) {
+        Ok(resp) => resp,
         Err(e) => {
             // Not reached after the check above; if it were, dropping the
             // connection gave back its count and its session already.
-            state.metrics.handshake_refused(e.as_response_error().status_code().as_u16());
+            state.metrics.handshake_refused(e.status_code().as_u16());
             e.error_response()
         }
     }

@@ -1,36 +1,38 @@
-//! [`Doorbell`]: how another thread tells a transport actor that its
-//! endpoint's queue has something to send, without a mailbox message.
+//! [`Doorbell`]: how another thread tells a socket's task that its
+//! endpoint's queue has something to send (and [`Closer`]: that it should
+//! close), without a message queue.
 //!
-//! Why not [`Wake`](super::Wake) through the actor's address: profiled at
-//! 1,000 clients × 30 Hz, each delivery paid for a boxed envelope, the
-//! mailbox's queue and its parked-sender bookkeeping on both threads (about
-//! a microsecond, 5 % of the server's CPU). A doorbell is a flag and the
-//! actor task's waker: ringing it sets the flag and wakes the task; the
-//! actor sees it as an item of a stream it polls with its socket, and
-//! rings coalesce until it does.
+//! Why not a mailbox message: profiled at 1,000 clients × 30 Hz, each
+//! delivery paid for a boxed envelope, the mailbox's queue and its
+//! parked-sender bookkeeping on both threads (about a microsecond, 5 % of
+//! the server's CPU, when the transport was an actix actor). A doorbell is
+//! a flag and the task's waker: ringing it sets the flag and wakes the
+//! task, and rings coalesce until the task looks.
 
-use actix::{Actor, ActorContext, AsyncContext, StreamHandler};
+use crate::protocol::CloseCode;
 use futures_util::task::AtomicWaker;
-use std::pin::Pin;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Context;
 
 #[derive(Debug, Default)]
 struct Bell {
     rung: AtomicBool,
-    /// The actor is gone: nobody will answer.
+    /// The task is gone: nobody will answer.
     gone: AtomicBool,
     waker: AtomicWaker,
+    /// A close asked for from outside (rare: a mutex is fine).
+    close: Mutex<Option<(CloseCode, String)>>,
 }
 
-/// Rings a transport actor (see the module docs). Cheap to clone.
+/// Rings a socket's task (see the module docs). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Doorbell(Arc<Bell>);
 
 impl Doorbell {
-    /// Tells the actor to let its endpoint drain its queue. False once the
-    /// actor has stopped.
+    /// Tells the task to let its endpoint drain its queue. False once the
+    /// connection has ended.
     pub fn ring(&self) -> bool {
         if self.0.gone.load(Ordering::Acquire) {
             return false;
@@ -41,72 +43,89 @@ impl Doorbell {
     }
 }
 
-/// A ring, as the actor's stream yields it.
-#[derive(Debug)]
-pub(super) struct Rung;
-
-/// The actor's end: a stream with one item per batch of rings.
-struct Rings(Arc<Bell>);
-
-impl futures_util::Stream for Rings {
-    type Item = Rung;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Rung>> {
-        let bell = &self.0;
-        // Registered before the flag is read, so a ring between the two
-        // still wakes the task.
-        bell.waker.register(cx.waker());
-        if bell.rung.swap(false, Ordering::AcqRel) {
-            Poll::Ready(Some(Rung))
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl Drop for Rings {
-    fn drop(&mut self) {
-        self.0.gone.store(true, Ordering::Release);
-    }
-}
-
 impl Doorbell {
-    /// A doorbell nobody answers yet ([`Doorbell::install`] connects it).
+    /// A doorbell nobody answers until its socket's task polls it.
     pub(super) fn new() -> Self {
         Doorbell(Arc::new(Bell::default()))
     }
 
-    /// Connects this doorbell to the actor `ctx` runs: rings reach its
-    /// `StreamHandler<Rung>`.
-    pub(super) fn install<A>(&self, ctx: &mut A::Context)
-    where
-        A: Actor + StreamHandler<Rung>,
-        A::Context: AsyncContext<A> + ActorContext,
-    {
-        ctx.add_stream(Rings(self.0.clone()));
+    /// The socket task's side: whether it was rung since the last call.
+    /// The task's waker is registered before the flag is read, so a ring
+    /// between the two still wakes it.
+    pub(super) fn take(&self, cx: &Context<'_>) -> bool {
+        self.0.waker.register(cx.waker());
+        self.0.rung.swap(false, Ordering::AcqRel)
+    }
+
+    /// Asks the socket task to close with `code` and `reason` (the first
+    /// request wins). False once the task has ended.
+    pub(super) fn request_close(&self, code: CloseCode, reason: &str) -> bool {
+        if self.0.gone.load(Ordering::Acquire) {
+            return false;
+        }
+        self.0.close.lock().get_or_insert_with(|| (code, reason.to_string()));
+        self.0.waker.wake();
+        true
+    }
+
+    /// The close asked for with [`Doorbell::request_close`], once.
+    pub(super) fn take_close(&self) -> Option<(CloseCode, String)> {
+        self.0.close.lock().take()
+    }
+
+    /// The socket task has ended: rings and close requests answer false.
+    pub(super) fn hang_up(&self) {
+        self.0.gone.store(true, Ordering::Release);
+    }
+}
+
+/// Closes a connection from another thread (e.g. one whose session another
+/// connection has resumed): the socket task runs the close handshake with
+/// the given code and reason.
+#[derive(Debug, Clone)]
+pub struct Closer(pub(super) Doorbell);
+
+impl Closer {
+    /// Asks for a close; false once the connection has ended.
+    pub fn close(&self, code: CloseCode, reason: &str) -> bool {
+        self.0.request_close(code, reason)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::StreamExt;
+    use futures_util::task::noop_waker_ref;
+
+    #[test]
+    fn rings_coalesce_until_taken_and_a_hung_up_bell_answers_false() {
+        let cx = Context::from_waker(noop_waker_ref());
+        let door = Doorbell::new();
+        assert!(!door.take(&cx), "not rung yet");
+        assert!(door.ring());
+        assert!(door.ring());
+        assert!(door.take(&cx), "two rings, one take");
+        assert!(!door.take(&cx), "no ring, nothing to take");
+        let closer = Closer(door.clone());
+        assert!(closer.close(CloseCode::Policy, "first"));
+        assert!(closer.close(CloseCode::Normal, "second"));
+        assert_eq!(door.take_close(), Some((CloseCode::Policy, "first".to_string())), "the first request wins");
+        assert_eq!(door.take_close(), None, "taken once");
+        door.hang_up();
+        assert!(!door.ring(), "the task is gone: nobody answers");
+        assert!(!closer.close(CloseCode::Normal, "late"));
+    }
 
     #[tokio::test]
-    async fn rings_coalesce_until_taken_and_a_gone_actor_answers_false() {
-        let bell = Arc::new(Bell::default());
-        let door = Doorbell(bell.clone());
-        let mut rings = Rings(bell);
-        assert!(door.ring());
-        assert!(door.ring());
-        assert!(matches!(rings.next().await, Some(Rung)), "two rings, one item");
-        let nothing = tokio::time::timeout(std::time::Duration::from_millis(20), rings.next()).await;
-        assert!(nothing.is_err(), "no ring, no item");
+    async fn a_ring_wakes_a_waiting_task() {
+        let door = Doorbell::new();
         let ringer = door.clone();
-        let waiter = tokio::spawn(async move { rings.next().await.is_some() });
+        let waiter = tokio::spawn(async move {
+            std::future::poll_fn(|cx| if door.take(cx) { std::task::Poll::Ready(()) } else { std::task::Poll::Pending })
+                .await
+        });
         tokio::task::yield_now().await;
         assert!(ringer.ring());
-        assert!(waiter.await.unwrap(), "a ring wakes a waiting actor");
-        assert!(!door.ring(), "the stream is gone: nobody answers");
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await.unwrap().unwrap();
     }
 }

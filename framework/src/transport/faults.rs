@@ -3,12 +3,12 @@
 //! byte stream (a gentle close handshake) or not (fail the connection).
 
 use crate::protocol::CloseCode;
-use actix_web_actors::ws::ProtocolError;
+use actix_http::ws::ProtocolError;
 
 /// What a decoder error means for the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FrameFault {
-    /// The transport (TCP, HTTP payload) failed; no close frame possible.
+    /// The socket failed; no close frame possible.
     SocketGone,
     /// A bad frame that the decoder consumed whole; it stays in step.
     Recoverable { code: CloseCode, reason: String },
@@ -24,14 +24,10 @@ pub(crate) enum FrameFault {
 pub(crate) fn classify(err: &ProtocolError, max_message_size: usize) -> FrameFault {
     use FrameFault::*;
     match err {
-        // actix-web-actors reports invalid UTF-8 in an unfragmented text
-        // frame as an opaque I/O error (after decoding the whole frame); its
-        // message names UTF-8. Case-insensitive, to survive wording changes.
-        ProtocolError::Io(e) if e.to_string().to_ascii_lowercase().contains("utf-8") => {
-            Recoverable { code: CloseCode::InvalidPayload, reason: "text message is not valid UTF-8".into() }
-        }
         // Non-zero reserved bits come as InvalidData (the header is not
-        // consumed); any other I/O error is the payload stream failing.
+        // consumed); any other I/O error is the socket failing. (Invalid
+        // UTF-8 in a text frame is no decoder error: the socket's task checks
+        // it and closes with 1007.)
         ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             OutOfStep { code: CloseCode::Protocol, reason: e.to_string() }
         }
@@ -61,7 +57,6 @@ pub(crate) fn classify(err: &ProtocolError, max_message_size: usize) -> FrameFau
 mod tests {
     use super::*;
     use actix_http::ws::OpCode;
-    use bytes::Bytes;
     use std::io;
 
     fn code_and_step(err: ProtocolError) -> Option<(u16, bool)> {
@@ -74,9 +69,6 @@ mod tests {
 
     #[test]
     fn decoder_errors_map_to_rfc_close_codes() {
-        // What actix-web-actors makes of invalid UTF-8 in a whole text frame.
-        let utf8 = bytestring::ByteString::try_from(Bytes::from_static(b"\xff")).unwrap_err();
-        assert_eq!(code_and_step(ProtocolError::Io(io::Error::other(utf8.to_string()))), Some((1007, true)));
         let rsv = io::Error::new(io::ErrorKind::InvalidData, "Received a frame with non-zero reserved bits");
         assert_eq!(code_and_step(ProtocolError::Io(rsv)), Some((1002, false)));
         assert_eq!(code_and_step(ProtocolError::Overflow), Some((1009, false)));

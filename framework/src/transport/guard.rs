@@ -1,22 +1,12 @@
 //! Refuses an oversized frame when its header arrives, not after its payload.
 //!
 //! actix-http's frame decoder checks a frame's length against its limit only
-//! once the whole frame is buffered, and actix-web-actors reads the request
-//! payload eagerly into that buffer. So a client that announces a 1 GiB frame
-//! makes the server buffer 1 GiB before it is refused with 1009, whatever the
-//! configured limit. [`FrameGuard`] sits between the payload and the decoder
-//! and follows the frame boundaries (headers only, never the payload bytes):
-//! when a header announces more than the limit, it passes on the bytes before
-//! that header, ends the stream, and records the announced length for the
-//! transport actor, which then closes with 1009 (see `Transport::finished`).
-
-use actix_http::error::PayloadError;
-use bytes::Bytes;
-use futures_util::Stream;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
+//! once the whole frame is buffered. So a client that announces a 1 GiB
+//! frame would make the server buffer 1 GiB before it is refused with 1009,
+//! whatever the configured limit. [`FrameScanner`] follows the frame
+//! boundaries of the bytes as they are read (headers only, never the payload
+//! bytes): when a header announces more than the limit, the socket's task
+//! decodes the bytes before that header, then closes with 1009.
 
 /// Follows WebSocket frame boundaries through a byte stream (RFC 6455 §5.2).
 #[derive(Debug, Clone)]
@@ -94,49 +84,6 @@ impl FrameScanner {
             126 => u64::from(u16::from_be_bytes([self.header[2], self.header[3]])),
             127 => u64::from_be_bytes(self.header[2..10].try_into().expect("8 bytes")),
             n => u64::from(n),
-        }
-    }
-}
-
-/// Wraps the request payload: see the module documentation.
-pub(crate) struct FrameGuard<S> {
-    inner: S,
-    scanner: FrameScanner,
-    /// Set to the announced length when a frame is refused (0: none).
-    tripped: Arc<AtomicU64>,
-    done: bool,
-}
-
-impl<S> FrameGuard<S> {
-    pub(crate) fn new(inner: S, max: usize, tripped: Arc<AtomicU64>) -> Self {
-        FrameGuard { inner, scanner: FrameScanner::new(max), tripped, done: false }
-    }
-}
-
-impl<S> Stream for FrameGuard<S>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => match this.scanner.feed(&chunk) {
-                Ok(()) => Poll::Ready(Some(Ok(chunk))),
-                Err((at, len)) => {
-                    // Ending the stream (rather than failing it) lets the
-                    // decoder hand over the complete frames before this one,
-                    // in order; the actor learns why from `tripped`.
-                    this.tripped.store(len.max(1), Ordering::Release);
-                    this.done = true;
-                    Poll::Ready(if at > 0 { Some(Ok(chunk.slice(..at))) } else { None })
-                }
-            },
-            other => other,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The transport: RFC 6455 on top of actix-web-actors, one actor per socket.
+//! The transport: RFC 6455 on the socket itself, one task per connection,
+//! behind actix-web's routes (see `http.rs` and `websocket.rs`).
 //!
 //! It owns what a WebSocket needs regardless of what runs on top of it:
 //! reassembling fragmented messages under a size cap (enforced at each
@@ -20,22 +21,28 @@
 //! frame, invalid close frame) fails the connection: close frame, then the
 //! TCP connection is dropped at once (RFC 6455 §7.1.7).
 
-mod actor;
 mod assembler;
 mod doorbell;
+mod endpoint;
 mod faults;
 mod guard;
 mod heartbeat;
+mod http;
 mod link;
 mod socket;
+mod upgrade;
+mod websocket;
 
-pub use actor::{accept, CloseNow, Ending, Endpoint, Transport, TransportConfig, TransportObserver, Wake};
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
-pub use doorbell::Doorbell;
+pub use doorbell::{Closer, Doorbell};
+pub use endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
 #[cfg(feature = "fuzzing")]
 pub(crate) use faults::{classify, FrameFault};
 #[cfg(feature = "fuzzing")]
 pub(crate) use guard::FrameScanner;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
+pub use http::{serve, Listen, OnConnect};
 pub use link::Link;
 pub use socket::{on_connect, KillSwitch, SocketOptions, NOTSENT_LOWAT};
+pub use upgrade::{accept, HandshakeError};
+pub use websocket::{Io, Transport};

@@ -1,11 +1,11 @@
-//! Socket options and the kill switch, applied when actix-web accepts a TCP
-//! connection (`HttpServer::on_connect`).
+//! Socket options and the kill switch, applied when the listener accepts a
+//! TCP connection ([`on_connect`], the hook of [`serve`](super::serve)).
 //!
-//! Why a kill switch: actix-web polls a `WebsocketContext` only while the
-//! HTTP dispatcher can write (actix-web#2441), so when a client stops
-//! reading, its actor freezes — timers and mailbox included — and cannot
-//! close itself. The kill switch lets a room `shutdown(2)` the socket from
-//! outside; the dispatcher then sees the error and drops the connection.
+//! Why a kill switch: a client that stops reading never reads the close
+//! frame queued for it, so the close handshake would wait out its timeout
+//! (and, while the transport ran on actix-web-actors, the actor froze
+//! outright: actix-web#2441). The kill switch lets a room `shutdown(2)` the
+//! socket from outside; the socket's task then sees the error and ends.
 //! `TCP_USER_TIMEOUT` additionally lets the kernel give up on a peer that
 //! stops acknowledging data.
 //!
@@ -15,12 +15,13 @@
 //! the last connections waited in the accept queue until they timed out).
 //! A number alone could hit another socket that reused it after the
 //! connection ended, so the switch is armed only while the connection's
-//! descriptor is open: an [`Armed`] guard lives in the connection's
-//! extensions (`conn_data`), which the HTTP dispatcher drops before the
-//! stream it owns (its fields drop in declaration order, `conn_data`
-//! before `io`), and disarming takes the same lock as a kill. A kill either
-//! runs before the guard drops, on the still-open socket, or finds the
-//! switch disarmed.
+//! descriptor is open: the WebSocket's task owns the socket once upgraded
+//! and disarms the switch before the descriptor closes (a [`Disarm`] guard
+//! declared before the socket, so it runs first even when the task is
+//! dropped unfinished), and disarming takes the same lock as a kill. A kill
+//! either runs before that, on the still-open socket, or finds the switch
+//! disarmed. Only the WebSocket route hands a switch on (to the session's
+//! outbox); a plain HTTP request's switch dies with its request.
 //!
 //! Over TLS (feature `tls`) actix-web hands the hook the rustls stream once
 //! the handshake is done; the options and the kill switch go to the TCP
@@ -103,14 +104,22 @@ impl KillSwitch {
     }
 }
 
-/// Disarms the [`KillSwitch`] of its connection when dropped (with the
-/// connection's extensions, before its socket closes).
-#[derive(Debug)]
-struct Armed(KillSwitch);
+impl KillSwitch {
+    /// Disarms the switch (the socket's task does, before it closes the
+    /// descriptor).
+    pub(crate) fn disarm(&self) {
+        *self.0.lock() = None;
+    }
+}
 
-impl Drop for Armed {
+/// Disarms a [`KillSwitch`] when dropped: held by the socket's owner and
+/// dropped before the socket.
+#[derive(Debug)]
+pub(crate) struct Disarm(pub(crate) KillSwitch);
+
+impl Drop for Disarm {
     fn drop(&mut self) {
-        *self.0 .0.lock() = None;
+        self.0.disarm();
     }
 }
 
@@ -146,6 +155,5 @@ pub fn on_connect(conn: &dyn Any, ext: &mut Extensions, opts: SocketOptions) {
         let _ = set_notsent_lowat(stream.as_raw_fd(), bytes);
     }
     let switch = KillSwitch(Arc::new(Mutex::new(Some(stream.as_raw_fd()))));
-    ext.insert(Armed(switch.clone()));
     ext.insert(switch);
 }

@@ -1,0 +1,695 @@
+//! One WebSocket after its upgrade: [`Transport`], the task that owns the
+//! socket. It reads and decodes frames, hands them to its
+//! [`Endpoint`](super::Endpoint), writes what the endpoint queued, pings,
+//! times out, and runs the close handshake.
+//!
+//! Why by hand and not actix-web-actors (issue 14, profiled with
+//! `perf record -e cpu-clock`): there every frame crossed the actor's
+//! context, was encoded into a fresh buffer, copied into actix-http's
+//! write buffer and written by the HTTP dispatcher's task, and each
+//! connection kept the dispatcher's two 8 KiB buffers for life. Here the
+//! task is one future: a frame is encoded once into the socket's own
+//! buffer, everything one event queued leaves in one `write`, and both
+//! buffers are sized on demand and given back when the connection idles.
+//! The frame codec is still actix-http's.
+
+use super::endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
+use super::faults::{classify, FrameFault};
+use super::guard::FrameScanner;
+use super::link::{Link, LinkState};
+use super::socket::Disarm;
+use super::{AssembleError, HeartbeatAction, KillSwitch, MessageAssembler, WholeMessage};
+use crate::protocol::CloseCode;
+use actix_codec::Decoder;
+use actix_http::ws::{self, CloseReason, Frame, Item, ProtocolError};
+use bytes::BytesMut;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
+
+/// The clock of every deadline here: tokio's (the same instants as std's,
+/// except in tests that pause time).
+pub(super) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// A socket the transport can run on: TCP, or TLS over TCP.
+pub trait Io: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
+
+/// The most bytes one read takes (into the stack; only what arrived is kept).
+const READ_CHUNK: usize = 4096;
+/// Reads per wake-up before the task lets others run.
+const READS_PER_POLL: usize = 16;
+/// How long a closed socket is read (and the bytes dropped) after our FIN,
+/// so unread input does not turn the close into a reset that could destroy
+/// the close frame in flight.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A WebSocket connection running `E`: built by the upgrade handler, run by
+/// [`accept`](super::accept) once the `101` has been written.
+pub struct Transport<E: Endpoint> {
+    endpoint: E,
+    assembler: MessageAssembler,
+    config: TransportConfig,
+    state: LinkState,
+    /// False once the input is abandoned.
+    reading: bool,
+}
+
+impl<E: Endpoint> Transport<E> {
+    /// A transport running `endpoint`.
+    pub fn new(endpoint: E, config: TransportConfig, observer: Arc<dyn TransportObserver>) -> Self {
+        Transport {
+            endpoint,
+            assembler: MessageAssembler::new(config.max_message_size),
+            state: LinkState::new(observer, &config),
+            config,
+            reading: true,
+        }
+    }
+
+    /// Runs the connection on `io` until it ends. `read` holds bytes that
+    /// arrived with the upgrade request; `kill` is disarmed before the
+    /// socket closes (see [`KillSwitch`]).
+    pub(super) async fn run(mut self, io: Box<dyn Io>, read: BytesMut, kill: Option<KillSwitch>) {
+        let now = now();
+        let max = self.config.max_message_size;
+        let mut conn = Open {
+            next_ping: now + self.config.heartbeat_interval,
+            decoder: ws::Codec::new().max_size(max),
+            scanner: Some(FrameScanner::new(max)),
+            t: {
+                let (ep, mut link) = self.link();
+                ep.started(&mut link);
+                self
+            },
+        };
+        // The HTTP layer's read buffer (8 KiB) is not kept: only what came
+        // after the request, if anything.
+        let read = if read.is_empty() { BytesMut::new() } else { BytesMut::from(&read[..]) };
+        let mut sock = Socket { _disarm: kill.map(Disarm), io, read, out: BytesMut::new() };
+        // Bytes that came with the upgrade request are input like any other.
+        if !sock.read.is_empty() {
+            conn.input(&mut sock.read, 0);
+        }
+        let sleep = Box::pin(tokio::time::sleep_until(conn.next_ping.into()));
+        Task { conn: Some(conn), sock, phase: Phase::Open, sleep }.await;
+    }
+
+    fn link(&mut self) -> (&mut E, Link<'_>) {
+        (&mut self.endpoint, Link::new(&mut self.state))
+    }
+
+    fn deliver(&mut self, msg: Result<WholeMessage, AssembleError>) {
+        match msg {
+            Ok(m) => {
+                self.state.observer.message_in(m.len());
+                let (ep, mut link) = self.link();
+                ep.on_message(m, &mut link);
+            }
+            Err(e) => {
+                let code = match e {
+                    AssembleError::TooBig { .. } => CloseCode::TooBig,
+                    AssembleError::InvalidUtf8 => CloseCode::InvalidPayload,
+                    AssembleError::NotStarted | AssembleError::AlreadyStarted => CloseCode::Protocol,
+                };
+                self.state.close(code, &e.to_string());
+            }
+        }
+    }
+
+    /// Asks the endpoint whether to take a frame; a refused one is dropped
+    /// here (a continuation still goes through the assembler, so the rest of
+    /// its message is dropped too and fragmentation errors are still seen).
+    fn admit(&mut self, frame: Frame) -> Option<Frame> {
+        let len = match &frame {
+            Frame::Binary(b) | Frame::Text(b) | Frame::Ping(b) | Frame::Pong(b) => b.len(),
+            Frame::Continuation(Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b)) => {
+                b.len()
+            }
+            Frame::Close(_) => return Some(frame),
+        };
+        let (ep, mut link) = self.link();
+        if ep.on_frame(len, &mut link) {
+            return Some(frame);
+        }
+        match frame {
+            Frame::Continuation(item) if !self.state.closing => {
+                if let Err(e) = self.assembler.discard(item) {
+                    self.deliver(Err(e));
+                }
+            }
+            Frame::Binary(_) | Frame::Text(_) if self.assembler.in_progress() && !self.state.closing => {
+                self.deliver(Err(AssembleError::AlreadyStarted));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// One decoded frame.
+    fn frame(&mut self, frame: Frame) {
+        self.state.heartbeat.seen(now());
+        let frame = if self.state.closing {
+            frame
+        } else {
+            match self.admit(frame) {
+                Some(f) => f,
+                None => return,
+            }
+        };
+        match frame {
+            // Once our close frame is out, data is read only to find the
+            // peer's close frame (RFC 6455 §1.4): it is neither assembled
+            // nor delivered, so nothing acts on input we already refused.
+            Frame::Binary(_) | Frame::Text(_) | Frame::Continuation(_) if self.state.closing => {}
+            Frame::Binary(b) => {
+                let m = self.assembler.single(WholeMessage::Binary(b));
+                self.deliver(m);
+            }
+            Frame::Text(b) => {
+                let m = bytestring::ByteString::try_from(b)
+                    .map_err(|_| AssembleError::InvalidUtf8)
+                    .and_then(|t| self.assembler.single(WholeMessage::Text(t)));
+                self.deliver(m);
+            }
+            Frame::Continuation(item) => match self.assembler.push(item) {
+                Ok(None) => {}
+                Ok(Some(m)) => self.deliver(Ok(m)),
+                Err(e) => self.deliver(Err(e)),
+            },
+            Frame::Ping(p) => {
+                if !self.state.closing {
+                    self.state.frame(ws::Message::Pong(p));
+                }
+            }
+            Frame::Pong(p) => self.state.heartbeat.pong(&p, now()),
+            Frame::Close(reason) => {
+                self.state.ending.get_or_insert(Ending::PeerClosed(reason.as_ref().map(|r| u16::from(r.code))));
+                if !self.state.closing {
+                    // Peer-initiated: echo its code (RFC 6455 §5.5.1), or
+                    // answer an empty close with an empty one (a reply may
+                    // not carry 1005, "no code received"). The decoder has
+                    // already refused invalid codes and reasons (→ 1002).
+                    self.state.closing = true;
+                    let echo = reason.map(|r| CloseReason { code: r.code, description: None });
+                    self.state.frame(ws::Message::Close(echo));
+                }
+                // Handshake complete: the server drops TCP first (§7.1.1).
+                self.stop_reading();
+            }
+        }
+    }
+
+    /// The frame decoder reported an error: close with the code RFC 6455
+    /// asks for, the gentle way if the decoder is still in step with the
+    /// stream, the hard way if it is not.
+    fn protocol_error(&mut self, err: ProtocolError) {
+        match classify(&err, self.config.max_message_size) {
+            FrameFault::SocketGone => {
+                self.state.ending.get_or_insert(Ending::Lost);
+                self.stop_reading();
+            }
+            FrameFault::Recoverable { code, reason } if !self.state.closing => {
+                // The offending frame was consumed whole, so the next bytes
+                // are a frame header again: run the normal close handshake
+                // (keep reading, drop data, stop on the peer's close frame or
+                // after the close timeout). A clean close is what makes a
+                // browser report our code instead of 1006.
+                self.state.close(code, &reason);
+            }
+            FrameFault::Recoverable { code, reason } | FrameFault::OutOfStep { code, reason } => {
+                // The decoder is out of step with the stream, or this is a
+                // second error while closing. RFC 6455 §7.1.7: fail the
+                // connection — send a close frame if we have not, then stop
+                // processing input and drop the TCP connection.
+                self.state.close(code, &reason);
+                self.stop_reading();
+            }
+        }
+    }
+
+    /// Stops processing input; what is queued (our close frame) is still
+    /// written before TCP is closed.
+    fn stop_reading(&mut self) {
+        self.reading = false;
+        self.state.stop = true;
+    }
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Reading, writing, pinging.
+    Open,
+    /// Writing what is queued, then sending FIN (until this deadline).
+    Flushing(Instant),
+    /// FIN sent; dropping input until the peer closes (or this deadline).
+    Lingering(Instant),
+}
+
+/// The socket and its buffers.
+struct Socket {
+    /// Declared before `io`: disarms the kill switch before the descriptor
+    /// closes, however the task ends.
+    _disarm: Option<Disarm>,
+    io: Box<dyn Io>,
+    /// Input not decoded yet. Sized on demand, given back when idle.
+    read: BytesMut,
+    /// Output left to write once the connection has stopped (while open,
+    /// output is the link's).
+    out: BytesMut,
+}
+
+impl Socket {
+    /// Writes `out` until it is empty or the socket is full. Err: the
+    /// socket failed.
+    fn poll_write(io: &mut Box<dyn Io>, out: &mut BytesMut, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !out.is_empty() {
+            match Pin::new(&mut *io).poll_write(cx, out) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    let _ = out.split_to(n);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// An open connection: the transport, its decoder and its heartbeat.
+struct Open<E: Endpoint> {
+    t: Transport<E>,
+    decoder: ws::Codec,
+    /// Follows frame headers as bytes arrive, to refuse an oversized frame
+    /// before its payload is buffered (the decoder checks the length only
+    /// once the whole frame is in).
+    scanner: Option<FrameScanner>,
+    next_ping: Instant,
+}
+
+impl<E: Endpoint> Open<E> {
+    /// Decodes and handles the input in `read`, of which the bytes from
+    /// `fresh` on were just read.
+    fn input(&mut self, read: &mut BytesMut, fresh: usize) {
+        let mut oversized = None;
+        if let Some(scanner) = self.scanner.as_mut() {
+            if let Err((at, len)) = scanner.feed(&read[fresh..]) {
+                // Keep only the bytes before the offending header.
+                read.truncate(fresh + at);
+                oversized = Some(len);
+                self.scanner = None;
+            }
+        }
+        while self.t.reading {
+            match self.decoder.decode(read) {
+                Ok(Some(frame)) => self.t.frame(frame),
+                Ok(None) => break,
+                Err(e) => {
+                    self.t.protocol_error(e);
+                    break;
+                }
+            }
+        }
+        if let Some(len) = oversized {
+            if self.t.reading {
+                let max = self.t.config.max_message_size;
+                self.t
+                    .state
+                    .close(CloseCode::TooBig, &format!("frame of {len} bytes exceeds the limit of {max} bytes"));
+                self.t.stop_reading();
+            }
+        }
+    }
+
+    /// Reads what the socket has, up to [`READS_PER_POLL`] times. Ready when
+    /// the task should poll again at once (more may be waiting).
+    fn poll_input(&mut self, sock: &mut Socket, cx: &mut Context<'_>) -> Poll<()> {
+        for _ in 0..READS_PER_POLL {
+            if !self.t.reading {
+                return Poll::Pending;
+            }
+            // Read into the stack and copy into the input buffer only what
+            // arrived: the buffer grows to what is pending (a partial frame,
+            // a few small inputs), not to a fixed chunk per connection.
+            let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut buf = ReadBuf::uninit(&mut chunk);
+            let n = match Pin::new(&mut sock.io).poll_read(cx, &mut buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => 0,
+                Poll::Ready(Ok(())) => buf.filled().len(),
+            };
+            if n == 0 {
+                // The peer closed TCP (or the socket failed) without a close
+                // frame: nobody to send one to.
+                self.t.state.ending.get_or_insert(Ending::Lost);
+                self.t.stop_reading();
+                return Poll::Pending;
+            }
+            let read = &mut sock.read;
+            let fresh = read.len();
+            read.extend_from_slice(buf.filled());
+            self.input(read, fresh);
+        }
+        Poll::Ready(())
+    }
+
+    /// Handles what other threads asked for and what timers say is due.
+    /// The endpoint drains its queue only while the socket takes what it
+    /// writes: a client that reads slower than the game leaves frames in
+    /// the endpoint's queue (where a newer state replaces an older one), not
+    /// in an ever longer buffer here.
+    fn events(&mut self, sock: &mut Socket, cx: &Context<'_>, now: Instant) {
+        let t = &mut self.t;
+        if let Some((code, reason)) = t.state.doorbell.take_close() {
+            t.state.close(code, &reason);
+        }
+        if t.state.out.is_empty() && t.state.doorbell.take(cx) && !t.state.closing {
+            let (ep, mut link) = t.link();
+            ep.on_wake(&mut link);
+        }
+        if t.state.timer.is_some_and(|at| at <= now) {
+            t.state.timer = None;
+            if !t.state.closing {
+                let (ep, mut link) = t.link();
+                ep.on_timer(&mut link);
+            }
+        }
+        if self.next_ping <= now {
+            self.next_ping = now + t.config.heartbeat_interval;
+            if !t.state.closing {
+                match t.state.heartbeat.tick(now) {
+                    HeartbeatAction::Ping(p) => t.state.frame(ws::Message::Ping(p.into())),
+                    HeartbeatAction::TimedOut => {
+                        // A silent peer is a lost one, whatever code we send.
+                        t.state.ending.get_or_insert(Ending::Lost);
+                        let secs = t.config.idle_timeout.as_secs_f32();
+                        t.state.close(CloseCode::Policy, &format!("nothing received for {secs} s"));
+                        t.stop_reading();
+                    }
+                }
+            }
+            // An idle connection gives its buffers back.
+            if sock.read.is_empty() {
+                sock.read = BytesMut::new();
+            }
+            if t.state.out.is_empty() {
+                t.state.out = BytesMut::new();
+            }
+        }
+        if t.state.close_deadline.is_some_and(|at| at <= now) {
+            t.stop_reading();
+        }
+    }
+
+    /// The earliest instant the connection must wake at unasked.
+    fn deadline(&self) -> Instant {
+        let s = &self.t.state;
+        [s.timer, s.close_deadline].into_iter().flatten().fold(self.next_ping, Instant::min)
+    }
+}
+
+/// The running connection: open (with its endpoint), then closing (the
+/// socket alone: the endpoint is dropped when the connection stops, so what
+/// it holds, such as its seat in the connection count, is given back at
+/// once and not after the socket's linger).
+struct Task<E: Endpoint> {
+    conn: Option<Open<E>>,
+    sock: Socket,
+    phase: Phase,
+    /// One timer for the earliest of: next ping, the endpoint's timer, the
+    /// close deadline, the phase's deadline.
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl<E: Endpoint> Task<E> {
+    /// One pass of the open phase. Ready: poll again at once.
+    fn poll_open(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Poll::Pending;
+        };
+        let blocked = !conn.t.state.out.is_empty();
+        conn.events(&mut self.sock, cx, now);
+        let more = conn.poll_input(&mut self.sock, cx).is_ready();
+        let state = &mut conn.t.state;
+        match Socket::poll_write(&mut self.sock.io, &mut state.out, cx) {
+            Poll::Ready(Err(_)) => {
+                state.ending.get_or_insert(Ending::Lost);
+                state.out.clear();
+                conn.t.stop_reading();
+            }
+            // The socket took everything that waited: the endpoint may
+            // drain its queue again.
+            Poll::Ready(Ok(())) if blocked => return Poll::Ready(()),
+            _ => {}
+        }
+        if conn.t.state.stop {
+            self.stop(now);
+            return Poll::Ready(());
+        }
+        if more {
+            // Let other connections run, then read on.
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    /// Ends the open phase: the endpoint learns how and is dropped, and the
+    /// socket starts closing.
+    fn stop(&mut self, now: Instant) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let state = &mut conn.t.state;
+        state.doorbell.hang_up();
+        self.sock.out = std::mem::take(&mut state.out);
+        let how = state.ending.unwrap_or(Ending::Lost);
+        let close_timeout = conn.t.config.close_timeout;
+        conn.t.endpoint.stopped(how);
+        drop(conn);
+        self.phase = Phase::Flushing(now + close_timeout);
+    }
+
+    fn deadline(&self) -> Instant {
+        match (self.phase, &self.conn) {
+            (Phase::Flushing(at) | Phase::Lingering(at), _) => at,
+            (Phase::Open, Some(conn)) => conn.deadline(),
+            (Phase::Open, None) => now(),
+        }
+    }
+}
+
+impl<E: Endpoint> Future for Task<E> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            let now = now();
+            match this.phase {
+                Phase::Open => {
+                    if this.poll_open(cx, now).is_ready() {
+                        continue;
+                    }
+                }
+                Phase::Flushing(until) => match Socket::poll_write(&mut this.sock.io, &mut this.sock.out, cx) {
+                    Poll::Ready(Ok(())) => match Pin::new(&mut this.sock.io).poll_shutdown(cx) {
+                        Poll::Pending if now < until => {}
+                        Poll::Ready(Ok(())) => {
+                            this.phase = Phase::Lingering(now + LINGER);
+                            continue;
+                        }
+                        _ => break,
+                    },
+                    Poll::Pending if now < until => {}
+                    _ => break,
+                },
+                Phase::Lingering(until) => {
+                    let mut scratch = [0u8; 512];
+                    let mut buf = ReadBuf::new(&mut scratch);
+                    match Pin::new(&mut this.sock.io).poll_read(cx, &mut buf) {
+                        Poll::Ready(Ok(())) if !buf.filled().is_empty() && now < until => continue,
+                        Poll::Pending if now < until => {}
+                        _ => break,
+                    }
+                }
+            }
+            let deadline = this.deadline();
+            if this.sleep.deadline() != deadline.into() {
+                this.sleep.as_mut().reset(deadline.into());
+            }
+            if this.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        // Done: the kill switch is disarmed, then the socket closed, when
+        // the task is dropped.
+        this.sock.read = BytesMut::new();
+        Poll::Ready(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Doorbell;
+    use actix_codec::Encoder;
+    use bytes::Bytes;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    /// Echoes messages; on a wake-up sends `burst` frames of 100 bytes;
+    /// records what happened to it.
+    #[derive(Default)]
+    struct Probe {
+        log: Rc<RefCell<Vec<String>>>,
+        burst: usize,
+        bell: Rc<RefCell<Option<Doorbell>>>,
+    }
+
+    impl Endpoint for Probe {
+        fn started(&mut self, link: &mut Link<'_>) {
+            *self.bell.borrow_mut() = Some(link.doorbell());
+        }
+        fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_>) {
+            self.log.borrow_mut().push(format!("message {}", msg.len()));
+            if let WholeMessage::Binary(b) = msg {
+                link.binary(b);
+            }
+        }
+        fn on_wake(&mut self, link: &mut Link<'_>) {
+            self.log.borrow_mut().push("wake".into());
+            for _ in 0..self.burst {
+                link.binary(Bytes::from(vec![7u8; 100]));
+            }
+        }
+        fn stopped(&mut self, how: Ending) {
+            self.log.borrow_mut().push(format!("stopped {how:?}"));
+        }
+    }
+
+    fn client_frame(msg: ws::Message) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        ws::Codec::new().client_mode().encode(msg, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    /// Decodes every frame the server wrote until it closes the stream.
+    async fn frames_until_eof(client: &mut DuplexStream) -> Vec<Frame> {
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut raw)).await.unwrap().unwrap();
+        let mut buf = BytesMut::from(&raw[..]);
+        let mut codec = ws::Codec::new().client_mode();
+        let mut frames = Vec::new();
+        while let Some(f) = codec.decode(&mut buf).unwrap() {
+            frames.push(f);
+        }
+        frames
+    }
+
+    fn start(probe: Probe, config: TransportConfig, capacity: usize) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(capacity);
+        let t = Transport::new(probe, config, Arc::new(()));
+        tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None));
+        client
+    }
+
+    async fn local<F: Future<Output = ()>>(f: F) {
+        tokio::task::LocalSet::new().run_until(f).await
+    }
+
+    #[tokio::test]
+    async fn echoes_then_answers_a_close_and_ends() {
+        local(async {
+            let probe = Probe::default();
+            let log = probe.log.clone();
+            let mut client = start(probe, TransportConfig::default(), 4096);
+            client.write_all(&client_frame(ws::Message::Binary(Bytes::from_static(b"hi")))).await.unwrap();
+            let close = CloseReason { code: ws::CloseCode::Normal, description: None };
+            client.write_all(&client_frame(ws::Message::Close(Some(close)))).await.unwrap();
+            let frames = frames_until_eof(&mut client).await;
+            assert_eq!(frames.len(), 2, "{frames:?}");
+            assert!(matches!(&frames[0], Frame::Binary(b) if &b[..] == b"hi"));
+            assert!(matches!(&frames[1], Frame::Close(Some(r)) if r.code == ws::CloseCode::Normal));
+            assert_eq!(*log.borrow(), ["message 2", "stopped PeerClosed(Some(1000))"]);
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_oversized_frame_is_refused_by_its_header_with_1009() {
+        local(async {
+            let config = TransportConfig { max_message_size: 1000, ..TransportConfig::default() };
+            let mut client = start(Probe::default(), config, 4096);
+            // A whole small frame, then only the header of a 1 MiB one.
+            let mut bytes = client_frame(ws::Message::Binary(Bytes::from_static(b"ok")));
+            let big = client_frame(ws::Message::Binary(Bytes::from(vec![0u8; 1 << 20])));
+            bytes.extend_from_slice(&big[..14]);
+            client.write_all(&bytes).await.unwrap();
+            let frames = frames_until_eof(&mut client).await;
+            assert!(matches!(&frames[0], Frame::Binary(b) if &b[..] == b"ok"), "{frames:?}");
+            let Some(Frame::Close(Some(r))) = frames.last() else { panic!("{frames:?}") };
+            assert_eq!(u16::from(r.code), 1009);
+            assert!(r.description.as_deref().unwrap_or("").contains("1048576"), "{r:?}");
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_does_not_read_stops_the_draining_until_it_does() {
+        local(async {
+            // 500 bytes of pipe: one burst of five 102-byte frames fills it.
+            let probe = Probe { burst: 5, ..Probe::default() };
+            let (log, bell) = (probe.log.clone(), probe.bell.clone());
+            let mut client = start(probe, TransportConfig::default(), 500);
+            tokio::task::yield_now().await;
+            let bell = bell.borrow().clone().expect("started");
+            for _ in 0..20 {
+                bell.ring();
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let wakes = || log.borrow().iter().filter(|l| *l == "wake").count();
+            assert_eq!(wakes(), 1, "drained again while its last burst still waits: {:?}", log.borrow());
+            // The peer reads: the rest of the burst goes out, and the 19
+            // rings that came meanwhile are answered with one drain.
+            let mut sink = vec![0u8; 4096];
+            let mut got = 0;
+            while got < 5 * 102 {
+                got += client.read(&mut sink).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(wakes(), 2, "{:?}", log.borrow());
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_peer_is_pinged_then_closed_with_1008_as_lost() {
+        local(async {
+            let probe = Probe::default();
+            let log = probe.log.clone();
+            let config = TransportConfig {
+                heartbeat_interval: Duration::from_secs(1),
+                idle_timeout: Duration::from_secs(3),
+                ..TransportConfig::default()
+            };
+            let mut client = start(probe, config, 4096);
+            let frames = frames_until_eof(&mut client).await;
+            let pings = frames.iter().filter(|f| matches!(f, Frame::Ping(_))).count();
+            assert!(pings >= 2, "{frames:?}");
+            let Some(Frame::Close(Some(r))) = frames.last() else { panic!("{frames:?}") };
+            assert_eq!(u16::from(r.code), 1008);
+            assert_eq!(log.borrow().last().map(String::as_str), Some("stopped Lost"));
+        })
+        .await
+    }
+}
