@@ -88,8 +88,9 @@ where
     match accepted {
         Some(Accepted(start)) if head.status() == actix_http::StatusCode::SWITCHING_PROTOCOLS => {
             framed.send(h1::Message::Item((head, BodySize::None))).await.map_err(failed)?;
-            let parts = framed.into_parts();
-            start(Box::new(parts.io), parts.read_buf, kill).await;
+            let (io, read) = socket_of(framed);
+            drop((app, body));
+            start(Box::new(io), read, kill).await;
         }
         _ => {
             let bytes = body::to_bytes(body).await.map_err(|e| failed(e.to_string()))?;
@@ -106,6 +107,17 @@ where
         }
     }
     Ok(())
+}
+
+/// The socket of an upgraded connection, and any bytes that came after the
+/// request. Everything else of the HTTP layer (its codec, its 8 KiB write
+/// buffer) is dropped here, not kept for the connection's life by the
+/// future that runs it.
+fn socket_of<T: AsyncRead + AsyncWrite + Unpin>(framed: Framed<T, h1::Codec>) -> (T, BytesMut) {
+    let parts = framed.into_parts();
+    // Only what arrived, not the HTTP layer's 8 KiB read buffer.
+    let read = if parts.read_buf.is_empty() { BytesMut::new() } else { BytesMut::from(&parts.read_buf[..]) };
+    (parts.io, read)
 }
 
 /// The socket failed while the answer to an upgrade request was written

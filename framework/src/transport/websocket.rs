@@ -89,9 +89,6 @@ impl<E: Endpoint> Transport<E> {
                 self
             },
         };
-        // The HTTP layer's read buffer (8 KiB) is not kept: only what came
-        // after the request, if anything.
-        let read = if read.is_empty() { BytesMut::new() } else { BytesMut::from(&read[..]) };
         let mut sock = Socket { _disarm: kill.map(Disarm), io, read, out: BytesMut::new() };
         // Bytes that came with the upgrade request are input like any other.
         if !sock.read.is_empty() {
