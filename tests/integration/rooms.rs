@@ -112,18 +112,26 @@ async fn a_broadcast_is_encoded_once_per_group_not_per_client() {
 }
 
 #[tokio::test]
-async fn a_room_ticks_at_its_rate_within_two_percent() {
-    let server = start(|_| {});
-    let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();
-    c.create("arena", HashMap::new()).await.unwrap();
-    let first = next_state(&mut c).await.tick;
-    let started = Instant::now();
-    let mut last = first;
-    while started.elapsed() < Duration::from_millis(2500) {
-        last = next_state(&mut c).await.tick;
+async fn a_room_ticks_at_its_rate_within_two_percent_on_a_worker_thread_and_on_a_room_arbiter() {
+    // On: the room runs on its creator's HTTP worker thread; off: on a room
+    // arbiter (ServerConfig::rooms_on_workers).
+    for on_workers in [true, false] {
+        let server = start(move |c| c.rooms_on_workers = on_workers);
+        let mut c = Client::connect(&ws_url(server.addr()), &["arena.v2.proto"]).await.unwrap();
+        c.create("arena", HashMap::new()).await.unwrap();
+        let first = next_state(&mut c).await.tick;
+        let started = Instant::now();
+        let mut last = first;
+        while started.elapsed() < Duration::from_millis(2500) {
+            last = next_state(&mut c).await.tick;
+        }
+        let rate = (last - first) as f64 / started.elapsed().as_secs_f64();
+        assert!(
+            (rate - 30.0).abs() <= 0.6,
+            "rooms_on_workers {on_workers}: measured {rate:.2} Hz over {:?}",
+            started.elapsed()
+        );
     }
-    let rate = (last - first) as f64 / started.elapsed().as_secs_f64();
-    assert!((rate - 30.0).abs() <= 0.6, "measured {rate:.2} Hz over {:?}", started.elapsed());
 }
 
 #[tokio::test]

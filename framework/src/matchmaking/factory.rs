@@ -17,6 +17,7 @@ use std::time::Instant;
 
 /// Where a room runs: an arbiter (a thread with its own event loop) and the
 /// tick driver that wakes that arbiter's rooms.
+#[derive(Clone)]
 pub(super) struct Place {
     pub(super) arbiter: ArbiterHandle,
     pub(super) driver: Arc<TickDriver>,

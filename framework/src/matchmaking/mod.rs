@@ -31,6 +31,12 @@ use actix::ArbiterHandle;
 use caps::RoomCaps;
 use dashmap::DashMap;
 use factory::{Factory, Place, RoomFactory};
+
+thread_local! {
+    /// The place of this thread (an adopted HTTP worker), and the registry
+    /// (by address) that adopted it.
+    static WORKER_PLACE: std::cell::RefCell<Option<(usize, Place)>> = const { std::cell::RefCell::new(None) };
+}
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use rand::Rng;
@@ -189,6 +195,7 @@ impl RegistryBuilder {
             types: self.types,
             rooms: DashMap::new(),
             places,
+            worker_places: parking_lot::Mutex::new(Vec::new()),
             next: AtomicUsize::new(0),
             metrics,
             caps,
@@ -211,6 +218,9 @@ pub struct Registry {
     /// was 6.5 % of a 10,000-client join storm's CPU (500 rooms, `perf`).
     open_hint: DashMap<Arc<str>, Weak<RoomHandle>>,
     places: Vec<Place>,
+    /// HTTP worker threads adopted as places for the rooms their
+    /// connections create (for the tick drivers' figures).
+    worker_places: parking_lot::Mutex<Vec<Place>>,
     next: AtomicUsize,
     metrics: Arc<Metrics>,
     caps: RoomCaps,
@@ -271,7 +281,7 @@ impl Registry {
         }
         let slot = self.caps.take(room_type).map_err(|e| self.refused(e.metric_label(), e))?;
         self.budget.spend(who).map_err(|e| self.refused(e.metric_label(), e))?;
-        let handle = factory.spawn(self, new_room_id(), options, self.place())?;
+        let handle = factory.spawn(self, new_room_id(), options, &self.place())?;
         handle.reserve().map_err(RegistryError::Seat)?;
         self.rooms.insert(handle.id.clone(), handle.clone());
         self.open_hint.insert(handle.room_type.clone(), Arc::downgrade(&handle));
@@ -385,15 +395,41 @@ impl Registry {
         self.budget.forget_idle();
     }
 
-    /// The next place for a room, round-robin.
-    fn place(&self) -> &Place {
-        &self.places[self.next.fetch_add(1, Ordering::Relaxed) % self.places.len()]
+    /// Where a new room runs: on the calling thread if it is an HTTP
+    /// worker this registry adopted ([`Registry::adopt_worker_thread`]), so
+    /// the connection that creates a room and the room share a thread and a
+    /// tick wakes no other thread for it; else the next room arbiter,
+    /// round-robin.
+    fn place(&self) -> Place {
+        let me = self as *const Registry as usize;
+        let here = WORKER_PLACE.with(|w| w.borrow().as_ref().filter(|(r, _)| *r == me).map(|(_, p)| p.clone()));
+        here.unwrap_or_else(|| self.places[self.next.fetch_add(1, Ordering::Relaxed) % self.places.len()].clone())
+    }
+
+    /// Lets rooms created from the calling thread run on it (see
+    /// [`Registry::place`]): the server calls this on each HTTP worker
+    /// thread as it starts, when `ServerConfig::rooms_on_workers` is set. The
+    /// thread must be an actix arbiter (an actix-server worker is); a second
+    /// call on the same thread does nothing.
+    pub fn adopt_worker_thread(&self) -> std::io::Result<()> {
+        let me = self as *const Registry as usize;
+        if WORKER_PLACE.with(|w| w.borrow().as_ref().is_some_and(|(r, _)| *r == me)) {
+            return Ok(());
+        }
+        let Some(arbiter) = actix_rt::Arbiter::try_current() else {
+            return Ok(());
+        };
+        let place = Place { driver: TickDriver::start(&arbiter)?, arbiter };
+        self.worker_places.lock().push(place.clone());
+        WORKER_PLACE.with(|w| *w.borrow_mut() = Some((me, place)));
+        Ok(())
     }
 
     /// Copies what the tick drivers did into `/metrics` (the server's
     /// once-a-second sweep).
     pub fn publish_driver_stats(&self) {
-        let (cpu_ns, wakeups) = self.places.iter().fold((0u64, 0u64), |(c, w), p| {
+        let workers = self.worker_places.lock().clone();
+        let (cpu_ns, wakeups) = self.places.iter().chain(&workers).fold((0u64, 0u64), |(c, w), p| {
             let s = p.driver.stats();
             (c + s.cpu_ns.load(Ordering::Relaxed), w + s.wakeups.load(Ordering::Relaxed))
         });

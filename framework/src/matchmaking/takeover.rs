@@ -112,7 +112,7 @@ impl Registry {
             Ok(slot) => slot,
             Err(e) => return give_up(&RegistryError::from(e).to_string()),
         };
-        let handle = match factory.restore(self, RoomId::from(id.as_str()), &portable, seats, self.place()) {
+        let handle = match factory.restore(self, RoomId::from(id.as_str()), &portable, seats, &self.place()) {
             Ok(h) => h,
             Err(e) => {
                 for (session, _) in &adopted {

@@ -62,8 +62,15 @@ pub struct ServerConfig {
     pub compression_min_bytes: usize,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
-    /// Room arbiters (0: one per core).
+    /// Room arbiters (0: one per core): where rooms run that no player's
+    /// connection created (restored after a failover, taken over), and
+    /// every room when `rooms_on_workers` is off.
     pub arbiters: usize,
+    /// Run a room that a player's connection creates on that connection's
+    /// HTTP worker thread (default on): its creator's states then reach the
+    /// socket without waking another thread. Off: rooms go round-robin to
+    /// the room arbiters, every delivery crossing threads.
+    pub rooms_on_workers: bool,
     /// The drain deadline of a graceful shutdown (SIGTERM, SIGINT or a
     /// [`ShutdownHandle`](crate::server::ShutdownHandle)): the server exits
     /// once every connection is gone or this much time has passed.
@@ -120,6 +127,7 @@ impl ServerConfig {
             compression_min_bytes: crate::protocol::compress::MIN_BYTES,
             workers: 0,
             arbiters: 0,
+            rooms_on_workers: true,
             drain_timeout: Duration::from_secs(10),
             reconnect_after: Duration::from_secs(1),
             session: SessionConfig::default(),

@@ -299,6 +299,16 @@ impl Server {
             on_connect: Some(Arc::new(move |c: &dyn std::any::Any, ext: &mut actix_http::Extensions| {
                 transport::on_connect(c, ext, socket)
             })),
+            on_worker: config.rooms_on_workers.then(|| {
+                let registry = Arc::downgrade(&state.registry);
+                Arc::new(move || {
+                    if let Some(r) = registry.upgrade() {
+                        if let Err(e) = r.adopt_worker_thread() {
+                            tracing::warn!("rooms stay off this worker thread: no tick driver ({e})");
+                        }
+                    }
+                }) as Arc<dyn Fn() + Send + Sync>
+            }),
             #[cfg(feature = "tls")]
             tls: tls_listener,
             ..Default::default()

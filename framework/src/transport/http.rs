@@ -38,6 +38,8 @@ pub struct Listen {
     pub backlog: i32,
     /// The per-connection hook, e.g. [`on_connect`](super::on_connect).
     pub on_connect: Option<OnConnect>,
+    /// Called on each worker thread as it starts (before it serves).
+    pub on_worker: Option<Arc<dyn Fn() + Send + Sync>>,
     /// Speak TLS with this configuration (feature `tls`).
     #[cfg(feature = "tls")]
     pub tls: Option<rustls::ServerConfig>,
@@ -50,6 +52,7 @@ impl Default for Listen {
             shutdown_timeout: 30,
             backlog: 1024,
             on_connect: None,
+            on_worker: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -98,7 +101,10 @@ where
         // One App per worker for plain requests, one for upgrades; built the
         // same way for TCP and TLS, whose socket types differ.
         macro_rules! http_service {
-            ($factory:ident, $on_connect:ident) => {{
+            ($factory:ident, $on_connect:ident, $on_worker:ident) => {{
+                if let Some(hook) = &$on_worker {
+                    hook();
+                }
                 let app = {
                     let factory = $factory.clone();
                     move || {
@@ -131,12 +137,14 @@ where
         }
         let factory = factory.clone();
         let on_connect = listen.on_connect.clone();
+        let on_worker = listen.on_worker.clone();
         #[cfg(feature = "tls")]
         if let Some(tls) = listen.tls.clone() {
-            builder = builder.listen(name, lst, move || http_service!(factory, on_connect).rustls_0_23(tls.clone()))?;
+            builder = builder
+                .listen(name, lst, move || http_service!(factory, on_connect, on_worker).rustls_0_23(tls.clone()))?;
             continue;
         }
-        builder = builder.listen(name, lst, move || http_service!(factory, on_connect).tcp())?;
+        builder = builder.listen(name, lst, move || http_service!(factory, on_connect, on_worker).tcp())?;
     }
     Ok((builder, addrs))
 }
