@@ -83,8 +83,17 @@ async fn one_sessions_json_log_lines_tell_its_story_and_nothing_of_anothers() {
     a.close().await.unwrap();
     b.close().await.unwrap();
 
-    // Both connections are closed once both say so in the log.
-    let closed = |lines: &[Value]| said(lines, &sa, "connection closed") && said(lines, &sb, "connection closed");
+    // Both connections are closed once both say so in the log, and both
+    // have left the room once the room says so (on its own thread, after
+    // the connection's line: the room hears of the close from it).
+    let room_said =
+        |lines: &[Value], s: &str| lines.iter().any(|l| l["fields"]["session"] == s && message(l) == "client left");
+    let closed = |lines: &[Value]| {
+        said(lines, &sa, "connection closed")
+            && said(lines, &sb, "connection closed")
+            && room_said(lines, &sa)
+            && room_said(lines, &sb)
+    };
     let lines = log_when(&server, closed).await;
 
     // A's connection: every line under a span that names A's session.
