@@ -22,6 +22,9 @@ struct Bell {
     /// The task is gone: nobody will answer.
     gone: AtomicBool,
     waker: AtomicWaker,
+    /// A close was asked for: read on every wake-up, so the mutex below
+    /// is taken only when there is something in it.
+    close_asked: AtomicBool,
     /// A close asked for from outside (rare: a mutex is fine).
     close: Mutex<Option<(CloseCode, String)>>,
 }
@@ -64,12 +67,16 @@ impl Doorbell {
             return false;
         }
         self.0.close.lock().get_or_insert_with(|| (code, reason.to_string()));
+        self.0.close_asked.store(true, Ordering::Release);
         self.0.waker.wake();
         true
     }
 
     /// The close asked for with [`Doorbell::request_close`], once.
     pub(super) fn take_close(&self) -> Option<(CloseCode, String)> {
+        if !self.0.close_asked.swap(false, Ordering::AcqRel) {
+            return None;
+        }
         self.0.close.lock().take()
     }
 

@@ -57,8 +57,6 @@ pub struct Transport<E: Endpoint> {
     assembler: MessageAssembler,
     config: TransportConfig,
     state: LinkState,
-    /// False once the input is abandoned.
-    reading: bool,
 }
 
 impl<E: Endpoint> Transport<E> {
@@ -69,7 +67,6 @@ impl<E: Endpoint> Transport<E> {
             assembler: MessageAssembler::new(config.max_message_size),
             state: LinkState::new(observer, &config),
             config,
-            reading: true,
         }
     }
 
@@ -95,7 +92,7 @@ impl<E: Endpoint> Transport<E> {
             conn.input(&mut sock.read, 0);
         }
         let sleep = Box::pin(tokio::time::sleep_until(conn.next_ping.into()));
-        Task { conn: Some(conn), sock, phase: Phase::Open, sleep }.await;
+        Task { phase: Phase::Open(conn), sock, sleep }.await;
     }
 
     fn link(&mut self) -> (&mut E, Link<'_>) {
@@ -234,16 +231,23 @@ impl<E: Endpoint> Transport<E> {
     /// Stops processing input; what is queued (our close frame) is still
     /// written before TCP is closed.
     fn stop_reading(&mut self) {
-        self.reading = false;
         self.state.stop = true;
+    }
+
+    /// Whether input is still processed.
+    fn reading(&self) -> bool {
+        !self.state.stop
     }
 }
 
 /// Where a connection is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Reading, writing, pinging.
-    Open,
+// The open variant is what a connection is for nearly all of its life, and
+// the enum lives once per connection inside its task: boxing it would add an
+// allocation per connection and save nothing.
+#[allow(clippy::large_enum_variant)]
+enum Phase<E: Endpoint> {
+    /// Reading, writing, pinging, with its endpoint.
+    Open(Open<E>),
     /// Writing what is queued, then sending FIN (until this deadline).
     Flushing(Instant),
     /// FIN sent; dropping input until the peer closes (or this deadline).
@@ -305,7 +309,7 @@ impl<E: Endpoint> Open<E> {
                 self.scanner = None;
             }
         }
-        while self.t.reading {
+        while self.t.reading() {
             match self.decoder.decode(read) {
                 Ok(Some(frame)) => self.t.frame(frame),
                 Ok(None) => break,
@@ -316,7 +320,7 @@ impl<E: Endpoint> Open<E> {
             }
         }
         if let Some(len) = oversized {
-            if self.t.reading {
+            if self.t.reading() {
                 let max = self.t.config.max_message_size;
                 self.t
                     .state
@@ -330,7 +334,7 @@ impl<E: Endpoint> Open<E> {
     /// the task should poll again at once (more may be waiting).
     fn poll_input(&mut self, sock: &mut Socket, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..READS_PER_POLL {
-            if !self.t.reading {
+            if !self.t.reading() {
                 return Poll::Pending;
             }
             // Read into the stack and copy into the input buffer only what
@@ -418,67 +422,68 @@ impl<E: Endpoint> Open<E> {
 /// it holds, such as its seat in the connection count, is given back at
 /// once and not after the socket's linger).
 struct Task<E: Endpoint> {
-    conn: Option<Open<E>>,
+    phase: Phase<E>,
     sock: Socket,
-    phase: Phase,
     /// One timer for the earliest of: next ping, the endpoint's timer, the
     /// close deadline, the phase's deadline.
     sleep: Pin<Box<Sleep>>,
 }
 
-impl<E: Endpoint> Task<E> {
-    /// One pass of the open phase. Ready: poll again at once.
-    fn poll_open(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<()> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Poll::Pending;
-        };
-        let blocked = !conn.t.state.out.is_empty();
-        conn.events(&mut self.sock, cx, now);
-        let more = conn.poll_input(&mut self.sock, cx).is_ready();
-        let state = &mut conn.t.state;
-        match Socket::poll_write(&mut self.sock.io, &mut state.out, cx) {
+/// What one pass of the open phase asks for.
+enum Next {
+    /// Wait for the socket, the doorbell or the timer.
+    Wait,
+    /// Poll again at once.
+    Again,
+    /// The connection stops: close the socket.
+    Stop,
+}
+
+impl<E: Endpoint> Open<E> {
+    /// One pass of the open phase.
+    fn poll_open(&mut self, sock: &mut Socket, cx: &mut Context<'_>, now: Instant) -> Next {
+        let blocked = !self.t.state.out.is_empty();
+        self.events(sock, cx, now);
+        let more = self.poll_input(sock, cx).is_ready();
+        let state = &mut self.t.state;
+        match Socket::poll_write(&mut sock.io, &mut state.out, cx) {
             Poll::Ready(Err(_)) => {
                 state.ending.get_or_insert(Ending::Lost);
                 state.out.clear();
-                conn.t.stop_reading();
+                self.t.stop_reading();
             }
             // The socket took everything that waited: the endpoint may
             // drain its queue again.
-            Poll::Ready(Ok(())) if blocked => return Poll::Ready(()),
+            Poll::Ready(Ok(())) if blocked => return Next::Again,
             _ => {}
         }
-        if conn.t.state.stop {
-            self.stop(now);
-            return Poll::Ready(());
+        if self.t.state.stop {
+            return Next::Stop;
         }
         if more {
             // Let other connections run, then read on.
             cx.waker().wake_by_ref();
         }
-        Poll::Pending
+        Next::Wait
     }
 
-    /// Ends the open phase: the endpoint learns how and is dropped, and the
-    /// socket starts closing.
-    fn stop(&mut self, now: Instant) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        let state = &mut conn.t.state;
+    /// Ends the open phase: the endpoint learns how and is dropped with
+    /// `self`; returns what is left to write and how long closing may take.
+    fn stop(mut self) -> (BytesMut, std::time::Duration) {
+        let state = &mut self.t.state;
         state.doorbell.hang_up();
-        self.sock.out = std::mem::take(&mut state.out);
+        let out = std::mem::take(&mut state.out);
         let how = state.ending.unwrap_or(Ending::Lost);
-        let close_timeout = conn.t.config.close_timeout;
-        conn.t.endpoint.stopped(how);
-        drop(conn);
-        self.phase = Phase::Flushing(now + close_timeout);
+        self.t.endpoint.stopped(how);
+        (out, self.t.config.close_timeout)
     }
+}
 
+impl<E: Endpoint> Task<E> {
     fn deadline(&self) -> Instant {
-        match (self.phase, &self.conn) {
-            (Phase::Flushing(at) | Phase::Lingering(at), _) => at,
-            (Phase::Open, Some(conn)) => conn.deadline(),
-            (Phase::Open, None) => now(),
+        match &self.phase {
+            Phase::Open(conn) => conn.deadline(),
+            Phase::Flushing(at) | Phase::Lingering(at) => *at,
         }
     }
 }
@@ -490,13 +495,21 @@ impl<E: Endpoint> Future for Task<E> {
         let this = self.get_mut();
         loop {
             let now = now();
-            match this.phase {
-                Phase::Open => {
-                    if this.poll_open(cx, now).is_ready() {
+            match &mut this.phase {
+                Phase::Open(conn) => match conn.poll_open(&mut this.sock, cx, now) {
+                    Next::Wait => {}
+                    Next::Again => continue,
+                    Next::Stop => {
+                        // Lingering(now) holds the place for an instant only.
+                        if let Phase::Open(conn) = std::mem::replace(&mut this.phase, Phase::Lingering(now)) {
+                            let (out, close_timeout) = conn.stop();
+                            this.sock.out = out;
+                            this.phase = Phase::Flushing(now + close_timeout);
+                        }
                         continue;
                     }
-                }
-                Phase::Flushing(until) => match Socket::poll_write(&mut this.sock.io, &mut this.sock.out, cx) {
+                },
+                &mut Phase::Flushing(until) => match Socket::poll_write(&mut this.sock.io, &mut this.sock.out, cx) {
                     Poll::Ready(Ok(())) => match Pin::new(&mut this.sock.io).poll_shutdown(cx) {
                         Poll::Pending if now < until => {}
                         Poll::Ready(Ok(())) => {
@@ -508,7 +521,7 @@ impl<E: Endpoint> Future for Task<E> {
                     Poll::Pending if now < until => {}
                     _ => break,
                 },
-                Phase::Lingering(until) => {
+                &mut Phase::Lingering(until) => {
                     let mut scratch = [0u8; 512];
                     let mut buf = ReadBuf::new(&mut scratch);
                     match Pin::new(&mut this.sock.io).poll_read(cx, &mut buf) {
