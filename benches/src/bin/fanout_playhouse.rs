@@ -29,6 +29,10 @@ struct Cli {
     /// loadgen measures what its clients see of the supervised restart).
     #[arg(long)]
     panic_at_tick: Option<u64>,
+    /// Every room on the room arbiters (`ServerConfig::rooms_on_workers`
+    /// off) instead of on its creator's thread.
+    #[arg(long)]
+    rooms_on_arbiters: bool,
 }
 
 /// The tick every room panics on, once (set from the command line).
@@ -78,6 +82,7 @@ async fn main() -> std::io::Result<()> {
     // creates 100 rooms from it within a second.
     config.max_connections_per_ip = 0;
     config.create_budget.per_address = playhouse::matchmaking::Allowance::UNLIMITED;
+    config.rooms_on_workers = !cli.rooms_on_arbiters;
     let server = Server::new(config).room::<Fanout>(spec).bind(&args.addr)?;
     let mut out = std::io::stdout();
     writeln!(out, "{} {}", fanout::LISTENING, server.local_addr())?;

@@ -191,6 +191,11 @@ struct FanoutArgs {
     /// Budget in seconds for one whole target (default: warm-up + duration + 60).
     #[arg(long)]
     target_timeout: Option<f64>,
+    /// Run Playhouse with `ServerConfig::rooms_on_workers` off: every room
+    /// on the room arbiters instead of its creator's thread (the trade of
+    /// tick lateness against CPU per delivery; the peer has no such choice).
+    #[arg(long)]
+    rooms_on_arbiters: bool,
     /// Do not pin the server and the load generator to different CPUs.
     #[arg(long)]
     no_pin: bool,
@@ -387,6 +392,7 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
             codec: "proto",
             subprotocol: playhouse_benches::fanout::TOKEN,
             connect_concurrency: args.connect_concurrency,
+            rooms_on_arbiters: args.rooms_on_arbiters,
         },
         machine: Machine::current(),
         pinning: plan,
@@ -399,7 +405,7 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
 /// One target: start, connect, warm up, measure, scrape, stop.
 async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result<Measured> {
     let bin = args.release_dir.join(target.binary());
-    let server_args = vec![
+    let mut server_args = vec![
         "--room-size".to_string(),
         args.room_size.to_string(),
         "--hz".to_string(),
@@ -407,6 +413,9 @@ async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result
         "--state-bytes".to_string(),
         args.state_bytes.to_string(),
     ];
+    if target == Target::Playhouse && args.rooms_on_arbiters {
+        server_args.push("--rooms-on-arbiters".to_string());
+    }
     let server = Server::spawn_on(&bin, &server_args, Duration::from_secs(15), plan.server_cpu).await?;
     eprintln!("loadgen: {}: pid {}, {}", target.name(), server.pid, pin::threads_of(server.pid));
     let result = measure(args, target, &server, plan).await;

@@ -51,6 +51,9 @@ pub struct Params {
     pub subprotocol: &'static str,
     /// Clients connecting at once.
     pub connect_concurrency: usize,
+    /// Playhouse ran its rooms on the room arbiters rather than on their
+    /// creator's thread (`--rooms-on-arbiters`).
+    pub rooms_on_arbiters: bool,
 }
 
 /// The machine the run happened on.
