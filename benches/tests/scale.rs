@@ -57,3 +57,35 @@ fn three_thousand_idle_connections_are_held_with_every_heartbeat_on_time() {
     assert_eq!(r["probe_errors"], 0, "{r:#}");
     assert!(r["pings"].as_u64().unwrap_or(0) >= 3000, "every connection was pinged: {r:#}");
 }
+
+#[test]
+fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_without_an_error() {
+    let r = loadgen(&[
+        "fanout",
+        "--targets",
+        "playhouse",
+        "--rooms",
+        "20",
+        "--room-size",
+        "10",
+        "--rooms-per-client",
+        "2",
+        "--aligned-ticks",
+        "--hz",
+        "10",
+        "--state-bytes",
+        "64",
+        "--duration",
+        "2",
+        "--warmup",
+        "1",
+        "--no-syscalls",
+        "--no-pin",
+    ]);
+    assert_eq!(r["params"]["clients"], 100, "{r:#}");
+    let p = &r["results"]["playhouse"];
+    assert_eq!(p["errors"], 0, "{p:#}");
+    assert_eq!(p["clients_joined"], 100, "{p:#}");
+    assert_eq!(p["expected_deliveries_per_sec"], 2000, "two states per client per tick: {p:#}");
+    assert!(p["deliveries_per_sec"].as_f64().unwrap_or(0.0) > 0.0, "{p:#}");
+}

@@ -33,6 +33,10 @@ struct Cli {
     /// off) instead of on its creator's thread.
     #[arg(long)]
     rooms_on_arbiters: bool,
+    /// Every room on the process's shared tick grid
+    /// (`RoomType::aligned_ticks`).
+    #[arg(long)]
+    aligned_ticks: bool,
 }
 
 /// The tick every room panics on, once (set from the command line).
@@ -76,7 +80,7 @@ async fn main() -> std::io::Result<()> {
     }
     let args = cli.args;
     let _ = STATE_BYTES.set(args.state_bytes);
-    let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size);
+    let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size).aligned_ticks(cli.aligned_ticks);
     let mut config = ServerConfig::new("fanout");
     // Every load-generator client comes from 127.0.0.1, and `--rooms 100`
     // creates 100 rooms from it within a second.

@@ -12,6 +12,13 @@
 //! read again with everyone connected, `/metrics` is scraped (playhouse
 //! only: tick lateness) and the server is killed.
 //!
+//! With `--rooms-per-client K` (Playhouse and the floor only) each client
+//! joins K rooms (K `JoinOrCreate`s, each finding a room the client is not
+//! in), so R×P/K clients share the R×P seats and each gets K states per
+//! tick period: the writes per delivery then say whether a client's states
+//! of one tick leave in one write (`--aligned-ticks` puts every room on the
+//! shared tick grid, `RoomType::aligned_ticks`).
+//!
 //! ```text
 //! cargo build --release -p playhouse-benches --bins
 //! target/release/loadgen fanout --targets playhouse,peer --rooms 10 --room-size 20 \
@@ -191,6 +198,14 @@ struct FanoutArgs {
     /// Budget in seconds for one whole target (default: warm-up + duration + 60).
     #[arg(long)]
     target_timeout: Option<f64>,
+    /// Rooms each client joins (K; Playhouse only): R×P/K clients, each
+    /// with K states per period. R×P must be a multiple of K.
+    #[arg(long, default_value_t = 1)]
+    rooms_per_client: usize,
+    /// Run Playhouse's rooms on the process's shared tick grid
+    /// (`RoomType::aligned_ticks`): every room ticks at the same instants.
+    #[arg(long)]
+    aligned_ticks: bool,
     /// Run Playhouse with `ServerConfig::rooms_on_workers` off: every room
     /// on the room arbiters instead of its creator's thread (the trade of
     /// tick lateness against CPU per delivery; the peer has no such choice).
@@ -217,6 +232,30 @@ struct FanoutArgs {
     /// stacks (larger files, works with the default release build).
     #[arg(long, default_value = "dwarf")]
     perf_call_graph: String,
+}
+
+impl FanoutArgs {
+    /// Clients: one per seat, or one per K seats with `--rooms-per-client K`.
+    fn clients(&self) -> usize {
+        self.rooms * self.room_size / self.rooms_per_client.max(1)
+    }
+
+    /// What the options cannot mean together.
+    fn check(&self) -> std::result::Result<(), String> {
+        let k = self.rooms_per_client;
+        if k == 0 || !(self.rooms * self.room_size).is_multiple_of(k) || k > self.rooms {
+            return Err(format!(
+                "--rooms-per-client {k}: must be at least 1, at most --rooms, and divide rooms x room size ({})",
+                self.rooms * self.room_size
+            ));
+        }
+        if k > 1 && self.targets.contains(&Target::Peer) {
+            return Err(
+                "--rooms-per-client above 1: the peer serves one room per client; leave it out of --targets".into()
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -263,6 +302,10 @@ fn main() {
     };
     let (printed, ok) = match scenario {
         Scenario::Fanout(args) => {
+            if let Err(e) = args.check() {
+                eprintln!("loadgen: {e}");
+                std::process::exit(2);
+            }
             let plan = plan.unwrap_or_else(|| CpuPlan::apply(false));
             let (report, ok) = runtime.block_on(fanout(args, plan));
             eprint!("{}", report.summary());
@@ -383,7 +426,7 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
         params: Params {
             rooms: args.rooms,
             room_size: args.room_size,
-            clients: args.rooms * args.room_size,
+            clients: args.clients(),
             hz: args.hz,
             state_bytes: args.state_bytes,
             frame_bytes,
@@ -393,6 +436,8 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
             subprotocol: playhouse_benches::fanout::TOKEN,
             connect_concurrency: args.connect_concurrency,
             rooms_on_arbiters: args.rooms_on_arbiters,
+            rooms_per_client: args.rooms_per_client,
+            aligned_ticks: args.aligned_ticks,
         },
         machine: Machine::current(),
         pinning: plan,
@@ -416,6 +461,9 @@ async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result
     if target == Target::Playhouse && args.rooms_on_arbiters {
         server_args.push("--rooms-on-arbiters".to_string());
     }
+    if target == Target::Playhouse && args.aligned_ticks {
+        server_args.push("--aligned-ticks".to_string());
+    }
     let server = Server::spawn_on(&bin, &server_args, Duration::from_secs(15), plan.server_cpu).await?;
     eprintln!("loadgen: {}: pid {}, {}", target.name(), server.pid, pin::threads_of(server.pid));
     let result = measure(args, target, &server, plan).await;
@@ -424,7 +472,8 @@ async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result
 }
 
 async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuPlan) -> Result<Measured> {
-    let clients = args.rooms * args.room_size;
+    let clients = args.clients();
+    let rooms_each = args.rooms_per_client.max(1);
     let rss_before = server.rss_kib()?;
     let url = format!("ws://{}{}", server.addr, args.path);
     let stats = Arc::new(Stats::new());
@@ -435,7 +484,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
 
     let started = Instant::now();
     let mut tasks = JoinSet::new();
-    for i in 0..clients {
+    for _ in 0..clients {
         let (url, stats, stop, permits, joined) =
             (url.clone(), stats.clone(), stop_rx.clone(), permits.clone(), joined_tx.clone());
         tasks.spawn(async move {
@@ -443,7 +492,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
                 let Ok(_permit) = permits.acquire().await else {
                     return;
                 };
-                client::connect_and_join(&url, i as u32 + 1, join_timeout).await
+                client::connect_and_join(&url, rooms_each, join_timeout).await
             };
             match ws {
                 Ok((ws, _joined)) => {
@@ -559,7 +608,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     });
     Ok(Measured {
         deliveries_per_sec: deliveries as f64 / measured,
-        expected_deliveries_per_sec: (clients as u64) * u64::from(args.hz),
+        expected_deliveries_per_sec: (clients * rooms_each) as u64 * u64::from(args.hz),
         latency_us,
         tick_lateness_ms,
         rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,

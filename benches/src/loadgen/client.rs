@@ -1,9 +1,11 @@
 //! One scenario client and the statistics all clients share.
 //!
 //! A client connects offering `fanout.v1.proto`, checks that the server
-//! echoed it, sends `JoinOrCreate { room_type: "fanout" }`, waits for
-//! `Joined`, then reads `State` frames until told to stop, recording the
-//! tick→receipt latency (`now_us − Tick.sent_at_us`) of each.
+//! echoed it, sends `JoinOrCreate { room_type: "fanout" }` and waits for
+//! `Joined` (as many times as it is to be in rooms: the server finds each
+//! time a room the client is not in yet), then reads `State` frames until
+//! told to stop, recording the tick→receipt latency (`now_us −
+//! Tick.sent_at_us`) of each.
 
 use super::{LoadgenError, Result};
 use crate::fanout::{now_us, ws_frame_len, Tick, CODEC, ROOM_TYPE, TOKEN};
@@ -95,9 +97,10 @@ impl Default for Stats {
     }
 }
 
-/// Connects to `url` offering the scenario's token and joins a room.
-/// Bounded by `timeout` as a whole.
-pub async fn connect_and_join(url: &str, request: u32, timeout: Duration) -> Result<(Ws, Joined)> {
+/// Connects to `url` offering the scenario's token and joins `rooms`
+/// rooms, one after another; returns the last `Joined`. Bounded by
+/// `timeout` as a whole.
+pub async fn connect_and_join(url: &str, rooms: usize, timeout: Duration) -> Result<(Ws, Joined)> {
     tokio::time::timeout(timeout, async {
         let mut req = url.into_client_request()?;
         req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
@@ -106,37 +109,43 @@ pub async fn connect_and_join(url: &str, request: u32, timeout: Duration) -> Res
         if echoed != Some(TOKEN) {
             return Err(LoadgenError::Protocol(format!("server echoed subprotocol {echoed:?}, expected {TOKEN}")));
         }
-        let join = ClientMsg {
-            kind: Some(client_msg::Kind::JoinOrCreate(JoinOrCreate {
-                request,
-                room_type: ROOM_TYPE.to_string(),
-                options: Default::default(),
-            })),
-        };
-        ws.send(Message::Binary(CODEC.encode_to_vec(&join)?.into())).await?;
-        while let Some(msg) = ws.next().await {
-            let data = match msg? {
-                Message::Binary(b) => b,
-                Message::Close(frame) => {
-                    return Err(LoadgenError::Protocol(format!("closed before Joined: {frame:?}")))
-                }
-                _ => continue,
-            };
-            match CODEC.decode::<ServerMsg>(&data)?.kind {
-                Some(server_msg::Kind::Joined(j)) => return Ok((ws, j)),
-                Some(server_msg::Kind::JoinError(e)) => {
-                    return Err(LoadgenError::Protocol(format!("join refused: {e:?}")))
-                }
-                Some(server_msg::Kind::Error(e)) => {
-                    return Err(LoadgenError::Protocol(format!("error before Joined: {e:?}")))
-                }
-                _ => continue, // Welcome, and anything else before Joined
-            }
+        let mut joined = None;
+        for request in 1..=rooms.max(1) as u32 {
+            joined = Some(join_one(&mut ws, request).await?);
         }
-        Err(LoadgenError::Protocol("connection ended before Joined".into()))
+        joined.map(|j| (ws, j)).ok_or_else(|| LoadgenError::Protocol("no room joined".into()))
     })
     .await
     .map_err(|_| LoadgenError::Timeout(format!("connect and join {url}")))?
+}
+
+/// Sends one `JoinOrCreate` and waits for its answer (states of rooms
+/// joined before it may come first).
+async fn join_one(ws: &mut Ws, request: u32) -> Result<Joined> {
+    let join = ClientMsg {
+        kind: Some(client_msg::Kind::JoinOrCreate(JoinOrCreate {
+            request,
+            room_type: ROOM_TYPE.to_string(),
+            options: Default::default(),
+        })),
+    };
+    ws.send(Message::Binary(CODEC.encode_to_vec(&join)?.into())).await?;
+    while let Some(msg) = ws.next().await {
+        let data = match msg? {
+            Message::Binary(b) => b,
+            Message::Close(frame) => return Err(LoadgenError::Protocol(format!("closed before Joined: {frame:?}"))),
+            _ => continue,
+        };
+        match CODEC.decode::<ServerMsg>(&data)?.kind {
+            Some(server_msg::Kind::Joined(j)) => return Ok(j),
+            Some(server_msg::Kind::JoinError(e)) => return Err(LoadgenError::Protocol(format!("join refused: {e:?}"))),
+            Some(server_msg::Kind::Error(e)) => {
+                return Err(LoadgenError::Protocol(format!("error before Joined: {e:?}")))
+            }
+            _ => continue, // Welcome, and anything else before Joined
+        }
+    }
+    Err(LoadgenError::Protocol("connection ended before Joined".into()))
 }
 
 /// Reads `State` frames into `stats` until `stop` turns true, then closes

@@ -54,6 +54,10 @@ pub struct Params {
     /// Playhouse ran its rooms on the room arbiters rather than on their
     /// creator's thread (`--rooms-on-arbiters`).
     pub rooms_on_arbiters: bool,
+    /// Rooms each client joined (K).
+    pub rooms_per_client: usize,
+    /// Playhouse's rooms ticked on the shared grid (`--aligned-ticks`).
+    pub aligned_ticks: bool,
 }
 
 /// The machine the run happened on.
@@ -262,7 +266,7 @@ impl Report {
             "RSS/client"
         );
         let num = |v: Option<f64>, digits: usize| v.map_or("—".to_string(), |v| format!("{v:.digits$}"));
-        let expected = (p.clients as u64) * u64::from(p.hz);
+        let expected = (p.clients * p.rooms_per_client.max(1)) as u64 * u64::from(p.hz);
         for (name, outcome) in [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)] {
             match outcome {
                 None => {}

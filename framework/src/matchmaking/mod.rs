@@ -113,6 +113,8 @@ pub struct RoomTypeInfo {
     pub max_rooms: usize,
     /// Whether its rooms tick while nobody is in them.
     pub tick_when_empty: bool,
+    /// Whether its rooms tick on the process's shared grid.
+    pub aligned_ticks: bool,
 }
 
 /// A live room as listed in `/rooms`.
@@ -375,6 +377,7 @@ impl Registry {
                     versions: f.versions(),
                     max_rooms: s.max_rooms,
                     tick_when_empty: s.tick_when_empty,
+                    aligned_ticks: s.aligned_ticks,
                 }
             })
             .collect()

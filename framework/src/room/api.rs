@@ -264,6 +264,18 @@ pub struct RoomType {
     /// map, a clock); such a room costs its full tick for its whole empty
     /// timeout.
     pub tick_when_empty: bool,
+    /// Whether rooms of this type tick on the process's shared grid
+    /// ([`shared_grid`](super::shared_grid)): every such room of one rate
+    /// ticks at the same instants, wherever it was created. `false` (the
+    /// default): each room's schedule starts when it is created.
+    ///
+    /// Set it when players sit in several rooms of one rate at once (a
+    /// match and its team's room, say): a connection's states of one tick
+    /// then leave in one write when its rooms share a thread, and one
+    /// timer wake-up ticks every room due. The price: the rooms tick, and
+    /// their players' states leave, in one burst per period instead of
+    /// spread over it, so the last of a burst waits for the ones before.
+    pub aligned_ticks: bool,
 }
 
 impl RoomType {
@@ -281,7 +293,15 @@ impl RoomType {
             reconnect_window: Duration::from_secs(20),
             max_rooms: 0,
             tick_when_empty: false,
+            aligned_ticks: false,
         }
+    }
+
+    /// Sets whether rooms of this type tick on the process's shared grid
+    /// (default: no; see [`RoomType::aligned_ticks`](RoomType#structfield.aligned_ticks)).
+    pub fn aligned_ticks(mut self, on: bool) -> Self {
+        self.aligned_ticks = on;
+        self
     }
 
     /// Sets the most rooms of this type alive at once (0: only the

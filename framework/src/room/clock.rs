@@ -6,8 +6,22 @@
 //! its clock with [`TickClock::restart_at`]: the schedule is anchored anew,
 //! tick numbers go on, and the time asleep is neither caught up nor counted
 //! as skipped ticks.
+//!
+//! A clock may be kept on a grid ([`TickClock::on_grid`]): its ticks then
+//! fall only on `origin + n·period`, wherever it is anchored. Rooms of one
+//! rate on the process's [`shared_grid`] tick at the same instants, so one
+//! timer wake-up ticks them all and a player in several of them gets their
+//! states of one tick in one write ([`RoomType::aligned_ticks`](super::RoomType::aligned_ticks)).
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// The origin of the grid every aligned room of this process ticks on (the
+/// first time it is asked for).
+pub fn shared_grid() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
 
 /// The outcome of polling the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,13 +58,48 @@ pub struct TickClock {
     period: Duration,
     first: u64,
     next: u64,
+    /// The origin of the grid the ticks fall on, if kept on one.
+    grid: Option<Instant>,
 }
 
 impl TickClock {
     /// Tick 0 is due at `start`.
     pub fn new(start: Instant, period: Duration) -> Self {
         assert!(!period.is_zero(), "tick period must be positive");
-        TickClock { start, period, first: 0, next: 0 }
+        TickClock { start, period, first: 0, next: 0, grid: None }
+    }
+
+    /// A clock whose ticks fall only on `origin + n·period`: tick 0 is due
+    /// at the first such instant at or after `now`, and every re-anchoring
+    /// ([`restart_at`](Self::restart_at), [`resume_at`](Self::resume_at))
+    /// waits for the next one too.
+    ///
+    /// ```
+    /// use playhouse::room::TickClock;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let origin = Instant::now();
+    /// let ms = Duration::from_millis;
+    /// let a = TickClock::on_grid(origin + ms(3), ms(10), origin);
+    /// let b = TickClock::on_grid(origin + ms(7), ms(10), origin);
+    /// assert_eq!(a.due(0), origin + ms(10));
+    /// assert_eq!(a.due(5), b.due(5), "two rooms created apart tick together");
+    /// ```
+    pub fn on_grid(now: Instant, period: Duration, origin: Instant) -> Self {
+        let mut clock = TickClock::new(now, period);
+        clock.grid = Some(origin);
+        clock.start = clock.anchor(now);
+        clock
+    }
+
+    /// Where a schedule anchored at `now` starts: `now`, or on a grid the
+    /// first grid instant at or after it.
+    fn anchor(&self, now: Instant) -> Instant {
+        let Some(origin) = self.grid else { return now };
+        let Some(elapsed) = now.checked_duration_since(origin) else { return origin };
+        let period = self.period.as_nanos();
+        let n = elapsed.as_nanos().div_ceil(period);
+        origin + Duration::from_nanos(u64::try_from(n * period).unwrap_or(u64::MAX))
     }
 
     /// When tick `k` is due (ticks before the last restart: at the restart).
@@ -62,14 +111,14 @@ impl TickClock {
     /// Anchors the schedule at `now`: the next tick is due at `now` and the
     /// ones after it a period apart. Tick numbers go on where they were.
     pub fn restart_at(&mut self, now: Instant) {
-        self.start = now;
+        self.start = self.anchor(now);
         self.first = self.next;
     }
 
     /// Tick `next` is due at `now`, the ones after it a period apart (a
     /// room restored on another node goes on with its tick numbers).
     pub fn resume_at(&mut self, now: Instant, next: u64) {
-        self.start = now;
+        self.start = self.anchor(now);
         self.first = next;
         self.next = next;
     }
@@ -154,6 +203,30 @@ mod tests {
         let p = c.poll(wake + ms(11));
         assert_eq!((p.run, p.skipped), (Some((3, ms(1))), 0));
         assert_eq!(c.due(4), wake + ms(20), "the new schedule does not drift either");
+    }
+
+    #[test]
+    fn clocks_on_one_grid_tick_together_however_they_are_anchored() {
+        let origin = Instant::now();
+        let us = Duration::from_micros;
+        let period = Duration::from_nanos(16_666_666);
+        let mut a = TickClock::on_grid(origin + us(1), period, origin);
+        let mut b = TickClock::on_grid(origin + us(16_000), period, origin);
+        assert_eq!(a.due(0), origin + period, "the first grid instant after the anchor");
+        assert_eq!((a.due(0), a.due(7)), (b.due(0), b.due(7)));
+        // On a grid instant exactly: due then, not a period later.
+        let c = TickClock::on_grid(origin + period * 3, period, origin);
+        assert_eq!(c.due(0), origin + period * 3);
+        // A restart and a resume wait for the grid too.
+        a.poll(a.due(0));
+        a.restart_at(origin + period * 40 + us(5));
+        assert_eq!(a.due(a.next_tick()), origin + period * 41);
+        b.resume_at(origin + period * 40 + us(5), 99);
+        assert_eq!(b.due(99), a.due(a.next_tick()));
+        // Off the grid, anchors are where they are asked.
+        let mut d = TickClock::new(origin + us(5), period);
+        d.restart_at(origin + us(7));
+        assert_eq!(d.due(d.next_tick()), origin + us(7));
     }
 
     proptest! {

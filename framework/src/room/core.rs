@@ -131,7 +131,11 @@ impl<R: Room> RoomCore<R> {
         RoomCore {
             room: None,
             ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now),
-            clock: TickClock::new(now, spec.period()),
+            clock: if spec.aligned_ticks {
+                TickClock::on_grid(now, spec.period(), super::clock::shared_grid())
+            } else {
+                TickClock::new(now, spec.period())
+            },
             period: spec.period(),
             max_clients: spec.max_clients,
             empty_timeout: spec.empty_timeout,

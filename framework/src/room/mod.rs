@@ -29,7 +29,7 @@ pub use crate::protocol::ClientId;
 pub use crate::session::{LeaveReason, Options};
 pub use actor::{RoomActor, RoomDirectory, RoomMetrics};
 pub use api::{serde_restore, serde_snapshot, Client, InputOf, MessageOf, Reject, Room, RoomType, StateOf};
-pub use clock::{ClockPoll, TickClock};
+pub use clock::{shared_grid, ClockPoll, TickClock};
 pub use context::{RoomContext, RoomStats};
 pub use core::{CreateError, RoomCore, TickReport, WATCH_FOR};
 pub use driver::{DeadlineQueue, DriverStats, TickDriver};

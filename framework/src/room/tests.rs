@@ -749,3 +749,31 @@ fn options_that_do_not_deserialize_refuse_the_join_and_the_create() {
         RoomCore::<Fog>::create("f".into(), &RoomType::new("fog", 10), schema(Default::default()), &Options::new(), t0);
     assert!(matches!(err, Err(CreateError::Rejected(r)) if r.reason == "bad options: missing field `team`"));
 }
+
+#[test]
+fn rooms_with_aligned_ticks_tick_together_however_apart_they_were_created_and_joined() {
+    let spec = RoomType::new("c", 60).aligned_ticks(true);
+    let (mut a, t0) = counter(spec.clone(), u64::MAX);
+    let (mut b, _) = counter(spec, u64::MAX);
+    // Joined 3.7 ms apart: a sleeping room's clock restarts at its first
+    // join, and on the grid it waits for the next grid instant.
+    let joined_b = t0 + Duration::from_micros(3_700);
+    join_counter(&mut a, 1, t0);
+    join_counter(&mut b, 2, joined_b);
+    assert!(b.next_due() >= joined_b && b.next_due() - joined_b < Duration::from_nanos(16_666_666));
+    // `a` may have a tick due before `b`'s first (a grid instant between
+    // the two joins); from `b`'s first on, they tick at the same instants.
+    while a.next_due() < b.next_due() {
+        let due = a.next_due();
+        assert!(a.poll(due).is_some());
+    }
+    for _ in 0..3 {
+        let due = b.next_due();
+        assert_eq!(a.next_due(), due);
+        assert!(a.poll(due).is_some() && b.poll(due).is_some(), "both tick at the shared instant");
+    }
+    // Without the grid, each room's schedule starts at its join.
+    let (mut c, t0) = counter(RoomType::new("c", 60), u64::MAX);
+    join_counter(&mut c, 3, t0 + Duration::from_micros(3_700));
+    assert_eq!(c.next_due(), t0 + Duration::from_micros(3_700));
+}
