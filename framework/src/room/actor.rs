@@ -161,7 +161,11 @@ impl<R: Room> RoomActor<R> {
         self.driver.at(at, self.generation, ctx.address().recipient());
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<Self>) {
+    /// The driver's wake-up for `asked` (a tick's deadline, or when the
+    /// empty timeout runs out) arrived; it may come up to
+    /// [`COALESCE`](super::driver::COALESCE) early, and then what is due at
+    /// `asked` runs now.
+    fn on_timer(&mut self, ctx: &mut Context<Self>, asked: Instant) {
         let now = Instant::now();
         if !self.handle.may_run(now) {
             // The lease ran out (the node stalled, or lost the cluster
@@ -182,11 +186,12 @@ impl<R: Room> RoomActor<R> {
             }
             return;
         }
-        self.core.poll(now);
+        let at = now.max(asked);
+        self.core.poll(at);
         if !self.after_step(ctx) {
             return;
         }
-        if self.core.idle_expired(now) && self.handle.begin_dispose(false) {
+        if self.core.idle_expired(at) && self.handle.begin_dispose(false) {
             self.dispose(ctx);
             return;
         }
@@ -440,7 +445,7 @@ impl<R: Room> Handler<TickNow> for RoomActor<R> {
         // A wake-up asked for before the room rescheduled (a join woke it,
         // or it restarted) is stale; so is any after the room is gone.
         if msg.0 == self.generation && !self.dead {
-            self.on_timer(ctx);
+            self.on_timer(ctx, msg.1);
         }
     }
 }
