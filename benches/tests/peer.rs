@@ -39,7 +39,7 @@ async fn fills_rooms_in_arrival_order_and_ticks() {
     let url = format!("ws://{}/ws", server.addr);
     let mut seats = Vec::new();
     let mut sockets = Vec::new();
-    for i in 0..3 {
+    for _ in 0..3 {
         let (ws, joined) = connect_and_join(&url, 1, STEP).await.expect("joins");
         assert_eq!(joined.request, 1);
         assert_eq!(joined.tick_hz, 50);
