@@ -266,7 +266,6 @@ impl Report {
             "RSS/client"
         );
         let num = |v: Option<f64>, digits: usize| v.map_or("—".to_string(), |v| format!("{v:.digits$}"));
-        let expected = (p.clients * p.rooms_per_client.max(1)) as u64 * u64::from(p.hz);
         for (name, outcome) in [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)] {
             match outcome {
                 None => {}
@@ -280,7 +279,7 @@ impl Report {
                     let vs_peer = if name == "playhouse" { self.ratio.cpu_vs_peer } else { Some(1.0) };
                     out += &format!(
                         "{name:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
-                        format!("{:.0} ({expected})", m.deliveries_per_sec),
+                        format!("{:.0} ({})", m.deliveries_per_sec, m.expected_deliveries_per_sec),
                         num(m.server_cpu_us_per_delivery, 2),
                         num(vs_floor, 2),
                         num(vs_peer, 2),
