@@ -59,7 +59,7 @@ fn three_thousand_idle_connections_are_held_with_every_heartbeat_on_time() {
 }
 
 #[test]
-fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_without_an_error() {
+fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_and_messages_without_an_error() {
     let r = loadgen(&[
         "fanout",
         "--targets",
@@ -71,6 +71,8 @@ fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_without_an_err
         "--rooms-per-client",
         "2",
         "--aligned-ticks",
+        "--messages-per-tick",
+        "1",
         "--hz",
         "10",
         "--state-bytes",
@@ -88,4 +90,8 @@ fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_without_an_err
     assert_eq!(p["clients_joined"], 100, "{p:#}");
     assert_eq!(p["expected_deliveries_per_sec"], 2000, "two states per client per tick: {p:#}");
     assert!(p["deliveries_per_sec"].as_f64().unwrap_or(0.0) > 0.0, "{p:#}");
+    // Each room sends one reliable message with each state (the window's
+    // edges may cut a tick between the two).
+    let per = p["messages_per_delivery"].as_f64().unwrap_or(0.0);
+    assert!((0.9..=1.1).contains(&per), "one message per state: {p:#}");
 }

@@ -37,6 +37,11 @@ struct Cli {
     /// (`RoomType::aligned_ticks`).
     #[arg(long)]
     aligned_ticks: bool,
+    /// Reliable messages every room broadcasts per tick, before its state
+    /// (each a `bench.v1.Tick` with no filler): a tick then gives each
+    /// client several frames, which leave in one write.
+    #[arg(long, default_value_t = 0)]
+    messages_per_tick: u32,
 }
 
 /// The tick every room panics on, once (set from the command line).
@@ -49,6 +54,9 @@ struct Fanout {
 
 /// The filler size, set once from the command line before rooms exist.
 static STATE_BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Reliable messages per tick, set once from the command line.
+static MESSAGES_PER_TICK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
 impl Room for Fanout {
     type Wire = (Input, Tick, Tick);
@@ -65,7 +73,11 @@ impl Room for Fanout {
         if PANIC_AT.get() == Some(&ctx.tick()) {
             panic!("fanout room panics on tick {} as asked", ctx.tick());
         }
-        let tick = Tick { sent_at_us: fanout::now_us(), tick: ctx.tick(), filler: self.filler.clone() };
+        let sent_at_us = fanout::now_us();
+        for _ in 0..MESSAGES_PER_TICK.get().copied().unwrap_or(0) {
+            ctx.broadcast(&Tick { sent_at_us, tick: ctx.tick(), filler: Bytes::new() });
+        }
+        let tick = Tick { sent_at_us, tick: ctx.tick(), filler: self.filler.clone() };
         ctx.broadcast_state(&tick);
     }
 }
@@ -80,6 +92,7 @@ async fn main() -> std::io::Result<()> {
     }
     let args = cli.args;
     let _ = STATE_BYTES.set(args.state_bytes);
+    let _ = MESSAGES_PER_TICK.set(cli.messages_per_tick);
     let spec = RoomType::new(ROOM_TYPE, args.hz).max_clients(args.room_size).aligned_ticks(cli.aligned_ticks);
     let mut config = ServerConfig::new("fanout");
     // Every load-generator client comes from 127.0.0.1, and `--rooms 100`

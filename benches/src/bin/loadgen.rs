@@ -17,7 +17,10 @@
 //! in), so R×P/K clients share the R×P seats and each gets K states per
 //! tick period: the writes per delivery then say whether a client's states
 //! of one tick leave in one write (`--aligned-ticks` puts every room on the
-//! shared tick grid, `RoomType::aligned_ticks`).
+//! shared tick grid, `RoomType::aligned_ticks`). With `--messages-per-tick
+//! M` (Playhouse only) each room also broadcasts M reliable messages per
+//! tick: writes per delivery at 1.00 then say that a tick's state and its
+//! messages leave in one write (`messages_per_delivery` counts what came).
 //!
 //! ```text
 //! cargo build --release -p playhouse-benches --bins
@@ -206,6 +209,11 @@ struct FanoutArgs {
     /// (`RoomType::aligned_ticks`): every room ticks at the same instants.
     #[arg(long)]
     aligned_ticks: bool,
+    /// Reliable room messages each Playhouse room broadcasts per tick
+    /// besides its state (Playhouse only): with writes per delivery at
+    /// 1.00, a tick's state and messages leave in one write.
+    #[arg(long, default_value_t = 0)]
+    messages_per_tick: u32,
     /// Run Playhouse with `ServerConfig::rooms_on_workers` off: every room
     /// on the room arbiters instead of its creator's thread (the trade of
     /// tick lateness against CPU per delivery; the peer has no such choice).
@@ -438,6 +446,7 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
             rooms_on_arbiters: args.rooms_on_arbiters,
             rooms_per_client: args.rooms_per_client,
             aligned_ticks: args.aligned_ticks,
+            messages_per_tick: args.messages_per_tick,
         },
         machine: Machine::current(),
         pinning: plan,
@@ -463,6 +472,9 @@ async fn run_target(args: &FanoutArgs, target: Target, plan: &CpuPlan) -> Result
     }
     if target == Target::Playhouse && args.aligned_ticks {
         server_args.push("--aligned-ticks".to_string());
+    }
+    if target == Target::Playhouse && args.messages_per_tick > 0 {
+        server_args.extend(["--messages-per-tick".to_string(), args.messages_per_tick.to_string()]);
     }
     let server = Server::spawn_on(&bin, &server_args, Duration::from_secs(15), plan.server_cpu).await?;
     eprintln!("loadgen: {}: pid {}, {}", target.name(), server.pid, pin::threads_of(server.pid));
@@ -558,6 +570,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     let server_threads = pin::threads_of(server.pid);
     tokio::time::sleep(secs(args.duration / 2.0)).await;
     let (hist, deliveries, frame_bytes) = stats.snapshot();
+    let messages = stats.messages.load(Ordering::Relaxed);
     let cpu_after = Sample::of(server.pid);
     let me_after = Sample::of(std::process::id());
     let core_after = core.and_then(procfs::cpu_ticks);
@@ -619,6 +632,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
         server_writes_per_delivery: syscalls.as_ref().map(|s| s.socket_writes),
         server_syscalls_per_delivery: syscalls,
         state_frame_bytes: (deliveries > 0).then(|| frame_bytes as f64 / deliveries as f64),
+        messages_per_delivery: (deliveries > 0).then(|| messages as f64 / deliveries as f64),
         server_threads,
         server_window: spent,
         perf_data,

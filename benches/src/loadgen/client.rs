@@ -43,6 +43,9 @@ pub struct Stats {
     pub state_frame_bytes: AtomicU64,
     /// Connect, join, decode failures and unexpected disconnects.
     pub errors: AtomicU64,
+    /// Room messages received (frames other than states: the reliable
+    /// messages of `--messages-per-tick`).
+    pub messages: AtomicU64,
 }
 
 impl Stats {
@@ -53,6 +56,7 @@ impl Stats {
             deliveries: AtomicU64::new(0),
             state_frame_bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
         }
     }
 
@@ -66,6 +70,7 @@ impl Stats {
         h.reset();
         self.deliveries.store(0, Ordering::Relaxed);
         self.state_frame_bytes.store(0, Ordering::Relaxed);
+        self.messages.store(0, Ordering::Relaxed);
     }
 
     /// The latency histogram, delivery count and summed frame sizes right now.
@@ -148,8 +153,8 @@ async fn join_one(ws: &mut Ws, request: u32) -> Result<Joined> {
     Err(LoadgenError::Protocol("connection ended before Joined".into()))
 }
 
-/// Reads `State` frames into `stats` until `stop` turns true, then closes
-/// the connection. A connection that ends or fails before that counts as
+/// Reads `State` frames into `stats` (and counts room messages) until
+/// `stop` turns true, then closes the connection. A connection that ends or fails before that counts as
 /// an error.
 pub async fn read_states(mut ws: Ws, stats: &Stats, mut stop: watch::Receiver<bool>) {
     loop {
@@ -182,7 +187,11 @@ pub async fn read_states(mut ws: Ws, stats: &Stats, mut stop: watch::Receiver<bo
         let now = now_us();
         let tick = CODEC.decode::<ServerMsg>(&data).map_err(LoadgenError::from).and_then(|msg| match msg.kind {
             Some(server_msg::Kind::State(s)) => Ok(Some(CODEC.decode::<Tick>(&s.payload)?)),
-            _ => Ok(None), // Pong, Message, ...: not measured
+            Some(server_msg::Kind::Message(_)) => {
+                stats.messages.fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
+            _ => Ok(None), // Pong, ...: not measured
         });
         match tick {
             Ok(Some(t)) => stats.record(now.saturating_sub(t.sent_at_us), ws_frame_len(data.len())),

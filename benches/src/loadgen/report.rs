@@ -58,6 +58,9 @@ pub struct Params {
     pub rooms_per_client: usize,
     /// Playhouse's rooms ticked on the shared grid (`--aligned-ticks`).
     pub aligned_ticks: bool,
+    /// Reliable messages each Playhouse room broadcast per tick besides
+    /// its state (`--messages-per-tick`).
+    pub messages_per_tick: u32,
 }
 
 /// The machine the run happened on.
@@ -154,6 +157,10 @@ pub struct Measured {
     /// Mean wire size of the state frames the clients received, WebSocket
     /// header included.
     pub state_frame_bytes: Option<f64>,
+    /// Room messages the clients received per state (`--messages-per-tick`:
+    /// each tick's messages and state count one write when they leave
+    /// together).
+    pub messages_per_delivery: Option<f64>,
     /// Where the server's threads may run, read during the window.
     pub server_threads: String,
     /// The server's raw counters over the window (`None`: /proc unreadable).
@@ -320,6 +327,13 @@ impl Report {
             .collect();
         if !loadgen.is_empty() {
             out += &format!("(load generator's own CPU over the window: {})\n", loadgen.join(", "));
+        }
+        if let Some(m) = self.results.playhouse.as_ref().and_then(Outcome::measured) {
+            if let Some(per) = m.messages_per_delivery.filter(|_| self.params.messages_per_tick > 0) {
+                out += &format!(
+                    "(playhouse: {per:.2} room messages per state received; writes/deliv counts the socket writes per state)\n"
+                );
+            }
         }
         out
     }
