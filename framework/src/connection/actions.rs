@@ -4,6 +4,7 @@
 //! them out in order. Tests read them instead.
 
 use crate::protocol::CloseCode;
+use crate::transport::Ring;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -81,8 +82,10 @@ impl Actions {
 }
 
 /// Wakes the connection's shell to drain its session's outbox (false if it
-/// cannot take the wake-up: its mailbox is full or it is gone).
-pub type Waker = Arc<dyn Fn() -> bool + Send + Sync>;
+/// cannot take the wake-up: it is gone). The socket's doorbell itself
+/// ([`Doorbell::ringer`](crate::transport::Doorbell::ringer)); any
+/// `Fn() -> bool` in tests.
+pub type Waker = Arc<dyn Ring>;
 
 /// Asks a connection's shell to close with a code (false if it is gone or
 /// cannot take the request).

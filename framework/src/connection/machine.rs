@@ -89,6 +89,10 @@ pub struct GameConnection {
     kill: Option<KillSwitch>,
     /// How rooms writing to the session wake the shell (set by `start`).
     waker: Option<Waker>,
+    /// The generation of this connection's attachment to its session's
+    /// outbox (a state-only drain checks it instead of taking the
+    /// session's lock).
+    attached: Option<u64>,
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
@@ -184,6 +188,7 @@ impl GameConnection {
             session,
             kill,
             waker: None,
+            attached: None,
             drain_buf: DrainBuffers::default(),
             noticed: false,
             follows_redirects: false,
@@ -222,9 +227,10 @@ impl GameConnection {
 
     /// Attaches the shell to `session`'s outbox: rooms writing to it wake
     /// the shell from now on (and at once, if something waited).
-    fn attach(&self, session: &Session) {
+    fn attach(&mut self, session: &Session) {
         if let Some(w) = self.waker.clone() {
-            session.outbox().attach_with(move || w(), self.kill.clone(), self.compression, Instant::now());
+            let generation = session.outbox().attach_with(w, self.kill.clone(), self.compression, Instant::now());
+            self.attached = Some(generation);
         }
     }
 

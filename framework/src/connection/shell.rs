@@ -63,8 +63,7 @@ fn flush(actions: &mut Actions, span: &Span, link: &mut Link<'_>) {
 impl Endpoint for GameEndpoint {
     fn started(&mut self, link: &mut Link<'_>) {
         let _entered = self.span.enter();
-        let bell = link.doorbell();
-        let waker: Waker = Arc::new(move || bell.ring());
+        let waker: Waker = link.doorbell().ringer();
         let close = link.closer();
         let closer: Closer = Arc::new(move |code, reason: &str| close.close(code, reason));
         self.rules.start(waker, closer, &mut self.actions);

@@ -22,7 +22,7 @@ use crate::protocol::compress::Compressing;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
 use crate::protocol::{ClientId, RoomId, SessionId};
-use crate::transport::KillSwitch;
+use crate::transport::{KillSwitch, Ring};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -154,7 +154,7 @@ pub struct ParkLimits {
 }
 
 struct Attachment {
-    waker: Arc<WakeFn>,
+    waker: Arc<dyn Ring>,
     kill: Option<KillSwitch>,
 }
 
@@ -197,8 +197,6 @@ pub struct StateView {
     /// ([`Outbox::push_bound_state`]).
     pub generation: u64,
 }
-
-type WakeFn = dyn Fn() -> bool + Send + Sync;
 
 /// The outgoing queue of one session.
 pub struct Outbox {
@@ -279,35 +277,36 @@ impl Outbox {
     /// state yet: the acks are forgotten, and waiting delta states dropped
     /// (a state is latest-wins; the room's next one is whole).
     pub fn attach(&self, wake: impl Fn() -> bool + Send + Sync + 'static, kill: Option<KillSwitch>, now: Instant) {
-        self.attach_with(wake, kill, None, now);
+        self.attach_with(Arc::new(wake), kill, None, now);
     }
 
     /// [`Outbox::attach`] for a connection that asked for `compression` of
     /// large states. Waiting states made for the connection before (deltas,
-    /// compressed frames) are dropped as well.
+    /// compressed frames) are dropped as well. Returns the attachment's
+    /// generation (see [`Outbox::drain_states_into`]).
     pub fn attach_with(
         &self,
-        wake: impl Fn() -> bool + Send + Sync + 'static,
+        waker: Arc<dyn Ring>,
         kill: Option<KillSwitch>,
         compression: Option<Compressing>,
         now: Instant,
-    ) {
-        let waker = {
+    ) -> u64 {
+        let (waker, generation) = {
             let mut inner = self.inner.lock();
             inner.state_acks.clear();
             inner.compression = compression;
             let Inner { states, bound_rooms, .. } = &mut *inner;
             states.retain(|(r, _)| !bound_rooms.contains(r));
             bound_rooms.clear();
-            let waker: Arc<WakeFn> = Arc::new(wake);
             inner.attachment = Some(Attachment { waker: waker.clone(), kill });
             inner.parked = None;
             let waiting = !inner.reliable.is_empty() || !inner.states.is_empty();
             inner.pending_since = waiting.then_some(now);
-            waiting.then_some(waker)
+            (waiting.then_some(waker), inner.state_acks.generation())
         };
         self.wake_pending.store(false, Ordering::Release);
         self.wake(waker);
+        generation
     }
 
     /// Detaches the socket: the outbox keeps collecting within `limits`
@@ -347,16 +346,16 @@ impl Outbox {
     }
 
     /// The waker to call after a push, if a wake-up is not already pending.
-    fn waker_for_push(&self, inner: &Inner) -> Option<Arc<WakeFn>> {
+    fn waker_for_push(&self, inner: &Inner) -> Option<Arc<dyn Ring>> {
         if self.wake_pending.load(Ordering::Acquire) {
             return None;
         }
         inner.attachment.as_ref().map(|a| a.waker.clone())
     }
 
-    fn wake(&self, waker: Option<Arc<WakeFn>>) {
+    fn wake(&self, waker: Option<Arc<dyn Ring>>) {
         let Some(w) = waker else { return };
-        if !self.wake_pending.swap(true, Ordering::AcqRel) && !w() {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) && !w.ring() {
             self.wake_pending.store(false, Ordering::Release);
         }
     }
@@ -471,6 +470,28 @@ impl Outbox {
         let mut buf = DrainBuffers::default();
         self.drain_into(&mut buf);
         Drained { reliable: buf.reliable, states: buf.states.into_iter().map(|(_, f)| f).collect() }
+    }
+
+    /// The connection's drain when only states wait: swaps them into `buf`
+    /// (emptied by the caller) and returns true if nothing reliable waits
+    /// and the attachment is still of `generation` (what
+    /// [`Outbox::attach_with`] returned). Otherwise takes nothing and
+    /// returns false: the caller drains with [`Outbox::drain_into`] under
+    /// the session's lock, which reliable frames need (they are numbered
+    /// and logged) and states do not (each is the latest, whoever takes
+    /// it), so a tick's states are drained without that second lock.
+    pub fn drain_states_into(&self, generation: u64, buf: &mut DrainBuffers) -> bool {
+        debug_assert!(buf.reliable.is_empty() && buf.states.is_empty());
+        let mut inner = self.inner.lock();
+        let mine = inner.attachment.is_some() && inner.state_acks.generation() == generation;
+        if !mine || !inner.reliable.is_empty() {
+            return false;
+        }
+        self.wake_pending.store(false, Ordering::Release);
+        inner.pending_since = None;
+        std::mem::swap(&mut inner.states, &mut buf.states);
+        inner.bound_rooms.clear();
+        true
     }
 
     /// Swaps everything waiting into `buf`, which must have been emptied by

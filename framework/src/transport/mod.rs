@@ -34,7 +34,7 @@ mod upgrade;
 mod websocket;
 
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
-pub use doorbell::{Closer, Doorbell};
+pub use doorbell::{Closer, Doorbell, Ring};
 pub use endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
 #[cfg(feature = "fuzzing")]
 pub(crate) use faults::{classify, FrameFault};

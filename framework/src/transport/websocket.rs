@@ -99,7 +99,7 @@ impl<E: Endpoint> Transport<E> {
             conn.input(&mut sock.read, 0);
         }
         let sleep = Box::pin(tokio::time::sleep_until(conn.next_ping.into()));
-        Task { phase: Phase::Open(conn), sock, sleep }
+        Task { phase: Phase::Open(conn), sock, sleep, armed: None }
     }
 
     fn link(&mut self) -> (&mut E, Link<'_>) {
@@ -434,6 +434,10 @@ struct Task<E: Endpoint> {
     /// One timer for the earliest of: next ping, the endpoint's timer, the
     /// close deadline, the phase's deadline.
     sleep: Pin<Box<Sleep>>,
+    /// The deadline `sleep` was last polled pending for: the timer holds
+    /// the task's waker until it fires, so while the deadline stays and is
+    /// not reached, a wake-up (each tick's state) need not poll it again.
+    armed: Option<Instant>,
 }
 
 /// What one pass of the open phase asks for.
@@ -539,12 +543,17 @@ impl<E: Endpoint> Future for Task<E> {
                 }
             }
             let deadline = this.deadline();
+            if this.armed == Some(deadline) && now < deadline {
+                return Poll::Pending;
+            }
             if this.sleep.deadline() != deadline.into() {
                 this.sleep.as_mut().reset(deadline.into());
             }
             if this.sleep.as_mut().poll(cx).is_pending() {
+                this.armed = Some(deadline);
                 return Poll::Pending;
             }
+            this.armed = None;
         }
         // Done: the kill switch is disarmed, then the socket closed, when
         // the task is dropped.

@@ -230,3 +230,42 @@ async fn a_silent_peer_is_pinged_then_closed_with_1008_as_lost() {
     })
     .await
 }
+
+/// Wake-ups between two pings skip the timer (it keeps the task's waker
+/// while its deadline stands); when they stop, the timer alone still
+/// sends each ping on time, re-armed for the next.
+#[tokio::test(start_paused = true)]
+async fn a_connection_woken_every_tick_still_pings_on_time() {
+    local(async {
+        let probe = Probe { burst: 1, ..Probe::default() };
+        let bell = probe.bell.clone();
+        let config = TransportConfig { heartbeat_interval: Duration::from_secs(1), ..TransportConfig::default() };
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let t = Transport::new(probe, config, Arc::new(()));
+        tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None));
+        tokio::task::yield_now().await;
+        let bell = bell.borrow().clone().expect("started");
+        // 30 Hz of wake-ups for 0.66 s, then none until 2.2 s: the pings
+        // due at 1 s and 2 s have only the timer to send them.
+        for _ in 0..20 {
+            bell.ring();
+            tokio::time::sleep(Duration::from_millis(33)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1540)).await;
+        let mut raw = vec![0u8; 1 << 16];
+        let n = client.read(&mut raw).await.unwrap();
+        let mut buf = BytesMut::from(&raw[..n]);
+        let mut codec = ws::Codec::new().client_mode();
+        let (mut binary, mut pings) = (0, 0);
+        while let Some(f) = codec.decode(&mut buf).unwrap() {
+            match f {
+                Frame::Binary(_) => binary += 1,
+                Frame::Ping(_) => pings += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(binary, 20);
+        assert_eq!(pings, 2, "the pings due at 1 s and 2 s");
+    })
+    .await
+}

@@ -76,10 +76,22 @@ impl GameConnection {
         self.placed(out);
         self.located(out);
         let session = self.session.clone();
+        let mut buf = std::mem::take(&mut self.drain_buf);
+        // Every tick's wake-up comes here: when only states wait, they are
+        // taken under the outbox's lock alone.
+        if self.attached.is_some_and(|g| session.outbox().drain_states_into(g, &mut buf)) {
+            for (_, f) in buf.states.drain(..) {
+                out.send(f);
+            }
+            self.drain_buf = buf;
+            return;
+        }
         // Drained, numbered and logged under the session lock, so a resume
         // on another connection sees every frame this one took.
-        let Some(mut st) = session.owned_by(self.conn) else { return };
-        let mut buf = std::mem::take(&mut self.drain_buf);
+        let Some(mut st) = session.owned_by(self.conn) else {
+            self.drain_buf = buf;
+            return;
+        };
         session.outbox().drain_into(&mut buf);
         for item in buf.reliable.drain(..) {
             match item {

@@ -93,7 +93,7 @@ impl GameConnection {
                     let r = answer.await;
                     done.lock().push((request, r, options));
                     if let Some(wake) = waker {
-                        wake();
+                        wake.ring();
                     }
                 }));
             }

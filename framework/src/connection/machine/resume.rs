@@ -49,7 +49,7 @@ impl GameConnection {
                         out.spawn(Box::pin(async move {
                             *done.lock() = Some(place.await);
                             if let Some(wake) = waker {
-                                wake();
+                                wake.ring();
                             }
                         }));
                         return;
@@ -68,6 +68,8 @@ impl GameConnection {
         self.settled = true;
         metrics.resume(if res.resync { "resync" } else { "replayed" });
         let fresh = std::mem::replace(&mut self.session, res.session.clone());
+        // Not attached to the resumed session's outbox until `attach` below.
+        self.attached = None;
         self.shared.sessions.end(&fresh);
         // From here on this connection's events carry the resumed session;
         // the fresh one it opened with is named once, to link the two.

@@ -154,7 +154,7 @@ fn a_compressed_state_is_for_the_connection_that_asked_only() {
     let r: RoomId = "r".into();
     assert_eq!(o.state_view(&r).compression, None);
     let z = Compressing { algorithm: Compression::Deflate, min_bytes: 64 };
-    o.attach_with(|| true, None, Some(z), now);
+    o.attach_with(Arc::new(|| true), None, Some(z), now);
     let view = o.state_view(&r);
     assert_eq!((view.ack, view.compression), (None, Some(z)));
     assert_eq!(o.push_bound_state(&r, Bytes::from_static(b"z"), view.generation, now), Push::Queued);
@@ -165,4 +165,46 @@ fn a_compressed_state_is_for_the_connection_that_asked_only() {
     assert!(o.drain().states.is_empty());
     assert_eq!(o.push_bound_state(&r, Bytes::from_static(b"late"), view.generation, now), Push::Replaced);
     assert!(o.drain().states.is_empty());
+}
+
+#[test]
+fn states_alone_drain_without_the_session_lock_and_only_for_the_attached_generation() {
+    let o = Arc::new(Outbox::new(SessionId(1), OutboxLimits::default()));
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = wakes.clone();
+    let ring: Arc<dyn Ring> = Arc::new(move || w.fetch_add(1, Ordering::SeqCst) < usize::MAX);
+    let now = Instant::now();
+    let mine = o.attach_with(ring.clone(), None, None, now);
+    let room: RoomId = "r".into();
+    let mut buf = DrainBuffers::default();
+
+    o.push_state(&room, Bytes::from_static(b"s1"), now);
+    assert!(o.drain_states_into(mine, &mut buf), "only a state waits");
+    assert_eq!(buf.states, vec![(room.clone(), Bytes::from_static(b"s1"))]);
+    buf.states.clear();
+    // The drain re-arms the wake-up: the next push rings again.
+    o.push_state(&room, Bytes::from_static(b"s2"), now);
+    assert_eq!(wakes.load(Ordering::SeqCst), 2);
+
+    // A reliable frame waits too: nothing is taken, the full drain (under
+    // the session's lock) gets both.
+    o.push_frame(Bytes::from_static(b"f"), now);
+    assert!(!o.drain_states_into(mine, &mut buf));
+    assert!(buf.states.is_empty() && buf.reliable.is_empty());
+    let d = o.drain();
+    assert_eq!((d.reliable.len(), d.states.len()), (1, 1));
+
+    // Another connection attached: the first one's generation takes nothing.
+    let theirs = o.attach_with(ring, None, None, now);
+    assert_ne!(mine, theirs);
+    o.push_state(&room, Bytes::from_static(b"s3"), now);
+    assert!(!o.drain_states_into(mine, &mut buf));
+    assert!(o.drain_states_into(theirs, &mut buf));
+    assert_eq!(buf.states.len(), 1);
+    buf.states.clear();
+
+    // Parked: nobody's.
+    o.push_state(&room, Bytes::from_static(b"s4"), now);
+    o.park(ParkLimits { max_frames: 8, max_bytes: 1 << 10 });
+    assert!(!o.drain_states_into(theirs, &mut buf));
 }
