@@ -20,6 +20,7 @@ mod hostile;
 mod logs;
 mod monitor;
 mod negotiation;
+mod ordering;
 mod restart;
 mod resume;
 mod resume_storm;

@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 /// restart budget); `kick=1` kicks the joining client on
 /// the next tick; `deny=1` refuses the join; `chatter=1` broadcasts a
 /// reliable event `"chat <n>"` every tick, n = 1, 2, 3, … (a counter, not
-/// the tick number, which may skip when a tick runs late); `presence=1` makes each state
+/// the tick number, which may skip when a tick runs late); `tick_chatter=1`
+/// broadcasts `"tick <t>"` every tick just before the state of tick t;
+/// `presence=1` makes each state
 /// list one player per client, `alive` while its connection is live.
 /// Echoes each input's move_x as a reliable event
 /// `"input <client> <seq> <move_x>"`; announces an authenticated joiner as
@@ -38,6 +40,7 @@ pub struct Probe {
     to_kick: Vec<ClientId>,
     chatter: bool,
     chat: u64,
+    tick_chatter: bool,
     presence: bool,
 }
 
@@ -54,6 +57,7 @@ impl Room for Probe {
             to_kick: Vec::new(),
             chatter: options.contains_key("chatter"),
             chat: 0,
+            tick_chatter: options.contains_key("tick_chatter"),
             presence: options.contains_key("presence"),
         })
     }
@@ -104,6 +108,9 @@ impl Room for Probe {
             self.chat += 1;
             let text = format!("chat {}", self.chat);
             ctx.broadcast(&v2::Event { text, ..Default::default() });
+        }
+        if self.tick_chatter {
+            ctx.broadcast(&v2::Event { text: format!("tick {}", ctx.tick()), ..Default::default() });
         }
         let players = if self.presence {
             let ids: Vec<ClientId> = ctx.clients().map(|c| c.id).collect();

@@ -43,7 +43,7 @@ use crate::protocol::{CloseCode, ConnId, Negotiator, Token};
 use crate::session::Options;
 use crate::session::{DrainBuffers, InputError, LeaveReason, RawInput};
 use crate::session::{Session, SessionState, Sessions};
-use crate::transport::{Ending, KillSwitch, TransportObserver, WholeMessage};
+use crate::transport::{DirectWriter, Ending, KillSwitch, TransportObserver, WholeMessage};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashSet;
@@ -93,6 +93,9 @@ pub struct GameConnection {
     /// outbox (a state-only drain checks it instead of taking the
     /// session's lock).
     attached: Option<u64>,
+    /// Writes states to the socket from a room on its thread (set by
+    /// `start`; `None` on TLS).
+    direct: Option<DirectWriter>,
     drain_buf: DrainBuffers,
     /// The shutdown notice has been written: joins are refused from now on.
     noticed: bool,
@@ -189,6 +192,7 @@ impl GameConnection {
             kill,
             waker: None,
             attached: None,
+            direct: None,
             drain_buf: DrainBuffers::default(),
             noticed: false,
             follows_redirects: false,
@@ -229,7 +233,8 @@ impl GameConnection {
     /// the shell from now on (and at once, if something waited).
     fn attach(&mut self, session: &Session) {
         if let Some(w) = self.waker.clone() {
-            let generation = session.outbox().attach_with(w, self.kill.clone(), self.compression, Instant::now());
+            let outbox = session.outbox();
+            let generation = outbox.attach_with(w, self.kill.clone(), self.compression, self.direct, Instant::now());
             self.attached = Some(generation);
         }
     }
@@ -445,12 +450,13 @@ impl GameConnection {
     /// The socket is open: `waker` wakes the shell to drain the session's
     /// outbox, `closer` closes it from another connection (a resume that
     /// takes the session over). Writes `Welcome`.
-    pub fn start(&mut self, waker: Waker, closer: Closer, out: &mut Actions) {
+    pub fn start(&mut self, waker: Waker, closer: Closer, direct: Option<DirectWriter>, out: &mut Actions) {
         self.shared.metrics.connections_open.inc();
         self.shared.metrics.connections_total.inc();
         self.shared.metrics.protocol_opened(&self.token);
         tracing::debug!("connection open");
         self.waker = Some(waker);
+        self.direct = direct;
         let session = self.session.clone();
         self.attach(&session);
         let welcome = Welcome {

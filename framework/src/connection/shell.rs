@@ -66,7 +66,7 @@ impl Endpoint for GameEndpoint {
         let waker: Waker = link.doorbell().ringer();
         let close = link.closer();
         let closer: Closer = Arc::new(move |code, reason: &str| close.close(code, reason));
-        self.rules.start(waker, closer, &mut self.actions);
+        self.rules.start(waker, closer, link.direct(), &mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }
 

@@ -287,7 +287,7 @@ impl<R: Room> RoomContext<R> {
                     m.outbox.push_state(&self.id, frame.bytes, now)
                 };
                 match pushed {
-                    Push::Queued => {}
+                    Push::Queued | Push::Sent => {}
                     Push::Replaced => self.stats.states_replaced += 1,
                     Push::Stalled => self.removals.push((*id, LeaveReason::TooSlow, String::new())),
                     Push::Closed => self.removals.push((*id, LeaveReason::Disconnected, String::new())),
@@ -367,7 +367,7 @@ impl<R: Room> RoomContext<R> {
             for (id, m) in self.members.iter().filter(in_group) {
                 self.stats.frames += 1;
                 match m.outbox.push_frame(frame.clone(), now) {
-                    Push::Queued | Push::Replaced => {}
+                    Push::Queued | Push::Replaced | Push::Sent => {}
                     Push::Stalled => self.removals.push((*id, LeaveReason::TooSlow, String::new())),
                     Push::Closed => self.removals.push((*id, LeaveReason::Disconnected, String::new())),
                 }

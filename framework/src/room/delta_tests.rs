@@ -169,7 +169,7 @@ mod pipeline {
 
     fn attach(o: &Outbox, z: bool, now: Instant) {
         let c = z.then_some(Compressing { algorithm: Compression::Deflate, min_bytes: 32 });
-        o.attach_with(std::sync::Arc::new(|| true), None, c, now);
+        o.attach_with(std::sync::Arc::new(|| true), None, c, None, now);
     }
 
     impl Player {

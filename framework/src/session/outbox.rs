@@ -22,7 +22,7 @@ use crate::protocol::compress::Compressing;
 use crate::protocol::envelope::{JoinErrorCode, LeaveReason as WireLeaveReason};
 use crate::protocol::CloseCode;
 use crate::protocol::{ClientId, RoomId, SessionId};
-use crate::transport::{KillSwitch, Ring};
+use crate::transport::{DirectWriter, KillSwitch, Ring};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -124,6 +124,9 @@ pub enum Push {
     Stalled,
     /// The connection is closed; nothing was queued.
     Closed,
+    /// Not queued: written to the socket at once (a state, by a room on
+    /// the socket's thread, with nothing else waiting).
+    Sent,
 }
 
 /// Everything that was waiting, taken by the connection actor.
@@ -156,6 +159,9 @@ pub struct ParkLimits {
 struct Attachment {
     waker: Arc<dyn Ring>,
     kill: Option<KillSwitch>,
+    /// Writes a state to the socket at once, from the socket's thread,
+    /// when nothing waits here (see [`Outbox::push_state`]).
+    direct: Option<DirectWriter>,
 }
 
 #[derive(Default)]
@@ -277,18 +283,21 @@ impl Outbox {
     /// state yet: the acks are forgotten, and waiting delta states dropped
     /// (a state is latest-wins; the room's next one is whole).
     pub fn attach(&self, wake: impl Fn() -> bool + Send + Sync + 'static, kill: Option<KillSwitch>, now: Instant) {
-        self.attach_with(Arc::new(wake), kill, None, now);
+        self.attach_with(Arc::new(wake), kill, None, None, now);
     }
 
     /// [`Outbox::attach`] for a connection that asked for `compression` of
     /// large states. Waiting states made for the connection before (deltas,
-    /// compressed frames) are dropped as well. Returns the attachment's
-    /// generation (see [`Outbox::drain_states_into`]).
+    /// compressed frames) are dropped as well. `direct` lets a room on the
+    /// socket's thread write a state to it at once (see
+    /// [`Outbox::push_state`]). Returns the attachment's generation (see
+    /// [`Outbox::drain_states_into`]).
     pub fn attach_with(
         &self,
         waker: Arc<dyn Ring>,
         kill: Option<KillSwitch>,
         compression: Option<Compressing>,
+        direct: Option<DirectWriter>,
         now: Instant,
     ) -> u64 {
         let (waker, generation) = {
@@ -298,7 +307,7 @@ impl Outbox {
             let Inner { states, bound_rooms, .. } = &mut *inner;
             states.retain(|(r, _)| !bound_rooms.contains(r));
             bound_rooms.clear();
-            inner.attachment = Some(Attachment { waker: waker.clone(), kill });
+            inner.attachment = Some(Attachment { waker: waker.clone(), kill, direct });
             inner.parked = None;
             let waiting = !inner.reliable.is_empty() || !inner.states.is_empty();
             inner.pending_since = waiting.then_some(now);
@@ -404,7 +413,9 @@ impl Outbox {
         Push::Queued
     }
 
-    /// Queues the latest state of `room`, replacing an unsent older one.
+    /// Queues the latest state of `room`, replacing an unsent older one; or,
+    /// when nothing waits and the caller is on the socket's thread, writes
+    /// it to the socket at once ([`Push::Sent`]).
     pub fn push_state(&self, room: &RoomId, frame: Bytes, now: Instant) -> Push {
         self.push_state_frame(room, frame, None, now)
     }
@@ -436,6 +447,14 @@ impl Outbox {
             }
             if self.stalled(&inner, now) {
                 return Push::Stalled;
+            }
+            // Nothing waits for the connection: a room on its socket's
+            // thread writes the state at once (`transport/direct.rs`).
+            let direct = inner.attachment.as_ref().and_then(|a| a.direct);
+            if let Some(d) = direct.filter(|_| inner.states.is_empty() && inner.reliable.is_empty()) {
+                if d.write(&frame) {
+                    return Push::Sent;
+                }
             }
             if inner.parked.is_none() {
                 inner.pending_since.get_or_insert(now);

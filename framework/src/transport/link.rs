@@ -3,7 +3,7 @@
 //! it shares with the task that reads.
 
 use super::endpoint::{Ending, TransportConfig, TransportObserver};
-use super::{Closer, Doorbell, Heartbeat};
+use super::{Closer, DirectWriter, Doorbell, Heartbeat};
 use actix_codec::Encoder;
 use actix_http::ws::{self, CloseReason};
 use bytes::{Bytes, BytesMut};
@@ -43,6 +43,8 @@ pub(super) struct LinkState {
     pub(super) doorbell: Doorbell,
     /// Stop reading, write what is queued, and close TCP.
     pub(super) stop: bool,
+    /// How the socket's own thread writes to it directly, if it can.
+    pub(super) direct: Option<DirectWriter>,
 }
 
 impl LinkState {
@@ -60,6 +62,7 @@ impl LinkState {
             timer: None,
             doorbell: Doorbell::new(),
             stop: false,
+            direct: None,
         }
     }
 
@@ -130,6 +133,13 @@ impl<'a> Link<'a> {
     /// endpoint has at most one pending timer.
     pub fn timer(&mut self, after: Duration) {
         self.state.timer = Some(super::websocket::now() + after);
+    }
+
+    /// How a producer on the socket's thread writes a frame to it at once
+    /// when nothing else waits (see [`DirectWriter`]); `None` for a TLS
+    /// socket.
+    pub fn direct(&self) -> Option<DirectWriter> {
+        self.state.direct
     }
 
     /// The socket's doorbell: how other threads tell it that the endpoint's

@@ -22,6 +22,7 @@
 //! TCP connection is dropped at once (RFC 6455 §7.1.7).
 
 mod assembler;
+mod direct;
 mod doorbell;
 mod endpoint;
 mod faults;
@@ -34,6 +35,7 @@ mod upgrade;
 mod websocket;
 
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
+pub use direct::DirectWriter;
 pub use doorbell::{Closer, Doorbell, Ring};
 pub use endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
 #[cfg(feature = "fuzzing")]

@@ -15,11 +15,13 @@ use actix_codec::Framed;
 use actix_http::body::{self, BodySize, BoxBody, MessageBody};
 use actix_http::header::{self, HeaderValue};
 use actix_http::{h1, ws, Request, Response};
+use actix_rt::net::TcpStream;
 use actix_service::Service;
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::BytesMut;
 use futures_util::future::LocalBoxFuture;
 use futures_util::SinkExt;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -28,7 +30,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub type HandshakeError = ws::HandshakeError;
 
 /// A started transport, waiting in the `101` response for its socket.
-type Start = Box<dyn FnOnce(Box<dyn Io>, BytesMut, Option<KillSwitch>) -> LocalBoxFuture<'static, ()>>;
+type Start = Box<dyn FnOnce(Box<dyn Io>, BytesMut, Option<KillSwitch>, Option<RawFd>) -> LocalBoxFuture<'static, ()>>;
 
 /// What [`accept`] leaves in the response's extensions.
 struct Accepted(Start);
@@ -58,7 +60,7 @@ pub fn accept<E: Endpoint>(
         res.insert_header((header::SEC_WEBSOCKET_PROTOCOL, p));
     }
     let mut res = res.finish();
-    let start: Start = Box::new(move |io, read, kill| Box::pin(transport.run(io, read, kill)));
+    let start: Start = Box::new(move |io, read, kill, fd| Box::pin(transport.run(io, read, kill, fd)));
     res.extensions_mut().insert(Accepted(start));
     Ok(res)
 }
@@ -90,6 +92,8 @@ where
         Some(Accepted(start)) if head.status() == actix_http::StatusCode::SWITCHING_PROTOCOLS => {
             framed.send(h1::Message::Item((head, BodySize::None))).await.map_err(failed)?;
             let (io, read) = socket_of(framed);
+            // Plain TCP only may be written to directly (see `direct.rs`).
+            let fd = (&io as &dyn std::any::Any).downcast_ref::<TcpStream>().map(AsRawFd::as_raw_fd);
             // The socket's task runs on its own, on this thread, and this
             // future ends here. Awaited instead, it would keep the request's
             // whole HTTP future alive for the WebSocket's life: actix-http's
@@ -99,7 +103,7 @@ where
             // actix-server's per-worker connection count (25,600 by
             // default, a cliff): the server's own cap
             // (`ServerConfig::max_connections`) counts them.
-            actix_rt::spawn(start(Box::new(io), read, kill));
+            actix_rt::spawn(start(Box::new(io), read, kill, fd));
         }
         _ => {
             let bytes = body::to_bytes(body).await.map_err(|e| failed(e.to_string()))?;

@@ -13,6 +13,7 @@
 //! buffers are sized on demand and given back when the connection idles.
 //! The frame codec is still actix-http's.
 
+use super::direct::{register, Registration};
 use super::endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
 use super::faults::{classify, FrameFault};
 use super::guard::FrameScanner;
@@ -24,6 +25,7 @@ use actix_codec::Decoder;
 use actix_http::ws::{self, CloseReason, Frame, Item, ProtocolError};
 use bytes::BytesMut;
 use std::future::Future;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -73,15 +75,24 @@ impl<E: Endpoint> Transport<E> {
     /// Starts the connection on `io` and returns the future that runs it
     /// until it ends. `read` holds bytes that arrived with the upgrade
     /// request; `kill` is disarmed before the socket closes (see
-    /// [`KillSwitch`]).
+    /// [`KillSwitch`]); `direct`, the descriptor of a plain TCP `io`, opens
+    /// it to direct writes on this thread (see `direct.rs`).
     ///
     /// Not an `async fn`: the future returned is the task's state and
     /// nothing else, boxed once per connection. As an `async fn` the same
     /// code was a 4,696-byte future (its arguments, the moved-from
     /// transport and the task each kept their own slot) around a 1,300-byte
     /// task: 3.4 KiB of every connection's memory (measured with massif).
-    pub(super) fn run(mut self, io: Box<dyn Io>, read: BytesMut, kill: Option<KillSwitch>) -> impl Future<Output = ()> {
+    pub(super) fn run(
+        mut self,
+        io: Box<dyn Io>,
+        read: BytesMut,
+        kill: Option<KillSwitch>,
+        direct: Option<RawFd>,
+    ) -> impl Future<Output = ()> {
         let now = now();
+        let direct = direct.and_then(|fd| register(fd, self.state.doorbell.clone(), self.state.observer.clone()));
+        self.state.direct = direct.as_ref().map(|(writer, _)| *writer);
         let max = self.config.max_message_size;
         let mut conn = Open {
             next_ping: now + self.config.heartbeat_interval,
@@ -93,7 +104,8 @@ impl<E: Endpoint> Transport<E> {
                 self
             },
         };
-        let mut sock = Socket { _disarm: kill.map(Disarm), io, read, out: BytesMut::new() };
+        let mut sock =
+            Socket { direct: direct.map(|(_, r)| r), _disarm: kill.map(Disarm), io, read, out: BytesMut::new() };
         // Bytes that came with the upgrade request are input like any other.
         if !sock.read.is_empty() {
             conn.input(&mut sock.read, 0);
@@ -263,6 +275,9 @@ enum Phase<E: Endpoint> {
 
 /// The socket and its buffers.
 struct Socket {
+    /// Declared first: unregisters the socket from direct writes before the
+    /// descriptor closes, however the task ends.
+    direct: Option<Registration>,
     /// Declared before `io`: disarms the kill switch before the descriptor
     /// closes, however the task ends.
     _disarm: Option<Disarm>,
@@ -491,6 +506,22 @@ impl<E: Endpoint> Open<E> {
 }
 
 impl<E: Endpoint> Task<E> {
+    /// Before the task waits: direct writes may go to the socket only
+    /// while nothing of the task's waits to be written and no close is
+    /// under way (so none can overtake or follow a close frame).
+    fn open_to_direct_writes(&self) {
+        if let Some(d) = &self.sock.direct {
+            let open = match &self.phase {
+                Phase::Open(conn) => {
+                    let s = &conn.t.state;
+                    s.out.is_empty() && !s.closing && !s.stop
+                }
+                Phase::Flushing(_) | Phase::Lingering(_) => false,
+            };
+            d.shared.open.set(open);
+        }
+    }
+
     fn deadline(&self) -> Instant {
         match &self.phase {
             Phase::Open(conn) => conn.deadline(),
@@ -507,19 +538,24 @@ impl<E: Endpoint> Future for Task<E> {
         loop {
             let now = now();
             match &mut this.phase {
-                Phase::Open(conn) => match conn.poll_open(&mut this.sock, cx, now) {
-                    Next::Wait => {}
-                    Next::Again => continue,
-                    Next::Stop => {
-                        // Lingering(now) holds the place for an instant only.
-                        if let Phase::Open(conn) = std::mem::replace(&mut this.phase, Phase::Lingering(now)) {
-                            let (out, close_timeout) = conn.stop();
-                            this.sock.out = out;
-                            this.phase = Phase::Flushing(now + close_timeout);
-                        }
-                        continue;
+                Phase::Open(conn) => {
+                    if let Some(d) = &this.sock.direct {
+                        d.shared.unspill(&mut conn.t.state.out);
                     }
-                },
+                    match conn.poll_open(&mut this.sock, cx, now) {
+                        Next::Wait => {}
+                        Next::Again => continue,
+                        Next::Stop => {
+                            // Lingering(now) holds the place for an instant only.
+                            if let Phase::Open(conn) = std::mem::replace(&mut this.phase, Phase::Lingering(now)) {
+                                let (out, close_timeout) = conn.stop();
+                                this.sock.out = out;
+                                this.phase = Phase::Flushing(now + close_timeout);
+                            }
+                            continue;
+                        }
+                    }
+                }
                 &mut Phase::Flushing(until) => match Socket::poll_write(&mut this.sock.io, &mut this.sock.out, cx) {
                     Poll::Ready(Ok(())) => match Pin::new(&mut this.sock.io).poll_shutdown(cx) {
                         Poll::Pending if now < until => {}
@@ -543,6 +579,7 @@ impl<E: Endpoint> Future for Task<E> {
                 }
             }
             let deadline = this.deadline();
+            this.open_to_direct_writes();
             if this.armed == Some(deadline) && now < deadline {
                 return Poll::Pending;
             }

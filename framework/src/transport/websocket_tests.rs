@@ -16,11 +16,13 @@ struct Probe {
     log: Rc<RefCell<Vec<String>>>,
     burst: usize,
     bell: Rc<RefCell<Option<Doorbell>>>,
+    direct: Rc<RefCell<Option<crate::transport::DirectWriter>>>,
 }
 
 impl Endpoint for Probe {
     fn started(&mut self, link: &mut Link<'_>) {
         *self.bell.borrow_mut() = Some(link.doorbell());
+        *self.direct.borrow_mut() = link.direct();
     }
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_>) {
         self.log.borrow_mut().push(format!("message {}", msg.len()));
@@ -61,7 +63,7 @@ async fn frames_until_eof(client: &mut DuplexStream) -> Vec<Frame> {
 fn start(probe: Probe, config: TransportConfig, capacity: usize) -> DuplexStream {
     let (client, server) = tokio::io::duplex(capacity);
     let t = Transport::new(probe, config, Arc::new(()));
-    tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None));
+    tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None, None));
     client
 }
 
@@ -173,7 +175,7 @@ async fn the_frames_of_one_wake_up_leave_in_one_write() {
         let writes = Rc::new(std::cell::Cell::new(0));
         let io = CountingIo { inner: server, writes: writes.clone() };
         let t = Transport::new(probe, TransportConfig::default(), Arc::new(()));
-        tokio::task::spawn_local(t.run(Box::new(io), BytesMut::new(), None));
+        tokio::task::spawn_local(t.run(Box::new(io), BytesMut::new(), None, None));
         tokio::task::yield_now().await;
         bell.borrow().clone().expect("started").ring();
         let mut got = vec![0u8; 3 * 102];
@@ -202,6 +204,7 @@ async fn the_future_of_a_connection_holds_its_transport_once() {
     let run = Transport::new(Probe::default(), TransportConfig::default(), Arc::new(())).run(
         Box::new(server),
         BytesMut::new(),
+        None,
         None,
     );
     let future = std::mem::size_of_val(&run);
@@ -242,7 +245,7 @@ async fn a_connection_woken_every_tick_still_pings_on_time() {
         let config = TransportConfig { heartbeat_interval: Duration::from_secs(1), ..TransportConfig::default() };
         let (mut client, server) = tokio::io::duplex(1 << 16);
         let t = Transport::new(probe, config, Arc::new(()));
-        tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None));
+        tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None, None));
         tokio::task::yield_now().await;
         let bell = bell.borrow().clone().expect("started");
         // 30 Hz of wake-ups for 0.66 s, then none until 2.2 s: the pings
@@ -266,6 +269,128 @@ async fn a_connection_woken_every_tick_still_pings_on_time() {
         }
         assert_eq!(binary, 20);
         assert_eq!(pings, 2, "the pings due at 1 s and 2 s");
+    })
+    .await
+}
+
+/// A real loopback TCP pair: (client, server).
+async fn tcp_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Runs `probe` on the server side of a TCP pair, open to direct writes.
+async fn start_tcp(probe: Probe) -> (tokio::net::TcpStream, crate::transport::DirectWriter) {
+    use std::os::fd::AsRawFd;
+    let direct = probe.direct.clone();
+    let (client, server) = tcp_pair().await;
+    let fd = server.as_raw_fd();
+    let t = Transport::new(probe, TransportConfig::default(), Arc::new(()));
+    tokio::task::spawn_local(t.run(Box::new(server), BytesMut::new(), None, Some(fd)));
+    // The task's first poll: nothing of its own waits, so it opens.
+    tokio::task::yield_now().await;
+    let writer = direct.borrow().expect("a plain TCP socket takes direct writes");
+    (client, writer)
+}
+
+/// Reads frames from `client` until `n` have arrived.
+async fn read_frames(client: &mut tokio::net::TcpStream, n: usize) -> Vec<Frame> {
+    let mut codec = ws::Codec::new().client_mode().max_size(4 << 20);
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    while frames.len() < n {
+        while let Some(f) = codec.decode(&mut buf).unwrap() {
+            frames.push(f);
+        }
+        if frames.len() < n {
+            let read = tokio::time::timeout(Duration::from_secs(5), client.read_buf(&mut buf)).await.unwrap().unwrap();
+            assert!(read > 0, "the server closed after {frames:?}");
+        }
+    }
+    frames
+}
+
+/// A producer on the socket's thread writes a frame straight to the
+/// socket; on another thread, or once the connection has ended, nothing.
+#[tokio::test]
+async fn a_direct_write_reaches_the_client_as_a_binary_frame_only_from_the_sockets_thread() {
+    local(async {
+        let (mut client, writer) = start_tcp(Probe::default()).await;
+        assert!(writer.write(b"state"));
+        let elsewhere = std::thread::spawn(move || writer.write(b"from another thread")).join().unwrap();
+        assert!(!elsewhere, "another thread writes nothing");
+        let big = vec![3u8; 70_000]; // a 64-bit length in the header
+        assert!(writer.write(&big));
+        let frames = read_frames(&mut client, 2).await;
+        assert!(matches!(&frames[0], Frame::Binary(b) if &b[..] == b"state"), "{frames:?}");
+        assert!(matches!(&frames[1], Frame::Binary(b) if b.len() == 70_000), "{frames:?}");
+        // The client leaves: once the task has ended, writes go nowhere.
+        let close = CloseReason { code: ws::CloseCode::Normal, description: None };
+        client.write_all(&client_frame(ws::Message::Close(Some(close)))).await.unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut rest)).await.unwrap().unwrap();
+        assert!(!writer.write(b"too late"));
+    })
+    .await
+}
+
+/// A direct write the socket takes only part of leaves the rest to the
+/// task, which writes it before anything of its own; meanwhile direct
+/// writes wait, even with room in the socket (nothing may overtake the
+/// rest).
+#[tokio::test]
+async fn a_partial_direct_write_is_finished_by_the_task_ahead_of_its_own_frames() {
+    local(async {
+        let probe = Probe { burst: 1, ..Probe::default() };
+        let bell = probe.bell.clone();
+        let (client, writer) = start_tcp(probe).await;
+        // 32 MiB against loopback's buffers, with the client not reading.
+        let big: Vec<u8> = (0..32 << 20).map(|i| (i % 251) as u8).collect();
+        assert!(writer.write(&big), "part of it was written");
+        // Drain the kernel's buffers without letting the task run (a
+        // blocking read, no await): the socket has room again.
+        let std_client = client.into_std().unwrap();
+        std_client.set_nonblocking(false).unwrap();
+        std_client.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let mut buf = BytesMut::new();
+        let drain = |buf: &mut BytesMut| {
+            let mut chunk = vec![0u8; 1 << 16];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut &std_client, &mut chunk) {
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        };
+        drain(&mut buf);
+        assert!(!buf.is_empty() && buf.len() < big.len(), "{} bytes arrived", buf.len());
+        assert!(!writer.write(b"next state"), "the rest waits in the task");
+        // The task takes the rest into its own output and writes what the
+        // socket takes; what is left of it still bars direct writes.
+        bell.borrow().clone().expect("started").ring();
+        tokio::task::yield_now().await;
+        drain(&mut buf);
+        assert!(buf.len() < big.len(), "{} bytes arrived", buf.len());
+        assert!(!writer.write(b"next state"), "the task's output waits");
+        std_client.set_nonblocking(true).unwrap();
+        let mut client = tokio::net::TcpStream::from_std(std_client).unwrap();
+        let mut codec = ws::Codec::new().client_mode().max_size(64 << 20);
+        let mut frames = Vec::new();
+        while frames.len() < 2 {
+            match codec.decode(&mut buf).unwrap() {
+                Some(f) => frames.push(f),
+                None => {
+                    let read = client.read_buf(&mut buf);
+                    assert!(tokio::time::timeout(Duration::from_secs(5), read).await.unwrap().unwrap() > 0);
+                }
+            }
+        }
+        assert!(matches!(&frames[0], Frame::Binary(b) if b[..] == big[..]), "the big frame intact, first");
+        assert!(matches!(&frames[1], Frame::Binary(b) if b.len() == 100), "then the task's own: {:?}", frames[1]);
+        // All written: direct writes go again.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(writer.write(b"again"));
+        let frames = read_frames(&mut client, 1).await;
+        assert!(matches!(&frames[0], Frame::Binary(b) if &b[..] == b"again"), "{frames:?}");
     })
     .await
 }

@@ -152,7 +152,7 @@ impl World {
         let mut rules = GameConnection::new(self.shared.clone(), token, ConnId(self.next), None, auth, None);
         self.next += 1;
         let mut out = Actions::default();
-        rules.start(Arc::new(|| true), Arc::new(|_, _| true), &mut out);
+        rules.start(Arc::new(|| true), Arc::new(|_, _| true), None, &mut out);
         let mut c = Conn { rules, out };
         let welcome = c.sent();
         assert!(matches!(welcome.first(), Some(S::Welcome(_))), "Welcome comes first: {welcome:?}");

@@ -154,7 +154,7 @@ fn a_compressed_state_is_for_the_connection_that_asked_only() {
     let r: RoomId = "r".into();
     assert_eq!(o.state_view(&r).compression, None);
     let z = Compressing { algorithm: Compression::Deflate, min_bytes: 64 };
-    o.attach_with(Arc::new(|| true), None, Some(z), now);
+    o.attach_with(Arc::new(|| true), None, Some(z), None, now);
     let view = o.state_view(&r);
     assert_eq!((view.ack, view.compression), (None, Some(z)));
     assert_eq!(o.push_bound_state(&r, Bytes::from_static(b"z"), view.generation, now), Push::Queued);
@@ -174,7 +174,7 @@ fn states_alone_drain_without_the_session_lock_and_only_for_the_attached_generat
     let w = wakes.clone();
     let ring: Arc<dyn Ring> = Arc::new(move || w.fetch_add(1, Ordering::SeqCst) < usize::MAX);
     let now = Instant::now();
-    let mine = o.attach_with(ring.clone(), None, None, now);
+    let mine = o.attach_with(ring.clone(), None, None, None, now);
     let room: RoomId = "r".into();
     let mut buf = DrainBuffers::default();
 
@@ -195,7 +195,7 @@ fn states_alone_drain_without_the_session_lock_and_only_for_the_attached_generat
     assert_eq!((d.reliable.len(), d.states.len()), (1, 1));
 
     // Another connection attached: the first one's generation takes nothing.
-    let theirs = o.attach_with(ring, None, None, now);
+    let theirs = o.attach_with(ring, None, None, None, now);
     assert_ne!(mine, theirs);
     o.push_state(&room, Bytes::from_static(b"s3"), now);
     assert!(!o.drain_states_into(mine, &mut buf));
