@@ -18,7 +18,7 @@ use crate::protocol::ClientId;
 use crate::protocol::RoomId;
 use crate::protocol::{Codec, Schema};
 use crate::session::LeaveReason;
-use crate::session::{CapturedState, Outbox, Push};
+use crate::session::{CapturedState, Leave, Outbox, Push};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -91,6 +91,9 @@ pub struct RoomContext<R: Room> {
     pub(crate) watched_until: Option<Instant>,
     /// The latest state captured while watched.
     pub(crate) captured: Option<CapturedState>,
+    /// Whether states may be written to their sockets at once (queued
+    /// with the tick on the shared grid, see [`Leave`]).
+    leave: Leave,
 }
 
 impl<R: Room> RoomContext<R> {
@@ -110,7 +113,14 @@ impl<R: Room> RoomContext<R> {
             channels: None,
             watched_until: None,
             captured: None,
+            leave: Leave::AtOnce,
         }
+    }
+
+    /// How this room's states leave for their connections.
+    pub(crate) fn leaving(mut self, leave: Leave) -> Self {
+        self.leave = leave;
+        self
     }
 
     /// Publishes `payload` (bytes of the game's own format) on channel
@@ -281,11 +291,8 @@ impl<R: Room> RoomContext<R> {
                 }
                 self.stats.frames += 1;
                 // A delta or a compressed frame is for this connection only.
-                let pushed = if frame.delta || frame.compressed {
-                    m.outbox.push_bound_state(&self.id, frame.bytes, view.generation, now)
-                } else {
-                    m.outbox.push_state(&self.id, frame.bytes, now)
-                };
+                let bound = (frame.delta || frame.compressed).then_some(view.generation);
+                let pushed = m.outbox.push_state_frame(&self.id, frame.bytes, bound, self.leave, now);
                 match pushed {
                     Push::Queued | Push::Sent => {}
                     Push::Replaced => self.stats.states_replaced += 1,

@@ -29,7 +29,7 @@ use crate::protocol::ClientId;
 use crate::protocol::{CloseCode, Schema};
 use crate::protocol::{RoomId, SessionId};
 use crate::session::ConnEvent;
-use crate::session::{JoinRequest, LeaveReason, Options};
+use crate::session::{JoinRequest, Leave, LeaveReason, Options};
 use recovery::Recovery;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -130,7 +130,11 @@ impl<R: Room> RoomCore<R> {
     fn blank(id: RoomId, spec: &RoomType, schema: Arc<Schema<R::Wire>>, options: &Options, now: Instant) -> Self {
         RoomCore {
             room: None,
-            ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now),
+            ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now).leaving(if spec.aligned_ticks {
+                Leave::WithTheTick
+            } else {
+                Leave::AtOnce
+            }),
             clock: if spec.aligned_ticks {
                 TickClock::on_grid(now, spec.period(), super::clock::shared_grid())
             } else {

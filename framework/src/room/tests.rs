@@ -777,3 +777,25 @@ fn rooms_with_aligned_ticks_tick_together_however_apart_they_were_created_and_jo
     join_counter(&mut c, 3, t0 + Duration::from_micros(3_700));
     assert_eq!(c.next_due(), t0 + Duration::from_micros(3_700));
 }
+
+/// A room writes its states straight to the sockets it can (see
+/// `transport/direct.rs`), except on the shared tick grid, where a
+/// player's states of one tick are to leave together.
+#[test]
+fn a_room_on_the_shared_grid_queues_its_states_where_another_writes_them_at_once() {
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    for aligned in [false, true] {
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (writer, _registered) = crate::transport::open_for_test(server.as_raw_fd());
+        let (mut core, t0) = counter(RoomType::new("c", 60).aligned_ticks(aligned), u64::MAX);
+        let (_, outbox) = join_counter(&mut core, 1, t0);
+        outbox.attach_with(Arc::new(|| true), None, None, Some(writer), t0);
+        outbox.drain();
+        let due = core.next_due();
+        assert!(core.poll(due).is_some());
+        let queued = outbox.drain().states.len();
+        assert_eq!(queued, usize::from(aligned), "aligned: {aligned}");
+    }
+}

@@ -45,7 +45,7 @@ mod users;
 
 pub use config::SessionConfig;
 pub use durable::{DurableIds, DurableLog, SessionRecord};
-pub use outbox::{ConnEvent, DrainBuffers, Drained, OutItem, Outbox, OutboxLimits, ParkLimits, Push, StateView};
+pub use outbox::{ConnEvent, DrainBuffers, Drained, Leave, OutItem, Outbox, OutboxLimits, ParkLimits, Push, StateView};
 pub use parking::{Admission, Cap, Claim, Eviction, ParkingLimits, ParkingQuota};
 pub use registry::{ResumeError, Resumption, Sessions};
 pub use replay::{Replay, ReplayLog};

@@ -129,6 +129,19 @@ pub enum Push {
     Sent,
 }
 
+/// How a state may leave for its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leave {
+    /// Written to the socket at once when it can be (a room on the
+    /// socket's thread, nothing else waiting), queued otherwise.
+    AtOnce,
+    /// Always queued, to leave with what else the connection gets this
+    /// tick: the states of rooms on the shared tick grid
+    /// (`RoomType::aligned_ticks`), whose point is one write per tick for
+    /// a player in several of them.
+    WithTheTick,
+}
+
 /// Everything that was waiting, taken by the connection actor.
 #[derive(Debug, Default)]
 pub struct Drained {
@@ -417,7 +430,7 @@ impl Outbox {
     /// when nothing waits and the caller is on the socket's thread, writes
     /// it to the socket at once ([`Push::Sent`]).
     pub fn push_state(&self, room: &RoomId, frame: Bytes, now: Instant) -> Push {
-        self.push_state_frame(room, frame, None, now)
+        self.push_state_frame(room, frame, None, Leave::AtOnce, now)
     }
 
     /// Queues the latest state of `room` as a delta against the client's
@@ -425,7 +438,7 @@ impl Outbox {
     /// connection has taken the session over since that ack: the client
     /// there does not hold the baseline.
     pub fn push_delta_state(&self, room: &RoomId, frame: Bytes, against: StateAck, now: Instant) -> Push {
-        self.push_state_frame(room, frame, Some(against.generation), now)
+        self.push_state_frame(room, frame, Some(against.generation), Leave::AtOnce, now)
     }
 
     /// Queues the latest state of `room` made for the connection of
@@ -433,10 +446,20 @@ impl Outbox {
     /// as it asked; see [`Outbox::state_view`]). Dropped (`Replaced`) if
     /// another connection has taken the session over since.
     pub fn push_bound_state(&self, room: &RoomId, frame: Bytes, generation: u64, now: Instant) -> Push {
-        self.push_state_frame(room, frame, Some(generation), now)
+        self.push_state_frame(room, frame, Some(generation), Leave::AtOnce, now)
     }
 
-    fn push_state_frame(&self, room: &RoomId, frame: Bytes, generation: Option<u64>, now: Instant) -> Push {
+    /// [`Outbox::push_state`] (`generation: None`) or
+    /// [`Outbox::push_bound_state`], saying whether the state may be written
+    /// at once ([`Leave`]).
+    pub fn push_state_frame(
+        &self,
+        room: &RoomId,
+        frame: Bytes,
+        generation: Option<u64>,
+        leave: Leave,
+        now: Instant,
+    ) -> Push {
         let (outcome, waker) = {
             let mut inner = self.inner.lock();
             if inner.closed {
@@ -451,7 +474,8 @@ impl Outbox {
             // Nothing waits for the connection: a room on its socket's
             // thread writes the state at once (`transport/direct.rs`).
             let direct = inner.attachment.as_ref().and_then(|a| a.direct);
-            if let Some(d) = direct.filter(|_| inner.states.is_empty() && inner.reliable.is_empty()) {
+            let alone = leave == Leave::AtOnce && inner.states.is_empty() && inner.reliable.is_empty();
+            if let Some(d) = direct.filter(|_| alone) {
                 if d.write(&frame) {
                     return Push::Sent;
                 }

@@ -217,6 +217,15 @@ fn thread_id() -> u64 {
     THREAD.with(|t| *t)
 }
 
+/// Registers `fd` on this thread, open to direct writes at once (tests of
+/// the layers above: no socket task runs it). Keep the guard alive.
+#[cfg(test)]
+pub(crate) fn open_for_test(fd: RawFd) -> (DirectWriter, Box<dyn std::any::Any>) {
+    let (writer, registration) = register(fd, Doorbell::new(), Arc::new(())).expect("registers");
+    registration.shared.open.set(true);
+    (writer, Box::new(registration))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,8 @@ mod upgrade;
 mod websocket;
 
 pub use assembler::{AssembleError, MessageAssembler, WholeMessage};
+#[cfg(test)]
+pub(crate) use direct::open_for_test;
 pub use direct::DirectWriter;
 pub use doorbell::{Closer, Doorbell, Ring};
 pub use endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};

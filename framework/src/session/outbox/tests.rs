@@ -208,3 +208,35 @@ fn states_alone_drain_without_the_session_lock_and_only_for_the_attached_generat
     o.park(ParkLimits { max_frames: 8, max_bytes: 1 << 10 });
     assert!(!o.drain_states_into(theirs, &mut buf));
 }
+
+/// A state goes straight to the socket only when nothing else waits for
+/// the connection and its room allows it (`Leave::AtOnce`); a room on the
+/// shared tick grid queues it to leave with the player's other states.
+#[test]
+fn a_state_is_written_at_once_only_alone_and_when_its_room_allows() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let (writer, _registered) = crate::transport::open_for_test(server.as_raw_fd());
+    let o = Outbox::new(SessionId(1), OutboxLimits::default());
+    let now = Instant::now();
+    o.attach_with(Arc::new(|| true), None, None, Some(writer), now);
+    let room: RoomId = "r".into();
+
+    assert_eq!(o.push_state(&room, Bytes::from_static(b"s1"), now), Push::Sent);
+    let mut got = [0u8; 4];
+    client.read_exact(&mut got).unwrap();
+    assert_eq!(got, [0x82, 2, b's', b'1'], "one binary frame");
+
+    assert_eq!(o.push_state_frame(&room, Bytes::from_static(b"s2"), None, Leave::WithTheTick, now), Push::Queued);
+    assert_eq!(o.drain().states, vec![Bytes::from_static(b"s2")]);
+
+    o.push_frame(Bytes::from_static(b"f"), now);
+    assert_eq!(o.push_state(&room, Bytes::from_static(b"s3"), now), Push::Queued, "behind a reliable frame");
+    assert_eq!(o.drain().states, vec![Bytes::from_static(b"s3")]);
+
+    o.push_state_frame(&"other".into(), Bytes::from_static(b"x"), None, Leave::WithTheTick, now);
+    assert_eq!(o.push_state(&room, Bytes::from_static(b"s4"), now), Push::Queued, "with another room's state");
+}
