@@ -143,13 +143,16 @@ impl DirectWriter {
         if self.thread != thread_id() {
             return false;
         }
-        REGISTRY.with(|r| {
-            let Ok(r) = r.try_borrow() else { return false };
-            match r.slots.get(self.slot as usize) {
-                Some(Some((id, shared))) if *id == self.id => shared.write(payload),
-                _ => false,
-            }
-        })
+        // `try_with`: a thread's locals may be gone while it exits.
+        REGISTRY
+            .try_with(|r| {
+                let Ok(r) = r.try_borrow() else { return false };
+                match r.slots.get(self.slot as usize) {
+                    Some(Some((id, shared))) if *id == self.id => shared.write(payload),
+                    _ => false,
+                }
+            })
+            .unwrap_or(false)
     }
 }
 
@@ -162,8 +165,11 @@ pub(super) struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        // Closed to writes first: should the slot not be freed (the
+        // registry busy or, as the thread exits, gone), nothing writes to
+        // the descriptor once it closes.
         self.shared.open.set(false);
-        REGISTRY.with(|r| {
+        let _ = REGISTRY.try_with(|r| {
             if let Ok(mut r) = r.try_borrow_mut() {
                 r.slots[self.slot as usize] = None;
                 r.free.push(self.slot);
@@ -179,21 +185,26 @@ pub(super) fn register(
     observer: Arc<dyn TransportObserver>,
 ) -> Option<(DirectWriter, Registration)> {
     let shared = Rc::new(Shared { fd, open: Cell::new(false), spill: RefCell::new(BytesMut::new()), bell, observer });
-    REGISTRY.with(|r| {
-        let mut r = r.try_borrow_mut().ok()?;
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let slot = match r.free.pop() {
-            Some(s) => {
-                r.slots[s as usize] = Some((id, shared.clone()));
-                s
-            }
-            None => {
-                r.slots.push(Some((id, shared.clone())));
-                u32::try_from(r.slots.len() - 1).ok()?
-            }
-        };
-        Some((DirectWriter { thread: thread_id(), slot, id }, Registration { slot, shared }))
-    })
+    let thread = thread_id();
+    REGISTRY
+        .try_with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            let slot = match r.free.pop() {
+                Some(s) => {
+                    r.slots[s as usize] = Some((id, shared.clone()));
+                    s
+                }
+                None => {
+                    let s = u32::try_from(r.slots.len()).ok()?;
+                    r.slots.push(Some((id, shared.clone())));
+                    s
+                }
+            };
+            Some((DirectWriter { thread, slot, id }, Registration { slot, shared }))
+        })
+        .ok()
+        .flatten()
 }
 
 /// The sockets of this thread open to direct writes.
@@ -214,7 +225,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// This thread's id for [`DirectWriter`] (`std::thread::current()` would
 /// clone an `Arc` on every write).
 fn thread_id() -> u64 {
-    THREAD.with(|t| *t)
+    // 0 is never an id: an exiting thread matches no writer.
+    THREAD.try_with(|t| *t).unwrap_or(0)
 }
 
 /// Registers `fd` on this thread, open to direct writes at once (tests of
