@@ -100,10 +100,13 @@ async fn a_server_that_serves_no_compression_says_so_and_sends_plain_states() {
 async fn a_resume_without_asking_gets_plain_states() {
     let server = start(|c| c.compression_min_bytes = 64);
     let url = ws_url(server.addr());
-    let tokens = ["arena.v1.msgpack"];
+    let tokens = ["arena.v2.proto"];
     let mut a = Client::connect(&Compression::Deflate.ask(&url), &tokens).await.unwrap();
     a.set_deltas(false);
-    a.join_or_create("arena", options(&[("name", "a")])).await.unwrap();
+    // A probe room padded with a run of one byte: every state compresses
+    // (a one-player arena state shrinks under DEFLATE only now and then:
+    // 3 of its first 125, some runs none in 5 s).
+    a.join_or_create("probe30", options(&[("state_bytes", "400")])).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while a.delta_stats().compressed < 3 {
         assert!(Instant::now() < deadline, "no compressed states: {:?}", a.delta_stats());
