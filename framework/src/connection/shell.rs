@@ -72,9 +72,6 @@ impl Endpoint for GameEndpoint {
 
     fn on_frame(&mut self, bytes: usize, link: &mut Link<'_>) -> bool {
         let _entered = self.span.enter();
-        // Pongs arrive as frames: the RTT they update is published on the
-        // next frame or wake-up.
-        publish_rtt(&mut self.rtt, &self.rules, link.rtt());
         let take = self.rules.handle_frame(bytes, &mut self.actions);
         flush(&mut self.actions, &self.span, link);
         take
@@ -86,9 +83,14 @@ impl Endpoint for GameEndpoint {
         flush(&mut self.actions, &self.span, link);
     }
 
+    /// The RTT is published as each pong updates it (a connection whose
+    /// states are written directly is rarely woken, and may send nothing).
+    fn on_pong(&mut self, link: &mut Link<'_>) {
+        publish_rtt(&mut self.rtt, &self.rules, link.rtt());
+    }
+
     fn on_wake(&mut self, link: &mut Link<'_>) {
         let _entered = self.span.enter();
-        publish_rtt(&mut self.rtt, &self.rules, link.rtt());
         self.rules.handle_wake(&mut self.actions);
         flush(&mut self.actions, &self.span, link);
     }

@@ -80,6 +80,9 @@ pub trait Endpoint: Unpin + Sized + 'static {
     }
     /// A whole message arrived.
     fn on_message(&mut self, msg: WholeMessage, link: &mut Link<'_>);
+    /// A pong answered a heartbeat ping: [`Link::rtt`] has just been
+    /// updated.
+    fn on_pong(&mut self, _link: &mut Link<'_>) {}
     /// Someone rang the [`Doorbell`](super::Doorbell): the endpoint's own
     /// queue has something to send.
     fn on_wake(&mut self, _link: &mut Link<'_>) {}

@@ -201,7 +201,11 @@ impl<E: Endpoint> Transport<E> {
                     self.state.frame(ws::Message::Pong(p));
                 }
             }
-            Frame::Pong(p) => self.state.heartbeat.pong(&p, now()),
+            Frame::Pong(p) => {
+                self.state.heartbeat.pong(&p, now());
+                let (ep, mut link) = self.link();
+                ep.on_pong(&mut link);
+            }
             Frame::Close(reason) => {
                 self.state.ending.get_or_insert(Ending::PeerClosed(reason.as_ref().map(|r| u16::from(r.code))));
                 if !self.state.closing {

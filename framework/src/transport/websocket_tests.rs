@@ -36,6 +36,9 @@ impl Endpoint for Probe {
             link.binary(Bytes::from(vec![7u8; 100]));
         }
     }
+    fn on_pong(&mut self, link: &mut Link<'_>) {
+        self.log.borrow_mut().push(format!("pong, rtt measured: {}", link.rtt().is_some()));
+    }
     fn stopped(&mut self, how: Ending) {
         self.log.borrow_mut().push(format!("stopped {how:?}"));
     }
@@ -391,6 +394,32 @@ async fn a_partial_direct_write_is_finished_by_the_task_ahead_of_its_own_frames(
         assert!(writer.write(b"again"));
         let frames = read_frames(&mut client, 1).await;
         assert!(matches!(&frames[0], Frame::Binary(b) if &b[..] == b"again"), "{frames:?}");
+    })
+    .await
+}
+
+/// The endpoint hears of each pong once the RTT it measured is in place
+/// (the game connection publishes it to its rooms there).
+#[tokio::test(start_paused = true)]
+async fn the_endpoint_hears_of_a_pong_with_its_rtt_measured() {
+    local(async {
+        let probe = Probe::default();
+        let log = probe.log.clone();
+        let config = TransportConfig { heartbeat_interval: Duration::from_secs(1), ..TransportConfig::default() };
+        let mut client = start(probe, config, 4096);
+        let mut codec = ws::Codec::new().client_mode();
+        let mut buf = BytesMut::new();
+        let ping = loop {
+            if let Some(Frame::Ping(p)) = codec.decode(&mut buf).unwrap() {
+                break p;
+            }
+            let mut chunk = [0u8; 256];
+            let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut chunk)).await.unwrap().unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        client.write_all(&client_frame(ws::Message::Pong(ping))).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(*log.borrow(), ["pong, rtt measured: true"]);
     })
     .await
 }
