@@ -128,18 +128,16 @@ impl<R: Room> RoomCore<R> {
     /// A core with no room value yet: `create` runs `on_create` into it,
     /// a restore on another node `Room::restore`.
     fn blank(id: RoomId, spec: &RoomType, schema: Arc<Schema<R::Wire>>, options: &Options, now: Instant) -> Self {
+        // On the shared grid, a room's states leave with the tick's others.
+        let (clock, leave) = if spec.aligned_ticks {
+            (TickClock::on_grid(now, spec.period(), super::clock::shared_grid()), Leave::WithTheTick)
+        } else {
+            (TickClock::new(now, spec.period()), Leave::AtOnce)
+        };
         RoomCore {
             room: None,
-            ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now).leaving(if spec.aligned_ticks {
-                Leave::WithTheTick
-            } else {
-                Leave::AtOnce
-            }),
-            clock: if spec.aligned_ticks {
-                TickClock::on_grid(now, spec.period(), super::clock::shared_grid())
-            } else {
-                TickClock::new(now, spec.period())
-            },
+            ctx: RoomContext::new(id, spec.name.as_str().into(), schema, now).leaving(leave),
+            clock,
             period: spec.period(),
             max_clients: spec.max_clients,
             empty_timeout: spec.empty_timeout,

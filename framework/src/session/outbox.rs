@@ -530,10 +530,7 @@ impl Outbox {
         if !mine || !inner.reliable.is_empty() {
             return false;
         }
-        self.wake_pending.store(false, Ordering::Release);
-        inner.pending_since = None;
-        std::mem::swap(&mut inner.states, &mut buf.states);
-        inner.bound_rooms.clear();
+        self.take_into(&mut inner, buf);
         true
     }
 
@@ -542,8 +539,14 @@ impl Outbox {
     /// connection that drains every tick allocates nothing).
     pub fn drain_into(&self, buf: &mut DrainBuffers) {
         debug_assert!(buf.reliable.is_empty() && buf.states.is_empty());
-        self.wake_pending.store(false, Ordering::Release);
         let mut inner = self.inner.lock();
+        self.take_into(&mut inner, buf);
+    }
+
+    /// Swaps what waits into `buf` and re-arms the wake-up (the next push
+    /// rings again), under the lock the caller holds.
+    fn take_into(&self, inner: &mut Inner, buf: &mut DrainBuffers) {
+        self.wake_pending.store(false, Ordering::Release);
         inner.pending_since = None;
         inner.reliable_bytes = 0;
         std::mem::swap(&mut inner.reliable, &mut buf.reliable);

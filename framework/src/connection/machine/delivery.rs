@@ -79,27 +79,20 @@ impl GameConnection {
         let mut buf = std::mem::take(&mut self.drain_buf);
         // Every tick's wake-up comes here: when only states wait, they are
         // taken under the outbox's lock alone.
-        if self.attached.is_some_and(|g| session.outbox().drain_states_into(g, &mut buf)) {
-            for (_, f) in buf.states.drain(..) {
-                out.send(f);
-            }
-            self.drain_buf = buf;
-            return;
-        }
-        // Drained, numbered and logged under the session lock, so a resume
-        // on another connection sees every frame this one took.
-        let Some(mut st) = session.owned_by(self.conn) else {
-            self.drain_buf = buf;
-            return;
-        };
-        session.outbox().drain_into(&mut buf);
-        for item in buf.reliable.drain(..) {
-            match item {
-                OutItem::Frame(f) => self.write_room_frame(&mut st, out, &f),
-                OutItem::Event(ev) => self.on_event(&mut st, ev, out),
+        let states_only = self.attached.is_some_and(|g| session.outbox().drain_states_into(g, &mut buf));
+        if !states_only {
+            // Drained, numbered and logged under the session lock, so a
+            // resume on another connection sees every frame this one took.
+            if let Some(mut st) = session.owned_by(self.conn) {
+                session.outbox().drain_into(&mut buf);
+                for item in buf.reliable.drain(..) {
+                    match item {
+                        OutItem::Frame(f) => self.write_room_frame(&mut st, out, &f),
+                        OutItem::Event(ev) => self.on_event(&mut st, ev, out),
+                    }
+                }
             }
         }
-        drop(st);
         for (_, f) in buf.states.drain(..) {
             out.send(f);
         }
