@@ -23,9 +23,16 @@
 //! receive path, which runs in the writer's context at the end of each
 //! `write()`) and one sleep per round, which a server pays too.
 //!
+//! With `--groups G` the sockets are written in G bursts per round, group
+//! g at g/(G·T) after the round's start: the pattern of G rooms that tick
+//! on their own schedules (`loadgen fanout --targets floor-rooms`). Each
+//! burst costs a wake-up of the writer and, at its first write, of the
+//! sleeping reader, which a single burst pays once per round.
+//!
 //! ```text
 //! cargo build --release -p playhouse-benches --bins
 //! target/release/floor --connections 1000 --bytes 306 --hz 30 --duration 10 --warmup 2
+//! target/release/floor --connections 1000 --bytes 306 --hz 30 --duration 10 --warmup 2 --groups 100
 //! ```
 //!
 //! `loadgen fanout --targets playhouse,peer,floor` runs it with N = R×P,
@@ -54,6 +61,11 @@ struct Cli {
     /// T: rounds per second.
     #[arg(long, default_value_t = 30)]
     hz: u32,
+    /// G: groups of sockets, each written on its own phase of the round
+    /// (group g at g/(G·T) after the round's start), as rooms on their own
+    /// schedules write; 1 writes every socket in one burst per round.
+    #[arg(long, default_value_t = 1)]
+    groups: usize,
     /// Measured seconds.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
@@ -76,8 +88,8 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    if cli.hz == 0 || cli.bytes == 0 {
-        eprintln!("floor: --hz and --bytes must be > 0");
+    if cli.hz == 0 || cli.bytes == 0 || cli.groups == 0 {
+        eprintln!("floor: --hz, --bytes and --groups must be > 0");
         std::process::exit(2);
     }
     let result = if cli.sink { sink(cli.sink_cpu).map(|()| None) } else { writer(&cli).map(Some) };
@@ -135,31 +147,37 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
     let rounds = (cli.duration.max(0.0) * hz as f64).round().max(1.0) as u64;
     let me = std::process::id();
     let mut counts = Counts::default();
-    let mut lateness_ns: Vec<u64> = Vec::with_capacity(rounds as usize);
+    let mut lateness_ns: Vec<u64> = Vec::with_capacity(rounds as usize * cli.groups.min(cli.connections.max(1)));
     let mut before = None;
     let mut core_before = None;
     let start = monotonic_ns();
+    let groups = cli.groups.min(fds.len().max(1));
+    let per_group = fds.len().div_ceil(groups);
+    let period_ns = u128::from(1_000_000_000u64);
     for k in 0..=warm_rounds + rounds {
-        // Round k is due at start + k/T: absolute, so a late round does not
-        // delay the ones after it.
-        let deadline = start + (u128::from(k) * 1_000_000_000 / u128::from(hz)) as u64;
-        sleep_until(deadline);
-        let late = monotonic_ns().saturating_sub(deadline);
-        if k == warm_rounds {
-            core_before = writer_cpu.and_then(cpu_ticks);
-            before = Sample::of(me);
-            counts = Counts::default();
-        }
-        if k == warm_rounds + rounds {
-            break;
-        }
-        if k >= warm_rounds {
-            lateness_ns.push(late);
-        }
-        for &fd in &fds {
-            // SAFETY: fd is an open socket owned by `sockets`, frame a live buffer.
-            let n = unsafe { libc::write(fd, frame.as_ptr().cast(), frame.len()) };
-            counts.add(n, frame.len());
+        for (g, chunk) in fds.chunks(per_group.max(1)).enumerate() {
+            // Round k of group g is due at start + k/T + g/(G·T): absolute,
+            // so a late round does not delay the ones after it.
+            let offset = (u128::from(k) * groups as u128 + g as u128) * period_ns / (u128::from(hz) * groups as u128);
+            let deadline = start + offset as u64;
+            sleep_until(deadline);
+            let late = monotonic_ns().saturating_sub(deadline);
+            if k == warm_rounds && g == 0 {
+                core_before = writer_cpu.and_then(cpu_ticks);
+                before = Sample::of(me);
+                counts = Counts::default();
+            }
+            if k == warm_rounds + rounds {
+                break;
+            }
+            if k >= warm_rounds {
+                lateness_ns.push(late);
+            }
+            for &fd in chunk {
+                // SAFETY: fd is an open socket owned by `sockets`, frame a live buffer.
+                let n = unsafe { libc::write(fd, frame.as_ptr().cast(), frame.len()) };
+                counts.add(n, frame.len());
+            }
         }
     }
     let after = Sample::of(me);
@@ -176,6 +194,7 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
         connections: cli.connections,
         bytes: cli.bytes,
         hz: cli.hz,
+        groups,
         pinning,
         writes: counts.full,
         short_writes: counts.short,

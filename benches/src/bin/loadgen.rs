@@ -51,14 +51,26 @@
 //!     --hz 30 --state-bytes 256 --duration 10 --warmup 2 --release-dir target/release
 //! ```
 //!
+//! Target `floor-rooms` runs the same program with the N sockets in R groups
+//! of P, each group written in its own burst at its own phase of the period
+//! (`floor --groups R`): the floor's pattern when every room ticks on its
+//! own schedule, as Playhouse's and the peer's rooms do. The floor writes
+//! N sockets after one wake-up per period; rooms on their own schedules
+//! wake the server R×T times a second (fewer where Playhouse's driver
+//! shares wake-ups), and each wake-up and each burst's first write (which
+//! wakes the sleeping reader) costs on a virtual machine what dozens of
+//! writes do. Its ratio, `cpu_vs_floor_rooms`, tells the cost of that
+//! pattern from the cost of a framework.
+//!
 //! `--perf DIR` records each server with `perf record -e cpu-clock` from the
 //! start of the warm-up to the end of the window (`DIR/<target>.perf.data`).
 //!
 //! Prints one JSON object on stdout (progress, errors and a summary table go
 //! to stderr): `{"scenario", "params", "machine", "pinning", "results":
-//! {"playhouse": {...}, "peer": {...}, "floor": {...}}, "ratio":
-//! {"deliveries_per_sec", "latency_p99", "cpu_vs_floor": {"playhouse",
-//! "peer"}, "cpu_vs_peer"}}`, where each server's result has
+//! {"playhouse": {...}, "peer": {...}, "floor": {...}, "floor_rooms": {...}},
+//! "ratio": {"deliveries_per_sec", "latency_p99", "cpu_vs_floor":
+//! {"playhouse", "peer"}, "cpu_vs_floor_rooms": {"playhouse", "peer"},
+//! "cpu_vs_peer"}}`, where each server's result has
 //! `deliveries_per_sec`, `expected_deliveries_per_sec` (R·P·T), `latency_us`
 //! {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or null,
 //! `rss_per_connection_kib`, `server_cpu_us_per_delivery`,
@@ -271,6 +283,8 @@ enum Target {
     Playhouse,
     Peer,
     Floor,
+    /// The floor with one burst per room, each on its own phase.
+    FloorRooms,
 }
 
 impl Target {
@@ -279,13 +293,14 @@ impl Target {
             Target::Playhouse => "playhouse",
             Target::Peer => "peer",
             Target::Floor => "floor",
+            Target::FloorRooms => "floor_rooms",
         }
     }
     fn binary(self) -> &'static str {
         match self {
             Target::Playhouse => "fanout_playhouse",
             Target::Peer => "fanout_peer",
-            Target::Floor => "floor",
+            Target::Floor | Target::FloorRooms => "floor",
         }
     }
 }
@@ -388,11 +403,12 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
         eprintln!("loadgen: {} ...", target.name());
         let timed_out = || LoadgenError::Timeout(format!("{} within {budget} s", target.name())).to_string();
         let failed = |error: &str| eprintln!("loadgen: {}: {error}", target.name());
-        if target == Target::Floor {
+        if matches!(target, Target::Floor | Target::FloorRooms) {
             let run = FloorRun {
                 connections: args.rooms * args.room_size,
                 bytes: frame_bytes,
                 hz: args.hz,
+                groups: if target == Target::FloorRooms { args.rooms } else { 1 },
                 duration: args.duration,
                 warmup: args.warmup,
                 cpus: plan.server_cpu.zip(plan.loadgen_cpu),
@@ -406,7 +422,11 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
                 failed(error);
                 ok = false;
             }
-            results.floor = Some(outcome);
+            if target == Target::FloorRooms {
+                results.floor_rooms = Some(outcome);
+            } else {
+                results.floor = Some(outcome);
+            }
             continue;
         }
         let outcome = match tokio::time::timeout(secs(budget), run_target(&args, target, &plan)).await {
@@ -421,13 +441,14 @@ async fn fanout(args: FanoutArgs, plan: CpuPlan) -> (Report, bool) {
         match target {
             Target::Playhouse => results.playhouse = Some(outcome),
             Target::Peer => results.peer = Some(outcome),
-            Target::Floor => unreachable!("the floor is run above"),
+            Target::Floor | Target::FloorRooms => unreachable!("the floor is run above"),
         }
     }
     let ratio = Ratio::of(
         results.playhouse.as_ref().and_then(Outcome::measured),
         results.peer.as_ref().and_then(Outcome::measured),
         results.floor.as_ref().and_then(Outcome::measured),
+        results.floor_rooms.as_ref().and_then(Outcome::measured),
     );
     let report = Report {
         scenario: "fanout",

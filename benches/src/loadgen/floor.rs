@@ -22,6 +22,10 @@ pub struct FloorReport {
     pub bytes: usize,
     /// T: rounds of writes per second.
     pub hz: u32,
+    /// G: groups of sockets, each written in its own burst at its own
+    /// phase of the round (1: every socket in one burst).
+    #[serde(default = "one")]
+    pub groups: usize,
     /// Where the writer and the sink ran, in words.
     pub pinning: String,
     /// Full writes in the measured window.
@@ -50,6 +54,10 @@ pub struct FloorReport {
     pub window: Spent,
 }
 
+fn one() -> usize {
+    1
+}
+
 /// Lateness of the rounds' starts against their absolute deadlines.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct RoundLateness {
@@ -70,6 +78,8 @@ pub struct FloorRun {
     pub bytes: usize,
     /// T.
     pub hz: u32,
+    /// G (1: the floor's one burst per round).
+    pub groups: usize,
     /// Measured seconds.
     pub duration: f64,
     /// Unmeasured seconds first.
@@ -91,6 +101,7 @@ pub async fn run(release_dir: &Path, run: &FloorRun) -> Result<FloorReport> {
         .args(["--connections", &run.connections.to_string()])
         .args(["--bytes", &run.bytes.to_string()])
         .args(["--hz", &run.hz.to_string()])
+        .args(["--groups", &run.groups.to_string()])
         .args(["--duration", &run.duration.to_string()])
         .args(["--warmup", &run.warmup.to_string()]);
     match run.cpus {

@@ -99,6 +99,9 @@ pub struct Results {
     /// The floor program (`floor`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub floor: Option<Outcome<FloorReport>>,
+    /// The floor with one burst per room on its own phase (`floor --groups R`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_rooms: Option<Outcome<FloorReport>>,
 }
 
 /// A target's figures, or why there are none.
@@ -216,6 +219,9 @@ pub struct Ratio {
     pub latency_p99: Option<f64>,
     /// CPU µs per delivery / the floor's CPU µs per write.
     pub cpu_vs_floor: CpuVsFloor,
+    /// CPU µs per delivery / the CPU µs per write of the floor with one
+    /// burst per room (`floor_rooms`).
+    pub cpu_vs_floor_rooms: CpuVsFloor,
     /// CPU µs per delivery, playhouse / peer (< 1: playhouse is cheaper).
     pub cpu_vs_peer: Option<f64>,
 }
@@ -231,13 +237,19 @@ pub struct CpuVsFloor {
 
 impl Ratio {
     /// The ratios of the measured targets.
-    pub fn of(playhouse: Option<&Measured>, peer: Option<&Measured>, floor: Option<&FloorReport>) -> Ratio {
+    pub fn of(
+        playhouse: Option<&Measured>,
+        peer: Option<&Measured>,
+        floor: Option<&FloorReport>,
+        floor_rooms: Option<&FloorReport>,
+    ) -> Ratio {
         let div = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) if b > 0.0 => Some(a / b),
             _ => None,
         };
         let cpu = |m: Option<&Measured>| m.and_then(|m| m.server_cpu_us_per_delivery);
         let floor_cpu = floor.and_then(|f| f.cpu_us_per_write);
+        let rooms_cpu = floor_rooms.and_then(|f| f.cpu_us_per_write);
         Ratio {
             deliveries_per_sec: div(playhouse.map(|p| p.deliveries_per_sec), peer.map(|q| q.deliveries_per_sec)),
             latency_p99: div(
@@ -245,6 +257,10 @@ impl Ratio {
                 peer.and_then(|q| q.latency_us).map(|l| l.p99 as f64),
             ),
             cpu_vs_floor: CpuVsFloor { playhouse: div(cpu(playhouse), floor_cpu), peer: div(cpu(peer), floor_cpu) },
+            cpu_vs_floor_rooms: CpuVsFloor {
+                playhouse: div(cpu(playhouse), rooms_cpu),
+                peer: div(cpu(peer), rooms_cpu),
+            },
             cpu_vs_peer: div(cpu(playhouse), cpu(peer)),
         }
     }
@@ -299,24 +315,35 @@ impl Report {
                 }
             }
         }
-        match &self.results.floor {
-            None => {}
-            Some(Outcome::Failed { error }) => out += &format!("{:<10} failed: {error}\n", "floor"),
-            Some(Outcome::Measured(f)) => {
-                out += &format!(
-                    "{:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
-                    "floor",
-                    format!("{:.0} ({})", f.writes_per_sec, f.connections as u64 * u64::from(f.hz)),
-                    num(f.cpu_us_per_write, 2),
-                    num(Some(1.0), 2),
-                    "",
-                    num(Some(f.cpu_percent), 1),
-                    num(f.core_busy_percent, 1),
-                    num(f.syscalls_per_write, 2),
-                    num(Some(0.0), 2),
-                    "—",
-                );
+        let floor_cpu = match &self.results.floor {
+            Some(Outcome::Measured(f)) => f.cpu_us_per_write,
+            _ => None,
+        };
+        for (name, outcome) in [("floor", &self.results.floor), ("floor_rooms", &self.results.floor_rooms)] {
+            match outcome {
+                None => {}
+                Some(Outcome::Failed { error }) => out += &format!("{name:<10} failed: {error}\n"),
+                Some(Outcome::Measured(f)) => {
+                    let vs_floor = f.cpu_us_per_write.zip(floor_cpu).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
+                    out += &format!(
+                        "{name:<10} {:>24} {:>12} {:>8} {:>7} {:>7} {:>7} {:>13} {:>12} {:>11}\n",
+                        format!("{:.0} ({})", f.writes_per_sec, f.connections as u64 * u64::from(f.hz)),
+                        num(f.cpu_us_per_write, 2),
+                        num(vs_floor, 2),
+                        "",
+                        num(Some(f.cpu_percent), 1),
+                        num(f.core_busy_percent, 1),
+                        num(f.syscalls_per_write, 2),
+                        num(Some(0.0), 2),
+                        "—",
+                    );
+                }
             }
+        }
+        if let (Some(p), Some(q)) = (self.ratio.cpu_vs_floor_rooms.playhouse, self.ratio.cpu_vs_floor_rooms.peer) {
+            out += &format!("(against floor_rooms: playhouse {p:.2} ×, peer {q:.2} ×)\n");
+        } else if let Some(p) = self.ratio.cpu_vs_floor_rooms.playhouse {
+            out += &format!("(against floor_rooms: playhouse {p:.2} ×)\n");
         }
         let loadgen: Vec<String> = [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)]
             .into_iter()
