@@ -23,11 +23,22 @@
 //! run stops before it starts and says how much to raise (`ulimit -Hn`, or
 //! `LimitNOFILE=` under systemd; raising the hard limit needs privilege).
 //!
+//! Where the hard limit cannot be raised (a container without
+//! `CAP_SYS_RESOURCE`), `--processes K` spreads the N connections over K
+//! servers, each held by a load-generator process of its own (this binary
+//! again), all on the same two CPUs: every server on the first, every
+//! load-generator process on the second, each process under the limit. The
+//! K holds run at once: each process opens its connections, says so, and
+//! begins its hold when all have (its standard input says go). The report
+//! adds the K reports up (RSS per connection: the servers' growth summed
+//! over the connections summed) and keeps each one.
+//!
 //! ```text
 //! cargo build --release -p playhouse-benches --bins
 //! cargo build --release -p playhouse --example echo
 //! target/release/loadgen idle --clients 18000 --hold 60 --sources 4
 //! target/release/loadgen idle --clients 18000 --hold 60 --sources 4 --target echo
+//! target/release/loadgen idle --clients 100000 --hold 60 --sources 2 --processes 6
 //! ```
 
 use super::pin::{allowed_cpus, set_affinity};
@@ -37,18 +48,25 @@ use super::server::Server;
 use super::{LoadgenError, Result};
 use crate::fanout::TOKEN;
 use futures_util::StreamExt;
+use serde::Deserialize;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
+use tokio::process::Command;
 use tokio::sync::{watch, Semaphore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Each idle client's read buffer, bytes.
+const IDLE_READ_BUFFER: usize = 4096;
 /// Descriptors this process keeps for itself beyond one per connection.
 const OWN_RESERVE: u64 = 256;
 /// The server's heartbeat interval (`TransportConfig::default`), and how
@@ -81,10 +99,23 @@ pub struct IdleArgs {
     /// transport's.
     #[arg(long, value_enum, default_value = "playhouse")]
     pub target: IdleTarget,
+    /// Spread the connections over K servers, each with a load-generator
+    /// process of its own, all holding at the same time: for more
+    /// connections than one process may have descriptors. Each process
+    /// uses `--sources` addresses of its own.
+    #[arg(long, default_value_t = 1)]
+    pub processes: usize,
+    /// The first loopback source address's last byte (127.0.0.F).
+    #[arg(long, default_value_t = 1)]
+    pub first_source: u8,
+    /// One of `--processes`' K: print `OPEN` on stdout once every
+    /// connection is open and begin the hold when a line comes on stdin.
+    #[arg(long, hide = true)]
+    pub synchronized: bool,
 }
 
 /// What `loadgen idle` holds connections to.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum IdleTarget {
     /// `fanout_playhouse`.
@@ -94,10 +125,10 @@ pub enum IdleTarget {
 }
 
 /// What `loadgen idle` prints.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Deserialize, Debug)]
 pub struct IdleReport {
     /// Scenario name.
-    pub scenario: &'static str,
+    pub scenario: String,
     /// The server held.
     pub target: IdleTarget,
     /// The machine.
@@ -133,11 +164,26 @@ pub struct IdleReport {
     pub healthz_max_ms: f64,
     /// The slowest `/metrics` answer during the hold, ms.
     pub metrics_max_ms: f64,
+    /// Every `/healthz` answer's time, ms, in order (a hold of H seconds
+    /// asks about H times).
+    #[serde(default)]
+    pub healthz_ms: Vec<f64>,
     /// `/healthz` or `/metrics` requests that failed.
     pub probe_errors: u64,
     /// Descriptor limits (soft) of this process and why the run may be
     /// smaller than asked.
     pub fd_limit: u64,
+    /// Servers (and load-generator processes) the connections were spread
+    /// over (`--processes`).
+    #[serde(default = "one")]
+    pub processes: usize,
+    /// With `--processes` above 1: each pair's own report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<IdleReport>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Default)]
@@ -151,7 +197,8 @@ struct Counters {
 /// Runs the scenario; returns the report and whether it held every
 /// connection with every heartbeat on time.
 pub async fn run(args: &IdleArgs) -> (std::result::Result<IdleReport, String>, bool) {
-    match run_inner(args).await {
+    let outcome = if args.processes > 1 { run_processes(args).await } else { run_inner(args).await };
+    match outcome {
         Ok(r) => {
             let ok = r.opened == r.clients && r.late_heartbeats == 0 && r.lost == 0 && r.probe_errors == 0;
             (Ok(r), ok)
@@ -187,13 +234,19 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         Server::spawn_on(&bin, &["--addr".into(), "127.0.0.1:0".into()], Duration::from_secs(10), server_cpu).await?;
     let rss_before = server.rss_kib()?;
     let counters = Arc::new(Counters::default());
-    let (hold_tx, hold_rx) = watch::channel(None::<Instant>);
+    // When the hold began (set once, read at each ping), and whether it
+    // ended (the only change the holding tasks wait on: a change wakes all
+    // N of them, which at the hold's start would delay the first probes by
+    // this process's own scheduling, not by the server).
+    let began = Arc::new(OnceLock::new());
+    let (end_tx, end_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let started = Instant::now();
     let mut opening = Vec::with_capacity(args.clients);
     for i in 0..args.clients {
-        let source = Ipv4Addr::new(127, 0, 0, 1 + (i % args.sources.max(1) as usize) as u8);
-        let (gate, counters, hold) = (gate.clone(), counters.clone(), hold_rx.clone());
+        let source = Ipv4Addr::new(127, 0, 0, args.first_source.max(1) + (i % args.sources.max(1) as usize) as u8);
+        let (gate, counters, hold) =
+            (gate.clone(), counters.clone(), Hold { began: began.clone(), end: end_rx.clone() });
         let to = server.addr;
         opening.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.ok();
@@ -216,10 +269,19 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     eprintln!("loadgen: idle: {opened}/{} connections open in {connect_s:.1} s", args.clients);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_open = server.rss_kib()?;
+    if args.synchronized {
+        // One of several processes: the hold begins when all are open.
+        let mut out = tokio::io::stdout();
+        out.write_all(b"OPEN\n").await?;
+        out.flush().await?;
+        let mut go = String::new();
+        BufReader::new(tokio::io::stdin()).read_line(&mut go).await?;
+    }
 
     let hold_started = Instant::now();
-    let _ = hold_tx.send(Some(hold_started));
+    let _ = began.set(hold_started);
     let (mut healthz_max, mut metrics_max, mut probe_errors) = (0f64, 0f64, 0u64);
+    let mut healthz_ms = Vec::new();
     while hold_started.elapsed() < Duration::from_secs(args.hold) {
         // The echo example serves no `/healthz` or `/metrics`.
         let probes = if args.target == IdleTarget::Playhouse { &["/healthz", "/metrics"][..] } else { &[] };
@@ -227,7 +289,13 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
             let max = if path == "/healthz" { &mut healthz_max } else { &mut metrics_max };
             let t = Instant::now();
             match http_get(server.addr, path, Duration::from_secs(5)).await {
-                Ok(_) => *max = max.max(t.elapsed().as_secs_f64() * 1e3),
+                Ok(_) => {
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    *max = max.max(ms);
+                    if path == "/healthz" {
+                        healthz_ms.push(ms);
+                    }
+                }
                 Err(e) => {
                     probe_errors += 1;
                     eprintln!("loadgen: idle: GET {path}: {e}");
@@ -238,10 +306,10 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
     }
     let hold_s = hold_started.elapsed().as_secs_f64();
     let rss_end = server.rss_kib()?;
-    let _ = hold_tx.send(None);
+    let _ = end_tx.send(true);
     server.stop().await;
     Ok(IdleReport {
-        scenario: "idle",
+        scenario: "idle".into(),
         target: args.target,
         machine: Machine::current(),
         clients: args.clients,
@@ -259,9 +327,116 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         lost: counters.lost.load(Ordering::Relaxed),
         healthz_max_ms: healthz_max,
         metrics_max_ms: metrics_max,
+        healthz_ms,
         probe_errors,
         fd_limit,
+        processes: 1,
+        parts: Vec::new(),
     })
+}
+
+/// `--processes K`: K copies of this binary, each with its share of the
+/// connections, its own source addresses and its own server, holding at
+/// the same time; their reports added up.
+async fn run_processes(args: &IdleArgs) -> Result<IdleReport> {
+    let k = args.processes;
+    let sources = args.sources.max(1) as usize;
+    if args.first_source as usize + k * sources > 255 {
+        return Err(LoadgenError::Protocol(format!(
+            "{k} processes × {sources} source addresses from 127.0.0.{} do not fit in 127.0.0.1-254",
+            args.first_source
+        )));
+    }
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::with_capacity(k);
+    for i in 0..k {
+        // Shares differ by at most one connection.
+        let clients = args.clients / k + usize::from(i < args.clients % k);
+        let mut command = Command::new(&exe);
+        command
+            .arg("idle")
+            .args(["--clients", &clients.to_string(), "--hold", &args.hold.to_string()])
+            .args(["--sources", &sources.to_string()])
+            .args(["--first-source", &(args.first_source as usize + i * sources).to_string()])
+            .args(["--connect-concurrency", &args.connect_concurrency.to_string()])
+            .arg("--release-dir")
+            .arg(&args.release_dir)
+            .args(["--target", if args.target == IdleTarget::Echo { "echo" } else { "playhouse" }])
+            .arg("--synchronized")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|source| LoadgenError::Spawn { path: exe.clone(), source })?;
+        let stdin = child.stdin.take().ok_or_else(|| LoadgenError::Protocol("a child without stdin".into()))?;
+        let stdout = child.stdout.take().ok_or_else(|| LoadgenError::Protocol("a child without stdout".into()))?;
+        children.push((child, stdin, BufReader::new(stdout)));
+    }
+    // Every process opens its connections (bounded: 20 s per connection
+    // at worst, the servers' start) and says OPEN.
+    let budget = Duration::from_secs(60 + args.clients as u64 / 500);
+    for (i, (_, _, out)) in children.iter_mut().enumerate() {
+        let mut line = String::new();
+        match tokio::time::timeout(budget, out.read_line(&mut line)).await {
+            Ok(Ok(_)) if line.trim() == "OPEN" => {}
+            Ok(_) => return Err(LoadgenError::Protocol(format!("process {i} ended before its connections were open"))),
+            Err(_) => return Err(LoadgenError::Timeout(format!("process {i}'s connections within {budget:?}"))),
+        }
+    }
+    eprintln!("loadgen: idle: all {k} processes open; holding");
+    for (_, stdin, _) in &mut children {
+        stdin.write_all(b"go\n").await?;
+        stdin.flush().await?;
+    }
+    let mut parts = Vec::with_capacity(k);
+    for (i, (mut child, _, mut out)) in children.into_iter().enumerate() {
+        let mut json = String::new();
+        let read = tokio::time::timeout(Duration::from_secs(args.hold + 60), out.read_to_string(&mut json)).await;
+        let _ = child.wait().await;
+        match read {
+            Ok(Ok(_)) => parts.push(
+                serde_json::from_str::<IdleReport>(&json)
+                    .map_err(|e| LoadgenError::Protocol(format!("process {i}: unreadable report: {e}")))?,
+            ),
+            _ => return Err(LoadgenError::Timeout(format!("process {i}'s report"))),
+        }
+    }
+    Ok(IdleReport::sum(args, parts))
+}
+
+impl IdleReport {
+    /// The reports of `--processes`' K pairs as one.
+    fn sum(args: &IdleArgs, parts: Vec<IdleReport>) -> IdleReport {
+        let total = |f: fn(&IdleReport) -> u64| parts.iter().map(f).sum::<u64>();
+        let max = |f: fn(&IdleReport) -> f64| parts.iter().map(f).fold(0.0, f64::max);
+        let opened: usize = parts.iter().map(|p| p.opened).sum();
+        let (before, end) = (total(|p| p.rss_before_kib), total(|p| p.rss_end_kib));
+        IdleReport {
+            scenario: "idle".into(),
+            target: args.target,
+            machine: Machine::current(),
+            clients: args.clients,
+            opened,
+            connect_errors: args.clients - opened.min(args.clients),
+            connect_s: max(|p| p.connect_s),
+            hold_s: parts.iter().map(|p| p.hold_s).fold(f64::INFINITY, f64::min),
+            rss_before_kib: before,
+            rss_open_kib: total(|p| p.rss_open_kib),
+            rss_end_kib: end,
+            rss_per_connection_kib: if opened == 0 { 0.0 } else { end.saturating_sub(before) as f64 / opened as f64 },
+            pings: total(|p| p.pings),
+            late_heartbeats: total(|p| p.late_heartbeats),
+            max_ping_gap_ms: parts.iter().map(|p| p.max_ping_gap_ms).max().unwrap_or(0),
+            lost: total(|p| p.lost),
+            healthz_max_ms: max(|p| p.healthz_max_ms),
+            metrics_max_ms: max(|p| p.metrics_max_ms),
+            healthz_ms: Vec::new(),
+            probe_errors: total(|p| p.probe_errors),
+            fd_limit: parts.iter().map(|p| p.fd_limit).min().unwrap_or(0),
+            processes: parts.len(),
+            parts,
+        }
+    }
 }
 
 type IdleWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
@@ -274,20 +449,29 @@ async fn open(source: Ipv4Addr, to: SocketAddr, subprotocol: bool) -> Result<Idl
     if subprotocol {
         req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
     }
-    let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
+    // An idle client reads 2-byte pings: tungstenite's default 128 KiB
+    // read buffer per connection would make 100,000 clients 13 GiB here.
+    let config = WebSocketConfig::default().read_buffer_size(IDLE_READ_BUFFER);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(config)).await?;
     Ok(ws)
+}
+
+/// What a holding task is told: when the hold began, and its end.
+struct Hold {
+    began: Arc<OnceLock<Instant>>,
+    end: watch::Receiver<bool>,
 }
 
 /// Reads the server's pings (tungstenite pongs them) until the hold ends,
 /// recording the gaps between them once the hold has begun.
-async fn hold_one(mut ws: IdleWs, counters: Arc<Counters>, mut hold: watch::Receiver<Option<Instant>>) {
+async fn hold_one(mut ws: IdleWs, counters: Arc<Counters>, mut hold: Hold) {
     let mut last: Option<Instant> = None;
     loop {
         tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Ping(_))) => {
                     let now = Instant::now();
-                    let Some(began) = *hold.borrow() else { continue };
+                    let Some(&began) = hold.began.get() else { continue };
                     let since = last.unwrap_or(began).max(began);
                     let gap = now - since;
                     counters.pings.fetch_add(1, Ordering::Relaxed);
@@ -299,14 +483,14 @@ async fn hold_one(mut ws: IdleWs, counters: Arc<Counters>, mut hold: watch::Rece
                 }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => {
-                    if hold.borrow().is_some() {
+                    if hold.began.get().is_some() && !*hold.end.borrow() {
                         counters.lost.fetch_add(1, Ordering::Relaxed);
                     }
                     return;
                 }
             },
-            changed = hold.changed() => {
-                if changed.is_err() || hold.borrow().is_none() {
+            changed = hold.end.changed() => {
+                if changed.is_err() || *hold.end.borrow() {
                     // The hold ended.
                     let _ = ws.close(None).await;
                     return;
@@ -320,10 +504,11 @@ impl IdleReport {
     /// Two lines for people, on stderr.
     pub fn summary(&self) -> String {
         format!(
-            "idle ({:?}): {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
+            "idle ({:?}, {} server(s)): {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
              ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s); lost {}; /healthz max {:.1} ms, \
              /metrics max {:.1} ms, probe errors {}\n",
             self.target,
+            self.processes,
             self.opened,
             self.clients,
             self.connect_s,

@@ -64,7 +64,7 @@ pub struct Params {
 }
 
 /// The machine the run happened on.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, serde::Deserialize, Debug)]
 pub struct Machine {
     /// Logical CPUs online (not only those this process is pinned to).
     pub cpus: usize,
