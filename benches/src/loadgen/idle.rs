@@ -158,6 +158,17 @@ pub struct IdleReport {
     pub late_heartbeats: u64,
     /// The longest gap between two pings of one connection, ms.
     pub max_ping_gap_ms: u64,
+    /// Of two consecutive pings of one connection, how often the server
+    /// stamped the second more than 6 s after the first (Playhouse's ping
+    /// carries its send time: µs since the connection began, big-endian):
+    /// late leaving the server, where `late_heartbeats` also counts pings
+    /// late on their way or in this process.
+    #[serde(default)]
+    pub late_at_server: u64,
+    /// The longest gap between the server's stamps of two consecutive
+    /// pings of one connection, ms.
+    #[serde(default)]
+    pub max_stamp_gap_ms: u64,
     /// Connections that closed or failed during the hold.
     pub lost: u64,
     /// The slowest `/healthz` answer during the hold, ms.
@@ -191,6 +202,8 @@ struct Counters {
     pings: AtomicU64,
     late: AtomicU64,
     max_gap_ms: AtomicU64,
+    late_at_server: AtomicU64,
+    max_stamp_gap_ms: AtomicU64,
     lost: AtomicU64,
 }
 
@@ -324,6 +337,8 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         pings: counters.pings.load(Ordering::Relaxed),
         late_heartbeats: counters.late.load(Ordering::Relaxed),
         max_ping_gap_ms: counters.max_gap_ms.load(Ordering::Relaxed),
+        late_at_server: counters.late_at_server.load(Ordering::Relaxed),
+        max_stamp_gap_ms: counters.max_stamp_gap_ms.load(Ordering::Relaxed),
         lost: counters.lost.load(Ordering::Relaxed),
         healthz_max_ms: healthz_max,
         metrics_max_ms: metrics_max,
@@ -427,6 +442,8 @@ impl IdleReport {
             pings: total(|p| p.pings),
             late_heartbeats: total(|p| p.late_heartbeats),
             max_ping_gap_ms: parts.iter().map(|p| p.max_ping_gap_ms).max().unwrap_or(0),
+            late_at_server: total(|p| p.late_at_server),
+            max_stamp_gap_ms: parts.iter().map(|p| p.max_stamp_gap_ms).max().unwrap_or(0),
             lost: total(|p| p.lost),
             healthz_max_ms: max(|p| p.healthz_max_ms),
             metrics_max_ms: max(|p| p.metrics_max_ms),
@@ -466,12 +483,22 @@ struct Hold {
 /// recording the gaps between them once the hold has begun.
 async fn hold_one(mut ws: IdleWs, counters: Arc<Counters>, mut hold: Hold) {
     let mut last: Option<Instant> = None;
+    let mut last_stamp: Option<u64> = None;
     loop {
         tokio::select! {
             msg = ws.next() => match msg {
-                Some(Ok(Message::Ping(_))) => {
+                Some(Ok(Message::Ping(payload))) => {
                     let now = Instant::now();
+                    let stamp = <[u8; 8]>::try_from(&payload[..]).ok().map(u64::from_be_bytes);
+                    let previous = std::mem::replace(&mut last_stamp, stamp);
                     let Some(&began) = hold.began.get() else { continue };
+                    if let (Some(a), Some(b)) = (previous, stamp) {
+                        let gap_ms = b.saturating_sub(a) / 1000;
+                        counters.max_stamp_gap_ms.fetch_max(gap_ms, Ordering::Relaxed);
+                        if gap_ms > LATE_AFTER.as_millis() as u64 {
+                            counters.late_at_server.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                     let since = last.unwrap_or(began).max(began);
                     let gap = now - since;
                     counters.pings.fetch_add(1, Ordering::Relaxed);
@@ -505,7 +532,7 @@ impl IdleReport {
     pub fn summary(&self) -> String {
         format!(
             "idle ({:?}, {} server(s)): {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
-             ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s); lost {}; /healthz max {:.1} ms, \
+             ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s; late leaving the server {}, longest gap there {} ms); lost {}; /healthz max {:.1} ms, \
              /metrics max {:.1} ms, probe errors {}\n",
             self.target,
             self.processes,
@@ -520,6 +547,8 @@ impl IdleReport {
             self.late_heartbeats,
             self.max_ping_gap_ms,
             HEARTBEAT.as_secs(),
+            self.late_at_server,
+            self.max_stamp_gap_ms,
             self.lost,
             self.healthz_max_ms,
             self.metrics_max_ms,
