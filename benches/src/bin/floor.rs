@@ -88,8 +88,8 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    if cli.hz == 0 || cli.bytes == 0 || cli.groups == 0 {
-        eprintln!("floor: --hz, --bytes and --groups must be > 0");
+    if cli.hz == 0 || cli.bytes == 0 || cli.groups == 0 || cli.connections == 0 {
+        eprintln!("floor: --connections, --hz, --bytes and --groups must be > 0");
         std::process::exit(2);
     }
     let result = if cli.sink { sink(cli.sink_cpu).map(|()| None) } else { writer(&cli).map(Some) };
@@ -147,18 +147,18 @@ fn writer(cli: &Cli) -> std::io::Result<FloorReport> {
     let rounds = (cli.duration.max(0.0) * hz as f64).round().max(1.0) as u64;
     let me = std::process::id();
     let mut counts = Counts::default();
-    let mut lateness_ns: Vec<u64> = Vec::with_capacity(rounds as usize * cli.groups.min(cli.connections.max(1)));
+    let mut lateness_ns: Vec<u64> = Vec::with_capacity(rounds as usize * cli.groups.min(cli.connections));
     let mut before = None;
     let mut core_before = None;
     let start = monotonic_ns();
-    let groups = cli.groups.min(fds.len().max(1));
+    let groups = cli.groups.min(fds.len());
     let per_group = fds.len().div_ceil(groups);
-    let period_ns = u128::from(1_000_000_000u64);
+    let second_ns = u128::from(1_000_000_000u64);
     for k in 0..=warm_rounds + rounds {
-        for (g, chunk) in fds.chunks(per_group.max(1)).enumerate() {
+        for (g, chunk) in fds.chunks(per_group).enumerate() {
             // Round k of group g is due at start + k/T + g/(G·T): absolute,
             // so a late round does not delay the ones after it.
-            let offset = (u128::from(k) * groups as u128 + g as u128) * period_ns / (u128::from(hz) * groups as u128);
+            let offset = (u128::from(k) * groups as u128 + g as u128) * second_ns / (u128::from(hz) * groups as u128);
             let deadline = start + offset as u64;
             sleep_until(deadline);
             let late = monotonic_ns().saturating_sub(deadline);
