@@ -24,7 +24,7 @@ pub struct FloorReport {
     pub hz: u32,
     /// G: groups of sockets, each written in its own burst at its own
     /// phase of the round (1: every socket in one burst).
-    #[serde(default = "one")]
+    #[serde(default = "super::one")]
     pub groups: usize,
     /// Where the writer and the sink ran, in words.
     pub pinning: String,
@@ -52,10 +52,6 @@ pub struct FloorReport {
     pub round_lateness_us: RoundLateness,
     /// The raw counters of the window.
     pub window: Spent,
-}
-
-fn one() -> usize {
-    1
 }
 
 /// Lateness of the rounds' starts against their absolute deadlines.

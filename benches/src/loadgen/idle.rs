@@ -186,15 +186,11 @@ pub struct IdleReport {
     pub fd_limit: u64,
     /// Servers (and load-generator processes) the connections were spread
     /// over (`--processes`).
-    #[serde(default = "one")]
+    #[serde(default = "super::one")]
     pub processes: usize,
     /// With `--processes` above 1: each pair's own report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<IdleReport>,
-}
-
-fn one() -> usize {
-    1
 }
 
 #[derive(Default)]
@@ -363,6 +359,8 @@ async fn run_processes(args: &IdleArgs) -> Result<IdleReport> {
         )));
     }
     let exe = std::env::current_exe()?;
+    let target = clap::ValueEnum::to_possible_value(&args.target)
+        .ok_or_else(|| LoadgenError::Protocol(format!("{:?} has no name on the command line", args.target)))?;
     let mut children = Vec::with_capacity(k);
     for i in 0..k {
         // Shares differ by at most one connection.
@@ -376,7 +374,7 @@ async fn run_processes(args: &IdleArgs) -> Result<IdleReport> {
             .args(["--connect-concurrency", &args.connect_concurrency.to_string()])
             .arg("--release-dir")
             .arg(&args.release_dir)
-            .args(["--target", if args.target == IdleTarget::Echo { "echo" } else { "playhouse" }])
+            .args(["--target", target.get_name()])
             .arg("--synchronized")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -101,3 +101,9 @@ impl From<tokio_tungstenite::tungstenite::Error> for LoadgenError {
 
 /// The load generator's result type.
 pub type Result<T, E = LoadgenError> = std::result::Result<T, E>;
+
+/// serde's default for a count that older reports leave out: one (one
+/// burst, one process).
+pub(crate) fn one() -> usize {
+    1
+}

@@ -315,10 +315,7 @@ impl Report {
                 }
             }
         }
-        let floor_cpu = match &self.results.floor {
-            Some(Outcome::Measured(f)) => f.cpu_us_per_write,
-            _ => None,
-        };
+        let floor_cpu = self.results.floor.as_ref().and_then(Outcome::measured).and_then(|f| f.cpu_us_per_write);
         for (name, outcome) in [("floor", &self.results.floor), ("floor_rooms", &self.results.floor_rooms)] {
             match outcome {
                 None => {}
@@ -340,10 +337,13 @@ impl Report {
                 }
             }
         }
-        if let (Some(p), Some(q)) = (self.ratio.cpu_vs_floor_rooms.playhouse, self.ratio.cpu_vs_floor_rooms.peer) {
-            out += &format!("(against floor_rooms: playhouse {p:.2} ×, peer {q:.2} ×)\n");
-        } else if let Some(p) = self.ratio.cpu_vs_floor_rooms.playhouse {
-            out += &format!("(against floor_rooms: playhouse {p:.2} ×)\n");
+        let vs_rooms = &self.ratio.cpu_vs_floor_rooms;
+        let against: Vec<String> = [("playhouse", vs_rooms.playhouse), ("peer", vs_rooms.peer)]
+            .into_iter()
+            .filter_map(|(name, r)| Some(format!("{name} {:.2} ×", r?)))
+            .collect();
+        if !against.is_empty() {
+            out += &format!("(against floor_rooms: {})\n", against.join(", "));
         }
         let loadgen: Vec<String> = [("playhouse", &self.results.playhouse), ("peer", &self.results.peer)]
             .into_iter()
