@@ -25,3 +25,12 @@ fn every_socket_is_written_once_a_round_in_one_burst_or_in_groups() {
         assert_eq!((report.short_writes, report.would_block, report.errors), (0, 0, 0));
     }
 }
+
+#[test]
+fn zero_groups_or_connections_are_refused_before_anything_opens() {
+    for args in [["--groups", "0"], ["--connections", "0"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_floor")).args(args).arg("--no-pin").output().expect("floor runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("must be > 0"), "{args:?}");
+    }
+}

@@ -100,3 +100,14 @@ fn clients_in_two_aligned_rooms_each_join_both_and_receive_states_and_messages_w
     let per = p["messages_per_delivery"].as_f64().unwrap_or(0.0);
     assert!((0.9..=1.1).contains(&per), "one message per state: {p:#}");
 }
+
+#[test]
+fn more_source_addresses_than_the_loopback_net_has_are_refused_before_any_server_starts() {
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(["idle", "--clients", "10", "--processes", "200", "--sources", "2"])
+        .output()
+        .expect("loadgen runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("do not fit in 127.0.0.1-254"), "{stderr}");
+}
