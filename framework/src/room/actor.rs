@@ -16,7 +16,7 @@
 
 use super::api::{InputOf, Room};
 use super::core::RoomCore;
-use super::driver::{TickDriver, TickNow};
+use super::driver::{TickDriver, TickNow, TickSlot, TickStream};
 use super::events::RoomEvent;
 use crate::protocol::ClientId;
 use crate::protocol::CloseCode;
@@ -24,7 +24,7 @@ use crate::protocol::{RoomId, SessionId};
 use crate::session::JoinRequest;
 use crate::session::LeaveReason;
 use crate::session::RoomHandle;
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
+use actix::{Actor, ActorContext, Context, Handler, Message, StreamHandler, Supervised};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -124,6 +124,8 @@ pub struct RoomActor<R: Room> {
     counted: bool,
     /// When this room is woken next: its arbiter's driver.
     driver: Arc<TickDriver>,
+    /// Where the driver leaves this room's wake-ups (read as a stream).
+    slot: Arc<TickSlot>,
     /// The generation of the wake-up asked for last; a `TickNow` of another
     /// is stale (the room rescheduled since).
     generation: u64,
@@ -149,16 +151,17 @@ impl<R: Room> RoomActor<R> {
             dead: false,
             counted: false,
             driver,
+            slot: Arc::default(),
             generation: 0,
         }
     }
 
     /// Asks the driver for a wake-up when the next tick is due (or, asleep,
     /// when the empty timeout ends); any wake-up asked for before is void.
-    fn schedule(&mut self, ctx: &mut Context<Self>) {
+    fn schedule(&mut self) {
         self.generation += 1;
         let at = self.core.next_wake(Instant::now());
-        self.driver.at(at, self.generation, ctx.address().recipient());
+        self.driver.at(at, self.generation, &self.slot);
     }
 
     /// The driver's wake-up for `asked` (a tick's deadline, or when the
@@ -195,7 +198,7 @@ impl<R: Room> RoomActor<R> {
             self.dispose(ctx);
             return;
         }
-        self.schedule(ctx);
+        self.schedule();
     }
 
     /// Carries out what the core's last step did (its [`RoomEvent`]s):
@@ -203,15 +206,24 @@ impl<R: Room> RoomActor<R> {
     /// crash, a restart or the end. Returns false if the actor is stopping.
     fn after_step(&mut self, ctx: &mut Context<Self>) -> bool {
         let c = self.core.take_counts();
-        self.metrics.ticks.inc_by(c.ticks);
-        self.metrics.ticks_skipped.inc_by(c.ticks_skipped);
-        self.metrics.encodes.inc_by(c.encodes);
-        self.metrics.state_deltas.inc_by(c.state_deltas);
-        self.metrics.states_compressed.inc_by(c.states_compressed);
-        self.metrics.state_frames_dropped.inc_by(c.states_replaced);
-        self.metrics.inputs_dropped.inc_by(c.inputs_dropped);
-        self.metrics.slow_clients.inc_by(c.slow_clients);
-        self.metrics.restarts.inc_by(c.restarts);
+        let m = &self.metrics;
+        // A counter is an atomic that every room of the type (on every
+        // thread) shares: a tick adds only what it counted.
+        for (counter, n) in [
+            (&m.ticks, c.ticks),
+            (&m.ticks_skipped, c.ticks_skipped),
+            (&m.encodes, c.encodes),
+            (&m.state_deltas, c.state_deltas),
+            (&m.states_compressed, c.states_compressed),
+            (&m.state_frames_dropped, c.states_replaced),
+            (&m.inputs_dropped, c.inputs_dropped),
+            (&m.slow_clients, c.slow_clients),
+            (&m.restarts, c.restarts),
+        ] {
+            if n > 0 {
+                counter.inc_by(n);
+            }
+        }
         let mut save = false;
         while let Some(ev) = self.core.poll_event() {
             match ev {
@@ -287,13 +299,15 @@ impl<R: Room> Actor for RoomActor<R> {
     fn started(&mut self, ctx: &mut Self::Context) {
         let _entered = self.span.clone().entered();
         ctx.set_mailbox_capacity(self.handle.inbox_capacity);
+        // Again after each restart: a restart drops the context's streams.
+        Self::add_stream(TickStream(self.slot.clone()), ctx);
         if self.dead {
             return;
         }
         self.counted = true;
         self.metrics.rooms.inc();
         tracing::info!("room started");
-        self.schedule(ctx);
+        self.schedule();
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -338,7 +352,7 @@ impl<R: Room> Handler<JoinMsg> for RoomActor<R> {
         self.handle.join_decided();
         if running && sleeping && !self.core.is_sleeping() && !self.dead {
             // Woken: the first tick is due now, not when the empty timeout ends.
-            self.schedule(ctx);
+            self.schedule();
         }
     }
 }
@@ -437,9 +451,7 @@ impl<R: Room> Handler<HandoverMsg> for RoomActor<R> {
     }
 }
 
-impl<R: Room> Handler<TickNow> for RoomActor<R> {
-    type Result = ();
-
+impl<R: Room> StreamHandler<TickNow> for RoomActor<R> {
     fn handle(&mut self, msg: TickNow, ctx: &mut Self::Context) {
         let _entered = self.span.clone().entered();
         // A wake-up asked for before the room rescheduled (a join woke it,
