@@ -117,6 +117,11 @@ pub struct Metrics {
     pub tick_driver_cpu: Counter<f64, std::sync::atomic::AtomicU64>,
     /// Times the tick drivers woke up.
     pub tick_driver_wakeups: Counter,
+    /// How late the tick drivers' timers woke after the earliest deadline
+    /// they fired, seconds: the host's and the thread's precision, before
+    /// any room runs (a tick's own lateness adds its wait behind the
+    /// thread's other work).
+    pub tick_driver_lateness: Histogram,
     /// The cluster's figures (zero on a server without a cluster backend).
     pub cluster: ClusterMetrics,
     /// Every room's tick time and lateness, summed (the monitor's charts).
@@ -244,6 +249,7 @@ impl Metrics {
             ticks_skipped: Family::default(),
             tick_driver_cpu: Counter::default(),
             tick_driver_wakeups: Counter::default(),
+            tick_driver_lateness: tick_buckets(),
             encodes: Family::default(),
             state_deltas: Family::default(),
             states_compressed: Family::default(),
@@ -312,6 +318,11 @@ impl Metrics {
             m.tick_driver_cpu.clone(),
         );
         r.register("tick_driver_wakeups", "Times the tick drivers' timers fired", m.tick_driver_wakeups.clone());
+        r.register(
+            "tick_driver_lateness_seconds",
+            "How late the tick drivers' timers woke after the earliest deadline they fired (before any room ran)",
+            m.tick_driver_lateness.clone(),
+        );
         r.register("encodes", "Payload encodes (one per (version, codec) group per broadcast)", m.encodes.clone());
         r.register(
             "state_deltas",

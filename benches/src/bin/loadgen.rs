@@ -73,6 +73,8 @@
 //! "cpu_vs_peer"}}`, where each server's result has
 //! `deliveries_per_sec`, `expected_deliveries_per_sec` (R·P·T), `latency_us`
 //! {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or null,
+//! `driver_lateness_ms` {p50, p99} or null (how late the tick drivers'
+//! timers woke, before any room ran; its `ticks` count wake-ups),
 //! `rss_per_connection_kib`, `server_cpu_us_per_delivery`,
 //! `server_cpu_percent`, `server_writes_per_delivery`, `state_frame_bytes`
 //! and `errors`, and the floor's has `cpu_us_per_write`, `writes_per_sec`
@@ -150,6 +152,8 @@ use tokio::task::JoinSet;
 
 /// The Prometheus histogram of tick lateness the playhouse server exports.
 const LATENESS_METRIC: &str = "playhouse_tick_lateness_seconds";
+/// The histogram of how late the tick drivers' timers woke.
+const DRIVER_LATENESS_METRIC: &str = "playhouse_tick_driver_lateness_seconds";
 
 #[derive(Parser, Debug)]
 #[command(about = "Load generator for Playhouse and its comparison peer")]
@@ -631,20 +635,25 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     // scrapes, as the server's histogram counts since it started (falls
     // back to the whole run when the first scrape failed).
     let window = match (lateness_before, lateness_after) {
-        (Some(before), Some(after)) => Some(after.since(&before)),
+        (Some(before), Some(after)) => Some((after.0.since(&before.0), after.1.since(&before.1))),
         (None, after) => after,
         (Some(_), None) => None,
     };
-    let tick_lateness_ms = window.map(|w| Lateness {
+    let in_ms = |w: Buckets| Lateness {
         p50: w.quantile(0.50).map(|s| s * 1000.0),
         p99: w.quantile(0.99).map(|s| s * 1000.0),
         ticks: w.count(),
-    });
+    };
+    let (tick_lateness_ms, driver_lateness_ms) = match window {
+        Some((ticks, driver)) => (Some(in_ms(ticks)), (!driver.0.is_empty()).then(|| in_ms(driver))),
+        None => (None, None),
+    };
     Ok(Measured {
         deliveries_per_sec: deliveries as f64 / measured,
         expected_deliveries_per_sec: (clients * rooms_each) as u64 * u64::from(args.hz),
         latency_us,
         tick_lateness_ms,
+        driver_lateness_ms,
         rss_per_connection_kib: rss_after.saturating_sub(rss_before) as f64 / joined as f64,
         server_cpu_us_per_delivery: spent.and_then(|w| w.us_per(deliveries)),
         server_cpu_percent: spent.map(|w| w.cpu_percent()),
@@ -693,7 +702,10 @@ async fn count_syscalls(
 
 /// The tick lateness histogram from `/metrics` (playhouse only; `None` for
 /// the peer, which exports none, or when the scrape fails).
-async fn lateness(target: Target, server: &Server) -> Option<Buckets> {
+/// The server's tick lateness and its drivers' wake-up lateness, as
+/// histograms since it started (the second empty on a server that does
+/// not export it).
+async fn lateness(target: Target, server: &Server) -> Option<(Buckets, Buckets)> {
     if target != Target::Playhouse {
         return None;
     }
@@ -704,7 +716,7 @@ async fn lateness(target: Target, server: &Server) -> Option<Buckets> {
                 eprintln!("loadgen: /metrics has no {LATENESS_METRIC}_bucket lines");
                 None
             } else {
-                Some(b)
+                Some((b, Buckets::parse(&text, DRIVER_LATENESS_METRIC)))
             }
         }
         Err(e) => {

@@ -139,6 +139,10 @@ pub struct Measured {
     pub latency_us: Option<Latency>,
     /// Tick lateness from the server's own histogram (playhouse only).
     pub tick_lateness_ms: Option<Lateness>,
+    /// How late the server's tick drivers woke, before any room ran
+    /// (playhouse only; `ticks` counts wake-ups): the host's and the
+    /// thread's part of `tick_lateness_ms`.
+    pub driver_lateness_ms: Option<Lateness>,
     /// (RSS with everyone connected − RSS before connecting) / clients.
     pub rss_per_connection_kib: f64,
     /// The server's CPU time over the window / deliveries in it, µs (the

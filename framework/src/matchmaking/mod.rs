@@ -185,7 +185,9 @@ impl RegistryBuilder {
         assert!(!arbiters.is_empty(), "a registry needs at least one arbiter");
         let places = arbiters
             .into_iter()
-            .map(|arbiter| Ok(Place { driver: TickDriver::start(&arbiter)?, arbiter }))
+            .map(|arbiter| {
+                Ok(Place { driver: TickDriver::start(&arbiter, metrics.tick_driver_lateness.clone())?, arbiter })
+            })
             .collect::<std::io::Result<Vec<_>>>()?;
         // Every registered type's families exist from startup, at zero, so
         // dashboards and alerts see them before the first room.
@@ -422,7 +424,7 @@ impl Registry {
         let Some(arbiter) = actix_rt::Arbiter::try_current() else {
             return Ok(());
         };
-        let place = Place { driver: TickDriver::start(&arbiter)?, arbiter };
+        let place = Place { driver: TickDriver::start(&arbiter, self.metrics.tick_driver_lateness.clone())?, arbiter };
         self.worker_places.lock().push(place.clone());
         WORKER_PLACE.with(|w| *w.borrow_mut() = Some((me, place)));
         Ok(())

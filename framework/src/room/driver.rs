@@ -39,6 +39,7 @@ use actix_rt::ArbiterHandle;
 use futures_util::task::AtomicWaker;
 use futures_util::Stream;
 use parking_lot::Mutex;
+use prometheus_client::metrics::histogram::Histogram;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::pin::Pin;
@@ -192,6 +193,8 @@ pub struct TickDriver {
     pending: Mutex<Pending>,
     alarm: alarm::Alarm,
     stats: Arc<DriverStats>,
+    /// How late each wake-up came after the earliest deadline it fired.
+    lateness: Histogram,
 }
 
 impl std::fmt::Debug for TickDriver {
@@ -214,12 +217,15 @@ pub const COALESCE: Duration = Duration::from_micros(500);
 
 impl TickDriver {
     /// Starts a driver on `arbiter`: its timer is waited on by a task on
-    /// that arbiter, which lives as long as the arbiter does.
-    pub fn start(arbiter: &ArbiterHandle) -> std::io::Result<Arc<Self>> {
+    /// that arbiter, which lives as long as the arbiter does. Each
+    /// wake-up's lateness (after the earliest deadline it fires) goes to
+    /// `lateness`.
+    pub fn start(arbiter: &ArbiterHandle, lateness: Histogram) -> std::io::Result<Arc<Self>> {
         let driver = Arc::new(TickDriver {
             pending: Mutex::new(Pending { queue: DeadlineQueue::default(), armed: None }),
             alarm: alarm::Alarm::new()?,
             stats: Arc::new(DriverStats::default()),
+            lateness,
         });
         let d = driver.clone();
         arbiter.spawn(async move {
@@ -245,13 +251,18 @@ impl TickDriver {
     fn fire(&self) {
         let started = Instant::now();
         let mut due = Vec::new();
-        {
+        let earliest = {
             let mut p = self.pending.lock();
+            let earliest = p.queue.next();
             p.queue.pop_due(started + COALESCE, &mut due);
             p.armed = p.queue.next();
             if let Some(next) = p.armed {
                 self.alarm.arm(next);
             }
+            earliest
+        };
+        if let Some(earliest) = earliest.filter(|_| !due.is_empty()) {
+            self.lateness.observe(started.saturating_duration_since(earliest).as_secs_f64());
         }
         self.stats.wakeups.fetch_add(1, Ordering::Relaxed);
         self.stats.fired.fetch_add(due.len() as u64, Ordering::Relaxed);
@@ -414,6 +425,10 @@ mod tests {
         }
     }
 
+    fn lateness() -> Histogram {
+        Histogram::new([0.001, 0.01])
+    }
+
     fn recorder() -> (Log, Arc<TickSlot>) {
         let (log, slot) = (Log::default(), Arc::new(TickSlot::default()));
         Recorder(log.clone(), slot.clone()).start();
@@ -423,7 +438,8 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[actix_rt::test]
     async fn deadlines_within_the_coalescing_window_share_one_wake_up_and_none_fires_before_it() {
-        let driver = TickDriver::start(&actix_rt::Arbiter::current()).unwrap();
+        let late = lateness();
+        let driver = TickDriver::start(&actix_rt::Arbiter::current(), late.clone()).unwrap();
         let ((got_a, a), (got_b, b)) = (recorder(), recorder());
         let first = Instant::now() + Duration::from_millis(20);
         let second = first + COALESCE / 2;
@@ -439,12 +455,15 @@ mod tests {
         );
         assert_eq!(driver.stats().wakeups.load(Ordering::Relaxed), 1, "one wake-up for both");
         assert_eq!(driver.stats().fired.load(Ordering::Relaxed), 2);
+        assert_eq!(late.count(), 1, "its lateness observed once");
+        let woke = got_a[0].2.min(got_b[0].2);
+        assert!(late.sum() <= woke.duration_since(first).as_secs_f64(), "measured from the earliest deadline");
     }
 
     #[cfg(target_os = "linux")]
     #[actix_rt::test]
     async fn a_room_sees_its_newest_wake_up_even_when_a_stale_one_fires_after_it() {
-        let driver = TickDriver::start(&actix_rt::Arbiter::current()).unwrap();
+        let driver = TickDriver::start(&actix_rt::Arbiter::current(), lateness()).unwrap();
         let (got, slot) = recorder();
         let t0 = Instant::now() + Duration::from_millis(20);
         // Asked for t0 + 0.4 ms (generation 1), then rescheduled to t0
