@@ -700,11 +700,10 @@ async fn count_syscalls(
     result.map_err(|e| eprintln!("loadgen: {}: syscalls not counted: {e}", target.name())).ok()
 }
 
-/// The tick lateness histogram from `/metrics` (playhouse only; `None` for
-/// the peer, which exports none, or when the scrape fails).
-/// The server's tick lateness and its drivers' wake-up lateness, as
-/// histograms since it started (the second empty on a server that does
-/// not export it).
+/// The server's tick lateness and its drivers' wake-up lateness from
+/// `/metrics`, as histograms since it started (playhouse only; `None` for
+/// the peer, which exports neither, or when the scrape fails; the second
+/// empty on a server that does not export it).
 async fn lateness(target: Target, server: &Server) -> Option<(Buckets, Buckets)> {
     if target != Target::Playhouse {
         return None;
