@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 mod migration;
 mod monitor;
+mod presence;
 mod recovery;
 
 pub use monitor::WATCH_FOR;
@@ -89,6 +90,11 @@ pub struct RoomCore<R: Room> {
     /// What a crash is recovered from ([`Recovery`]).
     recovery: Recovery,
     reconnect_window: Duration,
+    /// No away client's reconnect window ends before this (`None`: nobody
+    /// is away), so a tick walks the members for expired seats only when
+    /// one may have run out. A lower bound: a client back or gone leaves it
+    /// early, and the next walk sets it anew.
+    away_check: Option<Instant>,
     /// What this core has reported to its shell ([`RoomEvent`]).
     events: EventLog,
 }
@@ -150,6 +156,7 @@ impl<R: Room> RoomCore<R> {
             recovery: Recovery::new(spec, options),
             events: EventLog::default(),
             reconnect_window: spec.reconnect_window,
+            away_check: None,
         }
     }
 
@@ -323,67 +330,6 @@ impl<R: Room> RoomCore<R> {
             }
         }
         self.apply_removals();
-    }
-
-    /// Session `session`'s connection was lost: its clients keep their seats
-    /// for the reconnect window (`on_disconnect`), or leave at once if the
-    /// window is 0.
-    pub fn disconnected(&mut self, session: SessionId, now: Instant) {
-        self.ctx.now = now;
-        let ids = self.clients_of(session);
-        for id in ids {
-            if self.reconnect_window.is_zero() {
-                self.ctx.removals.push((id, LeaveReason::Disconnected, String::new()));
-                continue;
-            }
-            if let Some(m) = self.ctx.members.get_mut(&id) {
-                if m.away_since.is_none() {
-                    tracing::debug!(session = %m.client.session, client = id.0, "client away: its seat waits for a resume");
-                    m.away_since = Some(now);
-                    self.call(|room, ctx| room.on_disconnect(ctx, id));
-                }
-            }
-        }
-        self.apply_removals();
-    }
-
-    /// Session `session` resumed: its clients are back (`on_reconnect`).
-    pub fn reconnected(&mut self, session: SessionId, now: Instant) {
-        self.ctx.now = now;
-        for id in self.clients_of(session) {
-            if let Some(m) = self.ctx.members.get_mut(&id) {
-                if m.away_since.take().is_some() {
-                    tracing::debug!(session = %m.client.session, client = id.0, "client back");
-                    self.call(|room, ctx| room.on_reconnect(ctx, id));
-                }
-            }
-        }
-    }
-
-    fn clients_of(&self, session: SessionId) -> Vec<ClientId> {
-        self.ctx.members.iter().filter(|(_, m)| m.outbox.id() == session).map(|(id, _)| *id).collect()
-    }
-
-    /// Removes the clients whose reconnect window has passed: they get a
-    /// `Left` (read if their session resumes later for another room's sake)
-    /// and the room an `on_leave` with `Disconnected`.
-    fn expire_away(&mut self, now: Instant) {
-        let window = self.reconnect_window;
-        let expired: Vec<ClientId> = self
-            .ctx
-            .members
-            .iter()
-            .filter(|(_, m)| m.away_since.is_some_and(|t| now.saturating_duration_since(t) >= window))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            if let Some(m) = self.ctx.members.remove(&id) {
-                let detail = format!("not back within the reconnect window of {} s", window.as_secs_f32());
-                let ev = ConnEvent::Left { room: self.ctx.id.clone(), reason: WireLeave::Disconnected, detail };
-                m.outbox.push_event(ev, now);
-                self.left(id, Some(&m.client.session), LeaveReason::Disconnected);
-            }
-        }
     }
 
     /// The timer fired: runs at most one tick (inputs first, in arrival

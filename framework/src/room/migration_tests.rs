@@ -325,3 +325,23 @@ fn a_room_handed_over_tells_its_clients_nothing() {
     assert_eq!(DISPOSED.with(Cell::get), 1);
     assert!(matches!(oc.drain().reliable.front(), Some(OutItem::Event(ConnEvent::Left { .. }))));
 }
+
+#[test]
+fn a_restored_seat_not_taken_back_within_the_window_leaves() {
+    let spec = RoomType::new("t", 10).snapshot_every(1).reconnect_window(Duration::from_secs(2));
+    let t0 = Instant::now();
+    let mut core = create(&spec, &[], t0);
+    let (a, _) = join(&mut core, 1, "red", t0);
+    let (b, _) = join(&mut core, 2, "red", t0);
+    core.poll(t0).expect("tick 0");
+    let portable = core.portable(FROM);
+    let t1 = t0 + Duration::from_millis(100);
+    let mut there = restore(&spec, &portable, adopted(&portable.seats), t1);
+    there.reconnected(SessionId(101), t1 + Duration::from_secs(1));
+    there.poll(t1 + Duration::from_millis(1900));
+    assert_eq!(there.client_count(), 2, "b's window runs from the restore");
+    there.poll(t1 + Duration::from_millis(2100));
+    assert_eq!(there.client_count(), 1);
+    assert_eq!(log(&there).last(), Some(&format!("left {b} Disconnected")));
+    assert!(!log(&there).contains(&format!("left {a} Disconnected")), "a came back");
+}

@@ -121,3 +121,35 @@ fn a_room_whose_only_client_is_away_keeps_ticking_until_the_seat_expires() {
     assert!(core.is_sleeping());
     assert!(core.poll(t0 + Duration::from_millis(2200)).is_none());
 }
+
+#[test]
+fn clients_away_at_different_times_each_leave_when_their_own_window_ends() {
+    let t0 = Instant::now();
+    let ms = Duration::from_millis;
+    let mut core = room(Duration::from_secs(2), t0);
+    let (a, _) = join(&mut core, 1, t0);
+    let (b, _) = join(&mut core, 2, t0);
+    let (c, _) = join(&mut core, 3, t0);
+    core.disconnected(SessionId(1), t0);
+    core.disconnected(SessionId(2), t0 + ms(1000));
+    // c is away at 500 ms, back at 700 and away again at 1500: its window
+    // runs from 1500, not from the first time.
+    core.disconnected(SessionId(3), t0 + ms(500));
+    core.reconnected(SessionId(3), t0 + ms(700));
+    core.disconnected(SessionId(3), t0 + ms(1500));
+    let gone = |core: &RoomCore<Watcher>| {
+        let ids = [a, b, c];
+        ids.into_iter().filter(|id| log(core).contains(&format!("left {id} Disconnected"))).collect::<Vec<_>>()
+    };
+    core.poll(t0 + ms(2100));
+    assert_eq!(gone(&core), vec![a], "a's window ended");
+    core.poll(t0 + ms(2900));
+    assert_eq!(gone(&core), vec![a]);
+    core.poll(t0 + ms(3100));
+    assert_eq!(gone(&core), vec![a, b], "b's window ended a second after a's");
+    core.poll(t0 + ms(3400));
+    assert_eq!(gone(&core), vec![a, b]);
+    core.poll(t0 + ms(3600));
+    assert_eq!(gone(&core), vec![a, b, c], "c's window ran from its second loss");
+    assert_eq!(core.client_count(), 0);
+}

@@ -116,6 +116,7 @@ impl<R: Room> RoomCore<R> {
                 sent: Default::default(),
             };
             core.ctx.members.insert(id, member);
+            core.note_away(now);
         }
         core.next_client = ClientId(portable.next_client.max(1));
         core.ctx.locked = portable.locked;
