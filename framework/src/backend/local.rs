@@ -144,6 +144,11 @@ impl LocalDirectory {
         self.live(id, now).cloned()
     }
 
+    /// Node `node` stops: it is no longer listed.
+    pub fn leave(&mut self, node: &str) {
+        self.nodes.remove(node);
+    }
+
     /// Live nodes, by id, with how long until each entry expires.
     pub fn nodes(&mut self, now: Instant) -> Vec<(NodeInfo, Duration)> {
         self.nodes.retain(|_, (_, exp)| *exp > now);
@@ -220,6 +225,11 @@ impl Backend for Local {
 
     fn nodes(&self) -> BoxFuture<'static, Result<Vec<(NodeInfo, Duration)>, BackendError>> {
         ready(Ok(self.dir.lock().nodes(Instant::now())))
+    }
+
+    fn leave(&self, node: &str) -> BoxFuture<'static, Result<(), BackendError>> {
+        self.dir.lock().leave(node);
+        ready(Ok(()))
     }
 }
 

@@ -146,6 +146,10 @@ pub enum Seat {
     Locked,
     /// No room of the type has a free seat on another node.
     NoneOpen,
+    /// The room has no owner this moment but its state is saved: a node is
+    /// about to claim it (a drain handed it on, or its node died and its
+    /// lease ran out). Asked again shortly, it is found under its new owner.
+    Moving,
 }
 
 /// Why the backend could not answer.
@@ -234,4 +238,9 @@ pub trait Backend: Send + Sync + 'static {
     /// until its entry expires (a live node renews it every third of a
     /// lease, so a node whose entry is about to expire has stopped renewing).
     fn nodes(&self) -> BoxFuture<'static, Result<Vec<(NodeInfo, Duration)>, BackendError>>;
+
+    /// Node `node` stops: its entry leaves the live nodes at once, so its
+    /// peers stop counting it (a node that dies is dropped when its entry
+    /// expires).
+    fn leave(&self, node: &str) -> BoxFuture<'static, Result<(), BackendError>>;
 }

@@ -38,6 +38,11 @@ type MovedHook = Box<dyn Fn(&RoomId) + Send + Sync>;
 /// How long a seat held for a redirected client counts against its room.
 pub const SEAT_HOLD: Duration = Duration::from_secs(5);
 
+/// How often a join by id asks again for a room that is between owners
+/// ([`Seat::Moving`]): a drain's hand-over is claimed within the peers'
+/// next poll of the hand-over flag (100 ms).
+const MOVING_RETRY: Duration = Duration::from_millis(100);
+
 /// A node's place in a cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
@@ -419,26 +424,43 @@ impl Cluster {
 
     /// Holds a seat in a room of another node (see [`Backend::reserve`]):
     /// `Some` with where to send the client, `None` when no room of the
-    /// type is open elsewhere; a refusal says why a room by id cannot be
-    /// joined, or that the store cannot be reached.
+    /// type is open elsewhere (or no room has the id); a refusal says why
+    /// a room by id cannot be joined, or that the store cannot be reached.
+    ///
+    /// A room by id that is between owners (a drain released it, or its
+    /// node died and its lease ran out: [`Seat::Moving`]) is asked for
+    /// again every [`MOVING_RETRY`] until it is claimed, for at most a
+    /// lease and two seconds (as a resuming session waits for its room's
+    /// claim): a join during a hand-over lands in the room's new home
+    /// rather than being told there is no such room.
     pub(crate) fn seat_elsewhere(&self, want: SeatIn) -> BoxFuture<'static, Result<Option<Elsewhere>, Refusal>> {
-        let held = self.backend.reserve(want, &self.config.node.id, SEAT_HOLD);
+        let (backend, node) = (self.backend.clone(), self.config.node.id.clone());
         let redirects = self.metrics.redirects.clone();
+        let deadline = Instant::now() + self.config.lease + Duration::from_secs(2);
         async move {
             let refuse = |code: JoinErrorCode, reason: &str| Err(Refusal { code, reason: reason.to_string() });
-            match held.await {
-                Ok(Seat::Held { room, token }) => {
-                    redirects.inc();
-                    // The room type travels in the reservation, so the owner
-                    // can place the client itself if the seat is gone.
-                    let reservation = format!("{}:{token}", room.room_type);
-                    Ok(Some(Elsewhere { room: room.id, url: room.url, reservation }))
+            loop {
+                match backend.reserve(want.clone(), &node, SEAT_HOLD).await {
+                    Ok(Seat::Held { room, token }) => {
+                        redirects.inc();
+                        // The room type travels in the reservation, so the owner
+                        // can place the client itself if the seat is gone.
+                        let reservation = format!("{}:{token}", room.room_type);
+                        return Ok(Some(Elsewhere { room: room.id, url: room.url, reservation }));
+                    }
+                    Ok(Seat::Moving) if Instant::now() + MOVING_RETRY <= deadline => {
+                        tokio::time::sleep(MOVING_RETRY).await;
+                    }
+                    Ok(Seat::Moving) => {
+                        return refuse(JoinErrorCode::RoomNotFound, "the room is moving to another node; try again")
+                    }
+                    Ok(Seat::NoneOpen | Seat::NotFound) => return Ok(None),
+                    Ok(Seat::Full) => return refuse(JoinErrorCode::RoomFull, "room full"),
+                    Ok(Seat::Locked) => return refuse(JoinErrorCode::RoomLocked, "room is locked"),
+                    Err(e) => {
+                        return refuse(JoinErrorCode::Internal, &format!("the cluster store cannot be reached: {e}"))
+                    }
                 }
-                Ok(Seat::NoneOpen) => Ok(None),
-                Ok(Seat::NotFound) => Ok(None),
-                Ok(Seat::Full) => refuse(JoinErrorCode::RoomFull, "room full"),
-                Ok(Seat::Locked) => refuse(JoinErrorCode::RoomLocked, "room is locked"),
-                Err(e) => refuse(JoinErrorCode::Internal, &format!("the cluster store cannot be reached: {e}")),
             }
         }
         .boxed()
@@ -457,8 +479,9 @@ impl Cluster {
     }
 
     /// Removes every room of this node from the directory (the server is
-    /// stopping and has disposed them), waiting at most one renewal period:
-    /// what is not removed by then expires with its lease.
+    /// stopping and has disposed them) and the node from the live nodes,
+    /// waiting at most one renewal period: what is not removed by then
+    /// expires with its lease.
     pub async fn forget_all(&self) {
         let owned: Vec<(RoomId, Option<u64>)> = {
             let mut owned = self.owned.lock();
@@ -468,7 +491,11 @@ impl Cluster {
         let node = &self.config.node.id;
         let removes = owned.iter().filter_map(|(id, e)| e.map(|e| self.backend.remove(id, node, e)));
         let all = futures_util::future::join_all(removes);
-        let _ = tokio::time::timeout(self.config.renew_every(), all).await;
+        // And the node itself: its peers stop counting it now rather than
+        // when its entry expires (`playhouse_cluster_nodes`, the drain's
+        // "is there a peer to hand rooms to", where sessions are).
+        let leave = self.backend.leave(node);
+        let _ = tokio::time::timeout(self.config.renew_every(), futures_util::future::join(all, leave)).await;
     }
 
     /// Renews every [`ClusterConfig::renew_every`] until the cluster is

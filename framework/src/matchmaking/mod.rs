@@ -474,11 +474,22 @@ impl Matchmaker for Arc<Registry> {
         let Some(cluster) = &self.cluster else { return Err(not_found) };
         // The owner node authorizes the join when the client gets there.
         let held = cluster.seat_elsewhere(SeatIn::Room(room.to_string()));
+        let (registry, room, user, options) =
+            (self.clone(), room.to_string(), user.map(str::to_string), options.clone());
         Ok(Placement::Later(
             async move {
                 match held.await? {
                     Some(e) => Ok(Placement::Elsewhere(e)),
-                    None => Err(not_found),
+                    // Not elsewhere: it may have been claimed here while
+                    // the join waited for a room between owners.
+                    None => match registry.get(&room) {
+                        Some(h) => {
+                            registry.authorize_join(&h.room_type, user.as_deref(), Some(&room), &options)?;
+                            h.reserve().map_err(RegistryError::Seat)?;
+                            Ok(Placement::Here(h))
+                        }
+                        None => Err(not_found),
+                    },
                 }
             }
             .boxed(),

@@ -7,7 +7,9 @@
 
 use bytes::Bytes;
 use playhouse::backend::redis::{RedisBackend, RedisConfig};
-use playhouse::backend::{session_key, Backend, Claimed, FailoverStore, NodeInfo, Renewal, RoomRecord, SessionOp};
+use playhouse::backend::{
+    session_key, Backend, Claimed, FailoverStore, NodeInfo, Renewal, RoomRecord, Seat, SeatIn, SessionOp,
+};
 use playhouse_tests::redis::RedisServer;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -398,4 +400,39 @@ async fn a_holder_is_recorded_only_for_a_session_that_exists() {
     let again = SessionOp::Record { key: key.clone(), blob: Bytes::from("r2"), stream: key.clone() };
     a.write_sessions(vec![again, SessionOp::Holder { key: key.clone(), url: "ws://c/ws".into() }]).await.unwrap();
     assert_eq!(b.session_holder(&key).await.unwrap(), Some(Some("ws://c/ws".into())), "the newest holder");
+}
+
+#[tokio::test]
+async fn a_room_between_owners_is_moving_to_a_join_by_id_until_it_is_claimed() {
+    let redis = RedisServer::start();
+    let (a, b, c) = (connect(&redis).await, connect(&redis).await, connect(&redis).await);
+    let by_id = |id: &str| SeatIn::Room(id.to_string());
+    let hold = Duration::from_secs(5);
+    let e = room_with_state(&a, "r1", "a", LONG, "s").await;
+    assert!(matches!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::Held { .. }), "a owns it");
+    // Released by a drain: no owner, its state kept for the claim.
+    assert!(a.release("r1", "a", e).await.unwrap());
+    assert_eq!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::Moving);
+    assert_eq!(c.reserve(SeatIn::AnyOf("arena".into()), "c", hold).await.unwrap(), Seat::NoneOpen);
+    b.claim(&node("b"), LONG, 8).await.unwrap();
+    match c.reserve(by_id("r1"), "c", hold).await.unwrap() {
+        Seat::Held { room, .. } => assert_eq!((room.node.as_str(), room.epoch), ("b", e + 1)),
+        other => panic!("claimed by b: {other:?}"),
+    }
+    // A room without a saved state, and one removed (its state with it).
+    assert_eq!(c.reserve(by_id("never"), "c", hold).await.unwrap(), Seat::NotFound);
+    b.remove("r1", "b", e + 1).await.unwrap();
+    assert_eq!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::NotFound, "disposed, not moving");
+}
+
+#[tokio::test]
+async fn a_node_that_leaves_is_no_longer_listed() {
+    let redis = RedisServer::start();
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    a.renew(&node("a"), vec![], LONG).await.unwrap();
+    b.renew(&node("b"), vec![], LONG).await.unwrap();
+    let listed = |nodes: Vec<(NodeInfo, Duration)>| nodes.into_iter().map(|(n, _)| n.id).collect::<Vec<_>>();
+    assert_eq!(listed(a.nodes().await.unwrap()), vec!["a", "b"]);
+    b.leave("b").await.unwrap();
+    assert_eq!(listed(a.nodes().await.unwrap()), vec!["a"], "gone at once, not a lease later");
 }

@@ -155,3 +155,46 @@ async fn a_session_resumed_through_another_node_continues_on_its_own_without_a_g
         "the next reliable message follows the last seen, no gap, no repeat"
     );
 }
+
+/// A room between owners (released by a drain, or its node's lease ran
+/// out, and not yet claimed) is in no node's directory entry for a moment.
+/// A join by id in that moment waits for the claim instead of answering
+/// "room not found", and lands where the room now is: here, node `a`
+/// claiming it on its next scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_by_id_waits_for_a_room_between_owners_and_lands_where_it_is_claimed() {
+    use bytes::Bytes;
+    use playhouse::backend::redis::{RedisBackend, RedisConfig};
+    use playhouse::backend::{node_tag, Backend, FailoverStore, RoomRecord};
+    use playhouse::room::PortableRoom;
+
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    // Node `z` (this test, through the backend as a node drives it) owns
+    // room `r-moving` and saved it, as every cluster node saves its rooms.
+    let z = RedisBackend::connect(&RedisConfig::new(redis.url())).await.expect("connect");
+    let record = RoomRecord {
+        id: "r-moving".into(),
+        room_type: "arena".into(),
+        node: "z".into(),
+        url: "ws://z.invalid/ws".into(),
+        clients: 0,
+        max_clients: 16,
+        locked: false,
+        epoch: 0,
+    };
+    let epoch = z.register(record, Duration::from_secs(30)).await.expect("register");
+    let state = PortableRoom::fresh("arena", &HashMap::new().into_iter().collect(), node_tag("z")).encode();
+    assert!(z.save_room("r-moving", "z", epoch, Bytes::from(state.to_vec())).await.unwrap());
+    wait_until(Duration::from_secs(5), "z's room listed on a", || listed(a.addr()).len() == 1).await;
+
+    let mut late = connect(a.addr()).await;
+    // z lets it go without raising the hand-over flag: `a` claims it on
+    // its regular scan, up to half a second from now.
+    assert!(z.release_quietly("r-moving", "z", epoch).await.unwrap());
+    let t0 = Instant::now();
+    let joined = late.join("r-moving", options(&[("name", "late")])).await.expect("joined once claimed");
+    assert_eq!(joined.room, "r-moving");
+    assert_eq!(listed(a.addr()), vec![("r-moving".to_string(), "a".to_string())], "claimed by a");
+    assert!(t0.elapsed() < Duration::from_secs(5), "within a lease and two seconds: {:?}", t0.elapsed());
+}

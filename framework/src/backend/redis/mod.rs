@@ -61,6 +61,7 @@ struct Scripts {
     reserve: Script,
     held: Script,
     nodes: Script,
+    leave: Script,
     save: Script,
     release: Script,
     claim: Script,
@@ -127,6 +128,7 @@ impl RedisBackend {
                 reserve: Script::new(scripts::RESERVE),
                 held: Script::new(scripts::HELD),
                 nodes: Script::new(scripts::NODES),
+                leave: Script::new(scripts::LEAVE),
                 save: Script::new(failover_scripts::SAVE),
                 release: Script::new(failover_scripts::RELEASE),
                 claim: Script::new(failover_scripts::CLAIM),
@@ -313,6 +315,7 @@ impl Backend for RedisBackend {
                 Some("full") => Ok(Seat::Full),
                 Some("locked") => Ok(Seat::Locked),
                 Some("none") => Ok(Seat::NoneOpen),
+                Some("moving") => Ok(Seat::Moving),
                 _ => Err(BackendError::Protocol(format!("reserve answered {out:?}"))),
             }
         }
@@ -355,5 +358,10 @@ impl Backend for RedisBackend {
             Ok(nodes.map(|(id, url, left)| (NodeInfo { id, url }, Duration::from_millis(left.max(0) as u64))).collect())
         }
         .boxed()
+    }
+
+    fn leave(&self, node: &str) -> BoxFuture<'static, Result<(), BackendError>> {
+        let fut = self.run::<i64, _>("leave", |s| &s.leave, vec![node.to_string()]);
+        async move { fut.await.map(|_| ()) }.boxed()
     }
 }

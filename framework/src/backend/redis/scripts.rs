@@ -115,7 +115,9 @@ return out
 /// `RESERVE prefix room type asking token hold_ms` → `{'ok', id type node
 /// url clients max locked epoch, token}` with a seat held in `room` (or, with
 /// `room` empty, in the fullest open room of `type`) on a node other than
-/// `asking`; else `{'not_found'}`, `{'full'}`, `{'locked'}` or `{'none'}`.
+/// `asking`; else `{'not_found'}`, `{'full'}`, `{'locked'}` or `{'none'}`,
+/// or `{'moving'}` for a room by id with no lease record but a saved state
+/// (released by a drain, or its node's lease ran out: a claim is coming).
 /// Held seats live in `P held:<id>` (token → until, ms) and count against
 /// the room until they run out.
 pub(super) const RESERVE: &str = r#"
@@ -138,7 +140,10 @@ end
 if ARGV[2] ~= '' then
   local r = seat(ARGV[2], '')
   if type(r) == 'table' then return r end
-  if r == 'gone' then return {'not_found'} end
+  if r == 'gone' then
+    if redis.call('EXISTS', p .. 'state:' .. ARGV[2]) == 1 then return {'moving'} end
+    return {'not_found'}
+  end
   return {r}
 end
 -- The fullest open room of the type: players fill rooms before spreading.
@@ -188,4 +193,13 @@ for i = 1, #ids, 2 do
   if url then out[#out + 1] = {ids[i], url, math.floor(tonumber(ids[i + 1]) - now)} end
 end
 return out
+"#;
+
+/// `LEAVE prefix node` → 1: node `node` stops; its entry leaves the live
+/// nodes (`nodes`, `node:<id>`) at once rather than when it expires.
+pub(super) const LEAVE: &str = r#"
+local p, node = ARGV[1], ARGV[2]
+redis.call('ZREM', p .. 'nodes', node)
+redis.call('DEL', p .. 'node:' .. node)
+return 1
 "#;
