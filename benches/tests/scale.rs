@@ -61,6 +61,13 @@ fn three_thousand_idle_connections_are_held_with_every_heartbeat_on_time() {
     assert_eq!(r["late_heartbeats"], 0, "{r:#}");
     assert_eq!(r["probe_errors"], 0, "{r:#}");
     assert!(r["pings"].as_u64().unwrap_or(0) >= 3000, "every connection was pinged: {r:#}");
+    // What a heartbeat costs each server is reported, and the sum's figure
+    // is the servers' CPU over all their pings.
+    for p in parts.iter().chain([&r]) {
+        assert!(p["server_cpu_us_per_ping"].as_f64().is_some_and(|us| us > 0.0), "{p:#}");
+    }
+    let cpu: f64 = parts.iter().map(|p| p["server_cpu_ms"].as_f64().unwrap_or(0.0)).sum();
+    assert!((r["server_cpu_ms"].as_f64().unwrap_or(0.0) - cpu).abs() < 1e-6, "{r:#}");
 }
 
 #[test]

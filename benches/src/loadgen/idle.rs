@@ -16,7 +16,9 @@
 //! - per connection, the longest gap between two pings over the hold (the
 //!   server pings every 5 s; a gap over 6 s is a late heartbeat);
 //! - connections that closed or failed during the hold;
-//! - the slowest `/healthz` and `/metrics` answer.
+//! - the slowest `/healthz` and `/metrics` answer;
+//! - the server's CPU time over the hold, and per ping received (what a
+//!   heartbeat costs the server: the ping written, its pong read).
 //!
 //! File descriptors: each connection takes one in the server and one here.
 //! Both processes raise their soft limit to the hard one; past that, the
@@ -42,6 +44,7 @@
 //! ```
 
 use super::pin::{allowed_cpus, set_affinity};
+use super::procfs::Sample;
 use super::prom::http_get;
 use super::report::Machine;
 use super::server::Server;
@@ -181,6 +184,15 @@ pub struct IdleReport {
     pub healthz_ms: Vec<f64>,
     /// `/healthz` or `/metrics` requests that failed.
     pub probe_errors: u64,
+    /// The server's CPU time over the hold, ms (the process CPU-time
+    /// clock; all servers with `--processes`): the heartbeats, plus the
+    /// probes' two requests a second.
+    #[serde(default)]
+    pub server_cpu_ms: f64,
+    /// `server_cpu_ms` per ping received, µs: what one heartbeat (a ping
+    /// written, its pong read) costs the server.
+    #[serde(default)]
+    pub server_cpu_us_per_ping: Option<f64>,
     /// Descriptor limits (soft) of this process and why the run may be
     /// smaller than asked.
     pub fd_limit: u64,
@@ -289,6 +301,7 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
 
     let hold_started = Instant::now();
     let _ = began.set(hold_started);
+    let cpu_before = Sample::of(server.pid);
     let (mut healthz_max, mut metrics_max, mut probe_errors) = (0f64, 0f64, 0u64);
     let mut healthz_ms = Vec::new();
     while hold_started.elapsed() < Duration::from_secs(args.hold) {
@@ -314,6 +327,8 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let hold_s = hold_started.elapsed().as_secs_f64();
+    let spent = cpu_before.zip(Sample::of(server.pid)).map(|(a, b)| a.until(&b));
+    let pings = counters.pings.load(Ordering::Relaxed);
     let rss_end = server.rss_kib()?;
     let _ = end_tx.send(true);
     server.stop().await;
@@ -330,7 +345,7 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         rss_open_kib: rss_open,
         rss_end_kib: rss_end,
         rss_per_connection_kib: if opened == 0 { 0.0 } else { (rss_end - rss_before) as f64 / opened as f64 },
-        pings: counters.pings.load(Ordering::Relaxed),
+        pings,
         late_heartbeats: counters.late.load(Ordering::Relaxed),
         max_ping_gap_ms: counters.max_gap_ms.load(Ordering::Relaxed),
         late_at_server: counters.late_at_server.load(Ordering::Relaxed),
@@ -340,6 +355,8 @@ async fn run_inner(args: &IdleArgs) -> Result<IdleReport> {
         metrics_max_ms: metrics_max,
         healthz_ms,
         probe_errors,
+        server_cpu_ms: spent.map_or(0.0, |s| s.cpu_ns as f64 / 1e6),
+        server_cpu_us_per_ping: spent.and_then(|s| s.us_per(pings)),
         fd_limit,
         processes: 1,
         parts: Vec::new(),
@@ -447,6 +464,11 @@ impl IdleReport {
             metrics_max_ms: max(|p| p.metrics_max_ms),
             healthz_ms: Vec::new(),
             probe_errors: total(|p| p.probe_errors),
+            server_cpu_ms: parts.iter().map(|p| p.server_cpu_ms).sum(),
+            server_cpu_us_per_ping: {
+                let pings = total(|p| p.pings);
+                (pings > 0).then(|| parts.iter().map(|p| p.server_cpu_ms).sum::<f64>() * 1e3 / pings as f64)
+            },
             fd_limit: parts.iter().map(|p| p.fd_limit).min().unwrap_or(0),
             processes: parts.len(),
             parts,
@@ -530,8 +552,8 @@ impl IdleReport {
     pub fn summary(&self) -> String {
         format!(
             "idle ({:?}, {} server(s)): {}/{} connections open in {:.1} s, held {:.0} s; server RSS {:.2} KiB per connection \
-             ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s; late leaving the server {}, longest gap there {} ms); lost {}; /healthz max {:.1} ms, \
-             /metrics max {:.1} ms, probe errors {}\n",
+             ({} → {} KiB); pings {} (late {}, longest gap {} ms, heartbeat {} s; late leaving the server {}, longest gap there {} ms); \
+             server CPU {} per ping; lost {}; /healthz max {:.1} ms, /metrics max {:.1} ms, probe errors {}\n",
             self.target,
             self.processes,
             self.opened,
@@ -547,6 +569,7 @@ impl IdleReport {
             HEARTBEAT.as_secs(),
             self.late_at_server,
             self.max_stamp_gap_ms,
+            self.server_cpu_us_per_ping.map_or("?".to_string(), |us| format!("{us:.1} µs")),
             self.lost,
             self.healthz_max_ms,
             self.metrics_max_ms,
