@@ -465,9 +465,12 @@ impl IdleReport {
             healthz_ms: Vec::new(),
             probe_errors: total(|p| p.probe_errors),
             server_cpu_ms: parts.iter().map(|p| p.server_cpu_ms).sum(),
+            // Unknown if any server's CPU could not be read (its pings
+            // would count against nothing).
             server_cpu_us_per_ping: {
                 let pings = total(|p| p.pings);
-                (pings > 0).then(|| parts.iter().map(|p| p.server_cpu_ms).sum::<f64>() * 1e3 / pings as f64)
+                let all_read = parts.iter().all(|p| p.server_cpu_us_per_ping.is_some());
+                (pings > 0 && all_read).then(|| parts.iter().map(|p| p.server_cpu_ms).sum::<f64>() * 1e3 / pings as f64)
             },
             fd_limit: parts.iter().map(|p| p.fd_limit).min().unwrap_or(0),
             processes: parts.len(),

@@ -138,7 +138,7 @@ pub enum Seat {
         /// The reservation, handed to the client in `Redirect`.
         token: String,
     },
-    /// No such room (or it is the asking node's own: gone there).
+    /// No such room.
     NotFound,
     /// The room has no free seat.
     Full,
@@ -146,9 +146,10 @@ pub enum Seat {
     Locked,
     /// No room of the type has a free seat on another node.
     NoneOpen,
-    /// The room has no owner this moment but its state is saved: a node is
-    /// about to claim it (a drain handed it on, or its node died and its
-    /// lease ran out). Asked again shortly, it is found under its new owner.
+    /// A room by id that a claim is about to place: it has no owner this
+    /// moment but its state is saved (a drain handed it on, or its node
+    /// died and its lease ran out), or the asking node has claimed it and
+    /// is restoring it. Asked again shortly, it is found under its owner.
     Moving,
 }
 

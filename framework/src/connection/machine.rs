@@ -76,6 +76,24 @@ pub struct ConnectionShared {
 /// A join request's placement, resolved by the cluster store.
 type Placed = (u32, Result<Placement, Refusal>, Options);
 
+/// Placements resolved by their waiting tasks and not yet answered.
+#[derive(Default)]
+pub(super) struct Placements {
+    /// Drained at the connection's next wake-up.
+    pub(super) done: Vec<Placed>,
+    /// The connection stopped: a placement resolved from now on is given
+    /// back by its task (a seat reserved here would otherwise count
+    /// against its room until the room is disposed).
+    pub(super) closed: bool,
+}
+
+/// A placement nobody will answer: a seat reserved for it goes back.
+pub(super) fn give_back(placed: Result<Placement, Refusal>) {
+    if let Ok(Placement::Here(h)) = placed {
+        h.unreserve();
+    }
+}
+
 /// The endpoint of one game connection.
 pub struct GameConnection {
     shared: Arc<ConnectionShared>,
@@ -106,7 +124,7 @@ pub struct GameConnection {
     placing: HashSet<u32>,
     /// Placements resolved and not yet answered (filled by the waiting
     /// task, drained at the next wake-up).
-    placed: Arc<Mutex<Vec<Placed>>>,
+    placed: Arc<Mutex<Placements>>,
     /// A join, leave or input (or a resume) has arrived: too late to `Resume`.
     settled: bool,
     /// A `Resume` of another node's session, waiting for where the session
@@ -540,6 +558,14 @@ impl GameConnection {
     /// The socket is gone: park or end the session, give back the count.
     pub fn stopped(&mut self, how: Ending) {
         self.released = true;
+        let unanswered = {
+            let mut placed = self.placed.lock();
+            placed.closed = true;
+            std::mem::take(&mut placed.done)
+        };
+        for (_, r, _) in unanswered {
+            give_back(r);
+        }
         let outbox = self.session.outbox().clone();
         self.shared.live.remove(self.conn);
         if let Some(code) = outbox.take_killed() {

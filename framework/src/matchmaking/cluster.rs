@@ -424,19 +424,25 @@ impl Cluster {
 
     /// Holds a seat in a room of another node (see [`Backend::reserve`]):
     /// `Some` with where to send the client, `None` when no room of the
-    /// type is open elsewhere (or no room has the id); a refusal says why
-    /// a room by id cannot be joined, or that the store cannot be reached.
+    /// type is open elsewhere (or no room has the id, or `here` says it is
+    /// this node's now); a refusal says why a room by id cannot be joined,
+    /// or that the store cannot be reached.
     ///
-    /// A room by id that is between owners (a drain released it, or its
-    /// node died and its lease ran out: [`Seat::Moving`]) is asked for
-    /// again every [`MOVING_RETRY`] until it is claimed, for at most a
-    /// lease and two seconds (as a resuming session waits for its room's
-    /// claim): a join during a hand-over lands in the room's new home
-    /// rather than being told there is no such room.
-    pub(crate) fn seat_elsewhere(&self, want: SeatIn) -> BoxFuture<'static, Result<Option<Elsewhere>, Refusal>> {
+    /// A room by id that a claim is about to place ([`Seat::Moving`]: a
+    /// drain released it, its node died and its lease ran out, or this
+    /// node claimed it and is restoring it) is asked for again every
+    /// [`MOVING_RETRY`], for at most two claim periods and two seconds
+    /// (well inside a client's join timeout), until it has an owner or
+    /// `here()` holds: a join during a hand-over lands in the room's new
+    /// home rather than being told there is no such room.
+    pub(crate) fn seat_elsewhere(
+        &self,
+        want: SeatIn,
+        here: impl Fn() -> bool + Send + 'static,
+    ) -> BoxFuture<'static, Result<Option<Elsewhere>, Refusal>> {
         let (backend, node) = (self.backend.clone(), self.config.node.id.clone());
         let redirects = self.metrics.redirects.clone();
-        let deadline = Instant::now() + self.config.lease + Duration::from_secs(2);
+        let deadline = Instant::now() + self.config.claim_every * 2 + Duration::from_secs(2);
         async move {
             let refuse = |code: JoinErrorCode, reason: &str| Err(Refusal { code, reason: reason.to_string() });
             loop {
@@ -448,8 +454,12 @@ impl Cluster {
                         let reservation = format!("{}:{token}", room.room_type);
                         return Ok(Some(Elsewhere { room: room.id, url: room.url, reservation }));
                     }
+                    Ok(Seat::Moving) if here() => return Ok(None),
                     Ok(Seat::Moving) if Instant::now() + MOVING_RETRY <= deadline => {
                         tokio::time::sleep(MOVING_RETRY).await;
+                        if here() {
+                            return Ok(None);
+                        }
                     }
                     Ok(Seat::Moving) => {
                         return refuse(JoinErrorCode::RoomNotFound, "the room is moving to another node; try again")

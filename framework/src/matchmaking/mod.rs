@@ -473,9 +473,12 @@ impl Matchmaker for Arc<Registry> {
         let not_found = Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") };
         let Some(cluster) = &self.cluster else { return Err(not_found) };
         // The owner node authorizes the join when the client gets there.
-        let held = cluster.seat_elsewhere(SeatIn::Room(room.to_string()));
         let (registry, room, user, options) =
             (self.clone(), room.to_string(), user.map(str::to_string), options.clone());
+        // A room this node claims meanwhile is joined here.
+        let (weak, id) = (Arc::downgrade(self), room.clone());
+        let here = move || weak.upgrade().is_some_and(|r| r.rooms.contains_key(id.as_str()));
+        let held = cluster.seat_elsewhere(SeatIn::Room(room.clone()), here);
         Ok(Placement::Later(
             async move {
                 match held.await? {
@@ -516,7 +519,7 @@ impl Matchmaker for Arc<Registry> {
         };
         // Fill the other nodes' rooms before making one (here: the
         // placement policy is "local", on the node the client reached).
-        let held = cluster.seat_elsewhere(SeatIn::AnyOf(room_type.to_string()));
+        let held = cluster.seat_elsewhere(SeatIn::AnyOf(room_type.to_string()), || false);
         let (registry, room_type, options, who) = (self.clone(), room_type.to_string(), options.clone(), *who);
         Ok(Placement::Later(
             async move {

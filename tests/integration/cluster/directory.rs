@@ -3,6 +3,8 @@
 //! its name.
 
 use super::*;
+use playhouse::backend::redis::{RedisBackend, RedisConfig};
+use playhouse::backend::Backend;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_of_two_nodes_are_listed_on_both_with_their_owner() {
@@ -59,10 +61,12 @@ async fn a_node_that_shuts_down_hands_its_rooms_on_and_leaves_nothing_under_its_
     eprintln!("b's room {room_b} was a's {:?} after SIGTERM", t0.elapsed());
     wait_until(Duration::from_secs(12), "b exited", || !b.is_running()).await;
     assert_eq!(b.exit_status().and_then(|s| s.code()), Some(0), "a drained node exits 0");
-    // The node's own entry leaves with it: a counts one node at its next
-    // renewal (every third of a lease), not once the entry expires (b
-    // renewed until it stopped: two to three seconds from now).
-    let within = Duration::from_millis(LEASE_MS / 3) + Duration::from_millis(800);
+    // The node's own entry leaves with it (b renewed it until it stopped:
+    // left to expire, it would be listed for two to three seconds more).
+    let store = RedisBackend::connect(&RedisConfig::new(redis.url())).await.expect("connect");
+    let live: Vec<String> = store.nodes().await.expect("nodes").into_iter().map(|(n, _)| n.id).collect();
+    assert_eq!(live, vec!["a".to_string()], "b left the live nodes on its way out");
+    let within = Duration::from_millis(LEASE_MS) + Duration::from_secs(2);
     wait_until(within, "a sees one node", || node_metric(a.addr(), "playhouse_cluster_nodes") == 1.0).await;
     assert!(
         rooms(a.addr()).iter().all(|r| r["node"] != "b"),

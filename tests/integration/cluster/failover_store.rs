@@ -403,14 +403,16 @@ async fn a_holder_is_recorded_only_for_a_session_that_exists() {
 }
 
 #[tokio::test]
-async fn a_room_between_owners_is_moving_to_a_join_by_id_until_it_is_claimed() {
+async fn a_join_by_id_is_told_moving_only_while_a_claim_is_coming() {
     let redis = RedisServer::start();
     let (a, b, c) = (connect(&redis).await, connect(&redis).await, connect(&redis).await);
     let by_id = |id: &str| SeatIn::Room(id.to_string());
     let hold = Duration::from_secs(5);
+    a.renew(&node("a"), vec![], LONG).await.unwrap();
+    b.renew(&node("b"), vec![], LONG).await.unwrap();
     let e = room_with_state(&a, "r1", "a", LONG, "s").await;
     assert!(matches!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::Held { .. }), "a owns it");
-    // Released by a drain: no owner, its state kept for the claim.
+    // Released by a drain (the hand-over flag goes up): a claim is coming.
     assert!(a.release("r1", "a", e).await.unwrap());
     assert_eq!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::Moving);
     assert_eq!(c.reserve(SeatIn::AnyOf("arena".into()), "c", hold).await.unwrap(), Seat::NoneOpen);
@@ -419,10 +421,21 @@ async fn a_room_between_owners_is_moving_to_a_join_by_id_until_it_is_claimed() {
         Seat::Held { room, .. } => assert_eq!((room.node.as_str(), room.epoch), ("b", e + 1)),
         other => panic!("claimed by b: {other:?}"),
     }
-    // A room without a saved state, and one removed (its state with it).
+    // b itself asks while it restores the room it claimed: not here yet.
+    assert_eq!(b.reserve(by_id("r1"), "b", hold).await.unwrap(), Seat::Moving);
+    // b cannot rebuild it and gives it back quietly: its state names a live
+    // node and no flag is up, so no claim is coming.
+    assert!(b.release_quietly("r1", "b", e + 1).await.unwrap());
+    assert_eq!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::NotFound);
+    // A room of a node that is gone (never renewed here): a claim is coming.
+    let e2 = room_with_state(&a, "r2", "gone", LONG, "s").await;
+    assert!(a.release_quietly("r2", "gone", e2).await.unwrap());
+    assert_eq!(c.reserve(by_id("r2"), "c", hold).await.unwrap(), Seat::Moving);
+    // No state at all, and a room removed with its state.
     assert_eq!(c.reserve(by_id("never"), "c", hold).await.unwrap(), Seat::NotFound);
-    b.remove("r1", "b", e + 1).await.unwrap();
-    assert_eq!(c.reserve(by_id("r1"), "c", hold).await.unwrap(), Seat::NotFound, "disposed, not moving");
+    let e3 = room_with_state(&a, "r3", "a", LONG, "s").await;
+    a.remove("r3", "a", e3).await.unwrap();
+    assert_eq!(c.reserve(by_id("r3"), "c", hold).await.unwrap(), Seat::NotFound, "disposed, not moving");
 }
 
 #[tokio::test]

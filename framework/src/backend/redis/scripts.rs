@@ -116,8 +116,12 @@ return out
 /// url clients max locked epoch, token}` with a seat held in `room` (or, with
 /// `room` empty, in the fullest open room of `type`) on a node other than
 /// `asking`; else `{'not_found'}`, `{'full'}`, `{'locked'}` or `{'none'}`,
-/// or `{'moving'}` for a room by id with no lease record but a saved state
-/// (released by a drain, or its node's lease ran out: a claim is coming).
+/// or, for a room by id, `{'moving'}` while a claim is coming: no lease
+/// record but a saved state whose node is gone from the live nodes or
+/// released it in a drain (the `handover` flag is up), or a record that
+/// names `asking` itself (it has claimed the room and is restoring it).
+/// A state a claimer gave back (it could not rebuild the room) names a
+/// live node and raises no flag: not found.
 /// Held seats live in `P held:<id>` (token → until, ms) and count against
 /// the room until they run out.
 pub(super) const RESERVE: &str = r#"
@@ -128,7 +132,7 @@ local function seat(id, want_type)
   local h = redis.call('HMGET', p .. 'room:' .. id, 'type', 'node', 'url', 'clients', 'max', 'locked', 'epoch')
   if not h[1] then return 'gone' end
   if want_type ~= '' and h[1] ~= want_type then return 'other' end
-  if h[2] == asking then return 'not_found' end
+  if h[2] == asking then return 'mine' end
   if h[6] == '1' then return 'locked' end
   local hk = p .. 'held:' .. id
   redis.call('ZREMRANGEBYSCORE', hk, '-inf', now)
@@ -140,8 +144,15 @@ end
 if ARGV[2] ~= '' then
   local r = seat(ARGV[2], '')
   if type(r) == 'table' then return r end
+  if r == 'mine' then return {'moving'} end
   if r == 'gone' then
-    if redis.call('EXISTS', p .. 'state:' .. ARGV[2]) == 1 then return {'moving'} end
+    local owner = redis.call('HGET', p .. 'state:' .. ARGV[2], 'node')
+    if owner then
+      local live = redis.call('ZSCORE', p .. 'nodes', owner)
+      if redis.call('EXISTS', p .. 'handover') == 1 or not live or tonumber(live) <= now then
+        return {'moving'}
+      end
+    end
     return {'not_found'}
   end
   return {r}

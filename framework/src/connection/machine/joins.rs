@@ -1,7 +1,7 @@
 //! Join bookkeeping on a connection: whether a new join may start, the
 //! seat matchmaking reserved, and the join request sent to the room.
 
-use super::{Actions, GameConnection};
+use super::{give_back, Actions, GameConnection};
 use crate::connection::{Creator, Placement, Refusal};
 use crate::limits::IpSlot;
 use crate::protocol::envelope::JoinErrorCode;
@@ -91,7 +91,16 @@ impl GameConnection {
                 let (done, waker) = (self.placed.clone(), self.waker.clone());
                 out.spawn(Box::pin(async move {
                     let r = answer.await;
-                    done.lock().push((request, r, options));
+                    let mut placed = done.lock();
+                    if placed.closed {
+                        // The connection is gone (the wait for a room
+                        // between owners can last seconds).
+                        drop(placed);
+                        give_back(r);
+                        return;
+                    }
+                    placed.done.push((request, r, options));
+                    drop(placed);
                     if let Some(wake) = waker {
                         wake.ring();
                     }
@@ -109,7 +118,7 @@ impl GameConnection {
         if self.placing.is_empty() {
             return;
         }
-        let done = std::mem::take(&mut *self.placed.lock());
+        let done = std::mem::take(&mut self.placed.lock().done);
         if done.is_empty() {
             return;
         }
@@ -118,9 +127,7 @@ impl GameConnection {
             self.placing.remove(&request);
             let Some(mut st) = session.owned_by(self.conn) else {
                 // Taken over meanwhile: give a reserved seat back.
-                if let Ok(Placement::Here(h)) = r {
-                    h.unreserve();
-                }
+                give_back(r);
                 continue;
             };
             let r = match r {

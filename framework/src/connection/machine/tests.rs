@@ -85,6 +85,13 @@ impl Matchmaker for Rooms {
         if room == "far" {
             return far();
         }
+        if room == "late" {
+            // A room the store places here after a wait (one this node
+            // claimed meanwhile): the seat is reserved when it answers.
+            let r1 = self.rooms.lock().get("r1").cloned();
+            let h = r1.unwrap_or_else(|| self.make());
+            return Ok(Placement::Later(Box::pin(async move { seat(h) })));
+        }
         let h = self.rooms.lock().get(room).cloned();
         let h = h.ok_or(Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") })?;
         seat(h)
@@ -443,4 +450,42 @@ fn inputs_reach_their_seat_and_an_input_for_another_room_is_named_back() {
         [S::Error(e)] => assert_eq!((e.code, e.room.as_str(), e.input_seq), (ERROR_NOT_IN_ROOM, "elsewhere", 10)),
         other => panic!("expected Error 4004, got {other:?}"),
     }
+}
+
+/// The tasks a step spawned (the waits for the cluster store).
+fn spawned(c: &mut Conn) -> Vec<BoxFuture<'static, ()>> {
+    c.actions()
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Spawn(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether room `h` (four seats) has all four free.
+fn all_seats_free(h: &RoomHandle) -> bool {
+    let free = (0..4).take_while(|_| h.reserve().is_ok()).count();
+    (0..free).for_each(|_| h.unreserve());
+    free == 4
+}
+
+#[test]
+fn a_seat_placed_after_its_connection_stopped_is_given_back() {
+    let mut w = World::new(2, 0);
+    // The placement resolves after the connection stopped.
+    let mut c = w.open();
+    c.msg(join("late", 1));
+    let mut tasks = spawned(&mut c);
+    let h = w.rooms.rooms.lock().get("r1").cloned().expect("room r1");
+    c.rules.stopped(Ending::Lost);
+    tasks.pop().expect("the wait").now_or_never().expect("a ready answer");
+    assert!(all_seats_free(&h), "the seat reserved for a gone connection counts against nobody");
+    // It resolves first, and the connection stops before a wake-up reads it.
+    let mut c = w.open();
+    c.msg(join("late", 1));
+    spawned(&mut c).pop().expect("the wait").now_or_never().expect("a ready answer");
+    assert!(!all_seats_free(&h), "reserved for the connection while it lives");
+    c.rules.stopped(Ending::Lost);
+    assert!(all_seats_free(&h), "given back when the connection stops");
 }
