@@ -282,7 +282,12 @@ pub(crate) async fn drain(state: &AppState) {
         deadline_secs = state.config.drain_timeout.as_secs_f64(),
         "draining"
     );
-    if state.registry.cluster().is_some_and(|c| c.failover().is_some() && c.healthy() && c.peers() > 0) {
+    let cluster = state.registry.cluster().filter(|c| c.failover().is_some() && c.healthy()).cloned();
+    let has_peer = match cluster {
+        Some(c) => c.live_peers().await > 0,
+        None => false,
+    };
+    if has_peer {
         // A cluster node with somewhere to go: its rooms move on live, and
         // their clients are told where (`Shutdown.url`) before the notice
         // below reaches everyone else. Half the drain time at most.

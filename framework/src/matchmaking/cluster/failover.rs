@@ -45,6 +45,20 @@ impl Cluster {
         self.by_tag.read().keys().filter(|t| **t != me).count()
     }
 
+    /// Live nodes other than this one, asked of the store now; the last
+    /// renewal's count ([`Cluster::peers`]) if the store does not answer.
+    /// A drain decides on it: the last renewal's view may be a period old,
+    /// and in a rolling restart the peer that just started (the previous
+    /// node having left the live nodes on its way out) may not be in it
+    /// yet, which would make the drain shut its rooms down instead of
+    /// handing them over.
+    pub async fn live_peers(&self) -> usize {
+        match self.backend.nodes().await {
+            Ok(nodes) => nodes.iter().filter(|(n, _)| n.id != self.config.node.id).count(),
+            Err(_) => self.peers(),
+        }
+    }
+
     /// This node's resume-token tag.
     pub fn node_tag(&self) -> u64 {
         node_tag(&self.config.node.id)
