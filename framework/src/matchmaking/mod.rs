@@ -461,14 +461,21 @@ impl From<RegistryError> for Refusal {
     }
 }
 
+impl Registry {
+    /// A seat in room `h` of this process for a join by id, once authorized.
+    fn seat_by_id(&self, h: Arc<RoomHandle>, user: Option<&str>, options: &Options) -> Result<Placement, Refusal> {
+        self.authorize_join(&h.room_type, user, Some(&h.id), options)?;
+        h.reserve().map_err(RegistryError::Seat)?;
+        Ok(Placement::Here(h))
+    }
+}
+
 /// What connections ask of matchmaking: this process's rooms first; on a
 /// cluster node, then the other nodes' rooms through the directory.
 impl Matchmaker for Arc<Registry> {
     fn join(&self, room: &str, user: Option<&str>, options: &Options) -> Result<Placement, Refusal> {
         if let Some(h) = self.get(room) {
-            self.authorize_join(&h.room_type, user, Some(room), options)?;
-            h.reserve().map_err(RegistryError::Seat)?;
-            return Ok(Placement::Here(h));
+            return self.seat_by_id(h, user, options);
         }
         let not_found = Refusal { code: JoinErrorCode::RoomNotFound, reason: format!("no room {room:?}") };
         let Some(cluster) = &self.cluster else { return Err(not_found) };
@@ -486,11 +493,7 @@ impl Matchmaker for Arc<Registry> {
                     // Not elsewhere: it may have been claimed here while
                     // the join waited for a room between owners.
                     None => match registry.get(&room) {
-                        Some(h) => {
-                            registry.authorize_join(&h.room_type, user.as_deref(), Some(&room), &options)?;
-                            h.reserve().map_err(RegistryError::Seat)?;
-                            Ok(Placement::Here(h))
-                        }
+                        Some(h) => registry.seat_by_id(h, user.as_deref(), &options),
                         None => Err(not_found),
                     },
                 }
