@@ -1,13 +1,34 @@
 //! Join bookkeeping on a connection: whether a new join may start, the
 //! seat matchmaking reserved, and the join request sent to the room.
 
-use super::{give_back, Actions, GameConnection};
+use super::{Actions, GameConnection};
 use crate::connection::{Creator, Placement, Refusal};
 use crate::limits::IpSlot;
 use crate::protocol::envelope::JoinErrorCode;
 use crate::protocol::envelope::{server_msg::Kind as Out, Redirect};
 use crate::session::{JoinRequest, Options, RoomHandle, SessionState};
 use std::sync::Arc;
+
+/// A join request's placement, resolved by the cluster store.
+type Placed = (u32, Result<Placement, Refusal>, Options);
+
+/// Placements resolved by their waiting tasks and not yet answered.
+#[derive(Default)]
+pub(in crate::connection) struct Placements {
+    /// Drained at the connection's next wake-up.
+    pub(in crate::connection) done: Vec<Placed>,
+    /// The connection stopped: a placement resolved from now on is given
+    /// back by its task (a seat reserved here would otherwise count
+    /// against its room until the room is disposed).
+    pub(in crate::connection) closed: bool,
+}
+
+/// A placement nobody will answer: a seat reserved for it goes back.
+pub(in crate::connection) fn give_back(placed: Result<Placement, Refusal>) {
+    if let Ok(Placement::Here(h)) = placed {
+        h.unreserve();
+    }
+}
 
 impl GameConnection {
     /// Sends a join for a room whose seat is already reserved.

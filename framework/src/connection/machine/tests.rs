@@ -12,7 +12,9 @@ use crate::protocol::envelope::{
 use crate::protocol::{ClientId, Codec};
 #[allow(unused_imports)]
 use crate::protocol::{ConnId, SessionId};
-use crate::session::{ConnEvent, JoinRequest, Options, RoomHandle, RoomPort, SessionConfig};
+use crate::session::{
+    ConnEvent, InputError, JoinRequest, LeaveReason, Options, RawInput, RoomHandle, RoomPort, SessionConfig,
+};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use parking_lot::Mutex;
