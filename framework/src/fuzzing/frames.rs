@@ -3,10 +3,9 @@
 //! (the header guard, actix-http's frame decoder, the assembler).
 
 use crate::protocol::CloseCode;
-use crate::transport::{classify, AssembleError, FrameFault, FrameScanner, MessageAssembler, WholeMessage};
-use actix_codec::Decoder;
-use actix_http::ws::{Codec as FrameCodec, Frame, Item, ProtocolError};
-use bytes::{Bytes, BytesMut};
+use crate::transport::{read_stream, AssembleError, Ending, Endpoint, Link, MessageAssembler, WholeMessage};
+use actix_http::ws::Item;
+use bytes::Bytes;
 use bytestring::ByteString;
 
 /// A sequence of frames for a [`MessageAssembler`]. The first byte sets the
@@ -141,15 +140,16 @@ pub enum WireOutcome {
 
 /// Raw bytes a client sends after the upgrade. The first byte sets the size
 /// limit (`16 × byte`), the second how the rest is cut into reads (chunks of
-/// `1 + byte` bytes); the rest is the byte stream. It goes through the same
-/// pieces as on a socket: the header guard ([`FrameScanner`], which refuses
-/// an oversized frame by its header), actix-http's frame decoder, the
-/// mapping of decoder errors to close codes, and the assembler.
+/// `1 + byte` bytes); the rest is the byte stream. It goes through the
+/// transport's own read path, as on a socket: the header guard (which
+/// refuses an oversized frame by its header), actix-http's frame decoder,
+/// the frame rules and the assembler (`transport/frames.rs`).
 ///
 /// Asserts: the decoder never meets a frame over the limit (the guard
 /// refuses each one as soon as its length is in, whatever the read
-/// boundaries); no frame or message exceeds the limit; every close code is
-/// 1002, 1007 or 1009.
+/// boundaries: a debug assertion in the reader); no message exceeds the
+/// limit; every close code is 1002, 1007 or 1009; bytes in memory never
+/// read as a lost socket.
 pub fn wire(data: &[u8]) {
     read_wire(data);
 }
@@ -158,84 +158,30 @@ pub fn wire(data: &[u8]) {
 pub fn read_wire(data: &[u8]) -> WireOutcome {
     let [limit, chunk, stream @ ..] = data else { return WireOutcome::Open { messages: 0 } };
     let max = usize::from(*limit) * 16;
-    // The guard: pass whole reads until a header announces too much, then
-    // the bytes before that header, then end the stream.
-    let mut scanner = FrameScanner::new(max);
-    let mut passed = BytesMut::new();
-    let mut oversized = None;
-    for read in stream.chunks(usize::from(*chunk) + 1) {
-        match scanner.feed(read) {
-            Ok(()) => passed.extend_from_slice(read),
-            Err((at, len)) => {
-                assert!(len > max as u64, "the guard refused a frame of {len} bytes under the limit {max}");
-                passed.extend_from_slice(&read[..at]);
-                oversized = Some(len);
-                break;
-            }
-        }
-    }
-    let outcome = read_frames(passed, max);
-    match (outcome, oversized) {
-        // `Open::input`: the bytes before the refused header, then 1009.
-        (WireOutcome::Open { .. }, Some(_)) => WireOutcome::Closed(CloseCode::TooBig),
-        (outcome, _) => outcome,
+    let reads = stream.chunks(usize::from(*chunk) + 1);
+    let (counter, ending) = read_stream(Counter { max, messages: 0 }, max, reads);
+    match ending {
+        None => WireOutcome::Open { messages: counter.messages },
+        Some(Ending::PeerClosed(_)) => WireOutcome::PeerClosed,
+        Some(Ending::ServerClosed(code)) => WireOutcome::Closed(match code {
+            1002 => CloseCode::Protocol,
+            1007 => CloseCode::InvalidPayload,
+            1009 => CloseCode::TooBig,
+            other => panic!("bytes from a client closed the connection with {other}"),
+        }),
+        Some(Ending::Lost) => panic!("bytes in memory read as a lost socket"),
     }
 }
 
-/// The socket task's read loop over the bytes the guard passed, up to
-/// the first fault (after which the transport reads only to find a close).
-fn read_frames(mut buf: BytesMut, max: usize) -> WireOutcome {
-    let mut codec = FrameCodec::new().max_size(max);
-    let mut assembler = MessageAssembler::new(max);
-    let mut messages = 0;
-    loop {
-        let frame = match codec.decode(&mut buf) {
-            Ok(Some(f)) => f,
-            Ok(None) => return WireOutcome::Open { messages },
-            Err(e) => return WireOutcome::Closed(fault(&e, max)),
-        };
-        let delivered = match frame {
-            Frame::Binary(b) => assembler.single(WholeMessage::Binary(b)),
-            // As `Transport::frame`: invalid UTF-8 in a whole text frame is
-            // the assembler's error (1007).
-            Frame::Text(b) => ByteString::try_from(b)
-                .map_err(|_| AssembleError::InvalidUtf8)
-                .and_then(|t| assembler.single(WholeMessage::Text(t))),
-            Frame::Continuation(item) => match assembler.push(item) {
-                Ok(None) => continue,
-                Ok(Some(m)) => Ok(m),
-                Err(e) => Err(e),
-            },
-            Frame::Ping(p) | Frame::Pong(p) => {
-                assert!(p.len() <= 125, "a control frame of {} bytes", p.len());
-                continue;
-            }
-            Frame::Close(_) => return WireOutcome::PeerClosed,
-        };
-        match delivered {
-            Ok(m) => {
-                assert!(m.len() <= max, "a {} byte message passed a limit of {max}", m.len());
-                messages += 1;
-            }
-            Err(e) => {
-                let code = match e {
-                    AssembleError::TooBig { .. } => CloseCode::TooBig,
-                    AssembleError::InvalidUtf8 => CloseCode::InvalidPayload,
-                    AssembleError::NotStarted | AssembleError::AlreadyStarted => CloseCode::Protocol,
-                };
-                return WireOutcome::Closed(code);
-            }
-        }
-    }
+/// Counts the whole messages the transport delivers, checking each one's size.
+struct Counter {
+    max: usize,
+    messages: usize,
 }
 
-/// The close code for a decoder error, checking that the guard did its job.
-fn fault(e: &ProtocolError, max: usize) -> CloseCode {
-    assert!(!matches!(e, ProtocolError::Overflow), "the decoder met an oversized frame the guard let through");
-    let code = match classify(e, max) {
-        FrameFault::Recoverable { code, .. } | FrameFault::OutOfStep { code, .. } => code,
-        FrameFault::SocketGone => panic!("a decoder error on bytes in memory read as a socket failure: {e}"),
-    };
-    assert!(matches!(code, CloseCode::Protocol | CloseCode::InvalidPayload), "{e} → {code:?}");
-    code
+impl Endpoint for Counter {
+    fn on_message(&mut self, msg: WholeMessage, _link: &mut Link<'_>) {
+        assert!(msg.len() <= self.max, "a {} byte message passed a limit of {}", msg.len(), self.max);
+        self.messages += 1;
+    }
 }

@@ -26,6 +26,7 @@ mod direct;
 mod doorbell;
 mod endpoint;
 mod faults;
+mod frames;
 mod guard;
 mod heartbeat;
 mod http;
@@ -41,9 +42,7 @@ pub use direct::DirectWriter;
 pub use doorbell::{Closer, Doorbell, Ring};
 pub use endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
 #[cfg(feature = "fuzzing")]
-pub(crate) use faults::{classify, FrameFault};
-#[cfg(feature = "fuzzing")]
-pub(crate) use guard::FrameScanner;
+pub(crate) use frames::read_stream;
 pub use heartbeat::{Heartbeat, HeartbeatAction};
 pub use http::{serve, Listen, OnConnect};
 pub use link::Link;

@@ -15,14 +15,12 @@
 
 use super::direct::{register, Registration};
 use super::endpoint::{Ending, Endpoint, TransportConfig, TransportObserver};
-use super::faults::{classify, FrameFault};
-use super::guard::FrameScanner;
-use super::link::{Link, LinkState};
+use super::frames::FrameReader;
+use super::link::LinkState;
 use super::socket::Disarm;
-use super::{AssembleError, HeartbeatAction, KillSwitch, MessageAssembler, WholeMessage};
+use super::{HeartbeatAction, KillSwitch, MessageAssembler};
 use crate::protocol::CloseCode;
-use actix_codec::Decoder;
-use actix_http::ws::{self, CloseReason, Frame, Item, ProtocolError};
+use actix_http::ws;
 use bytes::BytesMut;
 use std::future::Future;
 use std::os::fd::RawFd;
@@ -55,10 +53,10 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 /// A WebSocket connection running `E`: built by the upgrade handler, run by
 /// [`accept`](super::accept) once the `101` has been written.
 pub struct Transport<E: Endpoint> {
-    endpoint: E,
-    assembler: MessageAssembler,
-    config: TransportConfig,
-    state: LinkState,
+    pub(super) endpoint: E,
+    pub(super) assembler: MessageAssembler,
+    pub(super) config: TransportConfig,
+    pub(super) state: LinkState,
 }
 
 impl<E: Endpoint> Transport<E> {
@@ -96,8 +94,7 @@ impl<E: Endpoint> Transport<E> {
         let max = self.config.max_message_size;
         let mut conn = Open {
             next_ping: now + self.config.heartbeat_interval,
-            decoder: ws::Codec::new().max_size(max),
-            scanner: Some(FrameScanner::new(max)),
+            reader: FrameReader::new(max),
             t: {
                 let (ep, mut link) = self.link();
                 ep.started(&mut link);
@@ -112,154 +109,6 @@ impl<E: Endpoint> Transport<E> {
         }
         let sleep = Box::pin(tokio::time::sleep_until(conn.next_ping.into()));
         Task { phase: Phase::Open(conn), sock, sleep, armed: None }
-    }
-
-    fn link(&mut self) -> (&mut E, Link<'_>) {
-        (&mut self.endpoint, Link::new(&mut self.state))
-    }
-
-    fn deliver(&mut self, msg: Result<WholeMessage, AssembleError>) {
-        match msg {
-            Ok(m) => {
-                self.state.observer.message_in(m.len());
-                let (ep, mut link) = self.link();
-                ep.on_message(m, &mut link);
-            }
-            Err(e) => {
-                let code = match e {
-                    AssembleError::TooBig { .. } => CloseCode::TooBig,
-                    AssembleError::InvalidUtf8 => CloseCode::InvalidPayload,
-                    AssembleError::NotStarted | AssembleError::AlreadyStarted => CloseCode::Protocol,
-                };
-                self.state.close(code, &e.to_string());
-            }
-        }
-    }
-
-    /// Asks the endpoint whether to take a frame; a refused one is dropped
-    /// here (a continuation still goes through the assembler, so the rest of
-    /// its message is dropped too and fragmentation errors are still seen).
-    fn admit(&mut self, frame: Frame) -> Option<Frame> {
-        let len = match &frame {
-            Frame::Binary(b) | Frame::Text(b) | Frame::Ping(b) | Frame::Pong(b) => b.len(),
-            Frame::Continuation(Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b)) => {
-                b.len()
-            }
-            Frame::Close(_) => return Some(frame),
-        };
-        let (ep, mut link) = self.link();
-        if ep.on_frame(len, &mut link) {
-            return Some(frame);
-        }
-        match frame {
-            Frame::Continuation(item) if !self.state.closing => {
-                if let Err(e) = self.assembler.discard(item) {
-                    self.deliver(Err(e));
-                }
-            }
-            Frame::Binary(_) | Frame::Text(_) if self.assembler.in_progress() && !self.state.closing => {
-                self.deliver(Err(AssembleError::AlreadyStarted));
-            }
-            _ => {}
-        }
-        None
-    }
-
-    /// One decoded frame.
-    fn frame(&mut self, frame: Frame) {
-        self.state.heartbeat.seen(now());
-        let frame = if self.state.closing {
-            frame
-        } else {
-            match self.admit(frame) {
-                Some(f) => f,
-                None => return,
-            }
-        };
-        match frame {
-            // Once our close frame is out, data is read only to find the
-            // peer's close frame (RFC 6455 §1.4): it is neither assembled
-            // nor delivered, so nothing acts on input we already refused.
-            Frame::Binary(_) | Frame::Text(_) | Frame::Continuation(_) if self.state.closing => {}
-            Frame::Binary(b) => {
-                let m = self.assembler.single(WholeMessage::Binary(b));
-                self.deliver(m);
-            }
-            Frame::Text(b) => {
-                let m = bytestring::ByteString::try_from(b)
-                    .map_err(|_| AssembleError::InvalidUtf8)
-                    .and_then(|t| self.assembler.single(WholeMessage::Text(t)));
-                self.deliver(m);
-            }
-            Frame::Continuation(item) => match self.assembler.push(item) {
-                Ok(None) => {}
-                Ok(Some(m)) => self.deliver(Ok(m)),
-                Err(e) => self.deliver(Err(e)),
-            },
-            Frame::Ping(p) => {
-                if !self.state.closing {
-                    self.state.frame(ws::Message::Pong(p));
-                }
-            }
-            Frame::Pong(p) => {
-                self.state.heartbeat.pong(&p, now());
-                let (ep, mut link) = self.link();
-                ep.on_pong(&mut link);
-            }
-            Frame::Close(reason) => {
-                self.state.ending.get_or_insert(Ending::PeerClosed(reason.as_ref().map(|r| u16::from(r.code))));
-                if !self.state.closing {
-                    // Peer-initiated: echo its code (RFC 6455 §5.5.1), or
-                    // answer an empty close with an empty one (a reply may
-                    // not carry 1005, "no code received"). The decoder has
-                    // already refused invalid codes and reasons (→ 1002).
-                    self.state.closing = true;
-                    let echo = reason.map(|r| CloseReason { code: r.code, description: None });
-                    self.state.frame(ws::Message::Close(echo));
-                }
-                // Handshake complete: the server drops TCP first (§7.1.1).
-                self.stop_reading();
-            }
-        }
-    }
-
-    /// The frame decoder reported an error: close with the code RFC 6455
-    /// asks for, the gentle way if the decoder is still in step with the
-    /// stream, the hard way if it is not.
-    fn protocol_error(&mut self, err: ProtocolError) {
-        match classify(&err, self.config.max_message_size) {
-            FrameFault::SocketGone => {
-                self.state.ending.get_or_insert(Ending::Lost);
-                self.stop_reading();
-            }
-            FrameFault::Recoverable { code, reason } if !self.state.closing => {
-                // The offending frame was consumed whole, so the next bytes
-                // are a frame header again: run the normal close handshake
-                // (keep reading, drop data, stop on the peer's close frame or
-                // after the close timeout). A clean close is what makes a
-                // browser report our code instead of 1006.
-                self.state.close(code, &reason);
-            }
-            FrameFault::Recoverable { code, reason } | FrameFault::OutOfStep { code, reason } => {
-                // The decoder is out of step with the stream, or this is a
-                // second error while closing. RFC 6455 §7.1.7: fail the
-                // connection — send a close frame if we have not, then stop
-                // processing input and drop the TCP connection.
-                self.state.close(code, &reason);
-                self.stop_reading();
-            }
-        }
-    }
-
-    /// Stops processing input; what is queued (our close frame) is still
-    /// written before TCP is closed.
-    fn stop_reading(&mut self) {
-        self.state.stop = true;
-    }
-
-    /// Whether input is still processed.
-    fn reading(&self) -> bool {
-        !self.state.stop
     }
 }
 
@@ -314,11 +163,8 @@ impl Socket {
 /// An open connection: the transport, its decoder and its heartbeat.
 struct Open<E: Endpoint> {
     t: Transport<E>,
-    decoder: ws::Codec,
-    /// Follows frame headers as bytes arrive, to refuse an oversized frame
-    /// before its payload is buffered (the decoder checks the length only
-    /// once the whole frame is in).
-    scanner: Option<FrameScanner>,
+    /// The header guard and the frame decoder.
+    reader: FrameReader,
     next_ping: Instant,
 }
 
@@ -326,34 +172,7 @@ impl<E: Endpoint> Open<E> {
     /// Decodes and handles the input in `read`, of which the bytes from
     /// `fresh` on were just read.
     fn input(&mut self, read: &mut BytesMut, fresh: usize) {
-        let mut oversized = None;
-        if let Some(scanner) = self.scanner.as_mut() {
-            if let Err((at, len)) = scanner.feed(&read[fresh..]) {
-                // Keep only the bytes before the offending header.
-                read.truncate(fresh + at);
-                oversized = Some(len);
-                self.scanner = None;
-            }
-        }
-        while self.t.reading() {
-            match self.decoder.decode(read) {
-                Ok(Some(frame)) => self.t.frame(frame),
-                Ok(None) => break,
-                Err(e) => {
-                    self.t.protocol_error(e);
-                    break;
-                }
-            }
-        }
-        if let Some(len) = oversized {
-            if self.t.reading() {
-                let max = self.t.config.max_message_size;
-                self.t
-                    .state
-                    .close(CloseCode::TooBig, &format!("frame of {len} bytes exceeds the limit of {max} bytes"));
-                self.t.stop_reading();
-            }
-        }
+        self.reader.input(&mut self.t, read, fresh);
     }
 
     /// Reads what the socket has, up to [`READS_PER_POLL`] times. Ready when

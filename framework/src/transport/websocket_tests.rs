@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::transport::Doorbell;
+use crate::transport::{Link, WholeMessage};
+use actix_codec::Decoder;
 use actix_codec::Encoder;
+use actix_http::ws::{CloseReason, Frame};
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::rc::Rc;
