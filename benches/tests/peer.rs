@@ -4,7 +4,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use playhouse_benches::fanout::{Tick, CODEC, TOKEN};
-use playhouse_benches::loadgen::client::{connect_and_join, Ws};
+use playhouse_benches::loadgen::client::{connect_and_join, Stats, Ws};
 use playhouse_benches::loadgen::server::Server;
 use playhouse_protocol::envelope::{client_msg, server_msg, ClientMsg, Ping, ServerMsg};
 use std::path::Path;
@@ -39,14 +39,21 @@ async fn fills_rooms_in_arrival_order_and_ticks() {
     let url = format!("ws://{}/ws", server.addr);
     let mut seats = Vec::new();
     let mut sockets = Vec::new();
+    let stats = Stats::new();
     for _ in 0..3 {
-        let (ws, joined) = connect_and_join(&url, 1, STEP).await.expect("joins");
+        let (ws, joined) = connect_and_join(&url, 1, STEP, &stats).await.expect("joins");
         assert_eq!(joined.request, 1);
         assert_eq!(joined.tick_hz, 50);
         seats.push((joined.room, joined.client));
         sockets.push(ws);
     }
     assert_eq!(seats, [("fanout-1".into(), 1), ("fanout-1".into(), 2), ("fanout-2".into(), 1)]);
+    // Each client's way in was timed, both halves.
+    {
+        let way_in = stats.way_in();
+        assert_eq!((way_in.upgrade.len(), way_in.join.len()), (3, 3));
+        assert!(way_in.upgrade.min() >= 1 && way_in.join.min() >= 1);
+    }
     let ws = &mut sockets[2];
     let Some(server_msg::Kind::State(state)) = next_msg(ws).await.kind else {
         panic!("expected a state");

@@ -70,14 +70,16 @@
 //! {"playhouse": {...}, "peer": {...}, "floor": {...}, "floor_rooms": {...}},
 //! "ratio": {"deliveries_per_sec", "latency_p99", "cpu_vs_floor":
 //! {"playhouse", "peer"}, "cpu_vs_floor_rooms": {"playhouse", "peer"},
-//! "cpu_vs_peer"}}`, where each server's result has
+//! "cpu_vs_peer", "join_rate_vs_peer"}}`, where each server's result has
 //! `deliveries_per_sec`, `expected_deliveries_per_sec` (R·P·T), `latency_us`
 //! {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or null,
 //! `driver_lateness_ms` {p50, p99} or null (how late the tick drivers'
 //! timers woke, before any room ran; its `ticks` count wake-ups),
 //! `rss_per_connection_kib`, `server_cpu_us_per_delivery`,
-//! `server_cpu_percent`, `server_writes_per_delivery`, `state_frame_bytes`
-//! and `errors`, and the floor's has `cpu_us_per_write`, `writes_per_sec`
+//! `server_cpu_percent`, `server_writes_per_delivery`, `state_frame_bytes`,
+//! `errors` and `way_in` (the connect-and-join phase: its `seconds`,
+//! `clients_per_sec`, each client's `upgrade_ms` and `join_ms` {p50, p99},
+//! and the server's CPU % over it), and the floor's has `cpu_us_per_write`, `writes_per_sec`
 //! and `syscalls_per_write` (see `playhouse_benches::loadgen::floor`); a
 //! target that could not be run has `{"error": "..."}` instead, and the
 //! exit code is 1. `deliveries_per_sec` and `latency_p99` ratios are
@@ -136,7 +138,7 @@ use playhouse_benches::loadgen::pin::{self, CpuPlan};
 use playhouse_benches::loadgen::procfs::{self, Sample};
 use playhouse_benches::loadgen::prom::{self, Buckets};
 use playhouse_benches::loadgen::report::{
-    Latency, Lateness, Machine, Measured, Outcome, Params, Ratio, Report, Results,
+    Latency, Lateness, Machine, Measured, Outcome, Params, Quantiles, Ratio, Report, Results, WayIn,
 };
 use playhouse_benches::loadgen::restart::{self, RestartArgs};
 use playhouse_benches::loadgen::server::Server;
@@ -520,6 +522,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     let join_timeout = secs(args.join_timeout);
 
     let started = Instant::now();
+    let cpu_at_start = Sample::of(server.pid);
     let mut tasks = JoinSet::new();
     for _ in 0..clients {
         let (url, stats, stop, permits, joined) =
@@ -529,7 +532,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
                 let Ok(_permit) = permits.acquire().await else {
                     return;
                 };
-                client::connect_and_join(&url, rooms_each, join_timeout).await
+                client::connect_and_join(&url, rooms_each, join_timeout, &stats).await
             };
             match ws {
                 Ok((ws, _joined)) => {
@@ -563,10 +566,32 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     if joined == 0 {
         return Err(LoadgenError::Protocol(format!("none of the {clients} clients could join (see stderr)")));
     }
+    let way_in = {
+        let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_at_start.zip(Sample::of(server.pid)).map(|(a, b)| a.until(&b).cpu_percent());
+        let w = stats.way_in();
+        let ms = |h: &hdrhistogram::Histogram<u64>| Quantiles {
+            p50: h.value_at_quantile(0.50) as f64 / 1000.0,
+            p99: h.value_at_quantile(0.99) as f64 / 1000.0,
+        };
+        WayIn {
+            seconds,
+            clients_per_sec: joined as f64 / seconds,
+            upgrade_ms: ms(&w.upgrade),
+            join_ms: ms(&w.join),
+            server_cpu_percent: cpu,
+        }
+    };
     eprintln!(
-        "loadgen: {}: {joined}/{clients} clients joined in {:.2} s",
+        "loadgen: {}: {joined}/{clients} clients joined in {:.2} s ({:.0} a second; upgrade p50 {:.1} ms, p99 {:.1} ms; joins p50 {:.1} ms, p99 {:.1} ms; server CPU {})",
         target.name(),
-        started.elapsed().as_secs_f64()
+        way_in.seconds,
+        way_in.clients_per_sec,
+        way_in.upgrade_ms.p50,
+        way_in.upgrade_ms.p99,
+        way_in.join_ms.p50,
+        way_in.join_ms.p99,
+        way_in.server_cpu_percent.map_or("unread".to_string(), |c| format!("{c:.0} %")),
     );
 
     let recording = match &args.perf {
@@ -668,6 +693,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
         perf_data,
         errors: stats.errors.load(Ordering::Relaxed),
         clients_joined: joined,
+        way_in: Some(way_in),
         measured_s: measured,
         rss_before_kib: rss_before,
         rss_after_kib: rss_after,

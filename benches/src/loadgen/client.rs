@@ -46,6 +46,18 @@ pub struct Stats {
     /// Room messages received (frames other than states: the reliable
     /// messages of `--messages-per-tick`).
     pub messages: AtomicU64,
+    /// Each client's way in, in microseconds: TCP connect and the
+    /// WebSocket upgrade (`upgrade`), then its joins until the last
+    /// `Joined` (`join`).
+    pub way_in_us: Mutex<WayIn>,
+}
+
+/// Histograms of the two halves of each client's way in (µs).
+pub struct WayIn {
+    /// TCP connect and the upgrade, to the `101`.
+    pub upgrade: Histogram<u64>,
+    /// From the `101` to the last `Joined`.
+    pub join: Histogram<u64>,
 }
 
 impl Stats {
@@ -57,7 +69,16 @@ impl Stats {
             state_frame_bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             messages: AtomicU64::new(0),
+            way_in_us: Mutex::new(WayIn {
+                upgrade: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds"),
+                join: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds"),
+            }),
         }
+    }
+
+    /// The way-in histograms (connect + upgrade, joins).
+    pub fn way_in(&self) -> std::sync::MutexGuard<'_, WayIn> {
+        self.way_in_us.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn hist(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
@@ -104,9 +125,11 @@ impl Default for Stats {
 
 /// Connects to `url` offering the scenario's token and joins `rooms`
 /// rooms, one after another; returns the last `Joined`. Bounded by
-/// `timeout` as a whole.
-pub async fn connect_and_join(url: &str, rooms: usize, timeout: Duration) -> Result<(Ws, Joined)> {
+/// `timeout` as a whole. Records how long the upgrade and the joins took
+/// into `stats` (see [`Stats::way_in`]).
+pub async fn connect_and_join(url: &str, rooms: usize, timeout: Duration, stats: &Stats) -> Result<(Ws, Joined)> {
     tokio::time::timeout(timeout, async {
+        let started = std::time::Instant::now();
         let mut req = url.into_client_request()?;
         req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(TOKEN));
         let (mut ws, resp) = tokio_tungstenite::connect_async_with_config(req, None, true).await?;
@@ -114,10 +137,15 @@ pub async fn connect_and_join(url: &str, rooms: usize, timeout: Duration) -> Res
         if echoed != Some(TOKEN) {
             return Err(LoadgenError::Protocol(format!("server echoed subprotocol {echoed:?}, expected {TOKEN}")));
         }
+        let upgraded = std::time::Instant::now();
         let mut joined = None;
         for request in 1..=rooms.max(1) as u32 {
             joined = Some(join_one(&mut ws, request).await?);
         }
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        let mut way_in = stats.way_in();
+        way_in.upgrade.saturating_record(micros(upgraded - started));
+        way_in.join.saturating_record(micros(upgraded.elapsed()));
         joined.map(|j| (ws, j)).ok_or_else(|| LoadgenError::Protocol("no room joined".into()))
     })
     .await

@@ -179,12 +179,39 @@ pub struct Measured {
     pub errors: u64,
     /// Clients that joined a room.
     pub clients_joined: usize,
+    /// How the clients got in, before the warm-up (`None`: not measured).
+    pub way_in: Option<WayIn>,
     /// Length of the measurement window.
     pub measured_s: f64,
     /// Server RSS before the first client connected.
     pub rss_before_kib: u64,
     /// Server RSS at the end of the measurement.
     pub rss_after_kib: u64,
+}
+
+/// The connect-and-join phase: every client connecting (at most
+/// `--connect-concurrency` at once) and joining, before the warm-up.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct WayIn {
+    /// From the first connect to the last `Joined`.
+    pub seconds: f64,
+    /// Clients joined per second over it.
+    pub clients_per_sec: f64,
+    /// Per client: TCP connect and the WebSocket upgrade, ms.
+    pub upgrade_ms: Quantiles,
+    /// Per client: from the `101` to its last `Joined`, ms.
+    pub join_ms: Quantiles,
+    /// The server's CPU time over the phase, % of one CPU.
+    pub server_cpu_percent: Option<f64>,
+}
+
+/// A median and a 99th percentile.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Quantiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
 }
 
 /// Latency quantiles in microseconds.
@@ -228,6 +255,9 @@ pub struct Ratio {
     pub cpu_vs_floor_rooms: CpuVsFloor,
     /// CPU µs per delivery, playhouse / peer (< 1: playhouse is cheaper).
     pub cpu_vs_peer: Option<f64>,
+    /// Clients joined per second while everyone connects, playhouse / peer
+    /// (issue 14 asks for at least 0.8).
+    pub join_rate_vs_peer: Option<f64>,
 }
 
 /// Each server's CPU per delivery over the floor's CPU per write.
@@ -266,6 +296,10 @@ impl Ratio {
                 peer: div(cpu(peer), rooms_cpu),
             },
             cpu_vs_peer: div(cpu(playhouse), cpu(peer)),
+            join_rate_vs_peer: div(
+                playhouse.and_then(|p| p.way_in).map(|w| w.clients_per_sec),
+                peer.and_then(|q| q.way_in).map(|w| w.clients_per_sec),
+            ),
         }
     }
 }
@@ -358,6 +392,9 @@ impl Report {
             .collect();
         if !loadgen.is_empty() {
             out += &format!("(load generator's own CPU over the window: {})\n", loadgen.join(", "));
+        }
+        if let Some(r) = self.ratio.join_rate_vs_peer {
+            out += &format!("(clients joined per second while everyone connects: playhouse {r:.2} × the peer)\n");
         }
         if let Some(m) = self.results.playhouse.as_ref().and_then(Outcome::measured) {
             if let Some(per) = m.messages_per_delivery.filter(|_| self.params.messages_per_tick > 0) {
