@@ -143,9 +143,12 @@ pub async fn connect_and_join(url: &str, rooms: usize, timeout: Duration, stats:
             joined = Some(join_one(&mut ws, request).await?);
         }
         let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
-        let mut way_in = stats.way_in();
-        way_in.upgrade.saturating_record(micros(upgraded - started));
-        way_in.join.saturating_record(micros(upgraded.elapsed()));
+        let (upgrade, join) = (micros(upgraded - started), micros(upgraded.elapsed()));
+        {
+            let mut way_in = stats.way_in();
+            way_in.upgrade.saturating_record(upgrade);
+            way_in.join.saturating_record(join);
+        }
         joined.map(|j| (ws, j)).ok_or_else(|| LoadgenError::Protocol("no room joined".into()))
     })
     .await

@@ -193,7 +193,9 @@ pub struct Measured {
 /// `--connect-concurrency` at once) and joining, before the warm-up.
 #[derive(Serialize, Debug, Clone, Copy)]
 pub struct WayIn {
-    /// From the first connect to the last `Joined`.
+    /// From the first connect until every client has joined or failed
+    /// (a failure may wait out the join timeout; only clients that joined
+    /// are in the two histograms).
     pub seconds: f64,
     /// Clients joined per second over it.
     pub clients_per_sec: f64,

@@ -78,7 +78,7 @@ impl<E: Endpoint> Transport<E> {
         (&mut self.endpoint, Link::new(&mut self.state))
     }
 
-    pub(super) fn deliver(&mut self, msg: Result<WholeMessage, AssembleError>) {
+    fn deliver(&mut self, msg: Result<WholeMessage, AssembleError>) {
         match msg {
             Ok(m) => {
                 self.state.observer.message_in(m.len());
@@ -99,7 +99,7 @@ impl<E: Endpoint> Transport<E> {
     /// Asks the endpoint whether to take a frame; a refused one is dropped
     /// here (a continuation still goes through the assembler, so the rest of
     /// its message is dropped too and fragmentation errors are still seen).
-    pub(super) fn admit(&mut self, frame: Frame) -> Option<Frame> {
+    fn admit(&mut self, frame: Frame) -> Option<Frame> {
         let len = match &frame {
             Frame::Binary(b) | Frame::Text(b) | Frame::Ping(b) | Frame::Pong(b) => b.len(),
             Frame::Continuation(Item::FirstText(b) | Item::FirstBinary(b) | Item::Continue(b) | Item::Last(b)) => {
@@ -126,7 +126,7 @@ impl<E: Endpoint> Transport<E> {
     }
 
     /// One decoded frame.
-    pub(super) fn frame(&mut self, frame: Frame) {
+    fn frame(&mut self, frame: Frame) {
         self.state.heartbeat.seen(now());
         let frame = if self.state.closing {
             frame
@@ -186,7 +186,7 @@ impl<E: Endpoint> Transport<E> {
     /// The frame decoder reported an error: close with the code RFC 6455
     /// asks for, the gentle way if the decoder is still in step with the
     /// stream, the hard way if it is not.
-    pub(super) fn protocol_error(&mut self, err: ProtocolError) {
+    fn protocol_error(&mut self, err: ProtocolError) {
         match classify(&err, self.config.max_message_size) {
             FrameFault::SocketGone => {
                 self.state.ending.get_or_insert(Ending::Lost);

@@ -1,5 +1,8 @@
 //! Join bookkeeping on a connection: whether a new join may start, the
-//! seat matchmaking reserved, and the join request sent to the room.
+//! seat matchmaking reserved, the join request sent to the room, and the
+//! placements awaited from the cluster store (filled by their waiting
+//! tasks, answered at the connection's next wake-up, given back when the
+//! connection stops first).
 
 use super::{Actions, GameConnection};
 use crate::connection::{Creator, Placement, Refusal};
@@ -14,17 +17,17 @@ type Placed = (u32, Result<Placement, Refusal>, Options);
 
 /// Placements resolved by their waiting tasks and not yet answered.
 #[derive(Default)]
-pub(in crate::connection) struct Placements {
+pub(super) struct Placements {
     /// Drained at the connection's next wake-up.
-    pub(in crate::connection) done: Vec<Placed>,
+    pub(super) done: Vec<Placed>,
     /// The connection stopped: a placement resolved from now on is given
     /// back by its task (a seat reserved here would otherwise count
     /// against its room until the room is disposed).
-    pub(in crate::connection) closed: bool,
+    pub(super) closed: bool,
 }
 
 /// A placement nobody will answer: a seat reserved for it goes back.
-pub(in crate::connection) fn give_back(placed: Result<Placement, Refusal>) {
+pub(super) fn give_back(placed: Result<Placement, Refusal>) {
     if let Ok(Placement::Here(h)) = placed {
         h.unreserve();
     }
