@@ -70,7 +70,7 @@
 //! {"playhouse": {...}, "peer": {...}, "floor": {...}, "floor_rooms": {...}},
 //! "ratio": {"deliveries_per_sec", "latency_p99", "cpu_vs_floor":
 //! {"playhouse", "peer"}, "cpu_vs_floor_rooms": {"playhouse", "peer"},
-//! "cpu_vs_peer", "join_rate_vs_peer"}}`, where each server's result has
+//! "cpu_vs_peer", "join_rate_vs_peer", "join_cpu_vs_peer"}}`, where each server's result has
 //! `deliveries_per_sec`, `expected_deliveries_per_sec` (R·P·T), `latency_us`
 //! {p50, p99, p999}, `tick_lateness_ms` {p50, p99} or null,
 //! `driver_lateness_ms` {p50, p99} or null (how late the tick drivers'
@@ -79,7 +79,8 @@
 //! `server_cpu_percent`, `server_writes_per_delivery`, `state_frame_bytes`,
 //! `errors` and `way_in` (the connect-and-join phase: its `seconds`,
 //! `clients_per_sec`, each client's `upgrade_ms` and `join_ms` {p50, p99},
-//! and the server's CPU % over it), and the floor's has `cpu_us_per_write`, `writes_per_sec`
+//! the server's CPU % over it and per client, and the load generator's
+//! own CPU %), and the floor's has `cpu_us_per_write`, `writes_per_sec`
 //! and `syscalls_per_write` (see `playhouse_benches::loadgen::floor`); a
 //! target that could not be run has `{"error": "..."}` instead, and the
 //! exit code is 1. `deliveries_per_sec` and `latency_p99` ratios are
@@ -523,6 +524,7 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
 
     let started = Instant::now();
     let cpu_at_start = Sample::of(server.pid);
+    let own_at_start = Sample::of(std::process::id());
     let mut tasks = JoinSet::new();
     for _ in 0..clients {
         let (url, stats, stop, permits, joined) =
@@ -568,7 +570,9 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
     }
     let way_in = {
         let seconds = started.elapsed().as_secs_f64();
-        let cpu = cpu_at_start.zip(Sample::of(server.pid)).map(|(a, b)| a.until(&b).cpu_percent());
+        let spent = cpu_at_start.zip(Sample::of(server.pid)).map(|(a, b)| a.until(&b));
+        let cpu = spent.map(|w| w.cpu_percent());
+        let own = own_at_start.zip(Sample::of(std::process::id())).map(|(a, b)| a.until(&b).cpu_percent());
         let w = stats.way_in();
         let ms = |h: &hdrhistogram::Histogram<u64>| Quantiles {
             p50: h.value_at_quantile(0.50) as f64 / 1000.0,
@@ -580,10 +584,12 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
             upgrade_ms: ms(&w.upgrade),
             join_ms: ms(&w.join),
             server_cpu_percent: cpu,
+            server_cpu_us_per_client: spent.and_then(|w| w.us_per(joined as u64)),
+            loadgen_cpu_percent: own,
         }
     };
     eprintln!(
-        "loadgen: {}: {joined}/{clients} clients joined in {:.2} s ({:.0} a second; upgrade p50 {:.1} ms, p99 {:.1} ms; joins p50 {:.1} ms, p99 {:.1} ms; server CPU {})",
+        "loadgen: {}: {joined}/{clients} clients joined in {:.2} s ({:.0} a second; upgrade p50 {:.1} ms, p99 {:.1} ms; joins p50 {:.1} ms, p99 {:.1} ms; server CPU {}, {} µs a client; loadgen's CPU {})",
         target.name(),
         way_in.seconds,
         way_in.clients_per_sec,
@@ -592,6 +598,8 @@ async fn measure(args: &FanoutArgs, target: Target, server: &Server, plan: &CpuP
         way_in.join_ms.p50,
         way_in.join_ms.p99,
         way_in.server_cpu_percent.map_or("unread".to_string(), |c| format!("{c:.0} %")),
+        way_in.server_cpu_us_per_client.map_or("unread".to_string(), |c| format!("{c:.0}")),
+        way_in.loadgen_cpu_percent.map_or("unread".to_string(), |c| format!("{c:.0} %")),
     );
 
     let recording = match &args.perf {
