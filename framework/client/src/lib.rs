@@ -111,6 +111,8 @@ mod dial;
 mod error;
 mod event;
 pub mod reconnect;
+mod resume;
+mod rooms;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -122,10 +124,7 @@ pub use tls::{TlsTrust, TrustError};
 pub use channels::ChannelPosition;
 pub use deltas::DeltaStats;
 use futures_util::{SinkExt, StreamExt};
-use playhouse_protocol::envelope::{
-    client_msg::Kind as C, Ack, ClientMsg, Create, Input, Join, JoinOrCreate, Joined, Leave, Left, Ping, Resume,
-    Resumed, ServerMsg, Welcome,
-};
+use playhouse_protocol::envelope::{client_msg::Kind as C, Ack, ClientMsg, Input, Ping, ServerMsg, Welcome};
 use playhouse_protocol::{Codec, Token, WireMessage};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -139,17 +138,10 @@ pub use event::Event;
 pub use playhouse_protocol::{compress, envelope};
 pub use playhouse_protocol::{ClientId, Deprecation, RoomId, Sunset};
 pub use reconnect::{ReconnectConfig, ReconnectError, ReconnectEvent, ReconnectingClient};
+pub use resume::ResumeOutcome;
+pub use rooms::MAX_REDIRECTS;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Most redirects one join follows before it gives up.
-pub const MAX_REDIRECTS: usize = 3;
-
-/// Whether a refused join means the seat a redirect held is gone.
-fn seat_gone(e: &envelope::JoinError) -> bool {
-    use envelope::JoinErrorCode as J;
-    [J::RoomFull, J::RoomLocked, J::RoomNotFound].iter().any(|c| *c as i32 == e.code)
-}
 
 /// A connection to a Playhouse server.
 pub struct Client {
@@ -206,82 +198,6 @@ impl Client {
                 self.send(C::Hello(envelope::Hello { client })).await
             }
             other => Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
-        }
-    }
-
-    /// Connects to `url` and resumes the session of `token`, having received
-    /// every reliable message up to `last_seq`. On success the server has
-    /// answered `Resumed`, which the next [`Client::next_event`] returns; the
-    /// missed messages follow as ordinary events. A refused resume (the
-    /// session expired) is `Err(ClientError::Resume)` and the connection is
-    /// dropped; [`Client::resume_or_new`] keeps it instead.
-    pub async fn resume(url: &str, tokens: &[&str], token: &str, last_seq: u64) -> Result<Client, ClientError> {
-        match Self::resume_or_new(url, tokens, token, last_seq).await? {
-            (mut client, ResumeOutcome::Resumed(r)) => {
-                client.backlog.push_front(Event::Resumed(r));
-                Ok(client)
-            }
-            (_, ResumeOutcome::Refused(e)) => Err(ClientError::Resume(e)),
-        }
-    }
-
-    /// Like [`Client::resume`], but a refused resume keeps the connection:
-    /// it then carries the fresh session its own `Welcome` named (no rooms,
-    /// seq from 1), as the server leaves it. `Resumed` is returned here, not
-    /// as an event.
-    pub async fn resume_or_new(
-        url: &str,
-        tokens: &[&str],
-        token: &str,
-        last_seq: u64,
-    ) -> Result<(Client, ResumeOutcome), ClientError> {
-        Self::resume_or_new_with(url, tokens, None, token, last_seq).await
-    }
-
-    /// Sends `Resume` on a fresh connection and takes the answer.
-    async fn resume_session(self, token: &str, last_seq: u64) -> Result<(Client, ResumeOutcome), ClientError> {
-        let mut client = self;
-        let mut hops = 0;
-        let answer = loop {
-            client.last_seq = last_seq;
-            client.send(C::Resume(Resume { token: token.to_string(), last_seq })).await?;
-            let answer = client
-                .wait_for(|e| match e {
-                    Event::Resumed(r) => Some(Ok(Ok(r.clone()))),
-                    Event::Error(e) if e.code == 4002 => Some(Err(e.clone())),
-                    // A cluster node that does not hold the session says
-                    // which node does: resume there, with the same token.
-                    Event::Redirect(r) if r.request == 0 && r.room.is_empty() => Some(Ok(Err(r.url.clone()))),
-                    _ => None,
-                })
-                .await?;
-            match answer {
-                Ok(Err(url)) if hops < MAX_REDIRECTS => {
-                    hops += 1;
-                    client.redial(&url).await?;
-                }
-                Ok(Err(url)) => {
-                    return Err(ClientError::Protocol(format!("resume redirected too often (last to {url})")))
-                }
-                Ok(Ok(resumed)) => break Ok(resumed),
-                Err(refusal) => break Err(refusal),
-            }
-        };
-        match answer {
-            Ok(resumed) => {
-                client.resume_token = resumed.resume_token.clone();
-                client.welcome.session = resumed.session.clone();
-                client.rooms = resumed.rooms.iter().map(|j| (j.room.as_str().into(), ClientId(j.client))).collect();
-                client.resynced = resumed.resync;
-                Ok((client, ResumeOutcome::Resumed(resumed)))
-            }
-            Err(refusal) => {
-                // The fresh session of this connection's Welcome: its own
-                // token, and its reliable stream starts at seq 1.
-                client.resume_token = client.welcome.resume_token.clone();
-                client.last_seq = 0;
-                Ok((client, ResumeOutcome::Refused(refusal)))
-            }
         }
     }
 
@@ -516,117 +432,6 @@ impl Client {
         }
     }
 
-    /// Sends a join request; a redirect joins there with the same `options`.
-    async fn join_request(
-        &mut self,
-        options: HashMap<String, String>,
-        kind: impl Fn(u32, HashMap<String, String>) -> C,
-    ) -> Result<Joined, ClientError> {
-        let request = self.next_request;
-        self.next_request += 1;
-        let first = kind(request, options.clone());
-        // A join-or-create sent to another node's room asks again there if
-        // that seat is gone by the time it arrives (the room filled, locked
-        // or closed meanwhile): it never ends in a refusal from that race.
-        let again = matches!(first, C::JoinOrCreate(_)).then_some(&kind);
-        self.send(first).await?;
-        let mut request = request;
-        let mut redirected = false;
-        for _ in 0..=MAX_REDIRECTS {
-            let answer = self
-                .wait_for(|e| match e {
-                    Event::Joined(j) if j.request == request => Some(Ok(Ok(j.clone()))),
-                    Event::JoinError(j) if j.request == request => Some(Err(j.clone())),
-                    Event::Redirect(r) if r.request == request => Some(Ok(Err(r.clone()))),
-                    _ => None,
-                })
-                .await?;
-            match answer {
-                Ok(Ok(joined)) => {
-                    self.rooms.insert(joined.room.as_str().into(), ClientId(joined.client));
-                    return Ok(joined);
-                }
-                Ok(Err(redirect)) => {
-                    request = self.follow(redirect, options.clone()).await?;
-                    redirected = true;
-                }
-                Err(e) if redirected && again.is_some() && seat_gone(&e) => {
-                    request = self.next_request;
-                    self.next_request += 1;
-                    let ask = again.map(|k| k(request, options.clone())).expect("checked");
-                    self.send(ask).await?;
-                    redirected = false;
-                }
-                Err(e) => return Err(ClientError::Join(e)),
-            }
-        }
-        Err(ClientError::Protocol(format!("more than {MAX_REDIRECTS} redirects for one join")))
-    }
-
-    /// Follows a `Redirect`: this client moves to the room's node (a new
-    /// session there) and joins the room with the held seat. Refused with
-    /// [`ClientError::Redirected`] while the client is in rooms here (a
-    /// move would leave them).
-    async fn follow(&mut self, r: envelope::Redirect, options: HashMap<String, String>) -> Result<u32, ClientError> {
-        if !self.rooms.is_empty() {
-            return Err(ClientError::Redirected(r));
-        }
-        self.redial(&r.url).await?;
-        let request = self.next_request;
-        self.next_request += 1;
-        let join = Join { request, room: r.room, reservation: r.reservation, options };
-        self.send(C::Join(join)).await?;
-        Ok(request)
-    }
-
-    /// Joins any open room of `room_type`, or creates one.
-    pub async fn join_or_create(
-        &mut self,
-        room_type: &str,
-        options: HashMap<String, String>,
-    ) -> Result<Joined, ClientError> {
-        let room_type = room_type.to_string();
-        self.join_request(options, |request, options| {
-            C::JoinOrCreate(JoinOrCreate { request, room_type: room_type.clone(), options })
-        })
-        .await
-    }
-
-    /// Creates a new room of `room_type` and joins it.
-    pub async fn create(&mut self, room_type: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
-        let room_type = room_type.to_string();
-        self.join_request(options, |request, options| {
-            C::Create(Create { request, room_type: room_type.clone(), options })
-        })
-        .await
-    }
-
-    /// Joins the room with id `room`.
-    pub async fn join(&mut self, room: &str, options: HashMap<String, String>) -> Result<Joined, ClientError> {
-        let room = room.to_string();
-        self.join_request(options, |request, options| {
-            C::Join(Join { request, room: room.clone(), options, ..Join::default() })
-        })
-        .await
-    }
-
-    /// Leaves `room` and waits for the server's `Left`.
-    pub async fn leave(&mut self, room: &str) -> Result<Left, ClientError> {
-        self.send(C::Leave(Leave { room: room.to_string() })).await?;
-        self.rooms.remove(room);
-        let room = room.to_string();
-        self.wait_for(|e| match e {
-            Event::Left(l) if l.room == room => Some(l.clone()),
-            _ => None,
-        })
-        .await
-    }
-
-    /// This client's id in `room`, if joined.
-    pub fn client_id(&self, room: &str) -> Option<ClientId> {
-        self.rooms.get(room).copied()
-    }
-
     /// Measures the round-trip time with an envelope `Ping`.
     pub async fn ping(&mut self) -> Result<Duration, ClientError> {
         let sent = unix_micros();
@@ -647,14 +452,4 @@ impl Client {
     pub fn socket(&mut self) -> &mut WebSocketStream<MaybeTlsStream<TcpStream>> {
         &mut self.ws
     }
-}
-
-/// What [`Client::resume_or_new`] came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ResumeOutcome {
-    /// The session is back; the missed reliable messages follow as events.
-    Resumed(Resumed),
-    /// The server refused (`Error{code: 4002}`: the session expired, ended,
-    /// or lived on another server); the connection carries a fresh session.
-    Refused(envelope::Error),
 }
