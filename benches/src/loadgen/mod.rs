@@ -7,6 +7,8 @@
 //! - [`prom`]: a tiny HTTP/1.1 GET and the Prometheus histogram maths for
 //!   `/metrics`.
 //! - [`report`]: the JSON report's shape (keys in a fixed order).
+//! - [`fanout`]: the `fanout` scenario (rooms of clients against Playhouse,
+//!   the bare peer and the floor program, each figure a ratio to the others).
 //! - [`game`]: the `game` scenario (arena bots against the arena server).
 //! - [`idle`]: the `idle` scenario (many upgraded, idle connections held).
 //! - [`restart`]: the `restart` scenario (rooms that panic once, seen by their clients).
@@ -26,6 +28,7 @@
 
 pub mod chart;
 pub mod client;
+pub mod fanout;
 pub mod floor;
 pub mod game;
 pub mod idle;
