@@ -2,7 +2,8 @@
 //! baseline), whole states for clients without a usable baseline, and whole
 //! states again once a new connection takes a session over.
 
-use super::tests::{fog, join_fog, states};
+use super::tests::states;
+use super::views_tests::{fog, join_fog};
 use crate::protocol::{delta, Codec, RoomId};
 use crate::session::Outbox;
 use std::time::Duration;

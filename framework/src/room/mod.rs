@@ -21,9 +21,13 @@ mod port;
 pub mod portable;
 #[cfg(test)]
 mod presence_tests;
+#[cfg(test)]
+mod recovery_tests;
 pub(crate) mod shutdown;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod views_tests;
 
 pub use crate::protocol::ClientId;
 pub use crate::session::{LeaveReason, Options};
