@@ -8,6 +8,7 @@ mod backend;
 mod channels;
 mod directory;
 mod failover;
+mod failover_players;
 mod failover_store;
 mod faults;
 mod local;
