@@ -49,7 +49,7 @@ pub struct Stats {
     /// Each client's way in, in microseconds: TCP connect and the
     /// WebSocket upgrade (`upgrade`), then its joins until the last
     /// `Joined` (`join`).
-    pub way_in_us: Mutex<WayIn>,
+    way_in_us: Mutex<WayIn>,
 }
 
 /// Histograms of the two halves of each client's way in (µs).
